@@ -1,0 +1,17 @@
+// `npm run course`: opens the course in Jupyter (JupyterLab when installed, else the classic Notebook).
+// Extra arguments go to Jupyter, e.g. `npm run course -- --no-browser --port 8899`.
+
+import { spawn, spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { ensureJupyter, PROJECT_ROOT, userJupyterDataDir, writeKernelSpec } from "./lib/jupyter";
+
+const python = ensureJupyter();
+writeKernelSpec(userJupyterDataDir(python));
+
+const hasLab = spawnSync(python, ["-c", "import jupyterlab"]).status === 0;
+const app = hasLab ? "jupyterlab" : "notebook";
+const notebooks = path.join(PROJECT_ROOT, "notebooks");
+console.log(`Opening ${notebooks} in ${hasLab ? "JupyterLab" : "Jupyter Notebook"}; pick the kernel "TypeScript (recsys-ts)".`);
+
+const child = spawn(python, ["-m", app, `--notebook-dir=${notebooks}`, ...process.argv.slice(2)], { stdio: "inherit" });
+child.on("exit", (code) => process.exit(code ?? 0));

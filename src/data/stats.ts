@@ -1,0 +1,105 @@
+// Descriptive statistics of an interaction log: the numbers a data tour reports (size, density,
+// rating scale, time span) and the popularity counts behind long-tail plots, samplers and novelty.
+
+import { Interactions } from "./interactions";
+
+/** How many times each index in 0..size-1 occurs in `indices`. */
+export function countOccurrences(indices: Int32Array, size: number): Int32Array {
+  const counts = new Int32Array(size);
+  for (let k = 0; k < indices.length; k++) counts[indices[k]]++;
+  return counts;
+}
+
+/** Interactions per item (item popularity), indexed by dense item index. */
+export function itemPopularity(data: Interactions): Int32Array {
+  return countOccurrences(data.items, data.numItems);
+}
+
+/** Interactions per user (user activity), indexed by dense user index. */
+export function userActivity(data: Interactions): Int32Array {
+  return countOccurrences(data.users, data.numUsers);
+}
+
+/** Fraction of the user × item matrix that is observed: |R| / (|U|·|I|). */
+export function density(data: Interactions): number {
+  return data.length / (data.numUsers * data.numItems);
+}
+
+/**
+ * Share of all interactions that fall on the `topFraction` most popular items (0.2 → the "80/20"
+ * figure of a long tail).
+ */
+export function headShare(counts: ArrayLike<number>, topFraction: number): number {
+  if (!(topFraction > 0 && topFraction <= 1)) throw new RangeError(`headShare: topFraction must be in (0, 1], got ${topFraction}`);
+  const sorted = Float64Array.from(counts).sort().reverse();
+  const head = Math.max(1, Math.round(topFraction * sorted.length));
+  let total = 0;
+  let top = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    total += sorted[i];
+    if (i < head) top += sorted[i];
+  }
+  return total === 0 ? 0 : top / total;
+}
+
+/**
+ * Gini coefficient of a count distribution: 0 when every item is equally popular, → 1 when one item
+ * takes everything. G = Σ_i (2i − n − 1)·c_(i) / (n·Σ c), with c sorted ascending and i = 1..n.
+ */
+export function giniCoefficient(counts: ArrayLike<number>): number {
+  const sorted = Float64Array.from(counts).sort();
+  const n = sorted.length;
+  let weighted = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    weighted += (2 * (i + 1) - n - 1) * sorted[i];
+    total += sorted[i];
+  }
+  return total === 0 ? 0 : weighted / (n * total);
+}
+
+export interface DatasetSummary {
+  name: string;
+  interactions: number;
+  users: number;
+  items: number;
+  /** Items with at least one interaction (catalogues can list more). */
+  ratedItems: number;
+  density: number;
+  rating: { min: number; max: number; mean: number };
+  /** First and last timestamp as ISO dates, or null when the data has no time. */
+  timeSpan: { first: string; last: string } | null;
+}
+
+export function summarize(data: Interactions): DatasetSummary {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let k = 0; k < data.length; k++) {
+    const r = data.ratings[k];
+    if (r < min) min = r;
+    if (r > max) max = r;
+    sum += r;
+  }
+  let first = Infinity;
+  let last = -Infinity;
+  for (let k = 0; k < data.length; k++) {
+    const t = data.timestamps[k];
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  const popularity = itemPopularity(data);
+  let ratedItems = 0;
+  for (let i = 0; i < popularity.length; i++) if (popularity[i] > 0) ratedItems++;
+  const isoDate = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+  return {
+    name: data.name,
+    interactions: data.length,
+    users: data.numUsers,
+    items: data.numItems,
+    ratedItems,
+    density: density(data),
+    rating: { min, max, mean: data.length > 0 ? sum / data.length : NaN },
+    timeSpan: Number.isFinite(first) ? { first: isoDate(first), last: isoDate(last) } : null,
+  };
+}

@@ -1,0 +1,34 @@
+// The public API of recsys-ts: what notebooks, scripts and users import.
+// Notebooks import it as "./src" (notebooks/src links to this folder).
+
+// backend: TensorFlow.js backend choice, training kernels, the seeded random source
+export * from "./backend/index";
+
+// data: interactions, loaders and cache, splitters, samplers, synthetic data, statistics
+export * from "./data/interactions";
+export * from "./data/catalogue";
+export * from "./data/cache";
+export { DataFormatError } from "./data/delimited";
+export * from "./data/movielens";
+export * from "./data/goodbooks";
+export * from "./data/csv";
+export * from "./data/datasets";
+export * from "./data/defaultDataset";
+export * from "./data/dataframe";
+export * from "./data/splitters";
+export * from "./data/samplers";
+export * from "./data/synthetic";
+export * from "./data/userIndex";
+export * from "./data/stats";
+
+// eval: metrics and protocols
+export * from "./eval/metrics";
+export * from "./eval/protocols";
+
+// train: progress of long loops
+export * from "./train/progress";
+
+// viz: Plotly figures and rich display in notebooks
+export * from "./viz/display";
+export * from "./viz/plotly";
+export * from "./viz/charts";

@@ -1,0 +1,36 @@
+// Small hand-made interaction logs and models shared by the eval tests.
+
+import { IdIndex, Interactions } from "../../src/data/interactions";
+import { ItemScorer } from "../../src/eval/protocols";
+
+/** An interaction log over users 0..numUsers-1 and items 0..numItems-1 from (user, item[, rating]) rows. */
+export function makeInteractions(
+  rows: ReadonlyArray<readonly [number, number] | readonly [number, number, number]>,
+  numUsers: number,
+  numItems: number,
+  name = "fixture",
+): Interactions {
+  return new Interactions({
+    users: Int32Array.from(rows.map((r) => r[0])),
+    items: Int32Array.from(rows.map((r) => r[1])),
+    ratings: Float32Array.from(rows.map((r) => (r.length === 3 ? r[2] : 1))),
+    timestamps: new Float64Array(rows.length).fill(NaN),
+    userIndex: IdIndex.from(Array.from({ length: numUsers }, (_, u) => `u${u}`)),
+    itemIndex: IdIndex.from(Array.from({ length: numItems }, (_, i) => `i${i}`)),
+    name,
+  });
+}
+
+/** A plain JS model whose scores come from a function of (user, item). */
+export function functionScorer(numItems: number, score: (user: number, item: number) => number): ItemScorer {
+  return {
+    numItems,
+    scoreItems(users: Int32Array): Float32Array {
+      const out = new Float32Array(users.length * numItems);
+      for (let b = 0; b < users.length; b++) {
+        for (let i = 0; i < numItems; i++) out[b * numItems + i] = score(users[b], i);
+      }
+      return out;
+    },
+  };
+}

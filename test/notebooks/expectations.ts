@@ -1,0 +1,72 @@
+// What each notebook's results line must say, with tolerances (as Microsoft Recommenders' notebook
+// tests do). Where a number depends on the data set, the expectation is keyed by the data set the
+// notebook reports, so that the suite passes with MovieLens (RECSYS_DATA_DIR set) and without it.
+
+import * as assert from "node:assert/strict";
+
+export type Results = Record<string, unknown>;
+
+function near(actual: unknown, expected: number, tolerance: number, what: string): void {
+  assert.equal(typeof actual, "number", `${what} should be a number, got ${JSON.stringify(actual)}`);
+  assert.ok(Math.abs((actual as number) - expected) <= tolerance, `${what} = ${actual}, expected ${expected} ± ${tolerance}`);
+}
+
+function backendIsFast(results: Results): void {
+  // The pure-JS cpu backend is ~30x slower; the course must never fall back to it silently.
+  assert.ok(["tensorflow", "wasm"].includes(results.backend as string), `backend = ${results.backend}`);
+}
+
+export const expectations: Record<string, (results: Results) => void> = {
+  "00-environment-and-data"(r) {
+    backendIsFast(r);
+    assert.equal(r.seededDrawsEqual, true, "two tensors drawn with the same seed must be equal");
+    assert.equal(r.figures, 3);
+    if (r.dataset === "ml-100k") {
+      // Counts from the data set's README; the rest computed independently from u.data.
+      assert.equal(r.interactions, 100_000);
+      assert.equal(r.users, 943);
+      assert.equal(r.items, 1682);
+      near(r.meanRating, 3.52986, 1e-4, "mean rating");
+      near(r.density, 0.063047, 1e-5, "density");
+      near(r.headShare20, 0.64619, 1e-4, "share of ratings on the top 20% of items");
+      near(r.gini, 0.62900, 1e-4, "Gini of item popularity");
+    } else {
+      assert.equal(r.dataset, "synthetic-books", `unexpected data set ${r.dataset}`);
+      assert.ok((r.interactions as number) > 10_000);
+      assert.ok((r.headShare20 as number) > 0.4, "the synthetic data must have a long tail");
+    }
+  },
+};
+
+interface NotebookJson {
+  cells: Array<{ cell_type: string; outputs?: Array<{ output_type: string; data?: Record<string, unknown> }> }>;
+}
+
+/** A notebook's text output: nbformat stores it as one string or as a list of lines. */
+function textOf(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.every((line) => typeof line === "string")) return value.join("");
+  return "";
+}
+
+/**
+ * Every Plotly figure in an executed notebook carries its three MIME types, and the plotly.js bundle
+ * is inlined exactly once, so that the figures render offline in every front end.
+ */
+export function checkPlotlyOutputs(notebook: NotebookJson): void {
+  let figures = 0;
+  let bundles = 0;
+  for (const cell of notebook.cells) {
+    for (const output of cell.outputs ?? []) {
+      const data = output.data;
+      if (!data || !("application/vnd.plotly.v1+json" in data)) continue;
+      figures += 1;
+      assert.equal(typeof data["application/vnd.plotly.v1+json"], "object", "the Plotly MIME type must carry an object");
+      assert.ok(textOf(data["text/plain"]), "each figure needs a text/plain fallback");
+      const html = textOf(data["text/html"]);
+      assert.ok(html, "each figure needs a text/html version");
+      if (html.includes("window.Plotly = Plotly")) bundles += 1;
+    }
+  }
+  if (figures > 0) assert.equal(bundles, 1, `plotly.js must be inlined exactly once, found ${bundles} copies`);
+}

@@ -1,0 +1,27 @@
+import * as assert from "node:assert/strict";
+import { barChart, heatmap, histogram, lineChart } from "../../src/viz/charts";
+
+describe("viz/charts", () => {
+  it("builds grouped bars with titled axes", () => {
+    const fig = barChart({ title: "t", xTitle: "rating", yTitle: "count", series: [{ x: [1, 2], y: [3, 4] }] });
+    assert.equal(fig.data[0].type, "bar");
+    assert.deepEqual(fig.layout.xaxis?.title, { text: "rating" });
+    assert.equal(fig.layout.showlegend, false);
+  });
+
+  it("puts line charts on log axes when asked", () => {
+    const fig = lineChart({ title: "tail", series: [{ x: [1, 10], y: [100, 1] }], logX: true, logY: true, mode: "markers" });
+    assert.equal(fig.layout.xaxis?.type, "log");
+    assert.equal(fig.layout.yaxis?.type, "log");
+    assert.equal(fig.data[0].mode, "markers");
+    assert.equal(lineChart({ title: "lin", series: [{ x: [1], y: [1] }] }).layout.xaxis?.type, undefined);
+  });
+
+  it("bins histograms in the browser and shows matrices top to bottom", () => {
+    const h = histogram({ title: "h", values: [1, 2, 2], bins: 10 });
+    assert.equal(h.data[0].nbinsx, 10);
+    const m = heatmap({ title: "m", z: [new Float32Array([1, 0]), new Float32Array([0, 1])], xLabels: ["a", "b"] });
+    assert.deepEqual(m.data[0].z, [[1, 0], [0, 1]]);
+    assert.equal(m.layout.yaxis?.autorange, "reversed");
+  });
+});
