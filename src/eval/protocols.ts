@@ -10,6 +10,7 @@
 
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
+import { NegativeSampler } from "../data/samplers";
 import {
   AveragePrecisionNormalization,
   ItemFeatures,
@@ -319,8 +320,11 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
       `sampled ranking: each user's test item(s) among ${negatives} ` +
       `${strategy === "uniform" ? "uniformly sampled" : "popularity-sampled"} ` +
       `negatives (seed ${sampled.seed}), drawn from items outside the user's train and test items`;
-    const sampler = new NegativeSampler(train, strategy === "popularity", new Rng(sampled.seed));
-    evaluateSampled(model, users, seen, held, maxK, negatives, sampler, batchSize, wantAuc ? perUser.auc : null, scoreList);
+    // Negatives come from outside each user's train and test items; popularity is counted on train.
+    const sampler = new NegativeSampler(train, { strategy, exclude: test });
+    const rng = new Rng(sampled.seed);
+    const draw = (batch: Int32Array) => sampler.sample(batch, { count: negatives, rng });
+    evaluateSampled(model, users, held, maxK, draw, batchSize, wantAuc ? perUser.auc : null, scoreList);
   }
 
   const metrics: Record<string, number> = {};
@@ -572,11 +576,9 @@ function evaluateFull(
 function evaluateSampled(
   model: ItemScorer,
   users: Int32Array,
-  seen: UserGroups,
   held: UserGroups,
   maxK: number,
-  numNegatives: number,
-  sampler: NegativeSampler,
+  drawNegatives: (batch: Int32Array) => Int32Array[],
   batchSize: number,
   aucOut: Float64Array | null,
   visit: ListVisitor,
@@ -592,9 +594,10 @@ function evaluateSampled(
     // Candidates of each user, ascending by item so that position order is item order (ties).
     const candidateOffsets = new Int32Array(batch.length + 1);
     const candidateLists: Int32Array[] = [];
+    const batchNegatives = drawNegatives(batch);
     for (let b = 0; b < batch.length; b++) {
       const user = batch[b];
-      const negatives = sampler.sample(user, numNegatives, seen, held);
+      const negatives = batchNegatives[b];
       const positives = distinctItems(held, user);
       const candidates = new Int32Array(positives.length + negatives.length);
       candidates.set(positives);
@@ -663,126 +666,6 @@ function distinctItems(groups: UserGroups, user: number): Int32Array {
     if (g === groups.offsets[user] || groups.items[g] !== groups.items[g - 1]) out.push(groups.items[g]);
   }
   return Int32Array.from(out);
-}
-
-/**
- * Draws distinct negatives for one user at a time from the items outside the user's train and test
- * items: uniformly over the catalogue, or in proportion to each item's number of training interactions.
- * Draws are by rejection; when the user's own items hold most of the mass, it switches to exact
- * weighted sampling without replacement over the remaining items (Efraimidis–Spirakis keys), which
- * draws from the same distribution.
- */
-class NegativeSampler {
-  private readonly numItems: number;
-  /** Cumulative training counts (popularity) or null (uniform). */
-  private readonly cumulative: Float64Array | null;
-  private readonly weights: Float64Array | null;
-  /** Items with nonzero weight. */
-  private readonly support: number;
-  /** 1 = the current user's train/test item, 2 = already drawn for the current user. */
-  private readonly mark: Uint8Array;
-
-  constructor(train: Interactions, popularity: boolean, private readonly rng: Rng) {
-    this.numItems = train.numItems;
-    this.mark = new Uint8Array(this.numItems);
-    if (popularity) {
-      const weights = new Float64Array(this.numItems);
-      for (let r = 0; r < train.length; r++) weights[train.items[r]]++;
-      const cumulative = new Float64Array(this.numItems);
-      let total = 0;
-      let support = 0;
-      for (let i = 0; i < this.numItems; i++) {
-        total += weights[i];
-        cumulative[i] = total;
-        if (weights[i] > 0) support++;
-      }
-      this.weights = weights;
-      this.cumulative = cumulative;
-      this.support = support;
-    } else {
-      this.weights = null;
-      this.cumulative = null;
-      this.support = this.numItems;
-    }
-  }
-
-  sample(user: number, count: number, seen: UserGroups, held: UserGroups): Int32Array {
-    setMask(this.mark, seen, user, 1);
-    setMask(this.mark, held, user, 1);
-    let blocked = 0;
-    for (const groups of [seen, held]) {
-      for (let g = groups.offsets[user]; g < groups.offsets[user + 1]; g++) {
-        const item = groups.items[g];
-        if (this.mark[item] === 1 && (this.weights === null || this.weights[item] > 0)) {
-          this.mark[item] = 3; // counted once even if listed in both
-          blocked++;
-        }
-      }
-    }
-    const available = this.support - blocked;
-    if (available < count) {
-      this.clear(user, seen, held, null);
-      throw new Error(
-        `evaluateRanking: user ${user} has only ${available} items to draw negatives from, fewer than the ${count} requested`,
-      );
-    }
-    const out = new Int32Array(count);
-    let drawn = 0;
-    const maxAttempts = 20 * count + 100;
-    for (let attempt = 0; attempt < maxAttempts && drawn < count; attempt++) {
-      const item = this.draw();
-      if (this.mark[item] !== 0) continue;
-      this.mark[item] = 2;
-      out[drawn++] = item;
-    }
-    if (drawn < count) drawn = this.drawExact(out, drawn);
-    this.clear(user, seen, held, out);
-    return out;
-  }
-
-  private draw(): number {
-    if (this.cumulative === null) return this.rng.int(this.numItems);
-    const total = this.cumulative[this.numItems - 1];
-    const x = this.rng.next() * total;
-    let lo = 0;
-    let hi = this.numItems - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.cumulative[mid] <= x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Fills out[drawn..] by weighted sampling without replacement over the unmarked items. */
-  private drawExact(out: Int32Array, drawn: number): number {
-    const need = out.length - drawn;
-    const keys = new Float64Array(this.numItems).fill(-Infinity);
-    const blocked = new Uint8Array(this.numItems);
-    for (let i = 0; i < this.numItems; i++) {
-      const w = this.weights === null ? 1 : this.weights[i];
-      if (this.mark[i] === 0 && w > 0) {
-        // Largest log(u)/w first ⇔ largest u^(1/w): Efraimidis and Spirakis (2006).
-        keys[i] = Math.log(this.rng.next()) / w;
-      } else {
-        blocked[i] = 1;
-      }
-    }
-    const chosen = new Int32Array(need);
-    const chosenKeys = new Float32Array(need);
-    new TopKSelector(need).select(keys, 0, this.numItems, blocked, chosen, chosenKeys, 0, -1);
-    for (let j = 0; j < need; j++) {
-      this.mark[chosen[j]] = 2;
-      out[drawn++] = chosen[j];
-    }
-    return drawn;
-  }
-
-  private clear(user: number, seen: UserGroups, held: UserGroups, drawn: Int32Array | null): void {
-    setMask(this.mark, seen, user, 0);
-    setMask(this.mark, held, user, 0);
-    if (drawn !== null) for (let j = 0; j < drawn.length; j++) this.mark[drawn[j]] = 0;
-  }
 }
 
 /**

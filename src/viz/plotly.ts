@@ -112,6 +112,11 @@ export class NotebookPlotter {
 
   constructor(private readonly readBundle: () => string = () => fs.readFileSync(plotlyBundlePath(), "utf8")) {}
 
+  /** How many figures this plotter has rendered. */
+  get figureCount(): number {
+    return this.shown;
+  }
+
   /** Displays `figure` below the current cell. */
   show(figure: Figure): void {
     displayMimeBundle(this.render(figure));

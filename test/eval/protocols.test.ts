@@ -350,7 +350,7 @@ describe("evaluateRanking, sampled protocol", () => {
     // 300 items − 20 train − 1 test = 279 available
     assert.throws(
       () => evaluateRanking(m, { train, test, k: 5, protocol: { sampled: { negatives: 280, seed: 1 } } }),
-      /user 0 has only 279 items to draw negatives from, fewer than the 280 requested/,
+      /user 'u0' has only 279 unseen items, 280 distinct negatives were asked for/,
     );
     evaluateRanking(m, { train, test, k: 5, protocol: { sampled: { negatives: 279, seed: 1 } } });
     assert.throws(

@@ -41,6 +41,7 @@ describe("viz/plotly", () => {
       plotter.show(figure);
     });
     assert.equal(messages.length, 2);
+    assert.equal(plotter.figureCount, 2);
     for (const m of messages) {
       assert.deepEqual(Object.keys(m.content.data).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
       assert.equal(typeof m.content.data["application/vnd.plotly.v1+json"], "object");
