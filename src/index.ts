@@ -25,7 +25,9 @@ export * from "./data/stats";
 export * from "./eval/metrics";
 export * from "./eval/protocols";
 
-// train: progress of long loops
+// train: the training loop, batches, progress of long loops
+export * from "./train/trainer";
+export * from "./train/batches";
 export * from "./train/progress";
 
 // viz: Plotly figures and rich display in notebooks
