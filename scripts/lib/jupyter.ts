@@ -7,6 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/** Where setup installs Jupyter with pip: a virtual environment of the project's own (git-ignored). */
+export const JUPYTER_VENV = path.join(PROJECT_ROOT, ".venv");
 export const KERNEL_NAME = "recsys-ts";
 export const KERNEL_DISPLAY_NAME = "TypeScript (recsys-ts)";
 
@@ -22,10 +24,15 @@ function run(command: string, args: string[], options: { timeoutMs?: number; inh
   });
 }
 
+function venvPython(): string {
+  return path.join(JUPYTER_VENV, process.platform === "win32" ? "Scripts/python.exe" : "bin/python");
+}
+
 function pythonCandidates(): string[] {
   const fromEnv = process.env.RECSYS_PYTHON ? [process.env.RECSYS_PYTHON] : [];
+  const venv = fs.existsSync(venvPython()) ? [venvPython()] : [];
   // Debian's Jupyter lives in the system interpreter, which a pyenv or venv python3 earlier on PATH hides.
-  return [...fromEnv, "python3", "/usr/bin/python3", "python"];
+  return [...fromEnv, ...venv, "python3", "/usr/bin/python3", "python"];
 }
 
 function hasJupyterModules(python: string): boolean {
@@ -41,16 +48,29 @@ export function findJupyterPython(): string | null {
   return null;
 }
 
+/**
+ * Installs Jupyter with pip into the project's own virtual environment, so that nothing outside the
+ * checkout changes (a `--user` install would shadow the system Python's packages). A failed attempt
+ * removes the environment again.
+ */
 function tryPipInstall(log: (line: string) => void): boolean {
   for (const python of ["python3", "python"]) {
-    if (run(python, ["-m", "pip", "--version"]).status !== 0) continue;
-    log(`Installing Jupyter with ${python} -m pip ...`);
+    if (run(python, ["-m", "venv", "--help"]).status !== 0) continue;
+    log(`Installing Jupyter with pip into ${JUPYTER_VENV} ...`);
+    const venv = run(python, ["-m", "venv", JUPYTER_VENV], { timeoutMs: 5 * 60_000 });
+    if (venv.status !== 0) {
+      log(`could not create a virtual environment (${lastLine(venv.stderr)}).`);
+      fs.rmSync(JUPYTER_VENV, { recursive: true, force: true });
+      continue;
+    }
     // No retries and a short timeout, so that a machine without PyPI falls through to apt quickly.
-    const pip = run(python, ["-m", "pip", "install", "--user", "--retries", "0", "--timeout", "15", ...JUPYTER_MODULES], {
+    const pip = run(venvPython(), ["-m", "pip", "install", "--retries", "0", "--timeout", "15", ...JUPYTER_MODULES], {
       timeoutMs: 15 * 60_000,
     });
     if (pip.status === 0) return true;
     log(`pip could not install Jupyter (${lastLine(pip.stderr)}).`);
+    fs.rmSync(JUPYTER_VENV, { recursive: true, force: true });
+    return false;
   }
   return false;
 }
