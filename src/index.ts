@@ -25,6 +25,13 @@ export * from "./data/stats";
 export * from "./eval/metrics";
 export * from "./eval/protocols";
 
+// text: tokenizers
+export * from "./text/tokenize";
+
+// models: one file per model
+export * from "./models/baselines";
+export * from "./models/contentBased";
+
 // train: the training loop, batches, progress of long loops
 export * from "./train/trainer";
 export * from "./train/batches";

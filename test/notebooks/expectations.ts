@@ -42,6 +42,36 @@ export const expectations: Record<string, (results: Results) => void> = {
       near(r.gini, 0.65302, 1e-5, "Gini of item popularity");
     }
   },
+
+  "01-content-based"(r) {
+    backendIsFast(r);
+    assert.ok((r.toyMaxDiff as number) < 1e-12, "the by-hand TF-IDF must equal the library's");
+    assert.equal(r.neighboursFound, 10);
+    assert.equal(r.figures, 2);
+    const ndcg = r["ndcg@10"] as Record<string, number>;
+    const precision = r["precision@10"] as Record<string, number>;
+    // The lesson of the notebook: content alone beats random but is far behind popularity.
+    assert.ok(ndcg.popularity > 3 * ndcg.tfidf, `popularity ${ndcg.popularity} vs TF-IDF ${ndcg.tfidf}`);
+    assert.ok(ndcg.tfidf > 2 * ndcg.random, `TF-IDF ${ndcg.tfidf} vs random ${ndcg.random}`);
+    const expected =
+      r.dataset === "ml-100k"
+        ? {
+            vocabularySize: 2312, probeTitle: "Star Wars (1977)", topNeighbour: "Star Trek: Generations (1994)", overlap: 0.8992,
+            ndcg: { tfidf: 0.06208, bm25: 0.06757, tfidfImplicit: 0.06345, popularity: 0.24791, random: 0.01888 },
+            precision: { tfidf: 0.06458, bm25: 0.06935, tfidfImplicit: 0.0649, popularity: 0.22747, random: 0.01824 },
+          }
+        : {
+            vocabularySize: 3127, probeTitle: "The Hobbit", topNeighbour: "The Hobbit: Graphic Novel", overlap: 0.8522,
+            ndcg: { tfidf: 0.0218, bm25: 0.0181, tfidfImplicit: 0.02116, popularity: 0.27875, random: 0.00735 },
+            precision: { tfidf: 0.01958, bm25: 0.01579, tfidfImplicit: 0.01758, popularity: 0.18674, random: 0.00674 },
+          };
+    assert.equal(r.vocabularySize, expected.vocabularySize);
+    assert.equal(r.probeTitle, expected.probeTitle);
+    assert.equal(r.topNeighbour, expected.topNeighbour);
+    near(r.neighbourOverlap, expected.overlap, 0.005, "neighbour overlap of TF-IDF and BM25");
+    for (const [model, value] of Object.entries(expected.ndcg)) near(ndcg[model], value, 0.002, `ndcg@10 of ${model}`);
+    for (const [model, value] of Object.entries(expected.precision)) near(precision[model], value, 0.002, `precision@10 of ${model}`);
+  },
 };
 
 interface NotebookJson {
