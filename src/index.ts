@@ -31,6 +31,16 @@ export * from "./text/tokenize";
 // models: one file per model
 export * from "./models/baselines";
 export * from "./models/contentBased";
+export {
+  SparseRatings, type RatingRows, type SparseRatingsConfig, rowMeans, fitBaselines, type Baselines, type BaselineConfig,
+  type AlsBaselineConfig, type SgdBaselineConfig, NormalPredictor, type NormalPredictorConfig, BaselineOnly,
+  type BaselineOnlyConfig,
+} from "./models/ratingBaselines";
+export {
+  similarityMatrix, type SimilarityMatrix, type SimilarityConfig, type SimilarityName, resolveSimilarityConfig,
+} from "./models/similarities";
+export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./models/knn";
+export { SlopeOne, type SlopeOneConfig } from "./models/slopeOne";
 
 // train: the training loop, batches, progress of long loops
 export * from "./train/trainer";
