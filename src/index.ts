@@ -21,9 +21,11 @@ export * from "./data/synthetic";
 export * from "./data/userIndex";
 export * from "./data/stats";
 
-// eval: metrics and protocols
+// eval: metrics, protocols, cross-validation, published results
 export * from "./eval/metrics";
 export * from "./eval/protocols";
+export * from "./eval/crossValidation";
+export * from "./eval/published";
 
 // text: tokenizers
 export * from "./text/tokenize";
@@ -51,3 +53,4 @@ export * from "./train/progress";
 export * from "./viz/display";
 export * from "./viz/plotly";
 export * from "./viz/charts";
+export * from "./viz/projection";
