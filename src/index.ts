@@ -20,6 +20,7 @@ export * from "./data/samplers";
 export * from "./data/synthetic";
 export * from "./data/userIndex";
 export * from "./data/stats";
+export * from "./data/coldStart";
 
 // eval: metrics, protocols, cross-validation, published results
 export * from "./eval/metrics";
@@ -43,6 +44,8 @@ export {
 } from "./models/similarities";
 export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./models/knn";
 export { SlopeOne, type SlopeOneConfig } from "./models/slopeOne";
+export * from "./models/hybrid";
+export * from "./models/featureEmbedding";
 
 // train: the training loop, batches, progress of long loops
 export * from "./train/trainer";

@@ -1,0 +1,188 @@
+import * as assert from "node:assert/strict";
+import { IdIndex, Interactions } from "../../src/data/interactions";
+import { ItemScorer, recommendTopK } from "../../src/eval/protocols";
+import { SwitchingHybrid, WeightedHybrid, normalizeScoreRows } from "../../src/models/hybrid";
+
+/** A scorer with fixed scores per user (row u of `table`), counting the users it was asked about. */
+class TableScorer implements ItemScorer {
+  readonly asked: number[] = [];
+  constructor(private readonly table: number[][]) {}
+  get numItems(): number {
+    return this.table[0].length;
+  }
+  scoreItems(users: Int32Array): Float32Array {
+    this.asked.push(...users);
+    const out = new Float32Array(users.length * this.numItems);
+    users.forEach((u, b) => out.set(this.table[u], b * this.numItems));
+    return out;
+  }
+}
+
+/** Interactions from (user, item) pairs over fixed id spaces of `numUsers` and `numItems`. */
+function pairs(list: Array<[number, number]>, numUsers: number, numItems: number): Interactions {
+  return new Interactions({
+    users: Int32Array.from(list, (p) => p[0]),
+    items: Int32Array.from(list, (p) => p[1]),
+    ratings: new Float32Array(list.length).fill(1),
+    timestamps: new Float64Array(list.length).fill(NaN),
+    userIndex: IdIndex.from(Array.from({ length: numUsers }, (_, u) => `u${u}`)),
+    itemIndex: IdIndex.from(Array.from({ length: numItems }, (_, i) => `i${i}`)),
+  });
+}
+
+function ranking(model: ItemScorer, user: number): number[] {
+  return Array.from(recommendTopK(model, [user], { k: model.numItems }).itemsOf(0));
+}
+
+function assertClose(actual: ArrayLike<number>, expected: number[], tolerance = 1e-6): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `entry ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+describe("models/hybrid", () => {
+  describe("normalizeScoreRows", () => {
+    it("z-scores, min-max scales or copies each row on its own", () => {
+      // Row 0: mean 2, population std 1. Row 1: mean 20, std 10.
+      const scores = [3, 1, 1, 3, 10, 30, 10, 30];
+      assertClose(normalizeScoreRows(scores, 4, "zscore"), [1, -1, -1, 1, -1, 1, -1, 1]);
+      assertClose(normalizeScoreRows(scores, 4, "minmax"), [1, 0, 0, 1, 0, 1, 0, 1]);
+      assertClose(normalizeScoreRows(scores, 4, "none"), scores);
+      // Mean 1, variance (1 + 1 + 1 + 9) / 4 = 3.
+      const s = Math.sqrt(3);
+      assertClose(normalizeScoreRows([0, 0, 0, 4], 4, "zscore"), [-1 / s, -1 / s, -1 / s, 3 / s]);
+    });
+
+    it("turns a constant row into zeros", () => {
+      assertClose(normalizeScoreRows([5, 5, 5, 2, 4, 6], 3, "zscore"), [0, 0, 0, -Math.sqrt(1.5), 0, Math.sqrt(1.5)]);
+      assertClose(normalizeScoreRows([5, 5, 5], 3, "minmax"), [0, 0, 0]);
+    });
+
+    it("rejects ragged rows, non-finite scores and unknown methods", () => {
+      assert.throws(() => normalizeScoreRows([1, 2, 3], 2, "zscore"), /not whole rows/);
+      assert.throws(() => normalizeScoreRows([1, NaN, 3, 4], 2, "zscore"), /score NaN at row 0, item 1/);
+      assert.throws(() => normalizeScoreRows([1, 2, 3, -Infinity], 2, "none"), /row 1, item 1/);
+      assert.throws(() => normalizeScoreRows([1, 2], 2, "rank" as "zscore"), /normalization must be/);
+    });
+  });
+
+  describe("WeightedHybrid", () => {
+    // Model A (small scale): z-scores [1, −1, −1, 1]. Model B (large scale): z-scores [−1, 1, −1, 1].
+    const a = new TableScorer([[3, 1, 1, 3]]);
+    const b = new TableScorer([[10, 30, 10, 30]]);
+
+    it("ranks by the weighted sum of z-scores", () => {
+      // 0.7·A + 0.3·B = [0.4, −0.4, −1, 1]: items 3, 0, 1, 2.
+      const hybrid = new WeightedHybrid({ components: [{ scorer: a, weight: 0.7 }, { scorer: b, weight: 0.3 }] });
+      assertClose(hybrid.scoreItems(Int32Array.of(0)), [0.4, -0.4, -1, 1]);
+      assert.deepEqual(ranking(hybrid, 0), [3, 0, 1, 2]);
+      // Weights 0.3 / 0.7: [−0.4, 0.4, −1, 1]: items 3, 1, 0, 2.
+      const flipped = new WeightedHybrid({ components: [{ scorer: a, weight: 0.3 }, { scorer: b, weight: 0.7 }] });
+      assert.deepEqual(ranking(flipped, 0), [3, 1, 0, 2]);
+    });
+
+    it("without normalisation lets the larger scale override the weights", () => {
+      // 0.7·A + 0.3·B raw = [5.1, 9.7, 3.7, 11.1]: B's order (items 3, 1, 0, 2) despite A's larger weight.
+      const raw = new WeightedHybrid({ components: [{ scorer: a, weight: 0.7 }, { scorer: b, weight: 0.3 }], normalization: "none" });
+      assertClose(raw.scoreItems(Int32Array.of(0)), [5.1, 9.7, 3.7, 11.1], 1e-5);
+      assert.deepEqual(ranking(raw, 0), [3, 1, 0, 2]);
+    });
+
+    it("mixes min-max scaled scores", () => {
+      // C → [1, 0, 0.5, 1] (min 1, max 5), D → [0, 1, 0, 0.5]; C + D = [1, 1, 0.5, 1.5], ties by lower index.
+      const c = new TableScorer([[5, 1, 3, 5]]);
+      const d = new TableScorer([[0, 8, 0, 4]]);
+      const hybrid = new WeightedHybrid({ components: [{ scorer: c, weight: 1 }, { scorer: d, weight: 1 }], normalization: "minmax" });
+      assertClose(hybrid.scoreItems(Int32Array.of(0)), [1, 1, 0.5, 1.5]);
+      assert.deepEqual(ranking(hybrid, 0), [3, 0, 1, 2]);
+    });
+
+    it("normalises per user: each user's row on its own", () => {
+      // User 1's rows are user 0's times 100 plus 7: the same z-scores, the same mix.
+      const a2 = new TableScorer([[3, 1, 1, 3], [307, 107, 107, 307]]);
+      const b2 = new TableScorer([[10, 30, 10, 30], [1007, 3007, 1007, 3007]]);
+      const hybrid = new WeightedHybrid({ components: [{ scorer: a2, weight: 2 }, { scorer: b2, weight: 1 }] });
+      const scores = hybrid.scoreItems(Int32Array.of(0, 1));
+      assertClose(scores, [1, -1, -3, 3, 1, -1, -3, 3], 1e-5);
+    });
+
+    it("gives a model with a constant row (no opinion of this user) no say", () => {
+      const flat = new TableScorer([[0, 0, 0, 0]]);
+      const hybrid = new WeightedHybrid({ components: [{ scorer: flat, weight: 10 }, { scorer: b, weight: 1 }] });
+      assertClose(hybrid.scoreItems(Int32Array.of(0)), [-1, 1, -1, 1]);
+    });
+
+    it("rejects no components, bad weights and models of different catalogues", () => {
+      const small = new TableScorer([[1, 2, 3]]);
+      assert.throws(() => new WeightedHybrid({ components: [] }), /at least one model/);
+      assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: -1 }] }), /component 0 has weight -1/);
+      assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: 0, name: "x" }, { scorer: b, weight: NaN, name: "cf" }] }), /component 1 \('cf'\)/);
+      assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: 0 }] }), /every weight is 0/);
+      assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: 1 }, { scorer: small, weight: 1 }] }), /scores 3 items, component 0 scores 4/);
+    });
+  });
+
+  describe("SwitchingHybrid", () => {
+    // 3 users × 5 items. Train: user 0 has 3 interactions, user 1 one, user 2 none; item 4 has none.
+    const train = pairs([[0, 0], [0, 1], [0, 2], [1, 3], [0, 3]], 3, 5).select([0, 1, 2, 3]);
+    // Primary (CF) ranks items 0 > 1 > 2 > 3 > 4 for everyone; fallback (content) the other way round.
+    const cfRow = [5, 4, 3, 2, 1];
+    const contentRow = [1, 2, 3, 4, 5];
+    const make = () => ({ primary: new TableScorer([cfRow, cfRow, cfRow]), fallback: new TableScorer([contentRow, contentRow, contentRow]) });
+
+    it("routes cold users to the fallback and cold items of warm users to the fallback", () => {
+      const { primary, fallback } = make();
+      const hybrid = new SwitchingHybrid({ primary, fallback, train });
+      assert.deepEqual(Array.from(hybrid.fallbackUsers), [0, 0, 1]);
+      assert.deepEqual(Array.from(hybrid.fallbackItems), [0, 0, 0, 0, 1]);
+      // z-scores: CF row → [√2, √2/2, 0, −√2/2, −√2]; content row is its negation.
+      const r = Math.SQRT2;
+      const scores = hybrid.scoreItems(Int32Array.of(0, 2));
+      // User 0 (warm): CF for items 0–3, content's z-score √2 for cold item 4.
+      assertClose(scores.subarray(0, 5), [r, r / 2, 0, -r / 2, r], 1e-6);
+      // User 2 (no training interactions): content for every item.
+      assertClose(scores.subarray(5, 10), [-r, -r / 2, 0, r / 2, r], 1e-6);
+      assert.equal(hybrid.usesFallback(0, 4), true);
+      assert.equal(hybrid.usesFallback(0, 1), false);
+      assert.equal(hybrid.usesFallback(2, 1), true);
+    });
+
+    it("applies the thresholds: users with fewer than n interactions and rarely seen items", () => {
+      const { primary, fallback } = make();
+      const hybrid = new SwitchingHybrid({ primary, fallback, train, minUserInteractions: 2, minItemInteractions: 2 });
+      assert.deepEqual(Array.from(hybrid.fallbackUsers), [0, 1, 1]); // user 1 has one interaction
+      assert.deepEqual(Array.from(hybrid.fallbackItems), [1, 1, 1, 1, 1]); // no item has two
+      assert.deepEqual(ranking(hybrid, 0), [4, 3, 2, 1, 0]);
+    });
+
+    it("asks each model only about the users it scores", () => {
+      const { primary, fallback } = make();
+      const warmItems = pairs([[0, 0], [0, 1], [0, 2], [0, 3], [0, 4]], 3, 5);
+      const hybrid = new SwitchingHybrid({ primary, fallback, train: warmItems });
+      const scores = hybrid.scoreItems(Int32Array.of(2, 0, 1));
+      assert.deepEqual(primary.asked, [0]);
+      assert.deepEqual(fallback.asked, [2, 1]);
+      // Rows stay in the order asked: users 2 and 1 get content's order, user 0 CF's.
+      assert.ok(scores[4] > scores[0] && scores[5] > scores[9] && scores[14] > scores[10]);
+    });
+
+    it("with no cold user or item is the primary model", () => {
+      const { primary, fallback } = make();
+      const all = pairs([[0, 0], [1, 1], [2, 2], [0, 3], [1, 4]], 3, 5);
+      const hybrid = new SwitchingHybrid({ primary, fallback, train: all });
+      assert.deepEqual(ranking(hybrid, 1), [0, 1, 2, 3, 4]);
+      assert.deepEqual(fallback.asked, []);
+    });
+
+    it("rejects mismatched catalogues, bad thresholds and unknown users", () => {
+      const { primary, fallback } = make();
+      const small = new TableScorer([[1, 2]]);
+      assert.throws(() => new SwitchingHybrid({ primary, fallback: small, train }), /primary scores 5 items but fallback scores 2/);
+      assert.throws(() => new SwitchingHybrid({ primary, fallback, train: pairs([[0, 0]], 1, 2) }), /has 2 items but the models score 5/);
+      assert.throws(() => new SwitchingHybrid({ primary, fallback, train, minUserInteractions: 1.5 }), /minUserInteractions must be an integer >= 0/);
+      const hybrid = new SwitchingHybrid({ primary, fallback, train });
+      assert.throws(() => hybrid.scoreItems(Int32Array.of(3)), /user 3 is outside the 3 users/);
+    });
+  });
+});
