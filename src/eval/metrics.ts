@@ -19,6 +19,7 @@
 // NaN: there is nothing to average.
 
 import { Interactions } from "../data/interactions";
+import { itemPopularity } from "../data/stats";
 
 /** The items that count as relevant for one user: a set, or any array of item indices. */
 export type RelevantItems = ReadonlySet<number> | ArrayLike<number>;
@@ -372,7 +373,7 @@ export function catalogCoverage(lists: ReadonlyArray<ArrayLike<number>>, catalog
  * @param popularity the data whose interaction counts define p(i), or the counts themselves
  */
 export function novelty(lists: ReadonlyArray<ArrayLike<number>>, popularity: Interactions | ArrayLike<number>): number {
-  const counts = popularity instanceof Interactions ? interactionCounts(popularity) : popularity;
+  const counts = popularity instanceof Interactions ? itemPopularity(popularity) : popularity;
   let total = 0;
   for (let i = 0; i < counts.length; i++) total += counts[i];
   let sum = 0;
@@ -615,12 +616,6 @@ function listDiversityCore(list: ArrayLike<number>, similarity: ItemSimilarity):
 }
 
 /** Interactions per item (rows, duplicates included, as Microsoft Recommenders counts). */
-function interactionCounts(data: Interactions): Float64Array {
-  const counts = new Float64Array(data.numItems);
-  for (let r = 0; r < data.length; r++) counts[data.items[r]]++;
-  return counts;
-}
-
 function toSimilarity(similarity: ItemSimilarity | ItemFeatures): ItemSimilarity {
   return typeof similarity === "function" ? similarity : cosineFeatureSimilarity(similarity.features, similarity.dim);
 }

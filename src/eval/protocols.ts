@@ -11,6 +11,7 @@
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
+import { itemPopularity } from "../data/stats";
 import {
   AveragePrecisionNormalization,
   ItemFeatures,
@@ -263,7 +264,7 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
   // Coverage and novelty are over all lists at once, so only they need every list kept.
   const keepLists = metricNames.includes("coverage") || metricNames.includes("novelty");
   const lists: Int32Array[] = [];
-  const trainCounts = metricNames.includes("novelty") ? interactionsPerItem(train) : null;
+  const trainCounts = metricNames.includes("novelty") ? itemPopularity(train) : null;
   let similarity: ItemSimilarity | null = null;
   if (metricNames.includes("diversity")) {
     const given = options.itemSimilarity;
@@ -289,7 +290,7 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
           case "ndcg":
             value = graded === null ? ndcgAtK(ranked, relevant, k) : ndcgAtK(ranked, graded, k, { gain: ndcgGain as "linear" | "exponential" });
             break;
-          case "novelty": value = novelty([ranked.subarray(0, k)], trainCounts as Float64Array); break;
+          case "novelty": value = novelty([ranked.subarray(0, k)], trainCounts!); break;
           case "diversity":
             // Top-K lists hold distinct items, so a list has a pair exactly when it has two entries.
             value = Math.min(k, ranked.length) >= 2 ? listDiversity(ranked.subarray(0, k), similarity as ItemSimilarity) : NaN;
@@ -334,7 +335,7 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
     } else if (name === "coverage") {
       for (const k of ks) metrics[`coverage@${k}`] = catalogCoverage(truncate(lists, k), train);
     } else if (name === "novelty") {
-      for (const k of ks) metrics[`novelty@${k}`] = novelty(truncate(lists, k), trainCounts as Float64Array);
+      for (const k of ks) metrics[`novelty@${k}`] = novelty(truncate(lists, k), trainCounts!);
     } else if (name === "diversity") {
       for (const k of ks) metrics[`diversity@${k}`] = meanIgnoringNaN(perUser[`diversity@${k}`]);
     } else {
@@ -465,12 +466,6 @@ function countingSort(keys: Int32Array, numKeys: number, order: Int32Array | nul
     out[fill[keys[r]]++] = r;
   }
   return out;
-}
-
-function interactionsPerItem(data: Interactions): Float64Array {
-  const counts = new Float64Array(data.numItems);
-  for (let r = 0; r < data.length; r++) counts[data.items[r]]++;
-  return counts;
 }
 
 function setMask(mask: Uint8Array, groups: UserGroups, user: number, value: number): void {
