@@ -47,6 +47,19 @@ export { SlopeOne, type SlopeOneConfig } from "./models/slopeOne";
 export * from "./models/hybrid";
 export * from "./models/featureEmbedding";
 
+// nn: attention, Transformer layers, saving models in Node
+export * from "./nn/attention";
+export * from "./nn/multiHeadAttention";
+export * from "./nn/positionEmbedding";
+export * from "./nn/layerNorm";
+export * from "./nn/feedForward";
+export * from "./nn/dropout";
+export * from "./nn/transformerEncoder";
+export * from "./nn/compositeLayer";
+export * from "./nn/fileSystemIO";
+export * from "./nn/initializers";
+export { linear } from "./nn/linear";
+
 // train: the training loop, batches, progress of long loops
 export * from "./train/trainer";
 export * from "./train/batches";

@@ -1,0 +1,50 @@
+// Dropout (Srivastava et al., 2014) that is both seeded and random: a fresh mask on every training call,
+// the same sequence of masks from the same seed.
+//
+// tf.layers.dropout is not reused: given a `seed`, it passes that same seed to tf.dropout on every call,
+// so every training step drops the very same units (test/nn/dropout.test.ts shows it); given none, it
+// draws from Math.random. This layer keeps its own Rng and draws a new tfjs seed per call.
+
+import * as tf from "@tensorflow/tfjs";
+import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
+import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
+import { Rng } from "../backend/random";
+import { checkRate, checkSeed } from "./args";
+
+export interface SeededDropoutArgs extends LayerArgs {
+  /** Fraction of the units zeroed in training, in [0, 1); survivors are scaled by 1/(1 − rate). */
+  rate: number;
+  /** Seeds the masks. The stream restarts from it when the layer is re-created (e.g. loaded). */
+  seed: number;
+}
+
+/** Inverted dropout in training (`apply(x, { training: true })`), the identity otherwise. */
+export class SeededDropout extends tf.layers.Layer {
+  static className = "RecsysSeededDropout";
+  readonly rate: number;
+  readonly seed: number;
+  private readonly rng: Rng;
+
+  constructor(args: SeededDropoutArgs) {
+    super(args);
+    this.rate = checkRate(SeededDropout.className, "rate", args.rate);
+    this.seed = checkSeed(SeededDropout.className, args.seed);
+    this.rng = new Rng(this.seed);
+    this.supportsMasking = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (kwargs.training !== true || this.rate === 0) return x;
+    return tf.tidy(() => tf.dropout(x, this.rate, undefined, this.rng.tfSeed()));
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { rate: this.rate, seed: this.seed, ...super.getConfig() };
+  }
+}
+tf.serialization.registerClass(SeededDropout);

@@ -1,0 +1,239 @@
+// Multi-head attention (Vaswani et al. 2017, §3.2.2; the seed's section 1.3.1.2, 多头注意力):
+//
+//   head_i = Attention(Q·W_i^Q, K·W_i^K, V·W_i^V)
+//   MultiHead(Q, K, V) = Concat(head_1, …, head_h)·W^O
+//
+// All heads at once: one projection to [B, T, H·d_k], reshaped and transposed to [B, H, T, d_k], so that
+// one batched matMul computes every head (no per-head loop), then merged back to [B, T, H·d_v] for W^O.
+//
+// Inputs, as a single tensor or a list (masks are explicit inputs, not Keras's implicit mask propagation,
+// so that they appear in the functional graph and in model summaries):
+//   x                      self-attention, Q = K = V = x            [B, T, D]
+//   [query, value]         attention from query to value (K = V)    [B, T_q, D_q], [B, T_k, D_v]
+//   [query, value, mask]   with a mask, 1 = attend, 0 = blocked:   [B, T_k] (padding), [B, T_q, T_k],
+//                          or already broadcastable [B, 1, 1, T_k] / [B, 1, T_q, T_k]
+// For masked self-attention pass [x, x, mask]. `causal: true` adds the causal mask on top.
+
+import * as tf from "@tensorflow/tfjs";
+import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
+import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
+import { Rng } from "../backend/random";
+import { checkInteger, checkRate, checkSeed, shapeList } from "./args";
+import { causalMask, scaledDotProductAttention } from "./attention";
+import { KernelInitializerArgs, kernelInitializer, resolveKernelInitializer } from "./initializers";
+import { linear } from "./linear";
+
+export interface MultiHeadAttentionArgs extends LayerArgs, KernelInitializerArgs {
+  /** h, the number of heads. */
+  numHeads: number;
+  /** d_k, the size of each head's queries and keys; default D_query / numHeads (Vaswani's d_model / h). */
+  keyDim?: number;
+  /** d_v, the size of each head's values; default keyDim. */
+  valueDim?: number;
+  /** Width of the output; default D_query, so that the layer fits a residual connection. */
+  outputDim?: number;
+  /** Biases on the four projections; default true (BERT has them). */
+  useBias?: boolean;
+  /** Dropout rate on the attention weights in training; default 0 (BERT: 0.1). */
+  dropout?: number;
+  /** Block attention to later positions (SASRec); default false (BERT). */
+  causal?: boolean;
+  /** Also output the attention weights [B, H, T_q, T_k], e.g. to plot them; default false. */
+  returnAttentionWeights?: boolean;
+  /** Seeds the initial weights and the dropout masks. */
+  seed: number;
+}
+
+/** [B, T, H·d] → [B, H, T, d]: the heads' slices of the last axis become a batch axis. */
+export function splitHeads(x: tf.Tensor, numHeads: number): tf.Tensor4D {
+  const [batch, length, width] = x.shape;
+  if (x.rank !== 3 || width % numHeads !== 0) {
+    throw new Error(`splitHeads: expected [B, T, H·d] with H = ${numHeads}, got shape [${x.shape}]`);
+  }
+  return tf.tidy(() => tf.transpose(tf.reshape(x, [batch, length, numHeads, width / numHeads]), [0, 2, 1, 3]));
+}
+
+/** [B, H, T, d] → [B, T, H·d]: Concat(head_1, …, head_h) along the last axis. */
+export function mergeHeads(x: tf.Tensor): tf.Tensor3D {
+  if (x.rank !== 4) throw new Error(`mergeHeads: expected [B, H, T, d], got shape [${x.shape}]`);
+  const [batch, numHeads, length, width] = x.shape;
+  return tf.tidy(() => tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch, length, numHeads * width]));
+}
+
+/** A mask of rank 2, 3 or 4 (see the header) as a tensor broadcastable to [B, H, T_q, T_k]. */
+function broadcastableMask(mask: tf.Tensor): tf.Tensor {
+  switch (mask.rank) {
+    case 2: {
+      const [batch, keys] = mask.shape as number[];
+      return tf.reshape(mask, [batch, 1, 1, keys]);
+    }
+    case 3:
+      return tf.expandDims(mask, 1);
+    case 4:
+      return mask;
+    default:
+      throw new Error(`MultiHeadAttention: the mask must be [B, T_k], [B, T_q, T_k] or 4-D, got shape [${mask.shape}]`);
+  }
+}
+
+/**
+ * Weights, in `getWeights()` order: query/kernel [D_q, H·d_k], query/bias, key/kernel [D_v, H·d_k],
+ * key/bias, value/kernel [D_v, H·d_v], value/bias, output/kernel [H·d_v, D_out], output/bias (biases
+ * only with useBias).
+ */
+export class MultiHeadAttention extends tf.layers.Layer {
+  static className = "RecsysMultiHeadAttention";
+  readonly numHeads: number;
+  readonly useBias: boolean;
+  readonly dropout: number;
+  readonly causal: boolean;
+  readonly returnAttentionWeights: boolean;
+  readonly seed: number;
+  // As given (null = derive from the input shapes), for build and getConfig.
+  private readonly requested: { keyDim: number | null; valueDim: number | null; outputDim: number | null };
+  private readonly init: Required<KernelInitializerArgs>;
+  private readonly initRng: Rng;
+  private readonly dropoutRng: Rng;
+  // Resolved at build time from the input shapes.
+  private dims: { keyDim: number; valueDim: number; outputDim: number } | null = null;
+  private kernels: { query: tf.LayerVariable; key: tf.LayerVariable; value: tf.LayerVariable; output: tf.LayerVariable } | null = null;
+  private biases: { query: tf.LayerVariable; key: tf.LayerVariable; value: tf.LayerVariable; output: tf.LayerVariable } | null = null;
+
+  constructor(args: MultiHeadAttentionArgs) {
+    super(args);
+    const owner = MultiHeadAttention.className;
+    this.numHeads = checkInteger(owner, "numHeads", args.numHeads);
+    const optionalDim = (field: string, value: number | null | undefined) =>
+      value == null ? null : checkInteger(owner, field, value);
+    this.requested = {
+      keyDim: optionalDim("keyDim", args.keyDim),
+      valueDim: optionalDim("valueDim", args.valueDim),
+      outputDim: optionalDim("outputDim", args.outputDim),
+    };
+    this.useBias = args.useBias ?? true;
+    this.dropout = checkRate(owner, "dropout", args.dropout ?? 0);
+    this.causal = args.causal ?? false;
+    this.returnAttentionWeights = args.returnAttentionWeights ?? false;
+    this.seed = checkSeed(owner, args.seed);
+    this.init = resolveKernelInitializer(owner, args);
+    const rng = new Rng(this.seed);
+    this.initRng = rng.fork();
+    this.dropoutRng = rng.fork();
+  }
+
+  /** d_k, d_v and the output width, once built. */
+  get dimensions(): { keyDim: number; valueDim: number; outputDim: number } {
+    if (this.dims === null) throw new Error(`${this.name}: the layer is not built yet`);
+    return this.dims;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shapes = shapeList(inputShape);
+    const [queryShape, valueShape] = [shapes[0], shapes[1] ?? shapes[0]];
+    for (const shape of [queryShape, valueShape]) {
+      if (shape.length !== 3 || shape[2] == null) {
+        throw new Error(`${this.name}: query and value must be [B, T, D] with D known, got [${shape}]`);
+      }
+    }
+    const queryWidth = queryShape[2] as number;
+    const valueWidth = valueShape[2] as number;
+    let keyDim = this.requested.keyDim;
+    if (keyDim === null) {
+      if (queryWidth % this.numHeads !== 0) {
+        throw new Error(`${this.name}: the query width ${queryWidth} is not divisible by numHeads ${this.numHeads}; set keyDim`);
+      }
+      keyDim = queryWidth / this.numHeads;
+    }
+    const valueDim = this.requested.valueDim ?? keyDim;
+    const outputDim = this.requested.outputDim ?? queryWidth;
+    this.dims = { keyDim, valueDim, outputDim };
+
+    const h = this.numHeads;
+    const kernel = (name: string, shape: number[]) =>
+      this.addWeight(`${name}/kernel`, shape, "float32", kernelInitializer(this.init, this.initRng));
+    const bias = (name: string, size: number) => this.addWeight(`${name}/bias`, [size], "float32", tf.initializers.zeros());
+    const query = kernel("query", [queryWidth, h * keyDim]);
+    const queryBias = this.useBias ? bias("query", h * keyDim) : null;
+    const key = kernel("key", [valueWidth, h * keyDim]);
+    const keyBias = this.useBias ? bias("key", h * keyDim) : null;
+    const value = kernel("value", [valueWidth, h * valueDim]);
+    const valueBias = this.useBias ? bias("value", h * valueDim) : null;
+    const output = kernel("output", [h * valueDim, outputDim]);
+    const outputBias = this.useBias ? bias("output", outputDim) : null;
+    this.kernels = { query, key, value, output };
+    if (queryBias && keyBias && valueBias && outputBias) {
+      this.biases = { query: queryBias, key: keyBias, value: valueBias, output: outputBias };
+    }
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return tf.tidy(() => {
+      const { query, value, mask } = this.unpack(inputs);
+      const { output, weights } = this.attend(query, value, mask, kwargs.training === true);
+      return this.returnAttentionWeights ? [output, weights] : output;
+    });
+  }
+
+  /** The output [B, T_q, D_out] and the attention weights [B, H, T_q, T_k] for concrete inputs. */
+  private attend(query: tf.Tensor, value: tf.Tensor, mask: tf.Tensor | undefined, training: boolean) {
+    const kernels = this.kernels!;
+    const biases = this.biases;
+    const h = this.numHeads;
+    const q = splitHeads(linear(query, kernels.query.read(), biases?.query.read()), h); // [B, H, T_q, d_k]
+    const k = splitHeads(linear(value, kernels.key.read(), biases?.key.read()), h); // [B, H, T_k, d_k]
+    const v = splitHeads(linear(value, kernels.value.read(), biases?.value.read()), h); // [B, H, T_k, d_v]
+
+    let attentionMask = mask === undefined ? undefined : broadcastableMask(mask);
+    if (this.causal) {
+      const [tq, tk] = [query.shape[1] as number, value.shape[1] as number];
+      if (tq !== tk) throw new Error(`${this.name}: causal attention needs T_q = T_k, got ${tq} and ${tk}`);
+      const future = causalMask(tq); // [1, 1, T, T]
+      attentionMask = attentionMask === undefined ? future : tf.mul(attentionMask, future);
+    }
+    const heads = scaledDotProductAttention(q, k, v, {
+      mask: attentionMask,
+      dropout: this.dropout,
+      training,
+      rng: this.dropoutRng,
+    }); // output [B, H, T_q, d_v], weights [B, H, T_q, T_k]
+    const merged = mergeHeads(heads.output); // [B, T_q, H·d_v]
+    const output = linear(merged, kernels.output.read(), biases?.output.read()); // [B, T_q, D_out]
+    return { output, weights: heads.weights };
+  }
+
+  private unpack(inputs: tf.Tensor | tf.Tensor[]): { query: tf.Tensor; value: tf.Tensor; mask?: tf.Tensor } {
+    if (!Array.isArray(inputs)) return { query: inputs, value: inputs };
+    if (inputs.length === 1) return { query: inputs[0], value: inputs[0] };
+    if (inputs.length === 2) return { query: inputs[0], value: inputs[1] };
+    if (inputs.length === 3) return { query: inputs[0], value: inputs[1], mask: inputs[2] };
+    throw new Error(`${this.name}: expected x, [query, value] or [query, value, mask], got ${inputs.length} inputs`);
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    const shapes = shapeList(inputShape);
+    const [queryShape, valueShape] = [shapes[0], shapes[1] ?? shapes[0]];
+    const outputDim = this.requested.outputDim ?? queryShape[2];
+    const output: tf.Shape = [queryShape[0], queryShape[1], outputDim];
+    if (!this.returnAttentionWeights) return output;
+    return [output, [queryShape[0], this.numHeads, queryShape[1], valueShape[1]]];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      numHeads: this.numHeads,
+      keyDim: this.requested.keyDim,
+      valueDim: this.requested.valueDim,
+      outputDim: this.requested.outputDim,
+      useBias: this.useBias,
+      dropout: this.dropout,
+      causal: this.causal,
+      returnAttentionWeights: this.returnAttentionWeights,
+      kernelInitializer: this.init.kernelInitializer,
+      initializerRange: this.init.initializerRange,
+      seed: this.seed,
+      ...super.getConfig(),
+    };
+  }
+}
+tf.serialization.registerClass(MultiHeadAttention);

@@ -1,0 +1,114 @@
+// Helpers shared by the tests of src/nn: seeded random tensors, closeness checks, numerical gradient
+// checks (central differences against tfjs's autodiff) and a tensor-leak check.
+
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../src/backend/random";
+
+/** A float32 tensor of N(0, std²) draws from `rng`. */
+export function normalTensor(rng: Rng, shape: number[], std = 1): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal(0, std)), shape);
+}
+
+/** Element-wise |actual − expected| <= atol + rtol·|expected|. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4, what = ""): void {
+  assert.equal(actual.length, expected.length, `${what} lengths differ`);
+  for (let i = 0; i < actual.length; i++) {
+    const limit = atol + rtol * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= limit)) {
+      assert.fail(`${what} element ${i}: ${actual[i]} vs expected ${expected[i]} (limit ${limit})`);
+    }
+  }
+}
+
+/** Reads a tensor's values and disposes it. */
+export function take(t: tf.Tensor): Float32Array {
+  const values = t.dataSync() as Float32Array;
+  t.dispose();
+  return Float32Array.from(values);
+}
+
+/** Asserts that `run` leaves the number of live tensors unchanged. */
+export async function assertNoLeak(run: () => void | Promise<void>): Promise<void> {
+  const before = tf.memory().numTensors;
+  await run();
+  assert.equal(tf.memory().numTensors, before, "tensors leaked");
+}
+
+export interface GradientCheckOptions {
+  /** Central-difference step; default 1e-2 (float32 arithmetic: smaller steps drown in rounding). */
+  step?: number;
+  /** Elements checked per variable, chosen at random; default 10. */
+  perVariable?: number;
+  /** Passes when |numerical − analytic| <= atol + rtol·max(|numerical|, |analytic|). */
+  atol?: number;
+  rtol?: number;
+  seed?: number;
+}
+
+/**
+ * Compares tf.variableGrads of `loss` with central differences (f(v + h) − f(v − h)) / 2h at a random
+ * subset of each variable's elements. Inputs are checked the same way by wrapping them in variables.
+ */
+export function checkGradients(loss: () => tf.Scalar, variables: tf.Variable[], options: GradientCheckOptions = {}): void {
+  const step = options.step ?? 1e-2;
+  const atol = options.atol ?? 1e-3;
+  const rtol = options.rtol ?? 2e-2;
+  const rng = new Rng(options.seed ?? 1);
+  const { value, grads } = tf.variableGrads(loss, variables);
+  value.dispose();
+  const evaluate = () => tf.tidy(() => loss().dataSync()[0]);
+  let checked = 0;
+  for (const variable of variables) {
+    const gradient = grads[variable.name];
+    assert.ok(gradient !== undefined, `no gradient for ${variable.name}`);
+    const analytic = take(gradient);
+    const original = Float32Array.from(variable.dataSync() as Float32Array);
+    const count = Math.min(options.perVariable ?? 10, original.length);
+    const indices = rng.permutation(original.length).subarray(0, count);
+    for (const i of indices) {
+      const perturbed = Float32Array.from(original);
+      perturbed[i] = original[i] + step;
+      assignValues(variable, perturbed);
+      const plus = evaluate();
+      perturbed[i] = original[i] - step;
+      assignValues(variable, perturbed);
+      const minus = evaluate();
+      assignValues(variable, original);
+      const numerical = (plus - minus) / (2 * step);
+      const limit = atol + rtol * Math.max(Math.abs(numerical), Math.abs(analytic[i]));
+      if (!(Math.abs(numerical - analytic[i]) <= limit)) {
+        assert.fail(`${variable.name}[${i}]: numerical ${numerical} vs analytic ${analytic[i]}`);
+      }
+      checked++;
+    }
+  }
+  assert.ok(checked > 0, "no element was checked");
+}
+
+function assignValues(variable: tf.Variable, values: Float32Array): void {
+  tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
+}
+
+/** The layer's trainable weights as tf.Variables (what optimizers and variableGrads take). */
+export function variablesOf(layer: tf.layers.Layer): tf.Variable[] {
+  return layer.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** Fills every weight of `layer` with N(0, std²) draws, so that a test does not depend on the initialiser. */
+export function randomizeWeights(layer: tf.layers.Layer, rng: Rng, std = 0.5): void {
+  const values = layer.weights.map((w) => normalTensor(rng, w.shape as number[], std));
+  layer.setWeights(values);
+  tf.dispose(values);
+}
+
+/** Plain nested arrays → Float64 loops: out[i][j] = Σ_k a[i][k]·b[k][j]. */
+export function matMulRows(a: number[][], b: number[][]): number[][] {
+  return a.map((row) => b[0].map((_, j) => row.reduce((sum, v, k) => sum + v * b[k][j], 0)));
+}
+
+/** Disposes what a layer's apply() returned for concrete inputs (its type also admits symbolic tensors). */
+export function disposeOutput(output: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[]): void {
+  tf.dispose(output as tf.Tensor | tf.Tensor[]);
+}
