@@ -2,9 +2,11 @@
 // trains on whichever backend `initBackend` picks.
 
 import * as tf from "@tensorflow/tfjs";
+import { registerTransposingBatchMatMul } from "./batchMatMul";
 import { unsortedSegmentSumWasmConfig } from "./unsortedSegmentSum";
 
 export { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
+export { transposingBatchMatMul } from "./batchMatMul";
 
 /**
  * What training needs from the wasm backend of tfjs 4.22 and it does not ship. The other gradients
@@ -14,7 +16,8 @@ export { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
 const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
 
 /**
- * Registers the kernels in WASM_TRAINING_KERNELS with tfjs's global kernel registry. Safe to call
+ * Registers the kernels in WASM_TRAINING_KERNELS with tfjs's global kernel registry, and replaces the
+ * wasm BatchMatMul with one that is fast for transposed operands (see batchMatMul.ts). Safe to call
  * more than once; a kernel already registered (a later tfjs-backend-wasm may ship its own) is kept.
  */
 export function registerWasmTrainingKernels(): void {
@@ -23,4 +26,5 @@ export function registerWasmTrainingKernels(): void {
       tf.registerKernel(config);
     }
   }
+  registerTransposingBatchMatMul();
 }

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { chooseBackend } from "../../../src/backend/backend";
-import { registerWasmTrainingKernels } from "../../../src/backend/kernels";
+import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
 
 interface Result {

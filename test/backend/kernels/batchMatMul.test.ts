@@ -1,0 +1,72 @@
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { chooseBackend } from "../../../src/backend/backend";
+import { isTransposingBatchMatMul } from "../../../src/backend/kernels/batchMatMul";
+import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
+import { Rng } from "../../../src/backend/random";
+
+async function valuesOn(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const out = f();
+    return { shape: out.shape, values: out.dataSync() as Float32Array };
+  });
+}
+
+describe("BatchMatMul on the wasm backend with transposed operands", () => {
+  let previousBackend: string | undefined;
+
+  before(async () => {
+    previousBackend = tf.getBackend();
+    const info = await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
+    assert.equal(info.name, "wasm");
+    registerWasmTrainingKernels();
+  });
+  after(async () => {
+    if (previousBackend) await tf.setBackend(previousBackend);
+  });
+
+  it("is installed once, however often the kernels are registered", () => {
+    registerWasmTrainingKernels();
+    registerWasmTrainingKernels();
+    assert.ok(isTransposingBatchMatMul(tf.getKernel(tf.BatchMatMul, "wasm")!.kernelFunc));
+  });
+
+  it("matches the cpu backend for every combination of flags, batched and broadcast", async () => {
+    const rng = new Rng(11);
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[3, 4], [4, 5], false, false],
+      [[4, 3], [4, 5], true, false],
+      [[3, 4], [5, 4], false, true],
+      [[4, 3], [5, 4], true, true],
+      [[2, 3, 7, 4], [2, 3, 5, 4], false, true],
+      [[2, 6, 3], [1, 6, 5], true, false],
+    ];
+    for (const [aShape, bShape, transposeA, transposeB] of cases) {
+      const a = Float32Array.from({ length: aShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+      const b = Float32Array.from({ length: bShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+      const f = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB);
+      const wasm = await valuesOn("wasm", f);
+      const cpu = await valuesOn("cpu", f);
+      assert.deepEqual(wasm.shape, cpu.shape);
+      for (let i = 0; i < cpu.values.length; i++) {
+        assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${aShape}×${bShape} (${transposeA},${transposeB}) element ${i}`);
+      }
+    }
+  });
+
+  it("gives matMul's gradients and leaks no tensors", async () => {
+    await tf.setBackend("wasm");
+    const a = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const b = tf.tensor2d([[1, -1, 2], [0, 3, 1]]);
+    const before = tf.memory().numTensors;
+    // d/dA sum(A·B) = 1·Bᵀ: each row of the gradient is the row sums of B.
+    const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y).sum())([a, b]);
+    assert.deepEqual(Array.from(da.dataSync()), [2, 4, 2, 4, 2, 4]);
+    // d/dB = Aᵀ·1: each column of the gradient is the column sums of A.
+    assert.deepEqual(Array.from(db.dataSync()), [9, 9, 9, 12, 12, 12]);
+    tf.dispose([da, db]);
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([a, b]);
+  });
+});
