@@ -37,7 +37,6 @@ def main():
     args = parser.parse_args()
 
     nb = nbformat.read(args.notebook, as_version=4)
-    cell_seconds = {}
     started_cells = []
 
     client = NotebookClient(
@@ -49,13 +48,8 @@ def main():
 
     def on_cell_start(cell, cell_index):
         started_cells.append(cell_index)
-        cell_seconds[cell_index] = time.time()
-
-    def on_cell_complete(cell, cell_index):
-        cell_seconds[cell_index] = round(time.time() - cell_seconds[cell_index], 3)
 
     client.on_cell_start = on_cell_start
-    client.on_cell_complete = on_cell_complete
 
     started = time.time()
     report = {"notebook": args.notebook, "executed": args.executed, "ok": True}
@@ -67,7 +61,6 @@ def main():
     report["seconds"] = round(time.time() - started, 3)
 
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    report["cellSeconds"] = {str(i): s for i, s in cell_seconds.items() if isinstance(s, float)}
     # tslab answers a failed cell with an error reply but no error output, so the failing cell is the
     # last one started; an error output, where a kernel sends one, names it too.
     failed = next((i for i, c in code_cells if error_outputs(c)), None)

@@ -72,6 +72,75 @@ export const expectations: Record<string, (results: Results) => void> = {
     for (const [model, value] of Object.entries(expected.ndcg)) near(ndcg[model], value, 0.002, `ndcg@10 of ${model}`);
     for (const [model, value] of Object.entries(expected.precision)) near(precision[model], value, 0.002, `precision@10 of ${model}`);
   },
+
+  "03-hybrid-and-cold-start"(r) {
+    backendIsFast(r);
+    assert.equal(r.figures, 1);
+    type Row = { warmNdcg10: number; coldNdcg10: number; coldOnlyNdcg10: number; coldInTop10: number };
+    const m = r.models as Record<string, Row>;
+    const ml = r.dataset === "ml-100k";
+    assert.equal(r.coldItems, ml ? 168 : 158);
+    // Untrained models are deterministic: exact up to rounding.
+    const exact: Record<string, Row> = ml
+      ? {
+          random: { warmNdcg10: 0.01425, coldNdcg10: 0.00701, coldOnlyNdcg10: 0.07347, coldInTop10: 915 },
+          popularity: { warmNdcg10: 0.22134, coldNdcg10: 0, coldOnlyNdcg10: 0.21643, coldInTop10: 0 },
+          content: { warmNdcg10: 0.03812, coldNdcg10: 0.04261, coldOnlyNdcg10: 0.18266, coldInTop10: 1503 },
+        }
+      : {
+          random: { warmNdcg10: 0.00716, coldNdcg10: 0.00387, coldOnlyNdcg10: 0.04418, coldInTop10: 985 },
+          popularity: { warmNdcg10: 0.25857, coldNdcg10: 0, coldOnlyNdcg10: 0.0899, coldInTop10: 0 },
+          content: { warmNdcg10: 0.01095, coldNdcg10: 0.00346, coldOnlyNdcg10: 0.07369, coldInTop10: 369 },
+        };
+    for (const [model, row] of Object.entries(exact)) {
+      near(m[model].warmNdcg10, row.warmNdcg10, 1e-4, `${model} warm ndcg@10`);
+      near(m[model].coldNdcg10, row.coldNdcg10, 1e-4, `${model} cold ndcg@10`);
+      near(m[model].coldOnlyNdcg10, row.coldOnlyNdcg10, 1e-4, `${model} cold-only ndcg@10`);
+      assert.equal(m[model].coldInTop10, row.coldInTop10, `${model} cold items in top-10 lists`);
+    }
+    // The lesson: collaborative filtering cannot recommend items no one has rated; content and hybrids can.
+    assert.equal(m.bprMf.coldNdcg10, 0);
+    assert.equal(m.bprMf.coldInTop10, 0);
+    near(m.bprMf.coldOnlyNdcg10, m.popularity.coldOnlyNdcg10, 1e-6, "BPR-MF cold-only (ties, like popularity)");
+    for (const hybrid of ["switching", "weighted"]) near(m[hybrid].coldOnlyNdcg10, m.content.coldOnlyNdcg10, 1e-6, `${hybrid} cold-only`);
+    assert.ok(m.bprMf.warmNdcg10 > m.content.warmNdcg10 + 0.1, "CF beats content on warm items");
+    assert.ok(m.switching.coldNdcg10 > 0 && m.switching.coldInTop10 > 300, "the switching hybrid recommends cold items");
+    // Trained models: seeded, but leave room for other machines.
+    const trained = ml
+      ? { bprMf: 0.28927, switching: 0.26015, weighted: 0.22069, lightfm: 0.33728, switchingCold: [0.033, 0.01], lightfmColdOnly: [0.24661, 0.03], switchingTop10: [600, 1100], lightfmTop10: [80, 400] }
+      : { bprMf: 0.23772, switching: 0.20858, weighted: 0.12833, lightfm: 0.2615, switchingCold: [0.0091, 0.004], lightfmColdOnly: [0.08555, 0.015], switchingTop10: [800, 1400], lightfmTop10: [20, 150] };
+    for (const model of ["bprMf", "switching", "weighted", "lightfm"] as const) near(m[model].warmNdcg10, trained[model], 0.03, `${model} warm ndcg@10`);
+    near(m.switching.coldNdcg10, trained.switchingCold[0], trained.switchingCold[1], "switching cold ndcg@10");
+    near(m.lightfm.coldOnlyNdcg10, trained.lightfmColdOnly[0], trained.lightfmColdOnly[1], "LightFM cold-only ndcg@10");
+    assert.ok(m.weighted.coldInTop10 <= 100, `weighted cold items in top-10: ${m.weighted.coldInTop10}`);
+    const inRange = (value: number, [lo, hi]: number[], what: string) => assert.ok(value >= lo && value <= hi, `${what} = ${value}, expected [${lo}, ${hi}]`);
+    inRange(m.switching.coldInTop10, trained.switchingTop10, "switching cold items in top-10");
+    inRange(m.lightfm.coldInTop10, trained.lightfmTop10, "LightFM cold items in top-10");
+    if (ml) assert.ok(m.lightfm.coldOnlyNdcg10 > m.content.coldOnlyNdcg10, "LightFM ranks cold items better than content alone");
+  },
+
+  "05-attention-and-transformers"(r) {
+    backendIsFast(r);
+    // By-hand formulas and the library agree up to float32 rounding.
+    for (const key of ["byHandMaxDiff", "multiHeadMaxDiff", "layerNormMaxDiff", "permutationMaxDiff"]) {
+      assert.ok((r[key] as number) <= 1e-5, `${key} = ${r[key]}`);
+    }
+    // Var(q·k) ≈ d_k for unit-variance entries: why the scores are divided by √d_k.
+    for (const [dk, variance] of Object.entries(r.dotProductVariance as Record<string, number>)) {
+      const ratio = variance / Number(dk);
+      assert.ok(ratio > 0.9 && ratio < 1.1, `Var(q·k)/d_k = ${ratio} at d_k = ${dk}`);
+    }
+    const { unscaled, scaled } = r.maxSoftmaxWeight as { unscaled: number[]; scaled: number[] };
+    assert.ok(unscaled.every((w, i) => i === 0 || w > unscaled[i - 1]) && unscaled[unscaled.length - 1] > 0.9, "unscaled softmax saturates");
+    assert.ok(scaled.every((w) => w >= 0.3 && w <= 0.4), "scaled softmax stays spread");
+    assert.equal(r.maskedWeightMax, 0, "masked attention weights are exactly 0");
+    assert.ok((r.positionalMaxDiff as number) > 0.5, "with positions, order matters");
+    assert.ok((r.trainedAccuracy as number) >= 0.95, `accuracy ${r.trainedAccuracy} (chance 0.053)`);
+    assert.ok((r.finalLoss as number) < 0.05);
+    assert.ok(Math.max(...(r.lagAttention as number[])) >= 0.6, "one head learns to look 3 steps back");
+    assert.ok((r.reloadMaxDiff as number) <= 1e-6, "a reloaded model predicts the same");
+    assert.equal(r.figures, 9);
+  },
 };
 
 interface NotebookJson {
