@@ -44,6 +44,22 @@ export {
 } from "./models/similarities";
 export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./models/knn";
 export { SlopeOne, type SlopeOneConfig } from "./models/slopeOne";
+export {
+  MatrixFactorization, type MatrixFactorizationConfig, fitRatingSgd, type RatingSgdConfig, type RatingSgdModel,
+  type SgdDefaults, SVD_SGD_DEFAULTS, matrixFactorizationLoss, matrixFactorizationEstimate,
+  type MatrixFactorizationParams, ratingBatch, type RatingBatch,
+} from "./models/matrixFactorization";
+export {
+  Svdpp, type SvdppConfig, type SvdppParams, SVDPP_SGD_DEFAULTS, svdppLoss, svdppEstimate, implicitBatch,
+  type ImplicitBatch, implicitFeedback,
+} from "./models/svdpp";
+export {
+  BprMf, type BprMfConfig, type BprMfParams, bprBatches, type BprBatch, type BprBatchesConfig, bprMfLoss, bprScorePairs,
+} from "./models/bpr";
+export {
+  fitWals, type WalsConfig, type WalsStrength, WalsModel, walsLoss, implicitMatrix, solveSide, choleskySolve, gram,
+  type SparseRows,
+} from "./models/wals";
 export * from "./models/hybrid";
 export * from "./models/featureEmbedding";
 

@@ -1,0 +1,89 @@
+// `npm run reproduce -- <experiment> [--json] [--folds N]`: runs a published benchmark's full protocol
+// and prints our numbers beside the published ones. Experiments:
+//   surprise-ml100k   5-fold RMSE/MAE of the Surprise benchmark's algorithms on MovieLens 100K
+// Data comes from RECSYS_DATA_DIR or the download cache.
+
+import { initBackend } from "../src/backend/backend";
+import { Interactions } from "../src/data/interactions";
+import { loadMovieLens100K } from "../src/data/movielens";
+import { crossValidateRatings, FoldModel } from "../src/eval/crossValidation";
+import { SURPRISE_ML100K } from "../src/eval/published";
+import { KNNBaseline, KNNBasic, KNNWithMeans } from "../src/models/knn";
+import { BaselineOnly, NormalPredictor } from "../src/models/ratingBaselines";
+import { SlopeOne } from "../src/models/slopeOne";
+import { fitRatingSgd, MatrixFactorization } from "../src/models/matrixFactorization";
+import { Svdpp } from "../src/models/svdpp";
+
+/** How each Surprise algorithm is fitted here, with Surprise's default hyper-parameters. */
+const SURPRISE_ALGORITHMS: Record<string, (train: Interactions, fold: number) => FoldModel | Promise<FoldModel>> = {
+  NormalPredictor: (train, fold) => new NormalPredictor({ seed: fold }).fit(train),
+  BaselineOnly: (train) => new BaselineOnly().fit(train),
+  KNNBasic: (train) => new KNNBasic().fit(train),
+  KNNWithMeans: (train) => new KNNWithMeans().fit(train),
+  KNNBaseline: (train) => new KNNBaseline().fit(train),
+  SlopeOne: (train) => new SlopeOne().fit(train),
+  SVD: async (train, fold) => {
+    const model = new MatrixFactorization(train, { seed: fold });
+    await fitRatingSgd(model, { seed: fold, label: "SVD" });
+    return model;
+  },
+  "SVD++": async (train, fold) => {
+    const model = new Svdpp(train, { seed: fold });
+    await fitRatingSgd(model, { seed: fold, label: "SVD++" });
+    return model;
+  },
+};
+
+function option(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+async function surpriseMl100k(args: string[]): Promise<void> {
+  const json = args.includes("--json");
+  const folds = Number(option(args, "--folds") ?? 5);
+  const only = option(args, "--algorithms")?.split(",");
+  const backend = await initBackend();
+  const data = await loadMovieLens100K();
+  if (!json) {
+    console.log(`Surprise benchmark, MovieLens 100K, ${folds}-fold cross-validation, ${backend.name} backend`);
+    console.log(`${"algorithm".padEnd(16)}${"RMSE".padStart(8)}${"MAE".padStart(8)}${"published".padStart(18)}${"ΔRMSE".padStart(9)}${"seconds".padStart(9)}`);
+  }
+  for (const published of SURPRISE_ML100K) {
+    if (only && !only.includes(published.algorithm)) continue;
+    const result = await crossValidateRatings(data, SURPRISE_ALGORITHMS[published.algorithm], { folds, seed: 0 });
+    const row = {
+      algorithm: published.algorithm,
+      rmse: Number(result.rmse.toFixed(4)),
+      mae: Number(result.mae.toFixed(4)),
+      publishedRmse: published.rmse,
+      publishedMae: published.mae,
+      seconds: Number(result.seconds.toFixed(1)),
+    };
+    if (json) {
+      console.log(JSON.stringify(row));
+    } else {
+      const delta = row.rmse - row.publishedRmse;
+      console.log(
+        `${row.algorithm.padEnd(16)}${row.rmse.toFixed(4).padStart(8)}${row.mae.toFixed(4).padStart(8)}` +
+          `${`${row.publishedRmse.toFixed(3)} / ${row.publishedMae.toFixed(3)}`.padStart(18)}` +
+          `${(delta >= 0 ? "+" : "") + delta.toFixed(4)}`.padStart(9) + `${row.seconds.toFixed(1)}`.padStart(9),
+      );
+    }
+  }
+}
+
+const EXPERIMENTS: Record<string, (args: string[]) => Promise<void>> = {
+  "surprise-ml100k": surpriseMl100k,
+};
+
+const [experiment, ...rest] = process.argv.slice(2);
+const run = EXPERIMENTS[experiment];
+if (!run) {
+  console.error(`usage: npm run reproduce -- <experiment> [--json]; experiments: ${Object.keys(EXPERIMENTS).join(", ")}`);
+  process.exit(2);
+}
+run(rest).catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
