@@ -78,6 +78,7 @@ export { linear } from "./nn/linear";
 
 // train: the training loop, batches, progress of long loops
 export * from "./train/trainer";
+export * from "./train/losses";
 export * from "./train/batches";
 export * from "./train/progress";
 

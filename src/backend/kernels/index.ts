@@ -2,23 +2,31 @@
 // trains on whichever backend `initBackend` picks.
 
 import * as tf from "@tensorflow/tfjs";
-import { registerTransposingBatchMatMul } from "./batchMatMul";
+import { registerFastBatchMatMul } from "./batchMatMul";
+import { sparseSoftmaxCrossEntropyWasmConfigs } from "./sparseSoftmaxCrossEntropy";
 import { unsortedSegmentSumWasmConfig } from "./unsortedSegmentSum";
 
 export { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
-export { transposingBatchMatMul } from "./batchMatMul";
+export {
+  SPARSE_SOFTMAX_CROSS_ENTROPY,
+  SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
+} from "./sparseSoftmaxCrossEntropy";
+export { fastBatchMatMul, registerFastBatchMatMul, type FastBatchMatMulOptions } from "./batchMatMul";
 
 /**
- * What training needs from the wasm backend of tfjs 4.22 and it does not ship. The other gradients
- * a transformer or embedding model uses (matMul, softmax, logSoftmax, moments, erf, tanh, dropout,
- * clipByValue, cumsum, oneHot, select, the Adam update) already run on wasm.
+ * What training needs from the wasm backend of tfjs 4.22 and it does not ship: the gradient of
+ * gather, and the fused softmax cross-entropy from labels (custom kernel names, used by
+ * src/train/losses.ts). The other gradients a transformer or embedding model uses (matMul, softmax,
+ * logSoftmax, moments, erf, tanh, dropout, clipByValue, cumsum, oneHot, select, the Adam update)
+ * already run on wasm.
  */
-const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
+const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig, ...sparseSoftmaxCrossEntropyWasmConfigs];
 
 /**
  * Registers the kernels in WASM_TRAINING_KERNELS with tfjs's global kernel registry, and replaces the
- * wasm BatchMatMul with one that is fast for transposed operands (see batchMatMul.ts). Safe to call
- * more than once; a kernel already registered (a later tfjs-backend-wasm may ship its own) is kept.
+ * wasm BatchMatMul with one that takes XNNPack's fast path for every product (see batchMatMul.ts).
+ * Safe to call more than once; a kernel already registered (a later tfjs-backend-wasm may ship its
+ * own) is kept. Kernels are registered for "wasm" only: other backends run unchanged.
  */
 export function registerWasmTrainingKernels(): void {
   for (const config of WASM_TRAINING_KERNELS) {
@@ -26,5 +34,5 @@ export function registerWasmTrainingKernels(): void {
       tf.registerKernel(config);
     }
   }
-  registerTransposingBatchMatMul();
+  registerFastBatchMatMul();
 }
