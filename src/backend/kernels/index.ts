@@ -3,6 +3,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { registerFastBatchMatMul } from "./batchMatMul";
+import { registerFastGather } from "./gatherV2";
 import { sparseSoftmaxCrossEntropyWasmConfigs } from "./sparseSoftmaxCrossEntropy";
 import { unsortedSegmentSumWasmConfig } from "./unsortedSegmentSum";
 
@@ -12,6 +13,7 @@ export {
   SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
 } from "./sparseSoftmaxCrossEntropy";
 export { fastBatchMatMul, registerFastBatchMatMul, type FastBatchMatMulOptions } from "./batchMatMul";
+export { gatherV2Wasm, registerFastGather } from "./gatherV2";
 
 /**
  * What training needs from the wasm backend of tfjs 4.22 and it does not ship: the gradient of
@@ -24,7 +26,8 @@ const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWas
 
 /**
  * Registers the kernels in WASM_TRAINING_KERNELS with tfjs's global kernel registry, and replaces the
- * wasm BatchMatMul with one that takes XNNPack's fast path for every product (see batchMatMul.ts).
+ * wasm BatchMatMul with one that takes XNNPack's fast path for every product (see batchMatMul.ts)
+ * and GatherV2 with a heap-to-heap copy (see gatherV2.ts).
  * Safe to call more than once; a kernel already registered (a later tfjs-backend-wasm may ship its
  * own) is kept. Kernels are registered for "wasm" only: other backends run unchanged.
  */
@@ -35,4 +38,5 @@ export function registerWasmTrainingKernels(): void {
     }
   }
   registerFastBatchMatMul();
+  registerFastGather();
 }
