@@ -3,6 +3,7 @@
 // notebook reports, so that the suite passes with MovieLens (RECSYS_DATA_DIR set) and without it.
 
 import * as assert from "node:assert/strict";
+import { SURPRISE_ML100K } from "../../src/eval/published";
 
 export type Results = Record<string, unknown>;
 
@@ -71,6 +72,65 @@ export const expectations: Record<string, (results: Results) => void> = {
     near(r.neighbourOverlap, expected.overlap, 0.005, "neighbour overlap of TF-IDF and BM25");
     for (const [model, value] of Object.entries(expected.ndcg)) near(ndcg[model], value, 0.002, `ndcg@10 of ${model}`);
     for (const [model, value] of Object.entries(expected.precision)) near(precision[model], value, 0.002, `precision@10 of ${model}`);
+  },
+
+  "02-collaborative-filtering"(r) {
+    backendIsFast(r);
+    assert.equal(r.figures, 4);
+    // The by-hand cells and the library agree.
+    assert.ok((r.toySimilarityMaxDiff as number) < 1e-6 && (r.toyKnnMaxDiff as number) < 1e-6, "by-hand similarity and kNN");
+    assert.ok((r.toyBaselineMaxDiff as number) < 1e-12, "by-hand ALS baselines");
+    assert.ok((r.toyLossDiff as number) < 1e-5, "by-hand MF loss");
+    const rating = r.surprise as Record<string, { rmse: number; mae: number; folds: number }>;
+    const ranking = r.rankingNdcg10 as Record<string, number>;
+    const precision = r.rankingPrecision10 as Record<string, number>;
+    const ml = r.dataset === "ml-100k";
+    const expected = ml
+      ? {
+          rating: {
+            NormalPredictor: [1.52163, 1.22096], BaselineOnly: [0.94485, 0.74877], KNNBasic: [0.97937, 0.7734],
+            KNNWithMeans: [0.95156, 0.7494], KNNBaseline: [0.93116, 0.73322], SlopeOne: [0.94614, 0.74324],
+            SVD: [0.9298, 0.73588], "SVD++": [0.91268, 0.71992],
+          },
+          mfTestRmse: 0.93658, variance: [0.05915, 0.03022],
+          ndcg: { bpr: 0.40211, wals: 0.42686, svd: 0.10311, knnBaseline: 0.00104, popularity: 0.24791 },
+          precision: { bpr: 0.36341, wals: 0.37943, svd: 0.09576, knnBaseline: 0.00106, popularity: 0.22747 },
+        }
+      : {
+          rating: {
+            NormalPredictor: [1.5636, 1.2674], BaselineOnly: [0.85761, 0.68745], KNNBasic: [0.87697, 0.68022],
+            KNNWithMeans: [0.81166, 0.62254], KNNBaseline: [0.80341, 0.62056], SlopeOne: [0.84669, 0.65654],
+            SVD: [0.83397, 0.6572], "SVD++": [0.74703, 0.58188],
+          },
+          mfTestRmse: 0.83419, variance: [0.10333, 0.05656],
+          ndcg: { bpr: 0.31936, wals: 0.35277, svd: 0.03029, knnBaseline: 0.00402, popularity: 0.27875 },
+          precision: { bpr: 0.22842, wals: 0.24211, svd: 0.02495, knnBaseline: 0.00411, popularity: 0.18674 },
+        };
+    const trained = new Set(["SVD", "SVD++"]);
+    for (const [name, [rmse, mae]] of Object.entries(expected.rating)) {
+      const tolerance = trained.has(name) ? 0.005 : 0.001;
+      near(rating[name].rmse, rmse, tolerance, `${name} RMSE`);
+      near(rating[name].mae, mae, tolerance, `${name} MAE`);
+    }
+    if (ml) {
+      // The reproduction: every algorithm within ±0.01 of Surprise's table (±0.015 for the one-fold runs).
+      for (const published of SURPRISE_ML100K) {
+        const ours = rating[published.algorithm];
+        const tolerance = ours.folds === 5 ? 0.01 : 0.015;
+        near(ours.rmse, published.rmse, tolerance, `${published.algorithm} RMSE against Surprise's ${published.rmse}`);
+      }
+    }
+    near(r.mfTestRmse, expected.mfTestRmse, 0.005, "MF test RMSE");
+    const variance = r.itemFactorsExplainedVariance as number[];
+    expected.variance.forEach((v, i) => near(variance[i], v, 0.01, `explained variance of component ${i + 1}`));
+    const rankingTolerance: Record<string, number> = { bpr: 0.02, wals: 0.005, svd: 0.01, knnBaseline: 0.002, popularity: 0.0005 };
+    for (const [model, value] of Object.entries(expected.ndcg)) near(ranking[model], value, rankingTolerance[model], `${model} ndcg@10`);
+    for (const [model, value] of Object.entries(expected.precision)) near(precision[model], value, rankingTolerance[model], `${model} precision@10`);
+    // Orders that hold on both data sets.
+    assert.ok(ranking.wals > ranking.popularity && ranking.bpr > ranking.popularity, "implicit-feedback models beat popularity");
+    assert.ok(ranking.svd < ranking.popularity, "a rating model is a poor ranker");
+    assert.ok(rating.KNNBaseline.rmse < rating.KNNWithMeans.rmse && rating.KNNWithMeans.rmse < rating.KNNBasic.rmse);
+    assert.ok(rating["SVD++"].rmse < rating.SVD.rmse && rating.NormalPredictor.rmse > 1.4);
   },
 
   "03-hybrid-and-cold-start"(r) {
