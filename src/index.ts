@@ -60,6 +60,8 @@ export {
   fitWals, type WalsConfig, type WalsStrength, WalsModel, walsLoss, implicitMatrix, solveSide, choleskySolve, gram,
   type SparseRows,
 } from "./models/wals";
+export * from "./models/ncf";
+export * from "./models/twoTower";
 export * from "./models/hybrid";
 export * from "./models/featureEmbedding";
 
@@ -75,6 +77,7 @@ export * from "./nn/compositeLayer";
 export * from "./nn/fileSystemIO";
 export * from "./nn/initializers";
 export { linear } from "./nn/linear";
+export { DenseTower, gatherRows } from "./nn/mlp";
 
 // train: the training loop, batches, progress of long loops
 export * from "./train/trainer";

@@ -64,7 +64,8 @@ export function createProgress(options: ProgressOptions): Progress {
   const mode = options.mode ?? defaultProgressMode();
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.log(line));
-  const minInterval = options.minIntervalMs ?? 200;
+  // Notebook redraws are messages to the front end: a few a second are plenty.
+  const minInterval = options.minIntervalMs ?? 500;
   const started = now();
   let count = 0;
   let metrics: ProgressMetrics = {};

@@ -45,9 +45,9 @@ export interface FitConfig<Batch> {
   label?: string;
 }
 
-/** How often, at most, a long epoch yields to the event loop so that progress reaches the notebook. */
-const YIELD_EVERY_MS = 100;
-
+// The loop yields to the event loop after every step and every epoch: in a notebook, tslab sends
+// progress and status messages on one zeromq socket, and a send issued while an earlier one is still
+// pending fails ("Socket is busy writing"). A yield costs microseconds; a step, milliseconds.
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -70,7 +70,6 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
     const total = Array.isArray(batches) ? batches.length : 0;
     const progress = createProgress({ total, label: `${prefix}epoch ${epoch + 1}/${config.epochs}`, mode: config.progress });
     const started = performance.now();
-    let lastYield = started;
     let lossSum = 0;
     let steps = 0;
     for (const batch of batches) {
@@ -85,10 +84,7 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
       lossSum += loss;
       steps += 1;
       progress.tick(1, { loss: lossSum / steps });
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+      await yieldToEventLoop();
     }
     const logs: EpochLogs = { epoch: epoch + 1, loss: steps > 0 ? lossSum / steps : NaN, seconds: (performance.now() - started) / 1000 };
     let stop = false;
@@ -99,6 +95,7 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
     }
     const { epoch: _epoch, seconds: _seconds, ...metrics } = logs;
     progress.done(metrics);
+    await yieldToEventLoop();
     history.push(logs);
     if (stop) break;
   }

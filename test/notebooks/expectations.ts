@@ -179,6 +179,40 @@ export const expectations: Record<string, (results: Results) => void> = {
     if (ml) assert.ok(m.lightfm.coldOnlyNdcg10 > m.content.coldOnlyNdcg10, "LightFM ranks cold items better than content alone");
   },
 
+  "04-deep-recommenders"(r) {
+    backendIsFast(r);
+    assert.equal(r.figures, 3);
+    assert.ok((r.scratchMaxDiff as number) < 1e-5 && (r.lossMaxDiff as number) < 1e-5, "by-hand scores and losses match the library");
+    const ml = r.dataset === "ml-100k";
+    const expected = ml
+      ? {
+          ndcg: { GMF: 0.39934, MLP: 0.38285, NeuMF: 0.39532, "NeuMF (pretrained)": 0.42891, "two-tower": 0.41942 },
+          precision: { GMF: 0.3544, MLP: 0.33669, NeuMF: 0.3527, "NeuMF (pretrained)": 0.37858, "two-tower": 0.37402 },
+          popularity: 0.24791, pretrainedStart: 0.42302, margin: 1.4,
+        }
+      : {
+          ndcg: { GMF: 0.32766, MLP: 0.32656, NeuMF: 0.33559, "NeuMF (pretrained)": 0.3421, "two-tower": 0.33128 },
+          precision: { GMF: 0.22779, MLP: 0.22674, NeuMF: 0.23368, "NeuMF (pretrained)": 0.23789, "two-tower": 0.22842 },
+          popularity: 0.27875, pretrainedStart: 0.3447, margin: 1.1,
+        };
+    const ndcg = r["ndcg@10"] as Record<string, number>;
+    const precision = r["precision@10"] as Record<string, number>;
+    near(ndcg.popularity, expected.popularity, 0.0005, "popularity ndcg@10");
+    for (const [model, value] of Object.entries(expected.ndcg)) {
+      near(ndcg[model], value, 0.01, `${model} ndcg@10`);
+      near(precision[model], expected.precision[model as keyof typeof expected.precision], 0.01, `${model} precision@10`);
+      assert.ok(ndcg[model] > expected.margin * ndcg.popularity, `${model} beats popularity by ${expected.margin}×`);
+    }
+    near(r.pretrainedStartNdcg, expected.pretrainedStart, 0.01, "pretrained NeuMF before fine-tuning");
+    assert.ok(ndcg["NeuMF (pretrained)"] >= ndcg.NeuMF, "pretraining helps NeuMF");
+    const logQ = r.logQ as { withNdcg: number; withoutNdcg: number; withNovelty: number; withoutNovelty: number };
+    assert.ok(logQ.withoutNdcg < ndcg.popularity && logQ.withoutNovelty > logQ.withNovelty + 2, "without log-Q, in-batch softmax over-penalises popular items");
+    const sampled = r.sampled as Record<string, number>;
+    assert.ok(sampled["ndcg@10 sampled-100"] > 1.5 * sampled["ndcg@10 full"], "sampled metrics are much higher than full ones");
+    const validation = r.validationNdcg as { logLoss: number; bpr: number; popularity: number };
+    assert.ok(validation.logLoss > validation.popularity && validation.bpr > validation.popularity);
+  },
+
   "05-attention-and-transformers"(r) {
     backendIsFast(r);
     // By-hand formulas and the library agree up to float32 rounding.
