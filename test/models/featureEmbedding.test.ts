@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
-import { IdIndex, Interactions, ItemInfo } from "../../src/data/interactions";
+import { Interactions, ItemInfo } from "../../src/data/interactions";
+import { pairs } from "./implicitFixtures";
 import {
   FeatureEmbeddingBatch,
   FeatureEmbeddingModel,
@@ -15,19 +16,6 @@ import {
   warmItemSampler,
 } from "../../src/models/featureEmbedding";
 
-/** Interactions from (user, item) pairs over id spaces u0.., i0.., with optional side information. */
-function pairs(list: Array<[number, number]>, numUsers: number, numItems: number, itemInfo?: ItemInfo): Interactions {
-  return new Interactions({
-    users: Int32Array.from(list, (p) => p[0]),
-    items: Int32Array.from(list, (p) => p[1]),
-    ratings: new Float32Array(list.length).fill(1),
-    timestamps: new Float64Array(list.length).fill(NaN),
-    userIndex: IdIndex.from(Array.from({ length: numUsers }, (_, u) => `u${u}`)),
-    itemIndex: IdIndex.from(Array.from({ length: numItems }, (_, i) => `i${i}`)),
-    itemInfo,
-    name: "tiny",
-  });
-}
 
 /**
  * Two tastes. Items 0–4 are genre A and 5–9 genre B; items 10 (A) and 11 (B) are cold: nobody has

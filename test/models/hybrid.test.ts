@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
-import { IdIndex, Interactions } from "../../src/data/interactions";
+import { Interactions } from "../../src/data/interactions";
 import { ItemScorer, recommendTopK } from "../../src/eval/protocols";
 import { SwitchingHybrid, WeightedHybrid, normalizeScoreRows } from "../../src/models/hybrid";
+import { pairs } from "./implicitFixtures";
 
 /** A scorer with fixed scores per user (row u of `table`), counting the users it was asked about. */
 class TableScorer implements ItemScorer {
@@ -18,17 +19,6 @@ class TableScorer implements ItemScorer {
   }
 }
 
-/** Interactions from (user, item) pairs over fixed id spaces of `numUsers` and `numItems`. */
-function pairs(list: Array<[number, number]>, numUsers: number, numItems: number): Interactions {
-  return new Interactions({
-    users: Int32Array.from(list, (p) => p[0]),
-    items: Int32Array.from(list, (p) => p[1]),
-    ratings: new Float32Array(list.length).fill(1),
-    timestamps: new Float64Array(list.length).fill(NaN),
-    userIndex: IdIndex.from(Array.from({ length: numUsers }, (_, u) => `u${u}`)),
-    itemIndex: IdIndex.from(Array.from({ length: numItems }, (_, i) => `i${i}`)),
-  });
-}
 
 function ranking(model: ItemScorer, user: number): number[] {
   return Array.from(recommendTopK(model, [user], { k: model.numItems }).itemsOf(0));

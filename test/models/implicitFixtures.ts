@@ -1,10 +1,10 @@
 // Fixtures for the implicit-feedback models (NCF, two-tower): tiny logs built by hand, and a planted
 // data set whose held-out items a model that learns the tastes must rank first.
 
-import { IdIndex, Interactions } from "../../src/data/interactions";
+import { IdIndex, Interactions, ItemInfo } from "../../src/data/interactions";
 
-/** Interactions from (user, item) pairs over id spaces u0.., i0... */
-export function pairs(list: Array<[number, number]>, numUsers: number, numItems: number): Interactions {
+/** Interactions from (user, item) pairs over id spaces u0.., i0.., with optional item side information. */
+export function pairs(list: Array<[number, number]>, numUsers: number, numItems: number, itemInfo?: ItemInfo): Interactions {
   return new Interactions({
     users: Int32Array.from(list, (p) => p[0]),
     items: Int32Array.from(list, (p) => p[1]),
@@ -12,6 +12,7 @@ export function pairs(list: Array<[number, number]>, numUsers: number, numItems:
     timestamps: new Float64Array(list.length).fill(NaN),
     userIndex: IdIndex.from(Array.from({ length: numUsers }, (_, u) => `u${u}`)),
     itemIndex: IdIndex.from(Array.from({ length: numItems }, (_, i) => `i${i}`)),
+    itemInfo,
     name: "tiny",
   });
 }
