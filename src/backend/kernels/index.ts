@@ -4,6 +4,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerFastBatchMatMul } from "./batchMatMul";
 import { registerFastGather } from "./gatherV2";
+import { registerSharedIdentity } from "./identity";
+import { registerFastSum } from "./sum";
 import { sparseSoftmaxCrossEntropyWasmConfigs } from "./sparseSoftmaxCrossEntropy";
 import { unsortedSegmentSumWasmConfig } from "./unsortedSegmentSum";
 
@@ -14,6 +16,8 @@ export {
 } from "./sparseSoftmaxCrossEntropy";
 export { fastBatchMatMul, registerFastBatchMatMul, type FastBatchMatMulOptions } from "./batchMatMul";
 export { gatherV2Wasm, registerFastGather } from "./gatherV2";
+export { identityWasm, registerSharedIdentity } from "./identity";
+export { fastSum, leadingReduction, registerFastSum } from "./sum";
 
 /**
  * What training needs from the wasm backend of tfjs 4.22 and it does not ship: the gradient of
@@ -27,7 +31,8 @@ const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWas
 /**
  * Registers the kernels in WASM_TRAINING_KERNELS with tfjs's global kernel registry, and replaces the
  * wasm BatchMatMul with one that takes XNNPack's fast path for every product (see batchMatMul.ts)
- * and GatherV2 with a heap-to-heap copy (see gatherV2.ts).
+ * and GatherV2 with a heap-to-heap copy (see gatherV2.ts); Identity shares memory instead of copying
+ * (identity.ts); Sum over leading axes is a column sum in JavaScript (sum.ts).
  * Safe to call more than once; a kernel already registered (a later tfjs-backend-wasm may ship its
  * own) is kept. Kernels are registered for "wasm" only: other backends run unchanged.
  */
@@ -39,4 +44,6 @@ export function registerWasmTrainingKernels(): void {
   }
   registerFastBatchMatMul();
   registerFastGather();
+  registerSharedIdentity();
+  registerFastSum();
 }
