@@ -1,0 +1,67 @@
+// `Sum` for tfjs's wasm backend when the reduced axes lead: a column sum in JavaScript over the heap.
+//
+// The shipped kernel reduces only over trailing axes, so for any other axes it first transposes the
+// input into a temporary: 17 ms to sum a [12800, 256] matrix over its rows, against 2.7 ms over its
+// columns. Reductions over leading axes are what every bias gradient is (the gradient of a broadcast
+// add), and the output layer's bias gradient reduces a [rows, catalogue] matrix. Here they are one
+// linear pass with a float64 accumulator per output element. Other reductions, and non-float32
+// inputs, go to the shipped kernel.
+
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+type KernelFunc = tf.KernelConfig["kernelFunc"];
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
+
+/** Marks the wrapper and keeps the kernel it wraps. */
+const ORIGINAL = Symbol("recsys-ts Sum: the wrapped kernel");
+
+/** [rows, cols] when summing `axes` of `shape` is a sum over the rows of a [rows, cols] matrix, else null. */
+export function leadingReduction(shape: number[], axes: number[]): [number, number] | null {
+  // Size-1 axes change nothing: the reduction leads if every reduced axis of size > 1 precedes every kept one.
+  let lastReduced = -1;
+  let firstKept = shape.length;
+  for (let axis = 0; axis < shape.length; axis++) {
+    if (shape[axis] === 1) continue;
+    if (axes.includes(axis)) lastReduced = axis;
+    else firstKept = Math.min(firstKept, axis);
+  }
+  if (lastReduced < 0 || firstKept === shape.length || lastReduced > firstKept) return null;
+  const rows = shape.slice(0, firstKept).reduce((a, b) => a * b, 1);
+  return [rows, tf.util.sizeFromShape(shape) / rows];
+}
+
+/** A Sum kernel that runs leading-axis float32 sums here and everything else through `original`. */
+export function fastSum(original: KernelFunc): KernelFunc {
+  const wrapped = (args: KernelArgs) => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as tf.SumInputs;
+    const { axis, keepDims } = (args.attrs ?? {}) as unknown as tf.SumAttrs;
+    if (x === undefined || x.dtype !== "float32") return original(args as Parameters<KernelFunc>[0]);
+    const axes = tf.util.parseAxisParam(axis, x.shape);
+    const matrix = leadingReduction(x.shape, axes);
+    if (matrix === null) return original(args as Parameters<KernelFunc>[0]);
+    const [rows, cols] = matrix;
+    const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const out = backend.makeOutput(keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape, "float32");
+    // Views after makeOutput, whose malloc may grow (and detach) the heap.
+    const values = backend.typedArrayFromHeap(x) as Float32Array;
+    const sums = new Float64Array(cols);
+    for (let i = 0; i < rows; i++) {
+      const start = i * cols;
+      for (let j = 0; j < cols; j++) sums[j] += values[start + j];
+    }
+    (backend.typedArrayFromHeap(out) as Float32Array).set(sums);
+    return out;
+  };
+  (wrapped as unknown as Record<symbol, KernelFunc>)[ORIGINAL] = original;
+  return wrapped as unknown as KernelFunc;
+}
+
+/** Replaces the wasm backend's Sum with `fastSum(tfjs's kernel)`; never wraps twice. */
+export function registerFastSum(): void {
+  const current = tf.getKernel(tf.Sum, "wasm");
+  if (current === undefined || (current.kernelFunc as unknown as Record<symbol, unknown>)[ORIGINAL] !== undefined) return;
+  tf.unregisterKernel(tf.Sum, "wasm");
+  tf.registerKernel({ ...current, kernelFunc: fastSum(current.kernelFunc) });
+}
