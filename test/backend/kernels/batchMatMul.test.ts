@@ -1,30 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { chooseBackend } from "../../../src/backend/backend";
 import { registerFastBatchMatMul, wrappedBatchMatMul } from "../../../src/backend/kernels/batchMatMul";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
-
-async function valuesOn(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = f();
-    return { shape: out.shape, values: out.dataSync() as Float32Array };
-  });
-}
+import { resultOn, useWasmTrainingKernels } from "./support";
 
 describe("BatchMatMul on the wasm backend (XNNPack for every product)", () => {
-  let previousBackend: string | undefined;
-
-  before(async () => {
-    previousBackend = tf.getBackend();
-    const info = await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
-    assert.equal(info.name, "wasm");
-    registerWasmTrainingKernels();
-  });
-  after(async () => {
-    if (previousBackend) await tf.setBackend(previousBackend);
-  });
+  useWasmTrainingKernels();
 
   it("is installed once, however often the kernels are registered", () => {
     registerWasmTrainingKernels();
@@ -61,8 +43,8 @@ describe("BatchMatMul on the wasm backend (XNNPack for every product)", () => {
       const a = Float32Array.from({ length: aShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
       const b = Float32Array.from({ length: bShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
       const f = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB);
-      const wasm = await valuesOn("wasm", f);
-      const cpu = await valuesOn("cpu", f);
+      const wasm = await resultOn("wasm", f);
+      const cpu = await resultOn("cpu", f);
       assert.deepEqual(wasm.shape, cpu.shape);
       for (let i = 0; i < cpu.values.length; i++) {
         assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${aShape}×${bShape} (${transposeA},${transposeB}) element ${i}`);
@@ -75,11 +57,11 @@ describe("BatchMatMul on the wasm backend (XNNPack for every product)", () => {
     const a = Float32Array.from({ length: 2 * 3 * 4 }, () => rng.normal());
     const b = Float32Array.from({ length: 2 * 5 * 4 }, () => rng.normal());
     const f = () => tf.matMul(tf.tensor(a, [2, 3, 4]), tf.tensor(b, [2, 5, 4]), false, true);
-    const cpu = await valuesOn("cpu", f);
+    const cpu = await resultOn("cpu", f);
     try {
       for (const options of [{ splitBatches: false }, { chooseOrientation: false }, { transposeExplicitly: false }]) {
         registerFastBatchMatMul(options);
-        const wasm = await valuesOn("wasm", f);
+        const wasm = await resultOn("wasm", f);
         for (let i = 0; i < cpu.values.length; i++) assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${JSON.stringify(options)} element ${i}`);
       }
     } finally {

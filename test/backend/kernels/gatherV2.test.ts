@@ -1,29 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { chooseBackend } from "../../../src/backend/backend";
 import { gatherV2Wasm } from "../../../src/backend/kernels/gatherV2";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
-
-async function on(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<{ shape: number[]; dtype: string; values: number[] }> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = f();
-    return { shape: out.shape, dtype: out.dtype, values: Array.from(out.dataSync()) };
-  });
-}
+import { resultOn, useWasmTrainingKernels } from "./support";
 
 describe("GatherV2 on the wasm backend", () => {
-  let previousBackend: string | undefined;
-  before(async () => {
-    previousBackend = tf.getBackend();
-    const info = await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
-    assert.equal(info.name, "wasm");
-    registerWasmTrainingKernels();
-  });
-  after(async () => {
-    if (previousBackend) await tf.setBackend(previousBackend);
-  });
+  useWasmTrainingKernels();
 
   it("is the registered kernel, installed once", () => {
     registerWasmTrainingKernels();
@@ -31,7 +14,7 @@ describe("GatherV2 on the wasm backend", () => {
   });
 
   it("gathers rows in a hand-checked example, duplicates included", async () => {
-    const result = await on("wasm", () => tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([2, 0, 2], "int32")));
+    const result = await resultOn("wasm", () => tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([2, 0, 2], "int32")));
     assert.deepEqual(result, { shape: [3, 2], dtype: "float32", values: [5, 6, 1, 2, 5, 6] });
   });
 
@@ -50,7 +33,7 @@ describe("GatherV2 on the wasm backend", () => {
       const dim = c.shape[c.axis];
       const ids = Array.from({ length: c.idsShape.reduce((p, d) => p * d, 1) }, () => rng.int(dim));
       const f = () => tf.gather(tf.tensor(values, c.shape, c.dtype), tf.tensor(ids, c.idsShape, "int32"), c.axis, c.batchDims);
-      assert.deepEqual(await on("wasm", f), await on("cpu", f), JSON.stringify(c));
+      assert.deepEqual(await resultOn("wasm", f), await resultOn("cpu", f), JSON.stringify(c));
     }
   });
 
@@ -66,8 +49,8 @@ describe("GatherV2 on the wasm backend", () => {
 
   it("trains an embedding: gather's gradient is unchanged", async () => {
     const f = () => tf.grad((table: tf.Tensor) => tf.gather(table, tf.tensor1d([1, 1, 3], "int32")).square().sum())(tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]));
-    const wasm = await on("wasm", f);
+    const wasm = await resultOn("wasm", f);
     assert.deepEqual(wasm.values, [0, 0, 12, 16, 0, 0, 14, 16]);
-    assert.deepEqual(wasm, await on("cpu", f));
+    assert.deepEqual(wasm, await resultOn("cpu", f));
   });
 });

@@ -1,29 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { chooseBackend } from "../../../src/backend/backend";
 import { identityWasm } from "../../../src/backend/kernels/identity";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
-
-async function on(backend: "cpu" | "wasm", f: () => tf.Tensor | tf.Tensor[]): Promise<Array<{ shape: number[]; dtype: string; values: number[] }>> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = f();
-    return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
-  });
-}
+import { resultsOn, useWasmTrainingKernels } from "./support";
 
 describe("Identity on the wasm backend (shared memory)", () => {
-  let previousBackend: string | undefined;
-  before(async () => {
-    previousBackend = tf.getBackend();
-    const info = await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
-    assert.equal(info.name, "wasm");
-    registerWasmTrainingKernels();
-  });
-  after(async () => {
-    if (previousBackend) await tf.setBackend(previousBackend);
-  });
+  useWasmTrainingKernels();
 
   it("is the registered kernel, installed once", () => {
     registerWasmTrainingKernels();
@@ -35,7 +18,7 @@ describe("Identity on the wasm backend (shared memory)", () => {
     const floats = Array.from({ length: 24 }, () => rng.normal());
     const ints = Array.from({ length: 6 }, () => rng.int(100) - 50);
     const f = () => [tf.clone(tf.tensor3d(floats, [2, 3, 4])), tf.clone(tf.tensor1d(ints, "int32")), tf.clone(tf.tensor1d([1, 0, 1], "bool"))];
-    assert.deepEqual(await on("wasm", f), await on("cpu", f));
+    assert.deepEqual(await resultsOn("wasm", f), await resultsOn("cpu", f));
   });
 
   it("keeps a clone's values after the original is disposed, and frees the memory once both are", async () => {
@@ -61,7 +44,7 @@ describe("Identity on the wasm backend (shared memory)", () => {
       const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(tf.tanh(tf.matMul(tf.tensor2d(xs, [4, 5]), a)), b)));
       return tf.grads(loss)([tf.tensor2d(w1, [5, 3]), tf.tensor2d(w2, [3, 1])]);
     };
-    const [wasm, cpu] = [await on("wasm", f), await on("cpu", f)];
+    const [wasm, cpu] = [await resultsOn("wasm", f), await resultsOn("cpu", f)];
     for (let g = 0; g < 2; g++) {
       assert.deepEqual(wasm[g].shape, cpu[g].shape);
       wasm[g].values.forEach((v, i) => assert.ok(Math.abs(v - cpu[g].values[i]) <= 1e-4 * (1 + Math.abs(cpu[g].values[i])), `grad ${g}[${i}]`));

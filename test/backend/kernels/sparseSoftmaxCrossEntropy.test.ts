@@ -1,12 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { chooseBackend } from "../../../src/backend/backend";
-import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import {
   SPARSE_SOFTMAX_CROSS_ENTROPY,
   SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
 } from "../../../src/backend/kernels/sparseSoftmaxCrossEntropy";
 import { Rng } from "../../../src/backend/random";
+import { assertClose, useWasmTrainingKernels } from "./support";
 
 // The cpu backend's values: tfjs's own softmax cross-entropy with one-hot labels, and its gradient.
 function referenceOnCpu(logits: Float32Array, labels: Int32Array, dLosses: Float32Array, rows: number, classes: number) {
@@ -19,23 +18,8 @@ function referenceOnCpu(logits: Float32Array, labels: Int32Array, dLosses: Float
   });
 }
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tolerance = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * (1 + Math.abs(expected[i])), `${what} element ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
-}
-
 describe("RecsysSparseSoftmaxCrossEntropy kernels on the wasm backend", () => {
-  let previousBackend: string | undefined;
-  before(async () => {
-    previousBackend = tf.getBackend();
-    await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
-    registerWasmTrainingKernels();
-  });
-  after(async () => {
-    if (previousBackend) await tf.setBackend(previousBackend);
-  });
+  useWasmTrainingKernels();
 
   it("are registered for wasm only", () => {
     assert.ok(tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, "wasm"));

@@ -1,37 +1,19 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { chooseBackend } from "../../../src/backend/backend";
-import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { leadingReduction } from "../../../src/backend/kernels/sum";
 import { Rng } from "../../../src/backend/random";
+import { resultsOn, useWasmTrainingKernels, assertClose as assertValuesClose, TensorResult } from "./support";
 
-async function on(backend: "cpu" | "wasm", f: () => tf.Tensor | tf.Tensor[]): Promise<Array<{ shape: number[]; dtype: string; values: number[] }>> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = f();
-    return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
-  });
-}
-
-function assertClose(actual: Array<{ shape: number[]; dtype: string; values: number[] }>, expected: typeof actual, label: string): void {
+function assertClose(actual: TensorResult[], expected: TensorResult[], label: string): void {
   assert.equal(actual.length, expected.length, label);
   actual.forEach((a, k) => {
     assert.deepEqual([a.shape, a.dtype], [expected[k].shape, expected[k].dtype], label);
-    a.values.forEach((v, i) => assert.ok(Math.abs(v - expected[k].values[i]) <= 1e-5 * (1 + Math.abs(expected[k].values[i])), `${label}: [${k}][${i}] ${v} vs ${expected[k].values[i]}`));
+    assertValuesClose(a.values, expected[k].values, `${label}: result ${k}`);
   });
 }
 
 describe("Sum on the wasm backend (leading axes)", () => {
-  let previousBackend: string | undefined;
-  before(async () => {
-    previousBackend = tf.getBackend();
-    const info = await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
-    assert.equal(info.name, "wasm");
-    registerWasmTrainingKernels();
-  });
-  after(async () => {
-    if (previousBackend) await tf.setBackend(previousBackend);
-  });
+  useWasmTrainingKernels();
 
   it("recognises leading reductions, ignoring size-1 axes", () => {
     assert.deepEqual(leadingReduction([4, 3], [0]), [4, 3]);
@@ -45,7 +27,7 @@ describe("Sum on the wasm backend (leading axes)", () => {
   });
 
   it("sums a hand-checked matrix over its rows", async () => {
-    const [result] = await on("wasm", () => tf.sum(tf.tensor2d([[1, 2, 3], [10, 20, 30]]), 0));
+    const [result] = await resultsOn("wasm", () => tf.sum(tf.tensor2d([[1, 2, 3], [10, 20, 30]]), 0));
     assert.deepEqual(result, { shape: [3], dtype: "float32", values: [11, 22, 33] });
   });
 
@@ -65,7 +47,7 @@ describe("Sum on the wasm backend (leading axes)", () => {
       const size = c.shape.reduce((p, d) => p * d, 1);
       const values = Array.from({ length: size }, () => (c.dtype === "int32" ? rng.int(100) - 50 : rng.normal()));
       const f = () => tf.sum(tf.tensor(values, c.shape, c.dtype), c.axis, c.keepDims);
-      assertClose(await on("wasm", f), await on("cpu", f), JSON.stringify(c));
+      assertClose(await resultsOn("wasm", f), await resultsOn("cpu", f), JSON.stringify(c));
     }
   });
 
@@ -74,7 +56,7 @@ describe("Sum on the wasm backend (leading axes)", () => {
     const xs = Array.from({ length: 5 * 4 * 3 }, () => rng.normal());
     const bias = Array.from({ length: 3 }, () => rng.normal());
     const f = () => tf.grads((x: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.add(x, b))))([tf.tensor3d(xs, [5, 4, 3]), tf.tensor1d(bias)]);
-    assertClose(await on("wasm", f), await on("cpu", f), "gradients");
+    assertClose(await resultsOn("wasm", f), await resultsOn("cpu", f), "gradients");
   });
 
   it("leaves no tensor behind", async () => {

@@ -1,31 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { chooseBackend } from "../../../src/backend/backend";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
-
-interface Result {
-  shape: number[];
-  dtype: tf.DataType;
-  values: number[];
-}
-
-// Runs `f` on `backend` and reads its result back before anything else can switch backends.
-async function runOn(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<Result> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = f();
-    return { shape: out.shape, dtype: out.dtype, values: Array.from(out.dataSync()) };
-  });
-}
-
-function assertClose(actual: number[], expected: number[], tolerance = 1e-5): void {
-  assert.equal(actual.length, expected.length, "lengths differ");
-  for (let i = 0; i < actual.length; i++) {
-    const limit = tolerance * (1 + Math.abs(expected[i]));
-    assert.ok(Math.abs(actual[i] - expected[i]) <= limit, `element ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
-}
+import { resultOn, useWasmTrainingKernels, assertClose } from "./support";
 
 function normals(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
@@ -37,19 +14,10 @@ function segmentIds(rng: Rng, n: number, numSegments: number): Int32Array {
 }
 
 describe("UnsortedSegmentSum on the wasm backend", () => {
-  let previousBackend: string | undefined;
-
-  before(async () => {
-    previousBackend = tf.getBackend();
-    const info = await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
-    assert.equal(info.name, "wasm", "these tests need the wasm backend");
-  });
-  after(async () => {
-    if (previousBackend) await tf.setBackend(previousBackend);
-  });
+  useWasmTrainingKernels();
 
   it("sums rows by segment in a hand-checked example, dropping out-of-range ids", async () => {
-    const result = await runOn("wasm", () =>
+    const result = await resultOn("wasm", () =>
       tf.unsortedSegmentSum(
         tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]),
         tf.tensor1d([2, 0, 2, -1, 3], "int32"),
@@ -72,8 +40,8 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
       const x = normals(rng, tf.util.sizeFromShape(shape));
       const ids = segmentIds(rng, shape[0], numSegments);
       const f = () => tf.unsortedSegmentSum(tf.tensor(x, shape), tf.tensor1d(ids, "int32"), numSegments);
-      const wasm = await runOn("wasm", f);
-      const cpu = await runOn("cpu", f);
+      const wasm = await resultOn("wasm", f);
+      const cpu = await resultOn("cpu", f);
       assert.deepEqual(wasm.shape, [numSegments, ...shape.slice(1)]);
       assert.deepEqual(wasm.shape, cpu.shape);
       assertClose(wasm.values, cpu.values);
@@ -85,8 +53,8 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
     const x = Int32Array.from({ length: 60 * 4 }, () => rng.int(201) - 100);
     const ids = segmentIds(rng, 60, 10);
     const f = () => tf.unsortedSegmentSum(tf.tensor2d(x, [60, 4], "int32"), tf.tensor1d(ids, "int32"), 10);
-    const wasm = await runOn("wasm", f);
-    const cpu = await runOn("cpu", f); // tfjs's cpu kernel returns float32 here; TensorFlow keeps int32
+    const wasm = await resultOn("wasm", f);
+    const cpu = await resultOn("cpu", f); // tfjs's cpu kernel returns float32 here; TensorFlow keeps int32
     assert.equal(wasm.dtype, "int32");
     assert.deepEqual(wasm.values, cpu.values);
   });
@@ -97,7 +65,7 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
       tf.tensor2d(values, shape, "int32") as tf.Tensor as tf.Tensor1D;
     const x = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
     const ids = ids2d([0, 1, 1, -1, 0, 5], [2, 3]);
-    const handChecked = await runOn("wasm", () => tf.unsortedSegmentSum(x, ids, 2));
+    const handChecked = await resultOn("wasm", () => tf.unsortedSegmentSum(x, ids, 2));
     // Segment 0: rows (0,0) and (1,1); segment 1: rows (0,1) and (0,2); (1,0) and (1,2) are dropped.
     assert.deepEqual(handChecked, { shape: [2, 2], dtype: "float32", values: [1 + 9, 2 + 10, 3 + 5, 4 + 6] });
 
@@ -106,10 +74,10 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
     const rng = new Rng(303);
     const xs = normals(rng, 5 * 4 * 3);
     const idValues = segmentIds(rng, 5 * 4, 6);
-    const wasm = await runOn("wasm", () =>
+    const wasm = await resultOn("wasm", () =>
       tf.unsortedSegmentSum(tf.tensor3d(xs, [5, 4, 3]), ids2d(idValues, [5, 4]), 6),
     );
-    const cpu = await runOn("cpu", () =>
+    const cpu = await resultOn("cpu", () =>
       tf.unsortedSegmentSum(tf.tensor2d(xs, [20, 3]), tf.tensor1d(idValues, "int32"), 6),
     );
     assert.deepEqual(wasm.shape, [6, 3]);
@@ -122,7 +90,7 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
   it("returns zeros where no id lands, even in freshly reused heap memory", async () => {
     await tf.setBackend("wasm");
     tf.tidy(() => tf.fill([64, 8], 7).dataSync()); // leaves nonzero bytes in freed heap memory
-    const result = await runOn("wasm", () =>
+    const result = await resultOn("wasm", () =>
       tf.unsortedSegmentSum(tf.fill([5, 8], 1), tf.tensor1d([-1, 64, 99, -5, 70], "int32"), 64),
     );
     assert.deepEqual(result.shape, [64, 8]);
@@ -130,9 +98,9 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
   });
 
   it("handles empty inputs and zero segments", async () => {
-    const noRows = await runOn("wasm", () => tf.unsortedSegmentSum(tf.zeros([0, 3]), tf.tensor1d([], "int32"), 2));
+    const noRows = await resultOn("wasm", () => tf.unsortedSegmentSum(tf.zeros([0, 3]), tf.tensor1d([], "int32"), 2));
     assert.deepEqual(noRows, { shape: [2, 3], dtype: "float32", values: [0, 0, 0, 0, 0, 0] });
-    const noSegments = await runOn("wasm", () => tf.unsortedSegmentSum(tf.ones([4, 3]), tf.tensor1d([0, 1, 0, 2], "int32"), 0));
+    const noSegments = await resultOn("wasm", () => tf.unsortedSegmentSum(tf.ones([4, 3]), tf.tensor1d([0, 1, 0, 2], "int32"), 0));
     assert.deepEqual(noSegments, { shape: [0, 3], dtype: "float32", values: [] });
   });
 
@@ -165,9 +133,9 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
 
     await tf.setBackend("wasm");
     const before = tf.memory().numTensors;
-    const wasm = await runOn("wasm", gradient);
+    const wasm = await resultOn("wasm", gradient);
     assert.equal(tf.memory().numTensors, before, "tensors leaked");
-    const cpu = await runOn("cpu", gradient);
+    const cpu = await resultOn("cpu", gradient);
 
     assert.deepEqual(wasm.shape, [20, 8]);
     assertClose(wasm.values, cpu.values);

@@ -1,0 +1,49 @@
+// Shared by the kernel tests: run them on the wasm backend with our kernels registered, and read a
+// computation's results back on a given backend to compare wasm with cpu.
+
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { chooseBackend } from "../../../src/backend/backend";
+import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
+
+export interface TensorResult {
+  shape: number[];
+  dtype: tf.DataType;
+  values: number[];
+}
+
+/** Mocha hooks for a describe block: wasm with the training kernels during it, the previous backend after. */
+export function useWasmTrainingKernels(): void {
+  let previousBackend: string | undefined;
+  before(async () => {
+    previousBackend = tf.getBackend();
+    const info = await chooseBackend({ env: {}, prefer: "wasm", warn: () => {} });
+    assert.equal(info.name, "wasm", "these tests need the wasm backend");
+    registerWasmTrainingKernels();
+  });
+  after(async () => {
+    if (previousBackend) await tf.setBackend(previousBackend);
+  });
+}
+
+/** Runs `f` on `backend` and reads its results back before anything else can switch backends. */
+export async function resultsOn(backend: "cpu" | "wasm", f: () => tf.Tensor | tf.Tensor[]): Promise<TensorResult[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const out = f();
+    return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
+  });
+}
+
+/** `resultsOn` for a computation with one result. */
+export async function resultOn(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<TensorResult> {
+  return (await resultsOn(backend, f))[0];
+}
+
+/** Element-wise |actual − expected| <= tolerance·(1 + |expected|). */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what = "values", tolerance = 1e-5): void {
+  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * (1 + Math.abs(expected[i])), `${what} element ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+}
