@@ -58,6 +58,25 @@ export function giniCoefficient(counts: ArrayLike<number>): number {
   return total === 0 ? 0 : weighted / (n * total);
 }
 
+/** The mean rating, NaN for an empty log. */
+export function meanRating(data: Interactions): number {
+  let sum = 0;
+  for (let k = 0; k < data.length; k++) sum += data.ratings[k];
+  return data.length > 0 ? sum / data.length : NaN;
+}
+
+/** The lowest and highest rating, [Infinity, -Infinity] for an empty log. */
+export function ratingRange(data: Interactions): [number, number] {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let k = 0; k < data.length; k++) {
+    const r = data.ratings[k];
+    if (r < low) low = r;
+    if (r > high) high = r;
+  }
+  return [low, high];
+}
+
 export interface DatasetSummary {
   name: string;
   interactions: number;
@@ -72,15 +91,7 @@ export interface DatasetSummary {
 }
 
 export function summarize(data: Interactions): DatasetSummary {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (let k = 0; k < data.length; k++) {
-    const r = data.ratings[k];
-    if (r < min) min = r;
-    if (r > max) max = r;
-    sum += r;
-  }
+  const [min, max] = ratingRange(data);
   let first = Infinity;
   let last = -Infinity;
   for (let k = 0; k < data.length; k++) {
@@ -99,7 +110,7 @@ export function summarize(data: Interactions): DatasetSummary {
     items: data.numItems,
     ratedItems,
     density: density(data),
-    rating: { min, max, mean: data.length > 0 ? sum / data.length : NaN },
+    rating: { min, max, mean: meanRating(data) },
     timeSpan: Number.isFinite(first) ? { first: isoDate(first), last: isoDate(last) } : null,
   };
 }

@@ -28,6 +28,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
+import { meanRating, ratingRange } from "../data/stats";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
 import { rowBatches } from "../train/batches";
 import { ProgressMode } from "../train/progress";
@@ -340,23 +341,6 @@ export function normalTable(rng: Rng, rows: number, cols: number, mean: number, 
     }
   }
   return out;
-}
-
-export function meanRating(data: Interactions): number {
-  let sum = 0;
-  for (let k = 0; k < data.length; k++) sum += data.ratings[k];
-  return sum / data.length;
-}
-
-export function ratingRange(data: Interactions): [number, number] {
-  let low = Infinity;
-  let high = -Infinity;
-  for (let k = 0; k < data.length; k++) {
-    const r = data.ratings[k];
-    if (r < low) low = r;
-    if (r > high) high = r;
-  }
-  return [low, high];
 }
 
 /**

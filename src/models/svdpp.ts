@@ -28,6 +28,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
+import { meanRating, ratingRange } from "../data/stats";
 import { UserItems } from "../data/userIndex";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
 import { LossModel } from "../train/trainer";
@@ -36,13 +37,11 @@ import {
   SgdDefaults,
   checkPairs,
   finite,
-  meanRating,
   nonNegative,
   normalTable,
   positiveInteger,
   ratedMasks,
   ratingBatch,
-  ratingRange,
   readAndDispose,
 } from "./matrixFactorization";
 
