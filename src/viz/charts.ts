@@ -64,3 +64,39 @@ export function heatmap(
   // Matrices read top to bottom, like the printed tensors beside them.
   return { data: [trace], layout: { ...layout(options), yaxis: { ...axis(options.yTitle, false), autorange: "reversed" } } };
 }
+
+/**
+ * A 2-D scatter of labelled points (embeddings projected with `pca2d`), one coloured series per
+ * frequent label and the rest pooled as "other", with hover texts.
+ */
+export function categoryScatter(
+  options: ChartLabels & {
+    /** [n × 2], row-major. */
+    points: ArrayLike<number>;
+    labels: readonly string[];
+    hoverTexts?: readonly string[];
+    /** The most labels with a series of their own. Default 6. */
+    maxCategories?: number;
+  },
+): Figure {
+  const counts = new Map<string, number>();
+  for (const label of options.labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  const main = Array.from(counts.entries())
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, options.maxCategories ?? 6)
+    .map(([label]) => label);
+  const groupOf = (label: string) => (main.includes(label) ? label : "other");
+  const groups = counts.size > main.length ? [...main, "other"] : main;
+  const data: Trace[] = groups.map((group) => {
+    const rows = options.labels.map((label, row) => (groupOf(label) === group ? row : -1)).filter((row) => row >= 0);
+    return {
+      type: "scatter",
+      mode: "markers",
+      name: group,
+      x: rows.map((row) => options.points[2 * row]),
+      y: rows.map((row) => options.points[2 * row + 1]),
+      ...(options.hoverTexts ? { text: rows.map((row) => options.hoverTexts![row]) } : {}),
+    };
+  });
+  return { data, layout: { ...layout(options), showlegend: true } };
+}

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { barChart, heatmap, histogram, lineChart } from "../../src/viz/charts";
+import { barChart, categoryScatter, heatmap, histogram, lineChart } from "../../src/viz/charts";
 
 describe("viz/charts", () => {
   it("builds grouped bars with titled axes", () => {
@@ -23,5 +23,17 @@ describe("viz/charts", () => {
     const m = heatmap({ title: "m", z: [new Float32Array([1, 0]), new Float32Array([0, 1])], xLabels: ["a", "b"] });
     assert.deepEqual(m.data[0].z, [[1, 0], [0, 1]]);
     assert.equal(m.layout.yaxis?.autorange, "reversed");
+  });
+
+  it("colours a labelled scatter by its most frequent labels and pools the rest", () => {
+    const fig = categoryScatter({
+      title: "s", points: [0, 0, 1, 1, 2, 2, 3, 3], labels: ["a", "b", "a", "c"], hoverTexts: ["w", "x", "y", "z"], maxCategories: 2,
+    });
+    // "a" is most frequent; "b" beats "c" only by name, so "c" goes to "other".
+    assert.deepEqual(fig.data.map((t) => t.name), ["a", "b", "other"]);
+    assert.deepEqual(fig.data[0].x, [0, 2]);
+    assert.deepEqual(fig.data[0].text, ["w", "y"]);
+    assert.deepEqual(fig.data[2].y, [3]);
+    assert.equal(categoryScatter({ title: "t", points: [0, 0], labels: ["a"] }).data.length, 1, "no empty 'other' series");
   });
 });
