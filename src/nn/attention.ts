@@ -12,8 +12,10 @@
 // keys are all blocked (a padding query) stays finite: uniform, never NaN.
 
 import * as tf from "@tensorflow/tfjs";
+import { SOFTMAX } from "../backend/kernels/softmax";
 import type { Rng } from "../backend/random";
 import { checkChoice, checkInteger, checkRate } from "./args";
+import { dropUnits } from "./dropout";
 
 /**
  * What a blocked score becomes (added to it): −1e9. BERT's code uses −10000, enough for its score range;
@@ -28,7 +30,7 @@ export interface AttentionOptions {
   dropout?: number;
   /** Default false. */
   training?: boolean;
-  /** Seeds the dropout mask, a fresh seed per call; required when dropout is active. */
+  /** Draws the dropout mask's keys, fresh ones per call; required when dropout is active. */
   rng?: Rng;
 }
 
@@ -58,16 +60,25 @@ export function scaledDotProductAttention(
   }
   return tf.tidy(() => {
     const keyDim = q.shape[q.rank - 1];
-    let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(keyDim)); // [..., T_q, T_k]
+    // (Q/√d_k)·Kᵀ: the scale on Q's T·d_k elements, not on the T·T scores (the same product).
+    let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(keyDim)), k, false, true); // [..., T_q, T_k]
     if (options.mask !== undefined) {
       const blocked = tf.sub(1, tf.cast(options.mask, "float32")); // 1 where blocked
       scores = tf.add(scores, tf.mul(blocked, MASK_FILL));
     }
-    const weights = tf.softmax(scores); // over T_k
-    const attended = dropoutActive ? tf.dropout(weights, rate, undefined, options.rng!.tfSeed()) : weights;
+    const weights = softmaxOverKeys(scores); // over T_k
+    const attended = dropoutActive ? dropUnits(weights, { rate, key1: options.rng!.nextUint32(), key2: options.rng!.nextUint32() }) : weights;
     const output = tf.matMul(attended, v); // [..., T_q, D_v]
     return { output, weights };
   });
+}
+
+/** tf.softmax over the last axis; one SIMD kernel each way where the backend has it (wasm). */
+function softmaxOverKeys(scores: tf.Tensor): tf.Tensor {
+  if (scores.dtype === "float32" && tf.getKernel(SOFTMAX, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(SOFTMAX, { logits: scores }) as tf.Tensor;
+  }
+  return tf.softmax(scores);
 }
 
 function checkAttentionShapes(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {

@@ -3,11 +3,14 @@
 //
 // tf.layers.dropout is not reused: given a `seed`, it passes that same seed to tf.dropout on every call,
 // so every training step drops the very same units (test/nn/dropout.test.ts shows it); given none, it
-// draws from Math.random. This layer keeps its own Rng and draws a new tfjs seed per call.
+// draws from Math.random. This layer keeps its own Rng and draws two new mask keys per call. The mask
+// is a hash of each unit's index and the keys (src/backend/kernels/dropout.ts): one fused kernel on
+// wasm, a multiplier tensor built in JavaScript elsewhere, the same units dropped on every backend.
 
 import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
+import { DROPOUT, dropoutMask, type DropoutMaskSpec } from "../backend/kernels/dropout";
 import { Rng } from "../backend/random";
 import { checkRate, checkSeed } from "./args";
 
@@ -36,7 +39,8 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (kwargs.training !== true || this.rate === 0) return x;
-    return tf.tidy(() => tf.dropout(x, this.rate, undefined, this.rng.tfSeed()));
+    const spec: DropoutMaskSpec = { rate: this.rate, key1: this.rng.nextUint32(), key2: this.rng.nextUint32() };
+    return tf.tidy(() => dropUnits(x, spec));
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -48,3 +52,11 @@ export class SeededDropout extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(SeededDropout);
+
+/** x with the units of `spec`'s mask dropped and the rest scaled by 1/(1 − rate). */
+export function dropUnits(x: tf.Tensor, spec: DropoutMaskSpec): tf.Tensor {
+  if (x.dtype === "float32" && tf.getKernel(DROPOUT, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(DROPOUT, { x }, spec as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+  return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(x.size, spec), x.shape, "float32")));
+}

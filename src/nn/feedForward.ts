@@ -8,13 +8,20 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
+import { GELU } from "../backend/kernels/gelu";
 import { Rng } from "../backend/random";
 import { checkChoice, checkInteger, checkSeed, shapeList } from "./args";
 import { KernelInitializerArgs, kernelInitializer, resolveKernelInitializer } from "./initializers";
 import { linear } from "./linear";
 
-/** GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)), exact (PyTorch's nn.GELU, Hugging Face's "gelu"). */
+/**
+ * GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)), exact (PyTorch's nn.GELU, Hugging Face's "gelu"). One fused
+ * kernel where the backend has it (wasm, src/backend/kernels/gelu.ts), else composed from tfjs ops.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === "float32" && tf.getKernel(GELU, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
+  }
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
 }
 

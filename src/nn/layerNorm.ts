@@ -5,11 +5,13 @@
 // tf.layers.layerNormalization computes the same function and serialises, but is not reused: it goes
 // through tf.batchNorm on tiled moments, whose gradient on the wasm backend is about 500 times slower than
 // these plain ops (10.7 s against 20 ms for a [128, 50, 64] batch), which made it most of a Transformer's
-// training step. test/nn/layerNorm.test.ts checks that the two agree.
+// training step. test/nn/layerNorm.test.ts checks that the two agree. On wasm the layer runs as one
+// fused kernel each way (src/backend/kernels/layerNorm.ts), elsewhere as the ops below.
 
 import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
+import { LAYER_NORM, LAYER_NORM_GRAD } from "../backend/kernels/layerNorm";
 import { checkPositive, shapeList } from "./args";
 
 export interface LayerNormalizationArgs extends LayerArgs {
@@ -40,11 +42,13 @@ export class LayerNormalization extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs; // [..., D]
+    const [gamma, beta] = [this.gamma!.read(), this.beta!.read()];
+    if (x.dtype === "float32" && tf.getKernel(LAYER_NORM, tf.getBackend()) !== undefined) return fusedLayerNorm(x, gamma, beta, this.epsilon);
     return tf.tidy(() => {
       const centered = tf.sub(x, tf.mean(x, -1, true));
       const variance = tf.mean(tf.square(centered), -1, true); // [..., 1]
       const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(normalized, this.gamma!.read()), this.beta!.read());
+      return tf.add(tf.mul(normalized, gamma), beta);
     });
   }
 
@@ -57,3 +61,21 @@ export class LayerNormalization extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(LayerNormalization);
+
+/** LN(x) through the fused kernels, their gradients (dx, dγ, dβ) from one backward kernel. */
+function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const attrs = { epsilon };
+  const layerNorm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([input, g]);
+    return {
+      value: tf.engine().runKernel(LAYER_NORM, { x: input, gamma: g, beta: b }, attrs) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [dx, params] = tf.engine().runKernel(LAYER_NORM_GRAD, { x: saved[0], gamma: saved[1], dy }, attrs) as tf.Tensor[];
+        const [dGamma, dBeta] = tf.unstack(params);
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  return layerNorm(x, gamma, beta);
+}

@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
+import { DROPOUT } from "../../src/backend/kernels/dropout";
+import { Rng } from "../../src/backend/random";
 import { SeededDropout } from "../../src/nn/dropout";
-import { assertNoLeak, disposeOutput, take } from "./support";
+import { assertNoLeak, disposeOutput, normalTensor, take } from "./support";
 
 describe("nn/dropout", () => {
   before(async () => {
@@ -38,6 +40,27 @@ describe("nn/dropout", () => {
     assert.deepEqual(masks(3), a);
     assert.notDeepEqual(masks(4)[0], a[0]);
     x.dispose();
+  });
+
+  it("drops the same units on cpu and wasm from the same seed, call after call", async () => {
+    const backend = tf.getBackend();
+    const outputs = async (name: string) => {
+      await tf.setBackend(name);
+      const x = normalTensor(new Rng(8), [3, 4, 10]);
+      const layer = new SeededDropout({ rate: 0.4, seed: 7 });
+      // −0 and +0 are one value here: a dropped negative unit is x·0 = −0 on cpu and +0 from the wasm kernel.
+      const calls = [0, 1, 2].map(() => Array.from(take(layer.apply(x, { training: true }) as tf.Tensor), (v) => v + 0));
+      x.dispose();
+      return calls;
+    };
+    assert.ok(tf.getKernel(DROPOUT, "wasm"), "wasm runs the fused kernel, cpu the JavaScript mask");
+    try {
+      const onWasm = await outputs("wasm");
+      assert.notDeepEqual(onWasm[0], onWasm[1]);
+      assert.deepEqual(await outputs("cpu"), onWasm);
+    } finally {
+      await tf.setBackend(backend);
+    }
   });
 
   it("is needed because tf.layers.dropout with a seed repeats one mask on every call", () => {

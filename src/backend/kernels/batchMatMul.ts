@@ -1,24 +1,35 @@
-// A faster `BatchMatMul` for tfjs's wasm backend: every product goes through XNNPack's fast path.
+// A faster `BatchMatMul` for tfjs's wasm backend: every product takes a fast path, XNNPack's or our
+// SIMD gemm's (simd.wat).
 //
 // The wasm kernel (tfjs-backend-wasm 4.22, batch_mat_mul_impl.cc) calls XNNPack only for one plain
 // product (batch 1, no transpose flags); everything else falls to a scalar triple loop that runs at
 // ~1.7 GFLOP/s against XNNPack's ~20. tfjs's matMul gradient always passes transpose flags, and
 // attention multiplies batches of [T, d] matrices, so without this wrapper a Transformer's training
-// step spent most of its time in that loop. The wrapper:
-//   1. transposes a flagged operand explicitly (one cheap copy) instead of passing the flag;
-//   2. splits a batched product into per-matrix products on views into the operands' memory (no
-//      copies), each of which takes the XNNPack path;
-//   3. for a single product C = A·B, may compute Cᵀ = Bᵀ·Aᵀ instead: XNNPack repacks its right-hand
-//      operand on every call (training never multiplies by the same tensor twice), so packing the
-//      smaller operand and transposing the other can be cheaper (the weight gradient xᵀ·dy of an
-//      output layer over a large catalogue: dy is [N, items]).
+// step spent most of its time in that loop. What an XNNPack product costs besides its arithmetic
+// (measured, one thread): it packs its right-hand operand on every call, ~4 ns an element (the packed
+// operator is cached on the operand's tensor id, and training never multiplies by the same tensor
+// twice), which is as much as the arithmetic when the left operand has ~50 rows; it takes no strided
+// operand, so a flagged one is transposed first (1-2 ns an element in output order); and it does not
+// block the contraction, so with K in the thousands its panels fall out of cache. The wrapper:
+//   1. runs a product whose left operand is transposed (a weight gradient Xᵀ·dY) or short (fewer than
+//      SIMD_GEMM_MAX_ROWS rows, e.g. a head's attention weights) on the SIMD gemm, which reads A in
+//      place through strides, needs no packing and blocks the contraction;
+//   2. otherwise (a tall plain product, where XNNPack's packing is amortised and its kernel is ~20%
+//      faster) transposes a flagged right operand explicitly, in output order;
+//   3. splits a batched product into per-matrix XNNPack products on views into the operands' memory
+//      (no copies), calling the module's entry point directly with ids and shapes on the heap (tfjs's
+//      per-call tensor bookkeeping was a large share of a small product); a right operand shared by
+//      the whole batch makes one tall product, packed once;
+//   4. for a single product C = A·B, may compute Cᵀ = Bᵀ·Aᵀ instead, so that the smaller operand is
+//      the one packed (the weight gradient xᵀ·dy of an output layer over a large catalogue).
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { simdKernelsFor, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
-/** Which of the wrapper's three rewrites are on (all by default; off gives tfjs's own kernel). */
+/** Which of the wrapper's rewrites are on (all by default; off gives tfjs's own kernel). */
 export interface FastBatchMatMulOptions {
   /** Transpose flagged operands explicitly. */
   transposeExplicitly?: boolean;
@@ -26,50 +37,125 @@ export interface FastBatchMatMulOptions {
   splitBatches?: boolean;
   /** For one product, compute (Bᵀ·Aᵀ)ᵀ where that moves less memory. */
   chooseOrientation?: boolean;
+  /** Run transposed-left and short products on the SIMD gemm (where WebAssembly SIMD runs). */
+  simdGemm?: boolean;
 }
+
+/**
+ * Left operands with fewer rows than this (after merging a batch that shares its right operand) go to
+ * the SIMD gemm: measured on this course's shapes, XNNPack's packing makes it slower up to ~250 rows
+ * and ~20% faster on tall products (e.g. [12800, 256]·[256, 64]: 23 against 19 GFLOP/s).
+ */
+export const SIMD_GEMM_MAX_ROWS = 256;
 
 /** Marks the wrapper, so that registering twice never wraps the wrapper, and keeps what it wraps. */
 const ORIGINAL = Symbol("recsys-ts BatchMatMul: the wrapped kernel");
 
-// The raw entry point of the wasm module, as tfjs's own kernel binds it (cwrap of "BatchMatMul").
-type RawBatchMatMul = (
-  aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
-  transposeA: number, transposeB: number, outId: number,
-) => void;
+/** The Emscripten module's exports this file calls: raw entry points that take heap pointers. */
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+  _register_tensor(id: number, size: number, offset: number): void;
+  _dispose_data(id: number): void;
+  _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, transposeA: number, transposeB: number, outId: number): void;
+  _Transpose(xId: number, xShape: number, rank: number, dtype: number, outId: number, perm: number, permRank: number): void;
+}
 
 /** The tensor bookkeeping of BackendWasm that the views need (not part of its typed API). */
 interface WasmInternals {
-  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number }; delete(dataId: tf.DataId): void };
-  wasm: { cwrap(name: string, ret: null, args: string[]): RawBatchMatMul; tfjs: { disposeData(id: number): void } };
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } };
+  dataIdNextNumber: number;
+  wasm: WasmModule;
+  disposeData(dataId: tf.DataId): boolean;
 }
 
-const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
+/**
+ * Products and transposes on raw heap memory for the length of one kernel call: tensors are
+ * registered with the module by id only (no tfjs bookkeeping), and shapes are passed in one small
+ * heap block. `dispose` frees it.
+ */
+class HeapOps {
+  private readonly wasm: WasmModule;
+  private readonly params: number; // 8 int32s: two shapes, or a shape and a permutation
+
+  constructor(private readonly backend: WasmInternals) {
+    this.wasm = backend.wasm;
+    this.params = this.wasm._malloc(8 * 4);
+  }
+
+  /** Heap offset of a float32 tensor's data. */
+  offsetOf(x: tf.TensorInfo): number {
+    return this.backend.dataIdMap.get(x.dataId).memoryOffset;
+  }
+
+  /** A tensor id for `size` floats at `offset`; XNNPack caches an operator packed from it on the id. */
+  view(offset: number, size: number): number {
+    const id = this.backend.dataIdNextNumber++;
+    this.wasm._register_tensor(id, size, offset);
+    return id;
+  }
+
+  /** Forgets a view (and the operator cached on it); the memory stays with its owner. */
+  forget(id: number): void {
+    this.wasm._dispose_data(id);
+  }
+
+  /** out [m, n] = a [m, k] · b [k, n] on XNNPack, all three given as view ids. */
+  multiply(aId: number, bId: number, outId: number, m: number, k: number, n: number): void {
+    this.setParams(0, 1, m, k, 1, k, n);
+    this.wasm._BatchMatMul(aId, this.params, 3, bId, this.params + 12, 3, 0, 0, outId);
+  }
+
+  /**
+   * out [batch, cols, rows] = the transpose of each matrix of x [batch, rows, cols] (view ids). Passed
+   * to the module as [batch, rows, 1, cols] with perm [0, 2, 3, 1], which its Transpose runs as a loop
+   * in output order (strided reads, sequential writes): 1-2 ns an element where the plain 2-D loop
+   * (strided writes) takes up to 7 once the rows no longer fit in cache.
+   */
+  transpose(xId: number, outId: number, batch: number, rows: number, cols: number): void {
+    this.setParams(0, batch, rows, 1, cols, 0, 2, 3, 1);
+    this.wasm._Transpose(xId, this.params, 4, 0 /* float32 */, outId, this.params + 16, 4);
+  }
+
+  dispose(): void {
+    this.wasm._free(this.params);
+  }
+
+  private setParams(start: number, ...values: number[]): void {
+    new Int32Array(this.wasm.HEAPU8.buffer, this.params, 8).set(values, start);
+  }
+}
 
 /**
- * A BatchMatMul kernel for the wasm backend built on `original` (tfjs's kernel) and `transpose`
- * (its Transpose kernel); see the header for what it changes. Results equal tfjs's up to float32
- * summation order.
+ * A BatchMatMul kernel for the wasm backend built on `original` (tfjs's kernel); see the header for
+ * what it changes. Results equal tfjs's up to float32 summation order.
  */
-export function fastBatchMatMul(original: KernelFunc, transpose: KernelFunc, options: FastBatchMatMulOptions = {}): KernelFunc {
+export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOptions = {}): KernelFunc {
   const transposeExplicitly = options.transposeExplicitly ?? true;
   const splitBatches = options.splitBatches ?? true;
   const chooseOrientation = options.chooseOrientation ?? true;
-  let raw: RawBatchMatMul | null = null; // bound on first use, to the module of the backend that runs it
+  const useSimdGemm = options.simdGemm ?? true;
 
   const wrapped: KernelFunc = (args) => {
     const { inputs, attrs } = args;
     const backend = args.backend as BackendWasm;
-    const data = backend as unknown as WasmInternals & { disposeData(dataId: tf.DataId): boolean };
+    const data = backend as unknown as WasmInternals;
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = (attrs ?? {}) as unknown as tf.BatchMatMulAttrs;
-    if (!transposeExplicitly || a.dtype !== "float32" || b.dtype !== "float32") return original(args);
+    const empty = tf.util.sizeFromShape(a.shape) === 0 || tf.util.sizeFromShape(b.shape) === 0;
+    if (!transposeExplicitly || empty || a.dtype !== "float32" || b.dtype !== "float32") return original(args);
 
     // Swaps the last two axes: [..., m, n] -> [..., n, m]; the caller disposes the copy.
     const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
-      const perm = x.shape.map((_, axis) => axis);
-      const rank = perm.length;
-      [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-      return transpose({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+      const [r, c] = [rows(x), cols(x)];
+      const copy = backend.makeOutput([...x.shape.slice(0, -2), c, r], "float32");
+      const size = tf.util.sizeFromShape(x.shape);
+      const [from, to] = [heap.view(heap.offsetOf(x), size), heap.view(heap.offsetOf(copy), size)];
+      heap.transpose(from, to, size / (r * c), r, c);
+      heap.forget(from);
+      heap.forget(to);
+      return copy;
     };
     const temporaries: tf.TensorInfo[] = [];
     const plain = (x: tf.TensorInfo, flagged: boolean) => {
@@ -81,37 +167,42 @@ export function fastBatchMatMul(original: KernelFunc, transpose: KernelFunc, opt
     const rows = (x: tf.TensorInfo) => x.shape[x.shape.length - 2];
     const cols = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
     const batchOf = (x: tf.TensorInfo) => tf.util.sizeFromShape(x.shape.slice(0, -2));
+    const outShapeOf = (m: number, n: number) => [...(a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2), m, n];
 
+    const heap = new HeapOps(data);
     try {
       const batchA = batchOf(a);
       const batchB = batchOf(b);
-      if (batchA === 1 && batchB === 1) {
-        const [m, k] = transposeA ? [cols(a), rows(a)] : [rows(a), cols(a)];
-        const n = transposeB ? rows(b) : cols(b);
+      const [m, k] = transposeA ? [cols(a), rows(a)] : [rows(a), cols(a)];
+      const n = transposeB ? rows(b) : cols(b);
+      const simd = useSimdGemm ? simdKernelsFor(backend) : undefined;
+      const tallRows = batchB === 1 && !transposeA ? batchA * m : m;
+      if (simd !== undefined && (transposeA || tallRows < SIMD_GEMM_MAX_ROWS)) {
+        return simdProduct(backend, heap, simd, a, plain(b, transposeB), transposeA);
+      }
+      if (chooseOrientation && batchA === 1 && batchB === 1) {
         // Elements moved: XNNPack's packing of its right operand counts twice (strided, with padding).
         const direct = 2 * k * n + (transposeA ? m * k : 0) + (transposeB ? k * n : 0);
         const swapped = 2 * k * m + (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + m * n;
-        if (chooseOrientation && swapped < direct) {
+        if (swapped < direct) {
           // Cᵀ = op(B)ᵀ·op(A)ᵀ, where op(B)ᵀ is b itself when b is flagged, and likewise for a.
           const left = plain(b, !transposeB);
           const right = plain(a, !transposeA);
           const productT = original({ inputs: { a: left, b: right }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
           temporaries.push(productT);
           const product = swapLast(productT);
-          const outShape = [...(a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2), m, n];
-          return { ...product, shape: outShape };
+          return { ...product, shape: outShapeOf(m, n) };
         }
       }
       const left = plain(a, transposeA);
       const right = plain(b, transposeB);
-      const plainAttrs = { ...attrs, transposeA: false, transposeB: false };
       if (!splitBatches || (batchA === 1 && batchB === 1)) {
-        return original({ inputs: { a: left, b: right }, backend, attrs: plainAttrs });
+        return original({ inputs: { a: left, b: right }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
       }
-      raw ??= data.wasm.cwrap(tf.BatchMatMul, null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
-      return splitProduct(backend, data, raw, left, right);
+      return splitProduct(backend, heap, left, right);
     } finally {
       for (const t of temporaries) data.disposeData(t.dataId);
+      heap.dispose();
     }
   };
   (wrapped as unknown as Record<symbol, KernelFunc>)[ORIGINAL] = original;
@@ -121,52 +212,90 @@ export function fastBatchMatMul(original: KernelFunc, transpose: KernelFunc, opt
 /**
  * The batched product of plain operands a [..., m, k] and b [..., k, n] (leading axes broadcast), one
  * XNNPack product per output matrix, reading and writing through views into the tensors' memory.
+ * Where every output matrix uses the same b, the batch is one product [batch·m, k]·[k, n].
  */
-function splitProduct(backend: BackendWasm, data: WasmInternals, raw: RawBatchMatMul, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+function splitProduct(backend: BackendWasm, heap: HeapOps, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
   const [m, k] = a.shape.slice(-2);
   const n = b.shape[b.shape.length - 1];
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const out = backend.makeOutput([...outer, m, n], "float32");
   const batch = tf.util.sizeFromShape(outer);
   // Output matrix t's operand in x: its coordinates along the broadcast axes, 0 where x has size 1.
-  const outStrides = [...tf.util.computeStrides(outer), 1];
-  const sourceIndex = (x: tf.TensorInfo): ((t: number) => number) => {
-    const lead = x.shape.slice(0, -2);
-    if (tf.util.sizeFromShape(lead) === 1) return () => 0;
-    if (lead.length === outer.length && lead.every((size, axis) => size === outer[axis])) return (t) => t;
-    const padded = [...new Array<number>(outer.length - lead.length).fill(1), ...lead];
-    const strides = [...tf.util.computeStrides(padded), 1];
-    return (t) => {
-      let index = 0;
-      for (let axis = 0; axis < outer.length; axis++) {
-        const coordinate = Math.floor(t / outStrides[axis]) % outer[axis];
-        if (padded[axis] !== 1) index += coordinate * strides[axis];
-      }
-      return index;
-    };
-  };
-  const indexA = sourceIndex(a);
-  const indexB = sourceIndex(b);
-  const baseA = data.dataIdMap.get(a.dataId).memoryOffset;
-  const baseB = data.dataIdMap.get(b.dataId).memoryOffset;
-  const baseOut = data.dataIdMap.get(out.dataId).memoryOffset;
-  const [shapeA, shapeB] = [shapeBytes([1, m, k]), shapeBytes([1, k, n])];
-  const view = (shape: number[], offset: number) => backend.makeOutput(shape, "float32", offset);
-  const release = (v: tf.TensorInfo) => {
-    // Forget the view without freeing: the memory belongs to the tensor it looks into. Disposing
-    // its id also deletes the XNNPack operator cached on it.
-    data.wasm.tfjs.disposeData(data.dataIdMap.get(v.dataId).id);
-    data.dataIdMap.delete(v.dataId);
-  };
+  const baseA = heap.offsetOf(a);
+  const baseB = heap.offsetOf(b);
+  const baseOut = heap.offsetOf(out);
+  if (batchOfShape(b.shape) === 1 && batchOfShape(a.shape) === batch) {
+    // One right operand for the whole batch: a's matrices are consecutive rows of one product.
+    const [viewA, viewB, viewOut] = [heap.view(baseA, batch * m * k), heap.view(baseB, k * n), heap.view(baseOut, batch * m * n)];
+    heap.multiply(viewA, viewB, viewOut, batch * m, k, n);
+    for (const id of [viewA, viewB, viewOut]) heap.forget(id);
+    return out;
+  }
+  const indexA = batchIndex(a.shape, outer);
+  const indexB = batchIndex(b.shape, outer);
+  // A view of b is kept while consecutive matrices share it, so that XNNPack packs it once.
+  let viewB = 0;
+  let sourceB = -1;
   for (let t = 0; t < batch; t++) {
-    const viewA = view([1, m, k], baseA + 4 * indexA(t) * m * k);
-    const viewB = view([1, k, n], baseB + 4 * indexB(t) * k * n);
-    const viewOut = view([1, m, n], baseOut + 4 * t * m * n);
-    const id = (v: tf.TensorInfo) => data.dataIdMap.get(v.dataId).id;
-    raw(id(viewA), shapeA, 3, id(viewB), shapeB, 3, 0, 0, id(viewOut));
-    release(viewA);
-    release(viewB);
-    release(viewOut);
+    const viewA = heap.view(baseA + 4 * indexA(t) * m * k, m * k);
+    const viewOut = heap.view(baseOut + 4 * t * m * n, m * n);
+    if (indexB(t) !== sourceB) {
+      if (viewB !== 0) heap.forget(viewB);
+      sourceB = indexB(t);
+      viewB = heap.view(baseB + 4 * sourceB * k * n, k * n);
+    }
+    heap.multiply(viewA, viewB, viewOut, m, k, n);
+    heap.forget(viewA);
+    heap.forget(viewOut);
+  }
+  if (viewB !== 0) heap.forget(viewB);
+  return out;
+}
+
+const batchOfShape = (shape: number[]) => tf.util.sizeFromShape(shape.slice(0, -2));
+
+/**
+ * For output matrix t of a batch broadcast to `outer`, the index of the matrix of an operand with
+ * `shape` (its coordinates along the broadcast axes, 0 where it has size 1).
+ */
+function batchIndex(shape: number[], outer: number[]): (t: number) => number {
+  const lead = shape.slice(0, -2);
+  if (tf.util.sizeFromShape(lead) === 1) return () => 0;
+  if (lead.length === outer.length && lead.every((size, axis) => size === outer[axis])) return (t) => t;
+  const outStrides = [...tf.util.computeStrides(outer), 1];
+  const padded = [...new Array<number>(outer.length - lead.length).fill(1), ...lead];
+  const strides = [...tf.util.computeStrides(padded), 1];
+  return (t) => {
+    let index = 0;
+    for (let axis = 0; axis < outer.length; axis++) {
+      const coordinate = Math.floor(t / outStrides[axis]) % outer[axis];
+      if (padded[axis] !== 1) index += coordinate * strides[axis];
+    }
+    return index;
+  };
+}
+
+/**
+ * The batched product op(a)·b on the SIMD gemm, for a [..., m, k] (or [..., k, m] with transposeA,
+ * read through strides) and b [..., k, n] (leading axes broadcast). A batch that shares one b and
+ * needs no transpose of a is a single product [batch·m, k]·[k, n].
+ */
+function simdProduct(backend: BackendWasm, heap: HeapOps, simd: SimdKernels, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean): tf.TensorInfo {
+  const [ra, ca] = a.shape.slice(-2);
+  const [m, k] = transposeA ? [ca, ra] : [ra, ca];
+  const n = b.shape[b.shape.length - 1];
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const out = backend.makeOutput([...outer, m, n], "float32");
+  const [baseA, baseB, baseOut] = [heap.offsetOf(a), heap.offsetOf(b), heap.offsetOf(out)];
+  const batch = tf.util.sizeFromShape(outer);
+  const [rowStride, colStride] = transposeA ? [1, m] : [k, 1];
+  if (!transposeA && batchOfShape(b.shape) === 1 && batchOfShape(a.shape) === batch) {
+    simd.gemm(baseA, rowStride, colStride, baseB, n, baseOut, n, batch * m, n, k);
+    return out;
+  }
+  const [indexA, indexB] = [batchIndex(a.shape, outer), batchIndex(b.shape, outer)];
+  for (let t = 0; t < batch; t++) {
+    simd.gemm(baseA + 4 * indexA(t) * m * k, rowStride, colStride, baseB + 4 * indexB(t) * k * n, n, baseOut + 4 * t * m * n, n, m, n, k);
   }
   return out;
 }
@@ -177,14 +306,14 @@ export function wrappedBatchMatMul(kernel: KernelFunc): KernelFunc | undefined {
 }
 
 /**
- * Replaces the wasm backend's BatchMatMul with `fastBatchMatMul(tfjs's kernel, ..., options)`. Calling
+ * Replaces the wasm backend's BatchMatMul with `fastBatchMatMul(tfjs's kernel, options)`. Calling
  * it again replaces the wrapper (never wraps it), e.g. with other options for a before/after benchmark.
  */
 export function registerFastBatchMatMul(options: FastBatchMatMulOptions = {}): void {
   const current = tf.getKernel(tf.BatchMatMul, "wasm");
-  const transpose = tf.getKernel(tf.Transpose, "wasm");
-  if (current === undefined || transpose === undefined) return;
+  if (current === undefined) return;
   const original = wrappedBatchMatMul(current.kernelFunc) ?? current.kernelFunc;
+  const kernelFunc = fastBatchMatMul(original, options); // throws on bad options, before unregistering
   tf.unregisterKernel(tf.BatchMatMul, "wasm");
-  tf.registerKernel({ ...current, kernelFunc: fastBatchMatMul(original, transpose.kernelFunc, options) });
+  tf.registerKernel({ ...current, kernelFunc });
 }

@@ -3,9 +3,14 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { registerFastBatchMatMul } from "./batchMatMul";
+import { dropoutGradConfig, dropoutWasmConfig } from "./dropout";
+import { geluGradConfig, geluWasmConfigs } from "./gelu";
+import { layerNormWasmConfigs } from "./layerNorm";
 import { registerFastGather } from "./gatherV2";
 import { registerSharedIdentity } from "./identity";
 import { registerFastSum } from "./sum";
+import { simdSupported } from "./simd";
+import { softmaxGradConfig, softmaxWasmConfigs } from "./softmax";
 import { sparseSoftmaxCrossEntropyWasmConfigs } from "./sparseSoftmaxCrossEntropy";
 import { unsortedSegmentSumWasmConfig } from "./unsortedSegmentSum";
 
@@ -16,31 +21,50 @@ export {
 } from "./sparseSoftmaxCrossEntropy";
 export { fastBatchMatMul, registerFastBatchMatMul, type FastBatchMatMulOptions } from "./batchMatMul";
 export { gatherV2Wasm, registerFastGather } from "./gatherV2";
+export { DROPOUT, dropoutMask, type DropoutMaskSpec } from "./dropout";
+export { GELU, GELU_GRAD } from "./gelu";
+export { LAYER_NORM, LAYER_NORM_GRAD } from "./layerNorm";
+export { simdSupported } from "./simd";
+export { SOFTMAX, SOFTMAX_GRAD } from "./softmax";
 export { identityWasm, registerSharedIdentity } from "./identity";
 export { fastSum, leadingReduction, registerFastSum } from "./sum";
 
 /**
  * What training needs from the wasm backend of tfjs 4.22 and it does not ship: the gradient of
- * gather, and the fused softmax cross-entropy from labels (custom kernel names, used by
- * src/train/losses.ts). The other gradients a transformer or embedding model uses (matMul, softmax,
- * logSoftmax, moments, erf, tanh, dropout, clipByValue, cumsum, oneHot, select, the Adam update)
- * already run on wasm.
+ * gather. The other gradients a transformer or embedding model uses (matMul, softmax, logSoftmax,
+ * moments, erf, tanh, clipByValue, cumsum, oneHot, select, the Adam update) already run on wasm.
  */
-const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig, ...sparseSoftmaxCrossEntropyWasmConfigs];
+const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
 
 /**
- * Registers the kernels in WASM_TRAINING_KERNELS with tfjs's global kernel registry, and replaces the
- * wasm BatchMatMul with one that takes XNNPack's fast path for every product (see batchMatMul.ts)
- * and GatherV2 with a heap-to-heap copy (see gatherV2.ts); Identity shares memory instead of copying
- * (identity.ts); Sum over leading axes is a column sum in JavaScript (sum.ts).
+ * Fused kernels in WebAssembly SIMD (simd.wat) under custom names, used where registered: the
+ * softmax cross-entropy from labels (src/train/losses.ts), GELU (src/nn/feedForward.ts),
+ * counter-based dropout (src/nn/dropout.ts), layer normalisation (src/nn/layerNorm.ts) and the
+ * attention softmax (src/nn/attention.ts). Kernel
+ * gradients are registered with them (the loss and the layer norm use tf.customGrad instead).
+ */
+const WASM_SIMD_KERNELS: readonly tf.KernelConfig[] = [
+  ...sparseSoftmaxCrossEntropyWasmConfigs, ...geluWasmConfigs, dropoutWasmConfig, ...layerNormWasmConfigs, ...softmaxWasmConfigs,
+];
+const SIMD_GRADIENTS: readonly tf.GradConfig[] = [geluGradConfig, dropoutGradConfig, softmaxGradConfig];
+
+/**
+ * Registers the kernels in WASM_TRAINING_KERNELS and, where the engine runs WebAssembly SIMD, those in
+ * WASM_SIMD_KERNELS with tfjs's global kernel registry, and replaces the wasm BatchMatMul with one
+ * that takes XNNPack's fast path for every product (see batchMatMul.ts) and GatherV2 with a
+ * heap-to-heap copy (see gatherV2.ts); Identity shares memory instead of copying (identity.ts); Sum
+ * over leading axes is a SIMD column sum (sum.ts).
  * Safe to call more than once; a kernel already registered (a later tfjs-backend-wasm may ship its
  * own) is kept. Kernels are registered for "wasm" only: other backends run unchanged.
  */
 export function registerWasmTrainingKernels(): void {
-  for (const config of WASM_TRAINING_KERNELS) {
+  for (const config of [...WASM_TRAINING_KERNELS, ...(simdSupported ? WASM_SIMD_KERNELS : [])]) {
     if (tf.getKernel(config.kernelName, config.backendName) === undefined) {
       tf.registerKernel(config);
     }
+  }
+  if (simdSupported) {
+    for (const config of SIMD_GRADIENTS) if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
   }
   registerFastBatchMatMul();
   registerFastGather();

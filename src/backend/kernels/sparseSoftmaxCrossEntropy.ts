@@ -3,8 +3,8 @@
 //
 // Composed from tfjs ops, the loss over a catalogue-sized softmax makes several full passes over the
 // [N, C] logits (max, subtract, exp, sum, log, the one-hot product, and as many again backwards), and
-// wasm's Exp alone runs at ~15 ns per element. Here the forward pass is one sweep per row (max, then
-// exp and sum, keeping the probabilities for the gradient) and the gradient one more:
+// wasm's Exp alone runs at ~15 ns per element. Here (simd.wat) the forward pass is one sweep per row
+// (max, then exp and sum, keeping the probabilities for the gradient) and the gradient one more:
 //
 //   loss_i = log Σ_c exp(z_ic) − z_i,y_i          ∂loss_i/∂z_ic = p_ic − [c = y_i]
 //
@@ -13,6 +13,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { heapOffset, requireSimdKernels } from "./simd";
 
 /** Inputs logits [N, C] float32, labels [N] int32; outputs losses [N] and probabilities [N, C]. */
 export const SPARSE_SOFTMAX_CROSS_ENTROPY = "RecsysSparseSoftmaxCrossEntropy";
@@ -44,29 +45,10 @@ export function sparseSoftmaxCrossEntropyWasm(args: KernelArgs): tf.TensorInfo[]
     // Checked before any output is allocated, so that an error leaves nothing behind.
     if (!(ids[i] >= 0 && ids[i] < classes)) throw new Error(`${where}: labels[${i}] = ${ids[i]} is outside [0, ${classes})`);
   }
+  const simd = requireSimdKernels(backend, where);
   const losses = backend.makeOutput([rows], "float32");
   const probs = backend.makeOutput([rows, classes], "float32");
-  // Views after the outputs' mallocs, which may grow (and detach) the heap.
-  const z = backend.typedArrayFromHeap(logits!) as Float32Array;
-  const y = backend.typedArrayFromHeap(labels!) as Int32Array;
-  const p = backend.typedArrayFromHeap(probs) as Float32Array;
-  const loss = backend.typedArrayFromHeap(losses) as Float32Array;
-  for (let i = 0; i < rows; i++) {
-    const label = y[i];
-    const start = i * classes;
-    const end = start + classes;
-    let max = -Infinity;
-    for (let j = start; j < end; j++) if (z[j] > max) max = z[j];
-    let sum = 0;
-    for (let j = start; j < end; j++) {
-      const e = Math.exp(z[j] - max);
-      p[j] = e;
-      sum += e;
-    }
-    const inverse = 1 / sum;
-    for (let j = start; j < end; j++) p[j] *= inverse;
-    loss[i] = Math.log(sum) + max - z[start + label];
-  }
+  simd.softmax_cross_entropy(heapOffset(backend, logits!), heapOffset(backend, labels!), rows, classes, heapOffset(backend, losses), heapOffset(backend, probs));
   return [losses, probs];
 }
 
@@ -79,18 +61,9 @@ export function sparseSoftmaxCrossEntropyGradWasm(args: KernelArgs): tf.TensorIn
   if (dLosses === undefined || dLosses.dtype !== "float32" || tf.util.sizeFromShape(dLosses.shape) !== rows) {
     throw new Error(`${where}: dLosses must be float32 [${rows}]`);
   }
+  const simd = requireSimdKernels(backend, where);
   const out = backend.makeOutput([rows, classes], "float32");
-  const p = backend.typedArrayFromHeap(probs!) as Float32Array;
-  const y = backend.typedArrayFromHeap(labels!) as Int32Array;
-  const dy = backend.typedArrayFromHeap(dLosses) as Float32Array;
-  const dz = backend.typedArrayFromHeap(out) as Float32Array;
-  for (let i = 0; i < rows; i++) {
-    const start = i * classes;
-    const end = start + classes;
-    const scale = dy[i];
-    for (let j = start; j < end; j++) dz[j] = scale * p[j];
-    dz[start + y[i]] -= scale;
-  }
+  simd.softmax_cross_entropy_grad(heapOffset(backend, probs!), heapOffset(backend, labels!), heapOffset(backend, dLosses), rows, classes, heapOffset(backend, out));
   return out;
 }
 

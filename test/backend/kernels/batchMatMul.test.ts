@@ -3,9 +3,9 @@ import * as tf from "@tensorflow/tfjs";
 import { registerFastBatchMatMul, wrappedBatchMatMul } from "../../../src/backend/kernels/batchMatMul";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
-import { resultOn, useWasmTrainingKernels } from "./support";
+import { assertClose, resultOn, useWasmTrainingKernels } from "./support";
 
-describe("BatchMatMul on the wasm backend (XNNPack for every product)", () => {
+describe("BatchMatMul on the wasm backend (a fast path for every product)", () => {
   useWasmTrainingKernels();
 
   it("is installed once, however often the kernels are registered", () => {
@@ -34,21 +34,33 @@ describe("BatchMatMul on the wasm backend (XNNPack for every product)", () => {
       [[1, 4, 5, 3], [2, 4, 3, 2], false, false],
       [[3, 5, 4], [4, 2], false, false],
       [[5, 4], [3, 4, 2], false, false],
-      // Single products where the swapped orientation (Bᵀ·Aᵀ)ᵀ moves less memory.
+      // Tall plain products (XNNPack by default), and single products where the swapped orientation
+      // (Bᵀ·Aᵀ)ᵀ moves less memory.
+      [[300, 8], [8, 5], false, false],
+      [[300, 8], [5, 8], false, true],
+      [[2, 150, 8], [8, 5], false, false],
       [[40, 3], [40, 70], true, false],
       [[3, 40], [70, 40], false, true],
       [[2, 1, 40, 3], [40, 70], true, false],
     ];
-    for (const [aShape, bShape, transposeA, transposeB] of cases) {
-      const a = Float32Array.from({ length: aShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
-      const b = Float32Array.from({ length: bShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
-      const f = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB);
-      const wasm = await resultOn("wasm", f);
-      const cpu = await resultOn("cpu", f);
-      assert.deepEqual(wasm.shape, cpu.shape);
-      for (let i = 0; i < cpu.values.length; i++) {
-        assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${aShape}×${bShape} (${transposeA},${transposeB}) element ${i}`);
+    try {
+      // Small products take the SIMD gemm by default; without it, the XNNPack paths.
+      for (const options of [{}, { simdGemm: false }]) {
+        registerFastBatchMatMul(options);
+        for (const [aShape, bShape, transposeA, transposeB] of cases) {
+          const a = Float32Array.from({ length: aShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+          const b = Float32Array.from({ length: bShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+          const f = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB);
+          const wasm = await resultOn("wasm", f);
+          const cpu = await resultOn("cpu", f);
+          assert.deepEqual(wasm.shape, cpu.shape);
+          for (let i = 0; i < cpu.values.length; i++) {
+            assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${JSON.stringify(options)} ${aShape}×${bShape} (${transposeA},${transposeB}) element ${i}`);
+          }
+        }
       }
+    } finally {
+      registerFastBatchMatMul();
     }
   });
 
@@ -59,7 +71,7 @@ describe("BatchMatMul on the wasm backend (XNNPack for every product)", () => {
     const f = () => tf.matMul(tf.tensor(a, [2, 3, 4]), tf.tensor(b, [2, 5, 4]), false, true);
     const cpu = await resultOn("cpu", f);
     try {
-      for (const options of [{ splitBatches: false }, { chooseOrientation: false }, { transposeExplicitly: false }]) {
+      for (const options of [{ splitBatches: false }, { chooseOrientation: false }, { transposeExplicitly: false }, { simdGemm: false }]) {
         registerFastBatchMatMul(options);
         const wasm = await resultOn("wasm", f);
         for (let i = 0; i < cpu.values.length; i++) assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${JSON.stringify(options)} element ${i}`);
@@ -67,6 +79,81 @@ describe("BatchMatMul on the wasm backend (XNNPack for every product)", () => {
     } finally {
       registerFastBatchMatMul();
     }
+  });
+
+  it("runs the SIMD gemm's edge tiles and contraction blocks like the cpu backend", async () => {
+    const rng = new Rng(23);
+    // Rows around the 6-row tiles and the 96-row blocks, columns around the 8-, 4- and 1-wide tiles,
+    // contractions around the 256-step blocks; each with a, b or both transposed.
+    const cases: Array<[number, number, number]> = [
+      [1, 1, 1], [5, 3, 2], [6, 8, 4], [7, 9, 3], [13, 12, 17], [97, 5, 30], [101, 17, 257], [12, 4, 600], [2, 21, 513],
+    ];
+    for (const [m, n, k] of cases) {
+      for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const a = Float32Array.from({ length: m * k }, () => rng.normal());
+        const b = Float32Array.from({ length: k * n }, () => rng.normal());
+        const f = () => tf.matMul(tf.tensor(a, transposeA ? [k, m] : [m, k]), tf.tensor(b, transposeB ? [n, k] : [k, n]), transposeA, transposeB);
+        const wasm = await resultOn("wasm", f);
+        const cpu = await resultOn("cpu", f);
+        assert.deepEqual(wasm.shape, [m, n]);
+        // float32 sums in another order: the rounding differences grow with k
+        assertClose(wasm.values, cpu.values, `m=${m} n=${n} k=${k} (${transposeA},${transposeB})`, 1e-6 * Math.max(10, k));
+      }
+    }
+  });
+
+  it("gives the gradient of a product with a long contraction, without leaking tensors or wasm memory", async () => {
+    await tf.setBackend("wasm");
+    const x = tf.randomNormal([600, 3], 0, 1, "float32", 3);
+    const w = tf.randomNormal([3, 5], 0, 1, "float32", 4);
+    // d/dW sum(X·W) = Xᵀ·1 (transposeA, K = 600 rows): every column is X's column sums.
+    const dw = tf.grad((v: tf.Tensor) => tf.matMul(x, v).sum())(w);
+    const columnSums = tf.sum(x, 0).arraySync() as number[];
+    const got = dw.arraySync() as number[][];
+    got.forEach((row, i) => row.forEach((value) => assert.ok(Math.abs(value - columnSums[i]) < 1e-4, `row ${i}: ${value} vs ${columnSums[i]}`)));
+    dw.dispose();
+    const before = tf.memory();
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const ids = backend.numDataIds();
+    const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
+    const probe = wasm._malloc(4);
+    wasm._free(probe);
+    for (let i = 0; i < 20; i++) tf.matMul(x, x, true, false).dispose();
+    assert.equal(tf.memory().numTensors, before.numTensors);
+    assert.equal(tf.memory().numBytes, before.numBytes);
+    assert.equal(backend.numDataIds(), ids, "views are forgotten after use");
+    // Scratch memory is freed: the allocator hands back the same block as before the products.
+    const again = wasm._malloc(4);
+    wasm._free(again);
+    assert.equal(again, probe, "the products' scratch memory was freed");
+    tf.dispose([x, w]);
+  });
+
+  it("multiplies a batch by one shared right operand as one product, and by repeated broadcast operands", async () => {
+    const rng = new Rng(31);
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[2, 3, 5, 4], [4, 6], false, false],
+      [[2, 3, 4, 5], [6, 4], true, true],
+      [[2, 3, 5, 4], [1, 1, 4, 6], false, false],
+      [[2, 3, 5, 4], [2, 1, 4, 6], false, false],
+      [[1, 3, 5, 4], [2, 3, 4, 6], false, false],
+    ];
+    for (const [[aShape, bShape, transposeA, transposeB], options] of cases.flatMap((c) => [[c, {}], [c, { simdGemm: false }]] as const)) {
+      registerFastBatchMatMul(options);
+      const a = Float32Array.from({ length: aShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+      const b = Float32Array.from({ length: bShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
+      const f = () => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), transposeA, transposeB);
+      // The expected product broadcasts both operands explicitly first: the cpu kernel indexes a
+      // broadcast batch modulo its flattened size, which is wrong for [2, 1] against [2, 3].
+      const lead = tf.broadcast_util.assertAndGetBroadcastShape(aShape.slice(0, -2), bShape.slice(0, -2));
+      const expanded = (values: Float32Array, shape: number[]) => tf.broadcastTo(tf.tensor(values, shape), [...lead, ...shape.slice(-2)]);
+      const g = () => tf.matMul(expanded(a, aShape), expanded(b, bShape), transposeA, transposeB);
+      const wasm = await resultOn("wasm", f);
+      const cpu = await resultOn("cpu", g);
+      assert.deepEqual(wasm.shape, cpu.shape);
+      assertClose(wasm.values, cpu.values, `${JSON.stringify(options)} ${aShape}×${bShape}`, 1e-5);
+    }
+    registerFastBatchMatMul();
   });
 
   it("leaks neither tensors nor wasm memory over repeated batched products", async () => {

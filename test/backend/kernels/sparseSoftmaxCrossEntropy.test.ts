@@ -5,7 +5,7 @@ import {
   SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
 } from "../../../src/backend/kernels/sparseSoftmaxCrossEntropy";
 import { Rng } from "../../../src/backend/random";
-import { assertClose, useWasmTrainingKernels } from "./support";
+import { assertClose, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
 
 // The cpu backend's values: tfjs's own softmax cross-entropy with one-hot labels, and its gradient.
 function referenceOnCpu(logits: Float32Array, labels: Int32Array, dLosses: Float32Array, rows: number, classes: number) {
@@ -22,9 +22,7 @@ describe("RecsysSparseSoftmaxCrossEntropy kernels on the wasm backend", () => {
   useWasmTrainingKernels();
 
   it("are registered for wasm only", () => {
-    assert.ok(tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, "wasm"));
-    assert.ok(tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD, "wasm"));
-    assert.equal(tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, "cpu"), undefined);
+    assertRegisteredForWasmOnly(SPARSE_SOFTMAX_CROSS_ENTROPY, SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD);
   });
 
   it("match the cpu backend's losses, probabilities and gradients on random inputs", async () => {

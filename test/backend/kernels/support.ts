@@ -47,3 +47,11 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * (1 + Math.abs(expected[i])), `${what} element ${i}: ${actual[i]} vs ${expected[i]}`);
   }
 }
+
+/** Each kernel is registered for the wasm backend and not for cpu (whose ops compose tfjs's kernels). */
+export function assertRegisteredForWasmOnly(...kernelNames: string[]): void {
+  for (const name of kernelNames) {
+    assert.ok(tf.getKernel(name, "wasm"), `${name} is registered for wasm`);
+    assert.equal(tf.getKernel(name, "cpu"), undefined, `${name} is not registered for cpu`);
+  }
+}

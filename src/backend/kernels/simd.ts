@@ -1,0 +1,84 @@
+// The SIMD kernels of simd.wat, instantiated on the memory of a tfjs wasm backend so that they read
+// and write tensors in place. Their JavaScript signatures take byte offsets, as tfjs's own wasm
+// kernels do; `heapOffset` gives a tensor's.
+
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { SIMD_KERNELS_BASE64 } from "./simdBinary";
+
+/** The exports of simd.wat (pointers are byte offsets, sizes count float32s). */
+export interface SimdKernels {
+  /** y = GELU(x) over n floats. */
+  gelu(x: number, y: number, n: number): void;
+  /** dx = GELU'(x)·dy over n floats. */
+  gelu_grad(x: number, dy: number, dx: number, n: number): void;
+  /** y = x·scale where the counter-based hash of the index is ≥ threshold (unsigned), else 0. */
+  dropout(x: number, y: number, n: number, key1: number, key2: number, threshold: number, scale: number): void;
+  /** dst[c] = Σ_r src[r, c], accumulated in the `cols` float64s at acc. */
+  column_sum(src: number, rows: number, cols: number, acc: number, dst: number): void;
+  /** probs = softmax over each row of z [rows, cols]. */
+  softmax(z: number, rows: number, cols: number, probs: number): void;
+  /** dz = y ⊙ (dy − Σ_c dy_c·y_c) per row, y the softmax's output. */
+  softmax_grad(y: number, dy: number, rows: number, cols: number, dz: number): void;
+  /** Per-row softmax probabilities and cross-entropy against int32 labels. */
+  softmax_cross_entropy(z: number, labels: number, rows: number, cols: number, losses: number, probs: number): void;
+  /** dz = dLoss·(p − onehot(labels)). */
+  softmax_cross_entropy_grad(probs: number, labels: number, dLosses: number, rows: number, cols: number, dz: number): void;
+  /**
+   * c [m, n] = A·b: A(i, p) at a + 4·(i·rowStride + p·colStride), b [k, n] and c row-major with rows of
+   * ldb and ldc floats. Writes nothing when k = 0.
+   */
+  gemm(a: number, rowStride: number, colStride: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number): void;
+  /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */
+  layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, epsilon: number, y: number): void;
+  /** dx, and [dγ; dβ] into params [2, cols], accumulated in the 2·cols float64s at acc. */
+  layer_norm_grad(x: number, gamma: number, dy: number, rows: number, cols: number, epsilon: number, dx: number, acc: number, params: number): void;
+}
+
+/** The parts of BackendWasm the kernels need that its typings leave out. */
+interface WasmInternals {
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
+  wasm: { asm?: { memory?: object } };
+}
+
+/** The WebAssembly API calls used here (the project compiles without the DOM typings that declare it). */
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  Memory: new (descriptor: { initial: number }) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+const BYTES = Uint8Array.from(Buffer.from(SIMD_KERNELS_BASE64, "base64"));
+
+/** Whether this JavaScript engine runs WebAssembly SIMD (every Node ≥ 16 does). */
+export const simdSupported: boolean = wasmApi.validate(BYTES);
+
+// One instance per wasm memory (a backend's lifetime): instantiating costs ~1 ms, a kernel call ~1 µs.
+const instances = new WeakMap<object, SimdKernels>();
+
+/** The kernels bound to `backend`'s memory, or undefined when SIMD or the memory is unavailable. */
+export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
+  const memory = (backend as unknown as WasmInternals).wasm.asm?.memory;
+  if (!simdSupported || !(memory instanceof wasmApi.Memory)) return undefined;
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    const instance = new wasmApi.Instance(new wasmApi.Module(BYTES), { env: { memory, log: Math.log } });
+    kernels = instance.exports as unknown as SimdKernels;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}
+
+/** `simdKernelsFor(backend)`, or an error naming the kernel `where` that needed them. */
+export function requireSimdKernels(backend: BackendWasm, where: string): SimdKernels {
+  const kernels = simdKernelsFor(backend);
+  if (kernels === undefined) throw new Error(`${where}: WebAssembly SIMD is unavailable in this JavaScript engine`);
+  return kernels;
+}
+
+/** Byte offset of a tensor's data in the backend's memory. */
+export function heapOffset(backend: BackendWasm, tensor: tf.TensorInfo): number {
+  return (backend as unknown as WasmInternals).dataIdMap.get(tensor.dataId).memoryOffset;
+}
