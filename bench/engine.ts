@@ -1,11 +1,11 @@
 // Training-engine benchmark: how close a training step comes to the backend's own matmul speed.
 //
-//   npx tsx bench/engine.ts [--json] [--before] [--profile] [--steps 4]
+//   npx tsx bench/engine.ts [--json] [--before] [--profile] [--steps 6]
 //
 // For the backend initBackend picks (RECSYS_BACKEND overrides), it prints for each workload the ms
 // per training step (Adam), the achieved model GFLOP/s, the process's plain 512×512 matmul rate
-// (XNNPack's, measured just before and just after the workload) and their ratio, which is robust to a
-// busy machine because both are measured together. `--before` runs the step as it was before the
+// (XNNPack's, measured after every step; around the MF epoch) and their ratio, which is robust to a
+// busy machine because both are measured together (medians over the steps). `--before` runs the step as it was before the
 // engine work: tfjs's stock wasm kernels (plus the UnsortedSegmentSum that training needs, and
 // BatchMatMul's flagged operands transposed explicitly, without which the stock kernel takes a scalar
 // loop), ops composed where recsys-ts has fused kernels, softmax cross-entropy through a one-hot
@@ -46,7 +46,7 @@ const json = args.includes("--json");
 const before = args.includes("--before");
 const profile = args.includes("--profile");
 const stepsIndex = args.indexOf("--steps");
-const steps = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 4;
+const steps = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 6;
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 // The stock wasm kernels, captured at startup before initBackend adds recsys-ts's (for --before).
@@ -66,11 +66,17 @@ function useStockWasmKernels(): void {
   registerFastBatchMatMul({ splitBatches: false, chooseOrientation: false, simdGemm: false });
 }
 
-/** Best-of-5 time of a 512×512 product, as GFLOP/s (a tall plain product: XNNPack's own rate). */
-function matmulGflops(): number {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Best-of-`repeats` time of a 512×512 product, as GFLOP/s (a tall plain product: XNNPack's own rate). */
+function matmulGflops(repeats = 5): number {
   const [a, b] = [tf.randomNormal([512, 512], 0, 1, "float32", 1), tf.randomNormal([512, 512], 0, 1, "float32", 2)];
   let best = Infinity;
-  for (let r = 0; r < 6; r++) {
+  for (let r = 0; r <= repeats; r++) {
     const start = performance.now();
     const c = tf.matMul(a, b);
     c.dataSync();
@@ -101,12 +107,18 @@ function transformerForwardFlops(s: TransformerShape, scored: number): number {
   return s.layers * perLayer + 2 * d * s.items * scored;
 }
 
-/** A Transformer training step built from the library's layers; returns ms per step and FLOPs. */
-async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops: number; profile?: string }> {
+/**
+ * A Transformer training step built from the library's layers. Returns the median ms per step, the
+ * FLOPs of a step, and the median matmul rate measured right after each step (so that each step is
+ * compared with the machine's speed at that moment: on a shared machine it drifts within a run).
+ */
+async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops: number; matmul: number; profile?: string }> {
   const rng = new Rng(7);
   const { batch: B, length: T, width: D, items: C } = s;
-  const embeddings = tf.variable(tf.randomNormal([C, D], 0, 0.02, "float32", 1)); // tied with the output
-  const outputBias = tf.variable(tf.zeros([C]));
+  const initial = [tf.randomNormal([C, D], 0, 0.02, "float32", 1), tf.zeros([C])];
+  const embeddings = tf.variable(initial[0]); // tied with the output
+  const outputBias = tf.variable(initial[1]);
+  tf.dispose(initial);
   const positions = new LearnedPositionEmbedding({ maxLength: T, seed: 2 });
   const encoder = new TransformerEncoder({ numLayers: s.layers, numHeads: s.heads, hiddenDim: 4 * D, dropout: 0.1, seed: 3 });
   tf.tidy(() => void encoder.apply(positions.apply(tf.zeros([B, T, D]))));
@@ -147,16 +159,23 @@ async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops
   };
   step();
   step();
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) step();
-  const ms = (performance.now() - start) / steps;
+  // Medians: a garbage collection or a neighbour's burst on a shared machine moves a mean.
+  const times: number[] = [];
+  const rates: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    step();
+    times.push(performance.now() - start);
+    rates.push(matmulGflops(2));
+  }
+  const ms = median(times);
   let profileText: string | undefined;
   if (profile) profileText = await kernelProfile(step);
   tf.dispose([embeddings, outputBias, ids, labels, weights, scoredTensor, labelsEverywhere]);
   optimizer.dispose();
   encoder.dispose();
   positions.dispose();
-  return { ms, flops: 3 * transformerForwardFlops(s, s.maskProbability >= 1 ? B * T : scored.length), profile: profileText };
+  return { ms, flops: 3 * transformerForwardFlops(s, s.maskProbability >= 1 ? B * T : scored.length), matmul: median(rates), profile: profileText };
 }
 
 /** The kernels of one step by total time, top 12 (a custom-gradient scope also counts its kernels). */
@@ -226,9 +245,8 @@ async function main(): Promise<void> {
     { name: "BERT4Rec ml-100k B64 T200 D64 H2 L2, 1684 items, p=0.2", batch: 64, length: 200, width: 64, heads: 2, layers: 2, items: 1684, maskProbability: 0.2 },
   ];
   for (const shape of workloads) {
-    const matmulBefore = matmulGflops();
-    const { ms, flops, profile: text } = await transformerStep(shape);
-    report(shape.name, ms, flops, (matmulBefore + matmulGflops()) / 2, text);
+    const { ms, flops, matmul, profile: text } = await transformerStep(shape);
+    report(shape.name, ms, flops, matmul, text);
   }
   const matmulBefore = matmulGflops();
   const mf = await matrixFactorizationEpoch();
