@@ -25,8 +25,9 @@ export interface SimdKernels {
   /** dz = dLoss·(p − onehot(labels)). */
   softmax_cross_entropy_grad(probs: number, labels: number, dLosses: number, rows: number, cols: number, dz: number): void;
   /**
-   * c [m, n] = A·b: A(i, p) at a + 4·(i·rowStride + p·colStride), b [k, n] and c row-major with rows of
-   * ldb and ldc floats. Writes nothing when k = 0.
+   * c [m, n] = A·b: A(i, p) at a + 4·(i·rowStride + p·colStride) with rowStride or colStride 1 (A
+   * row- or column-major), b [k, n] and c row-major with rows of ldb and ldc floats. Writes nothing
+   * when k = 0.
    */
   gemm(a: number, rowStride: number, colStride: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number): void;
   /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */
