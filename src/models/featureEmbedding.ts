@@ -31,8 +31,7 @@ import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/protocols";
 import { rowBatches } from "../train/batches";
-import { ProgressMode } from "../train/progress";
-import { EpochLogs, fit, LossModel, TrainingCallback } from "../train/trainer";
+import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 import { CsrMatrix } from "./contentBased";
 
 // ---------------------------------------------------------------------------------------------
@@ -435,7 +434,7 @@ export function warmItemSampler(train: Interactions): NegativeSampler {
   return new NegativeSampler(train, { strategy: "popularity", power: 0 });
 }
 
-export interface FitFeatureEmbeddingConfig {
+export interface FitFeatureEmbeddingConfig extends FitReporting {
   /** Default 20. */
   epochs?: number;
   /** Adam's step size. Default 0.01. */
@@ -444,9 +443,6 @@ export interface FitFeatureEmbeddingConfig {
   batchSize?: number;
   /** Seeds the row order and the negatives. */
   seed: number;
-  callbacks?: TrainingCallback[];
-  progress?: ProgressMode;
-  label?: string;
 }
 
 /**

@@ -31,8 +31,7 @@ import { Interactions } from "../data/interactions";
 import { meanRating, ratingRange } from "../data/stats";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
 import { rowBatches } from "../train/batches";
-import { ProgressMode } from "../train/progress";
-import { EpochLogs, fit, LossModel, TrainingCallback } from "../train/trainer";
+import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVD)
@@ -270,7 +269,7 @@ export interface RatingSgdModel extends LossModel<Int32Array> {
   readonly sgdDefaults: Readonly<SgdDefaults>;
 }
 
-export interface RatingSgdConfig {
+export interface RatingSgdConfig extends FitReporting {
   /** Default: the model's `sgdDefaults` (Surprise's n_epochs). */
   epochs?: number;
   /** γ per rating, Surprise's lr_all. Default: the model's. */
@@ -279,9 +278,6 @@ export interface RatingSgdConfig {
   batchSize?: number;
   /** Seeds the batch order. */
   seed: number;
-  callbacks?: TrainingCallback[];
-  progress?: ProgressMode;
-  label?: string;
 }
 
 /**

@@ -35,8 +35,7 @@ import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/protocols";
 import { DenseTower, gatherRows } from "../nn/mlp";
 import { rowBatches } from "../train/batches";
-import { ProgressMode } from "../train/progress";
-import { EpochLogs, fit, LossModel, TrainingCallback } from "../train/trainer";
+import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 import { positiveInteger, readAndDispose } from "./matrixFactorization";
 
 // ---------------------------------------------------------------------------------------------
@@ -404,7 +403,7 @@ export interface ImplicitFeedbackModel extends LossModel<ImplicitFeedbackBatch> 
   readonly negativesPerPositive: number;
 }
 
-export interface FitImplicitFeedbackConfig {
+export interface FitImplicitFeedbackConfig extends FitReporting {
   /** Default 20. */
   epochs?: number;
   /** Default 0.001 (the paper's, with Adam). */
@@ -420,9 +419,6 @@ export interface FitImplicitFeedbackConfig {
   optimizer?: "adam" | "sgd";
   /** Seeds the row order and the negatives. */
   seed: number;
-  callbacks?: TrainingCallback[];
-  progress?: ProgressMode;
-  label?: string;
 }
 
 /** Trains `model` on its training data with `fit`, fresh negatives every epoch. */

@@ -12,7 +12,7 @@
 // keys are all blocked (a padding query) stays finite: uniform, never NaN.
 
 import * as tf from "@tensorflow/tfjs";
-import { SOFTMAX } from "../backend/kernels/softmax";
+import { hasFusedKernel, SOFTMAX } from "../backend/kernels/index";
 import type { Rng } from "../backend/random";
 import { checkChoice, checkInteger, checkRate } from "./args";
 import { dropUnits } from "./dropout";
@@ -75,7 +75,7 @@ export function scaledDotProductAttention(
 
 /** tf.softmax over the last axis; one SIMD kernel each way where the backend has it (wasm). */
 function softmaxOverKeys(scores: tf.Tensor): tf.Tensor {
-  if (scores.dtype === "float32" && tf.getKernel(SOFTMAX, tf.getBackend()) !== undefined) {
+  if (hasFusedKernel(SOFTMAX, scores)) {
     return tf.engine().runKernel(SOFTMAX, { logits: scores }) as tf.Tensor;
   }
   return tf.softmax(scores);

@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
-import { DROPOUT, dropoutMask, type DropoutMaskSpec } from "../backend/kernels/dropout";
+import { DROPOUT, dropoutMask, type DropoutMaskSpec, hasFusedKernel } from "../backend/kernels/index";
 import { Rng } from "../backend/random";
 import { checkRate, checkSeed } from "./args";
 
@@ -55,7 +55,7 @@ tf.serialization.registerClass(SeededDropout);
 
 /** x with the units of `spec`'s mask dropped and the rest scaled by 1/(1 − rate). */
 export function dropUnits(x: tf.Tensor, spec: DropoutMaskSpec): tf.Tensor {
-  if (x.dtype === "float32" && tf.getKernel(DROPOUT, tf.getBackend()) !== undefined) {
+  if (hasFusedKernel(DROPOUT, x)) {
     return tf.engine().runKernel(DROPOUT, { x }, spec as unknown as tf.NamedAttrMap) as tf.Tensor;
   }
   return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(x.size, spec), x.shape, "float32")));

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
-import { GELU } from "../backend/kernels/gelu";
+import { GELU, hasFusedKernel } from "../backend/kernels/index";
 import { Rng } from "../backend/random";
 import { checkChoice, checkInteger, checkSeed, shapeList } from "./args";
 import { KernelInitializerArgs, kernelInitializer, resolveKernelInitializer } from "./initializers";
@@ -19,7 +19,7 @@ import { linear } from "./linear";
  * kernel where the backend has it (wasm, src/backend/kernels/gelu.ts), else composed from tfjs ops.
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (x.dtype === "float32" && tf.getKernel(GELU, tf.getBackend()) !== undefined) {
+  if (hasFusedKernel(GELU, x)) {
     return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
   }
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
-import { LAYER_NORM, LAYER_NORM_GRAD } from "../backend/kernels/layerNorm";
+import { hasFusedKernel, LAYER_NORM, LAYER_NORM_GRAD } from "../backend/kernels/index";
 import { checkPositive, shapeList } from "./args";
 
 export interface LayerNormalizationArgs extends LayerArgs {
@@ -43,7 +43,7 @@ export class LayerNormalization extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs; // [..., D]
     const [gamma, beta] = [this.gamma!.read(), this.beta!.read()];
-    if (x.dtype === "float32" && tf.getKernel(LAYER_NORM, tf.getBackend()) !== undefined) return fusedLayerNorm(x, gamma, beta, this.epsilon);
+    if (hasFusedKernel(LAYER_NORM, x)) return fusedLayerNorm(x, gamma, beta, this.epsilon);
     return tf.tidy(() => {
       const centered = tf.sub(x, tf.mean(x, -1, true));
       const variance = tf.mean(tf.square(centered), -1, true); // [..., 1]

@@ -8,7 +8,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { SPARSE_SOFTMAX_CROSS_ENTROPY, SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD } from "../backend/kernels/sparseSoftmaxCrossEntropy";
+import { hasFusedKernel, SPARSE_SOFTMAX_CROSS_ENTROPY, SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD } from "../backend/kernels/index";
 
 function labelTensor(where: string, labels: tf.Tensor1D | Int32Array, rows: number): tf.Tensor1D {
   const tensor = labels instanceof Int32Array ? tf.tensor1d(labels, "int32") : labels;
@@ -53,7 +53,7 @@ export function softmaxCrossEntropyFromLabels(logits: tf.Tensor2D, labels: tf.Te
   if (logits.rank !== 2) throw new Error(`${where}: logits must be [N, C], got [${logits.shape}]`);
   return tf.tidy(() => {
     const y = labelTensor(where, labels, logits.shape[0]);
-    const fused = tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, tf.getBackend()) !== undefined && logits.dtype === "float32";
+    const fused = hasFusedKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, logits);
     if (!fused) {
       const values = y.dataSync();
       for (let i = 0; i < values.length; i++) {

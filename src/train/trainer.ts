@@ -30,7 +30,16 @@ export interface TrainingCallback {
   onEpochEnd?(logs: EpochLogs): CallbackResult | Promise<CallbackResult>;
 }
 
-export interface FitConfig<Batch> {
+/** What a training loop reports to; the models' own fit functions pass these through to `fit`. */
+export interface FitReporting {
+  callbacks?: TrainingCallback[];
+  /** Progress display; by default the notebook, a terminal bar or one log line per epoch. */
+  progress?: ProgressMode;
+  /** Prefix of the progress label, e.g. the model's name. */
+  label?: string;
+}
+
+export interface FitConfig<Batch> extends FitReporting {
   optimizer: tf.Optimizer;
   epochs: number;
   /**
@@ -38,11 +47,6 @@ export interface FitConfig<Batch> {
    * An array lets progress show a total; any iterable works.
    */
   batches: (epoch: number) => Iterable<Batch>;
-  callbacks?: TrainingCallback[];
-  /** Progress display; by default the notebook, a terminal bar or one log line per epoch. */
-  progress?: ProgressMode;
-  /** Prefix of the progress label, e.g. the model's name. */
-  label?: string;
 }
 
 // The loop yields to the event loop after every step and every epoch: in a notebook, tslab sends

@@ -1,14 +1,10 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { CompositeLayer } from "../../src/nn/compositeLayer";
-import { fileSystemIO } from "../../src/nn/fileSystemIO";
-import { disposeOutput, normalTensor, randomizeWeights, take } from "./support";
+import { checkReloaded, disposeOutput, normalTensor, randomizeWeights, take } from "./support";
 
 // Two tfjs Dense layers in a row, both named "dense" inside differently named holders: the case where
 // unscoped weight names would collide.
@@ -69,15 +65,9 @@ describe("nn/compositeLayer", () => {
     const before = take(loss());
     optimizer.minimize(loss, false, model.trainableWeights.map((w) => w.read() as tf.Variable));
     assert.ok(take(loss())[0] < before[0]);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-composite-"));
-    try {
-      await model.save(fileSystemIO(dir));
-      const loaded = await tf.loadLayersModel(fileSystemIO(dir));
+    await checkReloaded(model, (loaded) => {
       assert.deepEqual(take(loaded.predict(x) as tf.Tensor), take(model.predict(x) as tf.Tensor));
-      loaded.dispose();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
     optimizer.dispose();
     model.dispose();
     tf.dispose([x, y]);

@@ -1,13 +1,9 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
-import { fileSystemIO } from "../../src/nn/fileSystemIO";
 import { LayerNormalization } from "../../src/nn/layerNorm";
-import { assertClose, assertNoLeak, checkGradients, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "./support";
+import { assertClose, assertNoLeak, checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "./support";
 
 function referenceLayerNorm(rows: number[][], gamma: number[], beta: number[], epsilon: number): number[] {
   return rows.flatMap((row) => {
@@ -72,17 +68,11 @@ describe("nn/layerNorm", () => {
     const config = layer.getConfig();
     assert.equal(config.epsilon, 1e-12);
     const x = normalTensor(rng, [2, 3, 4]);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-ln-"));
-    try {
-      await model.save(fileSystemIO(dir));
-      const loaded = await tf.loadLayersModel(fileSystemIO(dir));
+    await checkReloaded(model, (loaded) => {
       assert.ok(loaded.getLayer("norm") instanceof LayerNormalization);
       assert.deepEqual(loaded.getLayer("norm").getConfig(), config);
       assert.deepEqual(take(loaded.predict(x) as tf.Tensor), take(model.predict(x) as tf.Tensor));
-      loaded.dispose();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
     model.dispose();
     x.dispose();
   });

@@ -1,14 +1,11 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
-import { fileSystemIO } from "../../src/nn/fileSystemIO";
 import { mergeHeads, MultiHeadAttention, splitHeads } from "../../src/nn/multiHeadAttention";
-import { assertClose, assertNoLeak, checkGradients, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "./support";
+import { assertClose, assertNoLeak, checkGradients, checkReloaded, disposeOutput, normalTensor, permuteRows, randomizeWeights, take, variablesOf } from "./support";
 
 type Matrix = number[][];
 
@@ -51,10 +48,6 @@ function weightsOf(layer: tf.layers.Layer) {
   return { wq, bq, wk, bk, wv, bv, wo, bo } as {
     wq: Matrix; bq: number[]; wk: Matrix; bk: number[]; wv: Matrix; bv: number[]; wo: Matrix; bo: number[];
   };
-}
-
-function permuteRows(x: tf.Tensor, order: Int32Array): tf.Tensor {
-  return tf.tidy(() => tf.gather(x, tf.tensor1d(order, "int32"), 1));
 }
 
 describe("nn/multiHeadAttention", () => {
@@ -222,16 +215,10 @@ describe("nn/multiHeadAttention", () => {
     randomizeWeights(model.getLayer("attention"), rng); // so that a fresh seeded init cannot pass for loading
     const x = normalTensor(rng, [2, 4, 6]);
     const m = tf.tensor2d([[1, 1, 1, 0], [1, 1, 0, 0]]);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-mha-"));
-    try {
-      await model.save(fileSystemIO(dir));
-      const loaded = await tf.loadLayersModel(fileSystemIO(dir));
+    await checkReloaded(model, (loaded) => {
       assert.ok(loaded.getLayer("attention") instanceof MultiHeadAttention);
       assert.deepEqual(take(loaded.predict([x, m]) as tf.Tensor), take(model.predict([x, m]) as tf.Tensor));
-      loaded.dispose();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
     model.dispose();
     tf.dispose([x, m]);
   });

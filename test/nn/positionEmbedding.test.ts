@@ -1,13 +1,9 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
-import { fileSystemIO } from "../../src/nn/fileSystemIO";
 import { LearnedPositionEmbedding, SinusoidalPositionEncoding, sinusoidalTable } from "../../src/nn/positionEmbedding";
-import { assertClose, assertNoLeak, checkGradients, disposeOutput, normalTensor, randomizeWeights, take } from "./support";
+import { assertClose, assertNoLeak, checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take } from "./support";
 
 describe("nn/positionEmbedding", () => {
   before(async () => {
@@ -102,16 +98,10 @@ describe("nn/positionEmbedding", () => {
     const model = tf.model({ inputs: input, outputs: output });
     randomizeWeights(learned, rng);
     const x = normalTensor(rng, [2, 3, 4]);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-pos-"));
-    try {
-      await model.save(fileSystemIO(dir));
-      const loaded = await tf.loadLayersModel(fileSystemIO(dir));
+    await checkReloaded(model, (loaded) => {
       assert.deepEqual(loaded.getLayer("positions").getConfig(), learned.getConfig());
       assert.deepEqual(take(loaded.predict(x) as tf.Tensor), take(model.predict(x) as tf.Tensor));
-      loaded.dispose();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
     model.dispose();
     x.dispose();
   });

@@ -2,8 +2,12 @@
 // checks (central differences against tfjs's autodiff) and a tensor-leak check.
 
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../src/backend/random";
+import { fileSystemIO } from "../../src/nn/fileSystemIO";
 
 /** A float32 tensor of N(0, std²) draws from `rng`. */
 export function normalTensor(rng: Rng, shape: number[], std = 1): tf.Tensor {
@@ -111,4 +115,28 @@ export function matMulRows(a: number[][], b: number[][]): number[][] {
 /** Disposes what a layer's apply() returned for concrete inputs (its type also admits symbolic tensors). */
 export function disposeOutput(output: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[]): void {
   tf.dispose(output as tf.Tensor | tf.Tensor[]);
+}
+
+/** x with its positions (axis 1) reordered: row t of the result is row order[t] of x. */
+export function permuteRows(x: tf.Tensor, order: Int32Array): tf.Tensor {
+  return tf.tidy(() => tf.gather(x, tf.tensor1d(order, "int32"), 1));
+}
+
+/**
+ * Saves `model` to a temporary folder through fileSystemIO, loads it back, runs `check` on the loaded
+ * copy, then disposes the copy and removes the folder.
+ */
+export async function checkReloaded(model: tf.LayersModel, check: (loaded: tf.LayersModel) => void): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-nn-"));
+  try {
+    await model.save(fileSystemIO(dir));
+    const loaded = await tf.loadLayersModel(fileSystemIO(dir));
+    try {
+      check(loaded);
+    } finally {
+      loaded.dispose();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

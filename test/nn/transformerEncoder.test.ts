@@ -1,14 +1,10 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
-import { fileSystemIO } from "../../src/nn/fileSystemIO";
 import { SinusoidalPositionEncoding } from "../../src/nn/positionEmbedding";
 import { TransformerEncoder, TransformerEncoderBlock, TransformerEncoderBlockArgs } from "../../src/nn/transformerEncoder";
-import { assertClose, assertNoLeak, checkGradients, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "./support";
+import { assertClose, assertNoLeak, checkGradients, checkReloaded, disposeOutput, normalTensor, permuteRows, randomizeWeights, take, variablesOf } from "./support";
 
 const SMALL: TransformerEncoderBlockArgs = { numHeads: 2, hiddenDim: 8, dropout: 0, seed: 1 };
 
@@ -32,10 +28,6 @@ function built<L extends tf.layers.Layer>(layer: L, x: tf.Tensor, rng?: Rng): L 
   disposeOutput(layer.apply(x));
   if (rng) randomizeWeights(layer, rng);
   return layer;
-}
-
-function permuteRows(x: tf.Tensor, order: Int32Array): tf.Tensor {
-  return tf.tidy(() => tf.gather(x, tf.tensor1d(order, "int32"), 1));
 }
 
 describe("nn/transformerEncoder", () => {
@@ -260,18 +252,12 @@ describe("nn/transformerEncoder", () => {
     randomizeWeights(encoder, rng); // so that a fresh seeded init cannot pass for loading
     const x = normalTensor(rng, [2, 4, 4]);
     const m = tf.tensor2d([[1, 1, 1, 0], [1, 1, 1, 1]]);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-encoder-"));
-    try {
-      await model.save(fileSystemIO(dir));
-      const loaded = await tf.loadLayersModel(fileSystemIO(dir));
+    await checkReloaded(model, (loaded) => {
       const loadedEncoder = loaded.getLayer("encoder");
       assert.ok(loadedEncoder instanceof TransformerEncoder);
       assert.deepEqual(loadedEncoder.weights.map((w) => w.originalName), encoder.weights.map((w) => w.originalName));
       assert.deepEqual(take(loaded.predict([x, m]) as tf.Tensor), take(model.predict([x, m]) as tf.Tensor));
-      loaded.dispose();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
     model.dispose();
     tf.dispose([x, m]);
   });

@@ -30,6 +30,14 @@ export { identityWasm, registerSharedIdentity } from "./identity";
 export { fastSum, leadingReduction, registerFastSum } from "./sum";
 
 /**
+ * Whether the current backend has `kernelName` (one of recsys-ts's fused kernels) for a float32 `x`;
+ * the library's ops run the fused kernel then, and compose ordinary tfjs ops otherwise.
+ */
+export function hasFusedKernel(kernelName: string, x: tf.Tensor): boolean {
+  return x.dtype === "float32" && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
+/**
  * What training needs from the wasm backend of tfjs 4.22 and it does not ship: the gradient of
  * gather. The other gradients a transformer or embedding model uses (matMul, softmax, logSoftmax,
  * moments, erf, tanh, clipByValue, cumsum, oneHot, select, the Adam update) already run on wasm.
