@@ -25,6 +25,9 @@ import { registerFastBatchMatMul } from "../src/backend/kernels/batchMatMul";
 import { Rng } from "../src/backend/random";
 import { loadMovieLens100K } from "../src/data/movielens";
 import { MatrixFactorization, fitRatingSgd } from "../src/models/matrixFactorization";
+import { BertForPretraining } from "../src/models/bert";
+import { maskTokens, PretrainingBatch } from "../src/data/bertPretraining";
+import { AdamW, clipByGlobalNorm } from "../src/train/optimizers";
 import { LearnedPositionEmbedding } from "../src/nn/positionEmbedding";
 import { TransformerEncoder } from "../src/nn/transformerEncoder";
 import { gatherPositions, softmaxCrossEntropyFromLabels } from "../src/train/losses";
@@ -39,6 +42,8 @@ interface Result {
   ratio: number;
   gflopPerStep: number;
   peakRssMb: number;
+  /** Input tokens (B·T, padding included) per second, for the BERT pretraining workload. */
+  tokensPerSecond?: number;
 }
 
 const args = process.argv.slice(2);
@@ -197,6 +202,61 @@ async function kernelProfile(step: () => void): Promise<string> {
   return [`    kernels total ${total.toFixed(0)} ms (${info.kernels.length} kernel calls)`, ...lines].join("\n");
 }
 
+/**
+ * One BERT pretraining step at notebook 06's shape (B64 T48 D64 H2 L2, a 3,000-token vocabulary, 15% of
+ * the tokens masked, MLM + NSP), with AdamW and global-norm clipping as `pretrainBert` runs it.
+ */
+async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmul: number; tokens: number }> {
+  const [B, T, V, D, L] = [64, 48, 3000, 64, 2];
+  const rng = new Rng(11);
+  const model = new BertForPretraining({ vocabSize: V, hiddenSize: D, numLayers: L, numHeads: 2, maxPositions: T, seed: 1 });
+  const batch = (): PretrainingBatch => {
+    const tokenIds = new Int32Array(B * T);
+    const tokenTypeIds = new Int32Array(B * T);
+    const attentionMask = new Int32Array(B * T).fill(1);
+    const positions: number[] = [];
+    const labels: number[] = [];
+    for (let b = 0; b < B; b++) {
+      const ids = Array.from({ length: T }, (_, t) => (t === 0 ? 2 : t === T / 2 || t === T - 1 ? 3 : 5 + rng.int(V - 5)));
+      const masked = maskTokens(ids, ids.map((id) => id >= 5), { maskId: 4, vocabSize: V, firstRandomId: 5 }, rng);
+      tokenIds.set(masked.tokenIds, b * T);
+      for (let t = T / 2 + 1; t < T; t++) tokenTypeIds[b * T + t] = 1;
+      masked.positions.forEach((t, j) => { positions.push(b * T + t); labels.push(masked.labels[j]); });
+    }
+    return {
+      batchSize: B, length: T, tokenIds, tokenTypeIds, attentionMask, maskedPositions: Int32Array.from(positions),
+      maskedLabels: Int32Array.from(labels), isNext: Int32Array.from({ length: B }, () => rng.int(2)),
+    };
+  };
+  const fixed = batch();
+  const optimizer = new AdamW({ learningRate: 1e-3 });
+  const variables = model.trainableVariables();
+  const step = () => {
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => model.loss(fixed, true), variables);
+      const clipped = clipByGlobalNorm(grads, 1);
+      optimizer.applyGradients(clipped.grads);
+      value.dataSync();
+    });
+  };
+  step();
+  step();
+  const times: number[] = [];
+  const rates: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    step();
+    times.push(performance.now() - start);
+    rates.push(matmulGflops(2));
+  }
+  optimizer.dispose();
+  model.dispose();
+  const shape: TransformerShape = { name: "", batch: B, length: T, width: D, heads: 2, layers: L, items: V, maskProbability: 0.15 };
+  // The encoder, the MLM projection of the masked rows (FLOP model of the header), and the MLM transform.
+  const flops = 3 * (transformerForwardFlops(shape, fixed.maskedPositions.length) + 2 * D * D * fixed.maskedPositions.length);
+  return { ms: median(times), flops, matmul: median(rates), tokens: B * T };
+}
+
 /** One epoch of biased MF (Surprise's SVD settings) on MovieLens 100K, if the data set is found. */
 async function matrixFactorizationEpoch(): Promise<{ ms: number; flops: number; steps: number } | undefined> {
   let data;
@@ -224,17 +284,19 @@ async function main(): Promise<void> {
   const mode = before ? "before" : "after";
   if (!json) console.log(`${describeBackend(info)}; ${mode}`);
 
-  const report = (workload: string, ms: number, flops: number, matmul: number, extra?: string) => {
+  const report = (workload: string, ms: number, flops: number, matmul: number, extra?: string, tokensPerStep?: number) => {
     const modelGflops = flops / ms / 1e6;
     const result: Result = {
       workload, backend: info.name, mode, msPerStep: Math.round(ms * 10) / 10,
       modelGflops: Math.round(modelGflops * 100) / 100, matmulGflops: Math.round(matmul * 100) / 100,
       ratio: Math.round((modelGflops / matmul) * 1000) / 1000, gflopPerStep: Math.round(flops / 1e6) / 1000, peakRssMb: peakRssMb(),
+      ...(tokensPerStep === undefined ? {} : { tokensPerSecond: Math.round(tokensPerStep / (ms / 1000)) }),
     };
     if (json) console.log(JSON.stringify(result));
     else {
       console.log(`  ${workload.padEnd(44)} ${result.msPerStep.toFixed(1).padStart(8)} ms/step  ${result.gflopPerStep.toFixed(2)} GFLOP  ` +
-        `${result.modelGflops.toFixed(2).padStart(6)} GFLOP/s  matmul ${result.matmulGflops.toFixed(1)}  ratio ${result.ratio.toFixed(2)}  peak RSS ${result.peakRssMb} MB`);
+        `${result.modelGflops.toFixed(2).padStart(6)} GFLOP/s  matmul ${result.matmulGflops.toFixed(1)}  ratio ${result.ratio.toFixed(2)}  peak RSS ${result.peakRssMb} MB` +
+        (result.tokensPerSecond === undefined ? "" : `  ${result.tokensPerSecond} tokens/s`));
       if (extra) console.log(extra);
     }
   };
@@ -248,6 +310,8 @@ async function main(): Promise<void> {
     const { ms, flops, matmul, profile: text } = await transformerStep(shape);
     report(shape.name, ms, flops, matmul, text);
   }
+  const bert = await bertPretrainingStep();
+  report("bert-pretrain B64 T48 D64 H2 L2, vocab 3000, MLM 15% + NSP, AdamW, clip 1", bert.ms, bert.flops, bert.matmul, undefined, bert.tokens);
   const matmulBefore = matmulGflops();
   const mf = await matrixFactorizationEpoch();
   if (mf === undefined) {

@@ -1,5 +1,5 @@
 // The public API of recsys-ts: what notebooks, scripts and users import.
-// Notebooks import it as "./src" (notebooks/src links to this folder).
+// Notebooks import it as "./src/index" (notebooks/src links to this folder).
 
 // backend: TensorFlow.js backend choice, training kernels, the seeded random source
 export * from "./backend/index";
@@ -21,15 +21,22 @@ export * from "./data/synthetic";
 export * from "./data/userIndex";
 export * from "./data/stats";
 export * from "./data/coldStart";
+export * from "./data/bertPretraining";
 
 // eval: metrics, protocols, cross-validation, published results
 export * from "./eval/metrics";
 export * from "./eval/protocols";
 export * from "./eval/crossValidation";
 export * from "./eval/published";
+export * from "./eval/pretraining";
 
 // text: tokenizers
 export * from "./text/tokenize";
+export { basicTokenize, normalizeBertText, isBertPunctuation, isBertChineseChar, type BertNormalizerOptions } from "./text/bertNormalizer";
+export {
+  WordPieceTokenizer, trainWordPiece, BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX, type WordPieceOptions,
+  type WordPieceTrainingConfig, type WordPieceTraining, type WordPieceMerge, type EncodeOptions, type Encoding, type DecodeOptions,
+} from "./text/wordpiece";
 
 // models: one file per model
 export * from "./models/baselines";
@@ -64,6 +71,7 @@ export * from "./models/ncf";
 export * from "./models/twoTower";
 export * from "./models/hybrid";
 export * from "./models/featureEmbedding";
+export * from "./models/bert";
 
 // nn: attention, Transformer layers, saving models in Node
 export * from "./nn/attention";
@@ -84,6 +92,10 @@ export * from "./train/trainer";
 export * from "./train/losses";
 export * from "./train/batches";
 export * from "./train/progress";
+export * from "./train/optimizers";
+export * from "./train/schedules";
+export * from "./train/checkpoint";
+export * from "./train/bertPretraining";
 
 // viz: Plotly figures and rich display in notebooks
 export * from "./viz/display";

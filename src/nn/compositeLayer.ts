@@ -24,13 +24,7 @@ export abstract class CompositeLayer extends tf.layers.Layer {
    * layer's name scope, so the sublayer's weights are named "<this>/<sublayer>/<weight>".
    */
   protected buildSublayer(layer: tf.layers.Layer, inputShape: tf.Shape | tf.Shape[]): void {
-    if (layer.built) return;
-    const shapes = shapeList(inputShape);
-    // A placeholder with no source layer: apply() builds the layer under its name scope and computes
-    // output shapes only. The graph node it records means nothing, so it is dropped.
-    const placeholders = shapes.map((shape) => new tf.SymbolicTensor("float32", shape, null as unknown as tf.layers.Layer, [], {}));
-    layer.apply(placeholders.length === 1 ? placeholders[0] : placeholders);
-    layer.inboundNodes = [];
+    buildLayer(layer, inputShape);
   }
 
   override get trainable(): boolean {
@@ -61,4 +55,19 @@ export abstract class CompositeLayer extends tf.layers.Layer {
   override set nonTrainableWeights(weights: tf.LayerVariable[]) {
     super.nonTrainableWeights = weights;
   }
+}
+
+/**
+ * Builds `layer` for inputs of the given shape(s) without running it, under the current name scope plus
+ * the layer's own name, so that its weights get stable names ("mlm_head/transform/kernel"). A model made
+ * of several top-level layers calls it once per layer; `CompositeLayer.buildSublayer` calls it from build.
+ */
+export function buildLayer(layer: tf.layers.Layer, inputShape: tf.Shape | tf.Shape[]): void {
+  if (layer.built) return;
+  const shapes = shapeList(inputShape);
+  // A placeholder with no source layer: apply() builds the layer under its name scope and computes
+  // output shapes only. The graph node it records means nothing, so it is dropped.
+  const placeholders = shapes.map((shape) => new tf.SymbolicTensor("float32", shape, null as unknown as tf.layers.Layer, [], {}));
+  layer.apply(placeholders.length === 1 ? placeholders[0] : placeholders);
+  layer.inboundNodes = [];
 }

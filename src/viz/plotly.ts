@@ -122,12 +122,29 @@ export class NotebookPlotter {
     displayMimeBundle(this.render(figure));
   }
 
+  /**
+   * Displays `figure` and returns a function that redraws it in place with a new figure: a learning
+   * curve that grows while training runs. The saved notebook keeps the last version (with the plotly.js
+   * bundle, if this figure was the one that carried it).
+   */
+  showLive(figure: Figure): (next: Figure) => void {
+    const { divId, bundleScript } = this.nextFigure(figure);
+    displayMimeBundle(figureMimeBundle(figure, divId, bundleScript), { displayId: divId });
+    return (next: Figure) => displayMimeBundle(figureMimeBundle(next, divId, bundleScript), { displayId: divId, update: true });
+  }
+
   /** The MIME bundle that `show` sends (for tests and for writing HTML files). */
   render(figure: Figure): MimeBundle {
+    const { divId, bundleScript } = this.nextFigure(figure);
+    return figureMimeBundle(figure, divId, bundleScript);
+  }
+
+  /** Counts a new figure: its element id, and the plotly.js script if no figure has carried it yet. */
+  private nextFigure(figure: Figure): { divId: string; bundleScript: string } {
     this.shown += 1;
     const divId = `recsys-plot-${stableHash(JSON.stringify(figureToJson(figure)))}-${this.shown}`;
     const bundleScript = this.bundleSent ? "" : plotlyBundleScript(this.readBundle());
     this.bundleSent = true;
-    return figureMimeBundle(figure, divId, bundleScript);
+    return { divId, bundleScript };
   }
 }

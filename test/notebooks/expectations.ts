@@ -235,6 +235,25 @@ export const expectations: Record<string, (results: Results) => void> = {
     assert.ok((r.reloadMaxDiff as number) <= 1e-6, "a reloaded model predicts the same");
     assert.equal(r.figures, 9);
   },
+
+  "06-bert-pretraining"(r) {
+    backendIsFast(r);
+    assert.equal(r.vocabRoundTrip, true, "vocab.txt reloads into the same tokenizer");
+    assert.ok((r.lossMaxDiff as number) < 1e-4, `by-hand MLM and NSP losses match the library: ${r.lossMaxDiff}`);
+    // The masking rates, over 4,000 draws of one pair (about 8 predicted positions each).
+    near(r.maskedShare, r.expectedMaskedShare as number, 1e-12, "share of maskable tokens predicted: max(1, round(15%)) of them");
+    near(r.expectedMaskedShare, 0.15, 0.03, "about 15% of the maskable tokens");
+    const shares = r.actionShares as { mask: number; random: number; keep: number };
+    near(shares.mask, 0.8, 0.02, "share replaced by [MASK]");
+    near(shares.random, 0.1, 0.015, "share replaced by a random token");
+    near(shares.keep, 0.1, 0.015, "share kept");
+    // Pretraining learned something measurable: MLM at least twice the most-frequent-token baseline.
+    assert.ok((r.mlmAccuracy as number) >= 2 * (r.mlmBaselineAccuracy as number), `MLM accuracy ${r.mlmAccuracy} vs baseline ${r.mlmBaselineAccuracy}`);
+    assert.ok((r.mlmAccuracy as number) > 3 * (r.untrainedMlmAccuracy as number), "pretraining beats the untrained model");
+    assert.ok((r.nspAccuracy as number) >= 0.45, `NSP accuracy ${r.nspAccuracy}`);
+    assert.equal(r.reloadMaxDiff, 0, "the checkpoint reloads into identical predictions");
+    assert.equal(r.figures, 5);
+  },
 };
 
 interface NotebookJson {

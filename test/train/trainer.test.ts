@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { rowBatches } from "../../src/train/batches";
-import { earlyStopping, evaluateEachEpoch, fit, LossModel } from "../../src/train/trainer";
+import { AdamW } from "../../src/train/optimizers";
+import { earlyStopping, evaluateEachEpoch, fit, LossModel, StepLogs } from "../../src/train/trainer";
 
 // y = 3x − 1 with a little noise: a model whose answer is known.
 function lineData(n: number, seed: number): { x: Float32Array; y: Float32Array } {
@@ -46,6 +48,10 @@ async function train(seed: number, epochs: number, callbacks = [] as Parameters<
 }
 
 describe("train/trainer", () => {
+  before(async () => {
+    await initBackend();
+  });
+
   it("fits a known line and logs one mean loss per epoch", async () => {
     const { history, w, b } = await train(1, 10);
     assert.equal(history.length, 10);
@@ -94,6 +100,108 @@ describe("train/trainer", () => {
       /no 'val' in the epoch logs \(epoch, loss, seconds\)/,
     );
     fresh.dispose();
+  });
+});
+
+describe("train/trainer: clipping, throughput, step callbacks, resuming", () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  /** Runs fit on the line with `config`, returns the history, the step logs and the final weights. */
+  async function run(config: Partial<Parameters<typeof fit<Int32Array>>[1]> & { optimizer: tf.Optimizer }, rows = 256) {
+    const model = new LineModel(lineData(rows, 1));
+    const steps: StepLogs[] = [];
+    const history = await fit(model, {
+      epochs: 3, progress: "silent",
+      batches: (epoch) => rowBatches(rows, { batchSize: 32, rng: new Rng(10 + epoch) }),
+      ...config,
+      callbacks: [...(config.callbacks ?? []), { onStepEnd: (logs) => void steps.push(logs) }],
+    });
+    const result = { history, steps, w: model.w.dataSync()[0], b: model.b.dataSync()[0] };
+    model.dispose();
+    config.optimizer.dispose();
+    return result;
+  }
+
+  it("clips the gradients to a global norm and logs the norm before clipping", async () => {
+    // The first step's gradient, computed independently: its norm is well above 1.
+    const data = lineData(32, 1);
+    const probe = new LineModel(data);
+    const all = Int32Array.from({ length: 32 }, (_, i) => i);
+    const { value, grads } = tf.variableGrads(() => probe.loss(all), [probe.w, probe.b]);
+    const gw = grads[probe.w.name].dataSync()[0];
+    const gb = grads[probe.b.name].dataSync()[0];
+    tf.dispose([value, ...Object.values(grads)]);
+    probe.dispose();
+    const norm = Math.hypot(gw, gb);
+    assert.ok(norm > 2, `norm ${norm}`);
+
+    // One SGD step with lr 0.1 and clipping at 1 moves the parameters by exactly 0.1, along −g.
+    const one = await run({ optimizer: tf.train.sgd(0.1), epochs: 1, clipGradientNorm: 1 }, 32);
+    assert.equal(one.steps.length, 1);
+    assert.ok(Math.abs(one.steps[0].gradientNorm! - norm) < 1e-5 * norm, `${one.steps[0].gradientNorm} vs ${norm}`);
+    assert.ok(Math.abs(one.w - (-0.1 * gw) / norm) < 1e-6 && Math.abs(one.b - (-0.1 * gb) / norm) < 1e-6, `w=${one.w}, b=${one.b}`);
+
+    // Training still converges with clipping, and memory stays flat.
+    await run({ optimizer: tf.train.adam(0.05), epochs: 1, clipGradientNorm: 1 }); // warm-up of lazily created state
+    const before = tf.memory().numTensors;
+    const many = await run({ optimizer: tf.train.adam(0.05), epochs: 10, clipGradientNorm: 1 });
+    assert.equal(tf.memory().numTensors, before);
+    assert.ok(many.history[9].loss < many.history[0].loss / 10, `${many.history[0].loss} → ${many.history[9].loss}`);
+    assert.ok(many.steps.every((s) => s.gradientNorm! > 0 && Number.isFinite(s.gradientNorm!)));
+    await assert.rejects(run({ optimizer: tf.train.sgd(0.1), clipGradientNorm: 0 }), /fit: clipGradientNorm must be a finite number > 0, got 0/);
+  });
+
+  it("calls onStepEnd after every step with the global step, the loss and AdamW's learning rate", async () => {
+    const schedule = (step: number) => 0.01 * (step + 1);
+    const { history, steps } = await run({ optimizer: new AdamW({ learningRate: schedule }) });
+    assert.deepEqual(steps.map((s) => s.step), Array.from({ length: 24 }, (_, i) => i + 1));
+    assert.deepEqual(steps.map((s) => s.epoch), [...Array(8).fill(1), ...Array(8).fill(2), ...Array(8).fill(3)]);
+    assert.deepEqual(steps.map((s) => s.learningRate), steps.map((s) => schedule(s.step - 1)));
+    assert.ok(steps.every((s) => s.gradientNorm === undefined));
+    const mean = steps.slice(8, 16).reduce((sum, s) => sum + s.loss, 0) / 8;
+    assert.ok(Math.abs(history[1].loss - mean) < 1e-6 * mean, "the epoch's loss is the mean of its steps'");
+    // With tfjs's optimizers there is no learning rate to report.
+    const plain = await run({ optimizer: tf.train.sgd(0.1), epochs: 1 });
+    assert.ok(plain.steps.every((s) => !("learningRate" in s)));
+  });
+
+  it("runs epochs initialEpoch .. epochs − 1, asking for each epoch's batches by its number", async () => {
+    const asked: number[] = [];
+    const model = new LineModel(lineData(64, 1));
+    const optimizer = tf.train.sgd(0.1);
+    const history = await fit(model, {
+      optimizer, epochs: 5, initialEpoch: 3, progress: "silent",
+      batches: (epoch) => (asked.push(epoch), rowBatches(64, { batchSize: 32 })),
+    });
+    assert.deepEqual(asked, [3, 4]);
+    assert.deepEqual(history.map((h) => h.epoch), [4, 5]);
+    assert.deepEqual(await fit(model, { optimizer, epochs: 5, initialEpoch: 5, progress: "silent", batches: () => [] }), []);
+    await assert.rejects(
+      fit(model, { optimizer, epochs: 5, initialEpoch: 6, progress: "silent", batches: () => [] }),
+      /fit: initialEpoch must be an integer in \[0, epochs = 5\], got 6/,
+    );
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it("reports tokens per second in the epoch logs and on the progress line", async () => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(line);
+    let result;
+    try {
+      result = await run({ optimizer: tf.train.sgd(0.1), epochs: 2, progress: "log", tokensPerBatch: (rows) => rows.length * 7 });
+    } finally {
+      console.log = log;
+    }
+    for (const h of result.history) assert.ok(h.tokensPerSecond > 0 && Number.isFinite(h.tokensPerSecond), `${h.tokensPerSecond}`);
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /^epoch 1\/2: 8\/8 in \d+\.\ds loss=\S+ tokensPerSecond=\d+$/);
+    const silent = await run({ optimizer: tf.train.sgd(0.1), epochs: 1 });
+    assert.ok(!("tokensPerSecond" in silent.history[0]), "no tokensPerBatch, no tokensPerSecond");
+    await assert.rejects(run({ optimizer: tf.train.sgd(0.1), tokensPerBatch: () => NaN }), /fit: tokensPerBatch gave NaN at epoch 1, step 1/);
   });
 });
 
