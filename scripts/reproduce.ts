@@ -94,7 +94,7 @@ async function bertPretrain(args: string[]): Promise<void> {
   const heldOutCount = Math.round(0.1 * documents.length);
   const heldOut = Array.from(order.subarray(0, heldOutCount), (i) => documents[i]);
   const train = Array.from(order.subarray(heldOutCount), (i) => documents[i]);
-  const tokenizer = WordPieceTokenizer.train(train.flatMap((doc) => [doc.a, doc.b]), { vocabSize: 3000, minFrequency: 5 });
+  const tokenizer = WordPieceTokenizer.train(train.flatMap((doc) => [doc.a, doc.b]), { vocabSize: 3000, minFrequency: 2, scoring: "frequency" });
   const dir = path.resolve("build", "checkpoints", "bert-pretrain");
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   tokenizer.saveVocabFile(`${dir}.vocab.txt`);

@@ -64,6 +64,14 @@ export interface WordPieceTrainingConfig extends WordPieceOptions {
    */
   minFrequency?: number;
   /**
+   * Which pair to merge first: "likelihood" (default), the highest freq(ab) / (freq(a)·freq(b)), as the
+   * WordPiece papers and HuggingFace's course describe it; or "frequency", the most frequent pair, which
+   * is what HuggingFace tokenizers' WordPieceTrainer does (it is its BPE trainer). On small corpora
+   * "frequency" keeps common words whole ("literature", "tolkien") where "likelihood" spends the
+   * vocabulary on rare characters first.
+   */
+  scoring?: "likelihood" | "frequency";
+  /**
    * Keep only this many distinct characters, the most frequent (ties: the earlier in string order).
    * Words with another character are left out of training: the encoder makes them [UNK] anyway.
    * Default: no limit, every character seen.
@@ -79,7 +87,7 @@ export interface WordPieceMerge {
   token: string;
   /** How often the pair occurred when it was merged. */
   frequency: number;
-  /** freq(pair) / (freq(first) · freq(second)) at that moment. */
+  /** The key it was merged by: freq(pair) / (freq(first) · freq(second)) at that moment, or freq(pair) with scoring "frequency". */
   score: number;
 }
 
@@ -437,6 +445,10 @@ function trainVocabulary(corpus: Iterable<string>, config: WordPieceTrainingConf
   const normalizer = resolveBertNormalizerOptions(config, caller);
   const vocabSize = config.vocabSize ?? 3000;
   const minFrequency = config.minFrequency ?? 2;
+  const scoring = config.scoring ?? "likelihood";
+  if (scoring !== "likelihood" && scoring !== "frequency") {
+    throw new Error(`${caller}: 'scoring' must be "likelihood" or "frequency", got ${describeValue(scoring)}`);
+  }
   const maxChars = config.maxInputCharsPerWord ?? 100;
   checkPositiveInteger(vocabSize, "vocabSize", caller);
   checkPositiveInteger(minFrequency, "minFrequency", caller);
@@ -491,7 +503,7 @@ function trainVocabulary(corpus: Iterable<string>, config: WordPieceTrainingConf
         `raise 'vocabSize' or set 'limitAlphabet'`,
     );
   }
-  const merger = new PairMerger(tokens, kept, minFrequency);
+  const merger = new PairMerger(tokens, kept, minFrequency, scoring === "frequency");
   const merges: WordPieceMerge[] = [];
   while (tokens.length < vocabSize) {
     const merge = merger.mergeBest();
@@ -523,7 +535,12 @@ class PairMerger {
   private readonly touched = new Set<number>();
 
   /** `tokens` is extended in place with the merged tokens. */
-  constructor(private readonly tokens: string[], words: ReadonlyArray<[string[], number]>, private readonly minFrequency: number) {
+  constructor(
+    private readonly tokens: string[],
+    words: ReadonlyArray<[string[], number]>,
+    private readonly minFrequency: number,
+    private readonly byFrequency: boolean,
+  ) {
     tokens.forEach((token, id) => this.ids.set(token, id));
     this.tokenFrequency = new Array<number>(tokens.length).fill(0);
     this.tokenPairs = tokens.map(() => new Set<number>());
@@ -633,7 +650,8 @@ class PairMerger {
     const version = ++this.pairVersion[p];
     const count = this.pairCount[p];
     if (count < this.minFrequency) return;
-    const score = count / (this.tokenFrequency[this.pairFirst[p]] * this.tokenFrequency[this.pairSecond[p]]);
+    // By frequency, the queue's key is the count itself (its tie-breaks then apply unchanged).
+    const score = this.byFrequency ? count : count / (this.tokenFrequency[this.pairFirst[p]] * this.tokenFrequency[this.pairSecond[p]]);
     this.queue.push(score, count, p, version);
   }
 

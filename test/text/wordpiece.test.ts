@@ -300,6 +300,21 @@ describe("trainWordPiece", () => {
     assert.deepEqual(trainWordPiece(hugCorpus(), { vocabSize: 18 }).tokens.slice(16), ["##gs", "pu"]);
   });
 
+  it("with scoring 'frequency' merges the most frequent pair first (Hugging Face tokenizers' trainer), checked by hand", () => {
+    // Pair counts: ##u ##g 20 (hug, pug, hugs), ##u ##n 16, h ##u 15, p ##u 17, ##g ##s 5, b ##u 4.
+    const training = trainWordPiece(hugCorpus(), { vocabSize: 100, scoring: "frequency" });
+    assert.deepEqual(training.merges.map((m) => [m.first, m.second, m.token, m.frequency, m.score]), [
+      ["##u", "##g", "##ug", 20, 20],
+      ["##u", "##n", "##un", 16, 16], // p ##u is down to 12 (pun) once pug's ##u is merged
+      ["h", "##ug", "hug", 15, 15],
+      ["p", "##un", "pun", 12, 12],
+      ["hug", "##s", "hugs", 5, 5], // ties p ##ug (5): "hug" sorts before "p"
+      ["p", "##ug", "pug", 5, 5],
+      ["b", "##un", "bun", 4, 4],
+    ]);
+    assert.throws(() => trainWordPiece(hugCorpus(), { scoring: "bpe" as never }), /'scoring' must be "likelihood" or "frequency"/);
+  });
+
   it("breaks equal scores and counts by string order, whatever the corpus order", () => {
     // a ##b and c ##d both score 2 / (2 · 2) with count 2
     // (5 specials, a b c d, ##b ##d: the first merged token has id 11)
