@@ -92,6 +92,24 @@ function matmulGflops(repeats = 5): number {
   return (2 * 512 ** 3) / best / 1e6;
 }
 
+/**
+ * Two warm-up calls of `step`, then the median ms of `steps` timed calls and the median matmul rate
+ * measured right after each (medians: a garbage collection or a neighbour's burst moves a mean).
+ */
+function timeSteps(step: () => void): { ms: number; matmul: number } {
+  step();
+  step();
+  const times: number[] = [];
+  const rates: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    step();
+    times.push(performance.now() - start);
+    rates.push(matmulGflops(2));
+  }
+  return { ms: median(times), matmul: median(rates) };
+}
+
 interface TransformerShape {
   name: string;
   batch: number;
@@ -162,25 +180,14 @@ async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops
     value.dataSync();
     value.dispose();
   };
-  step();
-  step();
-  // Medians: a garbage collection or a neighbour's burst on a shared machine moves a mean.
-  const times: number[] = [];
-  const rates: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const start = performance.now();
-    step();
-    times.push(performance.now() - start);
-    rates.push(matmulGflops(2));
-  }
-  const ms = median(times);
+  const { ms, matmul } = timeSteps(step);
   let profileText: string | undefined;
   if (profile) profileText = await kernelProfile(step);
   tf.dispose([embeddings, outputBias, ids, labels, weights, scoredTensor, labelsEverywhere]);
   optimizer.dispose();
   encoder.dispose();
   positions.dispose();
-  return { ms, flops: 3 * transformerForwardFlops(s, s.maskProbability >= 1 ? B * T : scored.length), matmul: median(rates), profile: profileText };
+  return { ms, flops: 3 * transformerForwardFlops(s, s.maskProbability >= 1 ? B * T : scored.length), matmul, profile: profileText };
 }
 
 /** The kernels of one step by total time, top 12 (a custom-gradient scope also counts its kernels). */
@@ -239,22 +246,13 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
       value.dataSync();
     });
   };
-  step();
-  step();
-  const times: number[] = [];
-  const rates: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const start = performance.now();
-    step();
-    times.push(performance.now() - start);
-    rates.push(matmulGflops(2));
-  }
+  const { ms, matmul } = timeSteps(step);
   optimizer.dispose();
   model.dispose();
   const shape: TransformerShape = { name: "", batch: B, length: T, width: D, heads: 2, layers: L, items: V, maskProbability: 0.15 };
   // The encoder, the MLM projection of the masked rows (FLOP model of the header), and the MLM transform.
   const flops = 3 * (transformerForwardFlops(shape, fixed.maskedPositions.length) + 2 * D * D * fixed.maskedPositions.length);
-  return { ms: median(times), flops, matmul: median(rates), tokens: B * T };
+  return { ms, flops, matmul, tokens: B * T };
 }
 
 /** One epoch of biased MF (Surprise's SVD settings) on MovieLens 100K, if the data set is found. */
