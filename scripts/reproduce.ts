@@ -1,21 +1,22 @@
 // `npm run reproduce -- <experiment> [--json] [--folds N]`: runs a published benchmark's full protocol
 // and prints our numbers beside the published ones. Experiments:
 //   surprise-ml100k   5-fold RMSE/MAE of the Surprise benchmark's algorithms on MovieLens 100K
-//   bert-pretrain     notebook 06's BERT pretraining on the full budget: wall time, held-out MLM and NSP
-//                     accuracies, tokens/s; the checkpoint and vocab.txt go to build/checkpoints/bert-pretrain
+//   bert-pretrain     notebook 06's two BERT pretraining runs (book text, user histories) on the full budget:
+//                     wall time, held-out MLM and NSP accuracies, tokens/s; checkpoints and vocab.txt files go
+//                     to build/checkpoints/bert-pretrain-{books,users}
 // Data comes from RECSYS_DATA_DIR or the download cache.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/backend";
 import { Rng } from "../src/backend/random";
-import { catalogueDocuments, pretrainingBatches } from "../src/data/bertPretraining";
+import { behaviourDocuments, catalogueDocuments, holdOutDocuments, pretrainingBatches, TextPair } from "../src/data/bertPretraining";
 import { loadGoodbooksCatalogue } from "../src/data/goodbooks";
 import { mostFrequentTokenBaseline } from "../src/eval/pretraining";
-import { WordPieceTokenizer } from "../src/text/wordpiece";
+import { BERT_SPECIAL_TOKENS, WordPieceTokenizer } from "../src/text/wordpiece";
 import { pretrainBert, tokenizerMasking } from "../src/train/bertPretraining";
 import { Interactions } from "../src/data/interactions";
-import { loadMovieLens100K } from "../src/data/movielens";
+import { loadMovieLens100K, loadMovieLens1M } from "../src/data/movielens";
 import { crossValidateRatings, FoldModel } from "../src/eval/crossValidation";
 import { SURPRISE_ML100K } from "../src/eval/published";
 import { KNNBaseline, KNNBasic, KNNWithMeans } from "../src/models/knn";
@@ -83,35 +84,69 @@ async function surpriseMl100k(args: string[]): Promise<void> {
   }
 }
 
-/** Notebook 06's pretraining (same corpus, split, tokenizer and model) with `--epochs` (default 12). */
+/** One pretraining run of notebook 06 on the full budget: its row of results, and its checkpoint on disk. */
+async function pretrainingRow(
+  corpus: string,
+  documents: TextPair[],
+  tokenizer: WordPieceTokenizer,
+  options: { epochs: number; maxLength: number; split: { fraction: number; seed: number }; dir: string; json: boolean; describe: (id: number) => string },
+): Promise<Record<string, unknown>> {
+  const { train, heldOut } = holdOutDocuments(documents, options.split);
+  fs.mkdirSync(path.dirname(options.dir), { recursive: true });
+  tokenizer.saveVocabFile(`${options.dir}.vocab.txt`);
+  const batchSize = 64;
+  const result = await pretrainBert({ train, heldOut }, tokenizer, {
+    model: { hiddenSize: 64, numLayers: 2, numHeads: 2, dropout: 0.1 }, maxLength: options.maxLength, batchSize, epochs: options.epochs,
+    peakLearningRate: 3e-3, seed: 1, checkpointDir: options.dir, progress: options.json ? "silent" : undefined, label: corpus,
+  });
+  const baseline = mostFrequentTokenBaseline(
+    pretrainingBatches(train, tokenizer, { batchSize, maxLength: options.maxLength, masking: tokenizerMasking(tokenizer) }, new Rng(99)),
+    result.heldOutBatches,
+  );
+  result.model.dispose();
+  return {
+    experiment: "bert-pretrain", corpus, epochs: options.epochs, resumedEpochs: result.resumedEpochs,
+    seconds: Number(result.seconds.toFixed(1)), tokensPerSecond: Math.round(result.tokensPerSecond),
+    mlmAccuracy: Number(result.evaluation.maskedLmAccuracy.toFixed(4)), mlmBaselineAccuracy: Number(baseline.accuracy.toFixed(4)),
+    mostFrequentToken: options.describe(baseline.tokenId),
+    nspAccuracy: Number(result.evaluation.nextSentenceAccuracy.toFixed(4)), checkpoint: options.dir,
+  };
+}
+
+/**
+ * Notebook 06's two pretraining runs (same corpora, splits, tokenizers and models) on the full budget:
+ * `--epochs` (default 12) each; `--corpus books|users|both` (default both).
+ */
 async function bertPretrain(args: string[]): Promise<void> {
   const json = args.includes("--json");
   const epochs = Number(option(args, "--epochs") ?? 12);
+  const corpus = option(args, "--corpus") ?? "both";
+  if (!["books", "users", "both"].includes(corpus)) throw new Error(`bert-pretrain: --corpus must be books, users or both, got ${corpus}`);
   const backend = await initBackend();
-  const catalogue = await loadGoodbooksCatalogue();
-  const documents = catalogueDocuments(catalogue, { maxTags: 6 });
-  const order = new Rng(6).permutation(documents.length);
-  const heldOutCount = Math.round(0.1 * documents.length);
-  const heldOut = Array.from(order.subarray(0, heldOutCount), (i) => documents[i]);
-  const train = Array.from(order.subarray(heldOutCount), (i) => documents[i]);
-  const tokenizer = WordPieceTokenizer.train(train.flatMap((doc) => [doc.a, doc.b]), { vocabSize: 3000, minFrequency: 2, scoring: "frequency" });
-  const dir = path.resolve("build", "checkpoints", "bert-pretrain");
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  tokenizer.saveVocabFile(`${dir}.vocab.txt`);
-  const config = { model: { hiddenSize: 64, numLayers: 2, numHeads: 2, dropout: 0.1 }, maxLength: 48, batchSize: 64, epochs, peakLearningRate: 3e-3, seed: 1 };
-  const result = await pretrainBert({ train, heldOut }, tokenizer, { ...config, checkpointDir: dir, progress: json ? "silent" : undefined });
-  const masking = tokenizerMasking(tokenizer);
-  const baseline = mostFrequentTokenBaseline(
-    pretrainingBatches(train, tokenizer, { batchSize: 64, maxLength: 48, masking }, new Rng(99)), result.heldOutBatches,
-  );
-  const row = {
-    experiment: "bert-pretrain", backend: backend.name, corpus: catalogue.name, epochs, resumedEpochs: result.resumedEpochs,
-    seconds: Number(result.seconds.toFixed(1)), tokensPerSecond: Math.round(result.tokensPerSecond),
-    mlmAccuracy: Number(result.evaluation.maskedLmAccuracy.toFixed(4)), mlmBaselineAccuracy: Number(baseline.accuracy.toFixed(4)),
-    nspAccuracy: Number(result.evaluation.nextSentenceAccuracy.toFixed(4)), checkpoint: dir,
-  };
-  console.log(json ? JSON.stringify(row) : Object.entries(row).map(([k, v]) => `${k.padEnd(20)} ${v}`).join("\n"));
-  result.model.dispose();
+  const rows: Array<Record<string, unknown>> = [];
+  if (corpus !== "users") {
+    const catalogue = await loadGoodbooksCatalogue();
+    const documents = catalogueDocuments(catalogue, { maxTags: 6 });
+    const split = { fraction: 0.1, seed: 6 };
+    const texts = holdOutDocuments(documents, split).train.flatMap((doc) => [doc.a, doc.b]);
+    const tokenizer = WordPieceTokenizer.train(texts, { vocabSize: 3000, minFrequency: 2, scoring: "frequency" });
+    rows.push(await pretrainingRow(`${catalogue.name} (title ↔ tags)`, documents, tokenizer, {
+      epochs, maxLength: 48, split, dir: path.resolve("build", "checkpoints", "bert-pretrain-books"), json, describe: (id) => tokenizer.idToToken(id),
+    }));
+  }
+  if (corpus !== "books") {
+    const interactions = await loadMovieLens1M();
+    const documents = behaviourDocuments(interactions, { halfLength: 20 });
+    const tokenizer = WordPieceTokenizer.fromTokens([...BERT_SPECIAL_TOKENS, ...Array.from({ length: interactions.numItems }, (_, i) => `item${i}`)]);
+    rows.push(await pretrainingRow(`${interactions.name} (history ↔ continuation)`, documents, tokenizer, {
+      epochs, maxLength: 43, split: { fraction: 0.1, seed: 7 }, dir: path.resolve("build", "checkpoints", "bert-pretrain-users"), json,
+      describe: (id) => interactions.itemInfo.titles?.[Number(tokenizer.idToToken(id).slice(4))] ?? tokenizer.idToToken(id),
+    }));
+  }
+  for (const row of rows) {
+    const full = { backend: backend.name, ...row };
+    console.log(json ? JSON.stringify(full) : Object.entries(full).map(([k, v]) => `${k.padEnd(20)} ${v}`).join("\n") + "\n");
+  }
 }
 
 const EXPERIMENTS: Record<string, (args: string[]) => Promise<void>> = {

@@ -102,3 +102,4 @@ export * from "./viz/display";
 export * from "./viz/plotly";
 export * from "./viz/charts";
 export * from "./viz/projection";
+export * from "./viz/liveCurves";

@@ -3,8 +3,9 @@
 //
 // Next-sentence prediction: a pair (A, B) where B is A's real continuation half of the time (IsNext) and
 // a segment from another document otherwise (NotNext). Here a "document" is one item, A its title and B
-// its tags or genres (so NSP asks "do these tags belong to this title?"), or one user's history cut in
-// two halves (NSP on interactions, as the seed frames it).
+// its tags or genres (so NSP asks "do these tags belong to this title?"), or a window of one user's
+// history cut in two halves (NSP on interactions, as the seed frames it: does this continuation belong
+// to this user?).
 //
 // Masking: of the non-special tokens, pick max(1, round(15%)) positions M (capped at maxPredictions), as
 // Google's create_pretraining_data.py does; of those, replace 80% with [MASK], 10% with a random token,
@@ -24,6 +25,11 @@ import type { Interactions } from "./interactions";
 export interface TextPair {
   a: string;
   b: string;
+  /**
+   * Where the document comes from (e.g. the user of a history window). Documents of one source are
+   * never each other's NotNext partner, and `holdOutDocuments` keeps a source on one side of the split.
+   */
+  source?: number;
 }
 
 /** A pretraining pair: segment A, segment B, and whether B really follows A. */
@@ -33,7 +39,7 @@ export interface SentencePair extends TextPair {
 
 /**
  * One pair per document: IsNext (A with its own B) with probability 1 − notNextProbability, else NotNext
- * (A with the B of another document, drawn uniformly). Needs at least two documents.
+ * (A with the B of another document of another source, drawn uniformly). Needs two sources.
  */
 export function nextSentencePairs(documents: readonly TextPair[], rng: Rng, notNextProbability = 0.5): SentencePair[] {
   if (documents.length < 2) throw new Error(`nextSentencePairs: need at least 2 documents to draw NotNext pairs, got ${documents.length}`);
@@ -42,9 +48,13 @@ export function nextSentencePairs(documents: readonly TextPair[], rng: Rng, notN
   }
   return documents.map((doc, i) => {
     if (rng.next() >= notNextProbability) return { a: doc.a, b: doc.b, isNext: true };
-    let j = rng.int(documents.length - 1);
-    if (j >= i) j += 1; // any document but this one
-    return { a: doc.a, b: documents[j].b, isNext: false };
+    // Any document but this one; rejection keeps it uniform over the other sources' documents.
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      let j = rng.int(documents.length - 1);
+      if (j >= i) j += 1;
+      if (doc.source === undefined || documents[j].source !== doc.source) return { a: doc.a, b: documents[j].b, isNext: false };
+    }
+    throw new Error(`nextSentencePairs: found no document of another source for document ${i} (source ${doc.source})`);
   });
 }
 
@@ -58,8 +68,10 @@ export interface CatalogueDocumentsConfig {
 }
 
 /**
- * One document per item: A = its title (and authors), B = its tags joined by spaces, e.g.
- * { a: "The Hobbit by J.R.R. Tolkien", b: "fantasy classics fiction adventure" }.
+ * One document per item: A = its title (and authors), B = its tags as words joined by spaces, e.g.
+ * { a: "The Hobbit by J.R.R. Tolkien", b: "fantasy classics fiction young adult" }. A tag's hyphens and
+ * underscores become spaces ("young-adult" → "young adult"): BERT's tokenizer would split them into
+ * "young - adult", and the "-" would be the most frequent token to predict, teaching nothing.
  */
 export function catalogueDocuments(catalogue: ItemCatalogue, config: CatalogueDocumentsConfig = {}): TextPair[] {
   const withAuthors = config.withAuthors ?? true;
@@ -70,7 +82,8 @@ export function catalogueDocuments(catalogue: ItemCatalogue, config: CatalogueDo
     const tags = catalogue.tags[i].slice(0, maxTags);
     if (tags.length < minTags) continue;
     const author = withAuthors && catalogue.authors ? catalogue.authors[i] : "";
-    documents.push({ a: author ? `${catalogue.titles[i]} by ${author}` : catalogue.titles[i], b: tags.join(" ") });
+    const words = tags.map((tag) => tag.replace(/[-_]+/g, " ").trim()).filter((tag) => tag !== "");
+    documents.push({ a: author ? `${catalogue.titles[i]} by ${author}` : catalogue.titles[i], b: words.join(" ") });
   }
   return documents;
 }
@@ -78,33 +91,55 @@ export function catalogueDocuments(catalogue: ItemCatalogue, config: CatalogueDo
 export interface BehaviourDocumentsConfig {
   /** The token that stands for item index i. Default `item${i}`, one WordPiece word. */
   itemToken?: (item: number) => string;
-  /** Users with fewer interactions are left out. Default 4. */
-  minLength?: number;
-  /** Each half holds at most this many items (the first items of the user's history). Default 24. */
-  maxHalfLength?: number;
+  /** Items per half: a window holds 2·halfLength consecutive items. Default 20. */
+  halfLength?: number;
+  /** At most this many windows per user, the earliest first. Default: all. */
+  maxWindowsPerUser?: number;
 }
 
 /**
- * One document per user: the user's items in time order (ties in log order), the first half as A and the
- * second as B, each item written as one token. The NotNext B of `nextSentencePairs` is then the second
- * half of another user's history.
+ * Each user's items in time order (ties in log order), cut into consecutive windows of 2·halfLength
+ * items (a shorter tail is left out); a window is one document, its first half A and its second half B,
+ * each item written as one token, with the user as its source. The NotNext B of `nextSentencePairs` is
+ * then the second half of a window of another user.
  */
 export function behaviourDocuments(interactions: Interactions, config: BehaviourDocumentsConfig = {}): TextPair[] {
   const token = config.itemToken ?? ((item: number) => `item${item}`);
-  const minLength = config.minLength ?? 4;
-  const maxHalf = config.maxHalfLength ?? 24;
+  const half = config.halfLength ?? 20;
+  const maxWindows = config.maxWindowsPerUser ?? Infinity;
+  if (!Number.isInteger(half) || half < 1) throw new Error(`behaviourDocuments: halfLength must be a positive integer, got ${half}`);
+  if (!(maxWindows >= 1)) throw new Error(`behaviourDocuments: maxWindowsPerUser must be at least 1, got ${maxWindows}`);
   const rowsByUser: number[][] = Array.from({ length: interactions.numUsers }, () => []);
   for (let k = 0; k < interactions.length; k++) rowsByUser[interactions.users[k]].push(k);
+  const time = (k: number) => (Number.isNaN(interactions.timestamps[k]) ? -Infinity : interactions.timestamps[k]);
   const documents: TextPair[] = [];
-  for (const rows of rowsByUser) {
-    if (rows.length < minLength) continue;
-    const ordered = rows.slice().sort((p, q) => interactions.timestamps[p] - interactions.timestamps[q] || p - q);
-    const length = Math.min(ordered.length, 2 * maxHalf);
-    const half = Math.floor(length / 2);
-    const words = ordered.slice(0, length).map((k) => token(interactions.items[k]));
-    documents.push({ a: words.slice(0, half).join(" "), b: words.slice(half).join(" ") });
-  }
+  rowsByUser.forEach((rows, user) => {
+    const words = rows.sort((p, q) => time(p) - time(q) || p - q).map((k) => token(interactions.items[k]));
+    for (let start = 0, w = 0; start + 2 * half <= words.length && w < maxWindows; start += 2 * half, w++) {
+      documents.push({ a: words.slice(start, start + half).join(" "), b: words.slice(start + half, start + 2 * half).join(" "), source: user });
+    }
+  });
   return documents;
+}
+
+/**
+ * Splits documents into pretraining and held-out ones: a seeded `fraction` of the sources (of the
+ * documents, for those without a source) is held out whole, so no held-out user or item is seen in
+ * training.
+ */
+export function holdOutDocuments(
+  documents: readonly TextPair[],
+  config: { fraction: number; seed: number },
+): { train: TextPair[]; heldOut: TextPair[] } {
+  if (!(config.fraction > 0 && config.fraction < 1)) throw new Error(`holdOutDocuments: fraction must be in (0, 1), got ${config.fraction}`);
+  const keys = documents.map((doc, i) => (doc.source === undefined ? `document ${i}` : `source ${doc.source}`));
+  const distinct = Array.from(new Set(keys));
+  const order = new Rng(config.seed).permutation(distinct.length);
+  const heldOutKeys = new Set(Array.from(order.subarray(0, Math.round(config.fraction * distinct.length)), (i) => distinct[i]));
+  const train: TextPair[] = [];
+  const heldOut: TextPair[] = [];
+  documents.forEach((doc, i) => (heldOutKeys.has(keys[i]) ? heldOut : train).push(doc));
+  return { train, heldOut };
 }
 
 // ---------------------------------------------------------------------------------------------

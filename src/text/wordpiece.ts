@@ -44,6 +44,9 @@ export const BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 /** The prefix of a piece that continues a word ("##able" in "un ##aff ##able"). */
 export const CONTINUATION_PREFIX = "##";
 
+// Splits text around written special tokens, keeping them (a capturing group in split).
+const SPECIAL_TOKEN_PATTERN = /(\[PAD\]|\[UNK\]|\[CLS\]|\[SEP\]|\[MASK\])/;
+
 export interface WordPieceOptions extends BertNormalizerOptions {
   /** Words longer than this many characters (code points) become one [UNK]. Default 100, as BERT. */
   maxInputCharsPerWord?: number;
@@ -332,9 +335,14 @@ export class WordPieceTokenizer {
     return text;
   }
 
+  // A special token written in the text ("the [MASK] games") stays one token, as in Hugging Face's
+  // tokenizers (Google's splits it into "[ mask ]"): fill-in-the-blank examples can be typed.
   private pieces(text: string): string[] {
     const out: string[] = [];
-    for (const word of splitNormalized(text, this.options)) this.wordPieces(word, out);
+    for (const part of text.split(SPECIAL_TOKEN_PATTERN)) {
+      if ((BERT_SPECIAL_TOKENS as readonly string[]).includes(part)) out.push(part);
+      else for (const word of splitNormalized(part, this.options)) this.wordPieces(word, out);
+    }
     return out;
   }
 

@@ -127,6 +127,7 @@ export async function pretrainBert(
     const state = await loadCheckpoint<{ identity: unknown; epoch: number; history: EpochLogs[] }>(dir, { weights: model.namedWeights(), optimizer });
     if (JSON.stringify(state.identity) !== JSON.stringify(identity)) {
       model.dispose();
+      optimizer.dispose();
       throw new Error(`pretrainBert: the checkpoint in ${dir} is of another configuration; remove it or pass another checkpointDir`);
     }
     resumedEpochs = state.epoch;
@@ -134,34 +135,42 @@ export async function pretrainBert(
   }
 
   const started = performance.now();
-  const ran = await fit(model, {
-    optimizer,
-    epochs: config.epochs,
-    initialEpoch: resumedEpochs,
-    clipGradientNorm: config.clipGradientNorm ?? 1,
-    // One Rng per epoch, derived from the seed and the epoch: a resumed run draws the same batches.
-    batches: (epoch) => pretrainingBatches(documents.train, tokenizer, { batchSize, maxLength, masking }, new Rng(config.seed * 1000 + epoch)),
-    tokensPerBatch: realTokens,
-    progress: config.progress,
-    label: config.label ?? "BERT pretraining",
-    callbacks: [
-      {
-        onEpochEnd: () => {
-          const e = evaluatePretraining(model, heldOutBatches);
-          return {
-            heldOut_mlmLoss: e.maskedLmLoss, heldOut_mlmAccuracy: e.maskedLmAccuracy,
-            heldOut_nspLoss: e.nextSentenceLoss, heldOut_nspAccuracy: e.nextSentenceAccuracy,
-            learningRate: optimizer.lastLearningRate ?? 0,
-          };
+  let ran: EpochLogs[];
+  try {
+    ran = await fit(model, {
+      optimizer,
+      epochs: config.epochs,
+      initialEpoch: resumedEpochs,
+      clipGradientNorm: config.clipGradientNorm ?? 1,
+      // One Rng per epoch, derived from the seed and the epoch: a resumed run draws the same batches.
+      batches: (epoch) => pretrainingBatches(documents.train, tokenizer, { batchSize, maxLength, masking }, new Rng(config.seed * 1000 + epoch)),
+      tokensPerBatch: realTokens,
+      progress: config.progress,
+      label: config.label ?? "BERT pretraining",
+      callbacks: [
+        {
+          onEpochEnd: () => {
+            const e = evaluatePretraining(model, heldOutBatches);
+            return {
+              heldOut_mlmLoss: e.maskedLmLoss, heldOut_mlmAccuracy: e.maskedLmAccuracy,
+              heldOut_nspLoss: e.nextSentenceLoss, heldOut_nspAccuracy: e.nextSentenceAccuracy,
+              learningRate: optimizer.lastLearningRate ?? 0,
+            };
+          },
         },
-      },
-      { onEpochEnd: (logs) => void restored.push({ ...logs }) },
-      ...(dir === undefined
-        ? []
-        : [checkpointEvery({ dir, weights: model.namedWeights(), optimizer, state: () => ({ identity, history: restored }) })]),
-      ...(config.callbacks ?? []),
-    ],
-  });
+        { onEpochEnd: (logs) => void restored.push({ ...logs }) },
+        ...(dir === undefined
+          ? []
+          : [checkpointEvery({ dir, weights: model.namedWeights(), optimizer, state: () => ({ identity, history: restored }) })]),
+        ...(config.callbacks ?? []),
+      ],
+    });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    optimizer.dispose(); // its state is in the checkpoint; the result is the model
+  }
   const seconds = (performance.now() - started) / 1000;
   const tokens = ran.reduce((sum, logs) => sum + (logs.tokensPerSecond ?? 0) * logs.seconds, 0);
   return {

@@ -133,6 +133,8 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
   await fs.mkdir(parent, { recursive: true });
   const temporary = await fs.mkdtemp(path.join(parent, `.${path.basename(target)}.tmp-`));
   try {
+    // mkdtemp makes the folder private (0700); a checkpoint is an ordinary folder (rwxr-xr-x).
+    await fs.chmod(temporary, 0o755);
     await writeDurably(path.join(temporary, CHECKPOINT_WEIGHTS), data);
     await writeDurably(path.join(temporary, CHECKPOINT_JSON), text);
     // A folder cannot be renamed over a non-empty one: move the old checkpoint aside first. At every

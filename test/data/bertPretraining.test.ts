@@ -3,6 +3,7 @@ import { Rng } from "../../src/backend/random";
 import {
   behaviourDocuments,
   catalogueDocuments,
+  holdOutDocuments,
   EncodedPair,
   maskTokens,
   MaskingConfig,
@@ -356,6 +357,9 @@ describe("data/bertPretraining", () => {
       authors: ["J.R.R. Tolkien", "", "Nobody", "Jane Austen"],
       tags: [["fantasy", "classics", "fiction"], ["science fiction"], [], ["romance", "classics"]],
     };
+    const hyphenated: ItemCatalogue = {
+      name: "hyphens", ids: ["1"], titles: ["Divergent"], tags: [["young-adult", "sci_fi", "-", "dystopia"]],
+    };
 
     it("writes each tagged item as A = 'title by authors', B = its tags joined by spaces", () => {
       assert.deepEqual(catalogueDocuments(catalogue), [
@@ -363,6 +367,10 @@ describe("data/bertPretraining", () => {
         { a: "Dune", b: "science fiction" }, // no author: the title alone
         { a: "Emma by Jane Austen", b: "romance classics" },
       ]);
+    });
+
+    it("writes a tag's hyphens and underscores as spaces, dropping tags left empty", () => {
+      assert.deepEqual(catalogueDocuments(hyphenated), [{ a: "Divergent", b: "young adult sci fi dystopia" }]);
     });
 
     it("leaves authors out with withAuthors false or when the catalogue has none", () => {
@@ -405,39 +413,59 @@ describe("data/bertPretraining", () => {
       itemIndex: IdIndex.from(["i0", "i1", "i2", "i3", "i4", "i5"]),
     });
 
-    it("cuts each user's history, in time order with ties in log order, into two halves", () => {
-      // u0: t10 i1, t20 i2, t30 i5, t30 i0, t40 i4, t50 i3. u1 has 3 (< 4) interactions.
-      // u2: t1 i2, t2 i5, t3 i0, t3 i3, t5 i4: the odd one goes to B.
-      assert.deepEqual(behaviourDocuments(interactions), [
-        { a: "item1 item2 item5", b: "item0 item4 item3" },
-        { a: "item2 item5", b: "item0 item3 item4" },
+    it("cuts each user's history, in time order with ties in log order, into windows of two halves", () => {
+      // u0: t10 i1, t20 i2, t30 i5, t30 i0 (log order), t40 i4, t50 i3. u1: i0, i1, i2. u2: i2, i5, i0, i3 (tie), i4.
+      assert.deepEqual(behaviourDocuments(interactions, { halfLength: 1 }), [
+        { a: "item1", b: "item2", source: 0 },
+        { a: "item5", b: "item0", source: 0 },
+        { a: "item4", b: "item3", source: 0 },
+        { a: "item0", b: "item1", source: 1 }, // the tail i2 is shorter than a window
+        { a: "item2", b: "item5", source: 2 },
+        { a: "item0", b: "item3", source: 2 },
       ]);
+      assert.deepEqual(behaviourDocuments(interactions, { halfLength: 2 }), [
+        { a: "item1 item2", b: "item5 item0", source: 0 },
+        { a: "item2 item5", b: "item0 item3", source: 2 },
+      ]);
+      assert.deepEqual(behaviourDocuments(interactions), [], "no history holds the default 40 items");
     });
 
-    it("respects minLength and maxHalfLength (the first items of a history)", () => {
-      assert.deepEqual(behaviourDocuments(interactions, { minLength: 3 }), [
-        { a: "item1 item2 item5", b: "item0 item4 item3" },
-        { a: "item0", b: "item1 item2" },
-        { a: "item2 item5", b: "item0 item3 item4" },
-      ]);
-      assert.deepEqual(behaviourDocuments(interactions, { minLength: 6 }), [{ a: "item1 item2 item5", b: "item0 item4 item3" }]);
-      assert.deepEqual(behaviourDocuments(interactions, { maxHalfLength: 2 }), [
-        { a: "item1 item2", b: "item5 item0" },
-        { a: "item2 item5", b: "item0 item3" },
-      ]);
-      assert.deepEqual(behaviourDocuments(interactions, { minLength: 3, maxHalfLength: 1 }), [
-        { a: "item1", b: "item2" },
-        { a: "item0", b: "item1" },
-        { a: "item2", b: "item5" },
-      ]);
+    it("keeps at most maxWindowsPerUser windows, the earliest, and rejects bad sizes", () => {
+      assert.deepEqual(behaviourDocuments(interactions, { halfLength: 1, maxWindowsPerUser: 1 }).map((d) => d.a), ["item1", "item0", "item2"]);
+      assert.throws(() => behaviourDocuments(interactions, { halfLength: 0 }), /behaviourDocuments: halfLength/);
+      assert.throws(() => behaviourDocuments(interactions, { maxWindowsPerUser: 0 }), /behaviourDocuments: maxWindowsPerUser/);
     });
 
     it("writes items with a custom itemToken, given the dense item index", () => {
       const token = (i: number) => `[${interactions.itemIndex.idOf(i)}]`;
-      assert.deepEqual(behaviourDocuments(interactions, { itemToken: token, minLength: 5 }), [
-        { a: "[i1] [i2] [i5]", b: "[i0] [i4] [i3]" },
-        { a: "[i2] [i5]", b: "[i0] [i3] [i4]" },
+      assert.deepEqual(behaviourDocuments(interactions, { itemToken: token, halfLength: 2 }).map((d) => [d.a, d.b]), [
+        ["[i1] [i2]", "[i5] [i0]"],
+        ["[i2] [i5]", "[i0] [i3]"],
       ]);
+    });
+
+    it("never pairs a window with a NotNext half of the same user", () => {
+      const documents = Array.from({ length: 60 }, (_, i) => ({ a: `a${i}`, b: `b${i}`, source: i % 3 }));
+      const pairs = nextSentencePairs(documents, new Rng(8), 1);
+      pairs.forEach((pair, i) => assert.notEqual(Number(pair.b.slice(1)) % 3, i % 3, `pair ${i} took ${pair.b}`));
+      assert.throws(() => nextSentencePairs([{ a: "x", b: "y", source: 1 }, { a: "z", b: "w", source: 1 }], new Rng(1), 1), /no document of another source/);
+    });
+  });
+
+  describe("holdOutDocuments", () => {
+    it("holds out whole sources, or single documents when they have none, deterministically", () => {
+      const documents = Array.from({ length: 40 }, (_, i) => ({ a: `a${i}`, b: `b${i}`, source: i % 10 }));
+      const { train, heldOut } = holdOutDocuments(documents, { fraction: 0.2, seed: 3 });
+      const heldSources = new Set(heldOut.map((d) => d.source));
+      assert.equal(heldSources.size, 2);
+      assert.equal(heldOut.length, 8);
+      assert.ok(train.every((d) => !heldSources.has(d.source)), "no source on both sides");
+      assert.deepEqual(holdOutDocuments(documents, { fraction: 0.2, seed: 3 }).heldOut, heldOut);
+      const plain = Array.from({ length: 10 }, (_, i) => ({ a: `a${i}`, b: `b${i}` }));
+      const split = holdOutDocuments(plain, { fraction: 0.3, seed: 1 });
+      assert.equal(split.heldOut.length, 3);
+      assert.equal(split.train.length + split.heldOut.length, 10);
+      assert.throws(() => holdOutDocuments(plain, { fraction: 1, seed: 1 }), /holdOutDocuments: fraction/);
     });
   });
 

@@ -92,6 +92,16 @@ describe("WordPieceTokenizer.tokenize", () => {
     assert.deepEqual(cased.tokenize("Amélie amélie"), ["Am", "##é", "##lie", "[UNK]"]);
   });
 
+  it("keeps special tokens written in the text whole, as Hugging Face does", () => {
+    const tokenizer = WordPieceTokenizer.fromTokens([...SPECIALS, "the", "games", "hung", "##er"]);
+    assert.deepEqual(tokenizer.tokenize("The [MASK] Games"), ["the", "[MASK]", "games"]);
+    assert.deepEqual(tokenizer.tokenize("[MASK]hunger[SEP]"), ["[MASK]", "hung", "##er", "[SEP]"]);
+    assert.deepEqual(tokenizer.tokenize("[mask] [MASK"), ["[UNK]", "[UNK]", "[UNK]", "[UNK]", "[UNK]"], "only the exact forms are special");
+    const encoded = tokenizer.encode("the [MASK] games");
+    assert.equal(encoded.ids[2], tokenizer.maskId);
+    assert.equal(encoded.specialTokensMask[2], 0, "a written [MASK] is a text position, to be predicted");
+  });
+
   it("rejects text that is not a string", () => {
     assert.throws(() => hand().tokenize(7 as unknown as string), /WordPieceTokenizer.tokenize: 'text' must be a string, got number 7/);
   });

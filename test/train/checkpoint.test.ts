@@ -160,6 +160,7 @@ describe("train/checkpoint", () => {
     const dir = path.join(root, "format");
     const { model, optimizer } = await savedModel(dir);
     assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint.json", "weights.bin"]);
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o755, "an ordinary folder, not mkdtemp's private one");
     const json = JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8"));
     assert.equal(json.format, "recsys-ts-checkpoint");
     assert.equal(json.formatVersion, 1);

@@ -1,0 +1,71 @@
+// Learning curves that grow while a model trains: a training callback that redraws one figure in place
+// (the notebook passes it to `fit`; training code itself never plots). The training loss is averaged
+// over a few steps, and metrics from the epoch logs (held-out loss, accuracy) are added at each epoch's end.
+
+import type { EpochLogs, StepLogs, TrainingCallback } from "../train/trainer";
+import { lineChart } from "./charts";
+import type { Figure } from "./plotly";
+
+/** What draws a live figure: `NotebookPlotter.showLive`. */
+export interface LiveFigureDisplay {
+  showLive(figure: Figure): (next: Figure) => void;
+}
+
+export interface LearningCurvesConfig {
+  title: string;
+  yTitle?: string;
+  /**
+   * Also plot the training loss, averaged over this many steps (by epoch: each epoch's mean); 0 for none.
+   * Default 10.
+   */
+  smoothSteps?: number;
+  /** Series read from each epoch's logs, by name (e.g. { "held-out MLM": (l) => l.heldOut_mlmLoss }). */
+  epochSeries?: Record<string, (logs: EpochLogs) => number>;
+  /** Plot against the global step (default) or the epoch. */
+  x?: "step" | "epoch";
+  /** Redraw after every this many training-loss points (epoch ends always redraw). Default 5. */
+  redrawEvery?: number;
+  height?: number;
+}
+
+/** A callback that shows the curves when created and redraws them as training reports. */
+export function liveLearningCurves(display: LiveFigureDisplay, config: LearningCurvesConfig): TrainingCallback & { figure(): Figure } {
+  const smooth = config.smoothSteps ?? 10;
+  const redrawEvery = config.redrawEvery ?? 5;
+  const byEpoch = config.x === "epoch";
+  if (!Number.isInteger(smooth) || smooth < 0) throw new Error(`liveLearningCurves: smoothSteps must be a non-negative integer, got ${smooth}`);
+  if (!Number.isInteger(redrawEvery) || redrawEvery < 1) throw new Error(`liveLearningCurves: redrawEvery must be a positive integer, got ${redrawEvery}`);
+  const epochSeries = Object.entries(config.epochSeries ?? {});
+  const train: Array<{ x: number; y: number }> = [];
+  const epochs: Array<{ x: number; values: number[] }> = [];
+  let window: number[] = [];
+  let lastStep = 0;
+
+  const figure = (): Figure =>
+    lineChart({
+      title: config.title, xTitle: byEpoch ? "epoch" : "step", yTitle: config.yTitle, mode: byEpoch ? "lines+markers" : "lines",
+      height: config.height ?? 350,
+      series: [
+        ...(smooth > 0 ? [{ name: byEpoch ? "train" : `train (mean of ${smooth} steps)`, x: train.map((p) => p.x), y: train.map((p) => p.y) }] : []),
+        ...epochSeries.map(([name], k) => ({ name, x: epochs.map((p) => p.x), y: epochs.map((p) => p.values[k]) })),
+      ],
+    });
+  const redraw = display.showLive(figure());
+  return {
+    figure,
+    onStepEnd(logs: StepLogs) {
+      lastStep = logs.step;
+      if (smooth === 0 || byEpoch) return;
+      window.push(logs.loss);
+      if (window.length < smooth) return;
+      train.push({ x: logs.step, y: window.reduce((a, b) => a + b, 0) / window.length });
+      window = [];
+      if (train.length % redrawEvery === 0) redraw(figure());
+    },
+    onEpochEnd(logs: EpochLogs) {
+      if (smooth > 0 && byEpoch) train.push({ x: logs.epoch, y: logs.loss });
+      if (epochSeries.length > 0) epochs.push({ x: byEpoch ? logs.epoch : lastStep, values: epochSeries.map(([, read]) => read(logs)) });
+      redraw(figure());
+    },
+  };
+}
