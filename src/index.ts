@@ -34,9 +34,12 @@ export * from "./eval/pretraining";
 export * from "./text/tokenize";
 export { basicTokenize, normalizeBertText, isBertPunctuation, isBertChineseChar, type BertNormalizerOptions } from "./text/bertNormalizer";
 export {
-  WordPieceTokenizer, trainWordPiece, BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX, type WordPieceOptions,
-  type WordPieceTrainingConfig, type WordPieceTraining, type WordPieceMerge, type EncodeOptions, type Encoding, type DecodeOptions,
+  WordPieceTokenizer, BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX, type WordPieceOptions, type EncodeOptions, type Encoding,
+  type DecodeOptions,
 } from "./text/wordpiece";
+export {
+  trainWordPiece, type WordPieceTrainingConfig, type WordPieceTraining, type WordPieceMerge,
+} from "./text/wordpieceTraining";
 
 // models: one file per model
 export * from "./models/baselines";
