@@ -13,5 +13,11 @@ const app = hasLab ? "jupyterlab" : "notebook";
 const notebooks = path.join(PROJECT_ROOT, "notebooks");
 console.log(`Opening ${notebooks} in ${hasLab ? "JupyterLab" : "Jupyter Notebook"}; pick the kernel "TypeScript (recsys-ts)".`);
 
-const child = spawn(python, ["-m", app, `--notebook-dir=${notebooks}`, ...process.argv.slice(2)], { stdio: "inherit" });
+const args = [`--notebook-dir=${notebooks}`, ...process.argv.slice(2)];
+// Jupyter refuses to start as root unless told; Docker users are root, and a container is the usual reason.
+if (process.getuid?.() === 0 && !args.includes("--allow-root")) {
+  console.log("Running as root (a container?): passing --allow-root to Jupyter.");
+  args.push("--allow-root");
+}
+const child = spawn(python, ["-m", app, ...args], { stdio: "inherit" });
 child.on("exit", (code) => process.exit(code ?? 0));
