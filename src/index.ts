@@ -22,6 +22,7 @@ export * from "./data/userIndex";
 export * from "./data/stats";
 export * from "./data/coldStart";
 export * from "./data/bertPretraining";
+export * from "./data/sequences";
 
 // eval: metrics, protocols, cross-validation, published results
 export * from "./eval/metrics";
@@ -75,6 +76,9 @@ export * from "./models/twoTower";
 export * from "./models/hybrid";
 export * from "./models/featureEmbedding";
 export * from "./models/bert";
+export * from "./models/sequentialTransformer";
+export * from "./models/bert4rec";
+export * from "./models/sasrec";
 
 // nn: attention, Transformer layers, saving models in Node
 export * from "./nn/attention";
@@ -85,6 +89,7 @@ export * from "./nn/feedForward";
 export * from "./nn/dropout";
 export * from "./nn/transformerEncoder";
 export * from "./nn/compositeLayer";
+export * from "./nn/layeredModel";
 export * from "./nn/fileSystemIO";
 export * from "./nn/initializers";
 export { linear } from "./nn/linear";

@@ -26,6 +26,7 @@ import { SeededDropout } from "../nn/dropout";
 import { gelu } from "../nn/feedForward";
 import { kernelInitializer } from "../nn/initializers";
 import { LayerNormalization } from "../nn/layerNorm";
+import { LayeredModel } from "../nn/layeredModel";
 import { gatherRows } from "../nn/mlp";
 import { LearnedPositionEmbedding } from "../nn/positionEmbedding";
 import { TransformerEncoder } from "../nn/transformerEncoder";
@@ -294,27 +295,6 @@ export interface BertOutput {
   pooled: tf.Tensor2D;
 }
 
-/** A weight with the name it is saved under (stable across models built in one process). */
-export interface NamedWeight {
-  name: string;
-  variable: tf.Variable;
-}
-
-/** The weights of `layers` under their scoped names ("encoder/block_0/attention/query/kernel"). */
-export function namedLayerWeights(layers: readonly tf.layers.Layer[]): NamedWeight[] {
-  const named: NamedWeight[] = [];
-  const seen = new Set<string>();
-  for (const layer of layers) {
-    for (const weight of layer.weights) {
-      // originalName is the scoped name before tfjs adds "_1" for a second model in the same process.
-      if (seen.has(weight.originalName)) throw new Error(`namedLayerWeights: two weights are named '${weight.originalName}'`);
-      seen.add(weight.originalName);
-      named.push({ name: weight.originalName, variable: weight.read() as tf.Variable });
-    }
-  }
-  return named;
-}
-
 /** The BERT encoder (Hugging Face's BertModel): what fine-tuning reuses. */
 export class Bert {
   readonly config: Readonly<ResolvedBertConfig>;
@@ -409,12 +389,13 @@ export interface PretrainingLosses {
 }
 
 /** BERT with both pretraining heads (Hugging Face's BertForPreTraining). */
-export class BertForPretraining {
+export class BertForPretraining extends LayeredModel {
   readonly bert: Bert;
   readonly maskedLmHead: MaskedLanguageModelHead;
   readonly nextSentenceHead: tf.layers.Layer;
 
   constructor(config: BertConfig) {
+    super();
     this.bert = new Bert(config);
     const c = this.bert.config;
     const rng = new Rng(c.seed + 1);
@@ -476,22 +457,5 @@ export class BertForPretraining {
 
   get layers(): tf.layers.Layer[] {
     return [...this.bert.layers, this.maskedLmHead, this.nextSentenceHead];
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.layers.flatMap((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
-  }
-
-  /** Every weight under its stable name, for checkpoints. */
-  namedWeights(): NamedWeight[] {
-    return namedLayerWeights(this.layers);
-  }
-
-  countParams(): number {
-    return this.layers.reduce((sum, layer) => sum + layer.countParams(), 0);
-  }
-
-  dispose(): void {
-    for (const layer of this.layers) layer.dispose();
   }
 }

@@ -18,6 +18,7 @@ import * as fsSync from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import type { NamedWeight } from "../nn/layeredModel";
 import type { StepLogs, TrainingCallback } from "./trainer";
 
 export const CHECKPOINT_JSON = "checkpoint.json";
@@ -29,10 +30,7 @@ const ITERATIONS = "iter";
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
 /** A variable and the name it is saved under, chosen by the model and stable across models and processes. */
-export interface CheckpointWeight {
-  name: string;
-  variable: tf.Variable;
-}
+export type CheckpointWeight = NamedWeight;
 
 export interface SaveCheckpointOptions {
   weights: readonly CheckpointWeight[];
