@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/backend";
 import { Rng } from "../src/backend/random";
-import { behaviourDocuments, catalogueDocuments, holdOutDocuments, pretrainingBatches, TextPair } from "../src/data/bertPretraining";
+import { behaviourDocuments, catalogueDocuments, holdOutDocuments, itemTokenizer, pretrainingBatches, TextPair } from "../src/data/bertPretraining";
 import { loadGoodbooksCatalogue } from "../src/data/goodbooks";
 import { mostFrequentTokenBaseline } from "../src/eval/pretraining";
-import { BERT_SPECIAL_TOKENS, WordPieceTokenizer } from "../src/text/wordpiece";
+import { WordPieceTokenizer } from "../src/text/wordpiece";
 import { pretrainBert, tokenizerMasking } from "../src/train/bertPretraining";
 import { Interactions } from "../src/data/interactions";
 import { loadMovieLens100K, loadMovieLens1M } from "../src/data/movielens";
@@ -137,7 +137,7 @@ async function bertPretrain(args: string[]): Promise<void> {
   if (corpus !== "books") {
     const interactions = await loadMovieLens1M();
     const documents = behaviourDocuments(interactions, { halfLength: 20 });
-    const tokenizer = WordPieceTokenizer.fromTokens([...BERT_SPECIAL_TOKENS, ...Array.from({ length: interactions.numItems }, (_, i) => `item${i}`)]);
+    const tokenizer = itemTokenizer(interactions.numItems);
     rows.push(await pretrainingRow(`${interactions.name} (history ↔ continuation)`, documents, tokenizer, {
       epochs, maxLength: 43, split: { fraction: 0.1, seed: 7 }, dir: path.resolve("build", "checkpoints", "bert-pretrain-users"), json,
       describe: (id) => interactions.itemInfo.titles?.[Number(tokenizer.idToToken(id).slice(4))] ?? tokenizer.idToToken(id),

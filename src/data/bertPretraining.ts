@@ -14,6 +14,7 @@
 // caller's seeded Rng.
 
 import { Rng } from "../backend/random";
+import { BERT_SPECIAL_TOKENS, WordPieceTokenizer } from "../text/wordpiece";
 import type { ItemCatalogue } from "./catalogue";
 import type { Interactions } from "./interactions";
 
@@ -88,8 +89,19 @@ export function catalogueDocuments(catalogue: ItemCatalogue, config: CatalogueDo
   return documents;
 }
 
+/** The token that stands for item index i in behaviour sentences: one WordPiece word. */
+export function itemToken(item: number): string {
+  return `item${item}`;
+}
+
+/** A tokenizer whose vocabulary is BERT's special tokens and one token per item (`itemToken`). */
+export function itemTokenizer(numItems: number): WordPieceTokenizer {
+  if (!Number.isInteger(numItems) || numItems < 1) throw new Error(`itemTokenizer: numItems must be a positive integer, got ${numItems}`);
+  return WordPieceTokenizer.fromTokens([...BERT_SPECIAL_TOKENS, ...Array.from({ length: numItems }, (_, i) => itemToken(i))]);
+}
+
 export interface BehaviourDocumentsConfig {
-  /** The token that stands for item index i. Default `item${i}`, one WordPiece word. */
+  /** The token that stands for item index i. Default `itemToken` ("item12"), one WordPiece word. */
   itemToken?: (item: number) => string;
   /** Items per half: a window holds 2·halfLength consecutive items. Default 20. */
   halfLength?: number;
@@ -104,7 +116,7 @@ export interface BehaviourDocumentsConfig {
  * then the second half of a window of another user.
  */
 export function behaviourDocuments(interactions: Interactions, config: BehaviourDocumentsConfig = {}): TextPair[] {
-  const token = config.itemToken ?? ((item: number) => `item${item}`);
+  const token = config.itemToken ?? itemToken;
   const half = config.halfLength ?? 20;
   const maxWindows = config.maxWindowsPerUser ?? Infinity;
   if (!Number.isInteger(half) || half < 1) throw new Error(`behaviourDocuments: halfLength must be a positive integer, got ${half}`);

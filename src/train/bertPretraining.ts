@@ -135,6 +135,7 @@ export async function pretrainBert(
   }
 
   const started = performance.now();
+  let lastEvaluation: PretrainingEvaluation | null = null;
   let ran: EpochLogs[];
   try {
     ran = await fit(model, {
@@ -151,6 +152,7 @@ export async function pretrainBert(
         {
           onEpochEnd: () => {
             const e = evaluatePretraining(model, heldOutBatches);
+            lastEvaluation = e;
             return {
               heldOut_mlmLoss: e.maskedLmLoss, heldOut_mlmAccuracy: e.maskedLmAccuracy,
               heldOut_nspLoss: e.nextSentenceLoss, heldOut_nspAccuracy: e.nextSentenceAccuracy,
@@ -174,7 +176,8 @@ export async function pretrainBert(
   const seconds = (performance.now() - started) / 1000;
   const tokens = ran.reduce((sum, logs) => sum + (logs.tokensPerSecond ?? 0) * logs.seconds, 0);
   return {
-    model, history: restored, heldOutBatches, evaluation: evaluatePretraining(model, heldOutBatches), resumedEpochs, seconds,
+    // The last epoch's evaluation is the final one; a run that had nothing left to train evaluates now.
+    model, history: restored, heldOutBatches, evaluation: lastEvaluation ?? evaluatePretraining(model, heldOutBatches), resumedEpochs, seconds,
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
   };
 }

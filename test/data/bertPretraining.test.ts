@@ -4,6 +4,8 @@ import {
   behaviourDocuments,
   catalogueDocuments,
   holdOutDocuments,
+  itemToken,
+  itemTokenizer,
   EncodedPair,
   maskTokens,
   MaskingConfig,
@@ -449,6 +451,16 @@ describe("data/bertPretraining", () => {
       const pairs = nextSentencePairs(documents, new Rng(8), 1);
       pairs.forEach((pair, i) => assert.notEqual(Number(pair.b.slice(1)) % 3, i % 3, `pair ${i} took ${pair.b}`));
       assert.throws(() => nextSentencePairs([{ a: "x", b: "y", source: 1 }, { a: "z", b: "w", source: 1 }], new Rng(1), 1), /no document of another source/);
+    });
+  });
+
+  describe("itemTokenizer", () => {
+    it("holds BERT's special tokens then one token per item, each a whole word of a behaviour sentence", () => {
+      const tokenizer = itemTokenizer(3);
+      assert.equal(tokenizer.vocabSize, 8);
+      assert.deepEqual(tokenizer.tokenize(`${itemToken(2)} ${itemToken(0)} [MASK]`), ["item2", "item0", "[MASK]"]);
+      assert.equal(tokenizer.tokenToId(itemToken(0)), tokenizer.firstNonSpecialId);
+      assert.throws(() => itemTokenizer(0), /itemTokenizer: numItems/);
     });
   });
 
