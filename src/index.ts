@@ -79,6 +79,8 @@ export * from "./models/bert";
 export * from "./models/sequentialTransformer";
 export * from "./models/bert4rec";
 export * from "./models/sasrec";
+export * from "./models/itemKnn";
+export * from "./models/markovChain";
 
 // nn: attention, Transformer layers, saving models in Node
 export * from "./nn/attention";

@@ -232,6 +232,30 @@ export function aucOfScores(positiveScores: ArrayLike<number>, negativeScores: A
   return wins / (numPositive * negativeScores.length);
 }
 
+/**
+ * Binary cross-entropy of predicted probabilities (sklearn's log_loss), clipped to [ε, 1 − ε] so that a
+ * confident mistake costs −log ε rather than infinity:
+ *   logloss = −(1/n) Σ_j [ y_j log p_j + (1 − y_j) log(1 − p_j) ]
+ * @param labels 1 for positives, 0 for negatives
+ * @param probabilities P(y = 1), aligned with `labels`
+ */
+export function logLoss(labels: ArrayLike<number>, probabilities: ArrayLike<number>, epsilon = 1e-15): number {
+  if (labels.length !== probabilities.length) {
+    throw new Error(`logLoss: 'labels' has ${labels.length} values but 'probabilities' has ${probabilities.length}`);
+  }
+  if (labels.length === 0) throw new Error("logLoss: no examples");
+  let total = 0;
+  for (let j = 0; j < labels.length; j++) {
+    const y = labels[j];
+    const p = probabilities[j];
+    if (y !== 0 && y !== 1) throw new Error(`logLoss: label ${j} is ${y}, expected 0 or 1`);
+    if (!(p >= 0 && p <= 1)) throw new Error(`logLoss: probability ${j} is ${p}, expected a number in [0, 1]`);
+    const clipped = Math.min(Math.max(p, epsilon), 1 - epsilon);
+    total -= y === 1 ? Math.log(clipped) : Math.log(1 - clipped);
+  }
+  return total / labels.length;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Averages over users
 // ---------------------------------------------------------------------------------------------

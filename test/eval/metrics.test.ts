@@ -3,6 +3,7 @@ import { Rng } from "../../src/backend/random";
 import {
   auc,
   aucOfScores,
+  logLoss,
   averagePrecisionAtK,
   catalogCoverage,
   cooccurrenceSimilarity,
@@ -360,5 +361,27 @@ describe("beyond-accuracy metrics", () => {
       }
       assert.throws(() => sim(0, numItems), /is outside/);
     }
+  });
+});
+
+describe("logLoss", () => {
+  it("is the mean binary cross-entropy, by hand", () => {
+    const expected = -(Math.log(0.9) + Math.log(1 - 0.2) + Math.log(0.6)) / 3;
+    assert.ok(Math.abs(logLoss([1, 0, 1], [0.9, 0.2, 0.6]) - expected) < 1e-15);
+    // Always answering the base rate p costs the entropy of the labels.
+    const p = 0.25;
+    assert.ok(Math.abs(logLoss([1, 0, 0, 0], [p, p, p, p]) + (p * Math.log(p) + (1 - p) * Math.log(1 - p))) < 1e-15);
+  });
+
+  it("clips certainty, so a confident mistake is costly but finite", () => {
+    assert.ok(Math.abs(logLoss([1], [0]) + Math.log(1e-15)) < 1e-9);
+    assert.equal(logLoss([0, 1], [0, 1]), -Math.log(1 - 1e-15));
+  });
+
+  it("rejects mismatched or invalid input", () => {
+    assert.throws(() => logLoss([1, 0], [0.5]), /'labels' has 2 values but 'probabilities' has 1/);
+    assert.throws(() => logLoss([], []), /no examples/);
+    assert.throws(() => logLoss([2], [0.5]), /label 0 is 2, expected 0 or 1/);
+    assert.throws(() => logLoss([1], [NaN]), /probability 0 is NaN/);
   });
 });

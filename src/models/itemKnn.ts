@@ -1,0 +1,138 @@
+// Item-based k-nearest neighbours for implicit feedback (Sarwar, Karypis, Konstan and Riedl, "Item-Based
+// Collaborative Filtering Recommendation Algorithms", WWW 2001; Deshpande and Karypis, "Item-Based Top-N
+// Recommendation Algorithms", TOIS 2004): the ItemKNN baseline of RecBole and of the sequential papers.
+//
+//   similarity  sim(i, j) = |U_i ∩ U_j| / (√|U_i| · √|U_j| + shrinkage)      cosine of binary columns
+//   pruning     keep each item's `neighbours` most similar items (N_k(j))
+//   score       s(u, i) = Σ_{j ∈ H_u} sim(i, j)·[i ∈ N_k(j)]                 H_u: u's training items
+//
+// The rating-predicting KNN models of notebook 02 (knn.ts) predict a rating from neighbours' ratings;
+// this one only counts who interacted with what, which is what a next-item ranking protocol asks.
+
+import { Interactions } from "../data/interactions";
+import { rowsByItem, rowsByUser } from "../data/userIndex";
+import { ItemScorer } from "../eval/protocols";
+
+export interface ItemKnnConfig {
+  /** k, the neighbours kept per item. Default 100. */
+  neighbours?: number;
+  /** Added to the cosine's denominator, damping similarities resting on few co-occurrences. Default 0. */
+  shrinkage?: number;
+}
+
+/** The pruned item-item similarities: item j's neighbours are `items[offsets[j] … offsets[j + 1])`. */
+export interface ItemNeighbours {
+  offsets: Int32Array;
+  items: Int32Array;
+  similarities: Float32Array;
+}
+
+/** Item-kNN over binary interactions; `fit(train)` computes the neighbours, `scoreItems` sums them. */
+export class ItemKnnRecommender implements ItemScorer {
+  readonly neighbours: number;
+  readonly shrinkage: number;
+  private state: { train: Interactions; userItems: { offsets: Int32Array; items: Int32Array }; graph: ItemNeighbours } | null = null;
+
+  constructor(config: ItemKnnConfig = {}) {
+    const k = config.neighbours ?? 100;
+    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`ItemKnnRecommender: neighbours must be a positive integer, got ${k}`);
+    const shrinkage = config.shrinkage ?? 0;
+    if (!(typeof shrinkage === "number" && Number.isFinite(shrinkage) && shrinkage >= 0)) {
+      throw new Error(`ItemKnnRecommender: shrinkage must be a finite number >= 0, got ${shrinkage}`);
+    }
+    this.neighbours = k;
+    this.shrinkage = shrinkage;
+  }
+
+  fit(train: Interactions): this {
+    const userItems = distinctItemsByUser(train);
+    const itemUsers = distinctUsersByItem(train);
+    const n = train.numItems;
+    const degree = new Float64Array(n);
+    for (let i = 0; i < n; i++) degree[i] = itemUsers.offsets[i + 1] - itemUsers.offsets[i];
+    // Row j of the co-occurrence matrix, one item at a time: O(Σ_u |H_u|²) in all, O(n) memory.
+    const counts = new Float64Array(n);
+    const touched: number[] = [];
+    const offsets = new Int32Array(n + 1);
+    const items: number[] = [];
+    const similarities: number[] = [];
+    for (let j = 0; j < n; j++) {
+      for (let a = itemUsers.offsets[j]; a < itemUsers.offsets[j + 1]; a++) {
+        const u = itemUsers.users[a];
+        for (let b = userItems.offsets[u]; b < userItems.offsets[u + 1]; b++) {
+          const i = userItems.items[b];
+          if (i === j) continue;
+          if (counts[i] === 0) touched.push(i);
+          counts[i]++;
+        }
+      }
+      const candidates = touched.map((i) => ({ i, s: counts[i] / (Math.sqrt(degree[i] * degree[j]) + this.shrinkage) }));
+      // Most similar first; ties to the lower index, so the graph does not depend on visiting order.
+      candidates.sort((x, y) => y.s - x.s || x.i - y.i);
+      for (const { i, s } of candidates.slice(0, this.neighbours)) {
+        items.push(i);
+        similarities.push(s);
+      }
+      offsets[j + 1] = items.length;
+      for (const i of touched) counts[i] = 0;
+      touched.length = 0;
+    }
+    this.state = { train, userItems, graph: { offsets, items: Int32Array.from(items), similarities: Float32Array.from(similarities) } };
+    return this;
+  }
+
+  get numItems(): number {
+    return this.fitted("numItems").train.numItems;
+  }
+
+  /** The pruned similarity graph (for inspection and tests). */
+  get similarityGraph(): ItemNeighbours {
+    return this.fitted("similarityGraph").graph;
+  }
+
+  scoreItems(users: Int32Array): Float32Array {
+    const { train, userItems, graph } = this.fitted("scoreItems");
+    const n = train.numItems;
+    const out = new Float32Array(users.length * n);
+    for (let b = 0; b < users.length; b++) {
+      const u = users[b];
+      if (!(Number.isInteger(u) && u >= 0 && u < train.numUsers)) throw new RangeError(`ItemKnnRecommender.scoreItems: user ${u} is outside [0, ${train.numUsers})`);
+      const row = out.subarray(b * n, (b + 1) * n);
+      for (let a = userItems.offsets[u]; a < userItems.offsets[u + 1]; a++) {
+        const j = userItems.items[a];
+        for (let e = graph.offsets[j]; e < graph.offsets[j + 1]; e++) row[graph.items[e]] += graph.similarities[e];
+      }
+    }
+    return out;
+  }
+
+  private fitted(what: string) {
+    if (this.state === null) throw new Error(`ItemKnnRecommender.${what}: call fit(train) first`);
+    return this.state;
+  }
+}
+
+/** Each user's distinct items (repeats count once in a binary matrix). */
+function distinctItemsByUser(train: Interactions): { offsets: Int32Array; items: Int32Array } {
+  const groups = rowsByUser(train);
+  return distinctColumn(groups.offsets, groups.rows, train.items, train.numUsers);
+}
+
+/** Each item's distinct users. */
+function distinctUsersByItem(train: Interactions): { offsets: Int32Array; users: Int32Array } {
+  const groups = rowsByItem(train);
+  const { offsets, items } = distinctColumn(groups.offsets, groups.rows, train.users, train.numItems);
+  return { offsets, users: items };
+}
+
+function distinctColumn(groupOffsets: Int32Array, rows: Int32Array, column: Int32Array, numGroups: number) {
+  const offsets = new Int32Array(numGroups + 1);
+  const values: number[] = [];
+  for (let g = 0; g < numGroups; g++) {
+    const distinct = new Set<number>();
+    for (let r = groupOffsets[g]; r < groupOffsets[g + 1]; r++) distinct.add(column[rows[r]]);
+    for (const v of Array.from(distinct).sort((a, b) => a - b)) values.push(v);
+    offsets[g + 1] = values.length;
+  }
+  return { offsets, items: Int32Array.from(values) };
+}
