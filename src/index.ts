@@ -23,6 +23,7 @@ export * from "./data/stats";
 export * from "./data/coldStart";
 export * from "./data/bertPretraining";
 export * from "./data/sequences";
+export * from "./data/textClassification";
 
 // eval: metrics, protocols, cross-validation, published results
 export * from "./eval/metrics";

@@ -20,6 +20,7 @@ import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { Rng } from "../backend/random";
 import type { PretrainingBatch } from "../data/bertPretraining";
+import type { TextClassificationBatch } from "../data/textClassification";
 import { checkInteger, checkPositive, checkRate, checkSeed, shapeList } from "../nn/args";
 import { buildLayer, CompositeLayer } from "../nn/compositeLayer";
 import { SeededDropout } from "../nn/dropout";
@@ -458,4 +459,95 @@ export class BertForPretraining extends LayeredModel {
   get layers(): tf.layers.Layer[] {
     return [...this.bert.layers, this.maskedLmHead, this.nextSentenceHead];
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Fine-tuning: BERT + a classifier on the pooled [CLS] vector
+// ---------------------------------------------------------------------------------------------
+
+export interface SequenceClassificationConfig {
+  /** The encoder: a pretrained one (taken over, weights and all: fine-tuning updates it) or a config for a fresh one. */
+  bert: Bert | BertConfig;
+  /** K, the number of classes. */
+  numLabels: number;
+  /** Dropout on the pooled vector before the classifier. Default: the encoder's hidden dropout. */
+  dropout?: number;
+  /** Seeds the classifier's initial weights and its dropout masks. */
+  seed: number;
+}
+
+/** The logits of a batch, and its loss when the batch carries labels (as Hugging Face returns them). */
+export interface SequenceClassificationOutput {
+  /** y = Dropout(c)·W_c + b_c: [B, K]. */
+  logits: tf.Tensor2D;
+  /** −mean_b log softmax(y_b)[label_b], or null when the batch has no labels. */
+  loss: tf.Scalar | null;
+}
+
+/**
+ * BERT with a classifier over the pooled [CLS] vector (Hugging Face's BertForSequenceClassification;
+ * Devlin et al. §4.1): y = softmax(Dropout(tanh(h_L,[CLS]·W_p + b_p))·W_c + b_c), trained with the
+ * cross-entropy of the labels. Every weight is fine-tuned, the encoder's included.
+ */
+export class BertForSequenceClassification extends LayeredModel {
+  readonly bert: Bert;
+  readonly numLabels: number;
+  readonly dropout: tf.layers.Layer;
+  readonly classifier: tf.layers.Layer;
+
+  constructor(config: SequenceClassificationConfig) {
+    super();
+    const owner = "BertForSequenceClassification";
+    this.bert = config.bert instanceof Bert ? config.bert : new Bert(config.bert);
+    const c = this.bert.config;
+    this.numLabels = checkInteger(owner, "numLabels", config.numLabels, 2);
+    const rng = new Rng(checkSeed(owner, config.seed));
+    this.dropout = new SeededDropout({ name: "classifier_dropout", rate: checkRate(owner, "dropout", config.dropout ?? c.dropout), seed: rng.tfSeed() });
+    this.classifier = bertDense("classifier", this.numLabels, c.initializerRange, rng);
+    buildLayer(this.classifier, [null, c.hiddenSize]);
+  }
+
+  /** Logits, and the loss when `batch.labels` is given. Run inside tf.tidy. */
+  forward(batch: TextClassificationBatch, training: boolean): SequenceClassificationOutput {
+    const { pooled } = this.bert.forward(classificationInputs(batch), training); // [B, D]
+    const logits = this.classifier.apply(this.dropout.apply(pooled, { training })) as tf.Tensor2D; // [B, K]
+    if (batch.labels === null) return { logits, loss: null };
+    for (let b = 0; b < batch.labels.length; b++) {
+      if (batch.labels[b] >= this.numLabels) throw new Error(`BertForSequenceClassification: label ${batch.labels[b]} of row ${b} is outside [0, ${this.numLabels})`);
+    }
+    return { logits, loss: tf.mean(softmaxCrossEntropyFromLabels(logits, batch.labels)) as tf.Scalar };
+  }
+
+  /** `LossModel`: the batch's cross-entropy; a batch without labels has none to train on. */
+  loss(batch: TextClassificationBatch, training: boolean): tf.Scalar {
+    return tf.tidy(() => {
+      const { loss } = this.forward(batch, training);
+      if (loss === null) throw new Error("BertForSequenceClassification.loss: the batch has no labels, so there is no loss to minimise (pass the labels with the inputs)");
+      return loss;
+    });
+  }
+
+  /** softmax(y) of each row: [B × K], row-major. */
+  probabilities(batch: TextClassificationBatch): Float32Array {
+    return tf.tidy(() => tf.softmax(this.forward({ ...batch, labels: null }, false).logits).dataSync() as Float32Array);
+  }
+
+  get layers(): tf.layers.Layer[] {
+    return [...this.bert.layers, this.classifier];
+  }
+}
+
+/** A classification batch's arrays as tensors (inside a tidy, they are disposed with it). */
+export function classificationInputs(batch: TextClassificationBatch): BertInputs {
+  const shape: [number, number] = [batch.batchSize, batch.length];
+  for (const field of ["tokenIds", "tokenTypeIds", "attentionMask"] as const) {
+    if (batch[field].length !== batch.batchSize * batch.length) {
+      throw new Error(`BertForSequenceClassification: ${field} has ${batch[field].length} entries, expected batchSize·length = ${batch.batchSize}·${batch.length}`);
+    }
+  }
+  return {
+    tokenIds: tf.tensor2d(batch.tokenIds, shape, "int32"),
+    tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, "int32"),
+    attentionMask: tf.tensor2d(batch.attentionMask, shape, "int32"),
+  };
 }

@@ -4,8 +4,9 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { PretrainingBatch } from "../../src/data/bertPretraining";
 import {
-  Bert, BertEmbeddings, BertForPretraining, MaskedLanguageModelHead, pretrainingInputs, resolveBertConfig,
+  Bert, BertEmbeddings, BertForPretraining, BertForSequenceClassification, MaskedLanguageModelHead, pretrainingInputs, resolveBertConfig,
 } from "../../src/models/bert";
+import { TextClassificationBatch } from "../../src/data/textClassification";
 import {
   assertClose, assertNoLeak, checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf,
 } from "../nn/support";
@@ -213,5 +214,61 @@ describe("models/bert", () => {
     const long = { ...tinyBatch() }; // length 8 > 4
     assert.throws(() => tf.tidy(() => void bert.forward(pretrainingInputs(long), false)), /exceed maxPositions 4/);
     for (const layer of bert.layers) layer.dispose();
+  });
+});
+
+describe("models/bert: BertForSequenceClassification", () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  /** Texts "[CLS] a [SEP]" where the class is whether token a is above 15; labels optional. */
+  function classBatch(withLabels = true): TextClassificationBatch {
+    const words = [10, 11, 20, 21, 12, 22];
+    return {
+      batchSize: 6, length: 4,
+      tokenIds: Int32Array.from(words.flatMap((w) => [2, w, 3, 0])),
+      tokenTypeIds: new Int32Array(24),
+      attentionMask: Int32Array.from(words.flatMap(() => [1, 1, 1, 0])),
+      labels: withLabels ? Int32Array.from(words, (w) => (w > 15 ? 1 : 0)) : null,
+    };
+  }
+
+  it("classifies the pooled [CLS]; its loss is the by-hand cross-entropy, and null without labels", () => {
+    const model = new BertForSequenceClassification({ bert: { vocabSize: V, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: T, dropout: 0, seed: 1 }, numLabels: 2, seed: 2 });
+    const batch = classBatch();
+    const { logits, loss } = tf.tidy(() => {
+      const out = model.forward(batch, false);
+      return { logits: out.logits.dataSync() as Float32Array, loss: out.loss!.dataSync()[0] };
+    });
+    assert.equal(logits.length, 6 * 2);
+    assertClose([loss], [crossEntropy(logits, 2, batch.labels!)], 1e-6);
+    assert.equal(tf.tidy(() => model.forward(classBatch(false), false).loss ?? "no loss"), "no loss");
+    assert.throws(() => model.loss(classBatch(false), true), /the batch has no labels, so there is no loss to minimise/);
+    assert.throws(() => tf.tidy(() => void model.forward({ ...batch, labels: Int32Array.from([0, 1, 2, 0, 0, 0]) }, false)), /label 2 of row 2 is outside \[0, 2\)/);
+    const probabilities = model.probabilities(batch);
+    for (let b = 0; b < 6; b++) assertClose([probabilities[2 * b] + probabilities[2 * b + 1]], [1], 1e-6);
+    model.dispose();
+  });
+
+  it("fine-tunes a pretrained encoder: the encoder's weights move, the task is learned, nothing leaks", async () => {
+    const pretrained = tinyModel(5);
+    const model = new BertForSequenceClassification({ bert: pretrained.bert, numLabels: 2, dropout: 0, seed: 3 });
+    assert.equal(model.bert, pretrained.bert, "the pretrained encoder is taken over, not copied");
+    const query = pretrained.namedWeights().find((w) => w.name === "encoder/block_0/attention/query/kernel")!;
+    const before = Float32Array.from(query.variable.dataSync() as Float32Array);
+    const batch = classBatch();
+    const optimizer = tf.train.adam(0.02);
+    optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
+    await assertNoLeak(() => {
+      optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
+    });
+    for (let i = 0; i < 40; i++) optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
+    assert.ok(Array.from(query.variable.dataSync()).some((x, j) => x !== before[j]));
+    const probabilities = model.probabilities(batch);
+    batch.labels!.forEach((label, b) => assert.ok(probabilities[2 * b + label] > 0.9, `row ${b}`));
+    optimizer.dispose();
+    model.dispose();
+    for (const layer of pretrained.layers) if (!model.layers.includes(layer)) layer.dispose();
   });
 });
