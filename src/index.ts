@@ -18,6 +18,7 @@ export * from "./data/dataframe";
 export * from "./data/splitters";
 export * from "./data/samplers";
 export * from "./data/synthetic";
+export * from "./data/csr";
 export * from "./data/userIndex";
 export * from "./data/stats";
 export * from "./data/coldStart";
@@ -34,6 +35,7 @@ export * from "./eval/pretraining";
 
 // text: tokenizers
 export * from "./text/tokenize";
+export * from "./text/termWeighting";
 export { basicTokenize, normalizeBertText, isBertPunctuation, isBertChineseChar, type BertNormalizerOptions } from "./text/bertNormalizer";
 export {
   WordPieceTokenizer, BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX, type WordPieceOptions, type EncodeOptions, type Encoding,
@@ -47,7 +49,7 @@ export {
 export * from "./models/baselines";
 export * from "./models/contentBased";
 export {
-  SparseRatings, type RatingRows, type SparseRatingsConfig, rowMeans, fitBaselines, type Baselines, type BaselineConfig,
+  SparseRatings, type RatingRows, type SparseRatingsConfig, fitBaselines, type Baselines, type BaselineConfig,
   type AlsBaselineConfig, type SgdBaselineConfig, NormalPredictor, type NormalPredictorConfig, BaselineOnly,
   type BaselineOnlyConfig,
 } from "./models/ratingBaselines";

@@ -6,7 +6,8 @@
 
 import { Rng } from "../backend/random";
 import { Interactions } from "./interactions";
-import { GroupedRows, RowOrder, argsortStable, assertTimestamps, groupRows, rowsByUser } from "./userIndex";
+import { GroupedRows } from "./csr";
+import { RowOrder, argsortStable, assertTimestamps, rowsBy, rowsByUser } from "./userIndex";
 
 /** The parts of a split. `validation` is present only when the splitter was asked for one. */
 export interface Split {
@@ -261,11 +262,7 @@ export function temporalSplit(data: Interactions, config: TemporalSplitConfig = 
 
 function strataOf(data: Interactions, by: "user" | "item", order: RowOrder, caller: string): GroupedRows {
   if (by !== "user" && by !== "item") throw new Error(`${caller}: by must be "user" or "item", got ${String(by)}`);
-  const keys = by === "user" ? data.users : data.items;
-  const numKeys = by === "user" ? data.numUsers : data.numItems;
-  if (order === "row") return groupRows(keys, numKeys);
-  assertTimestamps(data, caller);
-  return groupRows(keys, numKeys, argsortStable(data.timestamps));
+  return rowsBy(data, by, order, caller);
 }
 
 /** Microsoft Recommenders' rank rule: row k (1-based) of a group of n goes to the first part p with k/n <= c_p. */

@@ -2,43 +2,8 @@
 // the rows of each user (in log order or in time order) and the distinct items each user has seen.
 // Splitters, negative samplers and sequence builders all start from one of these.
 
+import { CsrMatrix, GroupedRows, groupRows } from "./csr";
 import { Interactions } from "./interactions";
-
-/**
- * Rows of an interaction log grouped by a dense key (a user, usually), in compressed sparse row
- * form: the rows of group `g` are `rows[offsets[g]]`, …, `rows[offsets[g + 1] - 1]`.
- */
-export interface GroupedRows {
-  /** Length `numGroups + 1`; `offsets[numGroups]` is the number of rows. */
-  offsets: Int32Array;
-  rows: Int32Array;
-}
-
-/**
- * Groups row numbers by `keys[row]` (each in [0, numGroups)) with a stable counting sort, O(n + g).
- * Rows are visited in the order given by `order` (all rows 0..n-1 when omitted), and within a
- * group they keep that order.
- */
-export function groupRows(keys: Int32Array, numGroups: number, order?: Int32Array): GroupedRows {
-  const offsets = new Int32Array(numGroups + 1);
-  for (let k = 0; k < keys.length; k++) {
-    const g = keys[k];
-    if (!(g >= 0 && g < numGroups)) {
-      throw new RangeError(`groupRows: key ${g} at row ${k} is out of range [0, ${numGroups})`);
-    }
-    offsets[g + 1]++;
-  }
-  for (let g = 0; g < numGroups; g++) offsets[g + 1] += offsets[g];
-  const next = offsets.slice(0, numGroups);
-  const visit = order ?? null;
-  const n = visit === null ? keys.length : visit.length;
-  const rows = new Int32Array(n);
-  for (let j = 0; j < n; j++) {
-    const row = visit === null ? j : visit[j];
-    rows[next[keys[row]]++] = row;
-  }
-  return { offsets, rows };
-}
 
 /** How rows are ordered within each user: as in the log, or by timestamp (ties in log order). */
 export type RowOrder = "row" | "time";
@@ -48,15 +13,18 @@ export type RowOrder = "row" | "time";
  * ties kept in log order; every timestamp must then be known (an Error names the first NaN row).
  */
 export function rowsByUser(data: Interactions, order: RowOrder = "row"): GroupedRows {
-  return rowsByKey(data, data.users, data.numUsers, order, "rowsByUser");
+  return rowsBy(data, "user", order, "rowsByUser");
 }
 
 /** The rows of each item of `data`, like `rowsByUser`. */
 export function rowsByItem(data: Interactions, order: RowOrder = "row"): GroupedRows {
-  return rowsByKey(data, data.items, data.numItems, order, "rowsByItem");
+  return rowsBy(data, "item", order, "rowsByItem");
 }
 
-function rowsByKey(data: Interactions, keys: Int32Array, numKeys: number, order: RowOrder, caller: string): GroupedRows {
+/** The rows of each user or item of `data`; `caller` is named when a timestamp is missing. */
+export function rowsBy(data: Interactions, by: "user" | "item", order: RowOrder, caller: string): GroupedRows {
+  const keys = by === "user" ? data.users : data.items;
+  const numKeys = by === "user" ? data.numUsers : data.numItems;
   if (order === "row") return groupRows(keys, numKeys);
   assertTimestamps(data, caller);
   return groupRows(keys, numKeys, argsortStable(data.timestamps));
@@ -175,22 +143,8 @@ export class UserItems {
       items.set(part.items, at);
       at += part.length;
     }
-    // Counting-sort by item, then stably by user: items come out ascending within each user.
-    const byItem = groupRows(items, numItems);
-    const byUser = groupRows(users, numUsers, byItem.rows);
-    const offsets = new Int32Array(numUsers + 1);
-    const distinct = new Int32Array(n);
-    let m = 0;
-    for (let u = 0; u < numUsers; u++) {
-      let previous = -1;
-      for (let j = byUser.offsets[u]; j < byUser.offsets[u + 1]; j++) {
-        const item = items[byUser.rows[j]];
-        if (item !== previous) distinct[m++] = item;
-        previous = item;
-      }
-      offsets[u + 1] = m;
-    }
-    return new UserItems(numUsers, numItems, offsets, distinct.slice(0, m));
+    const seen = CsrMatrix.fromTriples(numUsers, numItems, users, items).dedupe("first");
+    return new UserItems(numUsers, numItems, seen.offsets, seen.indices);
   }
 
   /** How many distinct items user `u` has seen. */

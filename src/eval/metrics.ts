@@ -18,6 +18,7 @@
 // as Microsoft Recommenders leaves out users absent from the ground truth. An average over no users is
 // NaN: there is nothing to average.
 
+import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { itemPopularity } from "../data/stats";
 
@@ -484,20 +485,9 @@ export function cosineFeatureSimilarity(features: Float32Array | Float64Array, d
  */
 export function cooccurrenceSimilarity(data: Interactions): ItemSimilarity {
   const numItems = data.numItems;
-  const offsets = new Int32Array(numItems + 1);
-  for (let r = 0; r < data.length; r++) offsets[data.items[r] + 1]++;
-  for (let i = 0; i < numItems; i++) offsets[i + 1] += offsets[i];
-  const users = new Int32Array(data.length);
-  const fill = offsets.slice(0, numItems);
-  for (let r = 0; r < data.length; r++) users[fill[data.items[r]]++] = data.users[r];
-  // Sort and deduplicate each item's users in place; `ends` marks where the distinct users stop.
-  const ends = new Int32Array(numItems);
-  for (let i = 0; i < numItems; i++) {
-    const row = users.subarray(offsets[i], offsets[i + 1]).sort();
-    let m = 0;
-    for (let j = 0; j < row.length; j++) if (j === 0 || row[j] !== row[j - 1]) row[m++] = row[j];
-    ends[i] = offsets[i] + m;
-  }
+  // Each item's distinct users, ascending: row i of the item × user matrix, repeats merged.
+  const { offsets, indices: users } = CsrMatrix.fromTriples(numItems, data.numUsers, data.items, data.users).dedupe("first");
+  const ends = offsets.subarray(1);
   const check = (a: number, b: number) => {
     if (!(a >= 0 && a < numItems && b >= 0 && b < numItems)) {
       throw new Error(`cooccurrenceSimilarity: item ${a < 0 || a >= numItems ? a : b} is outside [0, ${numItems})`);

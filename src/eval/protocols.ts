@@ -9,6 +9,7 @@
 // Also rating evaluation (RMSE, MAE) for models that predict a rating per user–item pair.
 
 import { Rng } from "../backend/random";
+import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { itemPopularity } from "../data/stats";
@@ -276,7 +277,7 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
 
   const scoreList = (row: number, ranked: Int32Array, user: number): void => {
     const relevant = relevantItems(held, user);
-    const graded = ndcgGain === "binary" ? null : gradedRelevance(test, held, user);
+    const graded = ndcgGain === "binary" ? null : gradedRelevance(held, user);
     for (const k of ks) {
       for (const name of atK) {
         const key = `${name}@${k}`;
@@ -424,75 +425,36 @@ const RANKING_METRICS: readonly RankingMetricName[] = [
 ];
 const LIST_METRICS: readonly RankingMetricName[] = ["coverage", "novelty", "diversity"];
 
-/** Rows of an interaction log grouped by user (counting sort): user u's rows are rows[offsets[u]..offsets[u+1]). */
-interface UserGroups {
-  offsets: Int32Array;
-  /** Item of each grouped row, ascending within a user. */
-  items: Int32Array;
-  /** Original row index of each grouped row (to read ratings). */
-  rows: Int32Array;
+/** Each user's items (ascending) and ratings as sparse rows; repeated (user, item) rows are kept. */
+function groupByUser(data: Interactions): CsrMatrix {
+  return CsrMatrix.fromTriples(data.numUsers, data.numItems, data.users, data.items, data.ratings);
 }
 
-function groupByUser(data: Interactions): UserGroups {
-  const { numUsers, numItems } = data;
-  for (let r = 0; r < data.length; r++) {
-    if (!(data.users[r] >= 0 && data.users[r] < numUsers)) {
-      throw new Error(`${data.name}: row ${r} has user index ${data.users[r]}, outside [0, ${numUsers})`);
-    }
-    if (!(data.items[r] >= 0 && data.items[r] < numItems)) {
-      throw new Error(`${data.name}: row ${r} has item index ${data.items[r]}, outside [0, ${numItems})`);
-    }
-  }
-  // Two stable counting sorts (by item, then by user) leave each user's rows in item order.
-  const byItem = countingSort(data.items, numItems, null);
-  const userOffsets = new Int32Array(numUsers + 1);
-  const rows = countingSort(data.users, numUsers, byItem, userOffsets);
-  const items = new Int32Array(data.length);
-  for (let g = 0; g < rows.length; g++) items[g] = data.items[rows[g]];
-  return { offsets: userOffsets, items, rows };
+function setMask(mask: Uint8Array, groups: CsrMatrix, user: number, value: number): void {
+  for (let g = groups.offsets[user]; g < groups.offsets[user + 1]; g++) mask[groups.indices[g]] = value;
 }
 
-/**
- * Row indices ordered by `keys[row]` (0 <= key < numKeys), stably with respect to `order` (or row order);
- * writes each key's start into `offsets` when given.
- */
-function countingSort(keys: Int32Array, numKeys: number, order: Int32Array | null, offsets = new Int32Array(numKeys + 1)): Int32Array {
-  for (let r = 0; r < keys.length; r++) offsets[keys[r] + 1]++;
-  for (let key = 0; key < numKeys; key++) offsets[key + 1] += offsets[key];
-  const fill = offsets.slice(0, numKeys);
-  const out = new Int32Array(keys.length);
-  for (let j = 0; j < keys.length; j++) {
-    const r = order === null ? j : order[j];
-    out[fill[keys[r]]++] = r;
-  }
-  return out;
-}
-
-function setMask(mask: Uint8Array, groups: UserGroups, user: number, value: number): void {
-  for (let g = groups.offsets[user]; g < groups.offsets[user + 1]; g++) mask[groups.items[g]] = value;
-}
-
-function relevantItems(held: UserGroups, user: number): Set<number> {
+function relevantItems(held: CsrMatrix, user: number): Set<number> {
   const set = new Set<number>();
-  for (let g = held.offsets[user]; g < held.offsets[user + 1]; g++) set.add(held.items[g]);
+  for (let g = held.offsets[user]; g < held.offsets[user + 1]; g++) set.add(held.indices[g]);
   return set;
 }
 
 /** Test rating of each of the user's test items (the highest, if an item was rated twice). */
-function gradedRelevance(test: Interactions, held: UserGroups, user: number): Map<number, number> {
+function gradedRelevance(held: CsrMatrix, user: number): Map<number, number> {
   const grades = new Map<number, number>();
   for (let g = held.offsets[user]; g < held.offsets[user + 1]; g++) {
-    const rating = test.ratings[held.rows[g]];
-    const item = held.items[g];
+    const rating = held.values[g];
+    const item = held.indices[g];
     if (!(rating >= 0)) {
-      throw new Error(`evaluateRanking: test row ${held.rows[g]} has rating ${rating}; graded NDCG needs ratings >= 0`);
+      throw new Error(`evaluateRanking: user ${user}'s test item ${item} has rating ${rating}; graded NDCG needs ratings >= 0`);
     }
     grades.set(item, Math.max(rating, grades.get(item) ?? 0));
   }
   return grades;
 }
 
-function usersToEvaluate(fn: string, held: UserGroups, subset: ArrayLike<number> | undefined, numUsers: number): Int32Array {
+function usersToEvaluate(fn: string, held: CsrMatrix, subset: ArrayLike<number> | undefined, numUsers: number): Int32Array {
   const out: number[] = [];
   if (subset === undefined) {
     for (let u = 0; u < numUsers; u++) if (held.offsets[u + 1] > held.offsets[u]) out.push(u);
@@ -529,8 +491,8 @@ type ListVisitor = (row: number, ranked: Int32Array, user: number) => void;
 function evaluateFull(
   model: ItemScorer,
   users: Int32Array,
-  seen: UserGroups,
-  held: UserGroups,
+  seen: CsrMatrix,
+  held: CsrMatrix,
   maxK: number,
   batchSize: number,
   aucOut: Float64Array | null,
@@ -552,7 +514,7 @@ function evaluateFull(
       visit(start + b, topItems.subarray(0, count), user);
       if (aucOut !== null) {
         for (let g = held.offsets[user]; g < held.offsets[user + 1]; g++) {
-          if (mask[held.items[g]] === 0) mask[held.items[g]] = 2;
+          if (mask[held.indices[g]] === 0) mask[held.indices[g]] = 2;
         }
         let p = 0;
         let q = 0;
@@ -571,7 +533,7 @@ function evaluateFull(
 function evaluateSampled(
   model: ItemScorer,
   users: Int32Array,
-  held: UserGroups,
+  held: CsrMatrix,
   maxK: number,
   drawNegatives: (batch: Int32Array) => Int32Array[],
   batchSize: number,
@@ -579,6 +541,7 @@ function evaluateSampled(
   visit: ListVisitor,
 ): void {
   const numItems = model.numItems;
+  const heldDistinct = held.dedupe("first");
   const selector = new TopKSelector(maxK);
   const topPositions = new Int32Array(maxK);
   const topScores = new Float32Array(maxK);
@@ -593,7 +556,7 @@ function evaluateSampled(
     for (let b = 0; b < batch.length; b++) {
       const user = batch[b];
       const negatives = batchNegatives[b];
-      const positives = distinctItems(held, user);
+      const positives = heldDistinct.row(user).indices;
       const candidates = new Int32Array(positives.length + negatives.length);
       candidates.set(positives);
       candidates.set(negatives, positives.length);
@@ -653,14 +616,6 @@ function scoreCandidates(
     }
   });
   return out;
-}
-
-function distinctItems(groups: UserGroups, user: number): Int32Array {
-  const out: number[] = [];
-  for (let g = groups.offsets[user]; g < groups.offsets[user + 1]; g++) {
-    if (g === groups.offsets[user] || groups.items[g] !== groups.items[g - 1]) out.push(groups.items[g]);
-  }
-  return Int32Array.from(out);
 }
 
 /**

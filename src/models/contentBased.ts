@@ -5,7 +5,7 @@
 // words": it cannot learn from what other people did (Lops, de Gemmis and Semeraro, "Content-based
 // Recommender Systems: State of the Art and Trends", Recommender Systems Handbook, 2011).
 //
-// The method, in the order of this file:
+// The method (steps 2–3 live in text/termWeighting.ts, the sparse rows in data/csr.ts):
 //   1. documents  one text per item from its side information (title, genres, tags, authors);
 //   2. counts     a sparse term-count matrix C [numItems × numTerms] over a word vocabulary;
 //   3. weights    TF-IDF (Salton and Buckley, 1988) or BM25 (Robertson and Zaragoza, "The
@@ -15,14 +15,12 @@
 //   4. neighbours item–item cosine similarity (`similarItems`);
 //   5. profiles   each user's profile p_u is a weighted mean of the vectors of the items they
 //                 rated above their own mean, and s(u, i) = cos(p_u, v_i) ranks the items.
-// Vectors are stored sparse (CSR typed arrays, as scipy.sparse.csr_matrix): the ml-100k item text
-// has a few thousand terms but under ten per item.
 
 import { ItemCatalogue } from "../data/catalogue";
+import { CsrBuilder, CsrMatrix, SparseVector, l2NormalizeRows, sparseDot } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { rowsByUser } from "../data/userIndex";
 import { ItemScorer } from "../eval/protocols";
-import { ENGLISH_STOP_WORDS, TokenizeOptions, Vocabulary, VocabularyOptions, tokenizeWords } from "../text/tokenize";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Item documents
@@ -85,306 +83,6 @@ export function itemDocuments(source: Interactions | ItemCatalogue, options: Ite
     documents[i] = parts.join(" ").trim();
   }
   return documents;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sparse matrices
-// ---------------------------------------------------------------------------------------------
-
-/** A sparse vector: ascending column indices and their values. */
-export interface SparseVector {
-  indices: Int32Array;
-  values: Float64Array;
-}
-
-/**
- * A sparse matrix in compressed sparse row form: the nonzeros of row r are at positions
- * indptr[r] .. indptr[r+1]-1 of `indices` (columns, strictly ascending within a row) and `values`.
- */
-export class CsrMatrix {
-  constructor(
-    readonly numRows: number,
-    readonly numCols: number,
-    /** Length numRows + 1, indptr[0] = 0, nondecreasing, indptr[numRows] = nnz. */
-    readonly indptr: Int32Array,
-    readonly indices: Int32Array,
-    readonly values: Float64Array,
-  ) {
-    if (indptr.length !== numRows + 1 || indptr[0] !== 0 || indptr[numRows] !== indices.length || indices.length !== values.length) {
-      throw new Error(
-        `CsrMatrix: inconsistent arrays (indptr ${indptr.length} for ${numRows} rows, ending at ${indptr[numRows]}; ` +
-          `${indices.length} indices, ${values.length} values)`,
-      );
-    }
-    for (let r = 0; r < numRows; r++) {
-      if (indptr[r + 1] < indptr[r]) throw new Error(`CsrMatrix: indptr decreases at row ${r}`);
-      for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-        const c = indices[p];
-        if (!(c >= 0 && c < numCols)) throw new Error(`CsrMatrix: row ${r} has column ${c}, outside [0, ${numCols})`);
-        if (p > indptr[r] && c <= indices[p - 1]) throw new Error(`CsrMatrix: row ${r}'s columns are not strictly ascending`);
-      }
-    }
-  }
-
-  /** Number of stored entries. */
-  get nnz(): number {
-    return this.indices.length;
-  }
-
-  /** Row r as a sparse vector (views into this matrix, not copies). */
-  row(r: number): SparseVector {
-    this.checkRow(r);
-    const start = this.indptr[r];
-    const end = this.indptr[r + 1];
-    return { indices: this.indices.subarray(start, end), values: this.values.subarray(start, end) };
-  }
-
-  /** Entry (r, c); 0 where nothing is stored. */
-  get(r: number, c: number): number {
-    this.checkRow(r);
-    let lo = this.indptr[r];
-    let hi = this.indptr[r + 1];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.indices[mid] === c) return this.values[mid];
-      if (this.indices[mid] < c) lo = mid + 1;
-      else hi = mid;
-    }
-    return 0;
-  }
-
-  /** The transpose, also in CSR form (that is, this matrix in compressed sparse column form). O(nnz). */
-  transpose(): CsrMatrix {
-    const indptr = new Int32Array(this.numCols + 1);
-    for (let p = 0; p < this.nnz; p++) indptr[this.indices[p] + 1]++;
-    for (let c = 0; c < this.numCols; c++) indptr[c + 1] += indptr[c];
-    const next = indptr.slice(0, this.numCols);
-    const indices = new Int32Array(this.nnz);
-    const values = new Float64Array(this.nnz);
-    // Rows are visited in order, so each column's new row indices come out ascending.
-    for (let r = 0; r < this.numRows; r++) {
-      for (let p = this.indptr[r]; p < this.indptr[r + 1]; p++) {
-        const to = next[this.indices[p]]++;
-        indices[to] = r;
-        values[to] = this.values[p];
-      }
-    }
-    return new CsrMatrix(this.numCols, this.numRows, indptr, indices, values);
-  }
-
-  /** Dense row-major copy [numRows × numCols], for small matrices (tables in a notebook, tests). */
-  toDense(): Float64Array {
-    const out = new Float64Array(this.numRows * this.numCols);
-    for (let r = 0; r < this.numRows; r++) {
-      for (let p = this.indptr[r]; p < this.indptr[r + 1]; p++) out[r * this.numCols + this.indices[p]] = this.values[p];
-    }
-    return out;
-  }
-
-  private checkRow(r: number): void {
-    if (!(Number.isInteger(r) && r >= 0 && r < this.numRows)) {
-      throw new RangeError(`CsrMatrix: row ${r} is out of range [0, ${this.numRows})`);
-    }
-  }
-}
-
-/** Dot product of two sparse vectors (a merge of their ascending indices). */
-export function sparseDot(a: SparseVector, b: SparseVector): number {
-  let i = 0;
-  let j = 0;
-  let sum = 0;
-  while (i < a.indices.length && j < b.indices.length) {
-    const ca = a.indices[i];
-    const cb = b.indices[j];
-    if (ca === cb) sum += a.values[i++] * b.values[j++];
-    else if (ca < cb) i++;
-    else j++;
-  }
-  return sum;
-}
-
-/** A copy of `m` with every nonzero row scaled to unit Euclidean length: v / ||v||₂. */
-export function l2NormalizeRows(m: CsrMatrix): CsrMatrix {
-  const values = m.values.slice();
-  for (let r = 0; r < m.numRows; r++) {
-    let sq = 0;
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) sq += values[p] * values[p];
-    if (sq === 0) continue;
-    const scale = 1 / Math.sqrt(sq);
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) values[p] *= scale;
-  }
-  return new CsrMatrix(m.numRows, m.numCols, m.indptr, m.indices, values);
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2. Term counts
-// ---------------------------------------------------------------------------------------------
-
-/** Term counts c(t, d) of tokenized documents: [documents × vocabulary.size]; unknown tokens are ignored. */
-export function termCountMatrix(tokenized: ReadonlyArray<ReadonlyArray<string>>, vocabulary: Vocabulary): CsrMatrix {
-  const indptr = new Int32Array(tokenized.length + 1);
-  const rows: Int32Array[] = tokenized.map((tokens) => vocabulary.encode(tokens).sort());
-  // Distinct ids per row (each sorted row's runs) give the row lengths.
-  rows.forEach((ids, d) => {
-    let distinct = 0;
-    for (let k = 0; k < ids.length; k++) if (k === 0 || ids[k] !== ids[k - 1]) distinct++;
-    indptr[d + 1] = indptr[d] + distinct;
-  });
-  const indices = new Int32Array(indptr[tokenized.length]);
-  const values = new Float64Array(indptr[tokenized.length]);
-  rows.forEach((ids, d) => {
-    let p = indptr[d] - 1;
-    for (let k = 0; k < ids.length; k++) {
-      if (k === 0 || ids[k] !== ids[k - 1]) {
-        indices[++p] = ids[k];
-        values[p] = 0;
-      }
-      values[p]++;
-    }
-  });
-  return new CsrMatrix(tokenized.length, vocabulary.size, indptr, indices, values);
-}
-
-/** df(t): the number of documents (rows) in which term t (column) occurs. */
-export function documentFrequencies(counts: CsrMatrix): Int32Array {
-  const df = new Int32Array(counts.numCols);
-  for (let p = 0; p < counts.nnz; p++) if (counts.values[p] !== 0) df[counts.indices[p]]++;
-  return df;
-}
-
-// ---------------------------------------------------------------------------------------------
-// 3. Term weights: TF-IDF and BM25
-// ---------------------------------------------------------------------------------------------
-
-export interface TermWeightingConfig {
-  /** How documents become tokens. Default `{ stopWords: ENGLISH_STOP_WORDS }`; pass `{}` to keep every word. */
-  tokenize?: TokenizeOptions;
-  /** Vocabulary pruning by document frequency. Default: keep every token. */
-  vocabulary?: VocabularyOptions;
-  /** Scale each document vector to unit length, so that dot products are cosines. Default true. */
-  normalize?: boolean;
-}
-
-export interface TfidfConfig extends TermWeightingConfig {
-  /**
-   * Term frequency from the count c = c(t, d): "raw" tf = c (default, as scikit-learn), "log"
-   * tf = 1 + ln c (scikit-learn's sublinear_tf), "binary" tf = 1 when c > 0.
-   */
-  tf?: "raw" | "log" | "binary";
-  /**
-   * Inverse document frequency over N documents: "smooth" idf = ln((1 + N) / (1 + df)) + 1 (default,
-   * scikit-learn's TfidfVectorizer), or "textbook" idf = ln(N / df).
-   */
-  idf?: "smooth" | "textbook";
-}
-
-export interface Bm25Config extends TermWeightingConfig {
-  /** Term-frequency saturation. Default 1.2 (Robertson and Zaragoza; Lucene). */
-  k1?: number;
-  /** Document-length normalisation, 0 (none) to 1 (full). Default 0.75. */
-  b?: number;
-}
-
-/** Weighted document vectors with what produced them. */
-export interface TermVectors {
-  vocabulary: Vocabulary;
-  /** Raw term counts c(t, d): [documents × vocabulary.size]. */
-  counts: CsrMatrix;
-  /** df(t) of each vocabulary term. */
-  documentFrequencies: Int32Array;
-  /** The idf(t) used for each term. */
-  idf: Float64Array;
-  /** Term weights w(t, d): [documents × vocabulary.size], rows of unit length when `normalize`. */
-  vectors: CsrMatrix;
-}
-
-/**
- * TF-IDF document vectors: w(t, d) = tf(t, d) · idf(t), then v_d = w_d / ||w_d||₂.
- *
- * The defaults are scikit-learn's TfidfVectorizer defaults, so that a learner can check any number
- * against the most used implementation: raw counts for tf, and the smoothed
- *     idf(t) = ln((1 + N) / (1 + df(t))) + 1,
- * which behaves as if one extra document contained every term once. Unlike the textbook
- * idf(t) = ln(N / df(t)) it never divides by zero, and a term found in every item (a genre every
- * film has) keeps a small positive weight instead of vanishing.
- */
-export function tfidfVectors(documents: ReadonlyArray<string>, config: TfidfConfig = {}): TermVectors {
-  const tfKind = config.tf ?? "raw";
-  const idfKind = config.idf ?? "smooth";
-  if (!["raw", "log", "binary"].includes(tfKind)) throw new Error(`tfidfVectors: 'tf' must be "raw", "log" or "binary", got '${tfKind}'`);
-  if (!["smooth", "textbook"].includes(idfKind)) throw new Error(`tfidfVectors: 'idf' must be "smooth" or "textbook", got '${idfKind}'`);
-  const { vocabulary, counts, documentFrequencies: df } = countTerms(documents, config);
-  const n = documents.length;
-  const idf = new Float64Array(vocabulary.size);
-  for (let t = 0; t < idf.length; t++) idf[t] = idfKind === "smooth" ? Math.log((1 + n) / (1 + df[t])) + 1 : Math.log(n / df[t]);
-  const values = new Float64Array(counts.nnz);
-  for (let p = 0; p < counts.nnz; p++) {
-    const c = counts.values[p];
-    const tf = tfKind === "raw" ? c : tfKind === "log" ? 1 + Math.log(c) : 1;
-    values[p] = tf * idf[counts.indices[p]];
-  }
-  return finish(vocabulary, counts, df, idf, values, config);
-}
-
-/**
- * BM25 document vectors (Robertson and Zaragoza, 2009, with Lucene's idf):
- *
- *     w(t, d) = idf(t) · c(t, d) · (k1 + 1) / (c(t, d) + k1 · (1 − b + b · |d| / avgdl))
- *     idf(t)  = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
- *
- * where |d| is the number of tokens of d and avgdl the mean over documents. Against TF-IDF, the
- * count saturates (a word's 5th repetition adds little) and long documents are discounted. Lucene's
- * idf is used because the original ln((N − df + 0.5) / (df + 0.5)) turns negative for terms in over
- * half the documents, and a negative weight would make items that share such a term less similar.
- * BM25 scores a query against a document; here both sides are weighted alike and compared by
- * cosine, as recommender libraries do when they use BM25 as a weighting scheme.
- */
-export function bm25Vectors(documents: ReadonlyArray<string>, config: Bm25Config = {}): TermVectors {
-  const k1 = config.k1 ?? 1.2;
-  const b = config.b ?? 0.75;
-  if (!(k1 >= 0 && Number.isFinite(k1))) throw new Error(`bm25Vectors: 'k1' must be a finite number >= 0, got ${k1}`);
-  if (!(b >= 0 && b <= 1)) throw new Error(`bm25Vectors: 'b' must be in [0, 1], got ${b}`);
-  const { vocabulary, counts, documentFrequencies: df } = countTerms(documents, config);
-  const n = documents.length;
-  const idf = new Float64Array(vocabulary.size);
-  for (let t = 0; t < idf.length; t++) idf[t] = Math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5));
-  const lengths = new Float64Array(n);
-  let total = 0;
-  for (let d = 0; d < n; d++) {
-    for (let p = counts.indptr[d]; p < counts.indptr[d + 1]; p++) lengths[d] += counts.values[p];
-    total += lengths[d];
-  }
-  const avgdl = total / Math.max(n, 1);
-  const values = new Float64Array(counts.nnz);
-  for (let d = 0; d < n; d++) {
-    const norm = k1 * (1 - b + (b * lengths[d]) / avgdl);
-    for (let p = counts.indptr[d]; p < counts.indptr[d + 1]; p++) {
-      const c = counts.values[p];
-      values[p] = (idf[counts.indices[p]] * c * (k1 + 1)) / (c + norm);
-    }
-  }
-  return finish(vocabulary, counts, df, idf, values, config);
-}
-
-function countTerms(documents: ReadonlyArray<string>, config: TermWeightingConfig): { vocabulary: Vocabulary; counts: CsrMatrix; documentFrequencies: Int32Array } {
-  const tokenizeOptions = config.tokenize ?? { stopWords: ENGLISH_STOP_WORDS };
-  const tokenized = documents.map((text) => tokenizeWords(text, tokenizeOptions));
-  const vocabulary = Vocabulary.fromDocuments(tokenized, config.vocabulary);
-  const counts = termCountMatrix(tokenized, vocabulary);
-  return { vocabulary, counts, documentFrequencies: documentFrequencies(counts) };
-}
-
-function finish(
-  vocabulary: Vocabulary,
-  counts: CsrMatrix,
-  df: Int32Array,
-  idf: Float64Array,
-  values: Float64Array,
-  config: TermWeightingConfig,
-): TermVectors {
-  const weighted = new CsrMatrix(counts.numRows, counts.numCols, counts.indptr, counts.indices, values);
-  const vectors = (config.normalize ?? true) ? l2NormalizeRows(weighted) : weighted;
-  return { vocabulary, counts, documentFrequencies: df, idf, vectors };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,8 +174,7 @@ export class ContentBasedRecommender implements ItemScorer {
     const dense = new Float64Array(numTerms);
     const touched = new Uint8Array(numTerms);
     const terms = new Int32Array(numTerms);
-    const indptr = new Int32Array(train.numUsers + 1);
-    const builder = new GrowableSparse();
+    const builder = new CsrBuilder(numTerms);
     const norms = new Float64Array(train.numUsers);
     for (let u = 0; u < train.numUsers; u++) {
       const start = groups.offsets[u];
@@ -497,7 +194,7 @@ export class ContentBasedRecommender implements ItemScorer {
         if (!(w > 0)) continue;
         weightSum += w;
         const item = train.items[row];
-        for (let p = this.itemVectors.indptr[item]; p < this.itemVectors.indptr[item + 1]; p++) {
+        for (let p = this.itemVectors.offsets[item]; p < this.itemVectors.offsets[item + 1]; p++) {
           const t = this.itemVectors.indices[p];
           if (touched[t] === 0) {
             touched[t] = 1;
@@ -517,9 +214,9 @@ export class ContentBasedRecommender implements ItemScorer {
         touched[t] = 0;
       }
       norms[u] = Math.sqrt(sq);
-      indptr[u + 1] = builder.length;
+      builder.endRow();
     }
-    this.profiles = new CsrMatrix(train.numUsers, numTerms, indptr, builder.indices(), builder.values());
+    this.profiles = builder.build();
     this.profileNorms = norms;
     return this;
   }
@@ -560,11 +257,11 @@ export class ContentBasedRecommender implements ItemScorer {
 
   /** Adds q · v_i to scores[i] for every item i, touching only the items that share a term with q. */
   private scoreQuery(query: SparseVector, scores: Float64Array): Float64Array {
-    const { indptr, indices, values } = this.termItems;
+    const { offsets, indices, values } = this.termItems;
     for (let j = 0; j < query.indices.length; j++) {
       const t = query.indices[j];
       const q = query.values[j];
-      for (let p = indptr[t]; p < indptr[t + 1]; p++) scores[indices[p]] += q * values[p];
+      for (let p = offsets[t]; p < offsets[t + 1]; p++) scores[indices[p]] += q * values[p];
     }
     return scores;
   }
@@ -581,33 +278,5 @@ export class ContentBasedRecommender implements ItemScorer {
       throw new RangeError(`ContentBasedRecommender: user ${user} is outside the ${numUsers} users of the training data`);
     }
     return user;
-  }
-}
-
-/** Appends (index, value) pairs into typed arrays that double when full. */
-class GrowableSparse {
-  private idx = new Int32Array(1024);
-  private val = new Float64Array(1024);
-  length = 0;
-
-  push(index: number, value: number): void {
-    if (this.length === this.idx.length) {
-      const idx = new Int32Array(this.idx.length * 2);
-      const val = new Float64Array(this.val.length * 2);
-      idx.set(this.idx);
-      val.set(this.val);
-      this.idx = idx;
-      this.val = val;
-    }
-    this.idx[this.length] = index;
-    this.val[this.length++] = value;
-  }
-
-  indices(): Int32Array {
-    return this.idx.slice(0, this.length);
-  }
-
-  values(): Float64Array {
-    return this.val.slice(0, this.length);
   }
 }

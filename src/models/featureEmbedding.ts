@@ -32,7 +32,7 @@ import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/protocols";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
-import { CsrMatrix } from "./contentBased";
+import { CsrMatrix } from "../data/csr";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Feature matrices: which features each item (user) has, with what weight
@@ -61,7 +61,7 @@ export function featureMatrixFromLists(lists: ReadonlyArray<ReadonlyArray<string
   const normalize = options.normalize ?? true;
   const index = new Map<string, number>();
   const names: string[] = [];
-  const indptr = new Int32Array(lists.length + 1);
+  const offsets = new Int32Array(lists.length + 1);
   const rows: Int32Array[] = lists.map((list, r) => {
     const ids = new Set<number>();
     for (const name of list) {
@@ -73,16 +73,16 @@ export function featureMatrixFromLists(lists: ReadonlyArray<ReadonlyArray<string
       }
       ids.add(f);
     }
-    indptr[r + 1] = indptr[r] + ids.size;
+    offsets[r + 1] = offsets[r] + ids.size;
     return Int32Array.from(ids).sort();
   });
-  const indices = new Int32Array(indptr[lists.length]);
-  const values = new Float64Array(indptr[lists.length]);
+  const indices = new Int32Array(offsets[lists.length]);
+  const values = new Float64Array(offsets[lists.length]);
   rows.forEach((ids, r) => {
-    indices.set(ids, indptr[r]);
-    values.fill(normalize ? 1 / ids.length : 1, indptr[r], indptr[r + 1]);
+    indices.set(ids, offsets[r]);
+    values.fill(normalize ? 1 / ids.length : 1, offsets[r], offsets[r + 1]);
   });
-  return { weights: new CsrMatrix(lists.length, names.length, indptr, indices, values), names };
+  return { weights: new CsrMatrix(lists.length, names.length, offsets, indices, values), names };
 }
 
 /** Item side information that becomes features. "decades" turns a release year into "decade:1990s". */
@@ -228,18 +228,18 @@ export function sumFeatureEmbeddings<R extends tf.Rank.R1 | tf.Rank.R2>(
 
 /** The feature ids and weights of `rows`, [rows.length × width] row-major, padded with (0, weight 0). */
 function paddedFeatures(features: CsrMatrix, rows: Int32Array): { ids: Int32Array; weights: Float32Array; width: number } {
-  const { indptr, indices, values, numRows } = features;
+  const { offsets, indices, values, numRows } = features;
   let width = 1; // at least one column, so that featureless rows still give a [n, 1] block of zeros
   for (let s = 0; s < rows.length; s++) {
     const r = rows[s];
     if (!(r >= 0 && r < numRows)) throw new RangeError(`sumFeatureEmbeddings: row ${r} is out of range [0, ${numRows})`);
-    width = Math.max(width, indptr[r + 1] - indptr[r]);
+    width = Math.max(width, offsets[r + 1] - offsets[r]);
   }
   const ids = new Int32Array(rows.length * width);
   const weights = new Float32Array(rows.length * width);
   for (let s = 0; s < rows.length; s++) {
     const r = rows[s];
-    for (let k = indptr[r], p = s * width; k < indptr[r + 1]; k++, p++) {
+    for (let k = offsets[r], p = s * width; k < offsets[r + 1]; k++, p++) {
       ids[p] = indices[k];
       weights[p] = values[k];
     }

@@ -34,8 +34,8 @@ import {
   checkRatingUsers,
   fitBaselines,
   requireFitted,
-  rowMeans,
 } from "./ratingBaselines";
+import { rowMeans } from "../data/csr";
 import { SimilarityConfig, SimilarityMatrix, resolveSimilarityConfig, similarityMatrix } from "./similarities";
 
 export interface KnnConfig extends SparseRatingsConfig {

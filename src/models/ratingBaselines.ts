@@ -15,7 +15,7 @@
 
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
-import { groupRows } from "../data/userIndex";
+import { CsrMatrix } from "../data/csr";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
 
 // ---------------------------------------------------------------------------------------------
@@ -25,14 +25,9 @@ import { ItemScorer, RatingPredictor } from "../eval/protocols";
 /**
  * Ratings in compressed sparse row form: row `x` holds the pairs (indices[p], values[p]) for
  * offsets[x] <= p < offsets[x + 1], sorted by index (ties, i.e. repeated ratings, in log order).
+ * The name is kept for notebooks; it is the library's one sparse type.
  */
-export interface RatingRows {
-  /** Length numRows + 1. */
-  readonly offsets: Int32Array;
-  /** The other side's index of each rating (the item of a user row, the user of an item row). */
-  readonly indices: Int32Array;
-  readonly values: Float64Array;
-}
+export type RatingRows = CsrMatrix;
 
 export interface SparseRatingsConfig {
   /**
@@ -81,9 +76,8 @@ export class SparseRatings {
     this.length = n;
     this.globalMean = sum / n;
     this.ratingScale = checkRatingScale("SparseRatings", config.ratingScale ?? [lowest, highest]);
-    // A stable counting sort by the other side first leaves each row sorted by index.
-    this.byUser = gatherRows(groupRows(users, numUsers, groupRows(items, numItems).rows), items, ratings);
-    this.byItem = gatherRows(groupRows(items, numItems, groupRows(users, numUsers).rows), users, ratings);
+    this.byUser = CsrMatrix.fromTriples(numUsers, numItems, users, items, ratings);
+    this.byItem = this.byUser.transpose();
   }
 
   /** Whether user u has a train rating (Surprise's `knows_user`). */
@@ -101,32 +95,6 @@ export class SparseRatings {
     const [lowest, highest] = this.ratingScale;
     return value < lowest ? lowest : value > highest ? highest : value;
   }
-}
-
-function gatherRows(grouped: { offsets: Int32Array; rows: Int32Array }, other: Int32Array, ratings: Float32Array): RatingRows {
-  const m = grouped.rows.length;
-  const indices = new Int32Array(m);
-  const values = new Float64Array(m);
-  for (let p = 0; p < m; p++) {
-    const row = grouped.rows[p];
-    indices[p] = other[row];
-    values[p] = ratings[row];
-  }
-  return { offsets: grouped.offsets, indices, values };
-}
-
-/** The mean rating of each row (0 for an empty row): μ_u over users' rows, μ_i over items'. */
-export function rowMeans(rows: RatingRows): Float64Array {
-  const numRows = rows.offsets.length - 1;
-  const means = new Float64Array(numRows);
-  for (let x = 0; x < numRows; x++) {
-    const start = rows.offsets[x];
-    const end = rows.offsets[x + 1];
-    let sum = 0;
-    for (let p = start; p < end; p++) sum += rows.values[p];
-    if (end > start) means[x] = sum / (end - start);
-  }
-  return means;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
 
 import { Interactions } from "../data/interactions";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
-import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers, requireFitted, rowMeans } from "./ratingBaselines";
+import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers, requireFitted } from "./ratingBaselines";
+import { rowMeans } from "../data/csr";
 
 export type SlopeOneConfig = SparseRatingsConfig;
 

@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
-import { groupRows } from "../data/userIndex";
+import { CsrMatrix } from "../data/csr";
 import { ItemScorer } from "../eval/protocols";
 import { checkPairs, nonNegative, normalTable, positiveInteger, readAndDispose } from "./matrixFactorization";
 
@@ -55,52 +55,14 @@ export interface WalsConfig {
 // The observed pairs, both ways: users' items and items' users, with their strengths r
 // ---------------------------------------------------------------------------------------------
 
-/** A sparse matrix in compressed sparse row form: row r's entries are [offsets[r], offsets[r + 1]). */
-export interface SparseRows {
-  offsets: Int32Array;
-  columns: Int32Array;
-  values: Float64Array;
-}
+/** The observed pairs as sparse rows; the name is kept for notebooks, it is the library's one sparse type. */
+export type SparseRows = CsrMatrix;
 
 /** The user × item matrix of r_ui (duplicate pairs summed, or 1 for "binary") and its transpose. */
 export function implicitMatrix(data: Interactions, strength: WalsStrength): { byUser: SparseRows; byItem: SparseRows } {
-  const byUser = groupRows(data.users, data.numUsers);
-  const offsets = new Int32Array(data.numUsers + 1);
-  const columns = new Int32Array(data.length);
-  const values = new Float64Array(data.length);
-  const slot = new Int32Array(data.numItems).fill(-1); // this user's entry for an item, reset after the user
-  let m = 0;
-  for (let u = 0; u < data.numUsers; u++) {
-    const start = m;
-    for (let k = byUser.offsets[u]; k < byUser.offsets[u + 1]; k++) {
-      const row = byUser.rows[k];
-      const item = data.items[row];
-      const r = strength === "binary" ? 1 : data.ratings[row];
-      if (slot[item] < 0) {
-        slot[item] = m;
-        columns[m] = item;
-        values[m++] = r;
-      } else if (strength === "rating") {
-        values[slot[item]] += r;
-      }
-    }
-    for (let k = start; k < m; k++) slot[columns[k]] = -1;
-    offsets[u + 1] = m;
-  }
-  const user = { offsets, columns: columns.slice(0, m), values: values.slice(0, m) };
-  return { byUser: user, byItem: transpose(user, data.numItems) };
-}
-
-function transpose(matrix: SparseRows, numColumns: number): SparseRows {
-  const numRows = matrix.offsets.length - 1;
-  const rowOf = new Int32Array(matrix.columns.length);
-  for (let r = 0; r < numRows; r++) rowOf.fill(r, matrix.offsets[r], matrix.offsets[r + 1]);
-  const grouped = groupRows(matrix.columns, numColumns);
-  return {
-    offsets: grouped.offsets,
-    columns: Int32Array.from(grouped.rows, (k) => rowOf[k]),
-    values: Float64Array.from(grouped.rows, (k) => matrix.values[k]),
-  };
+  const pairs = CsrMatrix.fromTriples(data.numUsers, data.numItems, data.users, data.items, strength === "binary" ? undefined : data.ratings);
+  const byUser = pairs.dedupe(strength === "binary" ? "first" : "sum");
+  return { byUser, byItem: byUser.transpose() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,13 +93,13 @@ export function solveSide(matrix: SparseRows, fixed: Float64Array, solved: Float
   const base = gram(fixed, d);
   const a = new Float64Array(d * d);
   const rhs = new Float64Array(d);
-  const numRows = matrix.offsets.length - 1;
+  const numRows = matrix.numRows;
   for (let r = 0; r < numRows; r++) {
     a.set(base);
     for (let k = 0; k < d; k++) a[k * d + k] += lambda;
     rhs.fill(0);
     for (let e = matrix.offsets[r]; e < matrix.offsets[r + 1]; e++) {
-      const f = matrix.columns[e] * d;
+      const f = matrix.indices[e] * d;
       const extra = alpha * matrix.values[e]; // c − 1
       for (let i = 0; i < d; i++) {
         const fi = fixed[f + i];
@@ -193,10 +155,10 @@ export function walsLoss(byUser: SparseRows, x: Float64Array, y: Float64Array, d
   const gy = gram(y, d);
   let loss = 0;
   for (let k = 0; k < d * d; k++) loss += gx[k] * gy[k]; // tr(AB) = Σ A∘B for symmetric A, B
-  const numUsers = byUser.offsets.length - 1;
+  const numUsers = byUser.numRows;
   for (let u = 0; u < numUsers; u++) {
     for (let e = byUser.offsets[u]; e < byUser.offsets[u + 1]; e++) {
-      const i = byUser.columns[e];
+      const i = byUser.indices[e];
       let s = 0;
       for (let f = 0; f < d; f++) s += x[u * d + f] * y[i * d + f];
       const c = 1 + alpha * byUser.values[e];

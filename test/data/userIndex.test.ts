@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Rng } from "../../src/backend/random";
 import { IdIndex, Interactions } from "../../src/data/interactions";
-import { UserItems, argsortStable, groupRows, rowsByItem, rowsByUser } from "../../src/data/userIndex";
+import { UserItems, argsortStable, rowsByItem, rowsByUser } from "../../src/data/userIndex";
 
 type Row = [user: string, item: string, time: number];
 
@@ -18,23 +18,6 @@ function log(rows: Row[], userIndex = new IdIndex(), itemIndex = new IdIndex()):
 }
 
 describe("data/userIndex", () => {
-  describe("groupRows", () => {
-    it("groups rows by key stably, in CSR form", () => {
-      const { offsets, rows } = groupRows(Int32Array.from([2, 0, 2, 1, 0]), 4);
-      assert.deepEqual([...offsets], [0, 2, 3, 5, 5]);
-      assert.deepEqual([...rows], [1, 4, 3, 0, 2]);
-    });
-
-    it("visits rows in the given order", () => {
-      const { rows } = groupRows(Int32Array.from([2, 0, 2, 1, 0]), 3, Int32Array.from([4, 3, 2, 1, 0]));
-      assert.deepEqual([...rows], [4, 1, 3, 2, 0]);
-    });
-
-    it("rejects a key out of range, naming the row", () => {
-      assert.throws(() => groupRows(Int32Array.from([0, 3]), 3), /groupRows: key 3 at row 1 is out of range \[0, 3\)/);
-    });
-  });
-
   describe("argsortStable", () => {
     it("sorts negatives, zeros, infinities and NaN, keeping ties in index order", () => {
       const values = Float64Array.from([3, -1, NaN, 0, -0, -Infinity, 3, Infinity, -1.5, 0]);

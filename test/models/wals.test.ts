@@ -69,10 +69,10 @@ describe("models/wals", () => {
     const data = makeInteractions([[1, 2, 4], [0, 1, 3], [1, 2, 1], [1, 0, 5]], 2, 3);
     const rating = implicitMatrix(data, "rating");
     assert.deepEqual(Array.from(rating.byUser.offsets), [0, 1, 3]);
-    assert.deepEqual(Array.from(rating.byUser.columns), [1, 2, 0]);
+    assert.deepEqual(Array.from(rating.byUser.indices), [1, 0, 2]);
     assert.deepEqual(Array.from(rating.byUser.values), [3, 5, 5]);
     assert.deepEqual(Array.from(rating.byItem.offsets), [0, 1, 2, 3]);
-    assert.deepEqual(Array.from(rating.byItem.columns), [1, 0, 1]);
+    assert.deepEqual(Array.from(rating.byItem.indices), [1, 0, 1]);
     assert.deepEqual(Array.from(rating.byItem.values), [5, 3, 5]);
     assert.deepEqual(Array.from(implicitMatrix(data, "binary").byUser.values), [1, 1, 1]);
   });
