@@ -19,6 +19,7 @@ export * from "./data/splitters";
 export * from "./data/samplers";
 export * from "./data/synthetic";
 export * from "./data/csr";
+export * from "./data/topK";
 export * from "./data/userIndex";
 export * from "./data/stats";
 export * from "./data/coldStart";

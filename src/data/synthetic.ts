@@ -33,6 +33,7 @@
 import { Rng } from "../backend/random";
 import { ItemCatalogue } from "./catalogue";
 import { IdIndex, Interactions, ItemInfo } from "./interactions";
+import { topKIndices } from "./topK";
 
 /** The heavy-tailed number of interactions per user. */
 export interface InteractionsPerUser {
@@ -232,7 +233,7 @@ export function generateSynthetic(config: SyntheticConfig): SyntheticData {
       const logWeight = logPopularity[i] + beta * dot;
       if (logWeight > largest) largest = logWeight;
     }
-    topK.set(topIndices(keys, K), u * K);
+    topK.set(topKIndices(keys, K), u * K);
     // Choice weights p_i·exp(β·a_ui), scaled so that the largest is 1.
     for (let i = 0; i < numItems; i++) choice.weights[i] = Math.exp(logPopularity[i] + beta * affinity[i] - largest);
     choice.reset();
@@ -512,53 +513,6 @@ class SuccessiveSampler {
     for (let i = 0; i < n; i++) if (!consumed[i]) return i;
     throw new Error("generateSynthetic: a user ran out of items (interactionsPerUser.max exceeds numItems)");
   }
-}
-
-/** Indices of the k largest values, largest first (ties: lower index first). O(n log k). */
-function topIndices(values: Float64Array, k: number): Int32Array {
-  // A min-heap of the best k so far, its root the weakest: a later index never beats an equal value.
-  const heap = new Int32Array(k);
-  let size = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (size < k) {
-      let p = size++;
-      while (p > 0) {
-        const parent = (p - 1) >> 1;
-        const q = heap[parent];
-        if (!(v < values[q] || (v === values[q] && i > q))) break;
-        heap[p] = q;
-        p = parent;
-      }
-      heap[p] = i;
-    } else if (v > values[heap[0]]) {
-      siftDown(heap, k, values, i);
-    }
-  }
-  // Swap the weakest to the back repeatedly: the array ends up best first.
-  for (let end = size - 1; end > 0; end--) {
-    const last = heap[end];
-    heap[end] = heap[0];
-    siftDown(heap, end, values, last);
-  }
-  return heap;
-}
-
-/** Puts `entry` at the root of the min-heap heap[0..size) and restores the heap order. */
-function siftDown(heap: Int32Array, size: number, values: Float64Array, entry: number): void {
-  const v = values[entry];
-  let p = 0;
-  for (;;) {
-    let w = 2 * p + 1;
-    if (w >= size) break;
-    const r = w + 1;
-    if (r < size && (values[heap[r]] < values[heap[w]] || (values[heap[r]] === values[heap[w]] && heap[r] > heap[w]))) w = r;
-    const c = heap[w];
-    if (!(values[c] < v || (values[c] === v && c > entry))) break;
-    heap[p] = c;
-    p = w;
-  }
-  heap[p] = entry;
 }
 
 const MOVIELENS_GENRES = [
