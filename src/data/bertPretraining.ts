@@ -14,6 +14,7 @@
 // caller's seeded Rng.
 
 import { Rng } from "../backend/random";
+import { checkInteger, checkPositiveInteger } from "../checks";
 import { BERT_SPECIAL_TOKENS, WordPieceTokenizer } from "../text/wordpiece";
 import type { ItemCatalogue } from "./catalogue";
 import type { Interactions } from "./interactions";
@@ -96,7 +97,7 @@ export function itemToken(item: number): string {
 
 /** A tokenizer whose vocabulary is BERT's special tokens and one token per item (`itemToken`). */
 export function itemTokenizer(numItems: number): WordPieceTokenizer {
-  if (!Number.isInteger(numItems) || numItems < 1) throw new Error(`itemTokenizer: numItems must be a positive integer, got ${numItems}`);
+  checkPositiveInteger("itemTokenizer", "numItems", numItems);
   return WordPieceTokenizer.fromTokens([...BERT_SPECIAL_TOKENS, ...Array.from({ length: numItems }, (_, i) => itemToken(i))]);
 }
 
@@ -119,7 +120,7 @@ export function behaviourDocuments(interactions: Interactions, config: Behaviour
   const token = config.itemToken ?? itemToken;
   const half = config.halfLength ?? 20;
   const maxWindows = config.maxWindowsPerUser ?? Infinity;
-  if (!Number.isInteger(half) || half < 1) throw new Error(`behaviourDocuments: halfLength must be a positive integer, got ${half}`);
+  checkPositiveInteger("behaviourDocuments", "halfLength", half);
   if (!(maxWindows >= 1)) throw new Error(`behaviourDocuments: maxWindowsPerUser must be at least 1, got ${maxWindows}`);
   const rowsByUser: number[][] = Array.from({ length: interactions.numUsers }, () => []);
   for (let k = 0; k < interactions.length; k++) rowsByUser[interactions.users[k]].push(k);
@@ -207,7 +208,7 @@ function resolveMasking(config: MaskingConfig): Required<MaskingConfig> {
     throw new Error(`${where}: maskTokenRate + randomTokenRate must be at most 1, got ${resolved.maskTokenRate + resolved.randomTokenRate}`);
   }
   for (const field of ["maskId", "vocabSize", "firstRandomId", "maxPredictions"] as const) {
-    if (!Number.isInteger(resolved[field]) || resolved[field] < 0) throw new Error(`${where}: ${field} must be a non-negative integer, got ${resolved[field]}`);
+    checkInteger(where, field, resolved[field], 0);
   }
   if (!(resolved.firstRandomId < resolved.vocabSize)) {
     throw new Error(`${where}: firstRandomId ${resolved.firstRandomId} leaves no token to draw below vocabSize ${resolved.vocabSize}`);
@@ -345,7 +346,7 @@ export function pretrainingBatches(
   rng: Rng,
 ): PretrainingBatch[] {
   const { batchSize } = config;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`pretrainingBatches: batchSize must be a positive integer, got ${batchSize}`);
+  checkPositiveInteger("pretrainingBatches", "batchSize", batchSize);
   const order = rng.permutation(documents.length);
   const pairs = nextSentencePairs(Array.from(order, (i) => documents[i]), rng, config.notNextProbability ?? 0.5);
   const batches: PretrainingBatch[] = [];

@@ -9,6 +9,7 @@
 // the item. A draw costs O(log d + log I) (d seen items, I items), whatever the share of items seen.
 
 import { Rng } from "../backend/random";
+import { checkInteger } from "../checks";
 import { Interactions } from "./interactions";
 import { itemPopularity } from "./stats";
 import { UserItems } from "./userIndex";
@@ -111,9 +112,7 @@ export class NegativeSampler {
   sample(users: ArrayLike<number>, options: SampleNegativesOptions): Int32Array[] {
     const { count, rng } = options;
     const replace = options.replace ?? false;
-    if (!Number.isInteger(count) || count < 0) {
-      throw new Error(`NegativeSampler.sample: count must be an integer >= 0, got ${count}`);
-    }
+    checkInteger("NegativeSampler.sample", "count", count, 0);
     const buffer = new Int32Array(users.length * count);
     const out: Int32Array[] = [];
     const taken = new Uint8Array(this.data.numItems); // marks this user's draws, cleared after each user

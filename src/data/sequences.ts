@@ -19,6 +19,7 @@
 // item indices (not token ids), as the models' [numItems] outputs are indexed.
 
 import { Rng } from "../backend/random";
+import { checkInteger, checkPositiveInteger } from "../checks";
 import { rowBatches } from "../train/batches";
 import type { Interactions } from "./interactions";
 import type { NegativeSampler } from "./samplers";
@@ -63,7 +64,7 @@ export class UserSequences {
 
   /** Sequences given directly (user u's is `sequences[u]`), e.g. for tests and synthetic data. */
   static fromArrays(numItems: number, sequences: ReadonlyArray<ArrayLike<number>>): UserSequences {
-    if (!Number.isInteger(numItems) || numItems < 1) throw new Error(`UserSequences.fromArrays: numItems must be a positive integer, got ${numItems}`);
+    checkPositiveInteger("UserSequences.fromArrays", "numItems", numItems);
     const offsets = new Int32Array(sequences.length + 1);
     sequences.forEach((sequence, u) => (offsets[u + 1] = offsets[u] + sequence.length));
     const items = new Int32Array(offsets[sequences.length]);
@@ -109,7 +110,7 @@ export interface SequenceEncoding {
 }
 
 function checkEncoding(where: string, config: SequenceEncoding, minOffset: number): void {
-  if (!Number.isInteger(config.maxLength) || config.maxLength < 1) throw new Error(`${where}: maxLength must be a positive integer, got ${config.maxLength}`);
+  checkPositiveInteger(where, "maxLength", config.maxLength);
   if (!Number.isInteger(config.itemOffset) || config.itemOffset < minOffset) {
     throw new Error(`${where}: itemOffset must be an integer >= ${minOffset} (ids below it are [PAD]${minOffset > 1 ? " and [MASK]" : ""}), got ${config.itemOffset}`);
   }
@@ -221,7 +222,7 @@ function epochRng(seed: number, epoch: number): Rng {
 
 /** Training windows [end − span, end) ∩ [0, n) of every user with at least `minLength` items. */
 function trainingWindows(where: string, sequences: UserSequences, span: number, minLength: number, stride: number | undefined) {
-  if (stride !== undefined && !(Number.isInteger(stride) && stride >= 1)) throw new Error(`${where}: windowStride must be a positive integer, got ${stride}`);
+  if (stride !== undefined) checkPositiveInteger(where, "windowStride", stride);
   const users: number[] = [];
   const ends: number[] = [];
   for (let u = 0; u < sequences.numUsers; u++) {
@@ -241,13 +242,13 @@ function trainingWindows(where: string, sequences: UserSequences, span: number, 
 
 function checkBatchConfig(where: string, config: SequenceBatchConfig, minOffset: number): void {
   checkEncoding(where, config, minOffset);
-  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) throw new Error(`${where}: batchSize must be a positive integer, got ${config.batchSize}`);
+  checkPositiveInteger(where, "batchSize", config.batchSize);
   if (typeof config.seed !== "number" || !Number.isFinite(config.seed)) throw new Error(`${where}: seed must be a finite number, got ${config.seed}`);
 }
 
 /** The windows of one epoch in batches (shuffled unless `shuffle: false`), and the epoch's generator. */
 function epochBatches(sequences: UserSequences, config: SequenceBatchConfig, epoch: number, span: number, minLength: number, where: string) {
-  if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`${where}: epoch must be a non-negative integer, got ${epoch}`);
+  checkInteger(where, "epoch", epoch, 0);
   const windows = trainingWindows(where, sequences, span, minLength, config.windowStride);
   const rng = epochRng(config.seed, epoch);
   const order = rowBatches(windows.users.length, { batchSize: config.batchSize, rng: config.shuffle === false ? undefined : rng });

@@ -5,6 +5,7 @@
 // arrays: each row gets a part code, then the parts are gathered in one pass.
 
 import { Rng } from "../backend/random";
+import { checkInteger } from "../checks";
 import { Interactions } from "./interactions";
 import { GroupedRows } from "./csr";
 import { RowOrder, argsortStable, assertTimestamps, rowsBy, rowsByUser } from "./userIndex";
@@ -267,9 +268,7 @@ function strataOf(data: Interactions, by: "user" | "item", order: RowOrder, call
 
 /** Microsoft Recommenders' rank rule: row k (1-based) of a group of n goes to the first part p with k/n <= c_p. */
 function assignByRank(data: Interactions, groups: GroupedRows, ratios: number[], minimum: number, caller: string): Split {
-  if (!Number.isInteger(minimum) || minimum < 1) {
-    throw new Error(`${caller}: minInteractions must be an integer >= 1, got ${minimum}`);
-  }
+  checkInteger(caller, "minInteractions", minimum);
   const thresholds: number[] = [];
   let cumulative = 0;
   for (const r of ratios) thresholds.push((cumulative += r));

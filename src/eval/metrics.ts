@@ -18,6 +18,7 @@
 // as Microsoft Recommenders leaves out users absent from the ground truth. An average over no users is
 // NaN: there is nothing to average.
 
+import { checkPositiveInteger } from "../checks";
 import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { itemPopularity } from "../data/stats";
@@ -653,7 +654,7 @@ function toSet(relevant: RelevantItems): ReadonlySet<number> {
 }
 
 function checkK(fn: string, k: number, length: number): number {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`${fn}: k must be a positive integer, got ${k}`);
+  checkPositiveInteger(fn, "k", k);
   return Math.min(k, length);
 }
 

@@ -9,6 +9,7 @@
 // Also rating evaluation (RMSE, MAE) for models that predict a rating per user–item pair.
 
 import { Rng } from "../backend/random";
+import { checkPositiveInteger } from "../checks";
 import { CsrMatrix } from "../data/csr";
 import { TopKSelector } from "../data/topK";
 import { Interactions } from "../data/interactions";
@@ -635,10 +636,6 @@ function meanIgnoringNaN(values: Float64Array): number {
   return n === 0 ? NaN : sum / n;
 }
 
-function checkPositiveInteger(fn: string, field: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${fn}: '${field}' must be a positive integer, got ${value}`);
-  return value;
-}
 
 function checkSameItems(fn: string, field: string, dataItems: number, modelItems: number): void {
   if (dataItems !== modelItems) {

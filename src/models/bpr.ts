@@ -17,12 +17,13 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
+import { checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/protocols";
 import { rowBatches } from "../train/batches";
 import { LossModel } from "../train/trainer";
-import { checkPairs, nonNegative, normalTable, positiveInteger, readAndDispose } from "./matrixFactorization";
+import { normalTable, readAndDispose } from "./matrixFactorization";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -136,11 +137,11 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
 
   constructor(readonly numUsers: number, readonly numItems: number, config: BprMfConfig) {
     const caller = "BprMf";
-    positiveInteger(numUsers, caller, "numUsers");
-    positiveInteger(numItems, caller, "numItems");
-    this.factors = positiveInteger(config.factors ?? 64, caller, "factors");
-    this.regularization = nonNegative(config.regularization ?? 0.01, caller, "regularization");
-    const initStd = nonNegative(config.initStd ?? 0.1, caller, "initStd");
+    checkPositiveInteger(caller, "numUsers", numUsers);
+    checkPositiveInteger(caller, "numItems", numItems);
+    this.factors = checkPositiveInteger(caller, "factors", config.factors ?? 64);
+    this.regularization = checkNonNegative(caller, "regularization", config.regularization ?? 0.01);
+    const initStd = checkNonNegative(caller, "initStd", config.initStd ?? 0.1);
     const rng = new Rng(config.seed);
     const d = this.factors;
     const withBias = config.itemBias ?? true;
@@ -183,7 +184,7 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
   }
 
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
-    checkPairs(users, items, "BprMf.scorePairs");
+    checkPairs("BprMf.scorePairs", users, items);
     return readAndDispose(tf.tidy(() => bprScorePairs(this.params, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"))));
   }
 

@@ -16,6 +16,7 @@
 //   5. profiles   each user's profile p_u is a weighted mean of the vectors of the items they
 //                 rated above their own mean, and s(u, i) = cos(p_u, v_i) ranks the items.
 
+import { checkPositiveInteger } from "../checks";
 import { ItemCatalogue } from "../data/catalogue";
 import { CsrBuilder, CsrMatrix, SparseVector, l2NormalizeRows, sparseDot } from "../data/csr";
 import { Interactions } from "../data/interactions";
@@ -155,7 +156,7 @@ export class ContentBasedRecommender implements ItemScorer {
    * itself and items sharing no term with it (cosine 0) are left out, so fewer than k may come back.
    */
   similarItems(item: number, k: number): Neighbours {
-    if (!Number.isInteger(k) || k < 1) throw new Error(`similarItems: 'k' must be a positive integer, got ${k}`);
+    checkPositiveInteger("similarItems", "k", k);
     const scores = this.scoreQuery(this.itemVectors.row(item), new Float64Array(this.numItems));
     const candidates: number[] = [];
     for (let i = 0; i < scores.length; i++) if (i !== item && scores[i] > 0) candidates.push(i);

@@ -27,6 +27,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
+import { checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/protocols";
@@ -293,7 +294,7 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
   constructor(readonly train: Interactions, config: FeatureEmbeddingConfig) {
     const caller = "FeatureEmbeddingModel";
     const factors = config.factors ?? 10;
-    if (!Number.isInteger(factors) || factors <= 0) throw new Error(`${caller}: factors must be a positive integer, got ${factors}`);
+    checkPositiveInteger(caller, "factors", factors);
     const regularization = config.regularization ?? 0;
     if (!(regularization >= 0 && Number.isFinite(regularization))) {
       throw new Error(`${caller}: regularization must be a finite number >= 0, got ${regularization}`);

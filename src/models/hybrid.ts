@@ -23,6 +23,7 @@
 // weight buys far less of that model. The z-score uses every item's score. A row that is constant
 // (a model with no opinion about this user) normalises to all zeros: it adds nothing to the mix.
 
+import { checkInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { ItemScorer } from "../eval/protocols";
 
@@ -192,8 +193,8 @@ export class SwitchingHybrid implements ItemScorer {
     if (train.numItems !== primary.numItems) {
       throw new Error(`${caller}: '${train.name}' has ${train.numItems} items but the models score ${primary.numItems}`);
     }
-    const minUser = countThreshold(config.minUserInteractions ?? 1, caller, "minUserInteractions");
-    const minItem = countThreshold(config.minItemInteractions ?? 1, caller, "minItemInteractions");
+    const minUser = checkInteger(caller, "minUserInteractions", config.minUserInteractions ?? 1, 0);
+    const minItem = checkInteger(caller, "minItemInteractions", config.minItemInteractions ?? 1, 0);
     this.primary = primary;
     this.fallback = fallback;
     this.normalization = checkNormalization(config.normalization ?? "zscore", caller);
@@ -271,9 +272,4 @@ function checkNormalization(method: ScoreNormalization, caller: string): ScoreNo
     throw new Error(`${caller}: normalization must be "zscore", "minmax" or "none", got '${String(method)}'`);
   }
   return method;
-}
-
-function countThreshold(value: number, caller: string, field: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${caller}: ${field} must be an integer >= 0, got ${value}`);
-  return value;
 }

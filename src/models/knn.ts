@@ -29,12 +29,12 @@ import {
   RatingRows,
   SparseRatings,
   SparseRatingsConfig,
-  checkCount,
   checkRatingPairs,
   checkRatingUsers,
   fitBaselines,
   requireFitted,
 } from "./ratingBaselines";
+import { checkInteger } from "../checks";
 import { rowMeans } from "../data/csr";
 import { SimilarityConfig, SimilarityMatrix, resolveSimilarityConfig, similarityMatrix } from "./similarities";
 
@@ -123,9 +123,9 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
 
   constructor(readonly modelName: string, config: KnnConfig) {
     this.config = { ...config };
-    this.k = checkCount(modelName, "k", config.k ?? 40);
+    this.k = checkInteger(modelName, "k", config.k ?? 40, 0);
     if (this.k < 1) throw new Error(`${modelName}: k must be an integer >= 1, got ${this.k}`);
-    this.minK = checkCount(modelName, "minK", config.minK ?? 1);
+    this.minK = checkInteger(modelName, "minK", config.minK ?? 1, 0);
     resolveSimilarityConfig(config.similarity, modelName);
   }
 

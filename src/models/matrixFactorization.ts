@@ -27,6 +27,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
+import { checkFinite, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { meanRating, ratingRange } from "../data/stats";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
@@ -186,11 +187,11 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
 
   constructor(readonly train: Interactions, config: MatrixFactorizationConfig) {
     const caller = "MatrixFactorization";
-    this.factors = positiveInteger(config.factors ?? 100, caller, "factors");
-    this.regularization = nonNegative(config.regularization ?? 0.02, caller, "regularization");
+    this.factors = checkPositiveInteger(caller, "factors", config.factors ?? 100);
+    this.regularization = checkNonNegative(caller, "regularization", config.regularization ?? 0.02);
     this.biased = config.biased ?? true;
-    const initStd = nonNegative(config.initStd ?? 0.1, caller, "initStd");
-    const initMean = finite(config.initMean ?? 0, caller, "initMean");
+    const initStd = checkNonNegative(caller, "initStd", config.initStd ?? 0.1);
+    const initMean = checkFinite(caller, "initMean", config.initMean ?? 0);
     if (train.length === 0) throw new Error(`${caller}: the training data '${train.name}' is empty`);
     this.globalMean = this.biased ? meanRating(train) : 0;
     this.ratingScale = config.ratingScale ?? ratingRange(train);
@@ -224,7 +225,7 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
 
   /** Predicted ratings of the pairs (users[k], items[k]), clipped to the rating scale. */
   predict(users: Int32Array, items: Int32Array): Float32Array {
-    checkPairs(users, items, "MatrixFactorization.predict");
+    checkPairs("MatrixFactorization.predict", users, items);
     const [low, high] = this.ratingScale;
     return readAndDispose(
       tf.tidy(() => tf.clipByValue(matrixFactorizationEstimate(this.params, this.globalMean, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32")), low, high)),
@@ -233,7 +234,7 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
 
   /** Unclipped r̂ of the pairs: the ranking score, consistent with `scoreItems`. */
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
-    checkPairs(users, items, "MatrixFactorization.scorePairs");
+    checkPairs("MatrixFactorization.scorePairs", users, items);
     return readAndDispose(
       tf.tidy(() => matrixFactorizationEstimate(this.params, this.globalMean, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"))),
     );
@@ -290,9 +291,9 @@ export async function fitRatingSgd(model: RatingSgdModel, config: RatingSgdConfi
   const caller = "fitRatingSgd";
   const defaults = model.sgdDefaults;
   const epochs = config.epochs ?? defaults.epochs;
-  const learningRate = nonNegative(config.learningRate ?? defaults.learningRate, caller, "learningRate");
+  const learningRate = checkNonNegative(caller, "learningRate", config.learningRate ?? defaults.learningRate);
   const n = model.train.length;
-  const batchSize = Math.min(positiveInteger(config.batchSize ?? defaults.batchSize, caller, "batchSize"), n);
+  const batchSize = Math.min(checkPositiveInteger(caller, "batchSize", config.batchSize ?? defaults.batchSize), n);
   const rng = new Rng(config.seed);
   const optimizer = tf.train.sgd((learningRate * batchSize) / 2);
   try {
@@ -347,25 +348,4 @@ export function readAndDispose(t: tf.Tensor): Float32Array {
   const values = t.dataSync() as Float32Array;
   t.dispose();
   return values;
-}
-
-export function checkPairs(users: Int32Array, items: Int32Array, caller: string): void {
-  if (users.length !== items.length) {
-    throw new Error(`${caller}: users and items must have the same length, got ${users.length} and ${items.length}`);
-  }
-}
-
-export function positiveInteger(value: number, caller: string, field: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${caller}: ${field} must be a positive integer, got ${value}`);
-  return value;
-}
-
-export function nonNegative(value: number, caller: string, field: string): number {
-  if (!(value >= 0 && Number.isFinite(value))) throw new Error(`${caller}: ${field} must be a finite number >= 0, got ${value}`);
-  return value;
-}
-
-export function finite(value: number, caller: string, field: string): number {
-  if (!Number.isFinite(value)) throw new Error(`${caller}: ${field} must be a finite number, got ${value}`);
-  return value;
 }

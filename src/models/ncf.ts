@@ -29,6 +29,7 @@
 // is then trained with plain SGD (Adam's moment estimates do not carry over).
 
 import * as tf from "@tensorflow/tfjs";
+import { checkPositiveInteger } from "../checks";
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
@@ -36,7 +37,7 @@ import { ItemScorer } from "../eval/protocols";
 import { DenseTower, gatherRows } from "../nn/mlp";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
-import { positiveInteger, readAndDispose } from "./matrixFactorization";
+import { readAndDispose } from "./matrixFactorization";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Training examples: each positive with n sampled negatives
@@ -184,8 +185,8 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
     if (!["gmf", "mlp", "neumf"].includes(this.variant)) {
       throw new Error(`${caller}: variant must be "gmf", "mlp" or "neumf", got ${JSON.stringify(config.variant)}`);
     }
-    this.factors = positiveInteger(config.factors ?? 8, caller, "factors");
-    this.mlpLayers = (config.mlpLayers ?? [64, 32, 16, 8]).map((w, l) => positiveInteger(w, caller, `mlpLayers[${l}]`));
+    this.factors = checkPositiveInteger(caller, "factors", config.factors ?? 8);
+    this.mlpLayers = (config.mlpLayers ?? [64, 32, 16, 8]).map((w, l) => checkPositiveInteger(caller, `mlpLayers[${l}]`, w));
     if (this.mlpLayers.length === 0 || this.mlpLayers[0] % 2 !== 0) {
       throw new Error(`${caller}: mlpLayers must start with an even width (two halves of [p ; q]), got [${this.mlpLayers}]`);
     }
@@ -426,7 +427,7 @@ export async function fitImplicitFeedback(model: ImplicitFeedbackModel, config: 
   const caller = "fitImplicitFeedback";
   const learningRate = config.learningRate ?? 0.001;
   if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`${caller}: learningRate must be a positive number, got ${learningRate}`);
-  const batchSize = positiveInteger(config.batchSize ?? 256, caller, "batchSize");
+  const batchSize = checkPositiveInteger(caller, "batchSize", config.batchSize ?? 256);
   const negatives = config.negatives ?? model.negativesPerPositive;
   const kind = config.optimizer ?? "adam";
   if (kind !== "adam" && kind !== "sgd") throw new Error(`${caller}: optimizer must be "adam" or "sgd", got ${JSON.stringify(kind)}`);

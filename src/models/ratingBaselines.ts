@@ -15,6 +15,7 @@
 
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
+import { checkInteger, checkNonNegative } from "../checks";
 import { CsrMatrix } from "../data/csr";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
 
@@ -151,12 +152,12 @@ export function fitBaselines(ratings: SparseRatings, config: BaselineConfig = {}
     throw new Error(`${caller}: method must be "als" or "sgd", got ${JSON.stringify(method)}`);
   }
   if (config.method === "sgd") {
-    const epochs = checkCount(caller, "epochs", config.epochs ?? 20);
+    const epochs = checkInteger(caller, "epochs", config.epochs ?? 20, 0);
     const reg = checkNonNegative(caller, "reg", config.reg ?? 0.02);
     const learningRate = checkNonNegative(caller, "learningRate", config.learningRate ?? 0.005);
     return baselinesBySgd(ratings, epochs, reg, learningRate);
   }
-  const epochs = checkCount(caller, "epochs", config.epochs ?? 10);
+  const epochs = checkInteger(caller, "epochs", config.epochs ?? 10, 0);
   const regUser = checkNonNegative(caller, "regUser", config.regUser ?? 15);
   const regItem = checkNonNegative(caller, "regItem", config.regItem ?? 10);
   return baselinesByAls(ratings, epochs, regUser, regItem);
@@ -356,16 +357,4 @@ function checkRatingScale(caller: string, scale: readonly [number, number]): rea
     throw new Error(`${caller}: ratingScale must be [lowest, highest] with finite lowest <= highest, got [${lowest}, ${highest}]`);
   }
   return [lowest, highest];
-}
-
-/** `value` if it is an integer >= 0, else an Error naming the caller and the option. */
-export function checkCount(caller: string, name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${caller}: ${name} must be an integer >= 0, got ${value}`);
-  return value;
-}
-
-/** `value` if it is a finite number >= 0, else an Error naming the caller and the option. */
-export function checkNonNegative(caller: string, name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new Error(`${caller}: ${name} must be a finite number >= 0, got ${value}`);
-  return value;
 }

@@ -8,7 +8,8 @@
 // then turns them into row u of the similarity. That keeps the working set small (no n × n sums),
 // and MovieLens 100K takes well under a second for either side.
 
-import { Baselines, RatingRows, SparseRatings, checkNonNegative } from "./ratingBaselines";
+import { checkNonNegative } from "../checks";
+import { Baselines, RatingRows, SparseRatings } from "./ratingBaselines";
 
 /** Surprise's `sim_options['name']` values. */
 export type SimilarityName = "msd" | "cosine" | "pearson" | "pearson_baseline";

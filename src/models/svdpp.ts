@@ -27,6 +27,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
+import { checkFinite, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { meanRating, ratingRange } from "../data/stats";
 import { UserItems } from "../data/userIndex";
@@ -35,11 +36,7 @@ import { LossModel } from "../train/trainer";
 import {
   RatingBatch,
   SgdDefaults,
-  checkPairs,
-  finite,
-  nonNegative,
   normalTable,
-  positiveInteger,
   ratedMasks,
   ratingBatch,
   readAndDispose,
@@ -256,10 +253,10 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
 
   constructor(readonly train: Interactions, config: SvdppConfig) {
     const caller = "Svdpp";
-    this.factors = positiveInteger(config.factors ?? 20, caller, "factors");
-    this.regularization = nonNegative(config.regularization ?? 0.02, caller, "regularization");
-    const initStd = nonNegative(config.initStd ?? 0.1, caller, "initStd");
-    const initMean = finite(config.initMean ?? 0, caller, "initMean");
+    this.factors = checkPositiveInteger(caller, "factors", config.factors ?? 20);
+    this.regularization = checkNonNegative(caller, "regularization", config.regularization ?? 0.02);
+    const initStd = checkNonNegative(caller, "initStd", config.initStd ?? 0.1);
+    const initMean = checkFinite(caller, "initMean", config.initMean ?? 0);
     if (train.length === 0) throw new Error(`${caller}: the training data '${train.name}' is empty`);
     this.globalMean = meanRating(train);
     this.ratingScale = config.ratingScale ?? ratingRange(train);
@@ -300,14 +297,14 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
 
   /** Predicted ratings of the pairs (users[k], items[k]), clipped to the rating scale. */
   predict(users: Int32Array, items: Int32Array): Float32Array {
-    checkPairs(users, items, "Svdpp.predict");
+    checkPairs("Svdpp.predict", users, items);
     const [low, high] = this.ratingScale;
     return readAndDispose(tf.tidy(() => tf.clipByValue(this.estimatePairs(users, items), low, high)));
   }
 
   /** Unclipped r̂ of the pairs, consistent with `scoreItems`. */
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
-    checkPairs(users, items, "Svdpp.scorePairs");
+    checkPairs("Svdpp.scorePairs", users, items);
     return readAndDispose(tf.tidy(() => this.estimatePairs(users, items)));
   }
 

@@ -30,6 +30,7 @@
 // As an option the model trains with BPR on sampled negatives instead: −ln σ(s(u, i) − s(u, j)).
 
 import * as tf from "@tensorflow/tfjs";
+import { checkPositiveInteger } from "../checks";
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { itemPopularity } from "../data/stats";
@@ -37,7 +38,7 @@ import { ItemScorer } from "../eval/protocols";
 import { DenseTower, gatherRows } from "../nn/mlp";
 import { softmaxCrossEntropyFromLabels } from "../train/losses";
 import { FeatureMatrix, itemFeatureMatrix } from "./featureEmbedding";
-import { positiveInteger, readAndDispose } from "./matrixFactorization";
+import { readAndDispose } from "./matrixFactorization";
 import { ImplicitFeedbackBatch, ImplicitFeedbackModel, bprLoss, negativeCount } from "./ncf";
 
 // ---------------------------------------------------------------------------------------------
@@ -157,9 +158,9 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
   constructor(readonly train: Interactions, config: TwoTowerConfig) {
     const caller = "TwoTower";
     const sizes = {
-      embeddingDim: positiveInteger(config.embeddingDim ?? 32, caller, "embeddingDim"),
-      hiddenUnits: (config.hiddenUnits ?? [64]).map((u, l) => positiveInteger(u, caller, `hiddenUnits[${l}]`)),
-      outputDim: positiveInteger(config.outputDim ?? 32, caller, "outputDim"),
+      embeddingDim: checkPositiveInteger(caller, "embeddingDim", config.embeddingDim ?? 32),
+      hiddenUnits: (config.hiddenUnits ?? [64]).map((u, l) => checkPositiveInteger(caller, `hiddenUnits[${l}]`, u)),
+      outputDim: checkPositiveInteger(caller, "outputDim", config.outputDim ?? 32),
       initStd: config.initStd ?? 0.1,
     };
     if (!(sizes.initStd >= 0 && Number.isFinite(sizes.initStd))) throw new Error(`${caller}: initStd must be a finite number >= 0, got ${sizes.initStd}`);

@@ -21,10 +21,11 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
+import { checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { CsrMatrix } from "../data/csr";
 import { ItemScorer } from "../eval/protocols";
-import { checkPairs, nonNegative, normalTable, positiveInteger, readAndDispose } from "./matrixFactorization";
+import { normalTable, readAndDispose } from "./matrixFactorization";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -178,14 +179,14 @@ export function walsLoss(byUser: SparseRows, x: Float64Array, y: Float64Array, d
 /** Fits WALS to the interactions of `train` (see the header): `iterations` alternations of exact solves. */
 export function fitWals(train: Interactions, config: WalsConfig): WalsModel {
   const caller = "fitWals";
-  const d = positiveInteger(config.factors ?? 64, caller, "factors");
-  const lambda = nonNegative(config.regularization ?? 100, caller, "regularization");
-  const alpha = nonNegative(config.alpha ?? 40, caller, "alpha");
+  const d = checkPositiveInteger(caller, "factors", config.factors ?? 64);
+  const lambda = checkNonNegative(caller, "regularization", config.regularization ?? 100);
+  const alpha = checkNonNegative(caller, "alpha", config.alpha ?? 40);
   const iterations = config.iterations ?? 10;
   if (!Number.isInteger(iterations) || iterations < 0) throw new Error(`${caller}: iterations must be an integer >= 0, got ${iterations}`);
   const strength = config.strength ?? "binary";
   if (strength !== "binary" && strength !== "rating") throw new Error(`${caller}: strength must be "binary" or "rating", got ${String(strength)}`);
-  const initStd = nonNegative(config.initStd ?? 0.01, caller, "initStd");
+  const initStd = checkNonNegative(caller, "initStd", config.initStd ?? 0.01);
   if (strength === "rating") {
     for (let k = 0; k < train.length; k++) {
       if (!(train.ratings[k] >= 0)) throw new Error(`${caller}: strength "rating" needs ratings >= 0; '${train.name}' row ${k} has ${train.ratings[k]}`);
@@ -226,7 +227,7 @@ export class WalsModel implements ItemScorer {
   }
 
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
-    checkPairs(users, items, "WalsModel.scorePairs");
+    checkPairs("WalsModel.scorePairs", users, items);
     const d = this.factors;
     const out = new Float32Array(users.length);
     for (let k = 0; k < users.length; k++) {

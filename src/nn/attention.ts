@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { hasFusedKernel, SOFTMAX } from "../backend/kernels/index";
 import type { Rng } from "../backend/random";
-import { checkChoice, checkInteger, checkRate } from "./args";
+import { checkChoice, checkInteger, checkRate } from "../checks";
 import { dropUnits } from "./dropout";
 
 /**

@@ -12,7 +12,7 @@ import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { DROPOUT, dropoutMask, type DropoutMaskSpec, hasFusedKernel } from "../backend/kernels/index";
 import { Rng } from "../backend/random";
-import { checkRate, checkSeed } from "./args";
+import { checkRate, checkSeed } from "../checks";
 
 export interface SeededDropoutArgs extends LayerArgs {
   /** Fraction of the units zeroed in training, in [0, 1); survivors are scaled by 1/(1 − rate). */

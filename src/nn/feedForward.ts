@@ -10,7 +10,8 @@ import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { GELU, hasFusedKernel } from "../backend/kernels/index";
 import { Rng } from "../backend/random";
-import { checkChoice, checkInteger, checkSeed, shapeList } from "./args";
+import { checkChoice, checkInteger, checkSeed } from "../checks";
+import { shapeList } from "./args";
 import { KernelInitializerArgs, kernelInitializer, resolveKernelInitializer } from "./initializers";
 import { linear } from "./linear";
 

@@ -6,7 +6,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { checkChoice, checkPositive } from "./args";
+import { checkChoice, checkPositive } from "../checks";
 
 /**
  * "glorotUniform": U(−√(6/(fan_in+fan_out)), +√(6/(fan_in+fan_out))), the Keras and PyTorch Transformer

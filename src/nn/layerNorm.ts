@@ -12,7 +12,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { hasFusedKernel, LAYER_NORM, LAYER_NORM_GRAD } from "../backend/kernels/index";
-import { checkPositive, shapeList } from "./args";
+import { checkPositive } from "../checks";
+import { shapeList } from "./args";
 
 export interface LayerNormalizationArgs extends LayerArgs {
   /** ε, added to the variance; default 1e-5 (PyTorch, Keras-NLP); BERT uses 1e-12, SASRec 1e-8. */

@@ -11,7 +11,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { checkChoice, checkInteger, checkSeed } from "./args";
+import { checkChoice, checkInteger, checkSeed } from "../checks";
 
 /**
  * The rows `ids` of `table`: [N, D] from [R, D]. The forward pass is a GatherNd and the gradient a

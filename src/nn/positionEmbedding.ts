@@ -6,7 +6,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { Rng } from "../backend/random";
-import { checkInteger, checkPositive, checkSeed, shapeList } from "./args";
+import { checkInteger, checkPositive, checkSeed } from "../checks";
+import { shapeList } from "./args";
 import { KernelInitializerArgs, kernelInitializer, resolveKernelInitializer } from "./initializers";
 
 /**

@@ -104,10 +104,3 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   return typeof value === "string" ? `'${value}'` : typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
-
-/** Throws unless `value` is an integer >= 1, naming the caller and the field. */
-export function checkPositiveInteger(value: unknown, name: string, caller: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new Error(`${caller}: '${name}' must be a positive integer, got ${describeValue(value)}`);
-  }
-}

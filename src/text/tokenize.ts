@@ -15,6 +15,8 @@
 // Scripts written without spaces (Chinese, Japanese) are not segmented: a run of Han characters is
 // one token. That is enough for the English item text of this course; WordPiece handles the rest.
 
+import { checkPositiveInteger } from "../checks";
+
 /**
  * Common English function words (articles, pronouns, prepositions, conjunctions, auxiliaries),
  * lower case, apostrophes removed as the tokenizer removes them ("don't" -> "dont"). Deliberately
@@ -50,9 +52,7 @@ const APOSTROPHES = /['’]/gu;
 /** The word tokens of `text`, in order, following the rules in this file's header. */
 export function tokenizeWords(text: string, options: TokenizeOptions = {}): string[] {
   const minLength = options.minLength ?? 1;
-  if (!Number.isInteger(minLength) || minLength < 1) {
-    throw new Error(`tokenizeWords: 'minLength' must be a positive integer, got ${minLength}`);
-  }
+  checkPositiveInteger("tokenizeWords", "minLength", minLength);
   const stopWords = options.stopWords;
   const out: string[] = [];
   const keep = (token: string): void => {
@@ -104,9 +104,7 @@ export class Vocabulary {
   static fromDocuments(documents: ReadonlyArray<ReadonlyArray<string>>, options: VocabularyOptions = {}): Vocabulary {
     const minDf = options.minDocumentFrequency ?? 1;
     const maxFraction = options.maxDocumentFraction ?? 1;
-    if (!Number.isInteger(minDf) || minDf < 1) {
-      throw new Error(`Vocabulary.fromDocuments: 'minDocumentFrequency' must be a positive integer, got ${minDf}`);
-    }
+    checkPositiveInteger("Vocabulary.fromDocuments", "minDocumentFrequency", minDf);
     if (!(maxFraction > 0 && maxFraction <= 1)) {
       throw new Error(`Vocabulary.fromDocuments: 'maxDocumentFraction' must be in (0, 1], got ${maxFraction}`);
     }

@@ -15,7 +15,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertUtf8, DataFormatError, errorText } from "../data/delimited";
-import { BertNormalizerOptions, checkPositiveInteger, describeValue, resolveBertNormalizerOptions, splitNormalized } from "./bertNormalizer";
+import { checkPositiveInteger } from "../checks";
+import { BertNormalizerOptions, describeValue, resolveBertNormalizerOptions, splitNormalized } from "./bertNormalizer";
 import { BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX, trainVocabulary, WordPieceTrainingConfig } from "./wordpieceTraining";
 import { Vocabulary } from "./tokenize";
 
@@ -95,7 +96,7 @@ export class WordPieceTokenizer {
   private constructor(tokens: string[], options: WordPieceOptions, caller: string) {
     const normalizer = resolveBertNormalizerOptions(options, caller);
     const maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
-    checkPositiveInteger(maxInputCharsPerWord, "maxInputCharsPerWord", caller);
+    checkPositiveInteger(caller, "maxInputCharsPerWord", maxInputCharsPerWord);
     this.options = { ...normalizer, maxInputCharsPerWord };
     const seen = new Map<string, number>();
     tokens.forEach((token, id) => {
@@ -382,7 +383,7 @@ function parseVocabText(text: string, fail: (line: number | undefined, problem: 
 
 function resolveEncodeOptions(options: EncodeOptions, caller: string): ResolvedEncodeOptions {
   const maxLength = options.maxLength;
-  if (maxLength !== undefined) checkPositiveInteger(maxLength, "maxLength", caller);
+  if (maxLength !== undefined) checkPositiveInteger(caller, "maxLength", maxLength);
   const truncation = options.truncation ?? "longest_first";
   if (![true, false, "longest_first", "only_first", "only_second"].includes(truncation)) {
     throw new Error(`${caller}: 'truncation' must be "longest_first", "only_first", "only_second", true or false, got ${describeValue(truncation)}`);

@@ -21,7 +21,8 @@
 // and with them the score of every pair that contains a or b; those pairs are re-queued in a lazy
 // max-heap (an entry whose version is outdated is skipped when popped).
 
-import { BertNormalizerOptions, checkPositiveInteger, describeValue, resolveBertNormalizerOptions, splitNormalized } from "./bertNormalizer";
+import { checkPositiveInteger } from "../checks";
+import { BertNormalizerOptions, describeValue, resolveBertNormalizerOptions, splitNormalized } from "./bertNormalizer";
 
 /** BERT's special tokens, in the order (and so with the ids 0..4) a trained vocabulary holds them. */
 export const BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
@@ -105,10 +106,10 @@ export function trainVocabulary(corpus: Iterable<string>, config: WordPieceTrain
     throw new Error(`${caller}: 'scoring' must be "likelihood" or "frequency", got ${describeValue(scoring)}`);
   }
   const maxChars = config.maxInputCharsPerWord ?? 100;
-  checkPositiveInteger(vocabSize, "vocabSize", caller);
-  checkPositiveInteger(minFrequency, "minFrequency", caller);
-  checkPositiveInteger(maxChars, "maxInputCharsPerWord", caller);
-  if (config.limitAlphabet !== undefined) checkPositiveInteger(config.limitAlphabet, "limitAlphabet", caller);
+  checkPositiveInteger(caller, "vocabSize", vocabSize);
+  checkPositiveInteger(caller, "minFrequency", minFrequency);
+  checkPositiveInteger(caller, "maxInputCharsPerWord", maxChars);
+  if (config.limitAlphabet !== undefined) checkPositiveInteger(caller, "limitAlphabet", config.limitAlphabet);
   if (typeof corpus === "string" || corpus == null || typeof (corpus as Iterable<string>)[Symbol.iterator] !== "function") {
     throw new Error(`${caller}: 'corpus' must be an iterable of strings (an array of texts), got ${describeValue(corpus)}`);
   }

@@ -1,6 +1,7 @@
 // Mini-batches of row indices for one epoch, in a seeded random order.
 
 import { Rng } from "../backend/random";
+import { checkPositiveInteger } from "../checks";
 
 export interface BatchConfig {
   batchSize: number;
@@ -13,9 +14,7 @@ export interface BatchConfig {
 /** The rows 0..n-1 cut into batches of `batchSize` (views of one permutation). */
 export function rowBatches(n: number, config: BatchConfig): Int32Array[] {
   const { batchSize } = config;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new Error(`rowBatches: batchSize must be a positive integer, got ${batchSize}`);
-  }
+  checkPositiveInteger("rowBatches", "batchSize", batchSize);
   const order = config.rng ? config.rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
   const batches: Int32Array[] = [];
   for (let start = 0; start < n; start += batchSize) {

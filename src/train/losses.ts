@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { hasFusedKernel, SPARSE_SOFTMAX_CROSS_ENTROPY, SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD } from "../backend/kernels/index";
+import { checkPositiveInteger } from "../checks";
 
 function labelTensor(where: string, labels: tf.Tensor1D | Int32Array, rows: number): tf.Tensor1D {
   const tensor = labels instanceof Int32Array ? tf.tensor1d(labels, "int32") : labels;
@@ -109,7 +110,7 @@ export interface SampledSoftmaxConfig {
 /** The candidates of one sampled-softmax batch: S items drawn from q, and their log(S·q). */
 function drawNegatives(where: string, classes: number, config: SampledSoftmaxConfig): { items: Int32Array; logExpected: (item: number) => number } {
   const count = config.numSampled;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`${where}: numSampled must be a positive integer, got ${count}`);
+  checkPositiveInteger(where, "numSampled", count);
   const items = new Int32Array(count);
   const proposal = config.proposal ?? "uniform";
   if (proposal === "uniform") {

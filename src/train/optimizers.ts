@@ -4,6 +4,7 @@
 // state round-trips through getWeights/setWeights for checkpoints.
 
 import * as tf from "@tensorflow/tfjs";
+import { checkNonNegative, checkRate } from "../checks";
 
 /** What `applyGradients` receives: gradients by variable name, or a list of named gradients. */
 export type VariableGradients = Parameters<tf.Optimizer["applyGradients"]>[0];
@@ -74,18 +75,18 @@ export class AdamW extends tf.Optimizer {
     super();
     if (config === null || typeof config !== "object") throw new Error(`AdamW: expected a config object, got ${JSON.stringify(config)}`);
     const { learningRate } = config;
-    if (typeof learningRate === "number") checkNonNegative("learningRate", learningRate);
+    if (typeof learningRate === "number") checkNonNegative("AdamW", "learningRate", learningRate);
     else if (typeof learningRate !== "function") {
       throw new Error(`AdamW: learningRate must be a number >= 0 or a function of the step, got ${JSON.stringify(learningRate)}`);
     }
     this.learningRate = learningRate;
-    this.beta1 = checkBeta("beta1", config.beta1 ?? 0.9);
-    this.beta2 = checkBeta("beta2", config.beta2 ?? 0.999);
+    this.beta1 = checkRate("AdamW", "beta1", config.beta1 ?? 0.9);
+    this.beta2 = checkRate("AdamW", "beta2", config.beta2 ?? 0.999);
     this.epsilon = config.epsilon ?? 1e-6;
     if (!(Number.isFinite(this.epsilon) && this.epsilon > 0)) {
       throw new Error(`AdamW: epsilon must be a finite number > 0, got ${JSON.stringify(config.epsilon)}`);
     }
-    this.weightDecay = checkNonNegative("weightDecay", config.weightDecay ?? 0.01);
+    this.weightDecay = checkNonNegative("AdamW", "weightDecay", config.weightDecay ?? 0.01);
     if (config.decay !== undefined && typeof config.decay !== "function") {
       throw new Error("AdamW: decay must be a function (name, variable) => boolean");
     }
@@ -237,20 +238,6 @@ tf.serialization.registerClass(AdamW);
 /** `new AdamW(config)`, in the style of tf.train.adam. */
 export function adamw(config: AdamWConfig): AdamW {
   return new AdamW(config);
-}
-
-function checkBeta(field: string, value: number): number {
-  if (typeof value !== "number" || !(value >= 0 && value < 1)) {
-    throw new Error(`AdamW: ${field} must be a number in [0, 1), got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function checkNonNegative(field: string, value: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new Error(`AdamW: ${field} must be a finite number >= 0, got ${JSON.stringify(value)}`);
-  }
-  return value;
 }
 
 /** Clipped gradients (new tensors, which the caller disposes) and the global norm before clipping. */

@@ -2,6 +2,8 @@
 // to a learning rate, which AdamW takes as its `learningRate`. Being pure functions of the step, they
 // resume exactly when a checkpoint restores the optimizer's step count.
 
+import { checkInteger } from "../checks";
+
 export interface LinearWarmupDecayConfig {
   /** The rate at the end of warm-up. */
   peakLearningRate: number;
@@ -27,9 +29,7 @@ export function linearWarmupDecay(config: LinearWarmupDecayConfig): (step: numbe
   if (typeof peak !== "number" || !Number.isFinite(peak) || peak <= 0) {
     throw new Error(`${where}: peakLearningRate must be a finite number > 0, got ${JSON.stringify(peak)}`);
   }
-  if (typeof warmupSteps !== "number" || !Number.isInteger(warmupSteps) || warmupSteps < 0) {
-    throw new Error(`${where}: warmupSteps must be an integer >= 0, got ${JSON.stringify(warmupSteps)}`);
-  }
+  checkInteger(where, "warmupSteps", warmupSteps, 0);
   if (typeof totalSteps !== "number" || !Number.isInteger(totalSteps) || totalSteps < Math.max(1, warmupSteps)) {
     throw new Error(`${where}: totalSteps must be an integer >= warmupSteps and >= 1, got ${JSON.stringify(totalSteps)} (warmupSteps ${warmupSteps})`);
   }
@@ -37,9 +37,7 @@ export function linearWarmupDecay(config: LinearWarmupDecayConfig): (step: numbe
     throw new Error(`${where}: finalLearningRate must be a number in [0, peakLearningRate = ${peak}], got ${JSON.stringify(final)}`);
   }
   return (step: number): number => {
-    if (typeof step !== "number" || !Number.isInteger(step) || step < 0) {
-      throw new Error(`${where}: step must be an integer >= 0, got ${JSON.stringify(step)}`);
-    }
+    checkInteger(where, "step", step, 0);
     if (step < warmupSteps) return (peak * step) / warmupSteps;
     if (step >= totalSteps) return final;
     return peak + ((final - peak) * (step - warmupSteps)) / (totalSteps - warmupSteps);

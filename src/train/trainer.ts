@@ -5,6 +5,7 @@
 // tensor hygiene, so that memory stays flat across epochs.
 
 import * as tf from "@tensorflow/tfjs";
+import { checkInteger } from "../checks";
 import { clipByGlobalNorm } from "./optimizers";
 import { createProgress, ProgressMode } from "./progress";
 
@@ -97,9 +98,7 @@ function yieldToEventLoop(): Promise<void> {
  * (cheap on the CPU backends, where the value is already in memory).
  */
 export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batch>): Promise<EpochLogs[]> {
-  if (!Number.isInteger(config.epochs) || config.epochs < 0) {
-    throw new Error(`fit: epochs must be a non-negative integer, got ${config.epochs}`);
-  }
+  checkInteger("fit", "epochs", config.epochs, 0);
   const initialEpoch = config.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > config.epochs) {
     throw new Error(`fit: initialEpoch must be an integer in [0, epochs = ${config.epochs}], got ${config.initialEpoch}`);

@@ -2,6 +2,7 @@
 // (the notebook passes it to `fit`; training code itself never plots). The training loss is averaged
 // over a few steps, and metrics from the epoch logs (held-out loss, accuracy) are added at each epoch's end.
 
+import { checkInteger, checkPositiveInteger } from "../checks";
 import type { EpochLogs, StepLogs, TrainingCallback } from "../train/trainer";
 import { lineChart } from "./charts";
 import type { Figure } from "./plotly";
@@ -33,8 +34,8 @@ export function liveLearningCurves(display: LiveFigureDisplay, config: LearningC
   const smooth = config.smoothSteps ?? 10;
   const redrawEvery = config.redrawEvery ?? 5;
   const byEpoch = config.x === "epoch";
-  if (!Number.isInteger(smooth) || smooth < 0) throw new Error(`liveLearningCurves: smoothSteps must be a non-negative integer, got ${smooth}`);
-  if (!Number.isInteger(redrawEvery) || redrawEvery < 1) throw new Error(`liveLearningCurves: redrawEvery must be a positive integer, got ${redrawEvery}`);
+  checkInteger("liveLearningCurves", "smoothSteps", smooth, 0);
+  checkPositiveInteger("liveLearningCurves", "redrawEvery", redrawEvery);
   const epochSeries = Object.entries(config.epochSeries ?? {});
   const train: Array<{ x: number; y: number }> = [];
   const epochs: Array<{ x: number; values: number[] }> = [];

@@ -275,9 +275,9 @@ describe("data/bertPretraining", () => {
         [{ maskTokenRate: 0.9, randomTokenRate: 0.2 }, /maskTokens: maskTokenRate \+ randomTokenRate must be at most 1/],
         [{ firstRandomId: 12 }, /maskTokens: firstRandomId 12 leaves no token to draw below vocabSize 12/],
         [{ firstRandomId: 20 }, /maskTokens: firstRandomId 20/],
-        [{ maskId: -1 }, /maskTokens: maskId must be a non-negative integer, got -1/],
-        [{ vocabSize: 10.5 }, /maskTokens: vocabSize must be a non-negative integer/],
-        [{ maxPredictions: -2 }, /maskTokens: maxPredictions must be a non-negative integer/],
+        [{ maskId: -1 }, /maskTokens: maskId must be an integer >= 0, got -1/],
+        [{ vocabSize: 10.5 }, /maskTokens: vocabSize must be an integer >= 0/],
+        [{ maxPredictions: -2 }, /maskTokens: maxPredictions must be an integer >= 0/],
       ];
       for (const [config, pattern] of bad) {
         assert.throws(() => maskTokens(ids, maskable, { ...MASKING, ...config }, new Rng(1)), pattern, JSON.stringify(config));

@@ -116,7 +116,7 @@ describe("data/sequences", () => {
     assert.throws(() => bert4recBatches(sequences, { ...base, maskProbability: 0 }, 0), /maskProbability must be in \(0, 1\]/);
     assert.throws(() => bert4recBatches(sequences, { ...base, batchSize: 0 }, 0), /batchSize must be a positive integer/);
     assert.throws(() => bert4recBatches(sequences, { ...base, windowStride: 0 }, 0), /windowStride must be a positive integer/);
-    assert.throws(() => bert4recBatches(sequences, base, -1), /epoch must be a non-negative integer/);
+    assert.throws(() => bert4recBatches(sequences, base, -1), /epoch must be an integer >= 0/);
   });
 
   it("SASRec batches: inputs s_1..s_{n-1}, targets shifted by one, negatives never in the history", () => {

@@ -120,7 +120,7 @@ describe("recommendTopK", () => {
     assert.throws(() => recommendTopK(functionScorer(3, () => NaN), [0], { k: 1 }), /score of item 0 for user 0 is NaN/);
     const short: ItemScorer = { numItems: 4, scoreItems: (users) => new Float32Array(users.length * 3) };
     assert.throws(() => recommendTopK(short, [0, 1], { k: 1 }), /scoreItems returned 6 scores for 2 users × 4 items/);
-    assert.throws(() => recommendTopK(model, [0], { k: 0 }), /'k' must be a positive integer, got 0/);
+    assert.throws(() => recommendTopK(model, [0], { k: 0 }), /k must be a positive integer, got 0/);
     assert.throws(() => recommendTopK(model, [-1], { k: 1 }), /users\[0\] is -1/);
     const other = makeInteractions([[0, 0]], 1, 5);
     assert.throws(() => recommendTopK(model, [0], { k: 1, excludeSeen: other }), /'excludeSeen' has 5 items but the model scores 6/);

@@ -76,7 +76,7 @@ describe("ContentBasedRecommender", () => {
     it("leaves out items sharing nothing with the query", () => {
       assert.deepEqual(Array.from(model.similarItems(0, 10).items), [3, 1, 4]); // item 2 is orthogonal
       assert.deepEqual(Array.from(model.similarItems(2, 10).items), [4]);
-      assert.throws(() => model.similarItems(0, 0), /'k' must be a positive integer/);
+      assert.throws(() => model.similarItems(0, 0), /similarItems: k must be a positive integer/);
       assert.throws(() => model.similarItems(5, 1), /out of range/);
     });
   });

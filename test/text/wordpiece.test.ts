@@ -66,7 +66,7 @@ describe("WordPieceTokenizer.tokenize", () => {
     assert.deepEqual(hundred.slice(0, 2), ["a", "##a"]);
     const short = WordPieceTokenizer.fromTokens([...SPECIALS, "a", "##a", "🙂", "##🙂"], { maxInputCharsPerWord: 3 });
     assert.deepEqual(short.tokenize("🙂🙂🙂 aaaa"), ["🙂", "##🙂", "##🙂", "[UNK]"]); // 3 emoji are 6 UTF-16 units
-    assert.throws(() => WordPieceTokenizer.fromTokens(SPECIALS, { maxInputCharsPerWord: 0 }), /'maxInputCharsPerWord' must be a positive integer/);
+    assert.throws(() => WordPieceTokenizer.fromTokens(SPECIALS, { maxInputCharsPerWord: 0 }), /maxInputCharsPerWord must be a positive integer/);
   });
 
   it("keeps case and accents for a cased vocabulary", () => {
@@ -154,7 +154,7 @@ describe("WordPieceTokenizer.encode", () => {
     assert.throws(() => tokenizer.encode("a", "b", { maxLength: 2 }), /'maxLength' 2 leaves no room for the 3 special tokens/);
     assert.throws(() => tokenizer.encode("the book is", "a", { maxLength: 4, truncation: "only_second" }), /even with the second text cut away/);
     assert.throws(() => tokenizer.encode("the book is", undefined, { maxLength: 4, truncation: "only_second" }), /there is no second text/);
-    assert.throws(() => tokenizer.encode("a", undefined, { maxLength: 1.5 }), /'maxLength' must be a positive integer, got number 1.5/);
+    assert.throws(() => tokenizer.encode("a", undefined, { maxLength: 1.5 }), /maxLength must be a positive integer, got 1.5/);
     assert.throws(() => tokenizer.encode("a", undefined, { truncation: "longest" as unknown as "longest_first" }), /'truncation' must be/);
   });
 

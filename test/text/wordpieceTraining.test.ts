@@ -127,8 +127,8 @@ describe("trainWordPiece", () => {
     // 5 specials + 7 characters + 4 "##" forms = 16
     assert.throws(() => trainWordPiece(hugCorpus(), { vocabSize: 15 }), /'vocabSize' 15 is smaller than the 5 special tokens and the alphabet \(7 characters, 4 of them also as "##" forms\), 16 tokens in all/);
     assert.equal(trainWordPiece(hugCorpus(), { vocabSize: 16 }).tokens.length, 16);
-    assert.throws(() => trainWordPiece(["a"], { vocabSize: 0 }), /'vocabSize' must be a positive integer, got number 0/);
-    assert.throws(() => trainWordPiece(["a"], { minFrequency: 1.5 }), /'minFrequency' must be a positive integer/);
-    assert.throws(() => trainWordPiece(["a"], { limitAlphabet: -1 }), /'limitAlphabet' must be a positive integer/);
+    assert.throws(() => trainWordPiece(["a"], { vocabSize: 0 }), /vocabSize must be a positive integer, got 0/);
+    assert.throws(() => trainWordPiece(["a"], { minFrequency: 1.5 }), /minFrequency must be a positive integer/);
+    assert.throws(() => trainWordPiece(["a"], { limitAlphabet: -1 }), /limitAlphabet must be a positive integer/);
   });
 });
