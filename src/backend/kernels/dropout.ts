@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, requireSimdKernels } from "./simd";
+import { KernelArgs, float32Input } from "./kernelArgs";
 
 /** Input x (float32); attrs rate, key1, key2 (uint32); output x with the units of the mask dropped. */
 export const DROPOUT = "RecsysDropout";
@@ -57,13 +58,10 @@ export function dropoutMask(size: number, spec: DropoutMaskSpec): Float32Array {
   return mask;
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
-
 export function dropoutWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const x = args.inputs.x;
+  const x = float32Input(DROPOUT, "x", args.inputs.x);
   const { rate, key1, key2 } = (args.attrs ?? {}) as unknown as DropoutMaskSpec;
-  if (x === undefined || x.dtype !== "float32") throw new Error(`${DROPOUT}: x must be a float32 tensor, got ${x?.dtype}`);
   checkDropoutRate(DROPOUT, rate);
   const simd = requireSimdKernels(backend, DROPOUT);
   const out = backend.makeOutput(x.shape, "float32");

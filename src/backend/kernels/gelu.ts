@@ -8,22 +8,16 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, requireSimdKernels } from "./simd";
+import { KernelArgs, float32Input } from "./kernelArgs";
 
 /** Input x (float32); output GELU(x). */
 export const GELU = "RecsysGelu";
 /** Inputs x and dy (float32, one shape); output GELU'(x)·dy. */
 export const GELU_GRAD = "RecsysGeluGrad";
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
-
-function checkFloat(where: string, name: string, x: tf.TensorInfo | undefined): tf.TensorInfo {
-  if (x === undefined || x.dtype !== "float32") throw new Error(`${where}: ${name} must be a float32 tensor, got ${x?.dtype}`);
-  return x;
-}
-
 export function geluWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const x = checkFloat(GELU, "x", args.inputs.x);
+  const x = float32Input(GELU, "x", args.inputs.x);
   const out = backend.makeOutput(x.shape, "float32");
   requireSimdKernels(backend, GELU).gelu(heapOffset(backend, x), heapOffset(backend, out), tf.util.sizeFromShape(x.shape));
   return out;
@@ -31,8 +25,8 @@ export function geluWasm(args: KernelArgs): tf.TensorInfo {
 
 export function geluGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const x = checkFloat(GELU_GRAD, "x", args.inputs.x);
-  const dy = checkFloat(GELU_GRAD, "dy", args.inputs.dy);
+  const x = float32Input(GELU_GRAD, "x", args.inputs.x);
+  const dy = float32Input(GELU_GRAD, "dy", args.inputs.dy);
   if (!tf.util.arraysEqual(x.shape, dy.shape)) throw new Error(`${GELU_GRAD}: x [${x.shape}] and dy [${dy.shape}] differ in shape`);
   const out = backend.makeOutput(x.shape, "float32");
   requireSimdKernels(backend, GELU_GRAD).gelu_grad(heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), tf.util.sizeFromShape(x.shape));

@@ -7,8 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
+import { KernelArgs } from "./kernelArgs";
 
 /** The same data under a new tensor: the backend's reference count on it goes up by one. */
 export function identityWasm(args: KernelArgs): tf.TensorInfo {

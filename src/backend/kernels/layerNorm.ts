@@ -10,20 +10,16 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, requireSimdKernels } from "./simd";
+import { KernelArgs, float32Input } from "./kernelArgs";
 
 /** Inputs x [..., D], gamma [D], beta [D] (float32); attr epsilon; output y, x's shape. */
 export const LAYER_NORM = "RecsysLayerNorm";
 /** Inputs x [..., D], gamma [D], dy (x's shape); attr epsilon; outputs dx and [dγ; dβ] as [2, D]. */
 export const LAYER_NORM_GRAD = "RecsysLayerNormGrad";
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
-
 /** [rows, D] of x, after checking every input is float32 and the parameters are [D]. */
 function checkInputs(where: string, inputs: tf.NamedTensorInfoMap, names: string[]): [number, number] {
-  for (const name of names) {
-    const t = inputs[name];
-    if (t === undefined || t.dtype !== "float32") throw new Error(`${where}: ${name} must be a float32 tensor, got ${t?.dtype}`);
-  }
+  for (const name of names) float32Input(where, name, inputs[name]);
   const x = inputs.x!;
   const width = x.shape[x.shape.length - 1];
   if (x.shape.length === 0 || !(width > 0)) throw new Error(`${where}: x must have a non-empty last axis, got [${x.shape}]`);

@@ -8,17 +8,16 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, requireSimdKernels } from "./simd";
+import { KernelArgs, float32Input } from "./kernelArgs";
 
 /** Input logits (float32, rank ≥ 1); output the softmax over the last axis. */
 export const SOFTMAX = "RecsysSoftmax";
 /** Inputs y (the softmax's output) and dy, one shape; output the gradient w.r.t. the logits. */
 export const SOFTMAX_GRAD = "RecsysSoftmaxGrad";
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
-
 function rowsOf(where: string, ...tensors: Array<[string, tf.TensorInfo | undefined]>): [number, number] {
-  for (const [name, t] of tensors) {
-    if (t === undefined || t.dtype !== "float32" || t.shape.length === 0) throw new Error(`${where}: ${name} must be a float32 tensor of rank ≥ 1`);
+  for (const [name, input] of tensors) {
+    const t = float32Input(where, name, input, 1);
     if (!tf.util.arraysEqual(t.shape, tensors[0][1]!.shape)) throw new Error(`${where}: ${name} [${t.shape}] differs in shape from [${tensors[0][1]!.shape}]`);
   }
   const shape = tensors[0][1]!.shape;

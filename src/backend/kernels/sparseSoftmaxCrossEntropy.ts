@@ -14,13 +14,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, requireSimdKernels } from "./simd";
+import { KernelArgs } from "./kernelArgs";
 
 /** Inputs logits [N, C] float32, labels [N] int32; outputs losses [N] and probabilities [N, C]. */
 export const SPARSE_SOFTMAX_CROSS_ENTROPY = "RecsysSparseSoftmaxCrossEntropy";
 /** Inputs probabilities [N, C], labels [N] int32, dLosses [N]; output dLogits [N, C]. */
 export const SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD = "RecsysSparseSoftmaxCrossEntropyGrad";
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
 
 function checkInputs(where: string, matrix: tf.TensorInfo | undefined, labels: tf.TensorInfo | undefined): [number, number] {
   if (matrix === undefined || labels === undefined) throw new Error(`${where}: missing input`);

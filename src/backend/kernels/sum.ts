@@ -10,10 +10,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, simdKernelsFor } from "./simd";
+import { KernelArgs } from "./kernelArgs";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
-
 /** Marks the wrapper and keeps the kernel it wraps. */
 const ORIGINAL = Symbol("recsys-ts Sum: the wrapped kernel");
 
