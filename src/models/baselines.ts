@@ -5,7 +5,7 @@
 
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 
 /**
  * Scores every item by its number of training interactions, s(u, i) = |{(v, i) ∈ train}|, the same

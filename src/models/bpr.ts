@@ -20,7 +20,7 @@ import { Rng } from "../backend/random";
 import { checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 import { rowBatches } from "../train/batches";
 import { LossModel } from "../train/trainer";
 import { normalTable, readAndDispose } from "./matrixFactorization";

@@ -21,7 +21,7 @@ import { ItemCatalogue } from "../data/catalogue";
 import { CsrBuilder, CsrMatrix, SparseVector, l2NormalizeRows, sparseDot } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { rowsByUser } from "../data/userIndex";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Item documents

@@ -30,7 +30,7 @@ import { Rng } from "../backend/random";
 import { checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 import { CsrMatrix } from "../data/csr";

@@ -25,7 +25,7 @@
 
 import { checkInteger } from "../checks";
 import { Interactions } from "../data/interactions";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 
 // ---------------------------------------------------------------------------------------------
 // Per-user score normalisation

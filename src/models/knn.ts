@@ -22,7 +22,7 @@
 // its benchmark, and these defaults, use msd.
 
 import { Interactions } from "../data/interactions";
-import { ItemScorer, RatingPredictor } from "../eval/protocols";
+import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import {
   BaselineConfig,
   Baselines,

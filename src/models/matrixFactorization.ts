@@ -30,7 +30,7 @@ import { Rng } from "../backend/random";
 import { checkFinite, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { meanRating, ratingRange } from "../data/stats";
-import { ItemScorer, RatingPredictor } from "../eval/protocols";
+import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 

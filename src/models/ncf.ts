@@ -33,7 +33,7 @@ import { checkPositiveInteger } from "../checks";
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 import { DenseTower, gatherRows } from "../nn/mlp";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";

@@ -17,7 +17,7 @@ import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { checkInteger, checkNonNegative } from "../checks";
 import { CsrMatrix } from "../data/csr";
-import { ItemScorer, RatingPredictor } from "../eval/protocols";
+import { ItemScorer, RatingPredictor } from "../eval/scorers";
 
 // ---------------------------------------------------------------------------------------------
 // The train ratings in sparse row form

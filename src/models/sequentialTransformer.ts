@@ -18,7 +18,7 @@ import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { Rng } from "../backend/random";
 import { inferenceInputs, PAD_TOKEN, SasRecBatch, SequenceBatch, UserSequences } from "../data/sequences";
-import type { ItemScorer } from "../eval/protocols";
+import type { ItemScorer } from "../eval/scorers";
 import { checkChoice, checkInteger, checkPositive, checkRate, checkSeed } from "../checks";
 import { shapeList } from "../nn/args";
 import { buildLayer, CompositeLayer } from "../nn/compositeLayer";

@@ -9,7 +9,7 @@
 // they keep their values (no difference on integer scales such as MovieLens 100K's).
 
 import { Interactions } from "../data/interactions";
-import { ItemScorer, RatingPredictor } from "../eval/protocols";
+import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers, requireFitted } from "./ratingBaselines";
 import { rowMeans } from "../data/csr";
 

@@ -31,7 +31,7 @@ import { checkFinite, checkNonNegative, checkPairs, checkPositiveInteger } from 
 import { Interactions } from "../data/interactions";
 import { meanRating, ratingRange } from "../data/stats";
 import { UserItems } from "../data/userIndex";
-import { ItemScorer, RatingPredictor } from "../eval/protocols";
+import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { LossModel } from "../train/trainer";
 import {
   RatingBatch,

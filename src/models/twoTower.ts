@@ -34,7 +34,7 @@ import { checkPositiveInteger } from "../checks";
 import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { itemPopularity } from "../data/stats";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 import { DenseTower, gatherRows } from "../nn/mlp";
 import { softmaxCrossEntropyFromLabels } from "../train/losses";
 import { FeatureMatrix, itemFeatureMatrix } from "./featureEmbedding";

@@ -24,7 +24,7 @@ import { Rng } from "../backend/random";
 import { checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { CsrMatrix } from "../data/csr";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 import { normalTable, readAndDispose } from "./matrixFactorization";
 
 // ---------------------------------------------------------------------------------------------
