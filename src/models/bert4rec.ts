@@ -16,7 +16,7 @@
 // all of them. The model returns losses and scores; `fit` trains it.
 
 import { BERT4REC_ITEM_OFFSET, Bert4RecBatch, UserSequences } from "../data/sequences";
-import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "./sequentialTransformer";
+import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "../nn/sequentialTransformer";
 
 /** BERT4Rec's hyper-parameters; the defaults in brackets. */
 export interface Bert4RecConfig extends SequentialTransformerConfig {

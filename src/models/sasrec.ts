@@ -17,7 +17,7 @@
 // SASRec?", RecSys 2023), hence the default. The model returns losses and scores; `fit` trains it.
 
 import { SASREC_ITEM_OFFSET, SasRecBatch, UserSequences } from "../data/sequences";
-import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "./sequentialTransformer";
+import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "../nn/sequentialTransformer";
 
 /** SASRec's hyper-parameters. */
 export interface SasRecConfig extends SequentialTransformerConfig {

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { SequenceBatch, UserSequences } from "../../src/data/sequences";
-import { SequentialTransformer } from "../../src/models/sequentialTransformer";
+import { SequentialTransformer } from "../../src/nn/sequentialTransformer";
 import { loadCheckpoint, saveCheckpoint } from "../../src/train/checkpoint";
 import { fit } from "../../src/train/trainer";
 import { assertClose, assertNoLeak } from "../nn/support";
