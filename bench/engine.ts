@@ -24,13 +24,14 @@ import { describeBackend, initBackend } from "../src/backend/backend";
 import { registerFastBatchMatMul } from "../src/backend/kernels/batchMatMul";
 import { Rng } from "../src/backend/random";
 import { loadMovieLens100K } from "../src/data/movielens";
-import { MatrixFactorization, fitRatingSgd } from "../src/models/matrixFactorization";
+import { MatrixFactorization } from "../src/models/matrixFactorization";
 import { BertForPretraining } from "../src/models/bert";
 import { maskTokens, PretrainingBatch } from "../src/data/bertPretraining";
 import { AdamW, clipByGlobalNorm } from "../src/train/optimizers";
 import { LearnedPositionEmbedding } from "../src/nn/positionEmbedding";
 import { TransformerEncoder } from "../src/nn/transformerEncoder";
 import { gatherPositions, softmaxCrossEntropyFromLabels } from "../src/train/losses";
+import { fitRatingSgd } from "../src/train/ratingSgd";
 
 interface Result {
   workload: string;

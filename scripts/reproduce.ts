@@ -22,8 +22,9 @@ import { SURPRISE_ML100K } from "../src/eval/published";
 import { KNNBaseline, KNNBasic, KNNWithMeans } from "../src/models/knn";
 import { BaselineOnly, NormalPredictor } from "../src/models/ratingBaselines";
 import { SlopeOne } from "../src/models/slopeOne";
-import { fitRatingSgd, MatrixFactorization } from "../src/models/matrixFactorization";
+import { MatrixFactorization } from "../src/models/matrixFactorization";
 import { Svdpp } from "../src/models/svdpp";
+import { fitRatingSgd } from "../src/train/ratingSgd";
 
 /** How each Surprise algorithm is fitted here, with Surprise's default hyper-parameters. */
 const SURPRISE_ALGORITHMS: Record<string, (train: Interactions, fold: number) => FoldModel | Promise<FoldModel>> = {

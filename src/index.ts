@@ -60,9 +60,8 @@ export {
 export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./models/knn";
 export { SlopeOne, type SlopeOneConfig } from "./models/slopeOne";
 export {
-  MatrixFactorization, type MatrixFactorizationConfig, fitRatingSgd, type RatingSgdConfig, type RatingSgdModel,
-  type SgdDefaults, SVD_SGD_DEFAULTS, matrixFactorizationLoss, matrixFactorizationEstimate,
-  type MatrixFactorizationParams, ratingBatch, type RatingBatch,
+  MatrixFactorization, type MatrixFactorizationConfig, SVD_SGD_DEFAULTS, matrixFactorizationLoss, matrixFactorizationEstimate,
+  type MatrixFactorizationParams,
 } from "./models/matrixFactorization";
 export {
   Svdpp, type SvdppConfig, type SvdppParams, SVDPP_SGD_DEFAULTS, svdppLoss, svdppEstimate, implicitBatch,
@@ -105,6 +104,7 @@ export { DenseTower, gatherRows } from "./nn/mlp";
 export * from "./train/trainer";
 export * from "./train/losses";
 export * from "./train/batches";
+export * from "./train/ratingSgd";
 export * from "./train/progress";
 export * from "./train/optimizers";
 export * from "./train/schedules";

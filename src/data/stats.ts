@@ -114,3 +114,14 @@ export function summarize(data: Interactions): DatasetSummary {
     timeSpan: Number.isFinite(first) ? { first: isoDate(first), last: isoDate(last) } : null,
   };
 }
+
+/** Which users and items have at least one row in `data`. */
+export function ratedMasks(data: Interactions): { users: Uint8Array; items: Uint8Array } {
+  const users = new Uint8Array(data.numUsers);
+  const items = new Uint8Array(data.numItems);
+  for (let k = 0; k < data.length; k++) {
+    users[data.users[k]] = 1;
+    items[data.items[k]] = 1;
+  }
+  return { users, items };
+}

@@ -23,7 +23,8 @@ import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/scorers";
 import { rowBatches } from "../train/batches";
 import { LossModel } from "../train/trainer";
-import { normalTable, readAndDispose } from "./matrixFactorization";
+import { normalTable } from "../nn/initializers";
+import { readAndDispose } from "../nn/tensors";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration

@@ -29,10 +29,12 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { checkFinite, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
-import { meanRating, ratingRange } from "../data/stats";
+import { meanRating, ratedMasks, ratingRange } from "../data/stats";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
-import { rowBatches } from "../train/batches";
-import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
+import { normalTable } from "../nn/initializers";
+import { readAndDispose } from "../nn/tensors";
+import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
+import { LossModel } from "../train/trainer";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVD)
@@ -55,41 +57,8 @@ export interface MatrixFactorizationConfig {
   seed: number;
 }
 
-/** The SGD schedule `fitRatingSgd` uses for a model unless told otherwise. */
-export interface SgdDefaults {
-  epochs: number;
-  /** γ, Surprise's per-rating learning rate (lr_all). */
-  learningRate: number;
-  batchSize: number;
-}
-
 /** Surprise's SVD: 20 epochs at γ = 0.005 per rating, in batches of 4096 ratings (see the header). */
 export const SVD_SGD_DEFAULTS: Readonly<SgdDefaults> = { epochs: 20, learningRate: 0.005, batchSize: 4096 };
-
-// ---------------------------------------------------------------------------------------------
-// Ratings of a batch of rows
-// ---------------------------------------------------------------------------------------------
-
-/** The columns of some rows of a rating log, as the tensors a loss reads. */
-export interface RatingBatch {
-  users: tf.Tensor1D; // [B] int32
-  items: tf.Tensor1D; // [B] int32
-  ratings: tf.Tensor1D; // [B] float32
-}
-
-/** Rows `rows` of `data` as a `RatingBatch` (the caller owns, or tidies, the tensors). */
-export function ratingBatch(data: Interactions, rows: Int32Array): RatingBatch {
-  const users = new Int32Array(rows.length);
-  const items = new Int32Array(rows.length);
-  const ratings = new Float32Array(rows.length);
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    users[k] = data.users[row];
-    items[k] = data.items[row];
-    ratings[k] = data.ratings[row];
-  }
-  return { users: tf.tensor1d(users, "int32"), items: tf.tensor1d(items, "int32"), ratings: tf.tensor1d(ratings, "float32") };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The model, piece by piece: parameters, look-ups, estimate, loss
@@ -261,91 +230,5 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
 }
 
 // ---------------------------------------------------------------------------------------------
-// Surprise's SGD, batched
-// ---------------------------------------------------------------------------------------------
-
-/** A rating model whose loss is the mean per-rating loss over a batch of rows of `train`. */
-export interface RatingSgdModel extends LossModel<Int32Array> {
-  readonly train: Interactions;
-  readonly sgdDefaults: Readonly<SgdDefaults>;
-}
-
-export interface RatingSgdConfig extends FitReporting {
-  /** Default: the model's `sgdDefaults` (Surprise's n_epochs). */
-  epochs?: number;
-  /** γ per rating, Surprise's lr_all. Default: the model's. */
-  learningRate?: number;
-  /** Ratings per step. Default: the model's. */
-  batchSize?: number;
-  /** Seeds the batch order. */
-  seed: number;
-}
-
-/**
- * Trains `model` with `fit` the way Surprise does (see the header): plain SGD at rate γ·|B|/2 on
- * the mean per-rating loss, which makes each step the sum of Surprise's per-rating steps over the
- * batch. Every batch has exactly |B| rows (the n mod |B| rows left over sit out that epoch, and a
- * fresh shuffle brings them back), so that the scaling holds for every step.
- */
-export async function fitRatingSgd(model: RatingSgdModel, config: RatingSgdConfig): Promise<EpochLogs[]> {
-  const caller = "fitRatingSgd";
-  const defaults = model.sgdDefaults;
-  const epochs = config.epochs ?? defaults.epochs;
-  const learningRate = checkNonNegative(caller, "learningRate", config.learningRate ?? defaults.learningRate);
-  const n = model.train.length;
-  const batchSize = Math.min(checkPositiveInteger(caller, "batchSize", config.batchSize ?? defaults.batchSize), n);
-  const rng = new Rng(config.seed);
-  const optimizer = tf.train.sgd((learningRate * batchSize) / 2);
-  try {
-    return await fit(model, {
-      optimizer,
-      epochs,
-      batches: () => rowBatches(n, { batchSize, rng, dropLast: true }),
-      callbacks: config.callbacks,
-      progress: config.progress,
-      label: config.label,
-    });
-  } finally {
-    optimizer.dispose();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Helpers shared with the other factorisation models
 // ---------------------------------------------------------------------------------------------
-
-/** Which users and items have at least one row in `data`. */
-export function ratedMasks(data: Interactions): { users: Uint8Array; items: Uint8Array } {
-  const users = new Uint8Array(data.numUsers);
-  const items = new Uint8Array(data.numItems);
-  for (let k = 0; k < data.length; k++) {
-    users[data.users[k]] = 1;
-    items[data.items[k]] = 1;
-  }
-  return { users, items };
-}
-
-/**
- * A [rows × cols] table of N(mean, std²) draws, row-major. Rows with keep[r] = 0 are zero (the
- * draws are still made, so that the stream does not depend on which rows are kept).
- */
-export function normalTable(rng: Rng, rows: number, cols: number, mean: number, std: number, keep?: Uint8Array): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const value = rng.normal(mean, std);
-      if (!keep || keep[r]) out[r * cols + c] = value;
-    }
-  }
-  return out;
-}
-
-/**
- * The values of `t` as a Float32Array, then disposes `t`. (Reading inside `tf.tidy` and returning
- * the array would make tidy walk every element looking for tensors: 100x slower on large outputs.)
- */
-export function readAndDispose(t: tf.Tensor): Float32Array {
-  const values = t.dataSync() as Float32Array;
-  t.dispose();
-  return values;
-}

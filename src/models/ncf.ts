@@ -37,7 +37,7 @@ import { ItemScorer } from "../eval/scorers";
 import { DenseTower, gatherRows } from "../nn/mlp";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
-import { readAndDispose } from "./matrixFactorization";
+import { readAndDispose } from "../nn/tensors";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Training examples: each positive with n sampled negatives

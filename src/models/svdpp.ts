@@ -29,18 +29,13 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { checkFinite, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
-import { meanRating, ratingRange } from "../data/stats";
+import { meanRating, ratingRange, ratedMasks } from "../data/stats";
 import { UserItems } from "../data/userIndex";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { LossModel } from "../train/trainer";
-import {
-  RatingBatch,
-  SgdDefaults,
-  normalTable,
-  ratedMasks,
-  ratingBatch,
-  readAndDispose,
-} from "./matrixFactorization";
+import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
+import { normalTable } from "../nn/initializers";
+import { readAndDispose } from "../nn/tensors";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVDpp)

@@ -38,8 +38,8 @@ import { ItemScorer } from "../eval/scorers";
 import { DenseTower, gatherRows } from "../nn/mlp";
 import { softmaxCrossEntropyFromLabels } from "../train/losses";
 import { FeatureMatrix, itemFeatureMatrix } from "./featureEmbedding";
-import { readAndDispose } from "./matrixFactorization";
 import { ImplicitFeedbackBatch, ImplicitFeedbackModel, bprLoss, negativeCount } from "./ncf";
+import { readAndDispose } from "../nn/tensors";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration

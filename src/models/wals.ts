@@ -25,7 +25,8 @@ import { checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { CsrMatrix } from "../data/csr";
 import { ItemScorer } from "../eval/scorers";
-import { normalTable, readAndDispose } from "./matrixFactorization";
+import { normalTable } from "../nn/initializers";
+import { readAndDispose } from "../nn/tensors";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration

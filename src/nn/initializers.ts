@@ -49,3 +49,18 @@ export function kernelInitializer(config: Required<KernelInitializerArgs>, rng: 
       return tf.initializers.truncatedNormal({ mean: 0, stddev: config.initializerRange, seed });
   }
 }
+
+/**
+ * A [rows × cols] table of N(mean, std²) draws, row-major. Rows with keep[r] = 0 are zero (the
+ * draws are still made, so that the stream does not depend on which rows are kept).
+ */
+export function normalTable(rng: Rng, rows: number, cols: number, mean: number, std: number, keep?: Uint8Array): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const value = rng.normal(mean, std);
+      if (!keep || keep[r]) out[r * cols + c] = value;
+    }
+  }
+  return out;
+}

@@ -4,14 +4,10 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { randomSplit } from "../../src/data/splitters";
 import { evaluateRatings } from "../../src/eval/protocols";
-import {
-  MatrixFactorization,
-  fitRatingSgd,
-  matrixFactorizationLoss,
-  ratingBatch,
-} from "../../src/models/matrixFactorization";
+import { MatrixFactorization, matrixFactorizationLoss } from "../../src/models/matrixFactorization";
 import { checkGradients, plantedRatings, randomTensor } from "./gradientCheck";
 import { SMALL_MEAN, SMALL_ROWS, smallRatings } from "./ratingFixtures";
+import { fitRatingSgd, ratingBatch } from "../../src/train/ratingSgd";
 
 /** The model's tables as plain arrays. */
 function weights(model: MatrixFactorization): { p: Float32Array; q: Float32Array; bu: Float32Array; bi: Float32Array } {

@@ -5,10 +5,11 @@ import { Rng } from "../../src/backend/random";
 import { randomSplit } from "../../src/data/splitters";
 import { UserItems } from "../../src/data/userIndex";
 import { evaluateRatings } from "../../src/eval/protocols";
-import { fitRatingSgd, matrixFactorizationEstimate, ratingBatch } from "../../src/models/matrixFactorization";
+import { matrixFactorizationEstimate } from "../../src/models/matrixFactorization";
 import { Svdpp, implicitBatch, svdppEstimate, svdppLoss } from "../../src/models/svdpp";
 import { checkGradients, plantedRatings, randomTensor } from "./gradientCheck";
 import { SMALL_MEAN, SMALL_ROWS, smallRatings } from "./ratingFixtures";
+import { fitRatingSgd, ratingBatch } from "../../src/train/ratingSgd";
 
 const D = 3;
 
