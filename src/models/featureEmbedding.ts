@@ -28,180 +28,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { checkPositiveInteger } from "../checks";
+import { CsrMatrix } from "../data/csr";
+import { FeatureMatrix, itemFeatureMatrix, userFeatureMatrix } from "../data/featureMatrix";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/scorers";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
-import { CsrMatrix } from "../data/csr";
 
 // ---------------------------------------------------------------------------------------------
-// 1. Feature matrices: which features each item (user) has, with what weight
-// ---------------------------------------------------------------------------------------------
-
-/** Rows (items or users) × features, with the name of each feature ("item:50", "genre:Comedy"). */
-export interface FeatureMatrix {
-  /** w_rf: the weight of feature f in row r, [numRows × names.length]. */
-  readonly weights: CsrMatrix;
-  readonly names: readonly string[];
-}
-
-export interface FeatureMatrixOptions {
-  /**
-   * Scale each row's weights to sum to 1, so that p_i is the mean of its feature vectors rather than
-   * their sum and items with many tags are not longer vectors. Default true, as LightFM's `Dataset`.
-   */
-  normalize?: boolean;
-}
-
-/**
- * The feature matrix whose row r has a weight-1 entry for each distinct name in `lists[r]` (then
- * normalised). Features are numbered in order of first appearance.
- */
-export function featureMatrixFromLists(lists: ReadonlyArray<ReadonlyArray<string>>, options: FeatureMatrixOptions = {}): FeatureMatrix {
-  const normalize = options.normalize ?? true;
-  const index = new Map<string, number>();
-  const names: string[] = [];
-  const offsets = new Int32Array(lists.length + 1);
-  const rows: Int32Array[] = lists.map((list, r) => {
-    const ids = new Set<number>();
-    for (const name of list) {
-      let f = index.get(name);
-      if (f === undefined) {
-        f = names.length;
-        index.set(name, f);
-        names.push(name);
-      }
-      ids.add(f);
-    }
-    offsets[r + 1] = offsets[r] + ids.size;
-    return Int32Array.from(ids).sort();
-  });
-  const indices = new Int32Array(offsets[lists.length]);
-  const values = new Float64Array(offsets[lists.length]);
-  rows.forEach((ids, r) => {
-    indices.set(ids, offsets[r]);
-    values.fill(normalize ? 1 / ids.length : 1, offsets[r], offsets[r + 1]);
-  });
-  return { weights: new CsrMatrix(lists.length, names.length, offsets, indices, values), names };
-}
-
-/** Item side information that becomes features. "decades" turns a release year into "decade:1990s". */
-export type ItemFeatureField = "genres" | "tags" | "authors" | "decades";
-
-export interface ItemFeatureOptions extends FeatureMatrixOptions {
-  /** Default: every field of the four that the data has. */
-  fields?: ItemFeatureField[];
-  /** Give each item with training interactions its own identity feature "item:<id>". Default true. */
-  identity?: boolean;
-}
-
-/**
- * The item features of `train` (rows: every item of its id space). An item with training
- * interactions gets its identity feature (unless `identity` is false) and its content features; an
- * item without any (cold) gets its content features only. A content feature that no warm item has
- * is dropped: no gradient ever reaches it, so it would only add its random initial vector.
- */
-export function itemFeatureMatrix(train: Interactions, options: ItemFeatureOptions = {}): FeatureMatrix {
-  const caller = "itemFeatureMatrix";
-  const info = train.itemInfo;
-  const has: Record<ItemFeatureField, boolean> = {
-    genres: info.genres !== undefined,
-    tags: info.tags !== undefined,
-    authors: info.authors !== undefined,
-    decades: info.years !== undefined,
-  };
-  const fields = options.fields ?? (Object.keys(has) as ItemFeatureField[]).filter((f) => has[f]);
-  for (const field of fields) {
-    if (!(field in has)) throw new Error(`${caller}: unknown field '${field}'; expected genres, tags, authors or decades`);
-    if (!has[field]) throw new Error(`${caller}: '${train.name}' has no item ${field === "decades" ? "years" : field} for field '${field}'`);
-  }
-  const n = train.numItems;
-  for (const [field, column] of [["genres", info.genres], ["tags", info.tags], ["authors", info.authors], ["years", info.years]] as const) {
-    if (column !== undefined && column.length !== n) {
-      throw new Error(`${caller}: '${train.name}' has ${column.length} item ${field} for ${n} items`);
-    }
-  }
-  const content = (i: number): string[] => {
-    const out: string[] = [];
-    for (const field of fields) {
-      if (field === "genres") for (const g of (info.genres as string[][])[i]) out.push(`genre:${g}`);
-      if (field === "tags") for (const t of (info.tags as string[][])[i]) out.push(`tag:${t}`);
-      if (field === "authors") {
-        for (const a of (info.authors as string[])[i].split(",")) if (a.trim() !== "") out.push(`author:${a.trim()}`);
-      }
-      if (field === "decades") {
-        const year = (info.years as Float64Array)[i];
-        if (Number.isFinite(year)) out.push(`decade:${Math.floor(year / 10) * 10}s`);
-      }
-    }
-    return out;
-  };
-  const warm = new Uint8Array(n);
-  for (let k = 0; k < train.length; k++) warm[train.items[k]] = 1;
-  return withIdentities(n, warm, (i) => `item:${train.itemIndex.idOf(i)}`, content, options.identity ?? true, options);
-}
-
-/** User side information that becomes features. "ageGroups" turns an age into "age:20s". */
-export type UserFeatureField = "genders" | "occupations" | "ageGroups";
-
-export interface UserFeatureOptions extends FeatureMatrixOptions {
-  /** Default none: each user is their identity feature alone, as in plain matrix factorisation. */
-  fields?: UserFeatureField[];
-  /** Give each user with training interactions their identity feature "user:<id>". Default true. */
-  identity?: boolean;
-}
-
-/** The user features of `train`, built like `itemFeatureMatrix` from its `userInfo`. */
-export function userFeatureMatrix(train: Interactions, options: UserFeatureOptions = {}): FeatureMatrix {
-  const caller = "userFeatureMatrix";
-  const info = train.userInfo;
-  const fields = options.fields ?? [];
-  const columns = { genders: info.genders, occupations: info.occupations, ageGroups: info.ages };
-  for (const field of fields) {
-    if (!(field in columns)) throw new Error(`${caller}: unknown field '${field}'; expected genders, occupations or ageGroups`);
-    const column = columns[field];
-    if (column === undefined) throw new Error(`${caller}: '${train.name}' has no user ${field === "ageGroups" ? "ages" : field} for field '${field}'`);
-    if (column.length !== train.numUsers) throw new Error(`${caller}: '${train.name}' has ${column.length} user ${field} for ${train.numUsers} users`);
-  }
-  const content = (u: number): string[] => {
-    const out: string[] = [];
-    for (const field of fields) {
-      if (field === "genders") out.push(`gender:${(info.genders as string[])[u]}`);
-      if (field === "occupations") out.push(`occupation:${(info.occupations as string[])[u]}`);
-      if (field === "ageGroups") {
-        const age = (info.ages as Float64Array)[u];
-        if (Number.isFinite(age)) out.push(`age:${Math.floor(age / 10) * 10}s`);
-      }
-    }
-    return out;
-  };
-  const warm = new Uint8Array(train.numUsers);
-  for (let k = 0; k < train.length; k++) warm[train.users[k]] = 1;
-  return withIdentities(train.numUsers, warm, (u) => `user:${train.userIndex.idOf(u)}`, content, options.identity ?? true, options);
-}
-
-/** Identity features for warm rows, then content features that some warm row carries. */
-function withIdentities(
-  numRows: number,
-  warm: Uint8Array,
-  identityOf: (r: number) => string,
-  contentOf: (r: number) => string[],
-  identity: boolean,
-  options: FeatureMatrixOptions,
-): FeatureMatrix {
-  const content = Array.from({ length: numRows }, (_, r) => contentOf(r));
-  const trained = new Set<string>();
-  for (let r = 0; r < numRows; r++) if (warm[r]) for (const f of content[r]) trained.add(f);
-  const lists = content.map((features, r) => {
-    const kept = features.filter((f) => trained.has(f));
-    return identity && warm[r] ? [identityOf(r), ...kept] : kept;
-  });
-  return featureMatrixFromLists(lists, options);
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2. Sums of feature embeddings
+// 1. Sums of feature embeddings (the feature matrices: data/featureMatrix.ts)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -249,7 +85,7 @@ function paddedFeatures(features: CsrMatrix, rows: Int32Array): { ids: Int32Arra
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. The model
+// 2. The model
 // ---------------------------------------------------------------------------------------------
 
 export interface FeatureEmbeddingConfig {
@@ -398,7 +234,7 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// 4. Training: triplet batches and the default schedule
+// 3. Training: triplet batches and the default schedule
 // ---------------------------------------------------------------------------------------------
 
 export interface FeatureEmbeddingBatchesConfig {

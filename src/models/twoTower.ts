@@ -36,10 +36,10 @@ import { Interactions } from "../data/interactions";
 import { itemPopularity } from "../data/stats";
 import { ItemScorer } from "../eval/scorers";
 import { DenseTower, gatherRows } from "../nn/mlp";
-import { softmaxCrossEntropyFromLabels } from "../train/losses";
-import { FeatureMatrix, itemFeatureMatrix } from "./featureEmbedding";
-import { ImplicitFeedbackBatch, ImplicitFeedbackModel, bprLoss, negativeCount } from "./ncf";
+import { softmaxCrossEntropyFromLabels, bprLoss } from "../train/losses";
 import { readAndDispose } from "../nn/tensors";
+import { ImplicitFeedbackBatch, ImplicitFeedbackModel, negativeCount } from "../train/implicitFeedback";
+import { FeatureMatrix, itemFeatureMatrix } from "../data/featureMatrix";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration

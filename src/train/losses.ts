@@ -205,3 +205,23 @@ export function sampledSoftmaxCrossEntropy(
     return softmaxCrossEntropyFromLabels(candidates, new Int32Array(rows)); // the label is candidate 0
   });
 }
+
+/**
+ * The log loss of a batch, as a mean over its B·(1 + n) examples: positives labelled 1, negatives 0,
+ *   L = [Σ_b −ln σ(x⁺_b) + Σ_{b,k} −ln(1 − σ(x⁻_bk))] / (B·(1 + n)),
+ * written with softplus (−ln σ(x) = softplus(−x), −ln(1 − σ(x)) = softplus(x)), exact for any x.
+ */
+export function sampledLogLoss(positiveLogits: tf.Tensor1D, negativeLogits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const total = tf.add(tf.sum(tf.softplus(tf.neg(positiveLogits))), tf.sum(tf.softplus(negativeLogits)));
+    return tf.div(total, positiveLogits.size + negativeLogits.size) as tf.Scalar;
+  });
+}
+
+/** The BPR loss, the mean over the B·n (positive, negative) pairs of −ln σ(x⁺_b − x⁻_bk). */
+export function bprLoss(positiveLogits: tf.Tensor1D, negativeLogits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const margins = tf.sub(tf.expandDims(positiveLogits, 1), negativeLogits); // [B, n]
+    return tf.mean(tf.softplus(tf.neg(margins))) as tf.Scalar;
+  });
+}

@@ -4,17 +4,8 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { Interactions, ItemInfo } from "../../src/data/interactions";
 import { pairs } from "./implicitFixtures";
-import {
-  FeatureEmbeddingBatch,
-  FeatureEmbeddingModel,
-  featureEmbeddingBatches,
-  featureMatrixFromLists,
-  fitFeatureEmbedding,
-  itemFeatureMatrix,
-  sumFeatureEmbeddings,
-  userFeatureMatrix,
-  warmItemSampler,
-} from "../../src/models/featureEmbedding";
+import { FeatureEmbeddingBatch, FeatureEmbeddingModel, featureEmbeddingBatches, fitFeatureEmbedding, sumFeatureEmbeddings, warmItemSampler } from "../../src/models/featureEmbedding";
+import { featureMatrixFromLists, itemFeatureMatrix, userFeatureMatrix } from "../../src/data/featureMatrix";
 
 
 /**

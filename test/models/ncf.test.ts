@@ -4,17 +4,11 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { NegativeSampler } from "../../src/data/samplers";
 import { evaluateRanking } from "../../src/eval/protocols";
-import {
-  ImplicitFeedbackBatch,
-  NcfVariant,
-  NeuralCF,
-  bprLoss,
-  fitImplicitFeedback,
-  implicitFeedbackBatches,
-  sampledLogLoss,
-} from "../../src/models/ncf";
+import { NcfVariant, NeuralCF } from "../../src/models/ncf";
 import { assertClose, assertNoLeak, checkGradients, take } from "../nn/support";
 import { pairs, plantedTastes, randomHitRate } from "./implicitFixtures";
+import { ImplicitFeedbackBatch, fitImplicitFeedback, implicitFeedbackBatches } from "../../src/train/implicitFeedback";
+import { bprLoss, sampledLogLoss } from "../../src/train/losses";
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const relu = (x: number) => Math.max(0, x);

@@ -5,11 +5,11 @@ import { Rng } from "../../src/backend/random";
 import { Interactions } from "../../src/data/interactions";
 import { NegativeSampler } from "../../src/data/samplers";
 import { evaluateRanking } from "../../src/eval/protocols";
-import { featureMatrixFromLists } from "../../src/models/featureEmbedding";
-import { ImplicitFeedbackBatch, fitImplicitFeedback, implicitFeedbackBatches } from "../../src/models/ncf";
 import { TwoTower, accidentalHits } from "../../src/models/twoTower";
 import { assertClose, assertNoLeak, checkGradients, take } from "../nn/support";
 import { pairs, plantedTastes, randomHitRate } from "./implicitFixtures";
+import { ImplicitFeedbackBatch, fitImplicitFeedback, implicitFeedbackBatches } from "../../src/train/implicitFeedback";
+import { featureMatrixFromLists } from "../../src/data/featureMatrix";
 
 /** The planted data with each item's taste as its genre. */
 function withGenres(data: Interactions): Interactions {
