@@ -81,3 +81,9 @@ export function checkPairs(caller: string, users: ArrayLike<number>, items: Arra
 function formatValue(value: unknown): string {
   return typeof value === "number" || value === undefined ? String(value) : JSON.stringify(value);
 }
+
+/** `value`, or an Error saying which model must be fitted first. */
+export function requireFitted<T>(model: string, value: T | null): T {
+  if (value === null) throw new Error(`${model}: call fit(train) before using the model`);
+  return value;
+}

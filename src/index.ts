@@ -22,6 +22,7 @@ export * from "./data/csr";
 export * from "./data/topK";
 export * from "./data/userIndex";
 export * from "./data/featureMatrix";
+export { SparseRatings, type RatingRows, type SparseRatingsConfig } from "./data/sparseRatings";
 export * from "./data/stats";
 export * from "./data/coldStart";
 export * from "./data/bertPretraining";
@@ -50,14 +51,10 @@ export {
 // models: one file per model
 export * from "./models/baselines";
 export * from "./models/contentBased";
-export {
-  SparseRatings, type RatingRows, type SparseRatingsConfig, fitBaselines, type Baselines, type BaselineConfig,
-  type AlsBaselineConfig, type SgdBaselineConfig, NormalPredictor, type NormalPredictorConfig, BaselineOnly,
-  type BaselineOnlyConfig,
-} from "./models/ratingBaselines";
+export { NormalPredictor, type NormalPredictorConfig, BaselineOnly, type BaselineOnlyConfig } from "./models/ratingBaselines";
 export {
   similarityMatrix, type SimilarityMatrix, type SimilarityConfig, type SimilarityName, resolveSimilarityConfig,
-} from "./models/similarities";
+} from "./data/similarities";
 export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./models/knn";
 export { SlopeOne, type SlopeOneConfig } from "./models/slopeOne";
 export {
@@ -107,6 +104,9 @@ export * from "./train/losses";
 export * from "./train/batches";
 export * from "./train/ratingSgd";
 export * from "./train/implicitFeedback";
+export {
+  fitBaselines, type Baselines, type BaselineConfig, type AlsBaselineConfig, type SgdBaselineConfig,
+} from "./train/baselineEstimates";
 export * from "./train/progress";
 export * from "./train/optimizers";
 export * from "./train/schedules";

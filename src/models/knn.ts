@@ -23,20 +23,11 @@
 
 import { Interactions } from "../data/interactions";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
-import {
-  BaselineConfig,
-  Baselines,
-  RatingRows,
-  SparseRatings,
-  SparseRatingsConfig,
-  checkRatingPairs,
-  checkRatingUsers,
-  fitBaselines,
-  requireFitted,
-} from "./ratingBaselines";
-import { checkInteger } from "../checks";
+import { checkInteger, requireFitted } from "../checks";
 import { rowMeans } from "../data/csr";
-import { SimilarityConfig, SimilarityMatrix, resolveSimilarityConfig, similarityMatrix } from "./similarities";
+import { BaselineConfig, Baselines, fitBaselines } from "../train/baselineEstimates";
+import { RatingRows, SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers } from "../data/sparseRatings";
+import { SimilarityConfig, SimilarityMatrix, resolveSimilarityConfig, similarityMatrix } from "../data/similarities";
 
 export interface KnnConfig extends SparseRatingsConfig {
   /** The most neighbours aggregated, default 40. */

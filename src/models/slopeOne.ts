@@ -10,8 +10,9 @@
 
 import { Interactions } from "../data/interactions";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
-import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers, requireFitted } from "./ratingBaselines";
 import { rowMeans } from "../data/csr";
+import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers } from "../data/sparseRatings";
+import { requireFitted } from "../checks";
 
 export type SlopeOneConfig = SparseRatingsConfig;
 

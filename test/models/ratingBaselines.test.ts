@@ -3,10 +3,12 @@ import { loadMovieLens100K } from "../../src/data/movielens";
 import { randomSplit } from "../../src/data/splitters";
 import { evaluateRatings } from "../../src/eval/protocols";
 import { rowMeans } from "../../src/data/csr";
-import { BaselineOnly, NormalPredictor, SparseRatings, fitBaselines } from "../../src/models/ratingBaselines";
+import { BaselineOnly, NormalPredictor } from "../../src/models/ratingBaselines";
 import { sharedDataset } from "../data/fixtures";
 import { makeInteractions } from "../eval/fixtures";
 import { SMALL_MEAN, assertClose, randomRatings, smallRatings } from "./ratingFixtures";
+import { SparseRatings } from "../../src/data/sparseRatings";
+import { fitBaselines } from "../../src/train/baselineEstimates";
 
 /**
  * The 2 × 2 log worked by hand below:  u0: i0 = 4, i1 = 2;  u1: i0 = 5.  μ = 11/3.

@@ -9,7 +9,8 @@
 // and MovieLens 100K takes well under a second for either side.
 
 import { checkNonNegative } from "../checks";
-import { Baselines, RatingRows, SparseRatings } from "./ratingBaselines";
+import { Baselines } from "../train/baselineEstimates";
+import { RatingRows, SparseRatings } from "./sparseRatings";
 
 /** Surprise's `sim_options['name']` values. */
 export type SimilarityName = "msd" | "cosine" | "pearson" | "pearson_baseline";

@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
 import { Interactions } from "../../src/data/interactions";
-import { Baselines, SparseRatings, fitBaselines } from "../../src/models/ratingBaselines";
-import { SimilarityMatrix, SimilarityName, similarityMatrix } from "../../src/models/similarities";
-import { assertClose, randomRatings, smallRatings } from "./ratingFixtures";
+import { assertClose, randomRatings, smallRatings } from "../models/ratingFixtures";
+import { Baselines, fitBaselines } from "../../src/train/baselineEstimates";
+import { SparseRatings } from "../../src/data/sparseRatings";
+import { SimilarityMatrix, SimilarityName, similarityMatrix } from "../../src/data/similarities";
 
 const at = (s: SimilarityMatrix, a: number, b: number) => s.values[a * s.size + b];
 const FLOAT32 = 1e-6;
