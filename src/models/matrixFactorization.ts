@@ -17,10 +17,8 @@
 // same point instead of one after the other, and the penalty is applied per occurrence in the batch
 // (a user rated twice in B is regularised twice), exactly as in Surprise. What differs: the updates
 // within a batch do not see each other, and the ratings are shuffled each epoch (Surprise visits
-// them user by user, in the same order every epoch). Neither matters much: on fold 1 of ml-100k the
-// test RMSE is 0.9294 for every |B| from 128 to 2048, 0.9298 at 4096 (the default, 20 steps an epoch)
-// and 0.9325 at 16384; over Surprise's 5 folds the defaults give RMSE 0.9375 and MAE 0.7387, against
-// Surprise's published 0.934 and 0.737 (bench/factorizationModels.ts).
+// them user by user, in the same order every epoch). Neither matters much: the measured RMSE per
+// batch size and against Surprise's published numbers are in README.md ("Measured results").
 //
 // Prediction follows Surprise: a user (item) without training ratings has b_u = 0 and p_u = 0
 // (b_i = 0, q_i = 0), and predicted ratings are clipped to the rating scale.

@@ -21,9 +21,8 @@
 //
 // Training maps to Surprise's per-rating SGD as for SVD (see matrixFactorization.ts): plain SGD at
 // γ·|B|/2 on the mean per-rating loss via `fitRatingSgd`, penalties counted per occurrence in the
-// batch (Σ_{j∈N(u)} ‖y_j‖² once for every rating of u in the batch). Over Surprise's 5 folds of
-// ml-100k the defaults give RMSE 0.9207 and MAE 0.7225, against Surprise's published 0.919 and 0.721
-// (fold 1: 0.9130 with batches of 1024, 0.9127 with the default 4096, which is 3x faster).
+// batch (Σ_{j∈N(u)} ‖y_j‖² once for every rating of u in the batch). Measured RMSE and MAE against
+// Surprise's published ones: README.md ("Measured results"; `npm run reproduce -- surprise-ml100k`).
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
