@@ -32,6 +32,7 @@ import { gatherRows } from "../nn/mlp";
 import { LearnedPositionEmbedding } from "../nn/positionEmbedding";
 import { TransformerEncoder } from "../nn/transformerEncoder";
 import { gatherPositions, softmaxCrossEntropyFromLabels } from "../train/losses";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration
@@ -410,6 +411,21 @@ export class BertForPretraining extends LayeredModel {
 
   get config(): Readonly<ResolvedBertConfig> {
     return this.bert.config;
+  }
+
+  /** Saves the weights and the resolved config to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    return saveModel(path, "BertForPretraining", { ...this.config }, this.namedWeights());
+  }
+
+  /** A model saved by `save`. */
+  static load(path: string): Promise<BertForPretraining> {
+    return loadModel("BertForPretraining.load", path, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForPretraining> {
+    return modelFromArtifacts("BertForPretraining.fromArtifacts", json, weights, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
   }
 
   /** Both heads' logits for a batch. Run inside tf.tidy. */

@@ -182,7 +182,9 @@ describe("train/optimizers", () => {
   });
 
   it("AdamW rejects bad settings and bad state, naming the field", async () => {
-    assert.throws(() => new AdamW({ learningRate: -1 }), /AdamW: learningRate must be a finite number >= 0, got -1/);
+    for (const rate of [-1, 0, NaN, Infinity]) {
+      assert.throws(() => new AdamW({ learningRate: rate }), new RegExp(`AdamW: learningRate must be a finite number > 0, got ${JSON.stringify(rate)}`));
+    }
     assert.throws(() => new AdamW({ learningRate: 0.1, beta1: 1 }), /AdamW: beta1 must be a number in \[0, 1\)/);
     assert.throws(() => new AdamW({ learningRate: 0.1, epsilon: 0 }), /AdamW: epsilon must be a finite number > 0/);
     assert.throws(() => new AdamW({ learningRate: 0.1, weightDecay: NaN }), /AdamW: weightDecay/);
