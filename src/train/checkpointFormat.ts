@@ -41,6 +41,11 @@ export interface CheckpointJSON {
   /** Length and sha256 (hex) of weights.bin. */
   byteLength: number;
   sha256: string;
+  /**
+   * sha256 of JSON.stringify(weightSpecs): the bytes' checksum cannot tell that two weights of one shape
+   * swapped names. Absent in checkpoints written before it existed (then not checked).
+   */
+  weightSpecsSha256?: string;
   /** The optimizer's class name, or null when no optimizer state was saved. */
   optimizer: { className: string } | null;
   state: object;
@@ -108,6 +113,7 @@ export async function encodeCheckpoint(where: string, options: SaveCheckpointOpt
       weightSpecs: specs,
       byteLength: data.byteLength,
       sha256: await sha256(data),
+      weightSpecsSha256: await sha256(utf8(JSON.stringify(specs))),
       optimizer: options.optimizer === undefined ? null : { className: options.optimizer.getClassName() },
       state,
     };
@@ -200,6 +206,11 @@ export async function restoreCheckpoint<State extends object = Record<string, un
       checkSpecMatches(where, jsonPath, `optimizer weight '${spec.name}'`, spec, variable);
       return variable.name + split.suffix;
     });
+  }
+
+  // Last, as it names no weight: a spec renamed (two weights of one shape swapped) passes every check above.
+  if (json.weightSpecsSha256 !== undefined && (await sha256(utf8(JSON.stringify(json.weightSpecs)))) !== json.weightSpecsSha256) {
+    throw new Error(`${where}: ${jsonPath}: its weightSpecs fail their checksum (weightSpecsSha256): weight names, shapes or order were edited`);
   }
 
   // Everything checked: decode, hand the optimizer its state, assign the weights.
@@ -302,6 +313,9 @@ function checkCheckpointJSON(where: string, value: unknown): CheckpointJSON {
     throw new Error(`${where}: "byteLength" ${JSON.stringify(json.byteLength)} does not match its weightSpecs (${specsByteLength(json.weightSpecs)} bytes)`);
   }
   if (typeof json.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(json.sha256)) throw new Error(`${where}: "sha256" must be 64 hex digits`);
+  if (json.weightSpecsSha256 !== undefined && (typeof json.weightSpecsSha256 !== "string" || !/^[0-9a-f]{64}$/.test(json.weightSpecsSha256))) {
+    throw new Error(`${where}: "weightSpecsSha256" must be 64 hex digits`);
+  }
   const optimizer = json.optimizer;
   if (optimizer !== null && (typeof optimizer !== "object" || optimizer === undefined || typeof optimizer.className !== "string")) {
     throw new Error(`${where}: "optimizer" must be null or { className }`);
@@ -342,6 +356,10 @@ function firstNonFinite(bytes: Uint8Array, specs: readonly tf.io.WeightsManifest
     offset += size * BYTES_PER_ELEMENT[spec.dtype];
   }
   return null;
+}
+
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
 }
 
 function concatBytes(parts: Uint8Array[]): Uint8Array {

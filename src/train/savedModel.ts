@@ -11,7 +11,7 @@
 //
 // `modelFromArtifacts` builds a model from the JSON and the weights' bytes and imports nothing from
 // Node, so a browser can load a saved model it fetched; `saveModel` and `loadModel` are the Node file
-// wrappers on top (they import checkpoint.ts only when called, so that model files stay browser-safe).
+// wrappers on top (they require checkpoint.ts, and with it node:fs, only when called).
 
 import type { Interactions } from "../data/interactions";
 import type { NamedWeight } from "../nn/layeredModel";
@@ -70,8 +70,7 @@ export async function saveModel(
 ): Promise<void> {
   const state: SavedModelState = { model, config };
   if (data !== undefined) state.data = await trainingDataRecord(data);
-  const { saveCheckpoint } = await import("./checkpoint");
-  await saveCheckpoint(dir, { weights, state });
+  await nodeCheckpoints().saveCheckpoint(dir, { weights, state });
 }
 
 /** Reads the model saved in the folder `dir` (see `modelFromArtifacts`). Node only. */
@@ -82,8 +81,7 @@ export async function loadModel<M extends SaveableModel>(
   build: ModelBuilder<M>,
   data?: Interactions,
 ): Promise<M> {
-  const { readCheckpoint } = await import("./checkpoint");
-  return restoreModel(where, await readCheckpoint(where, dir), model, build, data);
+  return restoreModel(where, await nodeCheckpoints().readCheckpoint(where, dir), model, build, data);
 }
 
 /**
@@ -101,6 +99,12 @@ export async function modelFromArtifacts<M extends SaveableModel>(
   source: CheckpointSource = { json: "the model JSON", weights: "the weights" },
 ): Promise<M> {
   return restoreModel(where, await verifyCheckpoint(where, json, weights, source), model, build, data);
+}
+
+/** checkpoint.ts, required on first use rather than imported, so that importing a model does not load node:fs. */
+function nodeCheckpoints(): typeof import("./checkpoint") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("./checkpoint");
 }
 
 async function restoreModel<M extends SaveableModel>(
