@@ -165,12 +165,3 @@ async function columnsDigest(data: Interactions): Promise<string> {
   }
   return sha256(all);
 }
-
-// ---- config fields, checked when a saved config is read back ----
-
-/** `config[field]` when it is a number (a malformed file gets an error naming the field). */
-export function savedNumber(config: Record<string, unknown>, field: string): number {
-  const value = config[field];
-  if (typeof value !== "number") throw new Error(`"${field}" must be a number, got ${JSON.stringify(value)}`);
-  return value;
-}
