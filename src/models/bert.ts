@@ -543,6 +543,22 @@ export class BertForSequenceClassification extends LayeredModel {
     });
   }
 
+  /** Saves the weights and the config (the encoder's included) to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { bert: { ...this.bert.config }, numLabels: this.numLabels, dropout: (this.dropout as SeededDropout).rate };
+    return saveModel(path, "BertForSequenceClassification", config, this.namedWeights());
+  }
+
+  /** A model saved by `save`. */
+  static load(path: string): Promise<BertForSequenceClassification> {
+    return loadModel("BertForSequenceClassification.load", path, "BertForSequenceClassification", buildSequenceClassifier);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForSequenceClassification> {
+    return modelFromArtifacts("BertForSequenceClassification.fromArtifacts", json, weights, "BertForSequenceClassification", buildSequenceClassifier);
+  }
+
   /** softmax(y) of each row: [B × K], row-major. */
   probabilities(batch: TextClassificationBatch): Float32Array {
     return tf.tidy(() => tf.softmax(this.forward({ ...batch, labels: null }, false).logits).dataSync() as Float32Array);
@@ -551,6 +567,11 @@ export class BertForSequenceClassification extends LayeredModel {
   get layers(): tf.layers.Layer[] {
     return [...this.bert.layers, this.classifier];
   }
+}
+
+/** A classifier with a saved config's shape; loading then assigns every weight (the seed is irrelevant). */
+function buildSequenceClassifier(config: Record<string, unknown>): BertForSequenceClassification {
+  return new BertForSequenceClassification({ ...(config as unknown as Omit<SequenceClassificationConfig, "seed">), seed: 0 });
 }
 
 /** A classification batch's arrays as tensors (inside a tidy, they are disposed with it). */

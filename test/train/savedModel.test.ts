@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../../src/backend/backend";
-import { BertForPretraining } from "../../src/models/bert";
+import { BertForPretraining, BertForSequenceClassification } from "../../src/models/bert";
 import { BprMf } from "../../src/models/bpr";
 import { MatrixFactorization } from "../../src/models/matrixFactorization";
 import { saveCheckpoint } from "../../src/train/checkpoint";
@@ -125,14 +125,21 @@ describe("train/savedModel", () => {
     for (const m of [model, loaded]) m.dispose();
   });
 
-  it("BERT pretraining saves and loads every weight", async () => {
+  it("BERT pretraining and the sequence classifier save and load every weight", async () => {
     const model = new BertForPretraining({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, dropout: 0, seed: 3 });
     const dir = path.join(root, "bert");
     await model.save(dir);
     const loaded = await BertForPretraining.load(dir);
     assert.deepEqual(loaded.config, model.config);
-    const values = (m: BertForPretraining) => m.namedWeights().map((w) => [w.name, Array.from(w.variable.dataSync())]);
+    const values = (m: BertForPretraining | BertForSequenceClassification) => m.namedWeights().map((w) => [w.name, Array.from(w.variable.dataSync())]);
     assert.deepEqual(values(loaded), values(model));
     for (const m of [model, loaded]) m.dispose();
+
+    const classifier = new BertForSequenceClassification({ bert: { vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, seed: 4 }, numLabels: 3, dropout: 0.2, seed: 5 });
+    await classifier.save(path.join(root, "classifier"));
+    const reloaded = await BertForSequenceClassification.load(path.join(root, "classifier"));
+    assert.deepEqual([reloaded.numLabels, reloaded.bert.config], [3, classifier.bert.config]);
+    assert.deepEqual(values(reloaded), values(classifier));
+    for (const m of [classifier, reloaded]) m.dispose();
   });
 });
