@@ -106,6 +106,7 @@ export * from "./train/progress";
 export * from "./train/optimizers";
 export * from "./train/schedules";
 export * from "./train/checkpoint";
+export * from "./train/savedModel";
 export * from "./train/bertPretraining";
 
 // viz: Plotly figures and rich display in notebooks

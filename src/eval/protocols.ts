@@ -39,6 +39,8 @@ import {
  */
 export interface ItemScorer {
   readonly numItems: number;
+  /** Users 0..numUsers−1 can be scored; when given, `recommendTopK` rejects any other user. */
+  readonly numUsers?: number;
   /** Scores of every item for each user: [users.length × numItems], row-major. */
   scoreItems(users: Int32Array): Float32Array | Float64Array;
   /**
@@ -119,6 +121,7 @@ export function recommendTopK(
     checkSameItems("recommendTopK", "excludeSeen", options.excludeSeen.numItems, numItems);
     checkUsersInRange("recommendTopK", userList, options.excludeSeen.numUsers);
   }
+  if (model.numUsers !== undefined) checkUsersInRange("recommendTopK", userList, model.numUsers);
   const items = new Int32Array(userList.length * k).fill(-1);
   const scores = new Float32Array(userList.length * k).fill(NaN);
   const counts = new Int32Array(userList.length);
@@ -139,7 +142,10 @@ export function recommendTopK(
 // Ranking evaluation
 // ---------------------------------------------------------------------------------------------
 
-/** Metrics `evaluateRanking` can report; all but "auc" are reported at each K. */
+/**
+ * Metrics `evaluateRanking` can report; all but "userAuc" are reported at each K. "userAuc" is the mean
+ * over users of each user's AUC, not the AUC of all pairs pooled that `auc()` computes.
+ */
 export type RankingMetricName =
   | "precision"
   | "recall"
@@ -147,12 +153,12 @@ export type RankingMetricName =
   | "map"
   | "hr"
   | "mrr"
-  | "auc"
+  | "userAuc"
   | "coverage"
   | "novelty"
   | "diversity";
 
-export const DEFAULT_RANKING_METRICS: readonly RankingMetricName[] = ["hr", "ndcg", "mrr", "precision", "recall", "map", "auc"];
+export const DEFAULT_RANKING_METRICS: readonly RankingMetricName[] = ["hr", "ndcg", "mrr", "precision", "recall", "map", "userAuc"];
 
 /**
  * The sampled protocol's settings. All of a user's test items are ranked together with the user's N
@@ -203,7 +209,7 @@ export interface RankingReport {
   numUsers: number;
   k: number[];
   /**
-   * Mean of each metric over the evaluated users, keyed "ndcg@10", "hr@10", …, "auc". A user for whom a
+   * Mean of each metric over the evaluated users, keyed "ndcg@10", "hr@10", …, "userAuc". A user for whom a
    * metric is undefined (AUC when all the user's test items are train items; diversity of a list with
    * one item) is left out of that metric's mean. "coverage@K" and "novelty@K" are computed over all
    * lists at once, as their definitions say.
@@ -233,7 +239,8 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
   const metricNames = options.metrics ?? DEFAULT_RANKING_METRICS.slice();
   for (const name of metricNames) {
     if (!(RANKING_METRICS as readonly string[]).includes(name)) {
-      throw new Error(`${fn}: unknown metric '${name}'; expected one of ${RANKING_METRICS.join(", ")}`);
+      const renamed = (name as string) === "auc" ? " ('auc' is now 'userAuc': the mean of per-user AUCs, unlike auc(), which pools all pairs)" : "";
+      throw new Error(`${fn}: unknown metric '${name}'; expected one of ${RANKING_METRICS.join(", ")}${renamed}`);
     }
   }
   const protocol = options.protocol ?? "full";
@@ -254,12 +261,15 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
   const held = groupByUser(test);
   const users = usersToEvaluate(fn, held, options.users, test.numUsers);
   const numUsers = users.length;
+  if (numUsers === 0) {
+    throw new Error(`${fn}: no user to evaluate: test '${test.name}' (${test.length} rows) has no test items for ${options.users === undefined ? "any user" : "the users given in 'users'"}`);
+  }
 
   const perUser: Record<string, Float64Array> = {};
-  const atK = metricNames.filter((name) => name !== "auc" && name !== "coverage");
+  const atK = metricNames.filter((name) => name !== "userAuc" && name !== "coverage");
   for (const name of atK) for (const k of ks) perUser[`${name}@${k}`] = new Float64Array(numUsers).fill(NaN);
-  const wantAuc = metricNames.includes("auc");
-  if (wantAuc) perUser.auc = new Float64Array(numUsers).fill(NaN);
+  const wantAuc = metricNames.includes("userAuc");
+  if (wantAuc) perUser.userAuc = new Float64Array(numUsers).fill(NaN);
 
   // Coverage and novelty are over all lists at once, so only they need every list kept.
   const keepLists = metricNames.includes("coverage") || metricNames.includes("novelty");
@@ -308,7 +318,7 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
   if (sampled === null) {
     label = "full";
     description = `full ranking: each user's test items among all ${model.numItems} items, minus the user's train items`;
-    evaluateFull(model, users, seen, held, maxK, batchSize, wantAuc ? perUser.auc : null, scoreList);
+    evaluateFull(model, users, seen, held, maxK, batchSize, wantAuc ? perUser.userAuc : null, scoreList);
   } else {
     const negatives = checkPositiveInteger(fn, "negatives", sampled.negatives ?? 100);
     const strategy = sampled.strategy ?? "uniform";
@@ -325,15 +335,17 @@ export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptio
     const sampler = new NegativeSampler(train, { strategy, exclude: test });
     const rng = new Rng(sampled.seed);
     const draw = (batch: Int32Array) => sampler.sample(batch, { count: negatives, rng });
-    evaluateSampled(model, users, held, maxK, draw, batchSize, wantAuc ? perUser.auc : null, scoreList);
+    evaluateSampled(model, users, held, maxK, draw, batchSize, wantAuc ? perUser.userAuc : null, scoreList);
   }
 
   const metrics: Record<string, number> = {};
   for (const name of metricNames) {
-    if (name === "auc") {
-      metrics.auc = meanIgnoringNaN(perUser.auc);
+    if (name === "userAuc") {
+      metrics.userAuc = meanIgnoringNaN(perUser.userAuc);
     } else if (name === "coverage") {
-      for (const k of ks) metrics[`coverage@${k}`] = catalogCoverage(truncate(lists, k), train);
+      // Over the whole catalogue, not the items seen in train: lists may hold cold items, and a share
+      // of the train items alone could then exceed 1.
+      for (const k of ks) metrics[`coverage@${k}`] = catalogCoverage(truncate(lists, k), model.numItems);
     } else if (name === "novelty") {
       for (const k of ks) metrics[`novelty@${k}`] = novelty(truncate(lists, k), trainCounts!);
     } else if (name === "diversity") {
@@ -420,7 +432,7 @@ export function evaluateRatings(
 // ---------------------------------------------------------------------------------------------
 
 const RANKING_METRICS: readonly RankingMetricName[] = [
-  "precision", "recall", "ndcg", "map", "hr", "mrr", "auc", "coverage", "novelty", "diversity",
+  "precision", "recall", "ndcg", "map", "hr", "mrr", "userAuc", "coverage", "novelty", "diversity",
 ];
 const LIST_METRICS: readonly RankingMetricName[] = ["coverage", "novelty", "diversity"];
 
@@ -782,7 +794,8 @@ function checkSameItems(fn: string, field: string, dataItems: number, modelItems
 function toUserArray(fn: string, users: ArrayLike<number>): Int32Array {
   const out = new Int32Array(users.length);
   for (let i = 0; i < users.length; i++) {
-    if (!Number.isInteger(users[i]) || users[i] < 0) throw new Error(`${fn}: users[${i}] is ${users[i]}, not a user index`);
+    // Above 2^31 − 1 an Int32Array would wrap the id around (2^32 becomes user 0).
+    if (!Number.isInteger(users[i]) || users[i] < 0 || users[i] > 0x7fffffff) throw new Error(`${fn}: users[${i}] is ${users[i]}, not a user index`);
     out[i] = users[i];
   }
   return out;

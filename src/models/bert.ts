@@ -32,6 +32,7 @@ import { gatherRows } from "../nn/mlp";
 import { LearnedPositionEmbedding } from "../nn/positionEmbedding";
 import { TransformerEncoder } from "../nn/transformerEncoder";
 import { gatherPositions, softmaxCrossEntropyFromLabels } from "../train/losses";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration
@@ -412,6 +413,21 @@ export class BertForPretraining extends LayeredModel {
     return this.bert.config;
   }
 
+  /** Saves the weights and the resolved config to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    return saveModel(path, "BertForPretraining", { ...this.config }, this.namedWeights());
+  }
+
+  /** A model saved by `save`. */
+  static load(path: string): Promise<BertForPretraining> {
+    return loadModel("BertForPretraining.load", path, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForPretraining> {
+    return modelFromArtifacts("BertForPretraining.fromArtifacts", json, weights, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
+  }
+
   /** Both heads' logits for a batch. Run inside tf.tidy. */
   logits(batch: PretrainingBatch, training: boolean): PretrainingLogits {
     const { sequence, pooled } = this.bert.forward(pretrainingInputs(batch), training);
@@ -527,6 +543,22 @@ export class BertForSequenceClassification extends LayeredModel {
     });
   }
 
+  /** Saves the weights and the config (the encoder's included) to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { bert: { ...this.bert.config }, numLabels: this.numLabels, dropout: (this.dropout as SeededDropout).rate };
+    return saveModel(path, "BertForSequenceClassification", config, this.namedWeights());
+  }
+
+  /** A model saved by `save`. */
+  static load(path: string): Promise<BertForSequenceClassification> {
+    return loadModel("BertForSequenceClassification.load", path, "BertForSequenceClassification", buildSequenceClassifier);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForSequenceClassification> {
+    return modelFromArtifacts("BertForSequenceClassification.fromArtifacts", json, weights, "BertForSequenceClassification", buildSequenceClassifier);
+  }
+
   /** softmax(y) of each row: [B × K], row-major. */
   probabilities(batch: TextClassificationBatch): Float32Array {
     return tf.tidy(() => tf.softmax(this.forward({ ...batch, labels: null }, false).logits).dataSync() as Float32Array);
@@ -535,6 +567,11 @@ export class BertForSequenceClassification extends LayeredModel {
   get layers(): tf.layers.Layer[] {
     return [...this.bert.layers, this.classifier];
   }
+}
+
+/** A classifier with a saved config's shape; loading then assigns every weight (the seed is irrelevant). */
+function buildSequenceClassifier(config: Record<string, unknown>): BertForSequenceClassification {
+  return new BertForSequenceClassification({ ...(config as unknown as Omit<SequenceClassificationConfig, "seed">), seed: 0 });
 }
 
 /** A classification batch's arrays as tensors (inside a tidy, they are disposed with it). */

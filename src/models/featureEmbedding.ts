@@ -33,6 +33,8 @@ import { ItemScorer } from "../eval/protocols";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 import { CsrMatrix } from "./contentBased";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Feature matrices: which features each item (user) has, with what weight
@@ -322,6 +324,10 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     return this.train.numItems;
   }
 
+  get numUsers(): number {
+    return this.train.numUsers;
+  }
+
   /** q_u for each user: [users.length, D] (the caller disposes it). */
   userRepresentations(users: Int32Array): tf.Tensor2D {
     return sumFeatureEmbeddings(this.params.userEmbeddings, this.userFeatures.weights, users);
@@ -389,6 +395,36 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
   /** p_i of every item, [numItems × D] row-major; a cold item's comes from its content features alone. */
   itemVectors(): Float32Array {
     return tf.tidy(() => this.itemRepresentations(allRows(this.numItems)).vectors.dataSync() as Float32Array);
+  }
+
+  /** The weights under stable names, for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    return Object.entries(this.params).map(([name, variable]) => ({ name, variable: variable as tf.Variable }));
+  }
+
+  /**
+   * Saves the model, a record of its training data and of its feature matrices (names and a hash,
+   * checked on loading) to the folder `path` (see train/savedModel.ts).
+   */
+  save(path: string): Promise<void> {
+    const config = {
+      factors: this.factors, regularization: this.regularization,
+      itemFeatures: featureMatrixRecord(this.itemFeatures), userFeatures: featureMatrixRecord(this.userFeatures),
+    };
+    return saveModel(path, "FeatureEmbeddingModel", config, this.namedWeights(), this.train);
+  }
+
+  /**
+   * A model saved by `save`, on the training data it was saved with; `features` are the matrices it
+   * was built with when they were not the defaults (checked against the saved record).
+   */
+  static load(path: string, train: Interactions, features: SavedFeatures = {}): Promise<FeatureEmbeddingModel> {
+    return loadModel("FeatureEmbeddingModel.load", path, "FeatureEmbeddingModel", (c) => buildFeatureEmbedding(c, train, features), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions, features: SavedFeatures = {}): Promise<FeatureEmbeddingModel> {
+    return modelFromArtifacts("FeatureEmbeddingModel.fromArtifacts", json, weights, "FeatureEmbeddingModel", (c) => buildFeatureEmbedding(c, train, features), train);
   }
 
   dispose(): void {
@@ -488,4 +524,64 @@ function checkRows(features: FeatureMatrix, expected: number, field: string, wha
   if (features.names.length !== features.weights.numCols) {
     throw new Error(`FeatureEmbeddingModel: ${field} names ${features.names.length} features but has ${features.weights.numCols} columns`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saved models: which feature matrices a model was built with
+// ---------------------------------------------------------------------------------------------
+
+/** The feature matrices to rebuild a saved model with; the defaults when absent. */
+export interface SavedFeatures {
+  itemFeatures?: FeatureMatrix | null;
+  userFeatures?: FeatureMatrix | null;
+}
+
+/** What a saved model records of a feature matrix: its names, size and a hash of its entries. */
+export interface FeatureMatrixRecord {
+  names: string[];
+  rows: number;
+  nnz: number;
+  /** FNV-1a (32-bit, hex) over each row's column indices (int32) and weights (float64). */
+  hash: string;
+}
+
+export function featureMatrixRecord(features: FeatureMatrix): FeatureMatrixRecord {
+  let hash = 0x811c9dc5;
+  const mix = (bytes: Uint8Array) => {
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+  };
+  for (let r = 0; r < features.weights.numRows; r++) {
+    const { indices, values } = features.weights.row(r);
+    mix(new Uint8Array(Int32Array.from(indices).buffer));
+    mix(new Uint8Array(Float64Array.from(values).buffer));
+    mix(Uint8Array.of(0xff)); // row separator
+  }
+  return { names: features.names.slice(), rows: features.weights.numRows, nnz: features.weights.nnz, hash: hash.toString(16).padStart(8, "0") };
+}
+
+/** Throws unless `features` is what `saved` records (both null, or the same names, size and hash). */
+export function checkSavedFeatures(owner: string, field: string, saved: unknown, features: FeatureMatrix | null): void {
+  const given = features === null ? null : featureMatrixRecord(features);
+  if (JSON.stringify(saved) === JSON.stringify(given)) return;
+  const describe = (r: unknown) => {
+    if (r === null || typeof r !== "object") return JSON.stringify(r);
+    const { names, rows, nnz, hash } = r as FeatureMatrixRecord;
+    return `${rows} rows × ${Array.isArray(names) ? names.length : "?"} features, ${nnz} entries, hash ${hash}`;
+  };
+  throw new Error(`${owner}: ${field} (${describe(given)}) differs from the saved model's (${describe(saved)}); pass the feature matrix it was trained with`);
+}
+
+function buildFeatureEmbedding(config: Record<string, unknown>, train: Interactions, features: SavedFeatures): FeatureEmbeddingModel {
+  const model = new FeatureEmbeddingModel(train, {
+    factors: config.factors as number, regularization: config.regularization as number,
+    itemFeatures: features.itemFeatures ?? undefined, userFeatures: features.userFeatures ?? undefined, seed: 0,
+  });
+  try {
+    checkSavedFeatures("FeatureEmbeddingModel", "itemFeatures", config.itemFeatures, model.itemFeatures);
+    checkSavedFeatures("FeatureEmbeddingModel", "userFeatures", config.userFeatures, model.userFeatures);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
 }

@@ -32,6 +32,8 @@ import { meanRating, ratingRange } from "../data/stats";
 import { ItemScorer, RatingPredictor } from "../eval/protocols";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVD)
@@ -212,6 +214,10 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
     return this.train.numItems;
   }
 
+  get numUsers(): number {
+    return this.train.numUsers;
+  }
+
   /** Mean per-rating loss ℓ over the training rows `rows` (see the header). */
   loss(rows: Int32Array): tf.Scalar {
     return tf.tidy(() => matrixFactorizationLoss(this.params, this.globalMean, this.regularization, ratingBatch(this.train, rows)));
@@ -254,6 +260,27 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
     );
   }
 
+  /** The weights under stable names, for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    return Object.entries(this.params).filter(([, v]) => v !== undefined).map(([name, variable]) => ({ name, variable: variable as tf.Variable }));
+  }
+
+  /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { factors: this.factors, regularization: this.regularization, biased: this.biased, ratingScale: [...this.ratingScale] };
+    return saveModel(path, "MatrixFactorization", config, this.namedWeights(), this.train);
+  }
+
+  /** A model saved by `save`, on the training data it was saved with (checked). */
+  static load(path: string, train: Interactions): Promise<MatrixFactorization> {
+    return loadModel("MatrixFactorization.load", path, "MatrixFactorization", (c) => new MatrixFactorization(train, { ...c, seed: 0 }), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<MatrixFactorization> {
+    return modelFromArtifacts("MatrixFactorization.fromArtifacts", json, weights, "MatrixFactorization", (c) => new MatrixFactorization(train, { ...c, seed: 0 }), train);
+  }
+
   dispose(): void {
     tf.dispose(this.trainableVariables());
   }
@@ -290,7 +317,8 @@ export async function fitRatingSgd(model: RatingSgdModel, config: RatingSgdConfi
   const caller = "fitRatingSgd";
   const defaults = model.sgdDefaults;
   const epochs = config.epochs ?? defaults.epochs;
-  const learningRate = nonNegative(config.learningRate ?? defaults.learningRate, caller, "learningRate");
+  const learningRate = config.learningRate ?? defaults.learningRate;
+  if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`${caller}: learningRate must be a finite number > 0, got ${learningRate}`);
   const n = model.train.length;
   const batchSize = Math.min(positiveInteger(config.batchSize ?? defaults.batchSize, caller, "batchSize"), n);
   const rng = new Rng(config.seed);

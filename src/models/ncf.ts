@@ -33,10 +33,12 @@ import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/protocols";
-import { DenseTower, gatherRows } from "../nn/mlp";
+import { DenseTower, denseTowerWeights, gatherRows } from "../nn/mlp";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 import { positiveInteger, readAndDispose } from "./matrixFactorization";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Training examples: each positive with n sampled negatives
@@ -224,6 +226,10 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
     return this.train.numItems;
   }
 
+  get numUsers(): number {
+    return this.train.numUsers;
+  }
+
   /** The interaction vector φ_ui of each pair: [N, F + L_last] (GMF part first). */
   interactionVectors(users: tf.Tensor1D, items: tf.Tensor1D): tf.Tensor2D {
     const { gmfUsers, gmfItems, mlpUsers, mlpItems, tower } = this.params;
@@ -385,6 +391,32 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
       p.output.assign(tf.concat([tf.mul(gmf.params.output, alpha), tf.mul(mlp.params.output, 1 - alpha)], 0) as tf.Tensor2D);
       p.outputBias.assign(tf.add(tf.mul(gmf.params.outputBias, alpha), tf.mul(mlp.params.outputBias, 1 - alpha)));
     });
+  }
+
+  /** The weights under stable names ("tower/0/kernel"...), for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    const { gmfUsers, gmfItems, mlpUsers, mlpItems, tower, output, outputBias } = this.params;
+    const named: NamedWeight[] = [];
+    for (const [name, variable] of Object.entries({ gmfUsers, gmfItems, mlpUsers, mlpItems })) if (variable) named.push({ name, variable });
+    if (tower) named.push(...denseTowerWeights("tower", tower));
+    named.push({ name: "output", variable: output }, { name: "outputBias", variable: outputBias });
+    return named;
+  }
+
+  /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { variant: this.variant, factors: this.factors, mlpLayers: [...this.mlpLayers], loss: this.objective };
+    return saveModel(path, "NeuralCF", config, this.namedWeights(), this.train);
+  }
+
+  /** A model saved by `save`, on the training data it was saved with (checked). */
+  static load(path: string, train: Interactions): Promise<NeuralCF> {
+    return loadModel("NeuralCF.load", path, "NeuralCF", (c) => new NeuralCF(train, { ...c, seed: 0 }), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<NeuralCF> {
+    return modelFromArtifacts("NeuralCF.fromArtifacts", json, weights, "NeuralCF", (c) => new NeuralCF(train, { ...c, seed: 0 }), train);
   }
 
   dispose(): void {

@@ -74,9 +74,11 @@ export class AdamW extends tf.Optimizer {
     super();
     if (config === null || typeof config !== "object") throw new Error(`AdamW: expected a config object, got ${JSON.stringify(config)}`);
     const { learningRate } = config;
-    if (typeof learningRate === "number") checkNonNegative("learningRate", learningRate);
-    else if (typeof learningRate !== "function") {
-      throw new Error(`AdamW: learningRate must be a number >= 0 or a function of the step, got ${JSON.stringify(learningRate)}`);
+    // A constant rate of 0 or less trains nothing or climbs the loss; a schedule may give 0 at some steps (warm-up).
+    if (typeof learningRate === "number") {
+      if (!(Number.isFinite(learningRate) && learningRate > 0)) throw new Error(`AdamW: learningRate must be a finite number > 0, got ${JSON.stringify(learningRate)}`);
+    } else if (typeof learningRate !== "function") {
+      throw new Error(`AdamW: learningRate must be a number > 0 or a function of the step, got ${JSON.stringify(learningRate)}`);
     }
     this.learningRate = learningRate;
     this.beta1 = checkBeta("beta1", config.beta1 ?? 0.9);

@@ -15,14 +15,7 @@ import {
 } from "../../src/models/contentBased";
 import { Vocabulary } from "../../src/text/tokenize";
 import { makeInteractions } from "../eval/fixtures";
-
-const close = (actual: number, expected: number, tol = 1e-6, what = "value") =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected}, got ${actual}`);
-
-function closeArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6): void {
-  assert.equal(actual.length, expected.length, "lengths differ");
-  for (let i = 0; i < expected.length; i++) close(actual[i], expected[i], tol, `[${i}]`);
-}
+import { assertClose } from "../support/assertions";
 
 /** A CSR matrix from dense rows (zeros are not stored). */
 function csrFromDense(rows: number[][]): CsrMatrix {
@@ -116,7 +109,7 @@ describe("CsrMatrix", () => {
     assert.equal(sparseDot(m.row(0), m.row(2)), 0);
     assert.equal(sparseDot(m.row(2), m.row(2)), 10);
     const unit = l2NormalizeRows(m);
-    closeArrays(unit.toDense(), [0, 1, 0, 0, 0, 0, 1 / Math.sqrt(10), 0, 3 / Math.sqrt(10)], 1e-12);
+    assertClose(unit.toDense(), [0, 1, 0, 0, 0, 0, 1 / Math.sqrt(10), 0, 3 / Math.sqrt(10)], { atol: 1e-12, rtol: 0 });
     assert.equal(m.get(2, 2), 3, "the input is not modified");
   });
 });
@@ -137,29 +130,29 @@ describe("tfidfVectors", () => {
     const { vocabulary, idf, documentFrequencies: df, vectors } = tfidfVectors(TOY);
     assert.deepEqual(vocabulary.tokens, ["drama", "space", "war"]);
     assert.deepEqual(Array.from(df), [1, 2, 2]);
-    closeArrays(idf, [1.693147, 1.287682, 1.287682]);
+    assertClose(idf, [1.693147, 1.287682, 1.287682], { atol: 1e-6, rtol: 0 });
     // d0: (0, 2·1.287682, 1·1.287682) -> / (1.287682·√5) -> (0, 2/√5, 1/√5) = (0, 0.894427, 0.447214)
     // d1: (1.693147, 1.287682, 0) -> / √(1.693147² + 1.287682²) = / 2.127175 -> (0.795961, 0.605349, 0)
     // d2: (0, 0, 1.287682) -> (0, 0, 1)
-    closeArrays(vectors.toDense(), [0, 0.894427, 0.447214, 0.795961, 0.605349, 0, 0, 0, 1]);
+    assertClose(vectors.toDense(), [0, 0.894427, 0.447214, 0.795961, 0.605349, 0, 0, 0, 1], { atol: 1e-6, rtol: 0 });
   });
 
   it("offers the textbook idf, log tf, binary tf and unnormalised weights", () => {
     // ln(N / df): drama ln 3 = 1.098612, space and war ln 1.5 = 0.405465
     const textbook = tfidfVectors(TOY, { idf: "textbook", normalize: false });
-    closeArrays(textbook.idf, [1.098612, 0.405465, 0.405465]);
-    closeArrays(textbook.vectors.toDense(), [0, 0.810930, 0.405465, 1.098612, 0.405465, 0, 0, 0, 0.405465]);
+    assertClose(textbook.idf, [1.098612, 0.405465, 0.405465], { atol: 1e-6, rtol: 0 });
+    assertClose(textbook.vectors.toDense(), [0, 0.810930, 0.405465, 1.098612, 0.405465, 0, 0, 0, 0.405465], { atol: 1e-6, rtol: 0 });
     // log tf of space in d0: 1 + ln 2 = 1.693147, times idf 1.287682 = 2.180233
-    close(tfidfVectors(TOY, { tf: "log", normalize: false }).vectors.get(0, 1), 1.693147 * 1.287682);
-    close(tfidfVectors(TOY, { tf: "binary", normalize: false }).vectors.get(0, 1), 1.287682);
+    assertClose(tfidfVectors(TOY, { tf: "log", normalize: false }).vectors.get(0, 1), 1.693147 * 1.287682, { atol: 1e-6, rtol: 0 });
+    assertClose(tfidfVectors(TOY, { tf: "binary", normalize: false }).vectors.get(0, 1), 1.287682, { atol: 1e-6, rtol: 0 });
     assert.throws(() => tfidfVectors(TOY, { tf: "double" as "raw" }), /'tf' must be/);
   });
 
   it("gives cosine 1 for documents with the same words and 0 for documents sharing none", () => {
     const model = new ContentBasedRecommender(tfidfVectors(["space war", "War, space!", "drama romance"]).vectors);
-    close(model.similarity(0, 1), 1, 1e-12);
+    assertClose(model.similarity(0, 1), 1, { atol: 1e-12, rtol: 0 });
     assert.equal(model.similarity(0, 2), 0);
-    close(model.similarity(2, 2), 1, 1e-12);
+    assertClose(model.similarity(2, 2), 1, { atol: 1e-12, rtol: 0 });
   });
 
   it("leaves out English stop words by default", () => {
@@ -180,19 +173,19 @@ describe("bm25Vectors", () => {
     //   d1 drama: 0.980829 · 2.2 / 2.2 = 0.980829;             d1 space: 0.470004
     //   d2 war:   0.470004 · 2.2 / 1.75 = 0.590862
     const raw = bm25Vectors(TOY, { normalize: false });
-    closeArrays(raw.idf, [0.980829, 0.470004, 0.470004]);
-    closeArrays(raw.vectors.toDense(), [0, 0.566580, 0.390192, 0.980829, 0.470004, 0, 0, 0, 0.590862]);
+    assertClose(raw.idf, [0.980829, 0.470004, 0.470004], { atol: 1e-6, rtol: 0 });
+    assertClose(raw.vectors.toDense(), [0, 0.566580, 0.390192, 0.980829, 0.470004, 0, 0, 0, 0.590862], { atol: 1e-6, rtol: 0 });
     // Unit rows: d0 / √(0.566580² + 0.390192²) = (0, 0.823588, 0.567188)
-    closeArrays(bm25Vectors(TOY).vectors.row(0).values, [0.823588, 0.567188]);
+    assertClose(bm25Vectors(TOY).vectors.row(0).values, [0.823588, 0.567188], { atol: 1e-6, rtol: 0 });
   });
 
   it("reduces to idf on present terms when k1 = 0 and ignores length when b = 0", () => {
     const flat = bm25Vectors(TOY, { k1: 0, normalize: false });
-    closeArrays(flat.vectors.toDense(), [0, 0.470004, 0.470004, 0.980829, 0.470004, 0, 0, 0, 0.470004]);
+    assertClose(flat.vectors.toDense(), [0, 0.470004, 0.470004, 0.980829, 0.470004, 0, 0, 0, 0.470004], { atol: 1e-6, rtol: 0 });
     // b = 0: w = idf · c · 2.2 / (c + 1.2) for every document; war (c = 1) weighs the same in d0 and d2.
     const noLength = bm25Vectors(TOY, { b: 0, normalize: false });
-    close(noLength.vectors.get(0, 2), noLength.vectors.get(2, 2), 1e-12);
-    close(noLength.vectors.get(0, 1), (0.470004 * 2 * 2.2) / 3.2);
+    assertClose(noLength.vectors.get(0, 2), noLength.vectors.get(2, 2), { atol: 1e-12, rtol: 0 });
+    assertClose(noLength.vectors.get(0, 1), (0.470004 * 2 * 2.2) / 3.2, { atol: 1e-6, rtol: 0 });
     assert.throws(() => bm25Vectors(TOY, { b: 1.5 }), /'b' must be in \[0, 1\]/);
   });
 });
@@ -213,7 +206,7 @@ describe("ContentBasedRecommender", () => {
     it("returns the nearest items by cosine, ties by lower index, without the item itself", () => {
       const { items, scores } = model.similarItems(0, 3);
       assert.deepEqual(Array.from(items), [3, 1, 4]);
-      closeArrays(scores, [1, Math.SQRT1_2, Math.SQRT1_2], 1e-12);
+      assertClose(scores, [1, Math.SQRT1_2, Math.SQRT1_2], { atol: 1e-12, rtol: 0 });
       assert.deepEqual(Array.from(model.similarItems(0, 2).items), [3, 1]);
     });
 
@@ -264,13 +257,13 @@ describe("ContentBasedRecommender", () => {
     it("weights the items rated above the user's mean by their distance to it", () => {
       // p_2 = (5/3 · v0 + 2/3 · v3) / (5/3 + 2/3) = (5 v0 + 2 v3) / 7
       const expected = Array.from({ length: numTerms }, (_, t) => (5 * itemVector(0)[t] + 2 * itemVector(3)[t]) / 7);
-      closeArrays(profileDense(2), expected, 1e-12);
+      assertClose(profileDense(2), expected, { atol: 1e-12, rtol: 0 });
       // p_0 = v0 and v1 with equal weight 4/3: their mean; item 3 (rated 1, below the mean) is left out
-      closeArrays(profileDense(0), Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(1)[t]) / 2), 1e-12);
+      assertClose(profileDense(0), Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(1)[t]) / 2), { atol: 1e-12, rtol: 0 });
     });
 
     it("falls back to every rated item when all of a user's ratings are equal, and to nothing without ratings", () => {
-      closeArrays(profileDense(3), Array.from({ length: numTerms }, (_, t) => (itemVector(1)[t] + itemVector(2)[t]) / 2), 1e-12);
+      assertClose(profileDense(3), Array.from({ length: numTerms }, (_, t) => (itemVector(1)[t] + itemVector(2)[t]) / 2), { atol: 1e-12, rtol: 0 });
       assert.equal(model.profileOf(4).indices.length, 0);
       assert.ok(model.scoreItems(Int32Array.from([4])).every((s) => s === 0));
     });
@@ -280,7 +273,7 @@ describe("ContentBasedRecommender", () => {
       const { indices, values } = uniform.profileOf(2);
       const got = new Float64Array(numTerms);
       indices.forEach((t, j) => (got[t] = values[j]));
-      closeArrays(got, Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(3)[t] + itemVector(4)[t]) / 3), 1e-12);
+      assertClose(got, Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(3)[t] + itemVector(4)[t]) / 3), { atol: 1e-12, rtol: 0 });
     });
 
     it("scores items by the cosine of profile and item vector", () => {
@@ -290,7 +283,7 @@ describe("ContentBasedRecommender", () => {
       for (let i = 0; i < docs.length; i++) {
         let dot = 0;
         for (let t = 0; t < numTerms; t++) dot += p[t] * itemVector(i)[t];
-        close(scores[i], dot / norm, 1e-6, `score of item ${i}`);
+        assertClose(scores[i], dot / norm, { atol: 1e-6, rtol: 0 }, `score of item ${i}`);
       }
     });
 
@@ -310,7 +303,7 @@ describe("ContentBasedRecommender", () => {
       const items = Int32Array.from([2, 5, 3, 6, 0, 1]);
       const pairs = model.scorePairs(users, items);
       for (let j = 0; j < users.length; j++) {
-        close(pairs[j], model.scoreItems(users.subarray(j, j + 1))[items[j]], 1e-6);
+        assertClose(pairs[j], model.scoreItems(users.subarray(j, j + 1))[items[j]], { atol: 1e-6, rtol: 0 });
       }
       const test = makeInteractions([[0, 2], [1, 3]], 5, 7, "test");
       const report = evaluateRanking(model, { train, test, k: 1, metrics: ["hr"] });
