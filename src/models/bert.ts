@@ -20,7 +20,7 @@ import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { Rng } from "../backend/random";
 import type { PretrainingBatch } from "../data/bertPretraining";
-import type { TextClassificationBatch } from "../data/textClassification";
+import { textClassificationBatches, type TextClassificationBatch, type TextEncoder } from "../data/textClassification";
 import { checkInteger, checkPositive, checkRate, checkSeed, shapeList } from "../nn/args";
 import { buildLayer, CompositeLayer } from "../nn/compositeLayer";
 import { SeededDropout } from "../nn/dropout";
@@ -587,4 +587,46 @@ export function classificationInputs(batch: TextClassificationBatch): BertInputs
     tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, "int32"),
     attentionMask: tf.tensor2d(batch.attentionMask, shape, "int32"),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Text embeddings: what a pretrained encoder says about a text, without fine-tuning
+// ---------------------------------------------------------------------------------------------
+
+export interface TextEmbeddingConfig {
+  /** T: texts are truncated and padded to it. Default: the encoder's maxPositions. */
+  maxLength?: number;
+  /** "mean" (default) of h_L over the text's real tokens, or the pooled "cls" vector. */
+  pooling?: "mean" | "cls";
+  /** Texts per forward pass. Default 128. */
+  batchSize?: number;
+}
+
+/**
+ * One vector per text from a (pretrained) encoder: [texts.length × D], row-major. Mean pooling over the
+ * real tokens is the usual choice for an encoder never trained to put a sentence into [CLS] (Reimers
+ * and Gurevych, "Sentence-BERT", 2019, found it the better of the two).
+ */
+export function textEmbeddings(bert: Bert, encoder: TextEncoder, texts: readonly string[], config: TextEmbeddingConfig = {}): Float32Array {
+  const where = "textEmbeddings";
+  const maxLength = checkInteger(where, "maxLength", config.maxLength ?? bert.config.maxPositions, 2);
+  const batchSize = checkInteger(where, "batchSize", config.batchSize ?? 128);
+  const pooling = config.pooling ?? "mean";
+  if (pooling !== "mean" && pooling !== "cls") throw new Error(`${where}: pooling must be "mean" or "cls", got '${pooling}'`);
+  const D = bert.config.hiddenSize;
+  const out = new Float32Array(texts.length * D);
+  const batches = textClassificationBatches(texts, null, encoder, { batchSize, maxLength });
+  let row = 0;
+  for (const batch of batches) {
+    const vectors = tf.tidy(() => {
+      const inputs = classificationInputs(batch);
+      const { sequence, pooled } = bert.forward(inputs, false); // [B, T, D], [B, D]
+      if (pooling === "cls") return pooled.dataSync() as Float32Array;
+      const mask = tf.expandDims(tf.cast(inputs.attentionMask, "float32"), 2); // [B, T, 1]
+      return tf.div(tf.sum(tf.mul(sequence, mask), 1), tf.sum(mask, 1)).dataSync() as Float32Array; // [B, D]
+    });
+    out.set(vectors, row * D);
+    row += batch.batchSize;
+  }
+  return out;
 }

@@ -4,9 +4,10 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { PretrainingBatch } from "../../src/data/bertPretraining";
 import {
-  Bert, BertEmbeddings, BertForPretraining, BertForSequenceClassification, MaskedLanguageModelHead, pretrainingInputs, resolveBertConfig,
+  Bert, BertEmbeddings, BertForPretraining, BertForSequenceClassification, MaskedLanguageModelHead, pretrainingInputs, resolveBertConfig, textEmbeddings,
 } from "../../src/models/bert";
 import { TextClassificationBatch } from "../../src/data/textClassification";
+import { WordPieceTokenizer } from "../../src/text/wordpiece";
 import { checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "../nn/support";
 import { assertClose, assertNoLeak } from "../support/assertions";
 
@@ -269,5 +270,33 @@ describe("models/bert: BertForSequenceClassification", () => {
     optimizer.dispose();
     model.dispose();
     for (const layer of pretrained.layers) if (!model.layers.includes(layer)) layer.dispose();
+  });
+});
+
+describe("models/bert: textEmbeddings", () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  it("mean-pools h_L over each text's real tokens, or returns the pooled [CLS]", () => {
+    const tokenizer = WordPieceTokenizer.fromTokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"]);
+    const bert = new Bert({ vocabSize: 8, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, dropout: 0, seed: 4 });
+    const texts = ["a b c", "b", "c a"];
+    const mean = textEmbeddings(bert, tokenizer, texts, { maxLength: 6, batchSize: 2 });
+    const cls = textEmbeddings(bert, tokenizer, texts, { maxLength: 6, pooling: "cls" });
+    assert.equal(mean.length, 3 * 8);
+    texts.forEach((text, b) => {
+      const encoded = tokenizer.encode(text);
+      const n = encoded.ids.length; // unpadded: [CLS] … [SEP]
+      const { sequence, pooled } = tf.tidy(() => {
+        const out = bert.forward({ tokenIds: tf.tensor2d([Array.from(encoded.ids)], undefined, "int32"), tokenTypeIds: tf.zeros([1, n], "int32"), attentionMask: tf.ones([1, n], "int32") }, false);
+        return { sequence: out.sequence.arraySync()[0], pooled: out.pooled.dataSync() as Float32Array };
+      });
+      const expected = Array.from({ length: 8 }, (_, d) => sequence.reduce((s, h) => s + h[d], 0) / n);
+      assertClose(mean.subarray(b * 8, (b + 1) * 8), expected, { atol: 1e-5, rtol: 1e-4 }, `mean of text ${b}`);
+      assertClose(cls.subarray(b * 8, (b + 1) * 8), pooled, { atol: 1e-5, rtol: 1e-4 }, `cls of text ${b}`);
+    });
+    assert.throws(() => textEmbeddings(bert, tokenizer, texts, { pooling: "max" as never }), /pooling must be "mean" or "cls", got 'max'/);
+    for (const layer of bert.layers) layer.dispose();
   });
 });
