@@ -20,13 +20,13 @@ describe("data/csv", () => {
         "The Hobbit, alice ,2024-01-03T12:00:00Z,3.5\n" +
         "42,007,2024-01-03 12:00,1\n" +
         "42,7,2024-01-03T13:00:00+01:00,2\n" +
-        "42,7,,2\n");
+        "The Hobbit,7,,2\n");
     const data = loadInteractionsCsv(file);
     assert.equal(data.name, "my-log");
     assert.deepEqual(data.userIndex.ids, ["alice", "bob", "007", "7"]);
     assert.deepEqual(data.itemIndex.ids, ["Dune, Part One", "The Hobbit", "42"]);
     assert.deepEqual(Array.from(data.users), [0, 1, 0, 2, 3, 3]);
-    assert.deepEqual(Array.from(data.items), [0, 1, 1, 2, 2, 2]);
+    assert.deepEqual(Array.from(data.items), [0, 1, 1, 2, 2, 1]);
     assert.deepEqual(Array.from(data.ratings), [4, 5, 3.5, 1, 2, 2]);
     const day = Date.UTC(2024, 0, 3) / 1000;
     assert.deepEqual(Array.from(data.timestamps), [1704240000, day, day + 12 * 3600, day + 12 * 3600, day + 12 * 3600, NaN]);

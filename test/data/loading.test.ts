@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { IntIdMap } from "../../src/data/intIds";
-import { ColumnsBuilder, dropUnused, lineCountBound, readRatingsTable, TagCounter } from "../../src/data/loading";
+import { ColumnsBuilder, dropUnused, readRatingsTable, TagCounter } from "../../src/data/loading";
 
 describe("data/loading", () => {
   it("grows columns past their initial capacity and trims them", () => {
@@ -11,12 +11,6 @@ describe("data/loading", () => {
     assert.deepEqual(Array.from(columns.items.subarray(38)), [76, 78]);
     assert.deepEqual(Array.from(columns.ratings.subarray(0, 3)), [0, 0.5, 1]);
     assert.equal(columns.timestamps[39], 1039);
-  });
-
-  it("bounds the record count by the line count", () => {
-    assert.equal(lineCountBound(Buffer.from("")), 1);
-    assert.equal(lineCountBound(Buffer.from("a\nb\n")), 3);
-    assert.equal(lineCountBound(Buffer.from("a\nb")), 2);
   });
 
   it("drops unused indices, renumbering in order", () => {
