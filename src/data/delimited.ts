@@ -130,7 +130,11 @@ class GunzipChunks implements ByteSource {
     });
     // A new member starts at `offset`: the previous one's 8-byte trailer ends there, and fflate has
     // already emitted all of that member's data.
-    this.inflater.onmember = (offset) => this.checkTrailer(offset - 8);
+    this.inflater.onmember = (offset) => {
+      this.checkTrailer(offset - 8);
+      this.checkHeader(offset);
+    };
+    this.checkHeader(0);
   }
 
   read(): Buffer | null {
@@ -155,10 +159,22 @@ class GunzipChunks implements ByteSource {
     while (this.read() !== null);
   }
 
+  private damaged(problem: string): DataFormatError {
+    return new DataFormatError(this.raw.file, undefined, undefined, `damaged gzip file: ${problem} (a corrupt or cut copy); delete it and download it again`);
+  }
+
+  /** RFC 1952 asks a decompressor to refuse reserved flags (they could announce fields it would misread); fflate ignores them. */
+  private checkHeader(position: number): void {
+    const header = Buffer.alloc(4);
+    if (this.raw.readAt(header, position) < 4 || header[0] !== 0x1f || header[1] !== 0x8b || header[2] !== 8) {
+      throw new DataFormatError(this.raw.file, undefined, undefined, "not a readable gzip file (no gzip header); delete it and download it again");
+    }
+    if (header[3] & 0xe0) throw this.damaged(`reserved header flags set (${hex(header[3]).slice(6)})`);
+  }
+
   private checkTrailer(position: number): void {
     const trailer = Buffer.alloc(8);
-    const damaged = (problem: string) =>
-      new DataFormatError(this.raw.file, undefined, undefined, `damaged gzip file: ${problem} (a corrupt or cut copy); delete it and download it again`);
+    const damaged = (problem: string) => this.damaged(problem);
     if (position < 0 || this.raw.readAt(trailer, position) < 8) throw damaged("the file ends before its gzip trailer");
     const crc = trailer.readUInt32LE(0);
     if (crc !== this.crc >>> 0) {
@@ -391,22 +407,30 @@ export class DelimitedReader {
     this.checkUtf8();
   }
 
-  /** Reads the next chunk into the window, keeping the bytes from `pos` (an unfinished record). */
+  /**
+   * Reads more input into the window, keeping the bytes from `pos` (an unfinished record). A long
+   * record gets at least as many new bytes as it has, so that it is split again only a few times.
+   */
   private refill(): void {
-    const chunk = this.source!.read();
     const tail = this.bytes.subarray(this.pos);
     if (tail.length > MAX_RECORD_BYTES) {
       this.failRecord(this.nextLine, undefined, "a record longer than 64 MiB: this is not a delimited text file, or a quote is not closed");
     }
+    const parts = tail.length === 0 ? [] : [tail];
+    let added = 0;
+    do {
+      const chunk = this.source!.read();
+      if (chunk === null) {
+        this.ended = true;
+        break;
+      }
+      parts.push(chunk);
+      added += chunk.length;
+    } while (added < tail.length);
     this.checked = Math.max(0, this.checked - this.pos);
     this.windowLine = this.nextLine;
     this.pos = 0;
-    if (chunk === null) {
-      this.ended = true;
-      this.bytes = tail;
-    } else {
-      this.bytes = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
-    }
+    this.bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     if (!this.started) this.start();
     else this.checkUtf8();
   }
