@@ -67,6 +67,25 @@ describe("data/csv", () => {
     assert.throws(() => loadInteractionsCsv(path.join(dir, "missing.csv")), /ENOENT/);
   });
 
+  it("rejects an empty file, a header without rows, and ratings that overflow or leave the given scale", () => {
+    const bad = (name: string, text: string, options = {}) => () => loadInteractionsCsv(writeFile(dir, name, text), options);
+    assert.throws(bad("empty.csv", ""), /empty\.csv:1: the file is empty \(expected a header line\)/);
+    assert.throws(bad("header.csv", "user,item,rating\n\n"), /header\.csv: no interactions \(the file has a header but no rows\)/);
+    assert.throws(bad("huge.csv", "user,item,rating\nu,i,4\nu,j,1e39\n"), /huge\.csv:3: field 'rating': rating 1e\+39 does not fit a 32-bit float/);
+    const stars = { ratingScale: { min: 1, max: 5, step: 1 } };
+    assert.throws(bad("scale.csv", "user,item,rating\nu,i,999\n", stars), /scale\.csv:2: field 'rating': rating 999 is off the rating scale \(1–5 in steps of 1\)/);
+    assert.equal(loadInteractionsCsv(writeFile(dir, "ok.csv", "user,item,rating\nu,i,5\n"), stars).ratings[0], 5);
+  });
+
+  it("names both lines of a repeated (user, item) pair, or merges repeats as asked", () => {
+    const file = writeFile(dir, "repeats.csv", "user,item,rating,timestamp\nalice,Dune,2,10\nbob,Dune,3,11\n\" alice\",Dune,5,12\n");
+    assert.throws(() => loadInteractionsCsv(file), /repeats\.csv:4: user alice and item Dune already appear on line 2; pass duplicates: "keepLast" or "mean"/);
+    const last = loadInteractionsCsv(file, { duplicates: "keepLast" });
+    assert.deepEqual(Array.from(last.ratings), [3, 5]);
+    assert.deepEqual(Array.from(last.timestamps), [11, 12]);
+    assert.deepEqual(Array.from(loadInteractionsCsv(file, { duplicates: "mean" }).ratings), [3, 3.5]);
+  });
+
   it("reads a gzip'd file the same as the plain one", () => {
     const text = "user,item,rating\nu1,i1,3\nu2,i2,4\n";
     const plain = loadInteractionsCsv(writeFile(dir, "x.csv", text));
