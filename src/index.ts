@@ -31,6 +31,7 @@ export * from "./eval/protocols";
 export * from "./eval/crossValidation";
 export * from "./eval/published";
 export * from "./eval/pretraining";
+export * from "./eval/candidates";
 
 // text: tokenizers
 export * from "./text/tokenize";
