@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 
-const BENCHMARKS = ["dataLoading.ts", "engine.ts"];
+const BENCHMARKS = ["dataLoading.ts", "loading.ts", "engine.ts"];
 
 let failed = false;
 for (const file of BENCHMARKS) {

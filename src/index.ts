@@ -35,6 +35,7 @@ export * from "./eval/protocols";
 export * from "./eval/crossValidation";
 export * from "./eval/published";
 export * from "./eval/pretraining";
+export * from "./eval/candidates";
 
 // text: tokenizers
 export * from "./text/tokenize";
@@ -111,6 +112,7 @@ export * from "./train/progress";
 export * from "./train/optimizers";
 export * from "./train/schedules";
 export * from "./train/checkpoint";
+export * from "./train/savedModel";
 export * from "./train/bertPretraining";
 
 // viz: Plotly figures and rich display in notebooks

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { unzipSync } from "fflate";
-import { errorText } from "./delimited";
+import { errorText, fileError } from "./delimited";
 
 /**
  * A data set that is neither in the data directory nor downloadable right now (offline, downloads
@@ -31,6 +31,32 @@ export class DatasetUnavailableError extends Error {
 export type DatasetName = "ml-100k" | "ml-1m" | "ml-latest-small" | "goodbooks-10k";
 
 export const DATASET_NAMES: readonly DatasetName[] = ["ml-100k", "ml-1m", "ml-latest-small", "goodbooks-10k"];
+
+/** The values a data set's ratings can take: `min`..`max`, and on a grid of `step` from `min` when given. */
+export interface RatingScale {
+  min: number;
+  max: number;
+  /** Ratings are min + k·step (1 for whole stars, 0.5 for half stars); default: any value in range. */
+  step?: number;
+}
+
+/**
+ * What to do when the same (user, item) pair appears on more than one row: "error" (the default)
+ * names the file and both lines; "keepLast" keeps the last row; "mean" keeps one row, at the last
+ * one's place and with its timestamp, rated the mean of the rows.
+ */
+export type DuplicatePolicy = "error" | "keepLast" | "mean";
+
+/** Options of the loaders of public data sets. */
+export interface DatasetLoadOptions extends ResolveOptions {
+  /**
+   * Check each file's row count against the published one (default true), so that a cut or
+   * emptied copy is an error rather than a smaller data set. Turn off to load a subset of your own.
+   */
+  checkRowCounts?: boolean;
+  /** Repeated (user, item) rows; default "error" (the published files have none). */
+  duplicates?: DuplicatePolicy;
+}
 
 /** One logical file of a data set. */
 export interface DatasetFile {
@@ -52,6 +78,10 @@ export interface DatasetSource {
   files: Record<string, DatasetFile>;
   /** sha256 of individual files by relative path, where known; used by `verify: true`. */
   checksums: Record<string, string>;
+  /** Data rows (header and blank lines not counted) of files by relative path, checked on every load. */
+  rows?: Record<string, number>;
+  /** The scale of the ratings, checked row by row. */
+  ratingScale?: RatingScale;
   /** The terms in a line, shown when downloading. */
   terms: string;
 }
@@ -78,6 +108,8 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
       "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
       "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
     },
+    rows: { "u.data": 100000, "u.item": 1682, "u.user": 943 },
+    ratingScale: { min: 1, max: 5, step: 1 },
     terms: "GroupLens terms: research use only, no redistribution; cite Harper & Konstan 2015",
   },
   "ml-1m": {
@@ -96,6 +128,11 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
       "users.dat": "1dc3a95300cb19f7c10e027daf29b8cdf1d908dab65b5edfb45950aa389a10a3",
       "subset-users-1-2999/ratings.dat.gz": "2fedcf5405373a49df4041e3d3fe1e8db9eacf2c77c209ae1f686ea06b7a16d9",
     },
+    rows: {
+      "ratings.dat": 1000209, "ratings.dat.gz": 1000209, "subset-users-1-2999/ratings.dat.gz": 487650,
+      "movies.dat": 3883, "users.dat": 6040,
+    },
+    ratingScale: { min: 1, max: 5, step: 1 },
     terms: "GroupLens terms: research use only, no redistribution; cite Harper & Konstan 2015",
   },
   "ml-latest-small": {
@@ -112,6 +149,8 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
       "movies.csv": "5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07",
       "tags.csv": "92a9f8bb7916dceef6151209845788c3643f794dfa79d1feaec7121b5960399d",
     },
+    rows: { "ratings.csv": 100836, "movies.csv": 9742, "tags.csv": 3683 },
+    ratingScale: { min: 0.5, max: 5, step: 0.5 },
     terms: "GroupLens terms: research use only, non-commercial; cite Harper & Konstan 2015",
   },
   "goodbooks-10k": {
@@ -133,6 +172,12 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
       "book_tags.csv.zip": "16f0e8478ab91e82e701d9e5a936dc51c241cc1b1e5654c2daa5c9451a900c9d",
       "samples/ratings.csv": "c2eba4a10c1a5d2b70b3a61136460eed5f6e963d3c56be6e22b6378fb410b331",
     },
+    // ratings.csv: the publisher's quick_look.ipynb counts 5,976,479 rows.
+    rows: {
+      "ratings.csv": 5976479, "ratings.csv.zip": 5976479, "samples/ratings.csv": 99,
+      "books.csv": 10000, "tags.csv": 34252, "book_tags.csv": 999912, "book_tags.csv.zip": 999912,
+    },
+    ratingScale: { min: 1, max: 5, step: 1 },
     terms: "CC BY-SA 4.0, goodbooks-10k by Zygmunt Zając (https://github.com/zygmuntz/goodbooks-10k)",
   },
 };
@@ -180,11 +225,23 @@ function findFiles(source: DatasetSource, dir: string, keys: readonly string[]):
   for (const key of keys) {
     const file = source.files[key];
     if (!file) throw new Error(`data set '${source.name}' has no file '${key}'`);
-    const hit = file.paths.map((p) => path.join(dir, p)).find((p) => fs.existsSync(p));
+    const hit = file.paths.map((p) => path.join(dir, p)).find(exists);
     if (hit) found[key] = hit;
     else if (!file.optional) missing.push(key);
   }
   return { found, missing };
+}
+
+/** Whether `file` exists. Only absence is false: a folder this user may not read is an error naming it, not "missing". */
+function exists(file: string): boolean {
+  try {
+    fs.statSync(file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return false;
+    throw fileError(file, e);
+  }
 }
 
 /**
@@ -232,7 +289,12 @@ export function verifyFiles(source: DatasetSource, dir: string, files: readonly 
     const rel = path.relative(dir, file).split(path.sep).join("/");
     const expected = source.checksums[rel];
     if (expected === undefined) continue;
-    const actual = sha256Hex(fs.readFileSync(file));
+    let actual: string;
+    try {
+      actual = sha256Hex(fs.readFileSync(file));
+    } catch (e) {
+      throw fileError(file, e);
+    }
     if (actual !== expected) {
       throw new Error(`${file}: sha256 ${actual} does not match the published ${expected}; delete it to download it again`);
     }

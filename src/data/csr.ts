@@ -46,7 +46,7 @@ export interface SparseVector {
 }
 
 /** How `dedupe` merges the entries of a row that share a column. */
-export type DuplicatePolicy = "sum" | "first" | "last" | "max";
+export type CsrDuplicatePolicy = "sum" | "first" | "last" | "max";
 
 /**
  * A sparse matrix in compressed sparse row form. Columns ascend within a row; a column may repeat
@@ -177,7 +177,7 @@ export class CsrMatrix {
   }
 
   /** This matrix with each repeated (row, column) merged into one entry by `policy`. O(nnz). */
-  dedupe(policy: DuplicatePolicy): CsrMatrix {
+  dedupe(policy: CsrDuplicatePolicy): CsrMatrix {
     const offsets = new Int32Array(this.numRows + 1);
     const indices = new Int32Array(this.nnz);
     const values = new Float64Array(this.nnz);

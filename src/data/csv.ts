@@ -9,7 +9,9 @@
 //   timestamp  optional  Unix seconds, or an ISO 8601 date or date-time ("2024-05-01",
 //                        "2024-05-01T12:30:00Z"; without an offset it is read as UTC); empty = unknown
 // Any other column is an error, so that a misspelt "ratng" is not silently dropped. Ids are trimmed
-// of surrounding spaces; blank lines are skipped. Example:
+// of surrounding spaces; blank lines are skipped. A file without rows, a rating that does not fit a
+// 32-bit float or lies off `ratingScale`, and a repeated (user, item) pair (unless `duplicates`
+// says how to merge it) are errors naming the file and line. Example:
 //
 //   user,item,rating,timestamp
 //   alice,The Hobbit,5,2024-01-03
@@ -23,16 +25,21 @@
 // appearance. Users are indexed by first appearance. Rows keep the file's order.
 
 import * as path from "node:path";
-import { assertUtf8, DataFormatError, DelimitedReader, readDataFile } from "./delimited";
-import { IdIndex, Interactions, ItemInfo } from "./interactions";
+import { DuplicatePolicy, RatingScale } from "./cache";
+import { assertUtf8, DataFormatError, DelimitedOptions, DelimitedReader, readDataFile, withDataFile } from "./delimited";
+import { IdIndex, Interactions, InteractionsColumns, ItemInfo } from "./interactions";
 import { IntIdMap } from "./intIds";
-import { ColumnsBuilder, lineCountBound } from "./loading";
+import { ColumnsBuilder, duplicateError, readRating, resolveDuplicates } from "./loading";
 
 export interface InteractionsCsvOptions {
   /** A CSV file of items (item,title,genres,year,tags) to take the item catalogue from. */
   itemsFile?: string;
   /** Name of the result; default the file name without its extension. */
   name?: string;
+  /** The values ratings may take, e.g. { min: 1, max: 5, step: 1 }; default: any number. */
+  ratingScale?: RatingScale;
+  /** Repeated (user, item) rows: "error" (default), "keepLast" or "mean". */
+  duplicates?: DuplicatePolicy;
 }
 
 const INTERACTION_COLUMNS = ["user", "item", "rating", "timestamp"];
@@ -130,24 +137,30 @@ export function loadInteractionsCsv(file: string, options: InteractionsCsvOption
   const itemInfo = options.itemsFile ? readItemsFile(options.itemsFile, items) : {};
   const itemsFileName = options.itemsFile ? path.basename(options.itemsFile) : "";
 
-  const bytes = readDataFile(file);
-  assertUtf8(bytes, file);
-  const reader = new DelimitedReader(bytes, { file, delimiter: ",", quoted: true });
-  const header = reader.readHeader(["user", "item"]);
-  checkColumns(reader, header, INTERACTION_COLUMNS);
-  const [cUser, cItem, cRating, cTime] = INTERACTION_COLUMNS.map((c) => header.indexOf(c));
-  const out = new ColumnsBuilder(lineCountBound(bytes));
-  const addItems = !options.itemsFile;
-  while (reader.next()) {
-    const user = users.lookup(reader, cUser, true);
-    const item = items.lookup(reader, cItem, addItems);
-    if (item < 0) reader.fail(cItem, `unknown item id ${reader.string(cItem).trim()} (not in ${itemsFileName})`);
-    const rating = cRating >= 0 ? reader.number(cRating) : 1;
-    const timestamp = cTime >= 0 ? readTimestamp(reader, cTime) : NaN;
-    out.push(user, item, rating, timestamp);
-  }
+  const readerOptions: DelimitedOptions = { file, delimiter: ",", quoted: true, validateUtf8: true };
+  const read = (reader: DelimitedReader): { columns: InteractionsColumns; fields: { user: number; item: number } } => {
+    const header = reader.readHeader(["user", "item"]);
+    checkColumns(reader, header, INTERACTION_COLUMNS);
+    const [cUser, cItem, cRating, cTime] = INTERACTION_COLUMNS.map((c) => header.indexOf(c));
+    const out = new ColumnsBuilder();
+    const addItems = !options.itemsFile;
+    while (reader.next()) {
+      const user = users.lookup(reader, cUser, true);
+      const item = items.lookup(reader, cItem, addItems);
+      if (item < 0) reader.fail(cItem, `unknown item id ${reader.string(cItem).trim()} (not in ${itemsFileName})`);
+      const rating = cRating >= 0 ? readRating(reader, cRating, options.ratingScale) : 1;
+      const timestamp = cTime >= 0 ? readTimestamp(reader, cTime) : NaN;
+      out.push(user, item, rating, timestamp);
+    }
+    return { columns: out.finish(), fields: { user: cUser, item: cItem } };
+  };
+  const raw = withDataFile(file, (source) => read(new DelimitedReader(source, readerOptions)));
+  if (raw.columns.users.length === 0) throw new DataFormatError(file, undefined, undefined, "no interactions (the file has a header but no rows)");
+  const columns = resolveDuplicates(raw.columns, options.duplicates ?? "error", (repeat) => {
+    throw duplicateError(file, readerOptions, true, raw.fields, repeat);
+  });
   return new Interactions({
-    ...out.finish(),
+    ...columns,
     userIndex: users.index,
     itemIndex: items.index,
     itemInfo,

@@ -164,3 +164,48 @@ function withIdentities(
   });
   return featureMatrixFromLists(lists, options);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Saved models: which feature matrices a model was built with (FeatureEmbeddingModel, TwoTower)
+// ---------------------------------------------------------------------------------------------
+
+/** The feature matrices to rebuild a saved model with; the defaults when absent. */
+export interface SavedFeatures {
+  itemFeatures?: FeatureMatrix | null;
+  userFeatures?: FeatureMatrix | null;
+}
+
+/** What a saved model records of a feature matrix: its names, size and a hash of its entries. */
+export interface FeatureMatrixRecord {
+  names: string[];
+  rows: number;
+  nnz: number;
+  /** FNV-1a (32-bit, hex) over each row's column indices (int32) and weights (float64). */
+  hash: string;
+}
+
+export function featureMatrixRecord(features: FeatureMatrix): FeatureMatrixRecord {
+  let hash = 0x811c9dc5;
+  const mix = (bytes: Uint8Array) => {
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193) >>> 0;
+  };
+  for (let r = 0; r < features.weights.numRows; r++) {
+    const { indices, values } = features.weights.row(r);
+    mix(new Uint8Array(Int32Array.from(indices).buffer));
+    mix(new Uint8Array(Float64Array.from(values).buffer));
+    mix(Uint8Array.of(0xff)); // row separator
+  }
+  return { names: features.names.slice(), rows: features.weights.numRows, nnz: features.weights.nnz, hash: hash.toString(16).padStart(8, "0") };
+}
+
+/** Throws unless `features` is what `saved` records (both null, or the same names, size and hash). */
+export function checkSavedFeatures(owner: string, field: string, saved: unknown, features: FeatureMatrix | null): void {
+  const given = features === null ? null : featureMatrixRecord(features);
+  if (JSON.stringify(saved) === JSON.stringify(given)) return;
+  const describe = (r: unknown) => {
+    if (r === null || typeof r !== "object") return JSON.stringify(r);
+    const { names, rows, nnz, hash } = r as FeatureMatrixRecord;
+    return `${rows} rows × ${Array.isArray(names) ? names.length : "?"} features, ${nnz} entries, hash ${hash}`;
+  };
+  throw new Error(`${owner}: ${field} (${describe(given)}) differs from the saved model's (${describe(saved)}); pass the feature matrix it was trained with`);
+}

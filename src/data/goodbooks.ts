@@ -9,12 +9,12 @@
 // the result is the time order. book_tags.csv joins on goodreads_book_id, not book_id.
 
 import * as path from "node:path";
-import { resolveDataset, ResolveOptions } from "./cache";
+import { DATASET_SOURCES, DatasetLoadOptions, resolveDataset } from "./cache";
 import { ItemCatalogue } from "./catalogue";
 import { assertUtf8, DelimitedReader, readDataFile } from "./delimited";
 import { Interactions } from "./interactions";
 import { IntIdMap } from "./intIds";
-import { intIdIndex, readRatingsTable } from "./loading";
+import { checkRowCount, intIdIndex, readRatingsTable } from "./loading";
 
 /** Tags kept per book by default. */
 export const DEFAULT_TAGS_PER_BOOK = 8;
@@ -103,6 +103,7 @@ function readBooks(file: string): BookTable {
   return { map, ids, goodreads, titles, authors, years: Float64Array.from(years), ratingsCounts: Float64Array.from(counts) };
 }
 
+/** Tag names by id (one per row of tags.csv). */
 function readTagNames(file: string): Map<number, string> {
   const bytes = readDataFile(file);
   assertUtf8(bytes, file);
@@ -120,10 +121,13 @@ function readTagNames(file: string): Map<number, string> {
 }
 
 /**
- * Each book's descriptive tags (shelves dropped), most applied first, at most `limit`. Repeated
- * (book, tag) rows are summed; rows with a count below 1 (a few in the file) are ignored.
+ * Each book's descriptive tags (shelves dropped), most applied first, at most `limit`, and the
+ * file's row count. Repeated (book, tag) rows are summed; rows with a count below 1 (a few in the
+ * file) are ignored.
  */
-function readBookTags(file: string, books: BookTable, tagNames: Map<number, string>, limit: number, booksFile: string, tagsFile: string): string[][] {
+function readBookTags(
+  file: string, books: BookTable, tagNames: Map<number, string>, limit: number, booksFile: string, tagsFile: string,
+): { tags: string[][]; rows: number } {
   const reader = new DelimitedReader(readDataFile(file), { file, delimiter: ",", quoted: true });
   const header = reader.readHeader(["goodreads_book_id", "tag_id", "count"]);
   const cBook = header.indexOf("goodreads_book_id");
@@ -132,7 +136,9 @@ function readBookTags(file: string, books: BookTable, tagNames: Map<number, stri
   const keep = new Map<number, boolean>();
   for (const [id, name] of tagNames) keep.set(id, !isShelfTag(name));
   const perBook: Array<Map<number, number>> = books.ids.map(() => new Map());
+  let rows = 0;
   while (reader.next()) {
+    rows++;
     const gr = reader.int(cBook);
     const book = books.goodreads.get(gr);
     if (book < 0) reader.fail(cBook, `unknown goodreads book id ${gr} (not in ${booksFile})`);
@@ -145,15 +151,28 @@ function readBookTags(file: string, books: BookTable, tagNames: Map<number, stri
     tags.set(tag, (tags.get(tag) ?? 0) + count);
   }
   // Map iteration follows first appearance, and sort is stable: ties keep the file's order.
-  return perBook.map((tags) =>
-    Array.from(tags)
+  const tags = perBook.map((counts) =>
+    Array.from(counts)
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
       .map(([tag]) => tagNames.get(tag) as string),
   );
+  return { tags, rows };
 }
 
-export interface GoodbooksCatalogueOptions extends ResolveOptions {
+/** Books, tag names and book tags, with the row counts of their files checked. */
+function readCatalogueFiles(dir: string, files: Record<string, string>, tagsPerBook: number, options: DatasetLoadOptions) {
+  const books = readBooks(files.items);
+  const tagNames = readTagNames(files.tags);
+  const bookTags = readBookTags(files.bookTags, books, tagNames, tagsPerBook, path.basename(files.items), path.basename(files.tags));
+  const source = DATASET_SOURCES["goodbooks-10k"];
+  checkRowCount(source, dir, files.items, books.ids.length, options);
+  checkRowCount(source, dir, files.tags, tagNames.size, options);
+  checkRowCount(source, dir, files.bookTags, bookTags.rows, options);
+  return { books, tags: bookTags.tags };
+}
+
+export interface GoodbooksCatalogueOptions extends DatasetLoadOptions {
   /** Keep only the `top` books with the most ratings (ratings_count), most-rated first. Default: all, in file order. */
   top?: number;
   /** Descriptive tags kept per book (default 8). */
@@ -166,10 +185,8 @@ export interface GoodbooksCatalogueOptions extends ResolveOptions {
  * book_tags.csv (or book_tags.csv.zip), not the ratings.
  */
 export async function loadGoodbooksCatalogue(options: GoodbooksCatalogueOptions = {}): Promise<ItemCatalogue> {
-  const { files } = await resolveDataset("goodbooks-10k", { ...options, files: ["items", "tags", "bookTags"] });
-  const books = readBooks(files.items);
-  const tagNames = readTagNames(files.tags);
-  const tags = readBookTags(files.bookTags, books, tagNames, options.tagsPerBook ?? DEFAULT_TAGS_PER_BOOK, path.basename(files.items), path.basename(files.tags));
+  const { dir, files } = await resolveDataset("goodbooks-10k", { ...options, files: ["items", "tags", "bookTags"] });
+  const { books, tags } = readCatalogueFiles(dir, files, options.tagsPerBook ?? DEFAULT_TAGS_PER_BOOK, options);
   let order = books.ids.map((_, i) => i);
   if (options.top !== undefined) {
     const count = (i: number) => (Number.isNaN(books.ratingsCounts[i]) ? -1 : books.ratingsCounts[i]);
@@ -185,7 +202,7 @@ export async function loadGoodbooksCatalogue(options: GoodbooksCatalogueOptions 
   };
 }
 
-export interface GoodbooksOptions extends ResolveOptions {
+export interface GoodbooksOptions extends DatasetLoadOptions {
   /**
    * "full": ratings.csv, six million ratings (downloaded with the release archive if missing);
    * "sample": the publisher's 99-row samples/ratings.csv, for a quick look. Default "full".
@@ -201,16 +218,17 @@ export interface GoodbooksOptions extends ResolveOptions {
  */
 export async function loadGoodbooks(options: GoodbooksOptions = {}): Promise<Interactions> {
   const ratingsKey = options.ratings === "sample" ? "sampleRatings" : "ratings";
-  const { files } = await resolveDataset("goodbooks-10k", { ...options, files: [ratingsKey, "items", "tags", "bookTags"] });
-  const books = readBooks(files.items);
-  const booksFile = path.basename(files.items);
-  const tagNames = readTagNames(files.tags);
-  const tags = readBookTags(files.bookTags, books, tagNames, options.tagsPerBook ?? DEFAULT_TAGS_PER_BOOK, booksFile, path.basename(files.tags));
+  const { dir, files } = await resolveDataset("goodbooks-10k", { ...options, files: [ratingsKey, "items", "tags", "bookTags"] });
+  const { books, tags } = readCatalogueFiles(dir, files, options.tagsPerBook ?? DEFAULT_TAGS_PER_BOOK, options);
+  const source = DATASET_SOURCES["goodbooks-10k"];
   const raw = readRatingsTable(
-    readDataFile(files[ratingsKey]),
+    files[ratingsKey],
     { file: files[ratingsKey], delimiter: ",", header: { user: "user_id", item: "book_id", rating: "rating" } },
-    { map: books.map, file: booksFile },
+    { map: books.map, file: path.basename(files.items) },
+    undefined,
+    { scale: source.ratingScale, dataset: source.name, duplicates: options.duplicates },
   );
+  checkRowCount(source, dir, files[ratingsKey], raw.records, options);
   return new Interactions({
     ...raw.columns,
     userIndex: intIdIndex(raw.userIds ?? []),

@@ -11,11 +11,11 @@
 // redistributed: these loaders read a local copy or download the publisher's archive.
 
 import * as path from "node:path";
-import { resolveDataset, ResolveOptions } from "./cache";
+import { DATASET_SOURCES, DatasetLoadOptions, DatasetName, resolveDataset } from "./cache";
 import { assertUtf8, DelimitedReader, readDataFile } from "./delimited";
 import { Interactions, ItemInfo, UserInfo } from "./interactions";
 import { IntIdMap } from "./intIds";
-import { dropUnused, intIdIndex, pick, pickNumbers, RawRatings, readRatingsTable, TagCounter } from "./loading";
+import { checkRowCount, dropUnused, intIdIndex, pick, pickNumbers, RawRatings, RatingsChecks, readRatingsTable, TagCounter } from "./loading";
 
 /** The 19 genres of ml-100k, in the order of u.item's flag columns (u.genre). */
 export const ML100K_GENRES: readonly string[] = [
@@ -60,6 +60,16 @@ function addId(reader: DelimitedReader, field: number, map: IntIdMap, ids: numbe
   map.set(id, ids.length);
   ids.push(id);
   return id;
+}
+
+/** The checks of a data set's ratings: its scale and the caller's duplicates policy. */
+function ratingsChecks(name: DatasetName, options: DatasetLoadOptions): RatingsChecks {
+  return { scale: DATASET_SOURCES[name].ratingScale, dataset: name, duplicates: options.duplicates };
+}
+
+/** Checks the row counts of the files read against the published ones. */
+function checkRows(name: DatasetName, dir: string, counts: Array<[string, number]>, options: DatasetLoadOptions): void {
+  for (const [file, rows] of counts) checkRowCount(DATASET_SOURCES[name], dir, file, rows, options);
 }
 
 /** Builds the Interactions: users without ratings are dropped from the user table. */
@@ -129,16 +139,18 @@ function readMl100kUsers(file: string): UserTable {
  * MovieLens 100K: 100,000 ratings (1–5) of 1,682 movies by 943 users, 1997–98, with titles,
  * release years and 19 genres per movie, and age, gender and occupation per user.
  */
-export async function loadMovieLens100K(options: ResolveOptions = {}): Promise<Interactions> {
-  const { files } = await resolveDataset("ml-100k", options);
+export async function loadMovieLens100K(options: DatasetLoadOptions = {}): Promise<Interactions> {
+  const { dir, files } = await resolveDataset("ml-100k", options);
   const items = readMl100kItems(files.items);
   const users = readMl100kUsers(files.users);
   const raw = readRatingsTable(
-    readDataFile(files.ratings),
+    files.ratings,
     { file: files.ratings, delimiter: "\t", names: ["user id", "item id", "rating", "timestamp"] },
     { map: items.map, file: path.basename(files.items) },
     { map: users.map, file: path.basename(files.users) },
+    ratingsChecks("ml-100k", options),
   );
+  checkRows("ml-100k", dir, [[files.items, items.ids.length], [files.users, users.ids.length], [files.ratings, raw.records]], options);
   return assemble("ml-100k", items, users, raw);
 }
 
@@ -189,16 +201,18 @@ function readMl1mUsers(file: string): UserTable {
  * Reads `ratings.dat` or `ratings.dat.gz`; failing both, the course's partial copy
  * `subset-users-1-2999/ratings.dat.gz` (487,650 ratings), which is then named in `name`.
  */
-export async function loadMovieLens1M(options: ResolveOptions = {}): Promise<Interactions> {
+export async function loadMovieLens1M(options: DatasetLoadOptions = {}): Promise<Interactions> {
   const { dir, files } = await resolveDataset("ml-1m", options);
   const items = readMl1mItems(files.items);
   const users = readMl1mUsers(files.users);
   const raw = readRatingsTable(
-    readDataFile(files.ratings),
+    files.ratings,
     { file: files.ratings, delimiter: "::", names: ["UserID", "MovieID", "Rating", "Timestamp"] },
     { map: items.map, file: path.basename(files.items) },
     { map: users.map, file: path.basename(files.users) },
+    ratingsChecks("ml-1m", options),
   );
+  checkRows("ml-1m", dir, [[files.items, items.ids.length], [files.users, users.ids.length], [files.ratings, raw.records]], options);
   const partial = path.dirname(files.ratings) !== dir;
   const name = partial ? `ml-1m (${path.basename(path.dirname(files.ratings))})` : "ml-1m";
   return assemble(name, items, users, raw);
@@ -226,7 +240,8 @@ function readLatestItems(file: string): ItemTable {
   return { map, ids, info: { titles, years: Float64Array.from(titles, titleYear), genres } };
 }
 
-function readLatestTags(file: string, items: ItemTable, itemsFile: string): string[][] {
+/** Each movie's tags, ranked, and the file's row count. */
+function readLatestTags(file: string, items: ItemTable, itemsFile: string): { tags: string[][]; rows: number } {
   const bytes = readDataFile(file);
   assertUtf8(bytes, file);
   const reader = new DelimitedReader(bytes, { file, delimiter: ",", quoted: true });
@@ -234,14 +249,16 @@ function readLatestTags(file: string, items: ItemTable, itemsFile: string): stri
   const cId = header.indexOf("movieId");
   const cTag = header.indexOf("tag");
   const counter = new TagCounter(items.ids.length);
+  let rows = 0;
   while (reader.next()) {
+    rows++;
     const id = reader.int(cId);
     const item = items.map.get(id);
     if (item < 0) reader.fail(cId, `unknown movie id ${id} (not in ${itemsFile})`);
     const tag = reader.string(cTag).trim();
     if (tag !== "") counter.add(item, tag);
   }
-  return counter.ranked();
+  return { tags: counter.ranked(), rows };
 }
 
 /**
@@ -249,16 +266,25 @@ function readLatestTags(file: string, items: ItemTable, itemsFile: string): stri
  * users; 9,742 movies with titles, years and genres, all kept although 18 are unrated; and the
  * users' free-text tags per movie from tags.csv (most applied first), when present.
  */
-export async function loadMovieLensLatestSmall(options: ResolveOptions = {}): Promise<Interactions> {
-  const { files } = await resolveDataset("ml-latest-small", options);
+export async function loadMovieLensLatestSmall(options: DatasetLoadOptions = {}): Promise<Interactions> {
+  const { dir, files } = await resolveDataset("ml-latest-small", options);
   const items = readLatestItems(files.items);
   const itemsFile = path.basename(files.items);
-  if (files.tags) items.info.tags = readLatestTags(files.tags, items, itemsFile);
+  const counts: Array<[string, number]> = [[files.items, items.ids.length]];
+  if (files.tags) {
+    const tags = readLatestTags(files.tags, items, itemsFile);
+    items.info.tags = tags.tags;
+    counts.push([files.tags, tags.rows]);
+  }
   const raw = readRatingsTable(
-    readDataFile(files.ratings),
+    files.ratings,
     { file: files.ratings, delimiter: ",", header: { user: "userId", item: "movieId", rating: "rating", timestamp: "timestamp" } },
     { map: items.map, file: itemsFile },
+    undefined,
+    ratingsChecks("ml-latest-small", options),
   );
+  counts.push([files.ratings, raw.records]);
+  checkRows("ml-latest-small", dir, counts, options);
   return new Interactions({
     ...raw.columns,
     userIndex: intIdIndex(raw.userIds ?? []),

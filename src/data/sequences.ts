@@ -205,6 +205,11 @@ export interface SequenceBatchConfig extends SequenceEncoding {
 export interface Bert4RecBatchConfig extends SequenceBatchConfig {
   /** ρ, the probability that a real position is masked. Default 0.2 (BERT4Rec's ML-1m setting). */
   maskProbability?: number;
+  /**
+   * "cloze" (default): each real position masked with probability ρ; "lastItem": only the last item,
+   * the samples BERT4Rec adds for fine-tuning (§3.6), which are exactly the next-item task of inference.
+   */
+  masking?: "cloze" | "lastItem";
 }
 
 export interface SasRecBatchConfig extends SequenceBatchConfig {
@@ -265,6 +270,8 @@ export function bert4recBatches(sequences: UserSequences, config: Bert4RecBatchC
   checkBatchConfig(where, config, BERT4REC_ITEM_OFFSET);
   const rate = config.maskProbability ?? 0.2;
   if (!(rate > 0 && rate <= 1)) throw new Error(`${where}: maskProbability must be in (0, 1], got ${rate}`);
+  const masking = config.masking ?? "cloze";
+  if (masking !== "cloze" && masking !== "lastItem") throw new Error(`${where}: masking must be "cloze" or "lastItem", got '${masking}'`);
   const T = config.maxLength;
   const { windows, rng, order } = epochBatches(sequences, config, epoch, T, 1, where);
   return order.map((rows) => {
@@ -281,7 +288,8 @@ export function bert4recBatches(sequences: UserSequences, config: Bert4RecBatchC
       writeLeftPadded(items, T, config.itemOffset, tokenIds, b * T);
       const first = T - items.length; // the first real position
       const masked: number[] = [];
-      for (let t = first; t < T; t++) if (rng.next() < rate) masked.push(t);
+      if (masking === "lastItem") masked.push(T - 1);
+      else for (let t = first; t < T; t++) if (rng.next() < rate) masked.push(t);
       if (masked.length === 0) masked.push(first + rng.int(items.length));
       for (const t of masked) {
         positions.push(b * T + t);

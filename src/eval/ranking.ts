@@ -32,7 +32,10 @@ import {
 } from "./metrics";
 import { ItemScorer, checkSameItems, checkUsersInRange, forEachScoredBatch, groupByUser, setMask, toUserArray } from "./scorers";
 
-/** Metrics `evaluateRanking` can report; all but "auc" are reported at each K. */
+/**
+ * Metrics `evaluateRanking` can report; all but "userAuc" are reported at each K. "userAuc" is the mean
+ * over users of each user's AUC, not the AUC of all pairs pooled that `auc()` computes.
+ */
 export type RankingMetricName =
   | "precision"
   | "recall"
@@ -40,12 +43,12 @@ export type RankingMetricName =
   | "map"
   | "hr"
   | "mrr"
-  | "auc"
+  | "userAuc"
   | "coverage"
   | "novelty"
   | "diversity";
 
-export const DEFAULT_RANKING_METRICS: readonly RankingMetricName[] = ["hr", "ndcg", "mrr", "precision", "recall", "map", "auc"];
+export const DEFAULT_RANKING_METRICS: readonly RankingMetricName[] = ["hr", "ndcg", "mrr", "precision", "recall", "map", "userAuc"];
 
 /**
  * The sampled protocol's settings. All of a user's test items are ranked together with the user's N
@@ -96,7 +99,7 @@ export interface RankingReport {
   numUsers: number;
   k: number[];
   /**
-   * Mean of each metric over the evaluated users, keyed "ndcg@10", "hr@10", …, "auc". A user for whom a
+   * Mean of each metric over the evaluated users, keyed "ndcg@10", "hr@10", …, "userAuc". A user for whom a
    * metric is undefined (AUC when all the user's test items are train items; diversity of a list with
    * one item) is left out of that metric's mean. "coverage@K" and "novelty@K" are computed over all
    * lists at once, as their definitions say.
@@ -116,7 +119,7 @@ export interface RankingReport {
 export function evaluateRanking(model: ItemScorer, options: EvaluateRankingOptions): RankingReport {
   const resolved = resolveRankingOptions(model, options);
   const { perUser, lists } = rankAndScore(model, resolved);
-  const metrics = aggregateRanking(resolved, perUser, lists);
+  const metrics = aggregateRanking(resolved, perUser, lists, model.numItems);
   const { label, description, ks, users } = resolved;
   return { label, protocol: description, numUsers: users.length, k: ks, metrics, perUser, users };
 }
@@ -158,7 +161,8 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
   const metricNames = options.metrics ?? DEFAULT_RANKING_METRICS.slice();
   for (const name of metricNames) {
     if (!(RANKING_METRICS as readonly string[]).includes(name)) {
-      throw new Error(`${fn}: unknown metric '${name}'; expected one of ${RANKING_METRICS.join(", ")}`);
+      const renamed = (name as string) === "auc" ? " ('auc' is now 'userAuc': the mean of per-user AUCs, unlike auc(), which pools all pairs)" : "";
+      throw new Error(`${fn}: unknown metric '${name}'; expected one of ${RANKING_METRICS.join(", ")}${renamed}`);
     }
   }
   const protocol = options.protocol ?? "full";
@@ -187,6 +191,10 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
       `negatives (seed ${seed}), drawn from items outside the user's train and test items`;
   }
   const held = groupByUser(test);
+  const users = usersToEvaluate(fn, held, options.users, test.numUsers);
+  if (users.length === 0) {
+    throw new Error(`${fn}: no user to evaluate: test '${test.name}' (${test.length} rows) has no test items for ${options.users === undefined ? "any user" : "the users given in 'users'"}`);
+  }
   let similarity: ItemSimilarity | null = null;
   if (metricNames.includes("diversity")) {
     const given = options.itemSimilarity;
@@ -209,7 +217,7 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
     mapNormalization: options.mapNormalization ?? "minKRelevant",
     seen: groupByUser(train),
     held,
-    users: usersToEvaluate(fn, held, options.users, test.numUsers),
+    users,
     trainCounts: metricNames.includes("novelty") ? itemPopularity(train) : null,
     similarity,
   };
@@ -223,10 +231,10 @@ function rankAndScore(model: ItemScorer, r: ResolvedRanking): { perUser: Record<
   const { ks, metricNames, held, users, ndcgGain, mapNormalization, trainCounts, similarity } = r;
   const numUsers = users.length;
   const perUser: Record<string, Float64Array> = {};
-  const atK = metricNames.filter((name) => name !== "auc" && name !== "coverage");
+  const atK = metricNames.filter((name) => name !== "userAuc" && name !== "coverage");
   for (const name of atK) for (const k of ks) perUser[`${name}@${k}`] = new Float64Array(numUsers).fill(NaN);
-  const wantAuc = metricNames.includes("auc");
-  if (wantAuc) perUser.auc = new Float64Array(numUsers).fill(NaN);
+  const wantAuc = metricNames.includes("userAuc");
+  if (wantAuc) perUser.userAuc = new Float64Array(numUsers).fill(NaN);
   const keepLists = metricNames.includes("coverage") || metricNames.includes("novelty");
   const lists: Int32Array[] = [];
 
@@ -259,7 +267,7 @@ function rankAndScore(model: ItemScorer, r: ResolvedRanking): { perUser: Record<
     if (keepLists) lists.push(ranked.slice());
   };
 
-  const aucOut = wantAuc ? perUser.auc : null;
+  const aucOut = wantAuc ? perUser.userAuc : null;
   if (r.sampled === null) {
     evaluateFull(model, users, r.seen, held, r.maxK, r.batchSize, aucOut, scoreList);
   } else {
@@ -274,14 +282,21 @@ function rankAndScore(model: ItemScorer, r: ResolvedRanking): { perUser: Record<
 }
 
 /** The mean of each per-user metric over the users it is defined for; coverage and novelty over all lists. */
-function aggregateRanking(r: ResolvedRanking, perUser: Record<string, Float64Array>, lists: Int32Array[]): Record<string, number> {
-  const { ks, train, trainCounts } = r;
+function aggregateRanking(
+  r: ResolvedRanking,
+  perUser: Record<string, Float64Array>,
+  lists: Int32Array[],
+  numItems: number,
+): Record<string, number> {
+  const { ks, trainCounts } = r;
   const metrics: Record<string, number> = {};
   for (const name of r.metricNames) {
-    if (name === "auc") {
-      metrics.auc = meanIgnoringNaN(perUser.auc);
+    if (name === "userAuc") {
+      metrics.userAuc = meanIgnoringNaN(perUser.userAuc);
     } else if (name === "coverage") {
-      for (const k of ks) metrics[`coverage@${k}`] = catalogCoverage(truncate(lists, k), train);
+      // Over the whole catalogue, not the items seen in train: lists may hold cold items, and a share
+      // of the train items alone could then exceed 1.
+      for (const k of ks) metrics[`coverage@${k}`] = catalogCoverage(truncate(lists, k), numItems);
     } else if (name === "novelty") {
       for (const k of ks) metrics[`novelty@${k}`] = novelty(truncate(lists, k), trainCounts!);
     } else {
@@ -335,7 +350,7 @@ export function formatReports(reports: readonly RankingReport[], digits = 4): st
 // ---------------------------------------------------------------------------------------------
 
 const RANKING_METRICS: readonly RankingMetricName[] = [
-  "precision", "recall", "ndcg", "map", "hr", "mrr", "auc", "coverage", "novelty", "diversity",
+  "precision", "recall", "ndcg", "map", "hr", "mrr", "userAuc", "coverage", "novelty", "diversity",
 ];
 const LIST_METRICS: readonly RankingMetricName[] = ["coverage", "novelty", "diversity"];
 

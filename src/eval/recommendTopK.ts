@@ -67,6 +67,7 @@ export function recommendTopK(
     checkSameItems("recommendTopK", "excludeSeen", options.excludeSeen.numItems, numItems);
     checkUsersInRange("recommendTopK", userList, options.excludeSeen.numUsers);
   }
+  if (model.numUsers !== undefined) checkUsersInRange("recommendTopK", userList, model.numUsers);
   const items = new Int32Array(userList.length * k).fill(-1);
   const scores = new Float32Array(userList.length * k).fill(NaN);
   const counts = new Int32Array(userList.length);

@@ -12,6 +12,8 @@ import { Interactions } from "../data/interactions";
  */
 export interface ItemScorer {
   readonly numItems: number;
+  /** Users 0..numUsers−1 can be scored; when given, `recommendTopK` rejects any other user. */
+  readonly numUsers?: number;
   /** Scores of every item for each user: [users.length × numItems], row-major. */
   scoreItems(users: Int32Array): Float32Array | Float64Array;
   /**
@@ -69,7 +71,8 @@ export function checkSameItems(fn: string, field: string, dataItems: number, mod
 export function toUserArray(fn: string, users: ArrayLike<number>): Int32Array {
   const out = new Int32Array(users.length);
   for (let i = 0; i < users.length; i++) {
-    if (!Number.isInteger(users[i]) || users[i] < 0) throw new Error(`${fn}: users[${i}] is ${users[i]}, not a user index`);
+    // Above 2^31 − 1 an Int32Array would wrap the id around (2^32 becomes user 0).
+    if (!Number.isInteger(users[i]) || users[i] < 0 || users[i] > 0x7fffffff) throw new Error(`${fn}: users[${i}] is ${users[i]}, not a user index`);
     out[i] = users[i];
   }
   return out;

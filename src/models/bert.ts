@@ -20,7 +20,7 @@ import type { LayerArgs } from "@tensorflow/tfjs-layers/dist/engine/topology";
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { Rng } from "../backend/random";
 import type { PretrainingBatch } from "../data/bertPretraining";
-import type { TextClassificationBatch } from "../data/textClassification";
+import { textClassificationBatches, type TextClassificationBatch, type TextEncoder } from "../data/textClassification";
 import { checkInteger, checkPositive, checkRate, checkSeed } from "../checks";
 import { shapeList } from "../nn/args";
 import { buildLayer, CompositeLayer } from "../nn/compositeLayer";
@@ -33,6 +33,7 @@ import { gatherRows } from "../nn/mlp";
 import { LearnedPositionEmbedding } from "../nn/positionEmbedding";
 import { TransformerEncoder } from "../nn/transformerEncoder";
 import { gatherPositions, softmaxCrossEntropyFromLabels } from "../train/losses";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration
@@ -413,6 +414,21 @@ export class BertForPretraining extends LayeredModel {
     return this.bert.config;
   }
 
+  /** Saves the weights and the resolved config to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    return saveModel(path, "BertForPretraining", { ...this.config }, this.namedWeights());
+  }
+
+  /** A model saved by `save`. */
+  static load(path: string): Promise<BertForPretraining> {
+    return loadModel("BertForPretraining.load", path, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForPretraining> {
+    return modelFromArtifacts("BertForPretraining.fromArtifacts", json, weights, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
+  }
+
   /** Both heads' logits for a batch. Run inside tf.tidy. */
   logits(batch: PretrainingBatch, training: boolean): PretrainingLogits {
     const { sequence, pooled } = this.bert.forward(pretrainingInputs(batch), training);
@@ -528,6 +544,22 @@ export class BertForSequenceClassification extends LayeredModel {
     });
   }
 
+  /** Saves the weights and the config (the encoder's included) to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { bert: { ...this.bert.config }, numLabels: this.numLabels, dropout: (this.dropout as SeededDropout).rate };
+    return saveModel(path, "BertForSequenceClassification", config, this.namedWeights());
+  }
+
+  /** A model saved by `save`. */
+  static load(path: string): Promise<BertForSequenceClassification> {
+    return loadModel("BertForSequenceClassification.load", path, "BertForSequenceClassification", buildSequenceClassifier);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForSequenceClassification> {
+    return modelFromArtifacts("BertForSequenceClassification.fromArtifacts", json, weights, "BertForSequenceClassification", buildSequenceClassifier);
+  }
+
   /** softmax(y) of each row: [B × K], row-major. */
   probabilities(batch: TextClassificationBatch): Float32Array {
     return tf.tidy(() => tf.softmax(this.forward({ ...batch, labels: null }, false).logits).dataSync() as Float32Array);
@@ -536,6 +568,11 @@ export class BertForSequenceClassification extends LayeredModel {
   get layers(): tf.layers.Layer[] {
     return [...this.bert.layers, this.classifier];
   }
+}
+
+/** A classifier with a saved config's shape; loading then assigns every weight (the seed is irrelevant). */
+function buildSequenceClassifier(config: Record<string, unknown>): BertForSequenceClassification {
+  return new BertForSequenceClassification({ ...(config as unknown as Omit<SequenceClassificationConfig, "seed">), seed: 0 });
 }
 
 /** A classification batch's arrays as tensors (inside a tidy, they are disposed with it). */
@@ -551,4 +588,46 @@ export function classificationInputs(batch: TextClassificationBatch): BertInputs
     tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, "int32"),
     attentionMask: tf.tensor2d(batch.attentionMask, shape, "int32"),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Text embeddings: what a pretrained encoder says about a text, without fine-tuning
+// ---------------------------------------------------------------------------------------------
+
+export interface TextEmbeddingConfig {
+  /** T: texts are truncated and padded to it. Default: the encoder's maxPositions. */
+  maxLength?: number;
+  /** "mean" (default) of h_L over the text's real tokens, or the pooled "cls" vector. */
+  pooling?: "mean" | "cls";
+  /** Texts per forward pass. Default 128. */
+  batchSize?: number;
+}
+
+/**
+ * One vector per text from a (pretrained) encoder: [texts.length × D], row-major. Mean pooling over the
+ * real tokens is the usual choice for an encoder never trained to put a sentence into [CLS] (Reimers
+ * and Gurevych, "Sentence-BERT", 2019, found it the better of the two).
+ */
+export function textEmbeddings(bert: Bert, encoder: TextEncoder, texts: readonly string[], config: TextEmbeddingConfig = {}): Float32Array {
+  const where = "textEmbeddings";
+  const maxLength = checkInteger(where, "maxLength", config.maxLength ?? bert.config.maxPositions, 2);
+  const batchSize = checkInteger(where, "batchSize", config.batchSize ?? 128);
+  const pooling = config.pooling ?? "mean";
+  if (pooling !== "mean" && pooling !== "cls") throw new Error(`${where}: pooling must be "mean" or "cls", got '${pooling}'`);
+  const D = bert.config.hiddenSize;
+  const out = new Float32Array(texts.length * D);
+  const batches = textClassificationBatches(texts, null, encoder, { batchSize, maxLength });
+  let row = 0;
+  for (const batch of batches) {
+    const vectors = tf.tidy(() => {
+      const inputs = classificationInputs(batch);
+      const { sequence, pooled } = bert.forward(inputs, false); // [B, T, D], [B, D]
+      if (pooling === "cls") return pooled.dataSync() as Float32Array;
+      const mask = tf.expandDims(tf.cast(inputs.attentionMask, "float32"), 2); // [B, T, 1]
+      return tf.div(tf.sum(tf.mul(sequence, mask), 1), tf.sum(mask, 1)).dataSync() as Float32Array; // [B, D]
+    });
+    out.set(vectors, row * D);
+    row += batch.batchSize;
+  }
+  return out;
 }

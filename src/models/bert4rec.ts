@@ -17,6 +17,7 @@
 
 import { BERT4REC_ITEM_OFFSET, Bert4RecBatch, UserSequences } from "../data/sequences";
 import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "../nn/sequentialTransformer";
+import { loadModel, modelFromArtifacts } from "../train/savedModel";
 
 /** BERT4Rec's hyper-parameters; the defaults in brackets. */
 export interface Bert4RecConfig extends SequentialTransformerConfig {
@@ -47,5 +48,15 @@ export function resolveBert4RecConfig(config: Bert4RecConfig): ResolvedSequentia
 export class Bert4Rec extends SequentialTransformer<Bert4RecBatch> {
   constructor(config: Bert4RecConfig, histories: UserSequences) {
     super(BERT4REC_ARCHITECTURE, resolveBert4RecConfig(config), histories);
+  }
+
+  /** A model saved by `save`, scoring from `histories` (sequences over the same items). */
+  static load(path: string, histories: UserSequences): Promise<Bert4Rec> {
+    return loadModel("Bert4Rec.load", path, "Bert4Rec", (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories));
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<Bert4Rec> {
+    return modelFromArtifacts("Bert4Rec.fromArtifacts", json, weights, "Bert4Rec", (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories));
   }
 }

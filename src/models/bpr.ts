@@ -25,6 +25,8 @@ import { rowBatches } from "../train/batches";
 import { LossModel } from "../train/trainer";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -189,7 +191,35 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
     return readAndDispose(tf.tidy(() => bprScorePairs(this.params, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"))));
   }
 
+  /** The weights under stable names, for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    const { userFactors, itemFactors, itemBias } = this.params;
+    const named = [{ name: "userFactors", variable: userFactors }, { name: "itemFactors", variable: itemFactors }];
+    return itemBias ? [...named, { name: "itemBias", variable: itemBias }] : named;
+  }
+
+  /** Saves the model to the folder `path` (checkpoint.json + weights.bin; see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { numUsers: this.numUsers, numItems: this.numItems, factors: this.factors, regularization: this.regularization, itemBias: this.params.itemBias !== undefined };
+    return saveModel(path, "BprMf", config, this.namedWeights());
+  }
+
+  /** A model saved by `save`. */
+  static load(path: string): Promise<BprMf> {
+    return loadModel("BprMf.load", path, "BprMf", buildBprMf);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BprMf> {
+    return modelFromArtifacts("BprMf.fromArtifacts", json, weights, "BprMf", buildBprMf);
+  }
+
   dispose(): void {
     tf.dispose(this.trainableVariables());
   }
+}
+
+/** A BprMf with a saved config's shape; `load` then assigns the weights (the seed is irrelevant). */
+function buildBprMf(config: Record<string, unknown>): BprMf {
+  return new BprMf(config.numUsers as number, config.numItems as number, { ...(config as Omit<BprMfConfig, "seed">), seed: 0 });
 }

@@ -29,12 +29,14 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { checkPositiveInteger } from "../checks";
 import { CsrMatrix } from "../data/csr";
-import { FeatureMatrix, itemFeatureMatrix, userFeatureMatrix } from "../data/featureMatrix";
+import { FeatureMatrix, SavedFeatures, checkSavedFeatures, featureMatrixRecord, itemFeatureMatrix, userFeatureMatrix } from "../data/featureMatrix";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/scorers";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Sums of feature embeddings (the feature matrices: data/featureMatrix.ts)
@@ -159,6 +161,10 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     return this.train.numItems;
   }
 
+  get numUsers(): number {
+    return this.train.numUsers;
+  }
+
   /** q_u for each user: [users.length, D] (the caller disposes it). */
   userRepresentations(users: Int32Array): tf.Tensor2D {
     return sumFeatureEmbeddings(this.params.userEmbeddings, this.userFeatures.weights, users);
@@ -226,6 +232,36 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
   /** p_i of every item, [numItems × D] row-major; a cold item's comes from its content features alone. */
   itemVectors(): Float32Array {
     return tf.tidy(() => this.itemRepresentations(allRows(this.numItems)).vectors.dataSync() as Float32Array);
+  }
+
+  /** The weights under stable names, for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    return Object.entries(this.params).map(([name, variable]) => ({ name, variable: variable as tf.Variable }));
+  }
+
+  /**
+   * Saves the model, a record of its training data and of its feature matrices (names and a hash,
+   * checked on loading) to the folder `path` (see train/savedModel.ts).
+   */
+  save(path: string): Promise<void> {
+    const config = {
+      factors: this.factors, regularization: this.regularization,
+      itemFeatures: featureMatrixRecord(this.itemFeatures), userFeatures: featureMatrixRecord(this.userFeatures),
+    };
+    return saveModel(path, "FeatureEmbeddingModel", config, this.namedWeights(), this.train);
+  }
+
+  /**
+   * A model saved by `save`, on the training data it was saved with; `features` are the matrices it
+   * was built with when they were not the defaults (checked against the saved record).
+   */
+  static load(path: string, train: Interactions, features: SavedFeatures = {}): Promise<FeatureEmbeddingModel> {
+    return loadModel("FeatureEmbeddingModel.load", path, "FeatureEmbeddingModel", (c) => buildFeatureEmbedding(c, train, features), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions, features: SavedFeatures = {}): Promise<FeatureEmbeddingModel> {
+    return modelFromArtifacts("FeatureEmbeddingModel.fromArtifacts", json, weights, "FeatureEmbeddingModel", (c) => buildFeatureEmbedding(c, train, features), train);
   }
 
   dispose(): void {
@@ -325,4 +361,19 @@ function checkRows(features: FeatureMatrix, expected: number, field: string, wha
   if (features.names.length !== features.weights.numCols) {
     throw new Error(`FeatureEmbeddingModel: ${field} names ${features.names.length} features but has ${features.weights.numCols} columns`);
   }
+}
+
+function buildFeatureEmbedding(config: Record<string, unknown>, train: Interactions, features: SavedFeatures): FeatureEmbeddingModel {
+  const model = new FeatureEmbeddingModel(train, {
+    factors: config.factors as number, regularization: config.regularization as number,
+    itemFeatures: features.itemFeatures ?? undefined, userFeatures: features.userFeatures ?? undefined, seed: 0,
+  });
+  try {
+    checkSavedFeatures("FeatureEmbeddingModel", "itemFeatures", config.itemFeatures, model.itemFeatures);
+    checkSavedFeatures("FeatureEmbeddingModel", "userFeatures", config.userFeatures, model.userFeatures);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
 }

@@ -9,9 +9,10 @@
 // The rating-predicting KNN models of notebook 02 (knn.ts) predict a rating from neighbours' ratings;
 // this one only counts who interacted with what, which is what a next-item ranking protocol asks.
 
+import { checkNonNegative, checkPositiveInteger, requireFitted } from "../checks";
+import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
-import { rowsByItem, rowsByUser } from "../data/userIndex";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 
 export interface ItemKnnConfig {
   /** k, the neighbours kept per item. Default 100. */
@@ -31,22 +32,17 @@ export interface ItemNeighbours {
 export class ItemKnnRecommender implements ItemScorer {
   readonly neighbours: number;
   readonly shrinkage: number;
-  private state: { train: Interactions; userItems: { offsets: Int32Array; items: Int32Array }; graph: ItemNeighbours } | null = null;
+  private state: { train: Interactions; userItems: CsrMatrix; graph: ItemNeighbours } | null = null;
 
   constructor(config: ItemKnnConfig = {}) {
-    const k = config.neighbours ?? 100;
-    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`ItemKnnRecommender: neighbours must be a positive integer, got ${k}`);
-    const shrinkage = config.shrinkage ?? 0;
-    if (!(typeof shrinkage === "number" && Number.isFinite(shrinkage) && shrinkage >= 0)) {
-      throw new Error(`ItemKnnRecommender: shrinkage must be a finite number >= 0, got ${shrinkage}`);
-    }
-    this.neighbours = k;
-    this.shrinkage = shrinkage;
+    this.neighbours = checkPositiveInteger("ItemKnnRecommender", "neighbours", config.neighbours ?? 100);
+    this.shrinkage = checkNonNegative("ItemKnnRecommender", "shrinkage", config.shrinkage ?? 0);
   }
 
   fit(train: Interactions): this {
-    const userItems = distinctItemsByUser(train);
-    const itemUsers = distinctUsersByItem(train);
+    // The binary user × item matrix: each user's distinct items (repeats count once), and its transpose.
+    const userItems = CsrMatrix.fromTriples(train.numUsers, train.numItems, train.users, train.items).dedupe("first");
+    const itemUsers = userItems.transpose();
     const n = train.numItems;
     const degree = new Float64Array(n);
     for (let i = 0; i < n; i++) degree[i] = itemUsers.offsets[i + 1] - itemUsers.offsets[i];
@@ -58,9 +54,9 @@ export class ItemKnnRecommender implements ItemScorer {
     const similarities: number[] = [];
     for (let j = 0; j < n; j++) {
       for (let a = itemUsers.offsets[j]; a < itemUsers.offsets[j + 1]; a++) {
-        const u = itemUsers.users[a];
+        const u = itemUsers.indices[a];
         for (let b = userItems.offsets[u]; b < userItems.offsets[u + 1]; b++) {
-          const i = userItems.items[b];
+          const i = userItems.indices[b];
           if (i === j) continue;
           if (counts[i] === 0) touched.push(i);
           counts[i]++;
@@ -99,7 +95,7 @@ export class ItemKnnRecommender implements ItemScorer {
       if (!(Number.isInteger(u) && u >= 0 && u < train.numUsers)) throw new RangeError(`ItemKnnRecommender.scoreItems: user ${u} is outside [0, ${train.numUsers})`);
       const row = out.subarray(b * n, (b + 1) * n);
       for (let a = userItems.offsets[u]; a < userItems.offsets[u + 1]; a++) {
-        const j = userItems.items[a];
+        const j = userItems.indices[a];
         for (let e = graph.offsets[j]; e < graph.offsets[j + 1]; e++) row[graph.items[e]] += graph.similarities[e];
       }
     }
@@ -107,32 +103,6 @@ export class ItemKnnRecommender implements ItemScorer {
   }
 
   private fitted(what: string) {
-    if (this.state === null) throw new Error(`ItemKnnRecommender.${what}: call fit(train) first`);
-    return this.state;
+    return requireFitted(`ItemKnnRecommender.${what}`, this.state);
   }
-}
-
-/** Each user's distinct items (repeats count once in a binary matrix). */
-function distinctItemsByUser(train: Interactions): { offsets: Int32Array; items: Int32Array } {
-  const groups = rowsByUser(train);
-  return distinctColumn(groups.offsets, groups.rows, train.items, train.numUsers);
-}
-
-/** Each item's distinct users. */
-function distinctUsersByItem(train: Interactions): { offsets: Int32Array; users: Int32Array } {
-  const groups = rowsByItem(train);
-  const { offsets, items } = distinctColumn(groups.offsets, groups.rows, train.users, train.numItems);
-  return { offsets, users: items };
-}
-
-function distinctColumn(groupOffsets: Int32Array, rows: Int32Array, column: Int32Array, numGroups: number) {
-  const offsets = new Int32Array(numGroups + 1);
-  const values: number[] = [];
-  for (let g = 0; g < numGroups; g++) {
-    const distinct = new Set<number>();
-    for (let r = groupOffsets[g]; r < groupOffsets[g + 1]; r++) distinct.add(column[rows[r]]);
-    for (const v of Array.from(distinct).sort((a, b) => a - b)) values.push(v);
-    offsets[g + 1] = values.length;
-  }
-  return { offsets, items: Int32Array.from(values) };
 }

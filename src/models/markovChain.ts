@@ -10,10 +10,12 @@
 // after i by popularity instead of leaving thousands of ties, and is the whole model for an item
 // that never had a successor. Fitting is one pass over the log; no gradients.
 
+import { checkPositive, requireFitted } from "../checks";
+import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { UserSequences } from "../data/sequences";
 import { RowOrder } from "../data/userIndex";
-import { ItemScorer } from "../eval/protocols";
+import { ItemScorer } from "../eval/scorers";
 
 export interface MarkovChainConfig {
   /** λ, the pseudo-count of the popularity prior in every row. Default 1. */
@@ -26,32 +28,32 @@ export interface MarkovChainConfig {
 export class MarkovChainRecommender implements ItemScorer {
   readonly smoothing: number;
   readonly order: RowOrder;
-  private state: { histories: UserSequences; successors: Map<number, number>[]; prior: Float64Array } | null = null;
+  /** `successors` holds c(i, j): row i, column j. */
+  private state: { histories: UserSequences; successors: CsrMatrix; prior: Float64Array } | null = null;
 
   constructor(config: MarkovChainConfig = {}) {
-    const smoothing = config.smoothing ?? 1;
-    if (!(typeof smoothing === "number" && Number.isFinite(smoothing) && smoothing > 0)) {
-      throw new Error(`MarkovChainRecommender: smoothing must be a finite number > 0, got ${smoothing}`);
-    }
-    this.smoothing = smoothing;
+    this.smoothing = checkPositive("MarkovChainRecommender", "smoothing", config.smoothing ?? 1);
     this.order = config.order ?? "time";
   }
 
   /** Counts the transitions of every user's training sequence. */
   fit(train: Interactions): this {
     const histories = UserSequences.from(train, this.order);
-    const successors: Map<number, number>[] = Array.from({ length: train.numItems }, () => new Map());
     const prior = new Float64Array(train.numItems);
+    const from: number[] = [];
+    const to: number[] = [];
     for (let u = 0; u < histories.numUsers; u++) {
       const items = histories.itemsOf(u);
       for (let t = 0; t < items.length; t++) {
         prior[items[t]]++;
         if (t > 0) {
-          const row = successors[items[t - 1]];
-          row.set(items[t], (row.get(items[t]) ?? 0) + 1);
+          from.push(items[t - 1]);
+          to.push(items[t]);
         }
       }
     }
+    // One entry per transition, then the repeats of (i, j) summed into the count c(i, j).
+    const successors = CsrMatrix.fromTriples(train.numItems, train.numItems, Int32Array.from(from), Int32Array.from(to)).dedupe("sum");
     if (train.length > 0) for (let j = 0; j < prior.length; j++) prior[j] /= train.length;
     this.state = { histories, successors, prior };
     return this;
@@ -67,13 +69,13 @@ export class MarkovChainRecommender implements ItemScorer {
     if (!(Number.isInteger(item) && item >= 0 && item < prior.length)) {
       throw new RangeError(`MarkovChainRecommender.transitionRow: item ${item} is outside [0, ${prior.length})`);
     }
-    const row = successors[item];
+    const { offsets, indices, values } = successors;
     let total = 0;
-    for (const count of row.values()) total += count;
+    for (let p = offsets[item]; p < offsets[item + 1]; p++) total += values[p];
     const λ = this.smoothing;
     const out = new Float64Array(prior.length);
     for (let j = 0; j < out.length; j++) out[j] = (λ * prior[j]) / (total + λ);
-    for (const [j, count] of row) out[j] += count / (total + λ);
+    for (let p = offsets[item]; p < offsets[item + 1]; p++) out[indices[p]] += values[p] / (total + λ);
     return out;
   }
 
@@ -94,7 +96,6 @@ export class MarkovChainRecommender implements ItemScorer {
   }
 
   private fitted(what: string) {
-    if (this.state === null) throw new Error(`MarkovChainRecommender.${what}: call fit(train) first`);
-    return this.state;
+    return requireFitted(`MarkovChainRecommender.${what}`, this.state);
   }
 }

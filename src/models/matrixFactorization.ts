@@ -33,6 +33,8 @@ import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
 import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
 import { LossModel } from "../train/trainer";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVD)
@@ -180,6 +182,10 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
     return this.train.numItems;
   }
 
+  get numUsers(): number {
+    return this.train.numUsers;
+  }
+
   /** Mean per-rating loss ℓ over the training rows `rows` (see the header). */
   loss(rows: Int32Array): tf.Scalar {
     return tf.tidy(() => matrixFactorizationLoss(this.params, this.globalMean, this.regularization, ratingBatch(this.train, rows)));
@@ -220,6 +226,27 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
         return tf.add(tf.add(dots, bu), bi);
       }),
     );
+  }
+
+  /** The weights under stable names, for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    return Object.entries(this.params).filter(([, v]) => v !== undefined).map(([name, variable]) => ({ name, variable: variable as tf.Variable }));
+  }
+
+  /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { factors: this.factors, regularization: this.regularization, biased: this.biased, ratingScale: [...this.ratingScale] };
+    return saveModel(path, "MatrixFactorization", config, this.namedWeights(), this.train);
+  }
+
+  /** A model saved by `save`, on the training data it was saved with (checked). */
+  static load(path: string, train: Interactions): Promise<MatrixFactorization> {
+    return loadModel("MatrixFactorization.load", path, "MatrixFactorization", (c) => new MatrixFactorization(train, { ...c, seed: 0 }), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<MatrixFactorization> {
+    return modelFromArtifacts("MatrixFactorization.fromArtifacts", json, weights, "MatrixFactorization", (c) => new MatrixFactorization(train, { ...c, seed: 0 }), train);
   }
 
   dispose(): void {

@@ -33,10 +33,12 @@ import { Rng } from "../backend/random";
 import { checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { ItemScorer } from "../eval/scorers";
-import { DenseTower, gatherRows } from "../nn/mlp";
+import { DenseTower, denseTowerWeights, gatherRows } from "../nn/mlp";
 import { readAndDispose } from "../nn/tensors";
 import { ImplicitFeedbackBatch, ImplicitFeedbackModel, negativeCount } from "../train/implicitFeedback";
 import { bprLoss, sampledLogLoss } from "../train/losses";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // The model (its batches, losses and training loop: train/implicitFeedback.ts, train/losses.ts)
@@ -147,6 +149,10 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
 
   get numItems(): number {
     return this.train.numItems;
+  }
+
+  get numUsers(): number {
+    return this.train.numUsers;
   }
 
   /** The interaction vector φ_ui of each pair: [N, F + L_last] (GMF part first). */
@@ -310,6 +316,32 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
       p.output.assign(tf.concat([tf.mul(gmf.params.output, alpha), tf.mul(mlp.params.output, 1 - alpha)], 0) as tf.Tensor2D);
       p.outputBias.assign(tf.add(tf.mul(gmf.params.outputBias, alpha), tf.mul(mlp.params.outputBias, 1 - alpha)));
     });
+  }
+
+  /** The weights under stable names ("tower/0/kernel"...), for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    const { gmfUsers, gmfItems, mlpUsers, mlpItems, tower, output, outputBias } = this.params;
+    const named: NamedWeight[] = [];
+    for (const [name, variable] of Object.entries({ gmfUsers, gmfItems, mlpUsers, mlpItems })) if (variable) named.push({ name, variable });
+    if (tower) named.push(...denseTowerWeights("tower", tower));
+    named.push({ name: "output", variable: output }, { name: "outputBias", variable: outputBias });
+    return named;
+  }
+
+  /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { variant: this.variant, factors: this.factors, mlpLayers: [...this.mlpLayers], loss: this.objective };
+    return saveModel(path, "NeuralCF", config, this.namedWeights(), this.train);
+  }
+
+  /** A model saved by `save`, on the training data it was saved with (checked). */
+  static load(path: string, train: Interactions): Promise<NeuralCF> {
+    return loadModel("NeuralCF.load", path, "NeuralCF", (c) => new NeuralCF(train, { ...c, seed: 0 }), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<NeuralCF> {
+    return modelFromArtifacts("NeuralCF.fromArtifacts", json, weights, "NeuralCF", (c) => new NeuralCF(train, { ...c, seed: 0 }), train);
   }
 
   dispose(): void {

@@ -18,6 +18,7 @@
 
 import { SASREC_ITEM_OFFSET, SasRecBatch, UserSequences } from "../data/sequences";
 import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "../nn/sequentialTransformer";
+import { loadModel, modelFromArtifacts } from "../train/savedModel";
 
 /** SASRec's hyper-parameters. */
 export interface SasRecConfig extends SequentialTransformerConfig {
@@ -49,5 +50,15 @@ export function resolveSasRecConfig(config: SasRecConfig): ResolvedSequentialCon
 export class SasRec extends SequentialTransformer<SasRecBatch> {
   constructor(config: SasRecConfig, histories: UserSequences) {
     super(SASREC_ARCHITECTURE, resolveSasRecConfig(config), histories);
+  }
+
+  /** A model saved by `save`, scoring from `histories` (sequences over the same items). */
+  static load(path: string, histories: UserSequences): Promise<SasRec> {
+    return loadModel("SasRec.load", path, "SasRec", (c) => new SasRec(c as unknown as SasRecConfig, histories));
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<SasRec> {
+    return modelFromArtifacts("SasRec.fromArtifacts", json, weights, "SasRec", (c) => new SasRec(c as unknown as SasRecConfig, histories));
   }
 }

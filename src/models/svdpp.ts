@@ -35,6 +35,8 @@ import { LossModel } from "../train/trainer";
 import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVDpp)
@@ -276,6 +278,10 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
     return this.train.numItems;
   }
 
+  get numUsers(): number {
+    return this.train.numUsers;
+  }
+
   loss(rows: Int32Array): tf.Scalar {
     return tf.tidy(() => {
       const batch = ratingBatch(this.train, rows);
@@ -316,6 +322,27 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
         return tf.add(tf.add(dots, bu), bi);
       }),
     );
+  }
+
+  /** The weights under stable names, for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    return Object.entries(this.params).map(([name, variable]) => ({ name, variable: variable as tf.Variable }));
+  }
+
+  /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const config = { factors: this.factors, regularization: this.regularization, ratingScale: [...this.ratingScale] };
+    return saveModel(path, "Svdpp", config, this.namedWeights(), this.train);
+  }
+
+  /** A model saved by `save`, on the training data it was saved with (checked): N(u) is read from it. */
+  static load(path: string, train: Interactions): Promise<Svdpp> {
+    return loadModel("Svdpp.load", path, "Svdpp", (c) => new Svdpp(train, { ...c, seed: 0 }), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<Svdpp> {
+    return modelFromArtifacts("Svdpp.fromArtifacts", json, weights, "Svdpp", (c) => new Svdpp(train, { ...c, seed: 0 }), train);
   }
 
   dispose(): void {

@@ -35,11 +35,13 @@ import { Rng } from "../backend/random";
 import { Interactions } from "../data/interactions";
 import { itemPopularity } from "../data/stats";
 import { ItemScorer } from "../eval/scorers";
-import { DenseTower, gatherRows } from "../nn/mlp";
+import { DenseTower, denseTowerWeights, gatherRows } from "../nn/mlp";
 import { softmaxCrossEntropyFromLabels, bprLoss } from "../train/losses";
 import { readAndDispose } from "../nn/tensors";
 import { ImplicitFeedbackBatch, ImplicitFeedbackModel, negativeCount } from "../train/implicitFeedback";
-import { FeatureMatrix, itemFeatureMatrix } from "../data/featureMatrix";
+import { FeatureMatrix, SavedFeatures, checkSavedFeatures, featureMatrixRecord, itemFeatureMatrix } from "../data/featureMatrix";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration
@@ -191,6 +193,10 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
     return this.train.numItems;
   }
 
+  get numUsers(): number {
+    return this.train.numUsers;
+  }
+
   /** u for each user: [users.length, d] (the caller disposes it). */
   userVectors(users: tf.Tensor1D): tf.Tensor2D {
     return towerVectors(this.user, users);
@@ -263,6 +269,38 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
     );
   }
 
+  /** The weights under stable names ("user/ids", "item/mlp/0/kernel"...), for `save` and checkpoints. */
+  namedWeights(): NamedWeight[] {
+    return [...towerWeights("user", this.user), ...towerWeights("item", this.item)];
+  }
+
+  /**
+   * Saves the model, a record of its training data and of its feature matrices (checked on loading)
+   * to the folder `path` (see train/savedModel.ts).
+   */
+  save(path: string): Promise<void> {
+    const units = this.user.mlp.layers.map((layer) => layer.kernel.shape[1]);
+    const config = {
+      embeddingDim: this.user.ids.shape[1], hiddenUnits: units.slice(0, -1), outputDim: units[units.length - 1],
+      temperature: this.temperature, loss: this.objective, logQCorrection: this.logQCorrection,
+      itemFeatures: this.itemFeatures && featureMatrixRecord(this.itemFeatures), userFeatures: this.userFeatures && featureMatrixRecord(this.userFeatures),
+    };
+    return saveModel(path, "TwoTower", config, this.namedWeights(), this.train);
+  }
+
+  /**
+   * A model saved by `save`, on the training data it was saved with; `features` are the matrices it
+   * was built with when they were not the defaults (checked against the saved record).
+   */
+  static load(path: string, train: Interactions, features: SavedFeatures = {}): Promise<TwoTower> {
+    return loadModel("TwoTower.load", path, "TwoTower", (c) => buildTwoTower(c, train, features), train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions, features: SavedFeatures = {}): Promise<TwoTower> {
+    return modelFromArtifacts("TwoTower.fromArtifacts", json, weights, "TwoTower", (c) => buildTwoTower(c, train, features), train);
+  }
+
   dispose(): void {
     tf.dispose(this.trainableVariables());
     tf.dispose([this.user.features?.weights, this.item.features?.weights].filter((t): t is tf.Tensor2D => t !== undefined));
@@ -308,4 +346,31 @@ function checkFeatureRows(features: FeatureMatrix | null, expected: number, fiel
     throw new Error(`TwoTower: ${field} has ${features.weights.numRows} rows but the training data has ${expected} ${what}`);
   }
   if (features.names.length === 0) throw new Error(`TwoTower: ${field} has no features; pass null for none`);
+}
+
+function towerWeights(prefix: string, tower: Tower): NamedWeight[] {
+  return [
+    { name: `${prefix}/ids`, variable: tower.ids },
+    ...(tower.features ? [{ name: `${prefix}/features/embeddings`, variable: tower.features.embeddings }] : []),
+    ...denseTowerWeights(`${prefix}/mlp`, tower.mlp),
+  ];
+}
+
+/** A TwoTower with a saved config's shape and the features it records (default or given, checked). */
+function buildTwoTower(config: Record<string, unknown>, train: Interactions, features: SavedFeatures): TwoTower {
+  const { itemFeatures: savedItems, userFeatures: savedUsers, ...sizes } = config;
+  const model = new TwoTower(train, {
+    ...(sizes as Omit<TwoTowerConfig, "seed">),
+    itemFeatures: savedItems === null ? null : features.itemFeatures,
+    userFeatures: savedUsers === null ? null : features.userFeatures,
+    seed: 0,
+  });
+  try {
+    checkSavedFeatures("TwoTower", "itemFeatures", savedItems, model.itemFeatures);
+    checkSavedFeatures("TwoTower", "userFeatures", savedUsers, model.userFeatures);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
 }

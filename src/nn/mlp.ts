@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { checkChoice, checkInteger, checkSeed } from "../checks";
+import type { NamedWeight } from "./layeredModel";
 
 /**
  * The rows `ids` of `table`: [N, D] from [R, D]. The forward pass is a GatherNd and the gradient a
@@ -158,4 +159,12 @@ export class DenseTower {
   dispose(): void {
     tf.dispose(this.variables());
   }
+}
+
+/** A DenseTower's kernels and biases as "prefix/0/kernel", "prefix/0/bias", ... */
+export function denseTowerWeights(prefix: string, tower: DenseTower): NamedWeight[] {
+  return tower.layers.flatMap((layer, l) => [
+    { name: `${prefix}/${l}/kernel`, variable: layer.kernel },
+    ...(layer.bias ? [{ name: `${prefix}/${l}/bias`, variable: layer.bias }] : []),
+  ]);
 }

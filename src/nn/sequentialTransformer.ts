@@ -32,6 +32,7 @@ import { LearnedPositionEmbedding } from "./positionEmbedding";
 import { NormPosition, TransformerEncoder } from "./transformerEncoder";
 import type { LossModel } from "../train/trainer";
 import { gatherPositions, sampledSoftmaxCrossEntropy, softmaxCrossEntropyFromLabels } from "../train/losses";
+import { saveModel } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Embeddings: item tokens + positions
@@ -260,6 +261,11 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
     return this.config.numItems;
   }
 
+  /** The users of the histories scored from. */
+  get numUsers(): number {
+    return this.histories.numUsers;
+  }
+
   /** The histories scoreItems reads (the training sequences, by default). */
   get userHistories(): UserSequences {
     return this.histories;
@@ -382,6 +388,15 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
     for (let k = 0; k < tokenIds.length; k++) {
       if (!(tokenIds[k] >= 0 && tokenIds[k] < vocab)) throw new Error(`${this.architecture.owner}: token id ${tokenIds[k]} at ${k} is outside [0, ${vocab})`);
     }
+  }
+
+  /**
+   * Saves the weights and the resolved config to the folder `path` (see train/savedModel.ts). The
+   * histories are data, not model: `Bert4Rec.load` / `SasRec.load` take them again (any histories over
+   * the same items, as `setHistories` does).
+   */
+  save(path: string): Promise<void> {
+    return saveModel(path, this.architecture.owner, { ...this.config }, this.namedWeights());
   }
 
   private checkItems(items: Int32Array, field: string): void {

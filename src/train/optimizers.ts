@@ -4,7 +4,7 @@
 // state round-trips through getWeights/setWeights for checkpoints.
 
 import * as tf from "@tensorflow/tfjs";
-import { checkNonNegative, checkRate } from "../checks";
+import { checkNonNegative, checkPositive, checkRate } from "../checks";
 
 /** What `applyGradients` receives: gradients by variable name, or a list of named gradients. */
 export type VariableGradients = Parameters<tf.Optimizer["applyGradients"]>[0];
@@ -75,9 +75,10 @@ export class AdamW extends tf.Optimizer {
     super();
     if (config === null || typeof config !== "object") throw new Error(`AdamW: expected a config object, got ${JSON.stringify(config)}`);
     const { learningRate } = config;
-    if (typeof learningRate === "number") checkNonNegative("AdamW", "learningRate", learningRate);
+    // A constant rate of 0 or less trains nothing or climbs the loss; a schedule may give 0 at some steps (warm-up).
+    if (typeof learningRate === "number") checkPositive("AdamW", "learningRate", learningRate);
     else if (typeof learningRate !== "function") {
-      throw new Error(`AdamW: learningRate must be a number >= 0 or a function of the step, got ${JSON.stringify(learningRate)}`);
+      throw new Error(`AdamW: learningRate must be a number > 0 or a function of the step, got ${JSON.stringify(learningRate)}`);
     }
     this.learningRate = learningRate;
     this.beta1 = checkRate("AdamW", "beta1", config.beta1 ?? 0.9);

@@ -4,7 +4,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { checkNonNegative, checkPositiveInteger } from "../checks";
+import { checkPositive, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { rowBatches } from "./batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "./trainer";
@@ -65,7 +65,7 @@ export async function fitRatingSgd(model: RatingSgdModel, config: RatingSgdConfi
   const caller = "fitRatingSgd";
   const defaults = model.sgdDefaults;
   const epochs = config.epochs ?? defaults.epochs;
-  const learningRate = checkNonNegative(caller, "learningRate", config.learningRate ?? defaults.learningRate);
+  const learningRate = checkPositive(caller, "learningRate", config.learningRate ?? defaults.learningRate);
   const n = model.train.length;
   const batchSize = Math.min(checkPositiveInteger(caller, "batchSize", config.batchSize ?? defaults.batchSize), n);
   const rng = new Rng(config.seed);

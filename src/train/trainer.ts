@@ -109,6 +109,7 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
   }
   const variables = model.trainableVariables();
   if (variables.length === 0) throw new Error("fit: the model has no trainable variables");
+  checkLearningRate(config.optimizer);
   const history: EpochLogs[] = [];
   const prefix = config.label ? `${config.label} ` : "";
   const callbacks = config.callbacks ?? [];
@@ -152,8 +153,12 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
       }
       await yieldToEventLoop();
     }
+    if (steps === 0) {
+      progress.done();
+      throw new Error(`fit: epoch ${epoch + 1} had no batches (is the training data empty, or the batch size larger than it with dropLast?)`);
+    }
     const seconds = (performance.now() - started) / 1000;
-    const logs: EpochLogs = { epoch: epoch + 1, loss: steps > 0 ? lossSum / steps : NaN, seconds };
+    const logs: EpochLogs = { epoch: epoch + 1, loss: lossSum / steps, seconds };
     if (config.tokensPerBatch) logs.tokensPerSecond = seconds > 0 ? tokens / seconds : 0;
     let stop = false;
     for (const callback of callbacks) {
@@ -214,6 +219,18 @@ function countTokens<Batch>(tokensPerBatch: (batch: Batch) => number, batch: Bat
     throw new Error(`fit: tokensPerBatch gave ${count} ${where}; it must give a finite number >= 0`);
   }
   return count;
+}
+
+/**
+ * Refuses an optimizer whose constant learning rate is not a finite number > 0 before any step: tfjs's
+ * own (tf.train.adam(NaN), sgd(-0.1), ...) accept any number, and NaN weights or a climbing loss would
+ * only show later. (AdamW checks its rate when constructed; a schedule is checked at each step.)
+ */
+function checkLearningRate(optimizer: tf.Optimizer): void {
+  const rate = (optimizer as unknown as { learningRate?: unknown }).learningRate;
+  if (typeof rate === "number" && !(Number.isFinite(rate) && rate > 0)) {
+    throw new Error(`fit: the optimizer's learning rate is ${rate} (${optimizer.getClassName()}); it must be a finite number > 0`);
+  }
 }
 
 /** The learning rate of the optimizer's last update, for optimizers that report it (AdamW). */

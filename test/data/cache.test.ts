@@ -130,6 +130,19 @@ describe("data/cache", () => {
     assert.equal(server.requests, 0);
   });
 
+  it("says a data set folder this user may not read is unreadable, not missing, and downloads nothing", async function () {
+    // root reads whatever the permissions say, so there is nothing to test as root.
+    if (os.userInfo().uid === 0) return this.skip();
+    const folder = path.dirname(writeFile(dir, "tiny/ratings.txt", "1 2 3\n"));
+    fs.chmodSync(folder, 0o000);
+    try {
+      await assert.rejects(resolveDataset(tinySource(), { dataDir: dir, log: quiet }), /tiny\/ratings\.txt: permission denied \(EACCES\).*fix the permissions \(chmod\) rather than downloading it again/);
+      assert.equal(server.requests, 0);
+    } finally {
+      fs.chmodSync(folder, 0o755);
+    }
+  });
+
   it("uses files already present, trying each listed path in turn, and skips absent optional ones", async () => {
     writeFile(dir, "tiny/ratings.txt.gz", "x");
     const source = tinySource({ files: { ratings: { paths: ["ratings.txt", "ratings.txt.gz"] }, readme: { paths: ["README"], optional: true } } });

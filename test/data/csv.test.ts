@@ -20,13 +20,13 @@ describe("data/csv", () => {
         "The Hobbit, alice ,2024-01-03T12:00:00Z,3.5\n" +
         "42,007,2024-01-03 12:00,1\n" +
         "42,7,2024-01-03T13:00:00+01:00,2\n" +
-        "42,7,,2\n");
+        "The Hobbit,7,,2\n");
     const data = loadInteractionsCsv(file);
     assert.equal(data.name, "my-log");
     assert.deepEqual(data.userIndex.ids, ["alice", "bob", "007", "7"]);
     assert.deepEqual(data.itemIndex.ids, ["Dune, Part One", "The Hobbit", "42"]);
     assert.deepEqual(Array.from(data.users), [0, 1, 0, 2, 3, 3]);
-    assert.deepEqual(Array.from(data.items), [0, 1, 1, 2, 2, 2]);
+    assert.deepEqual(Array.from(data.items), [0, 1, 1, 2, 2, 1]);
     assert.deepEqual(Array.from(data.ratings), [4, 5, 3.5, 1, 2, 2]);
     const day = Date.UTC(2024, 0, 3) / 1000;
     assert.deepEqual(Array.from(data.timestamps), [1704240000, day, day + 12 * 3600, day + 12 * 3600, day + 12 * 3600, NaN]);
@@ -65,6 +65,25 @@ describe("data/csv", () => {
     const dupes = writeFile(dir, "dupes.csv", "item,title\n1,One\n2,Two\n1,Again\n");
     assert.throws(() => loadInteractionsCsv(writeFile(dir, "log2.csv", "user,item\nu,1\n"), { itemsFile: dupes }), /dupes\.csv:4: field 'item': duplicate item id 1/);
     assert.throws(() => loadInteractionsCsv(path.join(dir, "missing.csv")), /ENOENT/);
+  });
+
+  it("rejects an empty file, a header without rows, and ratings that overflow or leave the given scale", () => {
+    const bad = (name: string, text: string, options = {}) => () => loadInteractionsCsv(writeFile(dir, name, text), options);
+    assert.throws(bad("empty.csv", ""), /empty\.csv:1: the file is empty \(expected a header line\)/);
+    assert.throws(bad("header.csv", "user,item,rating\n\n"), /header\.csv: no interactions \(the file has a header but no rows\)/);
+    assert.throws(bad("huge.csv", "user,item,rating\nu,i,4\nu,j,1e39\n"), /huge\.csv:3: field 'rating': rating 1e\+39 does not fit a 32-bit float/);
+    const stars = { ratingScale: { min: 1, max: 5, step: 1 } };
+    assert.throws(bad("scale.csv", "user,item,rating\nu,i,999\n", stars), /scale\.csv:2: field 'rating': rating 999 is off the rating scale \(1–5 in steps of 1\)/);
+    assert.equal(loadInteractionsCsv(writeFile(dir, "ok.csv", "user,item,rating\nu,i,5\n"), stars).ratings[0], 5);
+  });
+
+  it("names both lines of a repeated (user, item) pair, or merges repeats as asked", () => {
+    const file = writeFile(dir, "repeats.csv", "user,item,rating,timestamp\nalice,Dune,2,10\nbob,Dune,3,11\n\" alice\",Dune,5,12\n");
+    assert.throws(() => loadInteractionsCsv(file), /repeats\.csv:4: user alice and item Dune already appear on line 2; pass duplicates: "keepLast" or "mean"/);
+    const last = loadInteractionsCsv(file, { duplicates: "keepLast" });
+    assert.deepEqual(Array.from(last.ratings), [3, 5]);
+    assert.deepEqual(Array.from(last.timestamps), [11, 12]);
+    assert.deepEqual(Array.from(loadInteractionsCsv(file, { duplicates: "mean" }).ratings), [3, 3.5]);
   });
 
   it("reads a gzip'd file the same as the plain one", () => {

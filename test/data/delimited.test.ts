@@ -1,10 +1,51 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { zipSync } from "fflate";
 import { Rng } from "../../src/backend/random";
-import { assertUtf8, DataFormatError, DelimitedReader, readDataFile } from "../../src/data/delimited";
+import { assertUtf8, ByteSource, DataFormatError, DelimitedOptions, DelimitedReader, readDataFile, withDataFile } from "../../src/data/delimited";
 import { makeTempDir, removeTempDir, writeFile } from "./fixtures";
+
+/** `bytes` handed out in chunks of 1..maxChunk bytes (a fixed seed). */
+function chunked(bytes: Buffer, seed: number, maxChunk = 7): ByteSource {
+  const rng = new Rng(seed);
+  let at = 0;
+  return {
+    read: () => {
+      if (at >= bytes.length) return null;
+      const size = 1 + rng.int(maxChunk);
+      const chunk = Buffer.from(bytes.subarray(at, at + size)); // a copy, as a file read gives
+      at += size;
+      return chunk;
+    },
+  };
+}
+
+/** Every record as [line, ...fields], or the error message where reading stops. */
+function records(reader: DelimitedReader): Array<string | Array<string | number>> {
+  const out: Array<string | Array<string | number>> = [];
+  try {
+    while (reader.next()) {
+      const row: Array<string | number> = [reader.line];
+      for (let i = 0; i < reader.count; i++) row.push(reader.string(i));
+      out.push(row);
+    }
+  } catch (e) {
+    out.push((e as Error).message);
+  }
+  return out;
+}
+
+/** Whether `withDataFile` gives exactly `expected`, read chunk by chunk. */
+function streamed(file: string): Buffer {
+  return withDataFile(file, (source) => {
+    const chunks: Buffer[] = [];
+    for (let c = source.read(); c !== null; c = source.read()) chunks.push(c);
+    return Buffer.concat(chunks);
+  });
+}
 
 function rows(text: string | Buffer, options: Partial<ConstructorParameters<typeof DelimitedReader>[1]> = {}): string[][] {
   const reader = new DelimitedReader(Buffer.isBuffer(text) ? text : Buffer.from(text, "utf8"), { file: "t.csv", delimiter: ",", ...options });
@@ -16,6 +57,8 @@ function rows(text: string | Buffer, options: Partial<ConstructorParameters<type
   }
   return out;
 }
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("data/delimited", () => {
   describe("DelimitedReader", () => {
@@ -131,6 +174,41 @@ describe("data/delimited", () => {
     });
   });
 
+  describe("DelimitedReader over chunks", () => {
+    const cases: Array<[string, Buffer, Partial<DelimitedOptions>]> = [
+      ["plain", Buffer.from("1,2,3\n\n4,5,6\r\n7,,9\n\r\n10,11,12"), {}],
+      ["'::'", Buffer.from("1::Toy Story (1995)::Animation|Comedy\n2::a:b::c\n3::x::\n"), { delimiter: "::" }],
+      ["quoted", Buffer.from('id,title\n1,"Dune, Part One"\n2,"say ""hi"""\r\n3,"two\nlines",x\n\n4,"",""\n5,"end"'), { quoted: true }],
+      ["BOM", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("a,Café\nb,Ünïcödé\n")]), {}],
+      ["bad quote", Buffer.from('a,b\nc,"d\ne\n'), { quoted: true }],
+      ["bad count", Buffer.from("1,2\n3,4\n\n5\n"), { fields: 2 }],
+    ];
+    for (const [name, bytes, options] of cases) {
+      it(`reads ${name} records the same whatever the chunk boundaries`, () => {
+        const opts: DelimitedOptions = { file: "c.csv", delimiter: ",", ...options };
+        const whole = records(new DelimitedReader(bytes, opts));
+        for (let seed = 1; seed <= 60; seed++) {
+          assert.deepEqual(records(new DelimitedReader(chunked(bytes, seed, 1 + (seed % 9)), opts)), whole, `seed ${seed}`);
+        }
+      });
+    }
+
+    it("names the first line that is not UTF-8 wherever the chunks break", () => {
+      const bytes = Buffer.concat([Buffer.from("user,item\nu1,Café\n\nu2,\"a\nb\"\nu3,Caf"), Buffer.from([0xe9]), Buffer.from("\nu4,x\n")]);
+      for (let seed = 1; seed <= 40; seed++) {
+        const reader = new DelimitedReader(chunked(bytes, seed), { file: "u.csv", delimiter: ",", quoted: true, validateUtf8: true });
+        assert.throws(() => records(reader).forEach((r) => assert.equal(typeof r, "object", String(r))), /u\.csv:6: invalid UTF-8/);
+      }
+      const ok = new DelimitedReader(chunked(Buffer.from("a,Ünïcödé\nb,€\n"), 3, 2), { file: "ok.csv", delimiter: ",", validateUtf8: true });
+      assert.deepEqual(records(ok), [[1, "a", "Ünïcödé"], [2, "b", "€"]]);
+    });
+
+    it("refuses a record longer than 64 MiB, as a file that is not text", () => {
+      const zeros: ByteSource = { read: () => Buffer.alloc(1 << 20) };
+      assert.throws(() => new DelimitedReader(zeros, { file: "zeros.bin", delimiter: "," }).next(), /zeros\.bin:1: a record longer than 64 MiB/);
+    });
+  });
+
   describe("assertUtf8", () => {
     it("passes UTF-8 and names the first line that is not", () => {
       assertUtf8(Buffer.from("a\nCafé\n"), "ok.csv");
@@ -154,6 +232,96 @@ describe("data/delimited", () => {
       assert.equal(readDataFile(writeFile(dir, "book_tags.csv.zip", zip)).toString(), text);
       const single = zipSync({ "folder/only.csv": Buffer.from(text) });
       assert.equal(readDataFile(writeFile(dir, "other.zip", single)).toString(), text);
+    });
+
+    it("reads concatenated gzip members, across read chunks, to Node's bytes", () => {
+      const rng = new Rng(3);
+      // Digits compress about 2:1, so these members cross the 1 MiB read chunks.
+      const parts = [900_000, 1, 1_500_000, 0, 700_000].map((n) => Buffer.from(Array.from({ length: n }, () => String(rng.int(10))).join("")));
+      const file = writeFile(dir, "multi.txt.gz", Buffer.concat(parts.map((p) => zlib.gzipSync(p))));
+      const expected = zlib.gunzipSync(fs.readFileSync(file));
+      assert.ok(streamed(file).equals(expected));
+      assert.ok(readDataFile(file).equals(expected));
+    });
+
+    it("never returns wrong data from a gzip file with a flipped bit or cut short, and names it", () => {
+      const text = Buffer.from("1::1193::5::978300760\n1::661::3::978302109\n1::914::3::978301968\n2::1357::5::978298709\n");
+      const gz = zlib.gzipSync(text);
+      let flips = 0;
+      let rejected = 0;
+      for (let byte = 0; byte < gz.length; byte++) {
+        for (const bit of [0, 3, 7]) {
+          const damaged = Buffer.from(gz);
+          damaged[byte] ^= 1 << bit;
+          const file = writeFile(dir, "ratings.dat.gz", damaged);
+          flips++;
+          let bytes: Buffer;
+          try {
+            bytes = streamed(file);
+          } catch (e) {
+            assert.ok(e instanceof DataFormatError, String(e));
+            assert.equal(e.file, file);
+            assert.match(e.message, /gzip/);
+            rejected++;
+            continue;
+          }
+          // A flip that changes no data may pass (header hint, mtime and OS bytes, padding after the
+          // last block, a table bit fflate decodes the same): the CRC proves the bytes are the original.
+          assert.ok(bytes.equals(text), `byte ${byte} bit ${bit} loaded wrong data`);
+        }
+      }
+      // Of all 584 one-bit flips of this file, 57 pass that way (49 of them in header bytes 3..9).
+      assert.ok(rejected >= flips - 22, `${rejected} of ${flips} flips rejected`);
+      for (let cut = 0; cut < gz.length; cut++) {
+        const file = writeFile(dir, "cut.dat.gz", gz.subarray(0, cut));
+        assert.throws(() => streamed(file), /cut\.dat\.gz: .*gzip/, `cut at ${cut}`);
+      }
+      // The message says what to do.
+      const damaged = Buffer.from(gz);
+      damaged[gz.length - 9] ^= 1;
+      assert.throws(() => readDataFile(writeFile(dir, "x.dat.gz", damaged)), /x\.dat\.gz: (damaged|not a readable) gzip file.*download it again/);
+    });
+
+    it("reports a damaged gzip rather than the garbage it decompresses to", () => {
+      const gz = zlib.gzipSync("user,item,rating\n1,2,3\n");
+      const damaged = Buffer.from(gz);
+      damaged[gz.length - 4] ^= 1; // the recorded length: the data inflates fine, the check fails
+      const file = writeFile(dir, "r.csv.gz", damaged);
+      const read = () => withDataFile(file, (source) => {
+        const reader = new DelimitedReader(source, { file, delimiter: "," });
+        reader.readHeader();
+        reader.next();
+        reader.fail(0, "not what we expected");
+      });
+      assert.throws(read, /r\.csv\.gz: damaged gzip file: 23 bytes decompressed, the file records/);
+    });
+
+    it("names a path that is a folder, missing, or too large to read whole", function () {
+      assert.throws(() => readDataFile(dir), new RegExp(`${escape(dir)}: is a folder, expected a file`));
+      assert.throws(() => streamed(path.join(dir, "none.csv")), /none\.csv: not found \(ENOENT\)/);
+      // A sparse file: 2 GiB + 1 byte of size, no disk used.
+      const big = path.join(dir, "big.csv");
+      fs.closeSync(fs.openSync(big, "w"));
+      fs.truncateSync(big, 2 ** 31 + 1);
+      try {
+        assert.throws(() => readDataFile(big), /big\.csv: 2\.0 GiB is too large to read whole/);
+        // Streamed, size is no limit; here the content (zeros, no line ends) is the problem.
+        assert.throws(() => withDataFile(big, (source) => new DelimitedReader(source, { file: big, delimiter: "," }).next()), /big\.csv:1: a record longer than 64 MiB/);
+      } finally {
+        fs.rmSync(big);
+      }
+    });
+
+    it("says a file or folder is unreadable, not missing, when permissions forbid it", function () {
+      // root reads whatever the permissions say, so there is nothing to test as root.
+      if (os.userInfo().uid === 0) return this.skip();
+      const file = writeFile(dir, "locked/ratings.csv", "user,item\nu,i\n");
+      fs.chmodSync(file, 0o000);
+      try {
+        assert.throws(() => readDataFile(file), /ratings\.csv: permission denied \(EACCES\).*fix the permissions/);
+      } finally {
+        fs.chmodSync(file, 0o644);
+      }
     });
 
     it("names the file when the archive is damaged or lacks the member", () => {

@@ -4,7 +4,8 @@ import { Interactions } from "../../src/data/interactions";
 import { loadMovieLens100K, loadMovieLens1M, loadMovieLensLatestSmall, ML100K_GENRES, titleYear } from "../../src/data/movielens";
 import { makeTempDir, quiet, removeTempDir, sharedDataset, writeFile } from "./fixtures";
 
-const offline = { download: false, log: quiet };
+// Hand-written files are subsets: their row counts are not the published ones.
+const offline = { download: false, log: quiet, checkRowCounts: false };
 
 /** Ratings per value, e.g. { "1": 6110, ... }. */
 function histogram(data: Interactions): Record<string, number> {
@@ -83,6 +84,24 @@ describe("data/movielens", () => {
       await assert.rejects(loadMovieLens100K({ dataDir: dir, ...offline }), /u\.item:4: field 'unknown': expected a 0\/1 genre flag, got 2/);
     });
 
+    it("fails loudly on a cut file, ratings off the 1–5 stars, and repeated pairs", async () => {
+      const checked = { dataDir: dir, download: false, log: quiet };
+      // Three whole lines: without the published row counts this would load as three ratings.
+      writeMl100k("1\t1\t4\t881250949\n1\t2\t3\t881250950\n2\t2\t5\t881250951\n");
+      await assert.rejects(loadMovieLens100K(checked), /u\.item: 3 rows, but ml-100k's u\.item has 1,682: the copy is incomplete or was changed\. Delete it and download it again/);
+      assert.equal((await loadMovieLens100K({ ...checked, checkRowCounts: false })).length, 3);
+      writeMl100k("");
+      await assert.rejects(loadMovieLens100K({ ...checked, checkRowCounts: false }), /u\.data: the file has no ratings/);
+      for (const bad of ["999", "-3", "1e39", "3.5"]) {
+        writeMl100k(`1\t1\t4\t881250949\n2\t2\t${bad}\t881250951\n`);
+        await assert.rejects(loadMovieLens100K({ ...checked, checkRowCounts: false }), /u\.data:2: field 'rating': rating .* (is off ml-100k's rating scale \(1–5 in steps of 1\)|does not fit a 32-bit float)/, bad);
+      }
+      writeMl100k("1\t1\t4\t881250949\n2\t2\t5\t881250951\n1\t1\t2\t881250952\n");
+      await assert.rejects(loadMovieLens100K({ ...checked, checkRowCounts: false }), /u\.data:3: user 1 and item 1 already appear on line 1/);
+      const merged = await loadMovieLens100K({ ...checked, checkRowCounts: false, duplicates: "mean" });
+      assert.deepEqual(Array.from(merged.ratings), [5, 3]);
+    });
+
     it("loads the real ml-100k: 100,000 ratings, 943 users, 1,682 items", async function () {
       const root = sharedDataset("ml-100k");
       if (!root) return this.skip();
@@ -138,6 +157,16 @@ describe("data/movielens", () => {
       assert.equal(gz.length, 2);
       writeFile(dir, "ml-1m/ratings.dat", "1::1::2::5\n");
       assert.deepEqual(row(await loadMovieLens1M({ dataDir: dir, ...offline }), 0), ["1", "1", 2, 5]);
+    });
+
+    it("rejects a gzip'd ratings file with a flipped bit, naming it", async () => {
+      writeFile(dir, "ml-1m/movies.dat", movies);
+      writeFile(dir, "ml-1m/users.dat", users);
+      const gz = zlib.gzipSync(ratings);
+      const damaged = Buffer.from(gz);
+      damaged[gz.length - 12] ^= 4;
+      const file = writeFile(dir, "ml-1m/ratings.dat.gz", damaged);
+      await assert.rejects(loadMovieLens1M({ dataDir: dir, ...offline }), new RegExp(`${file.replace(/[.\\/]/g, "\\$&")}: (damaged|not a readable) gzip file`));
     });
 
     it("rejects unknown codes and ids", async () => {

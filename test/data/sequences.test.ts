@@ -96,6 +96,15 @@ describe("data/sequences", () => {
     assert.notDeepEqual(bert4recBatches(sequences, config, 2)[0].tokenIds, bert4recBatches(sequences, config, 3)[0].tokenIds, "fresh each epoch");
   });
 
+  it("BERT4Rec's lastItem masking hides exactly the last item of each window", () => {
+    const sequences = UserSequences.fromArrays(10, [[0, 1, 2, 3, 4, 5, 6], [7, 8]]);
+    const [batch] = bert4recBatches(sequences, { maxLength: 4, itemOffset: 2, batchSize: 8, seed: 1, shuffle: false, masking: "lastItem" }, 0);
+    assert.deepEqual(Array.from(batch.tokenIds), [5, 6, 7, MASK_TOKEN, 0, 0, 9, MASK_TOKEN]);
+    assert.deepEqual(Array.from(batch.positions), [3, 7]);
+    assert.deepEqual(Array.from(batch.labels), [6, 8]);
+    assert.throws(() => bert4recBatches(sequences, { maxLength: 4, itemOffset: 2, batchSize: 8, seed: 1, masking: "last" as never }, 0), /masking must be "cloze" or "lastItem", got 'last'/);
+  });
+
   it("BERT4Rec batches: a hand-checked window, sliding windows and bad arguments", () => {
     const sequences = UserSequences.fromArrays(10, [[0, 1, 2, 3, 4, 5, 6]]);
     const base = { maxLength: 3, itemOffset: 2, batchSize: 8, seed: 1, shuffle: false };

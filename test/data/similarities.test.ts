@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Interactions } from "../../src/data/interactions";
-import { assertClose, randomRatings, smallRatings } from "../models/ratingFixtures";
+import { randomRatings, smallRatings } from "../models/ratingFixtures";
+import { assertClose } from "../support/assertions";
 import { Baselines, fitBaselines } from "../../src/train/baselineEstimates";
 import { SparseRatings } from "../../src/data/sparseRatings";
 import { SimilarityMatrix, SimilarityName, similarityMatrix } from "../../src/data/similarities";
@@ -23,34 +24,34 @@ describe("similarityMatrix on the hand-worked matrix (user-based)", () => {
     assert.equal(s.name, "msd");
     assert.equal(s.userBased, true);
     assert.equal(s.size, 5);
-    assertClose(at(s, 0, 1), 1 / (1 + (1 + 0) / 2), FLOAT32); // 2/3
-    assertClose(at(s, 0, 2), 1 / (1 + (16 + 4) / 2), FLOAT32); // 1/11
-    assertClose(at(s, 0, 3), 1 / (1 + (4 + 9) / 2), FLOAT32); // 2/15
-    assertClose(at(s, 1, 2), 1 / (1 + 9), FLOAT32);
-    assertClose(at(s, 1, 3), 1 / (1 + 9), FLOAT32);
-    assertClose(at(s, 2, 3), 1, FLOAT32);
+    assertClose(at(s, 0, 1), 1 / (1 + (1 + 0) / 2), { atol: FLOAT32, rtol: 0 }); // 2/3
+    assertClose(at(s, 0, 2), 1 / (1 + (16 + 4) / 2), { atol: FLOAT32, rtol: 0 }); // 1/11
+    assertClose(at(s, 0, 3), 1 / (1 + (4 + 9) / 2), { atol: FLOAT32, rtol: 0 }); // 2/15
+    assertClose(at(s, 1, 2), 1 / (1 + 9), { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 1, 3), 1 / (1 + 9), { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 2, 3), 1, { atol: FLOAT32, rtol: 0 });
     assert.equal(at(s, 0, 4), 0); // no common item
     for (let a = 0; a < 5; a++) assert.equal(at(s, a, a), 1);
   });
 
   it("cosine: Σ r_u r_v / (‖r_u‖ ‖r_v‖) over the common items", () => {
     const s = similarityMatrix(ratings, { name: "cosine" });
-    assertClose(at(s, 0, 1), 21 / Math.sqrt(26 * 17), FLOAT32);
-    assertClose(at(s, 0, 2), 8 / Math.sqrt(34 * 2), FLOAT32);
-    assertClose(at(s, 0, 3), 7 / Math.sqrt(10 * 17), FLOAT32);
-    assertClose(at(s, 1, 2), 1, FLOAT32); // one common item: always 1
-    assertClose(at(s, 2, 3), 1, FLOAT32);
+    assertClose(at(s, 0, 1), 21 / Math.sqrt(26 * 17), { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 0, 2), 8 / Math.sqrt(34 * 2), { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 0, 3), 7 / Math.sqrt(10 * 17), { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 1, 2), 1, { atol: FLOAT32, rtol: 0 }); // one common item: always 1
+    assertClose(at(s, 2, 3), 1, { atol: FLOAT32, rtol: 0 });
   });
 
   it("pearson: centred on the co-rated means; 0 for a constant side or a single common item", () => {
     const s = similarityMatrix(ratings, { name: "pearson" });
     // u0 (5, 1) and u1 (4, 1): deviations (2, −2) and (1.5, −1.5): ρ = 1.
-    assertClose(at(s, 0, 1), 1, FLOAT32);
+    assertClose(at(s, 0, 1), 1, { atol: FLOAT32, rtol: 0 });
     // u0 (3, 1) and u3 (1, 4): (1, −1) and (−1.5, 1.5): ρ = −1.
-    assertClose(at(s, 0, 3), -1, FLOAT32);
+    assertClose(at(s, 0, 3), -1, { atol: FLOAT32, rtol: 0 });
     assert.equal(at(s, 0, 2), 0); // u2 rated both common items 1
     assert.equal(at(s, 1, 2), 0); // one common item
-    assertClose(at(s, 2, 3), 1, FLOAT32);
+    assertClose(at(s, 2, 3), 1, { atol: FLOAT32, rtol: 0 });
   });
 
   it("pearson_baseline: residuals r − b_ui, shrunk by (n − 1) / (n − 1 + λ)", () => {
@@ -58,9 +59,9 @@ describe("similarityMatrix on the hand-worked matrix (user-based)", () => {
     // ρ = (2 + 4) / sqrt(8 · 5); n = 2 gives the factor 1 / (1 + 100).
     const flat = flatBaselines(ratings, 3);
     const s = similarityMatrix(ratings, { name: "pearson_baseline" }, flat);
-    assertClose(at(s, 0, 1), (6 / Math.sqrt(40)) / 101, FLOAT32);
+    assertClose(at(s, 0, 1), (6 / Math.sqrt(40)) / 101, { atol: FLOAT32, rtol: 0 });
     const unshrunk = similarityMatrix(ratings, { name: "pearson_baseline", shrinkage: 0 }, flat);
-    assertClose(at(unshrunk, 0, 1), 6 / Math.sqrt(40), FLOAT32);
+    assertClose(at(unshrunk, 0, 1), 6 / Math.sqrt(40), { atol: FLOAT32, rtol: 0 });
     // u1–u2 share one item: below pearson_baseline's minimum support of 2, whatever minSupport says.
     assert.equal(at(unshrunk, 1, 2), 0);
     assert.throws(() => similarityMatrix(ratings, { name: "pearson_baseline" }), /needs the baselines/);
@@ -68,7 +69,7 @@ describe("similarityMatrix on the hand-worked matrix (user-based)", () => {
 
   it("minSupport zeroes pairs with fewer common items", () => {
     const s = similarityMatrix(ratings, { minSupport: 2 });
-    assertClose(at(s, 0, 1), 2 / 3, FLOAT32);
+    assertClose(at(s, 0, 1), 2 / 3, { atol: FLOAT32, rtol: 0 });
     assert.equal(at(s, 1, 2), 0);
     assert.equal(at(s, 1, 3), 0);
     assert.equal(at(s, 1, 1), 1);
@@ -79,10 +80,10 @@ describe("similarityMatrix on the hand-worked matrix (user-based)", () => {
     // i1–i3: u0 (3/1), u3 (1/4): 6.5 → 2/15; i2–i3: u3 (5/4): 1 → 1/2.
     const s = similarityMatrix(ratings, { userBased: false });
     assert.equal(s.userBased, false);
-    assertClose(at(s, 0, 1), 1 / 3, FLOAT32);
-    assertClose(at(s, 0, 3), 1 / 13.5, FLOAT32);
-    assertClose(at(s, 1, 3), 2 / 15, FLOAT32);
-    assertClose(at(s, 3, 2), 1 / 2, FLOAT32);
+    assertClose(at(s, 0, 1), 1 / 3, { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 0, 3), 1 / 13.5, { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 1, 3), 2 / 15, { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 3, 2), 1 / 2, { atol: FLOAT32, rtol: 0 });
   });
 
   it("rejects unknown names and a minSupport below 1", () => {
@@ -151,7 +152,7 @@ describe("similarityMatrix on random logs", () => {
           const s = similarityMatrix(ratings, { name, userBased, minSupport, shrinkage }, b);
           const expected = referenceSimilarity(data, name, userBased, minSupport, shrinkage, b);
           for (let a = 0; a < s.size; a++) {
-            for (let c = 0; c < s.size; c++) assertClose(at(s, a, c), expected[a][c], 1e-5, `sim(${a}, ${c})`);
+            for (let c = 0; c < s.size; c++) assertClose(at(s, a, c), expected[a][c], { atol: 1e-5, rtol: 0 }, `sim(${a}, ${c})`);
           }
         }
       });
@@ -188,6 +189,6 @@ describe("similarityMatrix on random logs", () => {
       userIndex: data.userIndex,
       itemIndex: data.itemIndex,
     });
-    assertClose(at(similarityMatrix(new SparseRatings(log)), 0, 1), 1 / 3, FLOAT32);
+    assertClose(at(similarityMatrix(new SparseRatings(log)), 0, 1), 1 / 3, { atol: FLOAT32, rtol: 0 });
   });
 });

@@ -122,6 +122,13 @@ describe("recommendTopK", () => {
     assert.throws(() => recommendTopK(short, [0, 1], { k: 1 }), /scoreItems returned 6 scores for 2 users × 4 items/);
     assert.throws(() => recommendTopK(model, [0], { k: 0 }), /k must be a positive integer, got 0/);
     assert.throws(() => recommendTopK(model, [-1], { k: 1 }), /users\[0\] is -1/);
+    // 2^32 would wrap to user 0 in an Int32Array and silently return user 0's list.
+    assert.throws(() => recommendTopK(model, [0, 2 ** 32], { k: 1 }), /recommendTopK: users\[1\] is 4294967296, not a user index/);
+    assert.throws(() => recommendTopK(model, [1.5], { k: 1 }), /users\[0\] is 1.5, not a user index/);
+    // A scorer that says how many users it knows gets the range checked too.
+    const sized: ItemScorer = { ...functionScorer(6, () => 0), numUsers: 3 };
+    assert.equal(recommendTopK(sized, [2], { k: 1 }).users.length, 1);
+    assert.throws(() => recommendTopK(sized, [3], { k: 1 }), /recommendTopK: users\[0\] is 3, outside the 3 users of the data/);
     const other = makeInteractions([[0, 0]], 1, 5);
     assert.throws(() => recommendTopK(model, [0], { k: 1, excludeSeen: other }), /'excludeSeen' has 5 items but the model scores 6/);
   });
@@ -147,7 +154,7 @@ describe("evaluateRanking, full protocol", () => {
     assert.equal(report.metrics["recall@2"], 1);
     close(report.metrics["map@2"], 1 / 2); // P@2 = 1/2, divided by min(2, 1) = 1
     // AUC: positive 0.4 against the unseen negatives 0.1, 0.5, 0.2 → 2 of 3 pairs
-    close(report.metrics.auc, 2 / 3);
+    close(report.metrics.userAuc, 2 / 3);
     assert.match(report.protocol, /full ranking/);
     assert.equal(report.label, "full");
   });
@@ -161,7 +168,7 @@ describe("evaluateRanking, full protocol", () => {
     const oracle = functionScorer(40, (u, i) => (i === testItem.get(u) ? 1 : trainSets[u].has(i) ? 2 : 0));
     const report = evaluateRanking(oracle, { train: tr, test: te, k: [1, 10] });
     assert.equal(report.numUsers, 60);
-    for (const key of ["hr@1", "ndcg@1", "mrr@10", "ndcg@10", "recall@10", "map@10", "auc"]) {
+    for (const key of ["hr@1", "ndcg@1", "mrr@10", "ndcg@10", "recall@10", "map@10", "userAuc"]) {
       assert.equal(report.metrics[key], 1, key);
     }
     close(report.metrics["precision@10"], 0.1);
@@ -195,13 +202,13 @@ describe("evaluateRanking, full protocol", () => {
   it("coverage and novelty of the recommended lists", () => {
     // 4 items; train u0: {0}, u1: {1}, u2: {0, 2}; everyone's test item is 3. Scores 0.4, 0.3, 0.2, 0.1 for all.
     // Top-1 lists: u0 → 1, u1 → 0, u2 → 1.
-    // coverage@1 = |{0, 1}| / |distinct train items {0, 1, 2}| = 2/3
+    // coverage@1 = |{0, 1}| / |catalogue {0, 1, 2, 3}| = 1/2
     // novelty@1: train counts 2, 1, 1, 0 (total 4) → item 0: −log2(2/4) = 1, item 1: −log2(1/4) = 2 → (2 + 1 + 2)/3
     const tr = makeInteractions([[0, 0], [1, 1], [2, 0], [2, 2]], 3, 4);
     const te = makeInteractions([[0, 3], [1, 3], [2, 3]], 3, 4);
     const m = functionScorer(4, (_u, i) => [0.4, 0.3, 0.2, 0.1][i]);
     const report = evaluateRanking(m, { train: tr, test: te, k: 1, metrics: ["coverage", "novelty", "diversity"] });
-    close(report.metrics["coverage@1"], 2 / 3);
+    close(report.metrics["coverage@1"], 1 / 2);
     close(report.metrics["novelty@1"], 5 / 3);
     assert.ok(Number.isNaN(report.metrics["diversity@1"])); // single-item lists have no pairs
     const k2 = evaluateRanking(m, {
@@ -211,6 +218,25 @@ describe("evaluateRanking, full protocol", () => {
     assert.equal(k2.metrics["diversity@2"], 1);
   });
 
+  it("coverage cannot exceed 1 when the lists hold items nobody trained on", () => {
+    // Train has one item (0); a content model recommends the 3 cold items 1..3 to u0 and u1. Divided
+    // by the distinct train items, coverage@3 was 3/1 = 3; over the 4-item catalogue it is 3/4.
+    const tr = makeInteractions([[0, 0], [1, 0]], 2, 4);
+    const te = makeInteractions([[0, 1], [1, 2]], 2, 4);
+    const cold = functionScorer(4, (_u, i) => i);
+    const report = evaluateRanking(cold, { train: tr, test: te, k: 3, metrics: ["coverage"] });
+    close(report.metrics["coverage@3"], 3 / 4);
+  });
+
+  it("fails, naming the test data, when no user has test items", () => {
+    const empty = makeInteractions([], 1, 5);
+    assert.throws(() => evaluateRanking(model, { train, test: empty, k: 1 }), /evaluateRanking: no user to evaluate: test '.*' \(0 rows\) has no test items for any user/);
+    assert.throws(
+      () => evaluateRanking(model, { train, test, k: 1, users: [] }),
+      /evaluateRanking: no user to evaluate: .* for the users given in 'users'/,
+    );
+  });
+
   it("rejects mismatched data and unknown metrics", () => {
     const other = makeInteractions([[0, 1]], 1, 6);
     assert.throws(() => evaluateRanking(model, { train: other, test, k: 1 }), /'train' has 6 items but the model scores 5/);
@@ -218,6 +244,8 @@ describe("evaluateRanking, full protocol", () => {
       () => evaluateRanking(model, { train, test, k: 1, metrics: ["ndcg", "f1" as "ndcg"] }),
       /unknown metric 'f1'/,
     );
+    // The per-user mean AUC is called userAuc, so that it is not taken for the pooled auc().
+    assert.throws(() => evaluateRanking(model, { train, test, k: 1, metrics: ["auc" as "ndcg"] }), /'auc' is now 'userAuc'/);
   });
 });
 
@@ -242,7 +270,7 @@ describe("evaluateRanking, sampled protocol", () => {
       const rank = 1 + negatives.filter((i) => s(i) > s(positive)).length;
       assert.equal(report.perUser["hr@10"][u], rank <= 10 ? 1 : 0);
       close(report.perUser["ndcg@5"][u], rank <= 5 ? 1 / Math.log2(rank + 1) : 0);
-      close(report.perUser.auc[u], (50 - (rank - 1)) / 50);
+      close(report.perUser.userAuc[u], (50 - (rank - 1)) / 50);
     }
     assert.match(report.protocol, /50 uniformly sampled negatives \(seed 3\)/);
     assert.equal(report.label, "sampled-50-uniform");
@@ -329,10 +357,10 @@ describe("evaluateRanking, sampled protocol", () => {
         return out;
       },
     };
-    const [full, sampled] = compareProtocols(random, { train: tr, test: te, k: 10, metrics: ["hr", "auc"], sampled: { seed: 4 } });
+    const [full, sampled] = compareProtocols(random, { train: tr, test: te, k: 10, metrics: ["hr", "userAuc"], sampled: { seed: 4 } });
     // Binomial(3000, 10/101): standard deviation sqrt(p(1−p)/3000) ≈ 0.0055.
     close(sampled.metrics["hr@10"], 10 / 101, 0.02);
-    close(sampled.metrics.auc, 0.5, 0.02);
+    close(sampled.metrics.userAuc, 0.5, 0.02);
     // Full ranking among 495 unseen items: 10/495 ≈ 0.020.
     close(full.metrics["hr@10"], 10 / 495, 0.01);
     const table = formatReports([full, sampled]);

@@ -4,12 +4,12 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { PretrainingBatch } from "../../src/data/bertPretraining";
 import {
-  Bert, BertEmbeddings, BertForPretraining, BertForSequenceClassification, MaskedLanguageModelHead, pretrainingInputs, resolveBertConfig,
+  Bert, BertEmbeddings, BertForPretraining, BertForSequenceClassification, MaskedLanguageModelHead, pretrainingInputs, resolveBertConfig, textEmbeddings,
 } from "../../src/models/bert";
 import { TextClassificationBatch } from "../../src/data/textClassification";
-import {
-  assertClose, assertNoLeak, checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf,
-} from "../nn/support";
+import { WordPieceTokenizer } from "../../src/text/wordpiece";
+import { checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "../nn/support";
+import { assertClose, assertNoLeak } from "../support/assertions";
 
 const V = 30;
 const T = 8;
@@ -79,7 +79,7 @@ describe("models/bert", () => {
       const [gamma, beta] = [layer.getWeights()[3].dataSync(), layer.getWeights()[4].dataSync()];
       sum.forEach((v, d) => expected.push(((v - mean) / Math.sqrt(variance + 1e-12)) * gamma[d] + beta[d]));
     });
-    assertClose(output, expected, 1e-5, 1e-4, "embeddings");
+    assertClose(output, expected, { atol: 1e-5, rtol: 1e-4 }, "embeddings");
     const prefix = `${layer.name}/`;
     assert.deepEqual(layer.weights.map((w) => w.originalName.replace(prefix, "")), [
       "word_embeddings", "token_type_embeddings", "position_embeddings/embeddings", "norm/gamma", "norm/beta",
@@ -126,7 +126,7 @@ describe("models/bert", () => {
     const ids = tf.tensor2d([[1, 2, 3, 8, 0, 0]], [1, 6], "int32");
     const types = tf.tensor2d([[0, 0, 1, 1, 0, 0]], [1, 6], "int32");
     const expected = take(model.predict([ids, types]) as tf.Tensor);
-    await checkReloaded(model, (loaded) => assertClose(take(loaded.predict([ids, types]) as tf.Tensor), expected, 1e-6));
+    await checkReloaded(model, (loaded) => assertClose(take(loaded.predict([ids, types]) as tf.Tensor), expected, { atol: 1e-6, rtol: 1e-4 }));
 
     const head = new MaskedLanguageModelHead({ vocabSize: 9, hiddenSize: 4, initializerRange: 0.02, layerNormEpsilon: 1e-12, seed: 1 });
     const config = head.getConfig();
@@ -145,7 +145,7 @@ describe("models/bert", () => {
     const losses = model.losses(batch, false);
     const mlm = crossEntropy(maskedLm.dataSync() as Float32Array, V, batch.maskedLabels);
     const nsp = crossEntropy(nextSentence.dataSync() as Float32Array, 2, batch.isNext);
-    assertClose([losses.maskedLm.dataSync()[0], losses.nextSentence.dataSync()[0], losses.total.dataSync()[0]], [mlm, nsp, mlm + nsp], 1e-5, 1e-5);
+    assertClose([losses.maskedLm.dataSync()[0], losses.nextSentence.dataSync()[0], losses.total.dataSync()[0]], [mlm, nsp, mlm + nsp], { atol: 1e-5, rtol: 1e-5 });
     // At initialisation (weights ~ N(0, 0.02²)) the predictions are nearly uniform: MLM loss ≈ ln V.
     assert.ok(Math.abs(mlm - Math.log(V)) < 0.05, `initial MLM loss ${mlm} vs ln V = ${Math.log(V)}`);
     tf.dispose([maskedLm, nextSentence, losses.maskedLm, losses.nextSentence, losses.total]);
@@ -172,8 +172,8 @@ describe("models/bert", () => {
     other.tokenIds[6] = 29; // a padded position of pair 0
     const out = (b: PretrainingBatch) => tf.tidy(() => take(bert.forward(pretrainingInputs(b), false).sequence));
     const [a, b] = [out(batch), out(other)];
-    assertClose(a.subarray(0, 6 * 8), b.subarray(0, 6 * 8), 1e-6);
-    assertClose(a.subarray(T * 8), b.subarray(T * 8), 1e-6);
+    assertClose(a.subarray(0, 6 * 8), b.subarray(0, 6 * 8), { atol: 1e-6, rtol: 1e-4 });
+    assertClose(a.subarray(T * 8), b.subarray(T * 8), { atol: 1e-6, rtol: 1e-4 });
     for (const layer of bert.layers) layer.dispose();
   });
 
@@ -184,7 +184,7 @@ describe("models/bert", () => {
     assert.deepEqual(n1.map((w) => w.name), n2.map((w) => w.name), "a second model in the process gets the same names");
     assert.ok(n1.some((w) => w.name === "encoder/block_1/attention/query/kernel"));
     assert.ok(n1.some((w) => w.name === "embeddings/word_embeddings"));
-    n1.forEach((w, i) => assertClose(w.variable.dataSync(), n2[i].variable.dataSync(), 0, 0, w.name));
+    n1.forEach((w, i) => assertClose(w.variable.dataSync(), n2[i].variable.dataSync(), { atol: 0, rtol: 0 }, w.name));
     const optimizer = tf.train.adam(1e-3);
     const batch = tinyBatch();
     optimizer.minimize(() => m1.loss(batch, true), true, m1.trainableVariables())?.dispose(); // creates the slots
@@ -242,12 +242,12 @@ describe("models/bert: BertForSequenceClassification", () => {
       return { logits: out.logits.dataSync() as Float32Array, loss: out.loss!.dataSync()[0] };
     });
     assert.equal(logits.length, 6 * 2);
-    assertClose([loss], [crossEntropy(logits, 2, batch.labels!)], 1e-6);
+    assertClose([loss], [crossEntropy(logits, 2, batch.labels!)], { atol: 1e-6, rtol: 1e-4 });
     assert.equal(tf.tidy(() => model.forward(classBatch(false), false).loss ?? "no loss"), "no loss");
     assert.throws(() => model.loss(classBatch(false), true), /the batch has no labels, so there is no loss to minimise/);
     assert.throws(() => tf.tidy(() => void model.forward({ ...batch, labels: Int32Array.from([0, 1, 2, 0, 0, 0]) }, false)), /label 2 of row 2 is outside \[0, 2\)/);
     const probabilities = model.probabilities(batch);
-    for (let b = 0; b < 6; b++) assertClose([probabilities[2 * b] + probabilities[2 * b + 1]], [1], 1e-6);
+    for (let b = 0; b < 6; b++) assertClose([probabilities[2 * b] + probabilities[2 * b + 1]], [1], { atol: 1e-6, rtol: 1e-4 });
     model.dispose();
   });
 
@@ -270,5 +270,33 @@ describe("models/bert: BertForSequenceClassification", () => {
     optimizer.dispose();
     model.dispose();
     for (const layer of pretrained.layers) if (!model.layers.includes(layer)) layer.dispose();
+  });
+});
+
+describe("models/bert: textEmbeddings", () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  it("mean-pools h_L over each text's real tokens, or returns the pooled [CLS]", () => {
+    const tokenizer = WordPieceTokenizer.fromTokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"]);
+    const bert = new Bert({ vocabSize: 8, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, dropout: 0, seed: 4 });
+    const texts = ["a b c", "b", "c a"];
+    const mean = textEmbeddings(bert, tokenizer, texts, { maxLength: 6, batchSize: 2 });
+    const cls = textEmbeddings(bert, tokenizer, texts, { maxLength: 6, pooling: "cls" });
+    assert.equal(mean.length, 3 * 8);
+    texts.forEach((text, b) => {
+      const encoded = tokenizer.encode(text);
+      const n = encoded.ids.length; // unpadded: [CLS] … [SEP]
+      const { sequence, pooled } = tf.tidy(() => {
+        const out = bert.forward({ tokenIds: tf.tensor2d([Array.from(encoded.ids)], undefined, "int32"), tokenTypeIds: tf.zeros([1, n], "int32"), attentionMask: tf.ones([1, n], "int32") }, false);
+        return { sequence: out.sequence.arraySync()[0], pooled: out.pooled.dataSync() as Float32Array };
+      });
+      const expected = Array.from({ length: 8 }, (_, d) => sequence.reduce((s, h) => s + h[d], 0) / n);
+      assertClose(mean.subarray(b * 8, (b + 1) * 8), expected, { atol: 1e-5, rtol: 1e-4 }, `mean of text ${b}`);
+      assertClose(cls.subarray(b * 8, (b + 1) * 8), pooled, { atol: 1e-5, rtol: 1e-4 }, `cls of text ${b}`);
+    });
+    assert.throws(() => textEmbeddings(bert, tokenizer, texts, { pooling: "max" as never }), /pooling must be "mean" or "cls", got 'max'/);
+    for (const layer of bert.layers) layer.dispose();
   });
 });

@@ -6,14 +6,7 @@ import { evaluateRanking, recommendTopK } from "../../src/eval/protocols";
 import { ContentBasedRecommender, itemDocuments } from "../../src/models/contentBased";
 import { tfidfVectors } from "../../src/text/termWeighting";
 import { makeInteractions } from "../eval/fixtures";
-
-const close = (actual: number, expected: number, tol = 1e-6, what = "value") =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected}, got ${actual}`);
-
-function closeArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6): void {
-  assert.equal(actual.length, expected.length, "lengths differ");
-  for (let i = 0; i < expected.length; i++) close(actual[i], expected[i], tol, `[${i}]`);
-}
+import { assertClose } from "../support/assertions";
 
 function logWithItemInfo(numItems: number, itemInfo: ItemInfo): Interactions {
   return new Interactions({
@@ -69,7 +62,7 @@ describe("ContentBasedRecommender", () => {
     it("returns the nearest items by cosine, ties by lower index, without the item itself", () => {
       const { items, scores } = model.similarItems(0, 3);
       assert.deepEqual(Array.from(items), [3, 1, 4]);
-      closeArrays(scores, [1, Math.SQRT1_2, Math.SQRT1_2], 1e-12);
+      assertClose(scores, [1, Math.SQRT1_2, Math.SQRT1_2], { atol: 1e-12, rtol: 0 });
       assert.deepEqual(Array.from(model.similarItems(0, 2).items), [3, 1]);
     });
 
@@ -120,13 +113,13 @@ describe("ContentBasedRecommender", () => {
     it("weights the items rated above the user's mean by their distance to it", () => {
       // p_2 = (5/3 · v0 + 2/3 · v3) / (5/3 + 2/3) = (5 v0 + 2 v3) / 7
       const expected = Array.from({ length: numTerms }, (_, t) => (5 * itemVector(0)[t] + 2 * itemVector(3)[t]) / 7);
-      closeArrays(profileDense(2), expected, 1e-12);
+      assertClose(profileDense(2), expected, { atol: 1e-12, rtol: 0 });
       // p_0 = v0 and v1 with equal weight 4/3: their mean; item 3 (rated 1, below the mean) is left out
-      closeArrays(profileDense(0), Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(1)[t]) / 2), 1e-12);
+      assertClose(profileDense(0), Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(1)[t]) / 2), { atol: 1e-12, rtol: 0 });
     });
 
     it("falls back to every rated item when all of a user's ratings are equal, and to nothing without ratings", () => {
-      closeArrays(profileDense(3), Array.from({ length: numTerms }, (_, t) => (itemVector(1)[t] + itemVector(2)[t]) / 2), 1e-12);
+      assertClose(profileDense(3), Array.from({ length: numTerms }, (_, t) => (itemVector(1)[t] + itemVector(2)[t]) / 2), { atol: 1e-12, rtol: 0 });
       assert.equal(model.profileOf(4).indices.length, 0);
       assert.ok(model.scoreItems(Int32Array.from([4])).every((s) => s === 0));
     });
@@ -136,7 +129,7 @@ describe("ContentBasedRecommender", () => {
       const { indices, values } = uniform.profileOf(2);
       const got = new Float64Array(numTerms);
       indices.forEach((t, j) => (got[t] = values[j]));
-      closeArrays(got, Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(3)[t] + itemVector(4)[t]) / 3), 1e-12);
+      assertClose(got, Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(3)[t] + itemVector(4)[t]) / 3), { atol: 1e-12, rtol: 0 });
     });
 
     it("scores items by the cosine of profile and item vector", () => {
@@ -146,7 +139,7 @@ describe("ContentBasedRecommender", () => {
       for (let i = 0; i < docs.length; i++) {
         let dot = 0;
         for (let t = 0; t < numTerms; t++) dot += p[t] * itemVector(i)[t];
-        close(scores[i], dot / norm, 1e-6, `score of item ${i}`);
+        assertClose(scores[i], dot / norm, { atol: 1e-6, rtol: 0 }, `score of item ${i}`);
       }
     });
 
@@ -166,7 +159,7 @@ describe("ContentBasedRecommender", () => {
       const items = Int32Array.from([2, 5, 3, 6, 0, 1]);
       const pairs = model.scorePairs(users, items);
       for (let j = 0; j < users.length; j++) {
-        close(pairs[j], model.scoreItems(users.subarray(j, j + 1))[items[j]], 1e-6);
+        assertClose(pairs[j], model.scoreItems(users.subarray(j, j + 1))[items[j]], { atol: 1e-6, rtol: 0 });
       }
       const test = makeInteractions([[0, 2], [1, 3]], 5, 7, "test");
       const report = evaluateRanking(model, { train, test, k: 1, metrics: ["hr"] });

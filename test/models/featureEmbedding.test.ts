@@ -6,7 +6,7 @@ import { Interactions, ItemInfo } from "../../src/data/interactions";
 import { pairs } from "./implicitFixtures";
 import { FeatureEmbeddingBatch, FeatureEmbeddingModel, featureEmbeddingBatches, fitFeatureEmbedding, sumFeatureEmbeddings, warmItemSampler } from "../../src/models/featureEmbedding";
 import { featureMatrixFromLists, itemFeatureMatrix, userFeatureMatrix } from "../../src/data/featureMatrix";
-
+import { assertClose } from "../support/assertions";
 
 /**
  * Two tastes. Items 0–4 are genre A and 5–9 genre B; items 10 (A) and 11 (B) are cold: nobody has
@@ -25,14 +25,6 @@ function twoTastes(): Interactions {
 
 function values(t: tf.Tensor): number[] {
   return Array.from(t.dataSync());
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
-  assert.equal(actual.length, expected.length, "lengths differ");
-  for (let i = 0; i < expected.length; i++) {
-    const limit = tolerance * (1 + Math.abs(expected[i]));
-    assert.ok(Math.abs(actual[i] - expected[i]) <= limit, `entry ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
 }
 
 function lossValue(model: FeatureEmbeddingModel, batch: FeatureEmbeddingBatch): number {
@@ -128,7 +120,7 @@ describe("models/featureEmbedding", () => {
       const s3 = dot(q, p3) + 0.5 * beta[f("item:i3")] + 0.5 * beta[f("genre:A")];
       const s10 = dot(q, E[f("genre:A")]) + beta[f("genre:A")];
       const scores = model.scoreItems(Int32Array.of(2));
-      assertClose([scores[3], scores[10]], [s3, s10]);
+      assertClose([scores[3], scores[10]], [s3, s10], { atol: 1e-5, rtol: 1e-5 });
       assert.equal(model.itemFeatures.names.includes("item:i10"), false);
       model.dispose();
     });
@@ -139,7 +131,7 @@ describe("models/featureEmbedding", () => {
       const items = Int32Array.of(10, 0, 11, 5);
       const all = model.scoreItems(users);
       const expected = Array.from(users, (_, k) => all[k * 12 + items[k]]);
-      assertClose(model.scorePairs(users, items), expected);
+      assertClose(model.scorePairs(users, items), expected, { atol: 1e-5, rtol: 1e-5 });
       model.dispose();
     });
 

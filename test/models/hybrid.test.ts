@@ -3,6 +3,7 @@ import { Interactions } from "../../src/data/interactions";
 import { ItemScorer, recommendTopK } from "../../src/eval/protocols";
 import { SwitchingHybrid, WeightedHybrid, normalizeScoreRows } from "../../src/models/hybrid";
 import { pairs } from "./implicitFixtures";
+import { assertClose } from "../support/assertions";
 
 /** A scorer with fixed scores per user (row u of `table`), counting the users it was asked about. */
 class TableScorer implements ItemScorer {
@@ -19,16 +20,8 @@ class TableScorer implements ItemScorer {
   }
 }
 
-
 function ranking(model: ItemScorer, user: number): number[] {
   return Array.from(recommendTopK(model, [user], { k: model.numItems }).itemsOf(0));
-}
-
-function assertClose(actual: ArrayLike<number>, expected: number[], tolerance = 1e-6): void {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `entry ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
 }
 
 describe("models/hybrid", () => {
@@ -36,17 +29,17 @@ describe("models/hybrid", () => {
     it("z-scores, min-max scales or copies each row on its own", () => {
       // Row 0: mean 2, population std 1. Row 1: mean 20, std 10.
       const scores = [3, 1, 1, 3, 10, 30, 10, 30];
-      assertClose(normalizeScoreRows(scores, 4, "zscore"), [1, -1, -1, 1, -1, 1, -1, 1]);
-      assertClose(normalizeScoreRows(scores, 4, "minmax"), [1, 0, 0, 1, 0, 1, 0, 1]);
-      assertClose(normalizeScoreRows(scores, 4, "none"), scores);
+      assertClose(normalizeScoreRows(scores, 4, "zscore"), [1, -1, -1, 1, -1, 1, -1, 1], { atol: 1e-6, rtol: 0 });
+      assertClose(normalizeScoreRows(scores, 4, "minmax"), [1, 0, 0, 1, 0, 1, 0, 1], { atol: 1e-6, rtol: 0 });
+      assertClose(normalizeScoreRows(scores, 4, "none"), scores, { atol: 1e-6, rtol: 0 });
       // Mean 1, variance (1 + 1 + 1 + 9) / 4 = 3.
       const s = Math.sqrt(3);
-      assertClose(normalizeScoreRows([0, 0, 0, 4], 4, "zscore"), [-1 / s, -1 / s, -1 / s, 3 / s]);
+      assertClose(normalizeScoreRows([0, 0, 0, 4], 4, "zscore"), [-1 / s, -1 / s, -1 / s, 3 / s], { atol: 1e-6, rtol: 0 });
     });
 
     it("turns a constant row into zeros", () => {
-      assertClose(normalizeScoreRows([5, 5, 5, 2, 4, 6], 3, "zscore"), [0, 0, 0, -Math.sqrt(1.5), 0, Math.sqrt(1.5)]);
-      assertClose(normalizeScoreRows([5, 5, 5], 3, "minmax"), [0, 0, 0]);
+      assertClose(normalizeScoreRows([5, 5, 5, 2, 4, 6], 3, "zscore"), [0, 0, 0, -Math.sqrt(1.5), 0, Math.sqrt(1.5)], { atol: 1e-6, rtol: 0 });
+      assertClose(normalizeScoreRows([5, 5, 5], 3, "minmax"), [0, 0, 0], { atol: 1e-6, rtol: 0 });
     });
 
     it("rejects ragged rows, non-finite scores and unknown methods", () => {
@@ -65,7 +58,7 @@ describe("models/hybrid", () => {
     it("ranks by the weighted sum of z-scores", () => {
       // 0.7·A + 0.3·B = [0.4, −0.4, −1, 1]: items 3, 0, 1, 2.
       const hybrid = new WeightedHybrid({ components: [{ scorer: a, weight: 0.7 }, { scorer: b, weight: 0.3 }] });
-      assertClose(hybrid.scoreItems(Int32Array.of(0)), [0.4, -0.4, -1, 1]);
+      assertClose(hybrid.scoreItems(Int32Array.of(0)), [0.4, -0.4, -1, 1], { atol: 1e-6, rtol: 0 });
       assert.deepEqual(ranking(hybrid, 0), [3, 0, 1, 2]);
       // Weights 0.3 / 0.7: [−0.4, 0.4, −1, 1]: items 3, 1, 0, 2.
       const flipped = new WeightedHybrid({ components: [{ scorer: a, weight: 0.3 }, { scorer: b, weight: 0.7 }] });
@@ -75,7 +68,7 @@ describe("models/hybrid", () => {
     it("without normalisation lets the larger scale override the weights", () => {
       // 0.7·A + 0.3·B raw = [5.1, 9.7, 3.7, 11.1]: B's order (items 3, 1, 0, 2) despite A's larger weight.
       const raw = new WeightedHybrid({ components: [{ scorer: a, weight: 0.7 }, { scorer: b, weight: 0.3 }], normalization: "none" });
-      assertClose(raw.scoreItems(Int32Array.of(0)), [5.1, 9.7, 3.7, 11.1], 1e-5);
+      assertClose(raw.scoreItems(Int32Array.of(0)), [5.1, 9.7, 3.7, 11.1], { atol: 1e-5, rtol: 0 });
       assert.deepEqual(ranking(raw, 0), [3, 1, 0, 2]);
     });
 
@@ -84,7 +77,7 @@ describe("models/hybrid", () => {
       const c = new TableScorer([[5, 1, 3, 5]]);
       const d = new TableScorer([[0, 8, 0, 4]]);
       const hybrid = new WeightedHybrid({ components: [{ scorer: c, weight: 1 }, { scorer: d, weight: 1 }], normalization: "minmax" });
-      assertClose(hybrid.scoreItems(Int32Array.of(0)), [1, 1, 0.5, 1.5]);
+      assertClose(hybrid.scoreItems(Int32Array.of(0)), [1, 1, 0.5, 1.5], { atol: 1e-6, rtol: 0 });
       assert.deepEqual(ranking(hybrid, 0), [3, 0, 1, 2]);
     });
 
@@ -94,13 +87,13 @@ describe("models/hybrid", () => {
       const b2 = new TableScorer([[10, 30, 10, 30], [1007, 3007, 1007, 3007]]);
       const hybrid = new WeightedHybrid({ components: [{ scorer: a2, weight: 2 }, { scorer: b2, weight: 1 }] });
       const scores = hybrid.scoreItems(Int32Array.of(0, 1));
-      assertClose(scores, [1, -1, -3, 3, 1, -1, -3, 3], 1e-5);
+      assertClose(scores, [1, -1, -3, 3, 1, -1, -3, 3], { atol: 1e-5, rtol: 0 });
     });
 
     it("gives a model with a constant row (no opinion of this user) no say", () => {
       const flat = new TableScorer([[0, 0, 0, 0]]);
       const hybrid = new WeightedHybrid({ components: [{ scorer: flat, weight: 10 }, { scorer: b, weight: 1 }] });
-      assertClose(hybrid.scoreItems(Int32Array.of(0)), [-1, 1, -1, 1]);
+      assertClose(hybrid.scoreItems(Int32Array.of(0)), [-1, 1, -1, 1], { atol: 1e-6, rtol: 0 });
     });
 
     it("rejects no components, bad weights and models of different catalogues", () => {
@@ -130,9 +123,9 @@ describe("models/hybrid", () => {
       const r = Math.SQRT2;
       const scores = hybrid.scoreItems(Int32Array.of(0, 2));
       // User 0 (warm): CF for items 0–3, content's z-score √2 for cold item 4.
-      assertClose(scores.subarray(0, 5), [r, r / 2, 0, -r / 2, r], 1e-6);
+      assertClose(scores.subarray(0, 5), [r, r / 2, 0, -r / 2, r], { atol: 1e-6, rtol: 0 });
       // User 2 (no training interactions): content for every item.
-      assertClose(scores.subarray(5, 10), [-r, -r / 2, 0, r / 2, r], 1e-6);
+      assertClose(scores.subarray(5, 10), [-r, -r / 2, 0, r / 2, r], { atol: 1e-6, rtol: 0 });
       assert.equal(hybrid.usesFallback(0, 4), true);
       assert.equal(hybrid.usesFallback(0, 1), false);
       assert.equal(hybrid.usesFallback(2, 1), true);

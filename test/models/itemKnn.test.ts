@@ -46,7 +46,7 @@ describe("models/itemKnn", () => {
   it("rejects bad settings and use before fit", () => {
     assert.throws(() => new ItemKnnRecommender({ neighbours: 0 }), /neighbours must be a positive integer, got 0/);
     assert.throws(() => new ItemKnnRecommender({ shrinkage: -1 }), /shrinkage must be a finite number >= 0, got -1/);
-    assert.throws(() => new ItemKnnRecommender().scoreItems(Int32Array.of(0)), /call fit\(train\) first/);
+    assert.throws(() => new ItemKnnRecommender().scoreItems(Int32Array.of(0)), /call fit\(train\) before using the model/);
     assert.throws(() => new ItemKnnRecommender().fit(train).scoreItems(Int32Array.of(9)), /user 9 is outside \[0, 4\)/);
   });
 });

@@ -5,7 +5,8 @@ import { evaluateRatings, recommendTopK } from "../../src/eval/protocols";
 import { KNNBaseline, KNNBasic, KNNWithMeans } from "../../src/models/knn";
 import { sharedDataset } from "../data/fixtures";
 import { makeInteractions } from "../eval/fixtures";
-import { SMALL_MEAN, assertClose, randomRatings, smallRatings } from "./ratingFixtures";
+import { SMALL_MEAN, randomRatings, smallRatings } from "./ratingFixtures";
+import { assertClose } from "../support/assertions";
 
 const one = (model: { predict(u: Int32Array, i: Int32Array): Float64Array }, u: number, i: number) =>
   model.predict(Int32Array.of(u), Int32Array.of(i))[0];
@@ -18,14 +19,14 @@ describe("KNNBasic", () => {
   it("averages the neighbours' ratings weighted by similarity, worked by hand", () => {
     const model = new KNNBasic().fit(smallRatings());
     // r̂(u1, i1) = (2/3 · 3 + 1/10 · 1 + 1/10 · 1) / (2/3 + 2/10) = 2.2 / (13/15) = 33/13.
-    assertClose(one(model, 1, 1), 33 / 13, 1e-6);
+    assertClose(one(model, 1, 1), 33 / 13, { atol: 1e-6, rtol: 0 });
     // r̂(u1, i2) = (0.1 · 5 + 0.1 · 5) / 0.2 = 5.
-    assertClose(one(model, 1, 2), 5, 1e-6);
+    assertClose(one(model, 1, 2), 5, { atol: 1e-6, rtol: 0 });
   });
 
   it("keeps the k most similar raters: k = 1 → u0 alone; k = 2 → u0 and u2 (tie with u3 to the lower index)", () => {
-    assertClose(one(new KNNBasic({ k: 1 }).fit(smallRatings()), 1, 1), 3, 1e-6);
-    assertClose(one(new KNNBasic({ k: 2 }).fit(smallRatings()), 1, 1), (2 + 0.1) / (2 / 3 + 0.1), 1e-6);
+    assertClose(one(new KNNBasic({ k: 1 }).fit(smallRatings()), 1, 1), 3, { atol: 1e-6, rtol: 0 });
+    assertClose(one(new KNNBasic({ k: 2 }).fit(smallRatings()), 1, 1), (2 + 0.1) / (2 / 3 + 0.1), { atol: 1e-6, rtol: 0 });
   });
 
   it("breaks similarity ties by index, whatever the log order", () => {
@@ -41,25 +42,25 @@ describe("KNNBasic", () => {
   it("ignores neighbours with similarity <= 0 and falls back to μ without enough neighbours", () => {
     // Pearson from u0: u2 → 0 (u2 is constant on the common items), u3 → −1. Item i2's raters are
     // u2 and u3, so u0 has no usable neighbour for i2: PredictionImpossible → μ.
-    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), SMALL_MEAN);
+    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
     // Pearson from u1: u0 → 1, u2 → 0, u3 → 0: only u0 counts for i1.
-    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 1, 1), 3, 1e-6);
+    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 1, 1), 3, { atol: 1e-6, rtol: 0 });
     // msd with minK = 4: only 3 raters of i1 → μ.
-    assertClose(one(new KNNBasic({ minK: 4 }).fit(smallRatings()), 1, 1), SMALL_MEAN);
-    assertClose(one(new KNNBasic({ minK: 3 }).fit(smallRatings()), 1, 1), 33 / 13, 1e-6);
+    assertClose(one(new KNNBasic({ minK: 4 }).fit(smallRatings()), 1, 1), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
+    assertClose(one(new KNNBasic({ minK: 3 }).fit(smallRatings()), 1, 1), 33 / 13, { atol: 1e-6, rtol: 0 });
   });
 
   it("predicts μ for an unknown user or item", () => {
     const model = new KNNBasic().fit(smallRatings());
-    assertClose(one(model, 4, 0), SMALL_MEAN);
-    assertClose(one(model, 0, 4), SMALL_MEAN);
+    assertClose(one(model, 4, 0), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
+    assertClose(one(model, 0, 4), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
   });
 
   it("item-based: averages the user's own ratings of the most similar items", () => {
     // sim(i1, i0) = 1/3, sim(i1, i3) = 2/15; u1 rated i0 = 4 and i3 = 1:
     // r̂(u1, i1) = (4/3 + 2/15) / (1/3 + 2/15) = 22/7.
     const model = new KNNBasic({ similarity: { userBased: false } }).fit(smallRatings());
-    assertClose(one(model, 1, 1), 22 / 7, 1e-6);
+    assertClose(one(model, 1, 1), 22 / 7, { atol: 1e-6, rtol: 0 });
   });
 
   it("with k ≥ all raters and uniform similarity, reduces to the mean rating of the item", () => {
@@ -70,11 +71,11 @@ describe("KNNBasic", () => {
     const data = makeInteractions(rows, 6, 2, "uniform");
     const mean = itemRatings.reduce((s, r) => s + r, 0) / itemRatings.length;
     for (const name of ["msd", "cosine"] as const) {
-      assertClose(one(new KNNBasic({ k: 10, similarity: { name } }).fit(data), 5, 1), mean, 1e-6);
+      assertClose(one(new KNNBasic({ k: 10, similarity: { name } }).fit(data), 5, 1), mean, { atol: 1e-6, rtol: 0 });
     }
     // KNNWithMeans then adds the mean offset of the neighbours: μ_u5 + mean(r_v1 − μ_v).
     const offsets = itemRatings.map((r) => r - (3 + r) / 2);
-    assertClose(one(new KNNWithMeans({ k: 10 }).fit(data), 5, 1), 3 + offsets.reduce((s, d) => s + d, 0) / offsets.length, 1e-6);
+    assertClose(one(new KNNWithMeans({ k: 10 }).fit(data), 5, 1), 3 + offsets.reduce((s, d) => s + d, 0) / offsets.length, { atol: 1e-6, rtol: 0 });
   });
 
   it("selects the same neighbours as a full sort by (similarity desc, index asc), in predict and scoreItems", () => {
@@ -105,8 +106,8 @@ describe("KNNBasic", () => {
             // No candidate (which includes every pair of an unknown user or item): μ.
             const expected = chosen.length === 0 ? mu : chosen.reduce((sum, [, r], j) => sum + sims[j] * r, 0) / sims.reduce((sum, v) => sum + v, 0);
             const what = `k=${k} ${userBased ? "user" : "item"}-based (${u}, ${i})`;
-            assertClose(one(model, u, i), expected, 1e-9, what);
-            assertClose(scores[i], expected, 1e-9, what);
+            assertClose(one(model, u, i), expected, { atol: 1e-9, rtol: 0 }, what);
+            assertClose(scores[i], expected, { atol: 1e-9, rtol: 0 }, what);
           }
         }
       }
@@ -126,20 +127,20 @@ describe("KNNWithMeans", () => {
   it("adds the similarity-weighted mean-centred ratings to μ_u, worked by hand", () => {
     // μ_u1 = 2.5; neighbours for i1: u0 (3 − 3 = 0, sim 2/3), u2 (1 − 7/3, sim 1/10), u3 (1 − 10/3, sim 1/10):
     // r̂ = 2.5 + (0 − 0.4/3 − 0.7/3) / (13/15) = 2.5 − (11/30) · (15/13) = 2.5 − 11/26.
-    assertClose(one(new KNNWithMeans().fit(smallRatings()), 1, 1), 2.5 - 11 / 26, 1e-6);
+    assertClose(one(new KNNWithMeans().fit(smallRatings()), 1, 1), 2.5 - 11 / 26, { atol: 1e-6, rtol: 0 });
   });
 
   it("drops the neighbour term below minK or without a positive similarity; μ when unknown", () => {
-    assertClose(one(new KNNWithMeans({ minK: 4 }).fit(smallRatings()), 1, 1), 2.5, 1e-12);
-    assertClose(one(new KNNWithMeans({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), 3, 1e-12);
-    assertClose(one(new KNNWithMeans().fit(smallRatings()), 4, 1), SMALL_MEAN);
+    assertClose(one(new KNNWithMeans({ minK: 4 }).fit(smallRatings()), 1, 1), 2.5, { atol: 1e-12, rtol: 0 });
+    assertClose(one(new KNNWithMeans({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), 3, { atol: 1e-12, rtol: 0 });
+    assertClose(one(new KNNWithMeans().fit(smallRatings()), 4, 1), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
   });
 
   it("item-based: centres on the item means", () => {
     // μ_i1 = 5/3, μ_i0 = 10/3, μ_i3 = 2; u1: i0 = 4, i3 = 1; sims 1/3 and 2/15:
     // r̂ = 5/3 + (1/3 · (4 − 10/3) + 2/15 · (1 − 2)) / (7/15) = 5/3 + (2/9 − 2/15) · 15/7 = 5/3 + 4/21.
     const model = new KNNWithMeans({ similarity: { userBased: false } }).fit(smallRatings());
-    assertClose(one(model, 1, 1), 5 / 3 + 4 / 21, 1e-6);
+    assertClose(one(model, 1, 1), 5 / 3 + 4 / 21, { atol: 1e-6, rtol: 0 });
   });
 });
 
@@ -149,15 +150,15 @@ describe("KNNBaseline", () => {
     const { globalMean: mu, userBias: bu, itemBias: bi } = model.baselines;
     const residual = (v: number, r: number) => r - (mu + bu[v] + bi[1]);
     const expected = mu + bu[1] + bi[1] + ((2 / 3) * residual(0, 3) + 0.1 * residual(2, 1) + 0.1 * residual(3, 1)) / (2 / 3 + 0.2);
-    assertClose(one(model, 1, 1), expected, 1e-6);
+    assertClose(one(model, 1, 1), expected, { atol: 1e-6, rtol: 0 });
   });
 
   it("falls back to the partial baseline for unknown users or items", () => {
     const model = new KNNBaseline().fit(smallRatings());
     const { globalMean: mu, userBias: bu, itemBias: bi } = model.baselines;
-    assertClose(one(model, 4, 1), mu + bi[1]);
-    assertClose(one(model, 0, 4), mu + bu[0]);
-    assertClose(one(new KNNBaseline({ minK: 4 }).fit(smallRatings()), 1, 1), mu + bu[1] + bi[1], 1e-12);
+    assertClose(one(model, 4, 1), mu + bi[1], { atol: 1e-9, rtol: 0 });
+    assertClose(one(model, 0, 4), mu + bu[0], { atol: 1e-9, rtol: 0 });
+    assertClose(one(new KNNBaseline({ minK: 4 }).fit(smallRatings()), 1, 1), mu + bu[1] + bi[1], { atol: 1e-12, rtol: 0 });
   });
 
   it("equals KNNBasic when every bias is 0 (ALS with 0 epochs)", () => {
@@ -170,7 +171,7 @@ describe("KNNBaseline", () => {
       for (let j = 0; j < users.length; j++) [users[j], items[j]] = [Math.floor(j / 18), j % 18];
       const a = basic.predict(users, items);
       const b = flat.predict(users, items);
-      for (let j = 0; j < a.length; j++) assertClose(b[j], a[j], 1e-9, `pair ${j}`);
+      for (let j = 0; j < a.length; j++) assertClose(b[j], a[j], { atol: 1e-9, rtol: 0 }, `pair ${j}`);
     }
   });
 
@@ -192,7 +193,7 @@ describe("neighbourhood models as item scorers", () => {
       assert.equal(scores.length, 3 * 10);
       for (let row = 0; row < 3; row++) {
         const predicted = model.predict(new Int32Array(10).fill(users[row]), Int32Array.from({ length: 10 }, (_, i) => i));
-        for (let i = 0; i < 10; i++) assertClose(predicted[i], Math.min(5, Math.max(1, scores[row * 10 + i])), 1e-12);
+        for (let i = 0; i < 10; i++) assertClose(predicted[i], Math.min(5, Math.max(1, scores[row * 10 + i])), { atol: 1e-12, rtol: 0 });
       }
       const top = recommendTopK(model, [0, 1], { k: 3, excludeSeen: data });
       assert.equal(top.itemsOf(0).length, 3);

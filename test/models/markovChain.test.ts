@@ -39,7 +39,7 @@ describe("models/markovChain", () => {
 
   it("rejects bad settings and use before fit", () => {
     assert.throws(() => new MarkovChainRecommender({ smoothing: 0 }), /smoothing must be a finite number > 0, got 0/);
-    assert.throws(() => new MarkovChainRecommender().scoreItems(Int32Array.of(0)), /call fit\(train\) first/);
+    assert.throws(() => new MarkovChainRecommender().scoreItems(Int32Array.of(0)), /call fit\(train\) before using the model/);
     assert.throws(() => model.scoreItems(Int32Array.of(4)), /user 4 is outside \[0, 4\)/);
     assert.throws(() => model.transitionRow(5), /item 5 is outside \[0, 5\)/);
   });

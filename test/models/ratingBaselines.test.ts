@@ -6,7 +6,8 @@ import { rowMeans } from "../../src/data/csr";
 import { BaselineOnly, NormalPredictor } from "../../src/models/ratingBaselines";
 import { sharedDataset } from "../data/fixtures";
 import { makeInteractions } from "../eval/fixtures";
-import { SMALL_MEAN, assertClose, randomRatings, smallRatings } from "./ratingFixtures";
+import { SMALL_MEAN, randomRatings, smallRatings } from "./ratingFixtures";
+import { assertClose } from "../support/assertions";
 import { SparseRatings } from "../../src/data/sparseRatings";
 import { fitBaselines } from "../../src/train/baselineEstimates";
 
@@ -25,7 +26,7 @@ describe("SparseRatings", () => {
     assert.deepEqual(Array.from(ratings.byItem.offsets), [0, 3, 6, 8, 11, 11]);
     assert.deepEqual(Array.from(ratings.byItem.indices), [0, 1, 2, 0, 2, 3, 2, 3, 0, 1, 3]);
     assert.deepEqual(Array.from(ratings.byItem.values), [5, 4, 1, 3, 1, 1, 5, 5, 1, 1, 4]);
-    assertClose(ratings.globalMean, SMALL_MEAN);
+    assertClose(ratings.globalMean, SMALL_MEAN, { atol: 1e-9, rtol: 0 });
     assert.deepEqual(ratings.ratingScale, [1, 5]);
     assert.equal(ratings.knowsUser(3), true);
     assert.equal(ratings.knowsUser(4), false);
@@ -34,7 +35,7 @@ describe("SparseRatings", () => {
 
   it("row means are μ_u (0 for a user without ratings)", () => {
     const means = rowMeans(new SparseRatings(smallRatings()).byUser);
-    [3, 2.5, 7 / 3, 10 / 3, 0].forEach((m, u) => assertClose(means[u], m));
+    [3, 2.5, 7 / 3, 10 / 3, 0].forEach((m, u) => assertClose(means[u], m, { atol: 1e-9, rtol: 0 }));
   });
 
   it("clips to the rating scale, the given one or the train ratings' range", () => {
@@ -61,11 +62,11 @@ describe("fitBaselines", () => {
     //   b_u0 = ((4 − μ − 5/9) + (2 − μ + 5/6)) / (1 + 2) = (−2/9 − 5/6) / 3 = −19/54
     //   b_u1 = (5 − μ − 5/9) / (1 + 1) = 7/18
     const b = fitBaselines(new SparseRatings(tiny()), { epochs: 1, regUser: 1, regItem: 1 });
-    assertClose(b.globalMean, 11 / 3);
-    assertClose(b.itemBias[0], 5 / 9);
-    assertClose(b.itemBias[1], -5 / 6);
-    assertClose(b.userBias[0], -19 / 54);
-    assertClose(b.userBias[1], 7 / 18);
+    assertClose(b.globalMean, 11 / 3, { atol: 1e-9, rtol: 0 });
+    assertClose(b.itemBias[0], 5 / 9, { atol: 1e-9, rtol: 0 });
+    assertClose(b.itemBias[1], -5 / 6, { atol: 1e-9, rtol: 0 });
+    assertClose(b.userBias[0], -19 / 54, { atol: 1e-9, rtol: 0 });
+    assertClose(b.userBias[1], 7 / 18, { atol: 1e-9, rtol: 0 });
   });
 
   it("SGD: one epoch user by user, both biases updated with the same error, worked by hand", () => {
@@ -73,14 +74,14 @@ describe("fitBaselines", () => {
     //   (u0, i1): e = 2 − (11/3 + 1/30) = −1.7 → b_u0 = 1/30 − 0.17, b_i1 = −0.17
     //   (u1, i0): e = 5 − (11/3 + 1/30) = 1.3 → b_u1 = 0.13, b_i0 = 1/30 + 0.13
     const b = fitBaselines(new SparseRatings(tiny()), { method: "sgd", epochs: 1, reg: 0, learningRate: 0.1 });
-    assertClose(b.userBias[0], 1 / 30 - 0.17);
-    assertClose(b.userBias[1], 0.13);
-    assertClose(b.itemBias[0], 1 / 30 + 0.13);
-    assertClose(b.itemBias[1], -0.17);
+    assertClose(b.userBias[0], 1 / 30 - 0.17, { atol: 1e-9, rtol: 0 });
+    assertClose(b.userBias[1], 0.13, { atol: 1e-9, rtol: 0 });
+    assertClose(b.itemBias[0], 1 / 30 + 0.13, { atol: 1e-9, rtol: 0 });
+    assertClose(b.itemBias[1], -0.17, { atol: 1e-9, rtol: 0 });
     // With λ = 1 the first step is unchanged (the biases are still 0); the second one also subtracts
     // γλ b_u0: b_u0 = 1/30 + 0.1 · (e − 1 · 1/30) with e = 2 − (11/3 + 1/30).
     const shrunk = fitBaselines(new SparseRatings(tiny()), { method: "sgd", epochs: 1, reg: 1, learningRate: 0.1 });
-    assertClose(shrunk.userBias[0], 1 / 30 + 0.1 * (2 - 11 / 3 - 1 / 30 - 1 / 30));
+    assertClose(shrunk.userBias[0], 1 / 30 + 0.1 * (2 - 11 / 3 - 1 / 30 - 1 / 30), { atol: 1e-9, rtol: 0 });
   });
 
   it("defaults are Surprise's: ALS 10 epochs, reg_u 15, reg_i 10; SGD 20 epochs, reg 0.02, lr 0.005", () => {
@@ -129,8 +130,8 @@ describe("BaselineOnly", () => {
     // With the ALS biases above: r̂(u0, i0) = 11/3 − 19/54 + 5/9 = 209/54.
     const model = new BaselineOnly({ baseline: { epochs: 1, regUser: 1, regItem: 1 } }).fit(tiny());
     const predicted = model.predict(Int32Array.from([0, 1]), Int32Array.from([0, 1]));
-    assertClose(predicted[0], 209 / 54);
-    assertClose(predicted[1], 11 / 3 + 7 / 18 - 5 / 6);
+    assertClose(predicted[0], 209 / 54, { atol: 1e-9, rtol: 0 });
+    assertClose(predicted[1], 11 / 3 + 7 / 18 - 5 / 6, { atol: 1e-9, rtol: 0 });
   });
 
   it("clips predictions to the rating scale but not the ranking scores", () => {
@@ -138,17 +139,17 @@ describe("BaselineOnly", () => {
     assert.equal(model.predict(Int32Array.of(0), Int32Array.of(0))[0], 3.5);
     const scores = model.scoreItems(Int32Array.of(0, 1));
     assert.equal(scores.length, 4);
-    assertClose(scores[0], 209 / 54);
-    assertClose(scores[3], 11 / 3 + 7 / 18 - 5 / 6);
+    assertClose(scores[0], 209 / 54, { atol: 1e-9, rtol: 0 });
+    assertClose(scores[3], 11 / 3 + 7 / 18 - 5 / 6, { atol: 1e-9, rtol: 0 });
   });
 
   it("falls back to μ + b_i for an unknown user and μ + b_u for an unknown item", () => {
     const model = new BaselineOnly().fit(smallRatings());
     const { globalMean, userBias, itemBias } = model.baselines;
     const predicted = model.predict(Int32Array.of(4, 0, 4), Int32Array.of(1, 4, 4));
-    assertClose(predicted[0], globalMean + itemBias[1]);
-    assertClose(predicted[1], globalMean + userBias[0]);
-    assertClose(predicted[2], SMALL_MEAN);
+    assertClose(predicted[0], globalMean + itemBias[1], { atol: 1e-9, rtol: 0 });
+    assertClose(predicted[1], globalMean + userBias[0], { atol: 1e-9, rtol: 0 });
+    assertClose(predicted[2], SMALL_MEAN, { atol: 1e-9, rtol: 0 });
   });
 
   it("says what is wrong with its input", () => {
@@ -166,8 +167,8 @@ describe("NormalPredictor", () => {
   it("estimates μ and σ by maximum likelihood", () => {
     // Ratings 1..5: μ = 3, σ² = (4 + 1 + 0 + 1 + 4) / 5 = 2.
     const { mean, std } = new NormalPredictor({ seed: 1 }).fit(fiveRatings()).distribution;
-    assertClose(mean, 3);
-    assertClose(std, Math.SQRT2);
+    assertClose(mean, 3, { atol: 1e-9, rtol: 0 });
+    assertClose(std, Math.SQRT2, { atol: 1e-9, rtol: 0 });
   });
 
   it("draws N(μ, σ²) clipped to the scale: mean 3, P(r̂ = 5) = P(Z > 2/√2)", () => {
@@ -182,9 +183,9 @@ describe("NormalPredictor", () => {
       if (r === 5) atTop++;
     }
     // Clipping is symmetric around μ = 3, so the mean stays 3 (sd of the mean < 0.007).
-    assertClose(sum / n, 3, 0.03);
+    assertClose(sum / n, 3, { atol: 0.03, rtol: 0 });
     // P(Z > √2) = 0.0786 (sd of the fraction ≈ 0.0013).
-    assertClose(atTop / n, 0.0786, 0.006);
+    assertClose(atTop / n, 0.0786, { atol: 0.006, rtol: 0 });
   });
 
   it("is reproducible: fit restarts the seeded stream", () => {

@@ -44,9 +44,3 @@ export function randomRatings(seed: number, numUsers: number, numItems: number, 
   return makeInteractions(Array.from(order, (r) => rows[r]), numUsers, numItems, `random-${seed}`);
 }
 
-/** Asserts |actual − expected| <= tol. */
-export function assertClose(actual: number, expected: number, tol = 1e-9, what = ""): void {
-  if (!(Math.abs(actual - expected) <= tol)) {
-    throw new Error(`${what ? what + ": " : ""}expected ${expected}, got ${actual} (tolerance ${tol})`);
-  }
-}

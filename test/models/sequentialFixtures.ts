@@ -9,7 +9,7 @@ import { SequenceBatch, UserSequences } from "../../src/data/sequences";
 import { SequentialTransformer } from "../../src/nn/sequentialTransformer";
 import { loadCheckpoint, saveCheckpoint } from "../../src/train/checkpoint";
 import { fit } from "../../src/train/trainer";
-import { assertClose, assertNoLeak } from "../nn/support";
+import { assertClose, assertNoLeak } from "../support/assertions";
 
 /** −mean log softmax(row)[label], in float64. */
 export function crossEntropy(logits: Float32Array, width: number, labels: ArrayLike<number>): number {
@@ -68,7 +68,7 @@ export function checkScoresMatchForward(model: SequentialTransformer<SequenceBat
     if (model.outputBias !== null) logits = tf.add(logits, model.outputBias.weights[0].read());
     return logits.dataSync() as Float32Array;
   });
-  assertClose(scores, expected, 1e-5, 1e-4, "scoreItems");
+  assertClose(scores, expected, { atol: 1e-5, rtol: 1e-4 }, "scoreItems");
 }
 
 /** Saves `model` with namedWeights, loads into `fresh`, and checks that both score alike. */

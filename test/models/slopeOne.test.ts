@@ -5,7 +5,8 @@ import { evaluateRatings } from "../../src/eval/protocols";
 import { SlopeOne } from "../../src/models/slopeOne";
 import { sharedDataset } from "../data/fixtures";
 import { makeInteractions } from "../eval/fixtures";
-import { SMALL_MEAN, SMALL_ROWS, assertClose, randomRatings, smallRatings } from "./ratingFixtures";
+import { SMALL_MEAN, SMALL_ROWS, randomRatings, smallRatings } from "./ratingFixtures";
+import { assertClose } from "../support/assertions";
 
 const one = (model: SlopeOne, u: number, i: number) => model.predict(Int32Array.of(u), Int32Array.of(i))[0];
 
@@ -19,13 +20,13 @@ describe("SlopeOne", () => {
     const model = new SlopeOne().fit(smallRatings());
     const dev = (i: number, j: number) => model.deviations[i * 5 + j];
     const support = (i: number, j: number) => model.support[i * 5 + j];
-    assertClose(dev(0, 1), 1);
-    assertClose(dev(0, 2), -4);
-    assertClose(dev(0, 3), 3.5);
-    assertClose(dev(1, 2), -4);
-    assertClose(dev(1, 3), -0.5);
-    assertClose(dev(2, 3), 1);
-    assertClose(dev(3, 0), -3.5);
+    assertClose(dev(0, 1), 1, { atol: 1e-9, rtol: 0 });
+    assertClose(dev(0, 2), -4, { atol: 1e-9, rtol: 0 });
+    assertClose(dev(0, 3), 3.5, { atol: 1e-9, rtol: 0 });
+    assertClose(dev(1, 2), -4, { atol: 1e-9, rtol: 0 });
+    assertClose(dev(1, 3), -0.5, { atol: 1e-9, rtol: 0 });
+    assertClose(dev(2, 3), 1, { atol: 1e-9, rtol: 0 });
+    assertClose(dev(3, 0), -3.5, { atol: 1e-9, rtol: 0 });
     assert.equal(dev(2, 2), 0);
     assert.equal(support(1, 2), 2);
     assert.equal(support(2, 0), 1);
@@ -36,22 +37,22 @@ describe("SlopeOne", () => {
   it("predicts μ_u plus the mean deviation over the relevant items, worked by hand", () => {
     const model = new SlopeOne().fit(smallRatings());
     // u1 rated i0, i3 (μ_u1 = 2.5): r̂(u1, i1) = 2.5 + (dev(i1, i0) + dev(i1, i3)) / 2 = 2.5 + (−1 − 0.5) / 2.
-    assertClose(one(model, 1, 1), 1.75);
+    assertClose(one(model, 1, 1), 1.75, { atol: 1e-9, rtol: 0 });
     // r̂(u1, i2) = 2.5 + (dev(i2, i0) + dev(i2, i3)) / 2 = 2.5 + (4 + 1) / 2 = 5.
-    assertClose(one(model, 1, 2), 5);
+    assertClose(one(model, 1, 2), 5, { atol: 1e-9, rtol: 0 });
     // u0 rated i0, i1, i3 (μ_u0 = 3): r̂(u0, i2) = 3 + (4 + 4 + 1) / 3 = 6, clipped to 5 by predict.
     assert.equal(one(model, 0, 2), 5);
-    assertClose(model.scoreItems(Int32Array.of(0))[2], 6);
+    assertClose(model.scoreItems(Int32Array.of(0))[2], 6, { atol: 1e-9, rtol: 0 });
   });
 
   it("leaves out items with no common rater, down to μ_u when none is relevant; μ when unknown", () => {
     // Add u4, who rated only i4 (= 2): i4 shares no rater with any other item.
     const model = new SlopeOne().fit(makeInteractions([...SMALL_ROWS, [4, 4, 2]], 5, 5, "small+"));
-    assertClose(one(model, 1, 4), 2.5); // R_i4(u1) is empty → μ_u1
-    assertClose(one(model, 4, 0), 2); // R_i0(u4) is empty → μ_u4
+    assertClose(one(model, 1, 4), 2.5, { atol: 1e-9, rtol: 0 }); // R_i4(u1) is empty → μ_u1
+    assertClose(one(model, 4, 0), 2, { atol: 1e-9, rtol: 0 }); // R_i0(u4) is empty → μ_u4
     const small = new SlopeOne().fit(smallRatings());
-    assertClose(one(small, 4, 0), SMALL_MEAN);
-    assertClose(one(small, 0, 4), SMALL_MEAN);
+    assertClose(one(small, 4, 0), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
+    assertClose(one(small, 0, 4), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
   });
 
   it("has antisymmetric deviations and symmetric supports, matching the definition on a random log", () => {
@@ -76,7 +77,7 @@ describe("SlopeOne", () => {
           }
         }
         assert.equal(model.support[i * n + j], count);
-        assertClose(model.deviations[i * n + j], count > 0 ? sum / count : 0, 1e-12);
+        assertClose(model.deviations[i * n + j], count > 0 ? sum / count : 0, { atol: 1e-12, rtol: 0 });
         assert.ok(model.deviations[i * n + j] === -model.deviations[j * n + i]);
       }
     }

@@ -4,7 +4,8 @@ import { initBackend } from "../../src/backend/backend";
 import { DROPOUT } from "../../src/backend/kernels/dropout";
 import { Rng } from "../../src/backend/random";
 import { SeededDropout } from "../../src/nn/dropout";
-import { assertNoLeak, disposeOutput, normalTensor, take } from "./support";
+import { disposeOutput, normalTensor, take } from "./support";
+import { assertNoLeak } from "../support/assertions";
 
 describe("nn/dropout", () => {
   before(async () => {

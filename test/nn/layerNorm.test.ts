@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { LayerNormalization } from "../../src/nn/layerNorm";
-import { assertClose, assertNoLeak, checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "./support";
+import { checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "./support";
+import { assertClose, assertNoLeak } from "../support/assertions";
 
 function referenceLayerNorm(rows: number[][], gamma: number[], beta: number[], epsilon: number): number[] {
   return rows.flatMap((row) => {
@@ -24,10 +25,10 @@ describe("nn/layerNorm", () => {
     const layer = new LayerNormalization({ epsilon: 1e-5 });
     const plain = take(layer.apply(x) as tf.Tensor);
     const rows = (x.arraySync() as number[][][]).flat();
-    assertClose(plain, referenceLayerNorm(rows, [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], 1e-5), 1e-5, 1e-4);
+    assertClose(plain, referenceLayerNorm(rows, [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], 1e-5), { atol: 1e-5, rtol: 1e-4 });
     randomizeWeights(layer, rng);
     const [gamma, beta] = layer.getWeights().map((w) => Array.from(w.dataSync()));
-    assertClose(take(layer.apply(x) as tf.Tensor), referenceLayerNorm(rows, gamma, beta, 1e-5), 1e-5, 1e-4);
+    assertClose(take(layer.apply(x) as tf.Tensor), referenceLayerNorm(rows, gamma, beta, 1e-5), { atol: 1e-5, rtol: 1e-4 });
     x.dispose();
   });
 
@@ -40,7 +41,7 @@ describe("nn/layerNorm", () => {
     disposeOutput(theirs.apply(x));
     randomizeWeights(ours, rng);
     theirs.setWeights(ours.getWeights());
-    assertClose(take(ours.apply(x) as tf.Tensor), take(theirs.apply(x) as tf.Tensor), 1e-5, 1e-4);
+    assertClose(take(ours.apply(x) as tf.Tensor), take(theirs.apply(x) as tf.Tensor), { atol: 1e-5, rtol: 1e-4 });
     x.dispose();
   });
 

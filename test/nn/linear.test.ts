@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { linear } from "../../src/nn/linear";
-import { assertClose, assertNoLeak, checkGradients, normalTensor, take } from "./support";
+import { checkGradients, normalTensor, take } from "./support";
+import { assertClose, assertNoLeak } from "../support/assertions";
 
 describe("nn/linear", () => {
   before(async () => {
@@ -16,9 +17,9 @@ describe("nn/linear", () => {
     const b = normalTensor(rng, [5]);
     const [xs, ws, bs] = [x.arraySync() as number[][][], w.arraySync() as number[][], b.arraySync() as number[]];
     const expected = xs.flat().flatMap((row) => bs.map((bias, j) => bias + row.reduce((s, v, i) => s + v * ws[i][j], 0)));
-    assertClose(take(linear(x, w, b)), expected, 1e-5, 1e-5);
+    assertClose(take(linear(x, w, b)), expected, { atol: 1e-5, rtol: 1e-5 });
     const noBias = xs.flat().flatMap((row) => bs.map((_, j) => row.reduce((s, v, i) => s + v * ws[i][j], 0)));
-    assertClose(take(linear(x, w)), noBias, 1e-5, 1e-5);
+    assertClose(take(linear(x, w)), noBias, { atol: 1e-5, rtol: 1e-5 });
     tf.dispose([x, w, b]);
   });
 

@@ -1,5 +1,6 @@
-// Helpers shared by the tests of src/nn: seeded random tensors, closeness checks, numerical gradient
-// checks (central differences against tfjs's autodiff) and a tensor-leak check.
+// Helpers shared by the tests of src/nn: seeded random tensors, numerical gradient
+// checks (central differences against tfjs's autodiff) and reloading checks. (assertClose and assertNoLeak
+// are in test/support/assertions.ts.)
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -15,29 +16,11 @@ export function normalTensor(rng: Rng, shape: number[], std = 1): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: size }, () => rng.normal(0, std)), shape);
 }
 
-/** Element-wise |actual − expected| <= atol + rtol·|expected|. */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4, what = ""): void {
-  assert.equal(actual.length, expected.length, `${what} lengths differ`);
-  for (let i = 0; i < actual.length; i++) {
-    const limit = atol + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= limit)) {
-      assert.fail(`${what} element ${i}: ${actual[i]} vs expected ${expected[i]} (limit ${limit})`);
-    }
-  }
-}
-
 /** Reads a tensor's values and disposes it. */
 export function take(t: tf.Tensor): Float32Array {
   const values = t.dataSync() as Float32Array;
   t.dispose();
   return Float32Array.from(values);
-}
-
-/** Asserts that `run` leaves the number of live tensors unchanged. */
-export async function assertNoLeak(run: () => void | Promise<void>): Promise<void> {
-  const before = tf.memory().numTensors;
-  await run();
-  assert.equal(tf.memory().numTensors, before, "tensors leaked");
 }
 
 export interface GradientCheckOptions {

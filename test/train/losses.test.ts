@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { gatherPositions, sampledSoftmaxCrossEntropy, softmaxCrossEntropyFromLabels } from "../../src/train/losses";
-import { assertClose, assertNoLeak, checkGradients, normalTensor, take } from "../nn/support";
+import { checkGradients, normalTensor, take } from "../nn/support";
+import { assertClose, assertNoLeak } from "../support/assertions";
 
 // Every check runs on wasm (the fused kernels) and on cpu (the composed ops).
 const BACKENDS = ["wasm", "cpu"] as const;
@@ -26,7 +27,7 @@ describe("losses", () => {
       it("is log Σ exp(z) − z_y on a hand-checked example", () => {
         const logits = tf.tensor2d([[0, 0], [1, 2], [3, 0]]);
         const losses = take(softmaxCrossEntropyFromLabels(logits, Int32Array.from([0, 1, 1])));
-        assertClose(losses, [Math.log(2), Math.log(1 + Math.exp(-1)), Math.log(1 + Math.exp(3))], 1e-6, 1e-5);
+        assertClose(losses, [Math.log(2), Math.log(1 + Math.exp(-1)), Math.log(1 + Math.exp(3))], { atol: 1e-6, rtol: 1e-5 });
         logits.dispose();
       });
 
@@ -35,7 +36,7 @@ describe("losses", () => {
         const logits = normalTensor(rng, [6, 11], 20) as tf.Tensor2D;
         const labels = Int32Array.from({ length: 6 }, () => rng.int(11));
         const expected = take(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, "int32"), 11), logits, undefined, undefined, tf.Reduction.NONE));
-        assertClose(take(softmaxCrossEntropyFromLabels(logits, labels)), expected, 1e-4, 1e-5);
+        assertClose(take(softmaxCrossEntropyFromLabels(logits, labels)), expected, { atol: 1e-4, rtol: 1e-5 });
         logits.dispose();
       });
 
@@ -97,7 +98,7 @@ describe("losses", () => {
           numSampled: 3, rng: new Rng(1), proposal: Float32Array.from([0, 0, 1]), logQCorrection: false,
         }));
         // Row 0: o_0 = 0.5, o_2 = 2, three copies: log(1 + 3·e^{1.5}).
-        assertClose(losses, [Math.log(1 + 3 * Math.exp(1.5)), 0], 1e-5, 1e-5);
+        assertClose(losses, [Math.log(1 + 3 * Math.exp(1.5)), 0], { atol: 1e-5, rtol: 1e-5 });
         tf.dispose([hidden, items]);
       });
 

@@ -84,6 +84,30 @@ describe("train/trainer", () => {
     assert.equal(stopper.bestEpoch, 2);
   });
 
+  it("refuses an epoch without batches instead of logging loss NaN", async () => {
+    const model = new LineModel(lineData(8, 1));
+    const optimizer = tf.train.sgd(0.1);
+    await assert.rejects(
+      fit(model, { optimizer, epochs: 2, progress: "silent", batches: () => [] }),
+      /fit: epoch 1 had no batches \(is the training data empty/,
+    );
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it("refuses a learning rate that is NaN, infinite, zero or negative before any step", async () => {
+    const model = new LineModel(lineData(8, 1));
+    for (const [optimizer, rate] of [[tf.train.adam(NaN), NaN], [tf.train.sgd(-0.1), -0.1], [tf.train.adam(0), 0], [tf.train.sgd(Infinity), Infinity]] as const) {
+      await assert.rejects(
+        fit(model, { optimizer, epochs: 1, progress: "silent", batches: () => rowBatches(8, { batchSize: 4 }) }),
+        new RegExp(`fit: the optimizer's learning rate is ${rate} \\(\\w+\\); it must be a finite number > 0`),
+      );
+      optimizer.dispose();
+    }
+    assert.deepEqual([model.w.dataSync()[0], model.b.dataSync()[0]], [0, 0], "no step was taken");
+    model.dispose();
+  });
+
   it("fails clearly when the loss diverges or a monitored metric is missing", async () => {
     const model = new LineModel(lineData(8, 1));
     await assert.rejects(

@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { registerFastBatchMatMul, wrappedBatchMatMul } from "../../../src/backend/kernels/batchMatMul";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
-import { assertClose, resultOn, useWasmTrainingKernels } from "./support";
+import { resultOn, useWasmTrainingKernels } from "./support";
+import { assertClose } from "../../support/assertions";
 
 describe("BatchMatMul on the wasm backend (a fast path for every product)", () => {
   useWasmTrainingKernels();
@@ -97,7 +98,7 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
         const cpu = await resultOn("cpu", f);
         assert.deepEqual(wasm.shape, [m, n]);
         // float32 sums in another order: the rounding differences grow with k
-        assertClose(wasm.values, cpu.values, `m=${m} n=${n} k=${k} (${transposeA},${transposeB})`, 1e-6 * Math.max(10, k));
+        assertClose(wasm.values, cpu.values, { atol: 1e-6 * Math.max(10, k), rtol: 1e-6 * Math.max(10, k) }, `m=${m} n=${n} k=${k} (${transposeA},${transposeB})`);
       }
     }
   });
@@ -151,7 +152,7 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
       const wasm = await resultOn("wasm", f);
       const cpu = await resultOn("cpu", g);
       assert.deepEqual(wasm.shape, cpu.shape);
-      assertClose(wasm.values, cpu.values, `${JSON.stringify(options)} ${aShape}×${bShape}`, 1e-5);
+      assertClose(wasm.values, cpu.values, { atol: 1e-5, rtol: 1e-5 }, `${JSON.stringify(options)} ${aShape}×${bShape}`);
     }
     registerFastBatchMatMul();
   });

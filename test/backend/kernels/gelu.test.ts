@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { GELU, GELU_GRAD } from "../../../src/backend/kernels/gelu";
 import { Rng } from "../../../src/backend/random";
 import { gelu } from "../../../src/nn/feedForward";
-import { assertClose, resultOn, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { resultOn, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { assertClose } from "../../support/assertions";
 
 // The kernel's erf is Abramowitz and Stegun 7.1.26 (|error| ≤ 1.5e-7) in float32.
 const TOLERANCE = 2e-6;
@@ -74,8 +75,8 @@ describe("RecsysGelu kernels on the wasm backend", () => {
       const actual = await resultOn("wasm", () => tf.engine().runKernel(GELU, { x: tf.tensor1d(x) }) as tf.Tensor);
       const onCpu = await resultOn("cpu", () => gelu(tf.tensor1d(x)));
       assert.deepEqual([actual.shape, actual.dtype], [[size], "float32"]);
-      assertClose(actual.values, onCpu.values, `GELU vs cpu, size ${size}`, TOLERANCE);
-      assertClose(actual.values, Array.from(x, gelu64), `GELU vs float64, size ${size}`, TOLERANCE);
+      assertClose(actual.values, onCpu.values, { atol: TOLERANCE, rtol: TOLERANCE }, `GELU vs cpu, size ${size}`);
+      assertClose(actual.values, Array.from(x, gelu64), { atol: TOLERANCE, rtol: TOLERANCE }, `GELU vs float64, size ${size}`);
     }
   });
 
@@ -94,9 +95,9 @@ describe("RecsysGelu kernels on the wasm backend", () => {
       const grad = () => tf.grad((t: tf.Tensor) => gelu(t))(tf.tensor1d(x), tf.tensor1d(dy));
       const actual = await resultOn("wasm", grad);
       const onCpu = await resultOn("cpu", grad);
-      assertClose(actual.values, onCpu.values, `GELU' vs cpu autodiff, size ${size}`, TOLERANCE);
+      assertClose(actual.values, onCpu.values, { atol: TOLERANCE, rtol: TOLERANCE }, `GELU' vs cpu autodiff, size ${size}`);
       const numerical = Array.from(x, (xi, i) => dy[i] * geluSlope64(xi));
-      assertClose(actual.values, numerical, `GELU' vs central differences, size ${size}`, TOLERANCE);
+      assertClose(actual.values, numerical, { atol: TOLERANCE, rtol: TOLERANCE }, `GELU' vs central differences, size ${size}`);
     }
   });
 
@@ -104,7 +105,7 @@ describe("RecsysGelu kernels on the wasm backend", () => {
     // GELU'(0) = ½; GELU'(1) = Φ(1) + φ(1) = 0.841344746 + 0.241970725; GELU'(±100) = 1, 0.
     const dx = await resultOn("wasm", () =>
       tf.engine().runKernel(GELU_GRAD, { x: tf.tensor1d([0, 1, 100, -100, 1]), dy: tf.tensor1d([2, 1, 3, 3, -1]) }) as tf.Tensor);
-    assertClose(dx.values, [1, 1.0833154705876864, 3, 0, -1.0833154705876864], "GELU'·dy", TOLERANCE);
+    assertClose(dx.values, [1, 1.0833154705876864, 3, 0, -1.0833154705876864], { atol: TOLERANCE, rtol: TOLERANCE }, "GELU'·dy");
   });
 
   it("propagates NaN forward and backward, lane by lane", async () => {

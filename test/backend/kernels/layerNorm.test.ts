@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { LAYER_NORM, LAYER_NORM_GRAD } from "../../../src/backend/kernels/layerNorm";
 import { Rng } from "../../../src/backend/random";
 import { LayerNormalization } from "../../../src/nn/layerNorm";
-import { assertClose, resultOn, resultsOn, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { resultOn, resultsOn, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { assertClose } from "../../support/assertions";
 
 // Widths 1..8 cover every width mod 4 with and without a vector part; 64 and 67 the same at scale.
 const WIDTHS = [1, 3, 4, 5, 8, 64, 67];
@@ -170,13 +171,13 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
     const epsilon = 1e-12;
     const y5 = await resultOn("wasm", () =>
       runLayerNorm(tf.tensor2d([0, 0, 0, 0, 10], [1, 5]), tf.tensor1d([1, 2, 3, 4, 5]), tf.tensor1d([1, 1, 1, 1, 1]), epsilon));
-    assertClose(y5.values, [0.5, 0, -0.5, -1, 11], "width 5", 1e-6);
+    assertClose(y5.values, [0.5, 0, -0.5, -1, 11], { atol: 1e-6, rtol: 1e-6 }, "width 5");
     const y2 = await resultOn("wasm", () => runLayerNorm(tf.tensor2d([1, 3, 10, 14], [2, 2]), tf.tensor1d([2, -1]), tf.tensor1d([0, 0.5]), epsilon));
     // Row [10, 14]: mean 12, variance 4, x̂ = [−1, 1].
-    assertClose(y2.values, [-2, -0.5, -2, -0.5], "width 2", 1e-6);
+    assertClose(y2.values, [-2, -0.5, -2, -0.5], { atol: 1e-6, rtol: 1e-6 }, "width 2");
     // ε enters under the root: [−1, 1] / √(1 + ε) with ε = 0.25.
     const y = await resultOn("wasm", () => runLayerNorm(tf.tensor2d([1, 3], [1, 2]), tf.ones([2]), tf.zeros([2]), 0.25));
-    assertClose(y.values, [-1 / Math.sqrt(1.25), 1 / Math.sqrt(1.25)], "ε = 0.25", 1e-6);
+    assertClose(y.values, [-1 / Math.sqrt(1.25), 1 / Math.sqrt(1.25)], { atol: 1e-6, rtol: 1e-6 }, "ε = 0.25");
   });
 
   it("matches the cpu backend's composed layer norm and float64, every width mod 4, rank 2 and 3", async () => {
@@ -188,8 +189,8 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
           const actual = await resultOn("wasm", () => forward(c, epsilon));
           const onCpu = await resultOn("cpu", () => forward(c, epsilon));
           assert.deepEqual([actual.shape, actual.dtype], [c.shape, "float32"]);
-          assertClose(actual.values, onCpu.values, `LN vs cpu, ${label(c, epsilon)}`, 1e-5);
-          assertClose(actual.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), `LN vs float64, ${label(c, epsilon)}`, 1e-5);
+          assertClose(actual.values, onCpu.values, { atol: 1e-5, rtol: 1e-5 }, `LN vs cpu, ${label(c, epsilon)}`);
+          assertClose(actual.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), { atol: 1e-5, rtol: 1e-5 }, `LN vs float64, ${label(c, epsilon)}`);
         }
       }
     }
@@ -210,7 +211,7 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
       for (const epsilon of EPSILONS) {
         const c = makeCase(rng, [4, width], 1000, 1);
         const actual = await resultOn("wasm", () => forward(c, epsilon));
-        assertClose(actual.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), `LN vs float64, ${label(c, epsilon)}`, 1e-3);
+        assertClose(actual.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), { atol: 1e-3, rtol: 1e-3 }, `LN vs float64, ${label(c, epsilon)}`);
       }
     }
   });
@@ -240,11 +241,11 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
         const beta = normals(rng, width);
         for (const epsilon of EPSILONS) {
           const y = await resultOn("wasm", () => runLayerNorm(tf.fill([3, width], value), tf.tensor1d(gamma), tf.tensor1d(beta), epsilon));
-          assertClose(y.values, [...beta, ...beta, ...beta], `y, value ${value}, width ${width}, ε ${epsilon}`, 1e-4);
+          assertClose(y.values, [...beta, ...beta, ...beta], { atol: 1e-4, rtol: 1e-4 }, `y, value ${value}, width ${width}, ε ${epsilon}`);
           // x̂ = 0, so dγ = Σ dy ⊙ x̂ = 0 whatever dy.
           const [, params] = await resultsOn("wasm", () =>
             runLayerNormGrad(tf.fill([3, width], value), tf.tensor1d(gamma), tf.tensor(normals(rng, 3 * width), [3, width]), epsilon));
-          assertClose(params.values.slice(0, width), new Array(width).fill(0), `dγ, value ${value}, width ${width}, ε ${epsilon}`, 1e-4);
+          assertClose(params.values.slice(0, width), new Array(width).fill(0), { atol: 1e-4, rtol: 1e-4 }, `dγ, value ${value}, width ${width}, ε ${epsilon}`);
         }
       }
     }
@@ -261,8 +262,8 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
           const numerical = numericalGradients(c, epsilon);
           ["dx", "dγ", "dβ"].forEach((name, i) => {
             assert.deepEqual(actual[i].shape, i === 0 ? c.shape : [width], `${name} shape`);
-            assertClose(actual[i].values, onCpu[i].values, `${name} vs cpu, ${label(c, epsilon)}`, 1e-4);
-            assertClose(actual[i].values, numerical[i], `${name} vs central differences, ${label(c, epsilon)}`, 1e-4);
+            assertClose(actual[i].values, onCpu[i].values, { atol: 1e-4, rtol: 1e-4 }, `${name} vs cpu, ${label(c, epsilon)}`);
+            assertClose(actual[i].values, numerical[i], { atol: 1e-4, rtol: 1e-4 }, `${name} vs central differences, ${label(c, epsilon)}`);
           });
         }
       }
@@ -274,14 +275,14 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
     for (const [c, tolerance] of [[makeCase(rng, [3, 50, 64]), 1e-4], [makeCase(rng, [2, 9, 67], 1000, 1), 1e-3]] as const) {
       const epsilon = 1e-5;
       const y = await resultOn("wasm", () => forward(c, epsilon));
-      assertClose(y.values, await resultOn("cpu", () => forward(c, epsilon)).then((r) => r.values), `LN vs cpu, ${label(c, epsilon)}`, tolerance);
-      assertClose(y.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), `LN vs float64, ${label(c, epsilon)}`, tolerance);
+      assertClose(y.values, await resultOn("cpu", () => forward(c, epsilon)).then((r) => r.values), { atol: tolerance, rtol: tolerance }, `LN vs cpu, ${label(c, epsilon)}`);
+      assertClose(y.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), { atol: tolerance, rtol: tolerance }, `LN vs float64, ${label(c, epsilon)}`);
       const actual = await resultsOn("wasm", () => gradients(c, epsilon));
       const onCpu = await resultsOn("cpu", () => gradients(c, epsilon));
       const numerical = numericalGradients(c, epsilon);
       ["dx", "dγ", "dβ"].forEach((name, i) => {
-        assertClose(actual[i].values, onCpu[i].values, `${name} vs cpu, ${label(c, epsilon)}`, tolerance);
-        assertClose(actual[i].values, numerical[i], `${name} vs central differences, ${label(c, epsilon)}`, tolerance);
+        assertClose(actual[i].values, onCpu[i].values, { atol: tolerance, rtol: tolerance }, `${name} vs cpu, ${label(c, epsilon)}`);
+        assertClose(actual[i].values, numerical[i], { atol: tolerance, rtol: tolerance }, `${name} vs central differences, ${label(c, epsilon)}`);
       });
     }
   });
@@ -293,15 +294,15 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
     const [dx, params] = await resultsOn("wasm", () =>
       runLayerNormGrad(tf.tensor2d([1, 3, 10, 14], [2, 2]), tf.tensor1d([2, -1]), tf.tensor2d([1, 0, 0, 3], [2, 2]), 1e-12));
     assert.deepEqual([dx.shape, params.shape], [[2, 2], [2, 2]]);
-    assertClose(params.values, [-1, 3, 1, 3], "[dγ; dβ]", 1e-6);
-    assertClose(dx.values, [0, 0, 0, 0], "dx", 1e-6);
+    assertClose(params.values, [-1, 3, 1, 3], { atol: 1e-6, rtol: 1e-6 }, "[dγ; dβ]");
+    assertClose(dx.values, [0, 0, 0, 0], { atol: 1e-6, rtol: 1e-6 }, "dx");
     // Width 3, γ = 1, ε → 0: x = [0, 1, 2] has μ = 1, σ² = 2/3, r = √1.5, x̂ = [−1, 0, 1]·√1.5. For
     // dy = [1, 0, 0]: mean g = ⅓, mean(g x̂) = −√1.5/3, dx = r·([1, 0, 0] − ⅓ + x̂·√1.5/3)
     // = √1.5·([⅔, −⅓, −⅓] + [−½, 0, ½]) = √1.5·[⅙, −⅓, ⅙].
     const [dx3] = await resultsOn("wasm", () =>
       runLayerNormGrad(tf.tensor2d([0, 1, 2], [1, 3]), tf.ones([3]), tf.tensor2d([1, 0, 0], [1, 3]), 1e-12));
     const r = Math.sqrt(1.5);
-    assertClose(dx3.values, [r / 6, -r / 3, r / 6], "dx, width 3", 1e-6);
+    assertClose(dx3.values, [r / 6, -r / 3, r / 6], { atol: 1e-6, rtol: 1e-6 }, "dx, width 3");
   });
 
   it("rejects a γ or β of the wrong length, int32 inputs and a dy of another shape, leaving nothing behind", async () => {

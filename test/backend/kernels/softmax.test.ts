@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { SOFTMAX, SOFTMAX_GRAD } from "../../../src/backend/kernels/softmax";
 import { Rng } from "../../../src/backend/random";
 import { lengthMask, MASK_FILL, scaledDotProductAttention } from "../../../src/nn/attention";
-import { assertClose, resultOn, resultsOn, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { resultOn, resultsOn, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { assertClose } from "../../support/assertions";
 
 // Sizes 1..9 cover every size mod 4 with and without a vector part; 200 and 1684 (a catalogue's
 // worth of keys, 1684 ≡ 0 mod 4 and 200 likewise, 1684 = 4·421) both parts at scale.
@@ -88,21 +89,21 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
   });
 
   it("float64 reference: softmax64 passes hand-checked rows", () => {
-    assertClose(softmax64([0, Math.log(3), 5, 5], 2), [0.25, 0.75, 0.5, 0.5], "softmax64", 1e-15);
+    assertClose(softmax64([0, Math.log(3), 5, 5], 2), [0.25, 0.75, 0.5, 0.5], { atol: 1e-15, rtol: 1e-15 }, "softmax64");
   });
 
   it("computes hand-checked rows: ¼ ¾, thirds, a masked key, large logits", async () => {
     const y = await resultOn("wasm", () => softmaxKernel(tf.tensor1d([0, Math.log(3)])));
-    assertClose(y.values, [0.25, 0.75], "[0, ln 3]", 1e-6);
+    assertClose(y.values, [0.25, 0.75], { atol: 1e-6, rtol: 1e-6 }, "[0, ln 3]");
     const thirds = await resultOn("wasm", () => softmaxKernel(tf.fill([2, 3], 7)));
-    assertClose(thirds.values, new Array(6).fill(1 / 3), "constant rows", 1e-6);
+    assertClose(thirds.values, new Array(6).fill(1 / 3), { atol: 1e-6, rtol: 1e-6 }, "constant rows");
     const masked = await resultOn("wasm", () => softmaxKernel(tf.tensor2d([[0, MASK_FILL, 0, 0, MASK_FILL]])));
     assert.deepEqual(masked.values.map((p) => p === 0), [false, true, false, false, true]);
-    assertClose(masked.values, [1 / 3, 0, 1 / 3, 1 / 3, 0], "masked", 1e-6);
+    assertClose(masked.values, [1 / 3, 0, 1 / 3, 1 / 3, 0], { atol: 1e-6, rtol: 1e-6 }, "masked");
     // Logits 1e4 + [0, 1, 2] are exact in float32: softmax([0, 1, 2]) = e^j / (1 + e + e²).
     const large = await resultOn("wasm", () => softmaxKernel(tf.tensor1d([1e4, 1e4 + 1, 1e4 + 2])));
     const total = 1 + Math.E + Math.E ** 2;
-    assertClose(large.values, [1 / total, Math.E / total, Math.E ** 2 / total], "1e4 + [0, 1, 2]", 1e-6);
+    assertClose(large.values, [1 / total, Math.E / total, Math.E ** 2 / total], { atol: 1e-6, rtol: 1e-6 }, "1e4 + [0, 1, 2]");
   });
 
   it("matches tf.softmax on cpu and in float64 for every size mod 4 and ranks 2 to 4, masks included", async () => {
@@ -115,15 +116,15 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
         const onCpu = await resultOn("cpu", () => tf.softmax(tf.tensor(z, shape)));
         const what = `[${shape}]`;
         assert.deepEqual([actual.shape, actual.dtype], [shape, "float32"]);
-        assertClose(actual.values, onCpu.values, `softmax vs cpu, ${what}`, 1e-6);
-        assertClose(actual.values, softmax64(z, n), `softmax vs float64, ${what}`, 1e-6);
+        assertClose(actual.values, onCpu.values, { atol: 1e-6, rtol: 1e-6 }, `softmax vs cpu, ${what}`);
+        assertClose(actual.values, softmax64(z, n), { atol: 1e-6, rtol: 1e-6 }, `softmax vs float64, ${what}`);
         for (let start = 0; start < z.length; start += n) {
           const row = actual.values.slice(start, start + n);
           const allMasked = z.subarray(start, start + n).every((v) => v === MASK_FILL);
           assert.ok(row.every(Number.isFinite), `${what}, row ${start / n}: ${row}`);
           assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) <= 1e-5, `${what}, row ${start / n} sums to ${row.reduce((a, b) => a + b, 0)}`);
           if (allMasked) {
-            assertClose(row, new Array(n).fill(1 / n), `${what}: a row of all ${MASK_FILL} is uniform`, 1e-6);
+            assertClose(row, new Array(n).fill(1 / n), { atol: 1e-6, rtol: 1e-6 }, `${what}: a row of all ${MASK_FILL} is uniform`);
           } else {
             // exp must underflow to exactly 0 at masked keys, not to a tiny weight.
             row.forEach((p, j) => {
@@ -142,7 +143,7 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
     assert.deepEqual(actual.values.map(Number.isNaN), onCpu.values.map(Number.isNaN));
     assert.deepEqual(actual.values.map(Number.isNaN), [...new Array(18).fill(true), ...new Array(12).fill(false)]);
     assert.equal(actual.values[18], 0);
-    assertClose(actual.values.slice(18), onCpu.values.slice(18), "finite rows", 1e-6);
+    assertClose(actual.values.slice(18), onCpu.values.slice(18), { atol: 1e-6, rtol: 1e-6 }, "finite rows");
   });
 
   it("keeps rank-1 and empty inputs' shapes", async () => {
@@ -156,7 +157,7 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
     // y = [¼, ¾], dy = [1, 0]: Σ dy·y = ¼, dz = [¼·¾, ¾·(−¼)] = [3/16, −3/16].
     const dz = await resultOn("wasm", () =>
       tf.engine().runKernel(SOFTMAX_GRAD, { y: tf.tensor2d([[0.25, 0.75]]), dy: tf.tensor2d([[1, 0]]) }) as tf.Tensor);
-    assertClose(dz.values, [3 / 16, -3 / 16], "dz", 1e-7);
+    assertClose(dz.values, [3 / 16, -3 / 16], { atol: 1e-7, rtol: 1e-7 }, "dz");
   });
 
   it("gives the gradient of cpu autodiff through tf.softmax and of central differences in float64", async () => {
@@ -170,8 +171,8 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
         const onCpu = await resultOn("cpu", () => gradientThrough((t) => tf.softmax(t), z, w, shape));
         const what = `[${shape}]`;
         assert.deepEqual(actual.shape, shape);
-        assertClose(actual.values, onCpu.values, `dz vs cpu, ${what}`, 1e-5);
-        assertClose(actual.values, numericalGradient(z, w, n), `dz vs central differences, ${what}`, 1e-5);
+        assertClose(actual.values, onCpu.values, { atol: 1e-5, rtol: 1e-5 }, `dz vs cpu, ${what}`);
+        assertClose(actual.values, numericalGradient(z, w, n), { atol: 1e-5, rtol: 1e-5 }, `dz vs central differences, ${what}`);
       }
     }
   });
@@ -202,18 +203,18 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
     const [output, weights] = await resultsOn("wasm", forward);
     const [outputOnCpu, weightsOnCpu] = await resultsOn("cpu", forward);
     assert.deepEqual([output.shape, weights.shape], [[b, h, t, d], [b, h, t, t]]);
-    assertClose(weights.values, weightsOnCpu.values, "weights vs cpu", 1e-6);
-    assertClose(output.values, outputOnCpu.values, "output vs cpu", 1e-5);
+    assertClose(weights.values, weightsOnCpu.values, { atol: 1e-6, rtol: 1e-6 }, "weights vs cpu");
+    assertClose(output.values, outputOnCpu.values, { atol: 1e-5, rtol: 1e-5 }, "output vs cpu");
     for (let i = 0; i < weights.values.length; i++) {
       const batch = Math.floor(i / (h * t * t));
       const key = i % t;
       const what = `weights element ${i} (sequence ${batch}, key ${key})`;
-      if (lengths[batch] === 0) assertClose([weights.values[i]], [1 / t], what, 1e-6);
+      if (lengths[batch] === 0) assertClose([weights.values[i]], [1 / t], { atol: 1e-6, rtol: 1e-6 }, what);
       else if (key >= lengths[batch]) assert.equal(weights.values[i], 0, what);
     }
     const grads = await resultsOn("wasm", backward);
     const gradsOnCpu = await resultsOn("cpu", backward);
-    ["dq", "dk", "dv"].forEach((name, i) => assertClose(grads[i].values, gradsOnCpu[i].values, `${name} vs cpu`, 1e-5));
+    ["dq", "dk", "dv"].forEach((name, i) => assertClose(grads[i].values, gradsOnCpu[i].values, { atol: 1e-5, rtol: 1e-5 }, `${name} vs cpu`));
   });
 
   it("rejects int32 and scalar logits and a dy of another shape, leaving nothing behind", async () => {

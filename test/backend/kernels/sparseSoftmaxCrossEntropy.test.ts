@@ -5,7 +5,8 @@ import {
   SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
 } from "../../../src/backend/kernels/sparseSoftmaxCrossEntropy";
 import { Rng } from "../../../src/backend/random";
-import { assertClose, useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
+import { assertClose } from "../../support/assertions";
 
 // The cpu backend's values: tfjs's own softmax cross-entropy with one-hot labels, and its gradient.
 function referenceOnCpu(logits: Float32Array, labels: Int32Array, dLosses: Float32Array, rows: number, classes: number) {
@@ -46,9 +47,9 @@ describe("RecsysSparseSoftmaxCrossEntropy kernels on the wasm backend", () => {
         return { losses: Array.from(losses.dataSync()), probs: Array.from(probs.dataSync()), grad: Array.from(grad.dataSync()) };
       });
       assert.equal(tf.memory().numTensors, before);
-      assertClose(actual.losses, expected.losses, `losses ${rows}×${classes}`, 1e-4);
-      assertClose(actual.probs, expected.probs, `probs ${rows}×${classes}`);
-      assertClose(actual.grad, expected.grad, `gradient ${rows}×${classes}`);
+      assertClose(actual.losses, expected.losses, { atol: 1e-4, rtol: 1e-4 }, `losses ${rows}×${classes}`);
+      assertClose(actual.probs, expected.probs, { atol: 1e-5, rtol: 1e-5 }, `probs ${rows}×${classes}`);
+      assertClose(actual.grad, expected.grad, { atol: 1e-5, rtol: 1e-5 }, `gradient ${rows}×${classes}`);
     }
   });
 

@@ -2,13 +2,14 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { leadingReduction } from "../../../src/backend/kernels/sum";
 import { Rng } from "../../../src/backend/random";
-import { resultsOn, useWasmTrainingKernels, assertClose as assertValuesClose, TensorResult } from "./support";
+import { assertClose } from "../../support/assertions";
+import { resultsOn, useWasmTrainingKernels, TensorResult } from "./support";
 
-function assertClose(actual: TensorResult[], expected: TensorResult[], label: string): void {
+function assertResultsClose(actual: TensorResult[], expected: TensorResult[], label: string): void {
   assert.equal(actual.length, expected.length, label);
   actual.forEach((a, k) => {
     assert.deepEqual([a.shape, a.dtype], [expected[k].shape, expected[k].dtype], label);
-    assertValuesClose(a.values, expected[k].values, `${label}: result ${k}`);
+    assertClose(a.values, expected[k].values, { atol: 1e-5, rtol: 1e-5 }, `${label}: result ${k}`);
   });
 }
 
@@ -47,7 +48,7 @@ describe("Sum on the wasm backend (leading axes)", () => {
       const size = c.shape.reduce((p, d) => p * d, 1);
       const values = Array.from({ length: size }, () => (c.dtype === "int32" ? rng.int(100) - 50 : rng.normal()));
       const f = () => tf.sum(tf.tensor(values, c.shape, c.dtype), c.axis, c.keepDims);
-      assertClose(await resultsOn("wasm", f), await resultsOn("cpu", f), JSON.stringify(c));
+      assertResultsClose(await resultsOn("wasm", f), await resultsOn("cpu", f), JSON.stringify(c));
     }
   });
 
@@ -56,7 +57,7 @@ describe("Sum on the wasm backend (leading axes)", () => {
     const xs = Array.from({ length: 5 * 4 * 3 }, () => rng.normal());
     const bias = Array.from({ length: 3 }, () => rng.normal());
     const f = () => tf.grads((x: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.add(x, b))))([tf.tensor3d(xs, [5, 4, 3]), tf.tensor1d(bias)]);
-    assertClose(await resultsOn("wasm", f), await resultsOn("cpu", f), "gradients");
+    assertResultsClose(await resultsOn("wasm", f), await resultsOn("cpu", f), "gradients");
   });
 
   it("leaves no tensor behind", async () => {

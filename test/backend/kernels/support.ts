@@ -40,14 +40,6 @@ export async function resultOn(backend: "cpu" | "wasm", f: () => tf.Tensor): Pro
   return (await resultsOn(backend, f))[0];
 }
 
-/** Element-wise |actual − expected| <= tolerance·(1 + |expected|). */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what = "values", tolerance = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * (1 + Math.abs(expected[i])), `${what} element ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
-}
-
 /** Each kernel is registered for the wasm backend and not for cpu (whose ops compose tfjs's kernels). */
 export function assertRegisteredForWasmOnly(...kernelNames: string[]): void {
   for (const name of kernelNames) {

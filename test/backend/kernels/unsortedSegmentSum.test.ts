@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
-import { resultOn, useWasmTrainingKernels, assertClose } from "./support";
+import { resultOn, useWasmTrainingKernels } from "./support";
+import { assertClose } from "../../support/assertions";
 
 function normals(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
@@ -44,7 +45,7 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
       const cpu = await resultOn("cpu", f);
       assert.deepEqual(wasm.shape, [numSegments, ...shape.slice(1)]);
       assert.deepEqual(wasm.shape, cpu.shape);
-      assertClose(wasm.values, cpu.values);
+      assertClose(wasm.values, cpu.values, { atol: 1e-5, rtol: 1e-5 });
     }
   });
 
@@ -81,7 +82,7 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
       tf.unsortedSegmentSum(tf.tensor2d(xs, [20, 3]), tf.tensor1d(idValues, "int32"), 6),
     );
     assert.deepEqual(wasm.shape, [6, 3]);
-    assertClose(wasm.values, cpu.values);
+    assertClose(wasm.values, cpu.values, { atol: 1e-5, rtol: 1e-5 });
 
     x.dispose();
     ids.dispose();
@@ -138,7 +139,7 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
     const cpu = await resultOn("cpu", gradient);
 
     assert.deepEqual(wasm.shape, [20, 8]);
-    assertClose(wasm.values, cpu.values);
+    assertClose(wasm.values, cpu.values, { atol: 1e-5, rtol: 1e-5 });
     // Rows 12..19 are never looked up, so their gradient is zero.
     assert.ok(wasm.values.slice(12 * 8).every((v) => v === 0));
   });
@@ -170,7 +171,7 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
 
     const wasm = await train("wasm");
     const cpu = await train("cpu");
-    assertClose(wasm, cpu);
+    assertClose(wasm, cpu, { atol: 1e-5, rtol: 1e-5 });
     assert.notDeepEqual(wasm, Array.from(initialTable), "training changed nothing");
   });
 });
