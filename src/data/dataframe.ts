@@ -38,7 +38,6 @@ export function interactionsToDataFrame(data: Interactions, options: ToDataFrame
     columns.title = Array.from(data.items, (i) => titles[i]);
     dtypes.push("string");
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const danfo = require("danfojs-node") as typeof import("danfojs-node");
   return new danfo.DataFrame(columns, { dtypes });
 }

@@ -20,7 +20,6 @@ type WriteDisplayData = (content: { data: MimeBundle; metadata: object; transien
 function tslabWriter(): WriteDisplayData | null {
   try {
     // The kernel's own instance: the kernel spec runs this checkout's tslab, so this resolves to it.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: WriteDisplayData | null };
     return jupyter.lastWriteDisplayData ?? null;
   } catch {

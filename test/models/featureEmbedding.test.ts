@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
-import { Interactions, ItemInfo } from "../../src/data/interactions";
+import { Interactions } from "../../src/data/interactions";
 import { pairs } from "./implicitFixtures";
 import { FeatureEmbeddingBatch, FeatureEmbeddingModel, featureEmbeddingBatches, fitFeatureEmbedding, sumFeatureEmbeddings, warmItemSampler } from "../../src/models/featureEmbedding";
 import { featureMatrixFromLists, itemFeatureMatrix, userFeatureMatrix } from "../../src/data/featureMatrix";

@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import { Interactions } from "../../src/data/interactions";
 import { ItemScorer, recommendTopK } from "../../src/eval/protocols";
 import { SwitchingHybrid, WeightedHybrid, normalizeScoreRows } from "../../src/models/hybrid";
 import { pairs } from "./implicitFixtures";

@@ -196,7 +196,10 @@ describe("models/sasrec", () => {
     const sequences = runSequences(N, 24, 8);
     const users: number[] = [];
     const items: number[] = [];
-    for (let u = 0; u < sequences.numUsers; u++) for (const i of sequences.itemsOf(u)) (users.push(u), items.push(i));
+    for (let u = 0; u < sequences.numUsers; u++) for (const i of sequences.itemsOf(u)) {
+      users.push(u);
+      items.push(i);
+    }
     const data = new Interactions({
       users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length).fill(1),
       timestamps: Float64Array.from(users.map((_, k) => k)), name: "runs",

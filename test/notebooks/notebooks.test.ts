@@ -72,7 +72,7 @@ export function parseResultsLine(stdout: string | undefined): Record<string, unk
     const parsed = JSON.parse(last);
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
     return parsed as Record<string, unknown>;
-  } catch (error) {
+  } catch {
     throw new Error(`the last cell must print its results as one JSON object on its last line; got: ${JSON.stringify(last)}`);
   }
 }

@@ -1,7 +1,6 @@
 // Stands in for a running tslab kernel: captures what the library sends through tslab's internal
 // display channel, so that notebook-only code paths can be tested in plain Node.
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
 
 export interface DisplayMessage {

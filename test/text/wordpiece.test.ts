@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { normalizeBertText } from "../../src/text/bertNormalizer";
-import { BERT_SPECIAL_TOKENS, WordPieceTokenizer } from "../../src/text/wordpiece";
+import { WordPieceTokenizer } from "../../src/text/wordpiece";
 import { catalogueTexts } from "./fixtures";
 
 const SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];

@@ -10,7 +10,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 /** Rows at least this long are copied with TypedArray.set, shorter ones element by element. */
 const BLOCK_COPY_MIN = 64;
 
-export function gatherV2Wasm(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+export function gatherV2Wasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, indices } = args.inputs as tf.GatherV2Inputs;
   if (x === undefined || indices === undefined) throw new Error("GatherV2 (wasm): inputs x and indices are both required");

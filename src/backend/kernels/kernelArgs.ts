@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 /** A kernel function's argument (tfjs's `KernelFunc` takes an untyped one). */
-export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** Input `name` of kernel `where`, which must exist, be float32 and have at least `minRank` axes. */
 export function float32Input(where: string, name: string, t: tf.TensorInfo | undefined, minRank = 0): tf.TensorInfo {

@@ -17,7 +17,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
  */
 export function unsortedSegmentSumWasm(args: {
   inputs: tf.NamedTensorInfoMap;
-  backend: {};
+  backend: unknown;
   attrs?: tf.NamedAttrMap;
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
