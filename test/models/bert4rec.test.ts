@@ -4,7 +4,7 @@ import { initBackend } from "../../src/backend/backend";
 import { Bert4RecBatch, bert4recBatches, inferenceInputs, MASK_TOKEN, UserSequences } from "../../src/data/sequences";
 import { Bert4Rec, resolveBert4RecConfig } from "../../src/models/bert4rec";
 import {
-  checkCheckpointRoundTrip, checkNoLeaks, checkScoresMatchForward, crossEntropy, hiddenStates, nextItemAccuracy, perturbPadRow, runSequences, train,
+  checkAttentionWeights, checkCheckpointRoundTrip, checkNoLeaks, checkScoresMatchForward, crossEntropy, hiddenStates, nextItemAccuracy, perturbPadRow, runSequences, train,
 } from "./sequentialFixtures";
 
 const N = 12; // items
@@ -95,6 +95,12 @@ describe("models/bert4rec", () => {
     const model = tinyModel(sequences, 5, { loss: "sampledSoftmax", numSampled: 8 });
     const { first, last } = await train(model, (e) => bert4recBatches(sequences, { maxLength: T, itemOffset: 2, batchSize: 16, seed: 4 }, e), 80, 0.005);
     assert.ok(Number.isFinite(first) && last < first, `sampled loss ${first} → ${last}`);
+    model.dispose();
+  });
+
+  it("reports attention weights: distributions over the keys each position may read", () => {
+    const model = tinyModel(histories);
+    checkAttentionWeights(model, [0, 0, 5, 6, MASK_TOKEN, 8], false);
     model.dispose();
   });
 
