@@ -32,6 +32,10 @@ import { LearnedPositionEmbedding } from "../src/nn/positionEmbedding";
 import { TransformerEncoder } from "../src/nn/transformerEncoder";
 import { gatherPositions, softmaxCrossEntropyFromLabels } from "../src/train/losses";
 import { fitRatingSgd } from "../src/train/ratingSgd";
+import { bert4recBatches, sasrecBatches, SequenceBatch, UserSequences } from "../src/data/sequences";
+import { Bert4Rec } from "../src/models/bert4rec";
+import { SasRec } from "../src/models/sasrec";
+import type { SequentialTransformer } from "../src/nn/sequentialTransformer";
 
 interface Result {
   workload: string;
@@ -256,6 +260,38 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
   return { ms, flops, matmul, tokens: B * T };
 }
 
+/**
+ * One training step of notebook 07's BERT4Rec or SASRec, the library's models as they train there: B64 T100
+ * D64, 2 layers, full softmax over MovieLens 100K's 1,682 items, AdamW. The windows are full (no padding),
+ * drawn at random: the cost of a step does not depend on which items they hold. Also returns the steps of
+ * an ML-100k epoch (one window per user, plus one per 50 further items of a long history).
+ */
+async function sequentialTrainingStep(kind: "bert4rec" | "sasrec"): Promise<{ ms: number; flops: number; matmul: number; tokens: number; epochSteps: number }> {
+  const [B, T, D, N, L] = [64, 100, 64, 1682, 2];
+  const rng = new Rng(5);
+  const sequences = UserSequences.fromArrays(N, Array.from({ length: B }, () => Array.from({ length: T + 1 }, () => rng.int(N))));
+  const model: SequentialTransformer<SequenceBatch> =
+    kind === "bert4rec"
+      ? new Bert4Rec({ numItems: N, maxLength: T, hiddenSize: D, numLayers: L, numHeads: 2, seed: 1 }, sequences)
+      : (new SasRec({ numItems: N, maxLength: T, hiddenSize: D, numLayers: L, numHeads: 1, seed: 1 }, sequences) as unknown as SequentialTransformer<SequenceBatch>);
+  const common = { maxLength: T, itemOffset: model.architecture.itemOffset, batchSize: B, seed: 3 };
+  const [batch]: SequenceBatch[] = kind === "bert4rec" ? bert4recBatches(sequences, { ...common, maskProbability: 0.2 }, 0) : sasrecBatches(sequences, common, 0);
+  const optimizer = new AdamW({ learningRate: 1e-3, weightDecay: 0 });
+  const variables = model.trainableVariables();
+  const step = () => {
+    const loss = optimizer.minimize(() => model.loss(batch, true), true, variables);
+    loss?.dataSync();
+    loss?.dispose();
+  };
+  const { ms, matmul } = timeSteps(step);
+  optimizer.dispose();
+  model.dispose();
+  const shape: TransformerShape = { name: kind, batch: B, length: T, width: D, heads: 2, layers: L, items: N, maskProbability: 0.2 };
+  // ML-100k's 943 training histories, cut into windows 50 items apart as notebook 07 trains them: 1,879 windows.
+  const epochSteps = Math.ceil(1879 / B);
+  return { ms, flops: 3 * transformerForwardFlops(shape, batch.positions.length), matmul, tokens: B * T, epochSteps };
+}
+
 /** One epoch of biased MF (Surprise's SVD settings) on MovieLens 100K, if the data set is found. */
 async function matrixFactorizationEpoch(): Promise<{ ms: number; flops: number; steps: number } | undefined> {
   let data;
@@ -311,6 +347,12 @@ async function main(): Promise<void> {
   }
   const bert = await bertPretrainingStep();
   report("bert-pretrain B64 T48 D64 H2 L2, vocab 3000, MLM 15% + NSP, AdamW, clip 1", bert.ms, bert.flops, bert.matmul, undefined, bert.tokens);
+  for (const kind of ["bert4rec", "sasrec"] as const) {
+    const seq = await sequentialTrainingStep(kind);
+    const shapeName = kind === "bert4rec" ? "B64 T100 D64 H2 L2, 1682 items, Cloze ρ=0.2" : "B64 T100 D64 H1 L2, 1682 items, every next item";
+    report(`${kind}-train ${shapeName}, full softmax, AdamW`, seq.ms, seq.flops, seq.matmul,
+      json ? undefined : `    an ML-100k epoch (${seq.epochSteps} steps): ${((seq.ms * seq.epochSteps) / 1000).toFixed(1)} s`, seq.tokens);
+  }
   const matmulBefore = matmulGflops();
   const mf = await matrixFactorizationEpoch();
   if (mf === undefined) {

@@ -4,6 +4,9 @@
 //   bert-pretrain     notebook 06's two BERT pretraining runs (book text, user histories) on the full budget:
 //                     wall time, held-out MLM and NSP accuracies, tokens/s; checkpoints and vocab.txt files go
 //                     to build/checkpoints/bert-pretrain-{books,users}
+//   sequential-ml100k notebook 07's next-item comparison on the full budget: popularity, item-kNN, BPR-MF, a
+//   sequential-ml1m   Markov chain, BERT4Rec and SASRec, leave-one-out by time, HR@10 and NDCG@10 under full
+//                     ranking and 100 uniform / popularity negatives
 // Data comes from RECSYS_DATA_DIR or the download cache.
 
 import * as fs from "node:fs";
@@ -25,6 +28,19 @@ import { SlopeOne } from "../src/models/slopeOne";
 import { MatrixFactorization } from "../src/models/matrixFactorization";
 import { Svdpp } from "../src/models/svdpp";
 import { fitRatingSgd } from "../src/train/ratingSgd";
+import * as tf from "@tensorflow/tfjs";
+import { leaveOneOutSplit } from "../src/data/splitters";
+import { NegativeSampler } from "../src/data/samplers";
+import { UserSequences } from "../src/data/sequences";
+import { compareProtocols, evaluateRanking, ItemScorer } from "../src/eval/protocols";
+import { PopularityRecommender } from "../src/models/baselines";
+import { ItemKnnRecommender } from "../src/models/itemKnn";
+import { MarkovChainRecommender } from "../src/models/markovChain";
+import { BprMf, bprBatches } from "../src/models/bpr";
+import { Bert4Rec } from "../src/models/bert4rec";
+import { SasRec } from "../src/models/sasrec";
+import { trainSequentialRecommender } from "../src/train/sequentialTraining";
+import { fit } from "../src/train/trainer";
 
 /** How each Surprise algorithm is fitted here, with Surprise's default hyper-parameters. */
 const SURPRISE_ALGORITHMS: Record<string, (train: Interactions, fold: number) => FoldModel | Promise<FoldModel>> = {
@@ -150,9 +166,79 @@ async function bertPretrain(args: string[]): Promise<void> {
   }
 }
 
+const round = (digits: number, x: number) => Number(x.toFixed(digits));
+
+/** The sequential comparison of notebook 07 on the full budget: four baselines, BERT4Rec and SASRec, three protocols. */
+/**
+ * Notebook 07's next-item comparison on the full budget: four baselines, BERT4Rec and SASRec, leave-one-out
+ * by time, three protocols. The validation items pick item-kNN's k; then every model is fitted on the
+ * training and validation rows and tested on each user's last item.
+ */
+async function sequential(dataset: "ml-100k" | "ml-1m", args: string[]): Promise<void> {
+  const json = args.includes("--json");
+  const b4rEpochs = Number(option(args, "--bert4rec-epochs") ?? 150);
+  const lastItemEpochs = Number(option(args, "--last-item-epochs") ?? 30);
+  const sasrecEpochs = Number(option(args, "--sasrec-epochs") ?? 40);
+  const backend = await initBackend();
+  const data = dataset === "ml-100k" ? await loadMovieLens100K() : await loadMovieLens1M();
+  const heldOut = leaveOneOutSplit(data, { validation: false });
+  const development = leaveOneOutSplit(heldOut.train, { validation: false });
+  const sequences = UserSequences.from(heldOut.train);
+  const progress = json ? ("silent" as const) : undefined;
+  if (!json) console.log(`sequential recommendation, ${data.name} (${data.numUsers} users, ${data.numItems} items), leave-one-out by time, ${backend.name} backend`);
+  const rows: Array<{ model: string; epochs: number; seconds: number; scorer: ItemScorer }> = [];
+  const timed = async (model: string, epochs: number, build: () => ItemScorer | Promise<ItemScorer>) => {
+    const started = performance.now();
+    const scorer = await build();
+    rows.push({ model, epochs, seconds: (performance.now() - started) / 1000, scorer });
+  };
+  await timed("popularity", 0, () => new PopularityRecommender().fit(heldOut.train));
+  await timed("item-kNN", 0, () => {
+    const validationNdcg = (k: number) =>
+      evaluateRanking(new ItemKnnRecommender({ neighbours: k }).fit(development.train), { train: development.train, test: development.test, k: 10, metrics: ["ndcg"] }).metrics["ndcg@10"];
+    const scored = [20, 50, 100, 200].map((k) => ({ k, ndcg: validationNdcg(k) }));
+    return new ItemKnnRecommender({ neighbours: scored.reduce((a, b) => (b.ndcg > a.ndcg ? b : a)).k }).fit(heldOut.train);
+  });
+  await timed("BPR-MF", 20, async () => {
+    const bpr = new BprMf(data.numUsers, data.numItems, { seed: 42 });
+    const sampler = new NegativeSampler(heldOut.train);
+    const rng = new Rng(42);
+    const optimizer = tf.train.adam(0.01);
+    await fit(bpr, { optimizer, epochs: 20, progress, label: "BPR-MF", batches: () => bprBatches(heldOut.train, sampler, { batchSize: 1024, rng }) });
+    optimizer.dispose();
+    return bpr;
+  });
+  await timed("Markov chain", 0, () => new MarkovChainRecommender().fit(heldOut.train));
+  await timed("BERT4Rec", b4rEpochs + lastItemEpochs, async () => {
+    const model = new Bert4Rec({ numItems: data.numItems, maxLength: 100, seed: 1 }, sequences);
+    await trainSequentialRecommender(model, sequences, { epochs: b4rEpochs, seed: 11, progress, label: "BERT4Rec (Cloze)" });
+    await trainSequentialRecommender(model, sequences, { epochs: lastItemEpochs, learningRate: 5e-4, masking: "lastItem", seed: 12, progress, label: "BERT4Rec (last item)" });
+    return model;
+  });
+  await timed("SASRec", sasrecEpochs, async () => {
+    const model = new SasRec({ numItems: data.numItems, maxLength: 100, numHeads: 1, dropout: 0.2, seed: 2 }, sequences);
+    await trainSequentialRecommender(model, sequences, { epochs: sasrecEpochs, seed: 13, progress, label: "SASRec" });
+    return model;
+  });
+  const protocols = ["full", "uniform-100", "popularity-100"];
+  for (const row of rows) {
+    const reports = compareProtocols(row.scorer, {
+      train: heldOut.train, test: heldOut.test, k: 10, metrics: ["hr", "ndcg"],
+      sampled: [{ negatives: 100, strategy: "uniform", seed: 2024 }, { negatives: 100, strategy: "popularity", seed: 2024 }],
+    });
+    reports.forEach((report, p) => {
+      const result = { model: row.model, protocol: protocols[p], hr10: round(4, report.metrics["hr@10"]), ndcg10: round(4, report.metrics["ndcg@10"]), epochs: row.epochs, seconds: round(1, row.seconds) };
+      console.log(json ? JSON.stringify({ dataset: data.name, backend: backend.name, ...result })
+        : `${row.model.padEnd(14)} ${protocols[p].padEnd(15)} HR@10 ${result.hr10.toFixed(4)}  NDCG@10 ${result.ndcg10.toFixed(4)}  ${row.epochs} epochs  ${result.seconds} s`);
+    });
+  }
+}
+
 const EXPERIMENTS: Record<string, (args: string[]) => Promise<void>> = {
   "surprise-ml100k": surpriseMl100k,
   "bert-pretrain": bertPretrain,
+  "sequential-ml100k": (args) => sequential("ml-100k", args),
+  "sequential-ml1m": (args) => sequential("ml-1m", args),
 };
 
 const [experiment, ...rest] = process.argv.slice(2);

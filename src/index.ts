@@ -114,6 +114,7 @@ export * from "./train/schedules";
 export * from "./train/checkpoint";
 export * from "./train/savedModel";
 export * from "./train/bertPretraining";
+export * from "./train/sequentialTraining";
 
 // viz: Plotly figures and rich display in notebooks
 export * from "./viz/display";

@@ -337,3 +337,71 @@ export function sasrecBatches(sequences: UserSequences, config: SasRecBatchConfi
     return { batchSize: B, length: T, users, tokenIds, positions: Int32Array.from(positions), labels: Int32Array.from(labels), negatives };
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// "Will the user like the next item": examples for BERT4Rec's classification head
+// ---------------------------------------------------------------------------------------------
+
+/** Histories in inference layout ([MASK] appended), the item that came next, and whether it was liked. */
+export interface LikeBatch {
+  batchSize: number;
+  length: number;
+  /** [B·T]: each history's last T − 1 items, left-padded, then [MASK]. */
+  tokenIds: Int32Array;
+  /** The candidate item X of each example [B]. */
+  items: Int32Array;
+  /** 1 = liked (rating ≥ threshold), 0 = not; null at inference. */
+  labels: Int32Array | null;
+}
+
+export interface LikeExamplesConfig extends SequenceEncoding {
+  /** Each user's last `perUser` interactions (time order) become examples. */
+  perUser: number;
+  /** A rating ≥ this is a like. Default 4. */
+  likeThreshold?: number;
+  /** Examples per batch. */
+  batchSize: number;
+  /** Shuffles the examples when given. */
+  rng?: Rng;
+}
+
+/**
+ * The last `perUser` interactions of every user of `data` as like/dislike examples, each with the user's
+ * items before it as history: with a leave-one-out split, `perUser: 1` on the whole log gives the test
+ * items with everything before them, and `perUser: k` on the training part gives training examples.
+ */
+export function likeBatches(data: Interactions, config: LikeExamplesConfig): LikeBatch[] {
+  const where = "likeBatches";
+  checkEncoding(where, config, BERT4REC_ITEM_OFFSET);
+  checkPositiveInteger(where, "perUser", config.perUser);
+  checkPositiveInteger(where, "batchSize", config.batchSize);
+  const threshold = config.likeThreshold ?? 4;
+  const T = config.maxLength;
+  const groups = rowsByUser(data, "time");
+  const examples: Array<{ user: number; end: number }> = [];
+  for (let u = 0; u < data.numUsers; u++) {
+    const start = groups.offsets[u];
+    for (let end = Math.max(start, groups.offsets[u + 1] - config.perUser); end < groups.offsets[u + 1]; end++) examples.push({ user: u, end });
+  }
+  const order = Int32Array.from({ length: examples.length }, (_, j) => j);
+  if (config.rng !== undefined) config.rng.shuffle(order);
+  const batches: LikeBatch[] = [];
+  for (let first = 0; first < order.length; first += config.batchSize) {
+    const chosen = Array.from(order.subarray(first, Math.min(first + config.batchSize, order.length)), (j) => examples[j]);
+    const B = chosen.length;
+    const tokenIds = new Int32Array(B * T);
+    const items = new Int32Array(B);
+    const labels = new Int32Array(B);
+    chosen.forEach(({ user, end }, b) => {
+      const from = Math.max(groups.offsets[user], end - (T - 1));
+      const history = Array.from(groups.rows.subarray(from, end), (r) => data.items[r]);
+      writeLeftPadded(history, T - 1, config.itemOffset, tokenIds, b * T);
+      tokenIds[b * T + T - 1] = MASK_TOKEN;
+      const row = groups.rows[end];
+      items[b] = data.items[row];
+      labels[b] = data.ratings[row] >= threshold ? 1 : 0;
+    });
+    batches.push({ batchSize: B, length: T, tokenIds, items, labels });
+  }
+  return batches;
+}

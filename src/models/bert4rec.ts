@@ -8,6 +8,7 @@
 //   output     P(v | h_L,t) = softmax(h_L,t·E_itemsᵀ + b)                  §3.5, Eq. (7), output tied to E
 //   loss       L = −(1/|M|) Σ_{t∈M} log P(s_t | h_L,t)                       §3.6, Eq. (8), masked positions only
 //   inference  append [MASK] to the history and read its position          §3.6
+//   fine-tune  Bert4RecLikeClassifier: a binary head on the [MASK] state, "will this user like item X"
 //
 // The paper's output layer puts a GELU projection before the tied softmax; here it is left out, as in
 // several re-implementations: one linear map into E's space is the part that ties the output. Defaults
@@ -15,9 +16,16 @@
 // for catalogues of many thousands of items, `loss: "sampledSoftmax"` scores S sampled items instead of
 // all of them. The model returns losses and scores; `fit` trains it.
 
-import { BERT4REC_ITEM_OFFSET, Bert4RecBatch, UserSequences } from "../data/sequences";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../backend/random";
+import { checkSeed } from "../checks";
+import { BERT4REC_ITEM_OFFSET, Bert4RecBatch, LikeBatch, UserSequences } from "../data/sequences";
+import { buildLayer } from "../nn/compositeLayer";
+import { LayeredModel } from "../nn/layeredModel";
+import { gatherRows } from "../nn/mlp";
 import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "../nn/sequentialTransformer";
 import { loadModel, modelFromArtifacts } from "../train/savedModel";
+import type { LossModel } from "../train/trainer";
 
 /** BERT4Rec's hyper-parameters; the defaults in brackets. */
 export interface Bert4RecConfig extends SequentialTransformerConfig {
@@ -58,5 +66,75 @@ export class Bert4Rec extends SequentialTransformer<Bert4RecBatch> {
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<Bert4Rec> {
     return modelFromArtifacts("Bert4Rec.fromArtifacts", json, weights, "Bert4Rec", (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fine-tuning for "will this user like item X": a classification head on the [MASK] state
+// ---------------------------------------------------------------------------------------------
+
+export interface Bert4RecLikeClassifierConfig {
+  /** Seeds the head's initial weights. */
+  seed: number;
+}
+
+/**
+ * BERT4Rec fine-tuned as a binary classifier, the seed's question asked with items as tokens. With h the
+ * last hidden state at the [MASK] appended to the history, e = E[X] and s = h·e + b_X (the pretrained
+ * next-item logit):
+ *
+ *   P(like | history, X) = σ(w·(h ⊙ e) + a·s + c),   loss = binary cross-entropy of the like labels
+ *
+ * The head starts from what the Cloze task learned (s) and learns which agreements of state and item
+ * mean "liked" rather than "watched next"; the encoder and the item table are fine-tuned with it.
+ */
+export class Bert4RecLikeClassifier extends LayeredModel implements LossModel<LikeBatch> {
+  readonly head: tf.layers.Layer;
+
+  constructor(readonly base: Bert4Rec, config: Bert4RecLikeClassifierConfig) {
+    super();
+    const rng = new Rng(checkSeed("Bert4RecLikeClassifier", config.seed));
+    const D = base.config.hiddenSize;
+    this.head = tf.layers.dense({
+      name: "like_head", units: 1,
+      kernelInitializer: tf.initializers.truncatedNormal({ mean: 0, stddev: base.config.initializerRange, seed: rng.tfSeed() }),
+    });
+    buildLayer(this.head, [null, D + 1]);
+  }
+
+  /** z, one logit per example: [B]. Run inside tf.tidy. */
+  logits(batch: LikeBatch, training: boolean): tf.Tensor1D {
+    const { batchSize: B, length: T } = batch;
+    const D = this.base.config.hiddenSize;
+    if (batch.items.length !== B) throw new Error(`Bert4RecLikeClassifier: ${batch.items.length} items for ${B} histories`);
+    const hidden = this.base.forward(tf.tensor2d(batch.tokenIds, [B, T], "int32"), training); // [B, T, D]
+    const h = tf.reshape(tf.slice(hidden, [0, T - 1, 0], [B, 1, D]), [B, D]); // the [MASK] position
+    const items = tf.tensor1d(batch.items, "int32");
+    const e = gatherRows(this.base.itemTable(), items); // [B, D]
+    const agreement = tf.mul(h, e); // [B, D]
+    let score = tf.sum(agreement, 1); // [B]: h·e
+    if (this.base.outputBias !== null) score = tf.add(score, tf.gather(this.base.outputBias.weights[0].read(), items));
+    const features = tf.concat([agreement, tf.expandDims(score, 1)], 1); // [B, D + 1]
+    return tf.reshape(this.head.apply(features) as tf.Tensor2D, [B]) as tf.Tensor1D; // [B]
+  }
+
+  /** `LossModel`: −mean[y log σ(z) + (1 − y) log(1 − σ(z))] = mean[softplus(−z)·y + softplus(z)·(1 − y)]. */
+  loss(batch: LikeBatch, training: boolean): tf.Scalar {
+    const labels = batch.labels;
+    if (labels === null) throw new Error("Bert4RecLikeClassifier.loss: the batch has no labels");
+    return tf.tidy(() => {
+      const z = this.logits(batch, training);
+      const y = tf.tensor1d(Float32Array.from(labels), "float32");
+      return tf.mean(tf.add(tf.mul(tf.softplus(tf.neg(z)), y), tf.mul(tf.softplus(z), tf.sub(1, y)))) as tf.Scalar;
+    });
+  }
+
+  /** P(like) per example. */
+  probabilities(batch: LikeBatch): Float32Array {
+    return tf.tidy(() => tf.sigmoid(this.logits(batch, false)).dataSync() as Float32Array);
+  }
+
+  get layers(): tf.layers.Layer[] {
+    return [...this.base.layers, this.head];
   }
 }

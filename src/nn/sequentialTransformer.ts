@@ -368,6 +368,22 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
     return out;
   }
 
+  /**
+   * Every block's attention weights [B, H, T, T] for token ids [batchSize × T] (as `inferenceInputs` lays
+   * them out), in inference mode: row t of a head is what position t read. The caller disposes them.
+   */
+  attentionWeights(tokenIds: Int32Array, batchSize: number): tf.Tensor4D[] {
+    const T = this.config.maxLength;
+    if (tokenIds.length !== batchSize * T) throw new Error(`${this.architecture.owner}.attentionWeights: expected ${batchSize}·${T} token ids, got ${tokenIds.length}`);
+    this.checkTokens(tokenIds);
+    return tf.tidy(() => {
+      const ids = tf.tensor2d(tokenIds, [batchSize, T], "int32");
+      const embedded = this.embedding.apply(ids, { training: false }) as tf.Tensor3D; // [B, T, D]
+      const keep = tf.cast(tf.notEqual(ids, PAD_TOKEN), "int32"); // [B, T]
+      return this.encoder.attentionWeights([embedded, keep]) as tf.Tensor4D[];
+    });
+  }
+
   get layers(): tf.layers.Layer[] {
     return this.outputBias === null ? [this.embedding, this.encoder] : [this.embedding, this.encoder, this.outputBias];
   }

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { IdIndex, Interactions } from "../../src/data/interactions";
 import { NegativeSampler } from "../../src/data/samplers";
 import {
-  BERT4REC_ITEM_OFFSET, bert4recBatches, inferenceInputs, MASK_TOKEN, padSequence, SASREC_ITEM_OFFSET, sasrecBatches, UserSequences,
+  BERT4REC_ITEM_OFFSET, bert4recBatches, inferenceInputs, likeBatches, MASK_TOKEN, padSequence, SASREC_ITEM_OFFSET, sasrecBatches, UserSequences,
 } from "../../src/data/sequences";
 
 /** users, items and times given as dense indices (item names "i0", "i1", … in index order). */
@@ -103,6 +103,20 @@ describe("data/sequences", () => {
     assert.deepEqual(Array.from(batch.positions), [3, 7]);
     assert.deepEqual(Array.from(batch.labels), [6, 8]);
     assert.throws(() => bert4recBatches(sequences, { maxLength: 4, itemOffset: 2, batchSize: 8, seed: 1, masking: "last" as never }, 0), /masking must be "cloze" or "lastItem", got 'last'/);
+  });
+
+  it("like batches: the last perUser interactions of each user, with the history before each and its like label", () => {
+    // user 0 rates items 0, 1, 2, 3 (ratings 5, 2, 4, 1) in time order; user 1 rates item 4 (rating 5)
+    const data = new Interactions({
+      users: Int32Array.of(0, 0, 0, 0, 1), items: Int32Array.of(2, 0, 3, 1, 4), ratings: Float32Array.of(4, 5, 1, 2, 5),
+      timestamps: Float64Array.of(30, 10, 40, 20, 5), userIndex: IdIndex.from(["a", "b"]), itemIndex: IdIndex.from(["i0", "i1", "i2", "i3", "i4"]),
+    });
+    const [batch] = likeBatches(data, { maxLength: 4, itemOffset: 2, perUser: 2, batchSize: 8 });
+    assert.equal(batch.batchSize, 3); // user 0's last two, user 1's only one
+    assert.deepEqual(Array.from(batch.items), [2, 3, 4]);
+    assert.deepEqual(Array.from(batch.labels!), [1, 0, 1]);
+    assert.deepEqual(Array.from(batch.tokenIds), [0, 2, 3, MASK_TOKEN, 2, 3, 4, MASK_TOKEN, 0, 0, 0, MASK_TOKEN]);
+    assert.throws(() => likeBatches(data, { maxLength: 4, itemOffset: 2, perUser: 0, batchSize: 8 }), /perUser must be a positive integer/);
   });
 
   it("BERT4Rec batches: a hand-checked window, sliding windows and bad arguments", () => {

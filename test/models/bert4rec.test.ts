@@ -1,10 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
-import { Bert4RecBatch, bert4recBatches, inferenceInputs, MASK_TOKEN, UserSequences } from "../../src/data/sequences";
-import { Bert4Rec, resolveBert4RecConfig } from "../../src/models/bert4rec";
+import { Bert4RecBatch, bert4recBatches, inferenceInputs, LikeBatch, MASK_TOKEN, UserSequences } from "../../src/data/sequences";
+import { Bert4Rec, Bert4RecLikeClassifier, resolveBert4RecConfig } from "../../src/models/bert4rec";
+import { assertNoLeak } from "../support/assertions";
 import {
-  checkCheckpointRoundTrip, checkNoLeaks, checkScoresMatchForward, crossEntropy, hiddenStates, nextItemAccuracy, perturbPadRow, runSequences, train,
+  checkAttentionWeights, checkCheckpointRoundTrip, checkNoLeaks, checkScoresMatchForward, crossEntropy, hiddenStates, nextItemAccuracy, perturbPadRow, runSequences, train,
 } from "./sequentialFixtures";
 
 const N = 12; // items
@@ -95,6 +96,36 @@ describe("models/bert4rec", () => {
     const model = tinyModel(sequences, 5, { loss: "sampledSoftmax", numSampled: 8 });
     const { first, last } = await train(model, (e) => bert4recBatches(sequences, { maxLength: T, itemOffset: 2, batchSize: 16, seed: 4 }, e), 80, 0.005);
     assert.ok(Number.isFinite(first) && last < first, `sampled loss ${first} → ${last}`);
+    model.dispose();
+  });
+
+  it("fine-tunes into a like classifier: its loss is the by-hand binary cross-entropy, it learns, it leaks nothing", async () => {
+    const base = tinyModel(histories, 5);
+    const classifier = new Bert4RecLikeClassifier(base, { seed: 6 });
+    // Liked exactly when the candidate is even, whatever the history: learnable from the item alone.
+    const tokenIds = Int32Array.from([0, 0, 3, 4, 5, MASK_TOKEN, 0, 6, 7, 8, 9, MASK_TOKEN, 0, 0, 0, 0, 2, MASK_TOKEN, 0, 0, 10, 11, 12, MASK_TOKEN]);
+    const batch: LikeBatch = { batchSize: 4, length: T, tokenIds, items: Int32Array.from([2, 5, 8, 11]), labels: Int32Array.from([1, 0, 1, 0]) };
+    const z = tf.tidy(() => classifier.logits(batch, false).dataSync() as Float32Array);
+    const byHand = Array.from(z).reduce((s, zj, j) => s + (batch.labels![j] === 1 ? Math.log1p(Math.exp(-zj)) : Math.log1p(Math.exp(zj))), 0) / 4;
+    assert.ok(Math.abs(tf.tidy(() => classifier.loss(batch, false).dataSync()[0]) - byHand) < 1e-5);
+    assert.throws(() => classifier.loss({ ...batch, labels: null }, true), /the batch has no labels/);
+    assert.throws(() => tf.tidy(() => void classifier.logits({ ...batch, items: Int32Array.from([1]) }, false)), /1 items for 4 histories/);
+    const optimizer = tf.train.adam(0.01);
+    optimizer.minimize(() => classifier.loss(batch, true), true, classifier.trainableVariables())?.dispose();
+    await assertNoLeak(() => {
+      optimizer.minimize(() => classifier.loss(batch, true), true, classifier.trainableVariables())?.dispose();
+    });
+    for (let i = 0; i < 40; i++) optimizer.minimize(() => classifier.loss(batch, true), true, classifier.trainableVariables())?.dispose();
+    const p = classifier.probabilities(batch);
+    batch.labels!.forEach((y, j) => assert.ok(y === 1 ? p[j] > 0.8 : p[j] < 0.2, `example ${j}: P(like) ${p[j]}`));
+    assert.equal(classifier.trainableVariables().length, base.trainableVariables().length + 2, "the encoder is fine-tuned with the head");
+    optimizer.dispose();
+    classifier.dispose();
+  });
+
+  it("reports attention weights: distributions over the keys each position may read", () => {
+    const model = tinyModel(histories);
+    checkAttentionWeights(model, [0, 0, 5, 6, MASK_TOKEN, 8], false);
     model.dispose();
   });
 

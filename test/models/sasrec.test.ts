@@ -7,7 +7,7 @@ import { inferenceInputs, PAD_TOKEN, SASREC_ITEM_OFFSET, SasRecBatch, sasrecBatc
 import { Bert4Rec } from "../../src/models/bert4rec";
 import { resolveSasRecConfig, SasRec } from "../../src/models/sasrec";
 import {
-  checkCheckpointRoundTrip, checkNoLeaks, checkScoresMatchForward, crossEntropy, hiddenStates, nextItemAccuracy, perturbPadRow, runSequences, train,
+  checkAttentionWeights, checkCheckpointRoundTrip, checkNoLeaks, checkScoresMatchForward, crossEntropy, hiddenStates, nextItemAccuracy, perturbPadRow, runSequences, train,
 } from "./sequentialFixtures";
 
 const N = 12; // items
@@ -210,6 +210,12 @@ describe("models/sasrec", () => {
     const batches = (e: number) => sasrecBatches(sequences, { maxLength: T, itemOffset: SASREC_ITEM_OFFSET, batchSize: 12, seed: 4, negativeSampler: sampler }, e);
     const { first, last } = await train(model, batches, 30, 0.01);
     assert.ok(Number.isFinite(first) && last < first / 2, `bce loss ${first} → ${last}`);
+    model.dispose();
+  });
+
+  it("reports attention weights: distributions over the keys each position may read", () => {
+    const model = tinyModel(histories);
+    checkAttentionWeights(model, [0, 0, 5, 6, 7, 8], true);
     model.dispose();
   });
 

@@ -108,3 +108,28 @@ export function perturbPadRow(model: SequentialTransformer<SequenceBatch>): () =
     original.dispose();
   };
 }
+
+/**
+ * The attention weights of one sequence: [layers][heads][T][T]; each real query's row is a distribution
+ * over the keys it may read (real keys, and with `causal` only those at or before it).
+ */
+export function checkAttentionWeights(model: SequentialTransformer<SequenceBatch>, tokenIds: number[], causal: boolean): void {
+  const T = tokenIds.length;
+  const layers = model.attentionWeights(Int32Array.from(tokenIds), 1);
+  assert.equal(layers.length, model.config.numLayers);
+  for (const weights of layers) {
+    assert.deepEqual(weights.shape, [1, model.config.numHeads, T, T]);
+    for (const head of (weights.arraySync() as number[][][][])[0]) {
+      for (let q = 0; q < T; q++) {
+        if (tokenIds[q] === 0) continue;
+        const row = head[q];
+        assert.ok(Math.abs(row.reduce((s, w) => s + w, 0) - 1) < 1e-5, `row ${q} sums to 1`);
+        row.forEach((w, k) => {
+          if (tokenIds[k] === 0 || (causal && k > q)) assert.ok(w < 1e-6, `query ${q} reads key ${k} (${w})`);
+        });
+      }
+    }
+  }
+  tf.dispose(layers);
+  assert.throws(() => model.attentionWeights(Int32Array.from(tokenIds), 2), /expected 2·\d+ token ids/);
+}
