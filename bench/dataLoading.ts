@@ -70,13 +70,17 @@ async function runOne(name: string, repeat: number): Promise<Result> {
 
 function inChild(name: string, repeat: number): Promise<Result | string> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ["--child", name, "--repeat", String(repeat)], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const child = fork(__filename, ["--child", name, "--repeat", String(repeat)], {
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
     let message: Result | string | undefined;
     let stderr = "";
     child.on("message", (m: Result | string) => (message = m));
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
-    child.on("exit", (code) => (message !== undefined ? resolve(message) : reject(new Error(`${name}: child exited with ${code}\n${stderr}`))));
+    child.on("exit", (code) =>
+      message !== undefined ? resolve(message) : reject(new Error(`${name}: child exited with ${code}\n${stderr}`)),
+    );
   });
 }
 
@@ -97,7 +101,16 @@ async function main(): Promise<void> {
   const json = args.includes("--json");
   if (!json) {
     console.log(`data loading, ${dataDirectory()}, Node ${process.version}, best of ${repeat}`);
-    console.log("dataset".padEnd(36) + "rows".padStart(10) + "users".padStart(8) + "items".padStart(8) + "ms".padStart(8) + "rss MB".padStart(8) + "heap MB".padStart(9) + "peak MB".padStart(9));
+    console.log(
+      "dataset".padEnd(36) +
+        "rows".padStart(10) +
+        "users".padStart(8) +
+        "items".padStart(8) +
+        "ms".padStart(8) +
+        "rss MB".padStart(8) +
+        "heap MB".padStart(9) +
+        "peak MB".padStart(9),
+    );
   }
   for (const name of Object.keys(CASES)) {
     const result = await inChild(name, repeat);

@@ -140,7 +140,9 @@ function transformerForwardFlops(s: TransformerShape, scored: number): number {
  * FLOPs of a step, and the median matmul rate measured right after each step (so that each step is
  * compared with the machine's speed at that moment: on a shared machine it drifts within a run).
  */
-async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops: number; matmul: number; profile?: string }> {
+async function transformerStep(
+  s: TransformerShape,
+): Promise<{ ms: number; flops: number; matmul: number; profile?: string }> {
   const rng = new Rng(7);
   const { batch: B, length: T, width: D, items: C } = s;
   const initial = [tf.randomNormal([C, D], 0, 0.02, "float32", 1), tf.zeros([C])];
@@ -148,19 +150,36 @@ async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops
   const outputBias = tf.variable(initial[1]);
   tf.dispose(initial);
   const positions = new LearnedPositionEmbedding({ maxLength: T, seed: 2 });
-  const encoder = new TransformerEncoder({ numLayers: s.layers, numHeads: s.heads, hiddenDim: 4 * D, dropout: 0.1, seed: 3 });
+  const encoder = new TransformerEncoder({
+    numLayers: s.layers,
+    numHeads: s.heads,
+    hiddenDim: 4 * D,
+    dropout: 0.1,
+    seed: 3,
+  });
   tf.tidy(() => void encoder.apply(positions.apply(tf.zeros([B, T, D]))));
-  const variables = [embeddings, outputBias, ...[...positions.trainableWeights, ...encoder.trainableWeights].map((w) => w.read() as tf.Variable)];
+  const variables = [
+    embeddings,
+    outputBias,
+    ...[...positions.trainableWeights, ...encoder.trainableWeights].map((w) => w.read() as tf.Variable),
+  ];
   const trainable = variables.filter((v) => v instanceof tf.Variable) as tf.Variable[];
 
-  const ids = tf.tensor2d(Int32Array.from({ length: B * T }, () => 1 + rng.int(C - 1)), [B, T], "int32");
+  const ids = tf.tensor2d(
+    Int32Array.from({ length: B * T }, () => 1 + rng.int(C - 1)),
+    [B, T],
+    "int32",
+  );
   // Scored positions: every one, or each with probability maskProbability (BERT4Rec's masking).
   const scoredList: number[] = [];
   for (let p = 0; p < B * T; p++) if (s.maskProbability >= 1 || rng.next() < s.maskProbability) scoredList.push(p);
   const scored = Int32Array.from(scoredList);
   const targets = Int32Array.from({ length: B * T }, () => rng.int(C)); // the item behind each position
   const labelsEverywhere = tf.tensor1d(targets, "int32");
-  const labels = tf.tensor1d(Int32Array.from(scored, (p) => targets[p]), "int32");
+  const labels = tf.tensor1d(
+    Int32Array.from(scored, (p) => targets[p]),
+    "int32",
+  );
   const maskValues = new Float32Array(B * T); // 1 on scored positions: the --before loss weights
   for (const p of scored) maskValues[p] = 1;
   const weights = tf.tensor1d(maskValues);
@@ -176,7 +195,10 @@ async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops
         const logits = tf.add(tf.matMul(tf.reshape(hidden, [B * T, D]), embeddings, false, true), outputBias);
         return tf.losses.softmaxCrossEntropy(tf.oneHot(labelsEverywhere, C), logits, weights) as tf.Scalar;
       }
-      const rows = s.maskProbability >= 1 ? tf.reshape(hidden, [B * T, D]) as tf.Tensor2D : gatherPositions(hidden, scoredTensor); // [P, D]
+      const rows =
+        s.maskProbability >= 1
+          ? (tf.reshape(hidden, [B * T, D]) as tf.Tensor2D)
+          : gatherPositions(hidden, scoredTensor); // [P, D]
       const logits = tf.add(tf.matMul(rows, embeddings, false, true), outputBias) as tf.Tensor2D; // [P, C]
       return tf.mean(softmaxCrossEntropyFromLabels(logits, s.maskProbability >= 1 ? labelsEverywhere : labels));
     });
@@ -192,7 +214,12 @@ async function transformerStep(s: TransformerShape): Promise<{ ms: number; flops
   optimizer.dispose();
   encoder.dispose();
   positions.dispose();
-  return { ms, flops: 3 * transformerForwardFlops(s, s.maskProbability >= 1 ? B * T : scored.length), matmul, profile: profileText };
+  return {
+    ms,
+    flops: 3 * transformerForwardFlops(s, s.maskProbability >= 1 ? B * T : scored.length),
+    matmul,
+    profile: profileText,
+  };
 }
 
 /** The kernels of one step by total time, top 12 (a custom-gradient scope also counts its kernels). */
@@ -210,7 +237,9 @@ async function kernelProfile(step: () => void): Promise<string> {
   const lines = [...byKernel.entries()]
     .sort((x, y) => y[1].ms - x[1].ms)
     .slice(0, 12)
-    .map(([name, e]) => `    ${name.padEnd(38)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)} calls`);
+    .map(
+      ([name, e]) => `    ${name.padEnd(38)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)} calls`,
+    );
   return [`    kernels total ${total.toFixed(0)} ms (${info.kernels.length} kernel calls)`, ...lines].join("\n");
 }
 
@@ -221,7 +250,14 @@ async function kernelProfile(step: () => void): Promise<string> {
 async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmul: number; tokens: number }> {
   const [B, T, V, D, L] = [64, 48, 3000, 64, 2];
   const rng = new Rng(11);
-  const model = new BertForPretraining({ vocabSize: V, hiddenSize: D, numLayers: L, numHeads: 2, maxPositions: T, seed: 1 });
+  const model = new BertForPretraining({
+    vocabSize: V,
+    hiddenSize: D,
+    numLayers: L,
+    numHeads: 2,
+    maxPositions: T,
+    seed: 1,
+  });
   const batch = (): PretrainingBatch => {
     const tokenIds = new Int32Array(B * T);
     const tokenTypeIds = new Int32Array(B * T);
@@ -229,15 +265,31 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
     const positions: number[] = [];
     const labels: number[] = [];
     for (let b = 0; b < B; b++) {
-      const ids = Array.from({ length: T }, (_, t) => (t === 0 ? 2 : t === T / 2 || t === T - 1 ? 3 : 5 + rng.int(V - 5)));
-      const masked = maskTokens(ids, ids.map((id) => id >= 5), { maskId: 4, vocabSize: V, firstRandomId: 5 }, rng);
+      const ids = Array.from({ length: T }, (_, t) =>
+        t === 0 ? 2 : t === T / 2 || t === T - 1 ? 3 : 5 + rng.int(V - 5),
+      );
+      const masked = maskTokens(
+        ids,
+        ids.map((id) => id >= 5),
+        { maskId: 4, vocabSize: V, firstRandomId: 5 },
+        rng,
+      );
       tokenIds.set(masked.tokenIds, b * T);
       for (let t = T / 2 + 1; t < T; t++) tokenTypeIds[b * T + t] = 1;
-      masked.positions.forEach((t, j) => { positions.push(b * T + t); labels.push(masked.labels[j]); });
+      masked.positions.forEach((t, j) => {
+        positions.push(b * T + t);
+        labels.push(masked.labels[j]);
+      });
     }
     return {
-      batchSize: B, length: T, tokenIds, tokenTypeIds, attentionMask, maskedPositions: Int32Array.from(positions),
-      maskedLabels: Int32Array.from(labels), isNext: Int32Array.from({ length: B }, () => rng.int(2)),
+      batchSize: B,
+      length: T,
+      tokenIds,
+      tokenTypeIds,
+      attentionMask,
+      maskedPositions: Int32Array.from(positions),
+      maskedLabels: Int32Array.from(labels),
+      isNext: Int32Array.from({ length: B }, () => rng.int(2)),
     };
   };
   const fixed = batch();
@@ -254,9 +306,19 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
   const { ms, matmul } = timeSteps(step);
   optimizer.dispose();
   model.dispose();
-  const shape: TransformerShape = { name: "", batch: B, length: T, width: D, heads: 2, layers: L, items: V, maskProbability: 0.15 };
+  const shape: TransformerShape = {
+    name: "",
+    batch: B,
+    length: T,
+    width: D,
+    heads: 2,
+    layers: L,
+    items: V,
+    maskProbability: 0.15,
+  };
   // The encoder, the MLM projection of the masked rows (FLOP model of the header), and the MLM transform.
-  const flops = 3 * (transformerForwardFlops(shape, fixed.maskedPositions.length) + 2 * D * D * fixed.maskedPositions.length);
+  const flops =
+    3 * (transformerForwardFlops(shape, fixed.maskedPositions.length) + 2 * D * D * fixed.maskedPositions.length);
   return { ms, flops, matmul, tokens: B * T };
 }
 
@@ -266,16 +328,27 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
  * drawn at random: the cost of a step does not depend on which items they hold. Also returns the steps of
  * an ML-100k epoch (one window per user, plus one per 50 further items of a long history).
  */
-async function sequentialTrainingStep(kind: "bert4rec" | "sasrec"): Promise<{ ms: number; flops: number; matmul: number; tokens: number; epochSteps: number }> {
+async function sequentialTrainingStep(
+  kind: "bert4rec" | "sasrec",
+): Promise<{ ms: number; flops: number; matmul: number; tokens: number; epochSteps: number }> {
   const [B, T, D, N, L] = [64, 100, 64, 1682, 2];
   const rng = new Rng(5);
-  const sequences = UserSequences.fromArrays(N, Array.from({ length: B }, () => Array.from({ length: T + 1 }, () => rng.int(N))));
+  const sequences = UserSequences.fromArrays(
+    N,
+    Array.from({ length: B }, () => Array.from({ length: T + 1 }, () => rng.int(N))),
+  );
   const model: SequentialTransformer<SequenceBatch> =
     kind === "bert4rec"
       ? new Bert4Rec({ numItems: N, maxLength: T, hiddenSize: D, numLayers: L, numHeads: 2, seed: 1 }, sequences)
-      : (new SasRec({ numItems: N, maxLength: T, hiddenSize: D, numLayers: L, numHeads: 1, seed: 1 }, sequences) as unknown as SequentialTransformer<SequenceBatch>);
+      : (new SasRec(
+          { numItems: N, maxLength: T, hiddenSize: D, numLayers: L, numHeads: 1, seed: 1 },
+          sequences,
+        ) as unknown as SequentialTransformer<SequenceBatch>);
   const common = { maxLength: T, itemOffset: model.architecture.itemOffset, batchSize: B, seed: 3 };
-  const [batch]: SequenceBatch[] = kind === "bert4rec" ? bert4recBatches(sequences, { ...common, maskProbability: 0.2 }, 0) : sasrecBatches(sequences, common, 0);
+  const [batch]: SequenceBatch[] =
+    kind === "bert4rec"
+      ? bert4recBatches(sequences, { ...common, maskProbability: 0.2 }, 0)
+      : sasrecBatches(sequences, common, 0);
   const optimizer = new AdamW({ learningRate: 1e-3, weightDecay: 0 });
   const variables = model.trainableVariables();
   const step = () => {
@@ -286,7 +359,16 @@ async function sequentialTrainingStep(kind: "bert4rec" | "sasrec"): Promise<{ ms
   const { ms, matmul } = timeSteps(step);
   optimizer.dispose();
   model.dispose();
-  const shape: TransformerShape = { name: kind, batch: B, length: T, width: D, heads: 2, layers: L, items: N, maskProbability: 0.2 };
+  const shape: TransformerShape = {
+    name: kind,
+    batch: B,
+    length: T,
+    width: D,
+    heads: 2,
+    layers: L,
+    items: N,
+    maskProbability: 0.2,
+  };
   // ML-100k's 943 training histories, cut into windows 50 items apart as notebook 07 trains them: 1,879 windows.
   const epochSteps = Math.ceil(1879 / B);
   return { ms, flops: 3 * transformerForwardFlops(shape, batch.positions.length), matmul, tokens: B * T, epochSteps };
@@ -319,46 +401,111 @@ async function main(): Promise<void> {
   const mode = before ? "before" : "after";
   if (!json) console.log(`${describeBackend(info)}; ${mode}`);
 
-  const report = (workload: string, ms: number, flops: number, matmul: number, extra?: string, tokensPerStep?: number) => {
+  const report = (
+    workload: string,
+    ms: number,
+    flops: number,
+    matmul: number,
+    extra?: string,
+    tokensPerStep?: number,
+  ) => {
     const modelGflops = flops / ms / 1e6;
     const result: Result = {
-      workload, backend: info.name, mode, msPerStep: Math.round(ms * 10) / 10,
-      modelGflops: Math.round(modelGflops * 100) / 100, matmulGflops: Math.round(matmul * 100) / 100,
-      ratio: Math.round((modelGflops / matmul) * 1000) / 1000, gflopPerStep: Math.round(flops / 1e6) / 1000, peakRssMb: peakRssMb(),
+      workload,
+      backend: info.name,
+      mode,
+      msPerStep: Math.round(ms * 10) / 10,
+      modelGflops: Math.round(modelGflops * 100) / 100,
+      matmulGflops: Math.round(matmul * 100) / 100,
+      ratio: Math.round((modelGflops / matmul) * 1000) / 1000,
+      gflopPerStep: Math.round(flops / 1e6) / 1000,
+      peakRssMb: peakRssMb(),
       ...(tokensPerStep === undefined ? {} : { tokensPerSecond: Math.round(tokensPerStep / (ms / 1000)) }),
     };
     if (json) console.log(JSON.stringify(result));
     else {
-      console.log(`  ${workload.padEnd(44)} ${result.msPerStep.toFixed(1).padStart(8)} ms/step  ${result.gflopPerStep.toFixed(2)} GFLOP  ` +
-        `${result.modelGflops.toFixed(2).padStart(6)} GFLOP/s  matmul ${result.matmulGflops.toFixed(1)}  ratio ${result.ratio.toFixed(2)}  peak RSS ${result.peakRssMb} MB` +
-        (result.tokensPerSecond === undefined ? "" : `  ${result.tokensPerSecond} tokens/s`));
+      console.log(
+        `  ${workload.padEnd(44)} ${result.msPerStep.toFixed(1).padStart(8)} ms/step  ${result.gflopPerStep.toFixed(2)} GFLOP  ` +
+          `${result.modelGflops.toFixed(2).padStart(6)} GFLOP/s  matmul ${result.matmulGflops.toFixed(1)}  ratio ${result.ratio.toFixed(2)}  peak RSS ${result.peakRssMb} MB` +
+          (result.tokensPerSecond === undefined ? "" : `  ${result.tokensPerSecond} tokens/s`),
+      );
       if (extra) console.log(extra);
     }
   };
 
   const workloads: TransformerShape[] = [
-    { name: "toy transformer B64 T50 D64 H4 L2, 1700 items, full softmax", batch: 64, length: 50, width: 64, heads: 4, layers: 2, items: 1700, maskProbability: 1 },
-    { name: "BERT4Rec ml-100k B64 T100 D64 H2 L2, 1684 items, p=0.2", batch: 64, length: 100, width: 64, heads: 2, layers: 2, items: 1684, maskProbability: 0.2 },
-    { name: "BERT4Rec ml-100k B64 T200 D64 H2 L2, 1684 items, p=0.2", batch: 64, length: 200, width: 64, heads: 2, layers: 2, items: 1684, maskProbability: 0.2 },
+    {
+      name: "toy transformer B64 T50 D64 H4 L2, 1700 items, full softmax",
+      batch: 64,
+      length: 50,
+      width: 64,
+      heads: 4,
+      layers: 2,
+      items: 1700,
+      maskProbability: 1,
+    },
+    {
+      name: "BERT4Rec ml-100k B64 T100 D64 H2 L2, 1684 items, p=0.2",
+      batch: 64,
+      length: 100,
+      width: 64,
+      heads: 2,
+      layers: 2,
+      items: 1684,
+      maskProbability: 0.2,
+    },
+    {
+      name: "BERT4Rec ml-100k B64 T200 D64 H2 L2, 1684 items, p=0.2",
+      batch: 64,
+      length: 200,
+      width: 64,
+      heads: 2,
+      layers: 2,
+      items: 1684,
+      maskProbability: 0.2,
+    },
   ];
   for (const shape of workloads) {
     const { ms, flops, matmul, profile: text } = await transformerStep(shape);
     report(shape.name, ms, flops, matmul, text);
   }
   const bert = await bertPretrainingStep();
-  report("bert-pretrain B64 T48 D64 H2 L2, vocab 3000, MLM 15% + NSP, AdamW, clip 1", bert.ms, bert.flops, bert.matmul, undefined, bert.tokens);
+  report(
+    "bert-pretrain B64 T48 D64 H2 L2, vocab 3000, MLM 15% + NSP, AdamW, clip 1",
+    bert.ms,
+    bert.flops,
+    bert.matmul,
+    undefined,
+    bert.tokens,
+  );
   for (const kind of ["bert4rec", "sasrec"] as const) {
     const seq = await sequentialTrainingStep(kind);
-    const shapeName = kind === "bert4rec" ? "B64 T100 D64 H2 L2, 1682 items, Cloze ρ=0.2" : "B64 T100 D64 H1 L2, 1682 items, every next item";
-    report(`${kind}-train ${shapeName}, full softmax, AdamW`, seq.ms, seq.flops, seq.matmul,
-      json ? undefined : `    an ML-100k epoch (${seq.epochSteps} steps): ${((seq.ms * seq.epochSteps) / 1000).toFixed(1)} s`, seq.tokens);
+    const shapeName =
+      kind === "bert4rec"
+        ? "B64 T100 D64 H2 L2, 1682 items, Cloze ρ=0.2"
+        : "B64 T100 D64 H1 L2, 1682 items, every next item";
+    report(
+      `${kind}-train ${shapeName}, full softmax, AdamW`,
+      seq.ms,
+      seq.flops,
+      seq.matmul,
+      json
+        ? undefined
+        : `    an ML-100k epoch (${seq.epochSteps} steps): ${((seq.ms * seq.epochSteps) / 1000).toFixed(1)} s`,
+      seq.tokens,
+    );
   }
   const matmulBefore = matmulGflops();
   const mf = await matrixFactorizationEpoch();
   if (mf === undefined) {
     if (!json) console.log("  biased MF epoch: skipped (MovieLens 100K not found; set RECSYS_DATA_DIR)");
   } else {
-    report(`biased MF ml-100k, D100, batch 4096 (${mf.steps} steps/epoch)`, mf.ms, mf.flops, (matmulBefore + matmulGflops()) / 2);
+    report(
+      `biased MF ml-100k, D100, batch 4096 (${mf.steps} steps/epoch)`,
+      mf.ms,
+      mf.flops,
+      (matmulBefore + matmulGflops()) / 2,
+    );
   }
 }
 

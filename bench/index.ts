@@ -8,9 +8,13 @@ const BENCHMARKS = ["dataLoading.ts", "loading.ts", "engine.ts"];
 
 let failed = false;
 for (const file of BENCHMARKS) {
-  const result = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, file), ...process.argv.slice(2)], {
-    stdio: "inherit",
-  });
+  const result = spawnSync(
+    process.execPath,
+    [require.resolve("tsx/cli"), path.join(__dirname, file), ...process.argv.slice(2)],
+    {
+      stdio: "inherit",
+    },
+  );
   failed ||= result.status !== 0;
 }
 process.exit(failed ? 1 : 0);

@@ -16,7 +16,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Rng } from "../src/backend/random";
 
-const ML20M = { rows: 20_000_263, users: 138_493, movies: 27_278, maxMovieId: 131_262, firstTime: 789_652_009, lastTime: 1_427_784_002 };
+const ML20M = {
+  rows: 20_000_263,
+  users: 138_493,
+  movies: 27_278,
+  maxMovieId: 131_262,
+  firstTime: 789_652_009,
+  lastTime: 1_427_784_002,
+};
 const MB = 2 ** 20;
 
 interface Result {
@@ -34,9 +41,15 @@ interface Result {
 /** Writes movies.csv, and `rows` ratings both as ratings.csv (ML-20M's header) and generic.csv (loadInteractionsCsv's). */
 function generate(dir: string, rows: number, seed = 20): void {
   const rng = new Rng(seed);
-  const movieIds = Array.from({ length: ML20M.movies }, (_, j) => 1 + Math.floor((j * ML20M.maxMovieId) / ML20M.movies));
+  const movieIds = Array.from(
+    { length: ML20M.movies },
+    (_, j) => 1 + Math.floor((j * ML20M.maxMovieId) / ML20M.movies),
+  );
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "movies.csv"), "movieId,title,genres\n" + movieIds.map((id) => `${id},Movie ${id} (2000),Drama`).join("\n") + "\n");
+  fs.writeFileSync(
+    path.join(dir, "movies.csv"),
+    "movieId,title,genres\n" + movieIds.map((id) => `${id},Movie ${id} (2000),Drama`).join("\n") + "\n",
+  );
   const ml = fs.openSync(path.join(dir, "ratings.csv"), "w");
   const generic = fs.openSync(path.join(dir, "generic.csv"), "w");
   fs.writeSync(ml, "userId,movieId,rating,timestamp\n");
@@ -75,7 +88,12 @@ async function measure(loader: string, dir: string, src: string): Promise<Result
   const start = process.hrtime.bigint();
   let rows: number;
   if (loader === "loadMovieLensLatestSmall") {
-    const data = await movielens.loadMovieLensLatestSmall({ dataDir: dir, download: false, checkRowCounts: false, log: () => undefined });
+    const data = await movielens.loadMovieLensLatestSmall({
+      dataDir: dir,
+      download: false,
+      checkRowCounts: false,
+      log: () => undefined,
+    });
     rows = data.length;
   } else {
     const data = csv.loadInteractionsCsv(path.join(dir, "ml-latest-small", "generic.csv"));
@@ -116,7 +134,8 @@ async function main(): Promise<void> {
   }
   const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const rows = Number(option("--rows") ?? ML20M.rows);
-  if (!Number.isInteger(rows) || rows < 1) throw new Error(`--rows must be a positive integer, got ${option("--rows")}`);
+  if (!Number.isInteger(rows) || rows < 1)
+    throw new Error(`--rows must be a positive integer, got ${option("--rows")}`);
   const src = path.resolve(option("--src") ?? path.join(__dirname, "../src"));
   const json = args.includes("--json");
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-bench-"));
@@ -127,16 +146,33 @@ async function main(): Promise<void> {
     const ratings = path.join(dir, "ratings.csv");
     const size = fs.statSync(ratings).size;
     if (!json) {
-      console.log(`streaming load, ${rows.toLocaleString("en-US")} ML-20M-shaped rows, ratings.csv ${Math.round(size / MB)} MB (written in ${((Date.now() - t0) / 1000).toFixed(1)} s), src ${src}, Node ${process.version}`);
-      console.log("loader".padEnd(26) + "rows".padStart(12) + "s".padStart(8) + "rows/s".padStart(12) + "columns MB".padStart(12) + "base MB".padStart(9) + "peak MB".padStart(9) + "peak/columns".padStart(14));
+      console.log(
+        `streaming load, ${rows.toLocaleString("en-US")} ML-20M-shaped rows, ratings.csv ${Math.round(size / MB)} MB (written in ${((Date.now() - t0) / 1000).toFixed(1)} s), src ${src}, Node ${process.version}`,
+      );
+      console.log(
+        "loader".padEnd(26) +
+          "rows".padStart(12) +
+          "s".padStart(8) +
+          "rows/s".padStart(12) +
+          "columns MB".padStart(12) +
+          "base MB".padStart(9) +
+          "peak MB".padStart(9) +
+          "peak/columns".padStart(14),
+      );
     }
     for (const loader of ["loadMovieLensLatestSmall", "loadInteractionsCsv"]) {
       const r = await inChild(loader, root, src);
       if (json) console.log(JSON.stringify({ benchmark: "loading", fileMB: Math.round(size / MB), ...r }));
       else {
         console.log(
-          r.loader.padEnd(26) + r.rows.toLocaleString("en-US").padStart(12) + r.seconds.toFixed(2).padStart(8) + r.rowsPerSecond.toLocaleString("en-US").padStart(12) +
-            String(r.columnsMB).padStart(12) + String(r.baselineRssMB).padStart(9) + String(r.peakRssMB).padStart(9) + `${r.peakOverColumns.toFixed(2)}×`.padStart(14),
+          r.loader.padEnd(26) +
+            r.rows.toLocaleString("en-US").padStart(12) +
+            r.seconds.toFixed(2).padStart(8) +
+            r.rowsPerSecond.toLocaleString("en-US").padStart(12) +
+            String(r.columnsMB).padStart(12) +
+            String(r.baselineRssMB).padStart(9) +
+            String(r.peakRssMB).padStart(9) +
+            `${r.peakOverColumns.toFixed(2)}×`.padStart(14),
         );
       }
     }

@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   writeAtomically(path.join(dir, "books.csv"), csv);
   const sum = sha256Hex(Buffer.from(csv, "utf8"));
   writeAtomically(path.join(dir, "SHA256SUMS"), `${sum}  books.csv\n`);
-  console.log(`${path.join(EMBEDDED_BOOKS_DIR, "books.csv")}: ${catalogue.ids.length} books, ${csv.length} characters, sha256 ${sum}`);
+  console.log(
+    `${path.join(EMBEDDED_BOOKS_DIR, "books.csv")}: ${catalogue.ids.length} books, ${csv.length} characters, sha256 ${sum}`,
+  );
 }
 
 main().catch((error: Error) => {

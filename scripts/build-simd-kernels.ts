@@ -24,7 +24,16 @@ export async function assembleSimdKernels(): Promise<Uint8Array> {
   try {
     const F = binaryen.Features;
     // What Node ≥ 16 runs: nothing newer (no relaxed SIMD) may appear in the output.
-    module.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.Multivalue | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals);
+    module.setFeatures(
+      F.MVP |
+        F.SIMD128 |
+        F.BulkMemory |
+        F.BulkMemoryOpt |
+        F.Multivalue |
+        F.NontrappingFPToInt |
+        F.SignExt |
+        F.MutableGlobals,
+    );
     if (!module.validate()) throw new Error(`${WAT_FILE}: the module does not validate (binaryen printed why above)`);
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(0);

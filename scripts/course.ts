@@ -11,7 +11,9 @@ writeKernelSpec(userJupyterDataDir(python));
 const hasLab = spawnSync(python, ["-c", "import jupyterlab"]).status === 0;
 const app = hasLab ? "jupyterlab" : "notebook";
 const notebooks = path.join(PROJECT_ROOT, "notebooks");
-console.log(`Opening ${notebooks} in ${hasLab ? "JupyterLab" : "Jupyter Notebook"}; pick the kernel "TypeScript (recsys-ts)".`);
+console.log(
+  `Opening ${notebooks} in ${hasLab ? "JupyterLab" : "Jupyter Notebook"}; pick the kernel "TypeScript (recsys-ts)".`,
+);
 
 const args = [`--notebook-dir=${notebooks}`, ...process.argv.slice(2)];
 // Jupyter refuses to start as root unless told; Docker users are root, and a container is the usual reason.

@@ -13,7 +13,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../src/backend/backend";
 import { Rng } from "../src/backend/random";
-import { behaviourDocuments, catalogueDocuments, holdOutDocuments, itemTokenizer, pretrainingBatches, TextPair } from "../src/data/bertPretraining";
+import {
+  behaviourDocuments,
+  catalogueDocuments,
+  holdOutDocuments,
+  itemTokenizer,
+  pretrainingBatches,
+  TextPair,
+} from "../src/data/bertPretraining";
 import { loadGoodbooksCatalogue } from "../src/data/goodbooks";
 import { mostFrequentTokenBaseline } from "../src/eval/pretraining";
 import { WordPieceTokenizer } from "../src/text/wordpiece";
@@ -75,7 +82,9 @@ async function surpriseMl100k(args: string[]): Promise<void> {
   const data = await loadMovieLens100K();
   if (!json) {
     console.log(`Surprise benchmark, MovieLens 100K, ${folds}-fold cross-validation, ${backend.name} backend`);
-    console.log(`${"algorithm".padEnd(16)}${"RMSE".padStart(8)}${"MAE".padStart(8)}${"published".padStart(18)}${"ΔRMSE".padStart(9)}${"seconds".padStart(9)}`);
+    console.log(
+      `${"algorithm".padEnd(16)}${"RMSE".padStart(8)}${"MAE".padStart(8)}${"published".padStart(18)}${"ΔRMSE".padStart(9)}${"seconds".padStart(9)}`,
+    );
   }
   for (const published of SURPRISE_ML100K) {
     if (only && !only.includes(published.algorithm)) continue;
@@ -95,7 +104,8 @@ async function surpriseMl100k(args: string[]): Promise<void> {
       console.log(
         `${row.algorithm.padEnd(16)}${row.rmse.toFixed(4).padStart(8)}${row.mae.toFixed(4).padStart(8)}` +
           `${`${row.publishedRmse.toFixed(3)} / ${row.publishedMae.toFixed(3)}`.padStart(18)}` +
-          `${(delta >= 0 ? "+" : "") + delta.toFixed(4)}`.padStart(9) + `${row.seconds.toFixed(1)}`.padStart(9),
+          `${(delta >= 0 ? "+" : "") + delta.toFixed(4)}`.padStart(9) +
+          `${row.seconds.toFixed(1)}`.padStart(9),
       );
     }
   }
@@ -106,27 +116,52 @@ async function pretrainingRow(
   corpus: string,
   documents: TextPair[],
   tokenizer: WordPieceTokenizer,
-  options: { epochs: number; maxLength: number; split: { fraction: number; seed: number }; dir: string; json: boolean; describe: (id: number) => string },
+  options: {
+    epochs: number;
+    maxLength: number;
+    split: { fraction: number; seed: number };
+    dir: string;
+    json: boolean;
+    describe: (id: number) => string;
+  },
 ): Promise<Record<string, unknown>> {
   const { train, heldOut } = holdOutDocuments(documents, options.split);
   fs.mkdirSync(path.dirname(options.dir), { recursive: true });
   tokenizer.saveVocabFile(`${options.dir}.vocab.txt`);
   const batchSize = 64;
   const result = await pretrainBert({ train, heldOut }, tokenizer, {
-    model: { hiddenSize: 64, numLayers: 2, numHeads: 2, dropout: 0.1 }, maxLength: options.maxLength, batchSize, epochs: options.epochs,
-    peakLearningRate: 3e-3, seed: 1, checkpointDir: options.dir, progress: options.json ? "silent" : undefined, label: corpus,
+    model: { hiddenSize: 64, numLayers: 2, numHeads: 2, dropout: 0.1 },
+    maxLength: options.maxLength,
+    batchSize,
+    epochs: options.epochs,
+    peakLearningRate: 3e-3,
+    seed: 1,
+    checkpointDir: options.dir,
+    progress: options.json ? "silent" : undefined,
+    label: corpus,
   });
   const baseline = mostFrequentTokenBaseline(
-    pretrainingBatches(train, tokenizer, { batchSize, maxLength: options.maxLength, masking: tokenizerMasking(tokenizer) }, new Rng(99)),
+    pretrainingBatches(
+      train,
+      tokenizer,
+      { batchSize, maxLength: options.maxLength, masking: tokenizerMasking(tokenizer) },
+      new Rng(99),
+    ),
     result.heldOutBatches,
   );
   result.model.dispose();
   return {
-    experiment: "bert-pretrain", corpus, epochs: options.epochs, resumedEpochs: result.resumedEpochs,
-    seconds: Number(result.seconds.toFixed(1)), tokensPerSecond: Math.round(result.tokensPerSecond),
-    mlmAccuracy: Number(result.evaluation.maskedLmAccuracy.toFixed(4)), mlmBaselineAccuracy: Number(baseline.accuracy.toFixed(4)),
+    experiment: "bert-pretrain",
+    corpus,
+    epochs: options.epochs,
+    resumedEpochs: result.resumedEpochs,
+    seconds: Number(result.seconds.toFixed(1)),
+    tokensPerSecond: Math.round(result.tokensPerSecond),
+    mlmAccuracy: Number(result.evaluation.maskedLmAccuracy.toFixed(4)),
+    mlmBaselineAccuracy: Number(baseline.accuracy.toFixed(4)),
     mostFrequentToken: options.describe(baseline.tokenId),
-    nspAccuracy: Number(result.evaluation.nextSentenceAccuracy.toFixed(4)), checkpoint: options.dir,
+    nspAccuracy: Number(result.evaluation.nextSentenceAccuracy.toFixed(4)),
+    checkpoint: options.dir,
   };
 }
 
@@ -138,7 +173,8 @@ async function bertPretrain(args: string[]): Promise<void> {
   const json = args.includes("--json");
   const epochs = Number(option(args, "--epochs") ?? 12);
   const corpus = option(args, "--corpus") ?? "both";
-  if (!["books", "users", "both"].includes(corpus)) throw new Error(`bert-pretrain: --corpus must be books, users or both, got ${corpus}`);
+  if (!["books", "users", "both"].includes(corpus))
+    throw new Error(`bert-pretrain: --corpus must be books, users or both, got ${corpus}`);
   const backend = await initBackend();
   const rows: Array<Record<string, unknown>> = [];
   if (corpus !== "users") {
@@ -147,22 +183,42 @@ async function bertPretrain(args: string[]): Promise<void> {
     const split = { fraction: 0.1, seed: 6 };
     const texts = holdOutDocuments(documents, split).train.flatMap((doc) => [doc.a, doc.b]);
     const tokenizer = WordPieceTokenizer.train(texts, { vocabSize: 3000, minFrequency: 2, scoring: "frequency" });
-    rows.push(await pretrainingRow(`${catalogue.name} (title ↔ tags)`, documents, tokenizer, {
-      epochs, maxLength: 48, split, dir: path.resolve("build", "checkpoints", "bert-pretrain-books"), json, describe: (id) => tokenizer.idToToken(id),
-    }));
+    rows.push(
+      await pretrainingRow(`${catalogue.name} (title ↔ tags)`, documents, tokenizer, {
+        epochs,
+        maxLength: 48,
+        split,
+        dir: path.resolve("build", "checkpoints", "bert-pretrain-books"),
+        json,
+        describe: (id) => tokenizer.idToToken(id),
+      }),
+    );
   }
   if (corpus !== "books") {
     const interactions = await loadMovieLens1M();
     const documents = behaviourDocuments(interactions, { halfLength: 20 });
     const tokenizer = itemTokenizer(interactions.numItems);
-    rows.push(await pretrainingRow(`${interactions.name} (history ↔ continuation)`, documents, tokenizer, {
-      epochs, maxLength: 43, split: { fraction: 0.1, seed: 7 }, dir: path.resolve("build", "checkpoints", "bert-pretrain-users"), json,
-      describe: (id) => interactions.itemInfo.titles?.[Number(tokenizer.idToToken(id).slice(4))] ?? tokenizer.idToToken(id),
-    }));
+    rows.push(
+      await pretrainingRow(`${interactions.name} (history ↔ continuation)`, documents, tokenizer, {
+        epochs,
+        maxLength: 43,
+        split: { fraction: 0.1, seed: 7 },
+        dir: path.resolve("build", "checkpoints", "bert-pretrain-users"),
+        json,
+        describe: (id) =>
+          interactions.itemInfo.titles?.[Number(tokenizer.idToToken(id).slice(4))] ?? tokenizer.idToToken(id),
+      }),
+    );
   }
   for (const row of rows) {
     const full = { backend: backend.name, ...row };
-    console.log(json ? JSON.stringify(full) : Object.entries(full).map(([k, v]) => `${k.padEnd(20)} ${v}`).join("\n") + "\n");
+    console.log(
+      json
+        ? JSON.stringify(full)
+        : Object.entries(full)
+            .map(([k, v]) => `${k.padEnd(20)} ${v}`)
+            .join("\n") + "\n",
+    );
   }
 }
 
@@ -185,7 +241,10 @@ async function sequential(dataset: "ml-100k" | "ml-1m", args: string[]): Promise
   const development = leaveOneOutSplit(heldOut.train, { validation: false });
   const sequences = UserSequences.from(heldOut.train);
   const progress = json ? ("silent" as const) : undefined;
-  if (!json) console.log(`sequential recommendation, ${data.name} (${data.numUsers} users, ${data.numItems} items), leave-one-out by time, ${backend.name} backend`);
+  if (!json)
+    console.log(
+      `sequential recommendation, ${data.name} (${data.numUsers} users, ${data.numItems} items), leave-one-out by time, ${backend.name} backend`,
+    );
   const rows: Array<{ model: string; epochs: number; seconds: number; scorer: ItemScorer }> = [];
   const timed = async (model: string, epochs: number, build: () => ItemScorer | Promise<ItemScorer>) => {
     const started = performance.now();
@@ -195,41 +254,85 @@ async function sequential(dataset: "ml-100k" | "ml-1m", args: string[]): Promise
   await timed("popularity", 0, () => new PopularityRecommender().fit(heldOut.train));
   await timed("item-kNN", 0, () => {
     const validationNdcg = (k: number) =>
-      evaluateRanking(new ItemKnnRecommender({ neighbours: k }).fit(development.train), { train: development.train, test: development.test, k: 10, metrics: ["ndcg"] }).metrics["ndcg@10"];
+      evaluateRanking(new ItemKnnRecommender({ neighbours: k }).fit(development.train), {
+        train: development.train,
+        test: development.test,
+        k: 10,
+        metrics: ["ndcg"],
+      }).metrics["ndcg@10"];
     const scored = [20, 50, 100, 200].map((k) => ({ k, ndcg: validationNdcg(k) }));
-    return new ItemKnnRecommender({ neighbours: scored.reduce((a, b) => (b.ndcg > a.ndcg ? b : a)).k }).fit(heldOut.train);
+    return new ItemKnnRecommender({ neighbours: scored.reduce((a, b) => (b.ndcg > a.ndcg ? b : a)).k }).fit(
+      heldOut.train,
+    );
   });
   await timed("BPR-MF", 20, async () => {
     const bpr = new BprMf(data.numUsers, data.numItems, { seed: 42 });
     const sampler = new NegativeSampler(heldOut.train);
     const rng = new Rng(42);
     const optimizer = tf.train.adam(0.01);
-    await fit(bpr, { optimizer, epochs: 20, progress, label: "BPR-MF", batches: () => bprBatches(heldOut.train, sampler, { batchSize: 1024, rng }) });
+    await fit(bpr, {
+      optimizer,
+      epochs: 20,
+      progress,
+      label: "BPR-MF",
+      batches: () => bprBatches(heldOut.train, sampler, { batchSize: 1024, rng }),
+    });
     optimizer.dispose();
     return bpr;
   });
   await timed("Markov chain", 0, () => new MarkovChainRecommender().fit(heldOut.train));
   await timed("BERT4Rec", b4rEpochs + lastItemEpochs, async () => {
     const model = new Bert4Rec({ numItems: data.numItems, maxLength: 100, seed: 1 }, sequences);
-    await trainSequentialRecommender(model, sequences, { epochs: b4rEpochs, seed: 11, progress, label: "BERT4Rec (Cloze)" });
-    await trainSequentialRecommender(model, sequences, { epochs: lastItemEpochs, learningRate: 5e-4, masking: "lastItem", seed: 12, progress, label: "BERT4Rec (last item)" });
+    await trainSequentialRecommender(model, sequences, {
+      epochs: b4rEpochs,
+      seed: 11,
+      progress,
+      label: "BERT4Rec (Cloze)",
+    });
+    await trainSequentialRecommender(model, sequences, {
+      epochs: lastItemEpochs,
+      learningRate: 5e-4,
+      masking: "lastItem",
+      seed: 12,
+      progress,
+      label: "BERT4Rec (last item)",
+    });
     return model;
   });
   await timed("SASRec", sasrecEpochs, async () => {
-    const model = new SasRec({ numItems: data.numItems, maxLength: 100, numHeads: 1, dropout: 0.2, seed: 2 }, sequences);
+    const model = new SasRec(
+      { numItems: data.numItems, maxLength: 100, numHeads: 1, dropout: 0.2, seed: 2 },
+      sequences,
+    );
     await trainSequentialRecommender(model, sequences, { epochs: sasrecEpochs, seed: 13, progress, label: "SASRec" });
     return model;
   });
   const protocols = ["full", "uniform-100", "popularity-100"];
   for (const row of rows) {
     const reports = compareProtocols(row.scorer, {
-      train: heldOut.train, test: heldOut.test, k: 10, metrics: ["hr", "ndcg"],
-      sampled: [{ negatives: 100, strategy: "uniform", seed: 2024 }, { negatives: 100, strategy: "popularity", seed: 2024 }],
+      train: heldOut.train,
+      test: heldOut.test,
+      k: 10,
+      metrics: ["hr", "ndcg"],
+      sampled: [
+        { negatives: 100, strategy: "uniform", seed: 2024 },
+        { negatives: 100, strategy: "popularity", seed: 2024 },
+      ],
     });
     reports.forEach((report, p) => {
-      const result = { model: row.model, protocol: protocols[p], hr10: round(4, report.metrics["hr@10"]), ndcg10: round(4, report.metrics["ndcg@10"]), epochs: row.epochs, seconds: round(1, row.seconds) };
-      console.log(json ? JSON.stringify({ dataset: data.name, backend: backend.name, ...result })
-        : `${row.model.padEnd(14)} ${protocols[p].padEnd(15)} HR@10 ${result.hr10.toFixed(4)}  NDCG@10 ${result.ndcg10.toFixed(4)}  ${row.epochs} epochs  ${result.seconds} s`);
+      const result = {
+        model: row.model,
+        protocol: protocols[p],
+        hr10: round(4, report.metrics["hr@10"]),
+        ndcg10: round(4, report.metrics["ndcg@10"]),
+        epochs: row.epochs,
+        seconds: round(1, row.seconds),
+      };
+      console.log(
+        json
+          ? JSON.stringify({ dataset: data.name, backend: backend.name, ...result })
+          : `${row.model.padEnd(14)} ${protocols[p].padEnd(15)} HR@10 ${result.hr10.toFixed(4)}  NDCG@10 ${result.ndcg10.toFixed(4)}  ${row.epochs} epochs  ${result.seconds} s`,
+      );
     });
   }
 }
@@ -244,7 +347,9 @@ const EXPERIMENTS: Record<string, (args: string[]) => Promise<void>> = {
 const [experiment, ...rest] = process.argv.slice(2);
 const run = EXPERIMENTS[experiment];
 if (!run) {
-  console.error(`usage: npm run reproduce -- <experiment> [--json]; experiments: ${Object.keys(EXPERIMENTS).join(", ")}`);
+  console.error(
+    `usage: npm run reproduce -- <experiment> [--json]; experiments: ${Object.keys(EXPERIMENTS).join(", ")}`,
+  );
   process.exit(2);
 }
 run(rest).catch((error) => {

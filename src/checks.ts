@@ -54,7 +54,9 @@ export function checkRate(caller: string, field: string, value: unknown): number
 export function checkChoice<T extends string>(caller: string, field: string, value: unknown, choices: readonly T[]): T {
   const choice = choices.find((candidate) => candidate === value);
   if (choice === undefined) {
-    throw new Error(`${caller}: ${field} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${formatValue(value)}`);
+    throw new Error(
+      `${caller}: ${field} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${formatValue(value)}`,
+    );
   }
   return choice;
 }
@@ -65,7 +67,9 @@ export function checkChoice<T extends string>(caller: string, field: string, val
  */
 export function checkSeed(caller: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new Error(`${caller}: seed must be a finite number (seeds are explicit in recsys-ts), got ${formatValue(value)}`);
+    throw new Error(
+      `${caller}: seed must be a finite number (seeds are explicit in recsys-ts), got ${formatValue(value)}`,
+    );
   }
   return value;
 }

@@ -40,37 +40,86 @@ export * from "./eval/candidates";
 // text: tokenizers
 export * from "./text/tokenize";
 export * from "./text/termWeighting";
-export { basicTokenize, normalizeBertText, isBertPunctuation, isBertChineseChar, type BertNormalizerOptions } from "./text/bertNormalizer";
 export {
-  WordPieceTokenizer, BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX, type WordPieceOptions, type EncodeOptions, type Encoding,
+  basicTokenize,
+  normalizeBertText,
+  isBertPunctuation,
+  isBertChineseChar,
+  type BertNormalizerOptions,
+} from "./text/bertNormalizer";
+export {
+  WordPieceTokenizer,
+  BERT_SPECIAL_TOKENS,
+  CONTINUATION_PREFIX,
+  type WordPieceOptions,
+  type EncodeOptions,
+  type Encoding,
   type DecodeOptions,
 } from "./text/wordpiece";
 export {
-  trainWordPiece, type WordPieceTrainingConfig, type WordPieceTraining, type WordPieceMerge,
+  trainWordPiece,
+  type WordPieceTrainingConfig,
+  type WordPieceTraining,
+  type WordPieceMerge,
 } from "./text/wordpieceTraining";
 
 // models: one file per model
 export * from "./models/baselines";
 export * from "./models/contentBased";
-export { NormalPredictor, type NormalPredictorConfig, BaselineOnly, type BaselineOnlyConfig } from "./models/ratingBaselines";
 export {
-  similarityMatrix, type SimilarityMatrix, type SimilarityConfig, type SimilarityName, resolveSimilarityConfig,
+  NormalPredictor,
+  type NormalPredictorConfig,
+  BaselineOnly,
+  type BaselineOnlyConfig,
+} from "./models/ratingBaselines";
+export {
+  similarityMatrix,
+  type SimilarityMatrix,
+  type SimilarityConfig,
+  type SimilarityName,
+  resolveSimilarityConfig,
 } from "./data/similarities";
 export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./models/knn";
 export { SlopeOne, type SlopeOneConfig } from "./models/slopeOne";
 export {
-  MatrixFactorization, type MatrixFactorizationConfig, SVD_SGD_DEFAULTS, matrixFactorizationLoss, matrixFactorizationEstimate,
+  MatrixFactorization,
+  type MatrixFactorizationConfig,
+  SVD_SGD_DEFAULTS,
+  matrixFactorizationLoss,
+  matrixFactorizationEstimate,
   type MatrixFactorizationParams,
 } from "./models/matrixFactorization";
 export {
-  Svdpp, type SvdppConfig, type SvdppParams, SVDPP_SGD_DEFAULTS, svdppLoss, svdppEstimate, implicitBatch,
-  type ImplicitBatch, implicitFeedback,
+  Svdpp,
+  type SvdppConfig,
+  type SvdppParams,
+  SVDPP_SGD_DEFAULTS,
+  svdppLoss,
+  svdppEstimate,
+  implicitBatch,
+  type ImplicitBatch,
+  implicitFeedback,
 } from "./models/svdpp";
 export {
-  BprMf, type BprMfConfig, type BprMfParams, bprBatches, type BprBatch, type BprBatchesConfig, bprMfLoss, bprScorePairs,
+  BprMf,
+  type BprMfConfig,
+  type BprMfParams,
+  bprBatches,
+  type BprBatch,
+  type BprBatchesConfig,
+  bprMfLoss,
+  bprScorePairs,
 } from "./models/bpr";
 export {
-  fitWals, type WalsConfig, type WalsStrength, WalsModel, walsLoss, implicitMatrix, solveSide, choleskySolve, gram,
+  fitWals,
+  type WalsConfig,
+  type WalsStrength,
+  WalsModel,
+  walsLoss,
+  implicitMatrix,
+  solveSide,
+  choleskySolve,
+  gram,
   type SparseRows,
 } from "./models/wals";
 export * from "./models/ncf";
@@ -106,7 +155,11 @@ export * from "./train/batches";
 export * from "./train/ratingSgd";
 export * from "./train/implicitFeedback";
 export {
-  fitBaselines, type Baselines, type BaselineConfig, type AlsBaselineConfig, type SgdBaselineConfig,
+  fitBaselines,
+  type Baselines,
+  type BaselineConfig,
+  type AlsBaselineConfig,
+  type SgdBaselineConfig,
 } from "./train/baselineEstimates";
 export * from "./train/progress";
 export * from "./train/optimizers";

@@ -16,7 +16,11 @@ export const KERNEL_DISPLAY_NAME = "TypeScript (recsys-ts)";
 const JUPYTER_MODULES = ["notebook", "nbclient", "nbformat", "nbconvert", "ipykernel"];
 const DEBIAN_PACKAGES = ["jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "python3-ipykernel"];
 
-function run(command: string, args: string[], options: { timeoutMs?: number; inherit?: boolean } = {}): SpawnSyncReturns<string> {
+function run(
+  command: string,
+  args: string[],
+  options: { timeoutMs?: number; inherit?: boolean } = {},
+): SpawnSyncReturns<string> {
   return spawnSync(command, args, {
     encoding: "utf8",
     timeout: options.timeoutMs,
@@ -82,7 +86,10 @@ function tryAptInstall(log: (line: string) => void): boolean {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
   if (update.status !== 0) return false;
-  const install = spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...DEBIAN_PACKAGES], { stdio: "inherit", env });
+  const install = spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...DEBIAN_PACKAGES], {
+    stdio: "inherit",
+    env,
+  });
   return install.status === 0;
 }
 

@@ -140,9 +140,7 @@ export async function chooseBackend(
     }
     if (name === "cpu" && options.prefer !== "cpu") warn(cpuFallbackWarning(fallbackReason));
     const info: BackendInfo =
-      fallbackReason === undefined
-        ? { name, threads, tfjsVersion }
-        : { name, threads, tfjsVersion, fallbackReason };
+      fallbackReason === undefined ? { name, threads, tfjsVersion } : { name, threads, tfjsVersion, fallbackReason };
     return Object.freeze(info);
   }
   throw new Error(`initBackend: no tfjs backend could start. ${failures.join("; ")}`);
@@ -207,7 +205,7 @@ function cpuFallbackWarning(reason: string | undefined): string {
   const rule = "=".repeat(78);
   return [
     rule,
-    "recsys-ts WARNING: running on tfjs's pure-JavaScript \"cpu\" backend.",
+    'recsys-ts WARNING: running on tfjs\'s pure-JavaScript "cpu" backend.',
     "It is about 30x slower than the wasm backend at matrix products, and its embedding",
     "gradient grows with (table rows x batch), so training cells will take far longer than",
     "the notebooks say.",

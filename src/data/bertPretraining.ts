@@ -44,7 +44,8 @@ export interface SentencePair extends TextPair {
  * (A with the B of another document of another source, drawn uniformly). Needs two sources.
  */
 export function nextSentencePairs(documents: readonly TextPair[], rng: Rng, notNextProbability = 0.5): SentencePair[] {
-  if (documents.length < 2) throw new Error(`nextSentencePairs: need at least 2 documents to draw NotNext pairs, got ${documents.length}`);
+  if (documents.length < 2)
+    throw new Error(`nextSentencePairs: need at least 2 documents to draw NotNext pairs, got ${documents.length}`);
   if (!(notNextProbability >= 0 && notNextProbability <= 1)) {
     throw new Error(`nextSentencePairs: notNextProbability must be in [0, 1], got ${notNextProbability}`);
   }
@@ -54,7 +55,8 @@ export function nextSentencePairs(documents: readonly TextPair[], rng: Rng, notN
     for (let attempt = 0; attempt < 1000; attempt++) {
       let j = rng.int(documents.length - 1);
       if (j >= i) j += 1;
-      if (doc.source === undefined || documents[j].source !== doc.source) return { a: doc.a, b: documents[j].b, isNext: false };
+      if (doc.source === undefined || documents[j].source !== doc.source)
+        return { a: doc.a, b: documents[j].b, isNext: false };
     }
     throw new Error(`nextSentencePairs: found no document of another source for document ${i} (source ${doc.source})`);
   });
@@ -98,7 +100,10 @@ export function itemToken(item: number): string {
 /** A tokenizer whose vocabulary is BERT's special tokens and one token per item (`itemToken`). */
 export function itemTokenizer(numItems: number): WordPieceTokenizer {
   checkPositiveInteger("itemTokenizer", "numItems", numItems);
-  return WordPieceTokenizer.fromTokens([...BERT_SPECIAL_TOKENS, ...Array.from({ length: numItems }, (_, i) => itemToken(i))]);
+  return WordPieceTokenizer.fromTokens([
+    ...BERT_SPECIAL_TOKENS,
+    ...Array.from({ length: numItems }, (_, i) => itemToken(i)),
+  ]);
 }
 
 export interface BehaviourDocumentsConfig {
@@ -121,7 +126,8 @@ export function behaviourDocuments(interactions: Interactions, config: Behaviour
   const half = config.halfLength ?? 20;
   const maxWindows = config.maxWindowsPerUser ?? Infinity;
   checkPositiveInteger("behaviourDocuments", "halfLength", half);
-  if (!(maxWindows >= 1)) throw new Error(`behaviourDocuments: maxWindowsPerUser must be at least 1, got ${maxWindows}`);
+  if (!(maxWindows >= 1))
+    throw new Error(`behaviourDocuments: maxWindowsPerUser must be at least 1, got ${maxWindows}`);
   const rowsByUser: number[][] = Array.from({ length: interactions.numUsers }, () => []);
   for (let k = 0; k < interactions.length; k++) rowsByUser[interactions.users[k]].push(k);
   const time = (k: number) => (Number.isNaN(interactions.timestamps[k]) ? -Infinity : interactions.timestamps[k]);
@@ -129,7 +135,11 @@ export function behaviourDocuments(interactions: Interactions, config: Behaviour
   rowsByUser.forEach((rows, user) => {
     const words = rows.sort((p, q) => time(p) - time(q) || p - q).map((k) => token(interactions.items[k]));
     for (let start = 0, w = 0; start + 2 * half <= words.length && w < maxWindows; start += 2 * half, w++) {
-      documents.push({ a: words.slice(start, start + half).join(" "), b: words.slice(start + half, start + 2 * half).join(" "), source: user });
+      documents.push({
+        a: words.slice(start, start + half).join(" "),
+        b: words.slice(start + half, start + 2 * half).join(" "),
+        source: user,
+      });
     }
   });
   return documents;
@@ -144,11 +154,14 @@ export function holdOutDocuments(
   documents: readonly TextPair[],
   config: { fraction: number; seed: number },
 ): { train: TextPair[]; heldOut: TextPair[] } {
-  if (!(config.fraction > 0 && config.fraction < 1)) throw new Error(`holdOutDocuments: fraction must be in (0, 1), got ${config.fraction}`);
+  if (!(config.fraction > 0 && config.fraction < 1))
+    throw new Error(`holdOutDocuments: fraction must be in (0, 1), got ${config.fraction}`);
   const keys = documents.map((doc, i) => (doc.source === undefined ? `document ${i}` : `source ${doc.source}`));
   const distinct = Array.from(new Set(keys));
   const order = new Rng(config.seed).permutation(distinct.length);
-  const heldOutKeys = new Set(Array.from(order.subarray(0, Math.round(config.fraction * distinct.length)), (i) => distinct[i]));
+  const heldOutKeys = new Set(
+    Array.from(order.subarray(0, Math.round(config.fraction * distinct.length)), (i) => distinct[i]),
+  );
   const train: TextPair[] = [];
   const heldOut: TextPair[] = [];
   documents.forEach((doc, i) => (heldOutKeys.has(keys[i]) ? heldOut : train).push(doc));
@@ -205,13 +218,17 @@ function resolveMasking(config: MaskingConfig): Required<MaskingConfig> {
     maxPredictions: config.maxPredictions ?? 20,
   };
   if (resolved.maskTokenRate + resolved.randomTokenRate > 1) {
-    throw new Error(`${where}: maskTokenRate + randomTokenRate must be at most 1, got ${resolved.maskTokenRate + resolved.randomTokenRate}`);
+    throw new Error(
+      `${where}: maskTokenRate + randomTokenRate must be at most 1, got ${resolved.maskTokenRate + resolved.randomTokenRate}`,
+    );
   }
   for (const field of ["maskId", "vocabSize", "firstRandomId", "maxPredictions"] as const) {
     checkInteger(where, field, resolved[field], 0);
   }
   if (!(resolved.firstRandomId < resolved.vocabSize)) {
-    throw new Error(`${where}: firstRandomId ${resolved.firstRandomId} leaves no token to draw below vocabSize ${resolved.vocabSize}`);
+    throw new Error(
+      `${where}: firstRandomId ${resolved.firstRandomId} leaves no token to draw below vocabSize ${resolved.vocabSize}`,
+    );
   }
   return resolved;
 }
@@ -220,14 +237,22 @@ function resolveMasking(config: MaskingConfig): Required<MaskingConfig> {
  * Picks the positions to predict among those with `maskable[t]` true (never [CLS], [SEP] or padding)
  * and corrupts them 80/10/10. Deterministic for a given `rng` state.
  */
-export function maskTokens(tokenIds: ArrayLike<number>, maskable: ArrayLike<boolean | number>, config: MaskingConfig, rng: Rng): MaskedSequence {
+export function maskTokens(
+  tokenIds: ArrayLike<number>,
+  maskable: ArrayLike<boolean | number>,
+  config: MaskingConfig,
+  rng: Rng,
+): MaskedSequence {
   const c = resolveMasking(config);
   if (maskable.length !== tokenIds.length) {
     throw new Error(`maskTokens: maskable has ${maskable.length} entries, tokenIds ${tokenIds.length}`);
   }
   const candidates: number[] = [];
   for (let t = 0; t < tokenIds.length; t++) if (maskable[t]) candidates.push(t);
-  const count = candidates.length === 0 ? 0 : Math.min(c.maxPredictions, Math.max(1, Math.round(candidates.length * c.maskProbability)));
+  const count =
+    candidates.length === 0
+      ? 0
+      : Math.min(c.maxPredictions, Math.max(1, Math.round(candidates.length * c.maskProbability)));
   rng.shuffle(candidates);
   const chosen = candidates.slice(0, count).sort((p, q) => p - q);
   const corrupted = Int32Array.from(tokenIds);
@@ -304,7 +329,9 @@ export function pretrainingBatch(
     const encoded = encoder.encode(pair.a, pair.b, { maxLength, truncation: true, padding: "max_length" });
     for (const field of ["ids", "tokenTypeIds", "attentionMask", "specialTokensMask"] as const) {
       if (encoded[field].length !== maxLength) {
-        throw new Error(`pretrainingBatch: pair ${b} encodes to ${encoded[field].length} ${field}, expected maxLength ${maxLength}`);
+        throw new Error(
+          `pretrainingBatch: pair ${b} encodes to ${encoded[field].length} ${field}, expected maxLength ${maxLength}`,
+        );
       }
     }
     const maskable = Array.from(encoded.specialTokensMask, (special) => special === 0);
@@ -319,8 +346,14 @@ export function pretrainingBatch(
     isNext[b] = pair.isNext ? 1 : 0;
   });
   return {
-    batchSize: size, length: maxLength, tokenIds, tokenTypeIds, attentionMask,
-    maskedPositions: Int32Array.from(positions), maskedLabels: Int32Array.from(labels), isNext,
+    batchSize: size,
+    length: maxLength,
+    tokenIds,
+    tokenTypeIds,
+    attentionMask,
+    maskedPositions: Int32Array.from(positions),
+    maskedLabels: Int32Array.from(labels),
+    isNext,
   };
 }
 
@@ -348,7 +381,11 @@ export function pretrainingBatches(
   const { batchSize } = config;
   checkPositiveInteger("pretrainingBatches", "batchSize", batchSize);
   const order = rng.permutation(documents.length);
-  const pairs = nextSentencePairs(Array.from(order, (i) => documents[i]), rng, config.notNextProbability ?? 0.5);
+  const pairs = nextSentencePairs(
+    Array.from(order, (i) => documents[i]),
+    rng,
+    config.notNextProbability ?? 0.5,
+  );
   const batches: PretrainingBatch[] = [];
   for (let start = 0; start < pairs.length; start += batchSize) {
     const end = Math.min(start + batchSize, pairs.length);
@@ -371,15 +408,21 @@ export function inferenceBatch(encodings: readonly EncodedPair[], maskId: number
   const attentionMask = new Int32Array(size * length);
   const positions: number[] = [];
   encodings.forEach((encoded, b) => {
-    if (encoded.ids.length !== length) throw new Error(`inferenceBatch: encoding ${b} has ${encoded.ids.length} tokens, encoding 0 has ${length}`);
+    if (encoded.ids.length !== length)
+      throw new Error(`inferenceBatch: encoding ${b} has ${encoded.ids.length} tokens, encoding 0 has ${length}`);
     tokenIds.set(Int32Array.from(encoded.ids), b * length);
     tokenTypeIds.set(Int32Array.from(encoded.tokenTypeIds), b * length);
     attentionMask.set(Int32Array.from(encoded.attentionMask), b * length);
     for (let t = 0; t < length; t++) if (encoded.ids[t] === maskId) positions.push(b * length + t);
   });
   return {
-    batchSize: size, length, tokenIds, tokenTypeIds, attentionMask,
-    maskedPositions: Int32Array.from(positions), maskedLabels: new Int32Array(positions.length).fill(maskId),
+    batchSize: size,
+    length,
+    tokenIds,
+    tokenTypeIds,
+    attentionMask,
+    maskedPositions: Int32Array.from(positions),
+    maskedLabels: new Int32Array(positions.length).fill(maskId),
     isNext: new Int32Array(size).fill(1),
   };
 }

@@ -21,7 +21,10 @@ import { errorText, fileError } from "./delimited";
  * file is a different error and is never silently replaced.
  */
 export class DatasetUnavailableError extends Error {
-  constructor(readonly dataset: string, message: string) {
+  constructor(
+    readonly dataset: string,
+    message: string,
+  ) {
     super(message);
     this.name = "DatasetUnavailableError";
   }
@@ -129,8 +132,11 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
       "subset-users-1-2999/ratings.dat.gz": "2fedcf5405373a49df4041e3d3fe1e8db9eacf2c77c209ae1f686ea06b7a16d9",
     },
     rows: {
-      "ratings.dat": 1000209, "ratings.dat.gz": 1000209, "subset-users-1-2999/ratings.dat.gz": 487650,
-      "movies.dat": 3883, "users.dat": 6040,
+      "ratings.dat": 1000209,
+      "ratings.dat.gz": 1000209,
+      "subset-users-1-2999/ratings.dat.gz": 487650,
+      "movies.dat": 3883,
+      "users.dat": 6040,
     },
     ratingScale: { min: 1, max: 5, step: 1 },
     terms: "GroupLens terms: research use only, no redistribution; cite Harper & Konstan 2015",
@@ -174,8 +180,13 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
     },
     // ratings.csv: the publisher's quick_look.ipynb counts 5,976,479 rows.
     rows: {
-      "ratings.csv": 5976479, "ratings.csv.zip": 5976479, "samples/ratings.csv": 99,
-      "books.csv": 10000, "tags.csv": 34252, "book_tags.csv": 999912, "book_tags.csv.zip": 999912,
+      "ratings.csv": 5976479,
+      "ratings.csv.zip": 5976479,
+      "samples/ratings.csv": 99,
+      "books.csv": 10000,
+      "tags.csv": 34252,
+      "book_tags.csv": 999912,
+      "book_tags.csv.zip": 999912,
     },
     ratingScale: { min: 1, max: 5, step: 1 },
     terms: "CC BY-SA 4.0, goodbooks-10k by Zygmunt Zając (https://github.com/zygmuntz/goodbooks-10k)",
@@ -219,7 +230,11 @@ function sourceOf(dataset: DatasetName | DatasetSource): DatasetSource {
   return source;
 }
 
-function findFiles(source: DatasetSource, dir: string, keys: readonly string[]): { found: Record<string, string>; missing: string[] } {
+function findFiles(
+  source: DatasetSource,
+  dir: string,
+  keys: readonly string[],
+): { found: Record<string, string>; missing: string[] } {
   const found: Record<string, string> = {};
   const missing: string[] = [];
   for (const key of keys) {
@@ -271,7 +286,9 @@ export async function resolveDataset(
     await downloadDataset(source, dir, options);
     ({ found, missing } = findFiles(source, dir, [...keys, ...optionalKeys]));
     if (missing.length > 0) {
-      throw new Error(`${source.name}: the archive from ${source.url} holds no ${missing.map((k) => source.files[k].paths[0]).join(", ")}`);
+      throw new Error(
+        `${source.name}: the archive from ${source.url} holds no ${missing.map((k) => source.files[k].paths[0]).join(", ")}`,
+      );
     }
   }
   if (options.verify) verifyFiles(source, dir, Object.values(found));
@@ -296,7 +313,9 @@ export function verifyFiles(source: DatasetSource, dir: string, files: readonly 
       throw fileError(file, e);
     }
     if (actual !== expected) {
-      throw new Error(`${file}: sha256 ${actual} does not match the published ${expected}; delete it to download it again`);
+      throw new Error(
+        `${file}: sha256 ${actual} does not match the published ${expected}; delete it to download it again`,
+      );
     }
   }
 }
@@ -316,7 +335,10 @@ export async function downloadDataset(source: DatasetSource, dir: string, option
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
     archive = new Uint8Array(await response.arrayBuffer());
   } catch (e) {
-    throw new DatasetUnavailableError(source.name, `could not download ${source.name} from ${source.url}: ${errorText(e)}; ${hint}`);
+    throw new DatasetUnavailableError(
+      source.name,
+      `could not download ${source.name} from ${source.url}: ${errorText(e)}; ${hint}`,
+    );
   }
   const actual = sha256Hex(archive);
   if (actual !== source.sha256) {
@@ -344,7 +366,9 @@ export async function downloadDataset(source: DatasetSource, dir: string, option
     }
     for (const [temp, target] of written) fs.renameSync(temp, target);
   } catch (e) {
-    throw new Error(`could not write ${source.name} into ${dir}: ${errorText(e)}; ${hint}, or set it to a writable folder`);
+    throw new Error(
+      `could not write ${source.name} into ${dir}: ${errorText(e)}; ${hint}, or set it to a writable folder`,
+    );
   } finally {
     for (const [temp] of written) fs.rmSync(temp, { force: true });
   }

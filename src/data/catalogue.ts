@@ -90,7 +90,12 @@ function embeddedBooksFile(): string {
       dir = path.dirname(dir);
     }
   }
-  throw new DataFormatError(path.join(EMBEDDED_BOOKS_DIR, "books.csv"), undefined, undefined, "not found above the library or the working directory");
+  throw new DataFormatError(
+    path.join(EMBEDDED_BOOKS_DIR, "books.csv"),
+    undefined,
+    undefined,
+    "not found above the library or the working directory",
+  );
 }
 
 /**

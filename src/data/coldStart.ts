@@ -31,7 +31,9 @@ export function coldItemSplit(data: Interactions, config: ColdItemSplitConfig): 
   const fraction = config.fraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1)) throw new Error(`${caller}: fraction must be in (0, 1), got ${fraction}`);
   if (typeof config.seed !== "number" || !Number.isFinite(config.seed)) {
-    throw new Error(`${caller}: config.seed must be a finite number (splits are reproducible by seed), got ${String(config.seed)}`);
+    throw new Error(
+      `${caller}: config.seed must be a finite number (splits are reproducible by seed), got ${String(config.seed)}`,
+    );
   }
 
   const present = new Uint8Array(data.numItems);

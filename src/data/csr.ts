@@ -62,7 +62,12 @@ export class CsrMatrix {
     readonly indices: Int32Array,
     readonly values: Float64Array,
   ) {
-    if (offsets.length !== numRows + 1 || offsets[0] !== 0 || offsets[numRows] !== indices.length || indices.length !== values.length) {
+    if (
+      offsets.length !== numRows + 1 ||
+      offsets[0] !== 0 ||
+      offsets[numRows] !== indices.length ||
+      indices.length !== values.length
+    ) {
       throw new Error(
         `CsrMatrix: inconsistent arrays (offsets ${offsets.length} for ${numRows} rows, ending at ${offsets[numRows]}; ` +
           `${indices.length} indices, ${values.length} values)`,
@@ -92,7 +97,9 @@ export class CsrMatrix {
     values?: ArrayLike<number>,
   ): CsrMatrix {
     if (rows.length !== columns.length || (values !== undefined && values.length !== rows.length)) {
-      throw new Error(`CsrMatrix.fromTriples: ${rows.length} rows, ${columns.length} columns and ${values?.length ?? "no"} values`);
+      throw new Error(
+        `CsrMatrix.fromTriples: ${rows.length} rows, ${columns.length} columns and ${values?.length ?? "no"} values`,
+      );
     }
     // A stable counting sort by column, then by row, leaves each row's columns ascending.
     const grouped = groupRows(rows, numRows, groupRows(columns, numCols).rows);
@@ -113,7 +120,8 @@ export class CsrMatrix {
     const indices: number[] = [];
     const values: number[] = [];
     rows.forEach((row, r) => {
-      if (row.length !== numCols) throw new Error(`CsrMatrix.fromDense: row ${r} has ${row.length} values, row 0 has ${numCols}`);
+      if (row.length !== numCols)
+        throw new Error(`CsrMatrix.fromDense: row ${r} has ${row.length} values, row 0 has ${numCols}`);
       for (let c = 0; c < numCols; c++) {
         if (row[c] !== 0) {
           indices.push(c);
@@ -208,7 +216,8 @@ export class CsrMatrix {
   toDense(): Float64Array {
     const out = new Float64Array(this.numRows * this.numCols);
     for (let r = 0; r < this.numRows; r++) {
-      for (let p = this.offsets[r]; p < this.offsets[r + 1]; p++) out[r * this.numCols + this.indices[p]] += this.values[p];
+      for (let p = this.offsets[r]; p < this.offsets[r + 1]; p++)
+        out[r * this.numCols + this.indices[p]] += this.values[p];
     }
     return out;
   }

@@ -26,7 +26,14 @@
 
 import * as path from "node:path";
 import { DuplicatePolicy, RatingScale } from "./cache";
-import { assertUtf8, DataFormatError, DelimitedOptions, DelimitedReader, readDataFile, withDataFile } from "./delimited";
+import {
+  assertUtf8,
+  DataFormatError,
+  DelimitedOptions,
+  DelimitedReader,
+  readDataFile,
+  withDataFile,
+} from "./delimited";
 import { IdIndex, Interactions, InteractionsColumns, ItemInfo } from "./interactions";
 import { IntIdMap } from "./intIds";
 import { ColumnsBuilder, duplicateError, readRating, resolveDuplicates } from "./loading";
@@ -71,9 +78,15 @@ class IdAssigner {
 function checkColumns(reader: DelimitedReader, header: string[], allowed: string[]): void {
   header.forEach((name, i) => {
     if (!allowed.includes(name)) {
-      throw new DataFormatError(reader.file, reader.line, undefined, `unknown column '${name}' (column ${i + 1}); expected ${allowed.join(", ")}`);
+      throw new DataFormatError(
+        reader.file,
+        reader.line,
+        undefined,
+        `unknown column '${name}' (column ${i + 1}); expected ${allowed.join(", ")}`,
+      );
     }
-    if (header.indexOf(name) !== i) throw new DataFormatError(reader.file, reader.line, undefined, `column '${name}' appears twice`);
+    if (header.indexOf(name) !== i)
+      throw new DataFormatError(reader.file, reader.line, undefined, `column '${name}' appears twice`);
   });
 }
 
@@ -155,7 +168,8 @@ export function loadInteractionsCsv(file: string, options: InteractionsCsvOption
     return { columns: out.finish(), fields: { user: cUser, item: cItem } };
   };
   const raw = withDataFile(file, (source) => read(new DelimitedReader(source, readerOptions)));
-  if (raw.columns.users.length === 0) throw new DataFormatError(file, undefined, undefined, "no interactions (the file has a header but no rows)");
+  if (raw.columns.users.length === 0)
+    throw new DataFormatError(file, undefined, undefined, "no interactions (the file has a header but no rows)");
   const columns = resolveDuplicates(raw.columns, options.duplicates ?? "error", (repeat) => {
     throw duplicateError(file, readerOptions, true, raw.fields, repeat);
   });

@@ -55,7 +55,8 @@ export interface FromDataFrameOptions {
 export function interactionsFromDataFrame(df: DataFrame, options: FromDataFrameOptions = {}): Interactions {
   const columns = df.columns;
   for (const required of ["user", "item"]) {
-    if (!columns.includes(required)) throw new Error(`interactionsFromDataFrame: no '${required}' column (columns: ${columns.join(", ")})`);
+    if (!columns.includes(required))
+      throw new Error(`interactionsFromDataFrame: no '${required}' column (columns: ${columns.join(", ")})`);
   }
   const values = (name: string): unknown[] => df.column(name).values as unknown[];
   const userValues = values("user");
@@ -80,10 +81,21 @@ export function interactionsFromDataFrame(df: DataFrame, options: FromDataFrameO
     users[k] = userIndex.add(id(userValues[k], "user", k));
     items[k] = itemIndex.add(id(itemValues[k], "item", k));
     const rating = ratingValues ? Number(ratingValues[k]) : 1;
-    if (!Number.isFinite(rating)) throw new Error(`interactionsFromDataFrame: row ${k}, column 'rating': expected a number, got ${String(ratingValues![k])}`);
+    if (!Number.isFinite(rating))
+      throw new Error(
+        `interactionsFromDataFrame: row ${k}, column 'rating': expected a number, got ${String(ratingValues![k])}`,
+      );
     ratings[k] = rating;
     const t = timeValues ? timeValues[k] : NaN;
     timestamps[k] = t === null || t === undefined || t === "" ? NaN : Number(t);
   }
-  return new Interactions({ users, items, ratings, timestamps, userIndex, itemIndex, name: options.name ?? "dataframe" });
+  return new Interactions({
+    users,
+    items,
+    ratings,
+    timestamps,
+    userIndex,
+    itemIndex,
+    name: options.name ?? "dataframe",
+  });
 }

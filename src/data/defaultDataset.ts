@@ -28,7 +28,8 @@ export interface DefaultDatasetOptions extends ResolveOptions {
 /** The embedded data set: MovieLens-100K-sized synthetic ratings over 1,600 goodbooks-10k books. */
 export function loadEmbeddedDataset(seed = 2024): Interactions {
   const catalogue = loadEmbeddedBooks();
-  return generateSynthetic({ seed, catalogue, numUsers: 950, numItems: 1600, name: EMBEDDED_DATASET_NAME }).interactions;
+  return generateSynthetic({ seed, catalogue, numUsers: 950, numItems: 1600, name: EMBEDDED_DATASET_NAME })
+    .interactions;
 }
 
 export async function loadDefaultDataset(options: DefaultDatasetOptions = {}): Promise<DefaultDataset> {

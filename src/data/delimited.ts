@@ -28,7 +28,11 @@ export class DataFormatError extends Error {
 
 /** A data file that cannot be opened or read: names the path and says why (`code` is Node's, e.g. "EACCES"). */
 export class DataFileError extends Error {
-  constructor(readonly file: string, readonly code: string, problem: string) {
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = "DataFileError";
   }
@@ -44,7 +48,11 @@ export function fileError(file: string, e: unknown): DataFileError {
     case "EACCES":
     case "EPERM":
       // Not "missing": downloading again would not help, and may fail the same way.
-      return new DataFileError(file, code, `permission denied (${code}): this user may not read the file or a folder above it; fix the permissions (chmod) rather than downloading it again`);
+      return new DataFileError(
+        file,
+        code,
+        `permission denied (${code}): this user may not read the file or a folder above it; fix the permissions (chmod) rather than downloading it again`,
+      );
     case "EISDIR":
       return new DataFileError(file, code, "is a folder, expected a file (EISDIR)");
     default:
@@ -74,7 +82,10 @@ class FileChunks implements ByteSource {
   readonly size: number;
   private position = 0;
 
-  constructor(readonly file: string, readonly fd: number) {
+  constructor(
+    readonly file: string,
+    readonly fd: number,
+  ) {
     let stat: fs.Stats;
     try {
       stat = fs.fstatSync(fd);
@@ -148,7 +159,12 @@ class GunzipChunks implements ByteSource {
         }
       } catch (e) {
         if (e instanceof DataFormatError || e instanceof DataFileError) throw e;
-        throw new DataFormatError(this.raw.file, undefined, undefined, `not a readable gzip file (${errorText(e)}); delete it and download it again`);
+        throw new DataFormatError(
+          this.raw.file,
+          undefined,
+          undefined,
+          `not a readable gzip file (${errorText(e)}); delete it and download it again`,
+        );
       }
       if (this.done) this.checkTrailer(this.raw.size - 8);
     }
@@ -160,14 +176,24 @@ class GunzipChunks implements ByteSource {
   }
 
   private damaged(problem: string): DataFormatError {
-    return new DataFormatError(this.raw.file, undefined, undefined, `damaged gzip file: ${problem} (a corrupt or cut copy); delete it and download it again`);
+    return new DataFormatError(
+      this.raw.file,
+      undefined,
+      undefined,
+      `damaged gzip file: ${problem} (a corrupt or cut copy); delete it and download it again`,
+    );
   }
 
   /** RFC 1952 asks a decompressor to refuse reserved flags (they could announce fields it would misread); fflate ignores them. */
   private checkHeader(position: number): void {
     const header = Buffer.alloc(4);
     if (this.raw.readAt(header, position) < 4 || header[0] !== 0x1f || header[1] !== 0x8b || header[2] !== 8) {
-      throw new DataFormatError(this.raw.file, undefined, undefined, "not a readable gzip file (no gzip header); delete it and download it again");
+      throw new DataFormatError(
+        this.raw.file,
+        undefined,
+        undefined,
+        "not a readable gzip file (no gzip header); delete it and download it again",
+      );
     }
     if (header[3] & 0xe0) throw this.damaged(`reserved header flags set (${hex(header[3]).slice(6)})`);
   }
@@ -181,7 +207,8 @@ class GunzipChunks implements ByteSource {
       throw damaged(`the CRC-32 of the decompressed data is ${hex(this.crc)}, the file records ${hex(crc)}`);
     }
     const size = trailer.readUInt32LE(4);
-    if (size !== this.size % 2 ** 32) throw damaged(`${this.size} bytes decompressed, the file records ${size} (mod 2^32)`);
+    if (size !== this.size % 2 ** 32)
+      throw damaged(`${this.size} bytes decompressed, the file records ${size} (mod 2^32)`);
     this.crc = 0;
     this.size = 0;
   }
@@ -235,7 +262,11 @@ export function withDataFile<T>(file: string, use: (source: ByteSource) => T): T
 
 function readAll(raw: FileChunks): Buffer {
   if (raw.size > WHOLE_FILE_LIMIT) {
-    throw new DataFileError(raw.file, "ERR_FS_FILE_TOO_LARGE", `${gib(raw.size)} is too large to read whole (the limit is 2 GiB); decompress or split it`);
+    throw new DataFileError(
+      raw.file,
+      "ERR_FS_FILE_TOO_LARGE",
+      `${gib(raw.size)} is too large to read whole (the limit is 2 GiB); decompress or split it`,
+    );
   }
   const bytes = Buffer.allocUnsafe(raw.size);
   const n = raw.readAt(bytes, 0);
@@ -253,9 +284,15 @@ function unzipMember(file: string, raw: Buffer): Buffer {
   }
   const files = Object.keys(members).filter((name) => !name.endsWith("/") && !name.startsWith("__MACOSX/"));
   const wanted = path.basename(file, ".zip");
-  const member = files.find((name) => path.posix.basename(name) === wanted) ?? (files.length === 1 ? files[0] : undefined);
+  const member =
+    files.find((name) => path.posix.basename(name) === wanted) ?? (files.length === 1 ? files[0] : undefined);
   if (member === undefined) {
-    throw new DataFormatError(file, undefined, undefined, `zip holds no '${wanted}' (members: ${files.join(", ") || "none"})`);
+    throw new DataFormatError(
+      file,
+      undefined,
+      undefined,
+      `zip holds no '${wanted}' (members: ${files.join(", ") || "none"})`,
+    );
   }
   return toBuffer(members[member]);
 }
@@ -272,7 +309,11 @@ export function readDataFile(file: string): Buffer {
     for (let chunk = source.read(); chunk !== null; chunk = source.read()) {
       total += chunk.length;
       if (total > WHOLE_FILE_LIMIT) {
-        throw new DataFileError(file, "ERR_FS_FILE_TOO_LARGE", "decompresses to more than 2 GiB, too large to read whole");
+        throw new DataFileError(
+          file,
+          "ERR_FS_FILE_TOO_LARGE",
+          "decompresses to more than 2 GiB, too large to read whole",
+        );
       }
       chunks.push(chunk);
     }
@@ -414,7 +455,11 @@ export class DelimitedReader {
   private refill(): void {
     const tail = this.bytes.subarray(this.pos);
     if (tail.length > MAX_RECORD_BYTES) {
-      this.failRecord(this.nextLine, undefined, "a record longer than 64 MiB: this is not a delimited text file, or a quote is not closed");
+      this.failRecord(
+        this.nextLine,
+        undefined,
+        "a record longer than 64 MiB: this is not a delimited text file, or a quote is not closed",
+      );
     }
     const parts = tail.length === 0 ? [] : [tail];
     let added = 0;
@@ -460,7 +505,12 @@ export class DelimitedReader {
     for (let i = 0; i < this.count; i++) header.push(this.string(i).trim());
     for (const name of required) {
       if (!header.includes(name)) {
-        throw new DataFormatError(this.file, this.line, undefined, `the header lacks column '${name}' (header: ${header.join(",")})`);
+        throw new DataFormatError(
+          this.file,
+          this.line,
+          undefined,
+          `the header lacks column '${name}' (header: ${header.join(",")})`,
+        );
       }
     }
     this.names = header;

@@ -23,7 +23,10 @@ export interface FeatureMatrixOptions {
  * The feature matrix whose row r has a weight-1 entry for each distinct name in `lists[r]` (then
  * normalised). Features are numbered in order of first appearance.
  */
-export function featureMatrixFromLists(lists: ReadonlyArray<ReadonlyArray<string>>, options: FeatureMatrixOptions = {}): FeatureMatrix {
+export function featureMatrixFromLists(
+  lists: ReadonlyArray<ReadonlyArray<string>>,
+  options: FeatureMatrixOptions = {},
+): FeatureMatrix {
   const normalize = options.normalize ?? true;
   const index = new Map<string, number>();
   const names: string[] = [];
@@ -78,11 +81,20 @@ export function itemFeatureMatrix(train: Interactions, options: ItemFeatureOptio
   };
   const fields = options.fields ?? (Object.keys(has) as ItemFeatureField[]).filter((f) => has[f]);
   for (const field of fields) {
-    if (!(field in has)) throw new Error(`${caller}: unknown field '${field}'; expected genres, tags, authors or decades`);
-    if (!has[field]) throw new Error(`${caller}: '${train.name}' has no item ${field === "decades" ? "years" : field} for field '${field}'`);
+    if (!(field in has))
+      throw new Error(`${caller}: unknown field '${field}'; expected genres, tags, authors or decades`);
+    if (!has[field])
+      throw new Error(
+        `${caller}: '${train.name}' has no item ${field === "decades" ? "years" : field} for field '${field}'`,
+      );
   }
   const n = train.numItems;
-  for (const [field, column] of [["genres", info.genres], ["tags", info.tags], ["authors", info.authors], ["years", info.years]] as const) {
+  for (const [field, column] of [
+    ["genres", info.genres],
+    ["tags", info.tags],
+    ["authors", info.authors],
+    ["years", info.years],
+  ] as const) {
     if (column !== undefined && column.length !== n) {
       throw new Error(`${caller}: '${train.name}' has ${column.length} item ${field} for ${n} items`);
     }
@@ -124,10 +136,15 @@ export function userFeatureMatrix(train: Interactions, options: UserFeatureOptio
   const fields = options.fields ?? [];
   const columns = { genders: info.genders, occupations: info.occupations, ageGroups: info.ages };
   for (const field of fields) {
-    if (!(field in columns)) throw new Error(`${caller}: unknown field '${field}'; expected genders, occupations or ageGroups`);
+    if (!(field in columns))
+      throw new Error(`${caller}: unknown field '${field}'; expected genders, occupations or ageGroups`);
     const column = columns[field];
-    if (column === undefined) throw new Error(`${caller}: '${train.name}' has no user ${field === "ageGroups" ? "ages" : field} for field '${field}'`);
-    if (column.length !== train.numUsers) throw new Error(`${caller}: '${train.name}' has ${column.length} user ${field} for ${train.numUsers} users`);
+    if (column === undefined)
+      throw new Error(
+        `${caller}: '${train.name}' has no user ${field === "ageGroups" ? "ages" : field} for field '${field}'`,
+      );
+    if (column.length !== train.numUsers)
+      throw new Error(`${caller}: '${train.name}' has ${column.length} user ${field} for ${train.numUsers} users`);
   }
   const content = (u: number): string[] => {
     const out: string[] = [];
@@ -143,7 +160,14 @@ export function userFeatureMatrix(train: Interactions, options: UserFeatureOptio
   };
   const warm = new Uint8Array(train.numUsers);
   for (let k = 0; k < train.length; k++) warm[train.users[k]] = 1;
-  return withIdentities(train.numUsers, warm, (u) => `user:${train.userIndex.idOf(u)}`, content, options.identity ?? true, options);
+  return withIdentities(
+    train.numUsers,
+    warm,
+    (u) => `user:${train.userIndex.idOf(u)}`,
+    content,
+    options.identity ?? true,
+    options,
+  );
 }
 
 /** Identity features for warm rows, then content features that some warm row carries. */
@@ -195,7 +219,12 @@ export function featureMatrixRecord(features: FeatureMatrix): FeatureMatrixRecor
     mix(new Uint8Array(Float64Array.from(values).buffer));
     mix(Uint8Array.of(0xff)); // row separator
   }
-  return { names: features.names.slice(), rows: features.weights.numRows, nnz: features.weights.nnz, hash: hash.toString(16).padStart(8, "0") };
+  return {
+    names: features.names.slice(),
+    rows: features.weights.numRows,
+    nnz: features.weights.nnz,
+    hash: hash.toString(16).padStart(8, "0"),
+  };
 }
 
 /** Throws unless `features` is what `saved` records (both null, or the same names, size and hash). */
@@ -207,5 +236,7 @@ export function checkSavedFeatures(owner: string, field: string, saved: unknown,
     const { names, rows, nnz, hash } = r as FeatureMatrixRecord;
     return `${rows} rows × ${Array.isArray(names) ? names.length : "?"} features, ${nnz} entries, hash ${hash}`;
   };
-  throw new Error(`${owner}: ${field} (${describe(given)}) differs from the saved model's (${describe(saved)}); pass the feature matrix it was trained with`);
+  throw new Error(
+    `${owner}: ${field} (${describe(given)}) differs from the saved model's (${describe(saved)}); pass the feature matrix it was trained with`,
+  );
 }

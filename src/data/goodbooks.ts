@@ -32,24 +32,106 @@ export const DEFAULT_TAGS_PER_BOOK = 8;
  */
 const SHELF_WORDS = new Set([
   // reading status
-  "read", "reads", "reading", "reread", "re", "tbr", "dnf", "finish", "finished", "unfinished", "abandoned",
-  "gave", "want", "maybe", "hold", "listened", "unread", "currently", "reviewed", "wishlist", "wish",
+  "read",
+  "reads",
+  "reading",
+  "reread",
+  "re",
+  "tbr",
+  "dnf",
+  "finish",
+  "finished",
+  "unfinished",
+  "abandoned",
+  "gave",
+  "want",
+  "maybe",
+  "hold",
+  "listened",
+  "unread",
+  "currently",
+  "reviewed",
+  "wishlist",
+  "wish",
   // ownership and where the copy is
-  "own", "owned", "mine", "my", "have", "library", "libraries", "borrowed", "bought", "buy", "shelf",
-  "shelves", "bookshelf", "home", "personal", "gift", "gifts",
+  "own",
+  "owned",
+  "mine",
+  "my",
+  "have",
+  "library",
+  "libraries",
+  "borrowed",
+  "bought",
+  "buy",
+  "shelf",
+  "shelves",
+  "bookshelf",
+  "home",
+  "personal",
+  "gift",
+  "gifts",
   // format
-  "kindle", "nook", "ebook", "ebooks", "e", "audio", "audiobook", "audiobooks", "audible", "paperback",
-  "hardcover", "calibre", "overdrive", "pdf",
+  "kindle",
+  "nook",
+  "ebook",
+  "ebooks",
+  "e",
+  "audio",
+  "audiobook",
+  "audiobooks",
+  "audible",
+  "paperback",
+  "hardcover",
+  "calibre",
+  "overdrive",
+  "pdf",
   // personal rating
-  "favorite", "favorites", "favourite", "favourites", "fave", "faves", "fav", "favs", "stars", "star",
-  "recommended", "recommend", "must", "best", "loved",
+  "favorite",
+  "favorites",
+  "favourite",
+  "favourites",
+  "fave",
+  "faves",
+  "fav",
+  "favs",
+  "stars",
+  "star",
+  "recommended",
+  "recommend",
+  "must",
+  "best",
+  "loved",
   // bookkeeping and sites
-  "default", "arc", "netgalley", "giveaway", "giveaways", "shelfari", "goodreads", "club", "bookclub", "group",
+  "default",
+  "arc",
+  "netgalley",
+  "giveaway",
+  "giveaways",
+  "shelfari",
+  "goodreads",
+  "club",
+  "bookclub",
+  "group",
 ]);
 
 const CATCH_ALL = new Set([
-  "books", "book", "novel", "novels", "series", "part-of-a-series", "first-in-series", "stand-alone",
-  "standalone", "general", "other", "english", "all", "misc", "miscellaneous", "owned-books",
+  "books",
+  "book",
+  "novel",
+  "novels",
+  "series",
+  "part-of-a-series",
+  "first-in-series",
+  "stand-alone",
+  "standalone",
+  "general",
+  "other",
+  "english",
+  "all",
+  "misc",
+  "miscellaneous",
+  "owned-books",
 ]);
 
 /** Whether a goodbooks tag is a reader's shelf ("to-read", "owned", "read-in-2015") rather than a description. */
@@ -100,7 +182,15 @@ function readBooks(file: string): BookTable {
     years.push(reader.numberOrNaN(cYear));
     counts.push(reader.numberOrNaN(cCount));
   }
-  return { map, ids, goodreads, titles, authors, years: Float64Array.from(years), ratingsCounts: Float64Array.from(counts) };
+  return {
+    map,
+    ids,
+    goodreads,
+    titles,
+    authors,
+    years: Float64Array.from(years),
+    ratingsCounts: Float64Array.from(counts),
+  };
 }
 
 /** Tag names by id (one per row of tags.csv). */
@@ -126,7 +216,12 @@ function readTagNames(file: string): Map<number, string> {
  * file) are ignored.
  */
 function readBookTags(
-  file: string, books: BookTable, tagNames: Map<number, string>, limit: number, booksFile: string, tagsFile: string,
+  file: string,
+  books: BookTable,
+  tagNames: Map<number, string>,
+  limit: number,
+  booksFile: string,
+  tagsFile: string,
 ): { tags: string[][]; rows: number } {
   const reader = new DelimitedReader(readDataFile(file), { file, delimiter: ",", quoted: true });
   const header = reader.readHeader(["goodreads_book_id", "tag_id", "count"]);
@@ -161,10 +256,22 @@ function readBookTags(
 }
 
 /** Books, tag names and book tags, with the row counts of their files checked. */
-function readCatalogueFiles(dir: string, files: Record<string, string>, tagsPerBook: number, options: DatasetLoadOptions) {
+function readCatalogueFiles(
+  dir: string,
+  files: Record<string, string>,
+  tagsPerBook: number,
+  options: DatasetLoadOptions,
+) {
   const books = readBooks(files.items);
   const tagNames = readTagNames(files.tags);
-  const bookTags = readBookTags(files.bookTags, books, tagNames, tagsPerBook, path.basename(files.items), path.basename(files.tags));
+  const bookTags = readBookTags(
+    files.bookTags,
+    books,
+    tagNames,
+    tagsPerBook,
+    path.basename(files.items),
+    path.basename(files.tags),
+  );
   const source = DATASET_SOURCES["goodbooks-10k"];
   checkRowCount(source, dir, files.items, books.ids.length, options);
   checkRowCount(source, dir, files.tags, tagNames.size, options);
@@ -218,7 +325,10 @@ export interface GoodbooksOptions extends DatasetLoadOptions {
  */
 export async function loadGoodbooks(options: GoodbooksOptions = {}): Promise<Interactions> {
   const ratingsKey = options.ratings === "sample" ? "sampleRatings" : "ratings";
-  const { dir, files } = await resolveDataset("goodbooks-10k", { ...options, files: [ratingsKey, "items", "tags", "bookTags"] });
+  const { dir, files } = await resolveDataset("goodbooks-10k", {
+    ...options,
+    files: [ratingsKey, "items", "tags", "bookTags"],
+  });
   const { books, tags } = readCatalogueFiles(dir, files, options.tagsPerBook ?? DEFAULT_TAGS_PER_BOOK, options);
   const source = DATASET_SOURCES["goodbooks-10k"];
   const raw = readRatingsTable(

@@ -100,7 +100,11 @@ export class Interactions implements InteractionsColumns {
 
   constructor(init: InteractionsInit) {
     const n = init.users.length;
-    for (const [field, column] of Object.entries({ items: init.items, ratings: init.ratings, timestamps: init.timestamps })) {
+    for (const [field, column] of Object.entries({
+      items: init.items,
+      ratings: init.ratings,
+      timestamps: init.timestamps,
+    })) {
       if (column.length !== n) {
         throw new Error(`Interactions: column '${field}' has ${column.length} rows, 'users' has ${n}`);
       }
@@ -143,9 +147,15 @@ export class Interactions implements InteractionsColumns {
       timestamps[j] = this.timestamps[k];
     }
     return new Interactions({
-      users, items, ratings, timestamps,
-      userIndex: this.userIndex, itemIndex: this.itemIndex,
-      itemInfo: this.itemInfo, userInfo: this.userInfo, name,
+      users,
+      items,
+      ratings,
+      timestamps,
+      userIndex: this.userIndex,
+      itemIndex: this.itemIndex,
+      itemInfo: this.itemInfo,
+      userInfo: this.userInfo,
+      name,
     });
   }
 }

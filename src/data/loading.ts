@@ -14,7 +14,10 @@ interface GrowableBuffer extends ArrayBuffer {
   resize(byteLength: number): void;
 }
 
-const GrowableBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => GrowableBuffer;
+const GrowableBuffer = ArrayBuffer as unknown as new (
+  byteLength: number,
+  options: { maxByteLength: number },
+) => GrowableBuffer;
 
 /** Rows a ColumnsBuilder holds at most: a Float64 column of 4 GiB, the largest growable buffer V8 allows. */
 export const MAX_ROWS = 2 ** 29;
@@ -42,7 +45,9 @@ export class ColumnsBuilder {
   /** `capacity`: rows to make room for at first (more are added as needed). */
   constructor(capacity = 0) {
     this.capacity = Math.min(MAX_ROWS, Math.max(1 << 12, capacity));
-    this.buffers = [4, 4, 4, 8].map((bytes) => new GrowableBuffer(this.capacity * bytes, { maxByteLength: MAX_ROWS * bytes }));
+    this.buffers = [4, 4, 4, 8].map(
+      (bytes) => new GrowableBuffer(this.capacity * bytes, { maxByteLength: MAX_ROWS * bytes }),
+    );
     // Views without a length follow their buffer as it grows.
     this.users = new Int32Array(this.buffers[0]);
     this.items = new Int32Array(this.buffers[1]);
@@ -117,7 +122,13 @@ export function readRating(reader: DelimitedReader, field: number, scale?: Ratin
  * Throws when a known data set's file has a different number of rows than published (a cut,
  * emptied or edited copy), unless `options.checkRowCounts` is false.
  */
-export function checkRowCount(source: DatasetSource, dir: string, file: string, rows: number, options: DatasetLoadOptions): void {
+export function checkRowCount(
+  source: DatasetSource,
+  dir: string,
+  file: string,
+  rows: number,
+  options: DatasetLoadOptions,
+): void {
   if (options.checkRowCounts === false) return;
   const rel = path.relative(dir, file).split(path.sep).join("/");
   const expected = source.rows?.[rel];
@@ -143,7 +154,11 @@ export interface Repeat {
  * `earlier` being the pair's previous row; calls come in increasing `later` within each user.
  * Rows grouped by user (as most files are) are scanned in place; otherwise an order by user is built.
  */
-export function forEachRepeat(users: Int32Array, items: Int32Array, found: (earlier: number, later: number) => void): void {
+export function forEachRepeat(
+  users: Int32Array,
+  items: Int32Array,
+  found: (earlier: number, later: number) => void,
+): void {
   const n = users.length;
   let numUsers = 0;
   let numItems = 0;
@@ -188,7 +203,11 @@ export function forEachRepeat(users: Int32Array, items: Int32Array, found: (earl
  * Applies a duplicates policy to columns. Returns them unchanged when no (user, item) pair
  * repeats; with "error", calls `report` with the first repeat in file order (it should throw).
  */
-export function resolveDuplicates(columns: InteractionsColumns, policy: DuplicatePolicy, report: (repeat: Repeat) => never): InteractionsColumns {
+export function resolveDuplicates(
+  columns: InteractionsColumns,
+  policy: DuplicatePolicy,
+  report: (repeat: Repeat) => never,
+): InteractionsColumns {
   if (policy !== "error" && policy !== "keepLast" && policy !== "mean") {
     throw new Error(`duplicates must be "error", "keepLast" or "mean", got ${JSON.stringify(policy)}`);
   }
@@ -254,7 +273,13 @@ export function duplicateError(
   );
 }
 
-function readRecords<T>(input: Buffer | string, options: DelimitedOptions, hasHeader: boolean, rows: number[], take: (reader: DelimitedReader) => T): T[] {
+function readRecords<T>(
+  input: Buffer | string,
+  options: DelimitedOptions,
+  hasHeader: boolean,
+  rows: number[],
+  take: (reader: DelimitedReader) => T,
+): T[] {
   const read = (reader: DelimitedReader): T[] => {
     const out: T[] = [];
     if (hasHeader) reader.next();
@@ -265,7 +290,9 @@ function readRecords<T>(input: Buffer | string, options: DelimitedOptions, hasHe
     }
     return out;
   };
-  return typeof input === "string" ? withDataFile(input, (source) => read(new DelimitedReader(source, options))) : read(new DelimitedReader(input, options));
+  return typeof input === "string"
+    ? withDataFile(input, (source) => read(new DelimitedReader(source, options)))
+    : read(new DelimitedReader(input, options));
 }
 
 /**
@@ -381,8 +408,15 @@ export function readRatingsTable(
   users?: { map: IntIdMap; file: string },
   checks: RatingsChecks = {},
 ): RawRatings {
-  const options: DelimitedOptions = { file: layout.file, delimiter: layout.delimiter, quoted: !!layout.header, names: layout.names };
-  const read = (reader: DelimitedReader): { columns: InteractionsColumns; ownIds: number[]; fields: { user: number; item: number } } => {
+  const options: DelimitedOptions = {
+    file: layout.file,
+    delimiter: layout.delimiter,
+    quoted: !!layout.header,
+    names: layout.names,
+  };
+  const read = (
+    reader: DelimitedReader,
+  ): { columns: InteractionsColumns; ownIds: number[]; fields: { user: number; item: number } } => {
     let cu = 0;
     let ci = 1;
     let cr = 2;
@@ -419,7 +453,10 @@ export function readRatingsTable(
     }
     return { columns: out.finish(), ownIds: firstSeen, fields: { user: cu, item: ci } };
   };
-  const raw = typeof input === "string" ? withDataFile(input, (source) => read(new DelimitedReader(source, options))) : read(new DelimitedReader(input, options));
+  const raw =
+    typeof input === "string"
+      ? withDataFile(input, (source) => read(new DelimitedReader(source, options)))
+      : read(new DelimitedReader(input, options));
   const records = raw.columns.users.length;
   if (records === 0) throw new DataFormatError(layout.file, undefined, undefined, "the file has no ratings");
   const columns = resolveDuplicates(raw.columns, checks.duplicates ?? "error", (repeat) => {

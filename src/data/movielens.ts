@@ -15,20 +15,64 @@ import { DATASET_SOURCES, DatasetLoadOptions, DatasetName, resolveDataset } from
 import { assertUtf8, DelimitedReader, readDataFile } from "./delimited";
 import { Interactions, ItemInfo, UserInfo } from "./interactions";
 import { IntIdMap } from "./intIds";
-import { checkRowCount, dropUnused, intIdIndex, pick, pickNumbers, RawRatings, RatingsChecks, readRatingsTable, TagCounter } from "./loading";
+import {
+  checkRowCount,
+  dropUnused,
+  intIdIndex,
+  pick,
+  pickNumbers,
+  RawRatings,
+  RatingsChecks,
+  readRatingsTable,
+  TagCounter,
+} from "./loading";
 
 /** The 19 genres of ml-100k, in the order of u.item's flag columns (u.genre). */
 export const ML100K_GENRES: readonly string[] = [
-  "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-  "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+  "unknown",
+  "Action",
+  "Adventure",
+  "Animation",
+  "Children's",
+  "Comedy",
+  "Crime",
+  "Documentary",
+  "Drama",
+  "Fantasy",
+  "Film-Noir",
+  "Horror",
+  "Musical",
+  "Mystery",
+  "Romance",
+  "Sci-Fi",
+  "Thriller",
+  "War",
+  "Western",
 ];
 
 /** ml-1m's occupation codes 0..20 (README). */
 export const ML1M_OCCUPATIONS: readonly string[] = [
-  "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
-  "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
-  "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
-  "unemployed", "writer",
+  "other",
+  "academic/educator",
+  "artist",
+  "clerical/admin",
+  "college/grad student",
+  "customer service",
+  "doctor/health care",
+  "executive/managerial",
+  "farmer",
+  "homemaker",
+  "K-12 student",
+  "lawyer",
+  "programmer",
+  "retired",
+  "sales/marketing",
+  "scientist",
+  "self-employed",
+  "technician/engineer",
+  "tradesman/craftsman",
+  "unemployed",
+  "writer",
 ];
 
 /** ml-1m's age codes: each is the lower end of a range ("18" means 18-24; "1" means under 18). */
@@ -150,7 +194,16 @@ export async function loadMovieLens100K(options: DatasetLoadOptions = {}): Promi
     { map: users.map, file: path.basename(files.users) },
     ratingsChecks("ml-100k", options),
   );
-  checkRows("ml-100k", dir, [[files.items, items.ids.length], [files.users, users.ids.length], [files.ratings, raw.records]], options);
+  checkRows(
+    "ml-100k",
+    dir,
+    [
+      [files.items, items.ids.length],
+      [files.users, users.ids.length],
+      [files.ratings, raw.records],
+    ],
+    options,
+  );
   return assemble("ml-100k", items, users, raw);
 }
 
@@ -158,7 +211,12 @@ export async function loadMovieLens100K(options: DatasetLoadOptions = {}): Promi
 // MovieLens 1M
 
 function readMl1mItems(file: string): ItemTable {
-  const reader = new DelimitedReader(readDataFile(file), { file, delimiter: "::", encoding: "latin1", names: ["MovieID", "Title", "Genres"] });
+  const reader = new DelimitedReader(readDataFile(file), {
+    file,
+    delimiter: "::",
+    encoding: "latin1",
+    names: ["MovieID", "Title", "Genres"],
+  });
   const map = new IntIdMap();
   const ids: number[] = [];
   const titles: string[] = [];
@@ -173,7 +231,10 @@ function readMl1mItems(file: string): ItemTable {
 
 function readMl1mUsers(file: string): UserTable {
   const reader = new DelimitedReader(readDataFile(file), {
-    file, delimiter: "::", encoding: "latin1", names: ["UserID", "Gender", "Age", "Occupation", "Zip-code"],
+    file,
+    delimiter: "::",
+    encoding: "latin1",
+    names: ["UserID", "Gender", "Age", "Occupation", "Zip-code"],
   });
   const map = new IntIdMap();
   const ids: number[] = [];
@@ -187,7 +248,8 @@ function readMl1mUsers(file: string): UserTable {
     if (!ML1M_AGES.has(age)) reader.fail(2, `expected an age code (1, 18, 25, 35, 45, 50, 56), got ${age}`);
     ages.push(age);
     const occupation = reader.int(3);
-    if (occupation < 0 || occupation >= ML1M_OCCUPATIONS.length) reader.fail(3, `expected an occupation code 0..20, got ${occupation}`);
+    if (occupation < 0 || occupation >= ML1M_OCCUPATIONS.length)
+      reader.fail(3, `expected an occupation code 0..20, got ${occupation}`);
     occupations.push(ML1M_OCCUPATIONS[occupation]);
   }
   return { map, ids, info: { ages: Float64Array.from(ages), genders, occupations } };
@@ -212,7 +274,16 @@ export async function loadMovieLens1M(options: DatasetLoadOptions = {}): Promise
     { map: users.map, file: path.basename(files.users) },
     ratingsChecks("ml-1m", options),
   );
-  checkRows("ml-1m", dir, [[files.items, items.ids.length], [files.users, users.ids.length], [files.ratings, raw.records]], options);
+  checkRows(
+    "ml-1m",
+    dir,
+    [
+      [files.items, items.ids.length],
+      [files.users, users.ids.length],
+      [files.ratings, raw.records],
+    ],
+    options,
+  );
   const partial = path.dirname(files.ratings) !== dir;
   const name = partial ? `ml-1m (${path.basename(path.dirname(files.ratings))})` : "ml-1m";
   return assemble(name, items, users, raw);
@@ -278,7 +349,11 @@ export async function loadMovieLensLatestSmall(options: DatasetLoadOptions = {})
   }
   const raw = readRatingsTable(
     files.ratings,
-    { file: files.ratings, delimiter: ",", header: { user: "userId", item: "movieId", rating: "rating", timestamp: "timestamp" } },
+    {
+      file: files.ratings,
+      delimiter: ",",
+      header: { user: "userId", item: "movieId", rating: "rating", timestamp: "timestamp" },
+    },
     { map: items.map, file: itemsFile },
     undefined,
     ratingsChecks("ml-latest-small", options),

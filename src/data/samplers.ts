@@ -262,7 +262,11 @@ export interface SampleNegativesConfig extends NegativeSamplerConfig, SampleNega
  * `count` negatives per user in `users`, excluding every item the user has in `data` (and in
  * `exclude`). One-shot; build a `NegativeSampler` to sample repeatedly from the same data.
  */
-export function sampleNegatives(data: Interactions, users: ArrayLike<number>, config: SampleNegativesConfig): Int32Array[] {
+export function sampleNegatives(
+  data: Interactions,
+  users: ArrayLike<number>,
+  config: SampleNegativesConfig,
+): Int32Array[] {
   return new NegativeSampler(data, config).sample(users, config);
 }
 
@@ -275,6 +279,10 @@ export interface SampleNegativeForEachConfig extends NegativeSamplerConfig {
  * One negative for each entry of `users` (the user column of a batch of positives). One-shot; for
  * training loops build a `NegativeSampler` once and call its `sampleForEach` per batch.
  */
-export function sampleNegativeForEach(data: Interactions, users: Int32Array, config: SampleNegativeForEachConfig): Int32Array {
+export function sampleNegativeForEach(
+  data: Interactions,
+  users: Int32Array,
+  config: SampleNegativeForEachConfig,
+): Int32Array {
   return new NegativeSampler(data, config).sampleForEach(users, config.rng);
 }

@@ -93,7 +93,8 @@ export class UserSequences {
   }
 
   private checkUser(u: number, caller: string): void {
-    if (!(Number.isInteger(u) && u >= 0 && u < this.numUsers)) throw new RangeError(`UserSequences.${caller}: user ${u} is outside [0, ${this.numUsers})`);
+    if (!(Number.isInteger(u) && u >= 0 && u < this.numUsers))
+      throw new RangeError(`UserSequences.${caller}: user ${u} is outside [0, ${this.numUsers})`);
   }
 }
 
@@ -112,7 +113,9 @@ export interface SequenceEncoding {
 function checkEncoding(where: string, config: SequenceEncoding, minOffset: number): void {
   checkPositiveInteger(where, "maxLength", config.maxLength);
   if (!Number.isInteger(config.itemOffset) || config.itemOffset < minOffset) {
-    throw new Error(`${where}: itemOffset must be an integer >= ${minOffset} (ids below it are [PAD]${minOffset > 1 ? " and [MASK]" : ""}), got ${config.itemOffset}`);
+    throw new Error(
+      `${where}: itemOffset must be an integer >= ${minOffset} (ids below it are [PAD]${minOffset > 1 ? " and [MASK]" : ""}), got ${config.itemOffset}`,
+    );
   }
 }
 
@@ -120,7 +123,13 @@ function checkEncoding(where: string, config: SequenceEncoding, minOffset: numbe
  * Writes `items` (at most `length` of them) as token ids into out[at + length − items.length …
  * at + length), after PAD: left padding, so that the last item lands at position length − 1.
  */
-function writeLeftPadded(items: ArrayLike<number>, length: number, itemOffset: number, out: Int32Array, at: number): void {
+function writeLeftPadded(
+  items: ArrayLike<number>,
+  length: number,
+  itemOffset: number,
+  out: Int32Array,
+  at: number,
+): void {
   const start = length - items.length;
   out.fill(PAD_TOKEN, at, at + start);
   for (let k = 0; k < items.length; k++) out[at + start + k] = items[k] + itemOffset;
@@ -145,11 +154,16 @@ export interface InferenceInputsConfig extends SequenceEncoding {
  * appended for BERT4Rec), left-padded, so the model's output at position maxLength − 1 scores it.
  * A user without history gets padding only (BERT4Rec: a lone [MASK]).
  */
-export function inferenceInputs(sequences: UserSequences, users: Int32Array, config: InferenceInputsConfig): Int32Array {
+export function inferenceInputs(
+  sequences: UserSequences,
+  users: Int32Array,
+  config: InferenceInputsConfig,
+): Int32Array {
   const where = "inferenceInputs";
   checkEncoding(where, config, config.appendMask ? 2 : 1);
   const T = config.maxLength;
-  if (config.appendMask && T < 2) throw new Error(`${where}: maxLength must be at least 2 to hold an item and [MASK], got ${T}`);
+  if (config.appendMask && T < 2)
+    throw new Error(`${where}: maxLength must be at least 2 to hold an item and [MASK], got ${T}`);
   const room = config.appendMask ? T - 1 : T; // history positions
   const out = new Int32Array(users.length * T);
   for (let b = 0; b < users.length; b++) {
@@ -226,7 +240,13 @@ function epochRng(seed: number, epoch: number): Rng {
 }
 
 /** Training windows [end − span, end) ∩ [0, n) of every user with at least `minLength` items. */
-function trainingWindows(where: string, sequences: UserSequences, span: number, minLength: number, stride: number | undefined) {
+function trainingWindows(
+  where: string,
+  sequences: UserSequences,
+  span: number,
+  minLength: number,
+  stride: number | undefined,
+) {
   if (stride !== undefined) checkPositiveInteger(where, "windowStride", stride);
   const users: number[] = [];
   const ends: number[] = [];
@@ -248,15 +268,26 @@ function trainingWindows(where: string, sequences: UserSequences, span: number, 
 function checkBatchConfig(where: string, config: SequenceBatchConfig, minOffset: number): void {
   checkEncoding(where, config, minOffset);
   checkPositiveInteger(where, "batchSize", config.batchSize);
-  if (typeof config.seed !== "number" || !Number.isFinite(config.seed)) throw new Error(`${where}: seed must be a finite number, got ${config.seed}`);
+  if (typeof config.seed !== "number" || !Number.isFinite(config.seed))
+    throw new Error(`${where}: seed must be a finite number, got ${config.seed}`);
 }
 
 /** The windows of one epoch in batches (shuffled unless `shuffle: false`), and the epoch's generator. */
-function epochBatches(sequences: UserSequences, config: SequenceBatchConfig, epoch: number, span: number, minLength: number, where: string) {
+function epochBatches(
+  sequences: UserSequences,
+  config: SequenceBatchConfig,
+  epoch: number,
+  span: number,
+  minLength: number,
+  where: string,
+) {
   checkInteger(where, "epoch", epoch, 0);
   const windows = trainingWindows(where, sequences, span, minLength, config.windowStride);
   const rng = epochRng(config.seed, epoch);
-  const order = rowBatches(windows.users.length, { batchSize: config.batchSize, rng: config.shuffle === false ? undefined : rng });
+  const order = rowBatches(windows.users.length, {
+    batchSize: config.batchSize,
+    rng: config.shuffle === false ? undefined : rng,
+  });
   return { windows, rng, order };
 }
 
@@ -271,7 +302,8 @@ export function bert4recBatches(sequences: UserSequences, config: Bert4RecBatchC
   const rate = config.maskProbability ?? 0.2;
   if (!(rate > 0 && rate <= 1)) throw new Error(`${where}: maskProbability must be in (0, 1], got ${rate}`);
   const masking = config.masking ?? "cloze";
-  if (masking !== "cloze" && masking !== "lastItem") throw new Error(`${where}: masking must be "cloze" or "lastItem", got '${masking}'`);
+  if (masking !== "cloze" && masking !== "lastItem")
+    throw new Error(`${where}: masking must be "cloze" or "lastItem", got '${masking}'`);
   const T = config.maxLength;
   const { windows, rng, order } = epochBatches(sequences, config, epoch, T, 1, where);
   return order.map((rows) => {
@@ -297,7 +329,14 @@ export function bert4recBatches(sequences: UserSequences, config: Bert4RecBatchC
         tokenIds[b * T + t] = MASK_TOKEN;
       }
     }
-    return { batchSize: B, length: T, users, tokenIds, positions: Int32Array.from(positions), labels: Int32Array.from(labels) };
+    return {
+      batchSize: B,
+      length: T,
+      users,
+      tokenIds,
+      positions: Int32Array.from(positions),
+      labels: Int32Array.from(labels),
+    };
   });
 }
 
@@ -334,7 +373,15 @@ export function sasrecBatches(sequences: UserSequences, config: SasRecBatchConfi
       }
     }
     const negatives = sampler === undefined ? null : sampler.sampleForEach(Int32Array.from(positionUsers), rng);
-    return { batchSize: B, length: T, users, tokenIds, positions: Int32Array.from(positions), labels: Int32Array.from(labels), negatives };
+    return {
+      batchSize: B,
+      length: T,
+      users,
+      tokenIds,
+      positions: Int32Array.from(positions),
+      labels: Int32Array.from(labels),
+      negatives,
+    };
   });
 }
 
@@ -381,13 +428,17 @@ export function likeBatches(data: Interactions, config: LikeExamplesConfig): Lik
   const examples: Array<{ user: number; end: number }> = [];
   for (let u = 0; u < data.numUsers; u++) {
     const start = groups.offsets[u];
-    for (let end = Math.max(start, groups.offsets[u + 1] - config.perUser); end < groups.offsets[u + 1]; end++) examples.push({ user: u, end });
+    for (let end = Math.max(start, groups.offsets[u + 1] - config.perUser); end < groups.offsets[u + 1]; end++)
+      examples.push({ user: u, end });
   }
   const order = Int32Array.from({ length: examples.length }, (_, j) => j);
   if (config.rng !== undefined) config.rng.shuffle(order);
   const batches: LikeBatch[] = [];
   for (let first = 0; first < order.length; first += config.batchSize) {
-    const chosen = Array.from(order.subarray(first, Math.min(first + config.batchSize, order.length)), (j) => examples[j]);
+    const chosen = Array.from(
+      order.subarray(first, Math.min(first + config.batchSize, order.length)),
+      (j) => examples[j],
+    );
     const B = chosen.length;
     const tokenIds = new Int32Array(B * T);
     const items = new Int32Array(B);

@@ -46,10 +46,15 @@ export type ResolvedSimilarityConfig = Required<SimilarityConfig>;
 const SIMILARITY_NAMES: readonly SimilarityName[] = ["msd", "cosine", "pearson", "pearson_baseline"];
 
 /** `config` with Surprise's defaults filled in, checked. */
-export function resolveSimilarityConfig(config: SimilarityConfig = {}, caller = "similarityMatrix"): ResolvedSimilarityConfig {
+export function resolveSimilarityConfig(
+  config: SimilarityConfig = {},
+  caller = "similarityMatrix",
+): ResolvedSimilarityConfig {
   const name = config.name ?? "msd";
   if (!SIMILARITY_NAMES.includes(name)) {
-    throw new Error(`${caller}: similarity name must be one of ${SIMILARITY_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
+    throw new Error(
+      `${caller}: similarity name must be one of ${SIMILARITY_NAMES.join(", ")}, got ${JSON.stringify(name)}`,
+    );
   }
   const minSupport = config.minSupport ?? 1;
   if (!Number.isInteger(minSupport) || minSupport < 1) {
@@ -79,7 +84,11 @@ export function resolveSimilarityConfig(config: SimilarityConfig = {}, caller = 
  * A zero denominator (cosine of all-zero ratings, pearson_baseline with every residual 0) gives 0.
  * Values are stored as float32; Surprise keeps float64, which only matters for exact ties.
  */
-export function similarityMatrix(ratings: SparseRatings, config: SimilarityConfig = {}, baselines?: Baselines): SimilarityMatrix {
+export function similarityMatrix(
+  ratings: SparseRatings,
+  config: SimilarityConfig = {},
+  baselines?: Baselines,
+): SimilarityMatrix {
   const resolved = resolveSimilarityConfig(config);
   const { name, userBased } = resolved;
   // x: the side being compared (users when userBased); y: the side they are compared over.
@@ -102,7 +111,17 @@ export function similarityMatrix(ratings: SparseRatings, config: SimilarityConfi
     }
     const xBias = userBased ? baselines.userBias : baselines.itemBias;
     const yBias = userBased ? baselines.itemBias : baselines.userBias;
-    pearsonBaselineRows(xRows, yRows, size, Math.max(2, resolved.minSupport), resolved.shrinkage, baselines.globalMean, xBias, yBias, values);
+    pearsonBaselineRows(
+      xRows,
+      yRows,
+      size,
+      Math.max(2, resolved.minSupport),
+      resolved.shrinkage,
+      baselines.globalMean,
+      xBias,
+      yBias,
+      values,
+    );
   }
   for (let a = 0; a < size; a++) values[a * size + a] = 1;
   return { name, userBased, size, values };

@@ -48,7 +48,9 @@ export class SparseRatings {
     for (let r = 0; r < n; r++) {
       const value = ratings[r];
       if (!Number.isFinite(value)) {
-        throw new Error(`SparseRatings: '${train.name}' row ${r} has rating ${value}; every rating must be a finite number`);
+        throw new Error(
+          `SparseRatings: '${train.name}' row ${r} has rating ${value}; every rating must be a finite number`,
+        );
       }
       sum += value;
       if (value < lowest) lowest = value;
@@ -105,7 +107,9 @@ export function checkRatingUsers(caller: string, ratings: SparseRatings, users: 
 function checkRatingScale(caller: string, scale: readonly [number, number]): readonly [number, number] {
   const [lowest, highest] = scale;
   if (!(Number.isFinite(lowest) && Number.isFinite(highest) && lowest <= highest)) {
-    throw new Error(`${caller}: ratingScale must be [lowest, highest] with finite lowest <= highest, got [${lowest}, ${highest}]`);
+    throw new Error(
+      `${caller}: ratingScale must be [lowest, highest] with finite lowest <= highest, got [${lowest}, ${highest}]`,
+    );
   }
   return [lowest, highest];
 }

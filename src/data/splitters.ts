@@ -267,7 +267,13 @@ function strataOf(data: Interactions, by: "user" | "item", order: RowOrder, call
 }
 
 /** Microsoft Recommenders' rank rule: row k (1-based) of a group of n goes to the first part p with k/n <= c_p. */
-function assignByRank(data: Interactions, groups: GroupedRows, ratios: number[], minimum: number, caller: string): Split {
+function assignByRank(
+  data: Interactions,
+  groups: GroupedRows,
+  ratios: number[],
+  minimum: number,
+  caller: string,
+): Split {
   checkInteger(caller, "minInteractions", minimum);
   const thresholds: number[] = [];
   let cumulative = 0;
@@ -335,7 +341,9 @@ function splitRatios(ratio: SplitRatio, caller: string): number[] {
 
 function seededRng(seed: number, caller: string): Rng {
   if (typeof seed !== "number" || !Number.isFinite(seed)) {
-    throw new Error(`${caller}: config.seed must be a finite number (splits are reproducible by seed), got ${String(seed)}`);
+    throw new Error(
+      `${caller}: config.seed must be a finite number (splits are reproducible by seed), got ${String(seed)}`,
+    );
   }
   return new Rng(seed);
 }

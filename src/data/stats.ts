@@ -30,7 +30,8 @@ export function density(data: Interactions): number {
  * figure of a long tail).
  */
 export function headShare(counts: ArrayLike<number>, topFraction: number): number {
-  if (!(topFraction > 0 && topFraction <= 1)) throw new RangeError(`headShare: topFraction must be in (0, 1], got ${topFraction}`);
+  if (!(topFraction > 0 && topFraction <= 1))
+    throw new RangeError(`headShare: topFraction must be in (0, 1], got ${topFraction}`);
   const sorted = Float64Array.from(counts).sort().reverse();
   const head = Math.max(1, Math.round(topFraction * sorted.length));
   let total = 0;

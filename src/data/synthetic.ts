@@ -177,7 +177,8 @@ export function generateSynthetic(config: SyntheticConfig): SyntheticData {
   for (let u = 0; u < numUsers; u++) {
     const g = factorRng.int(numGenres);
     userGenre[u] = g;
-    for (let f = 0; f < d; f++) userFactors[u * d + f] = scale * (shared * centroids[g * d + f] + own * factorRng.normal());
+    for (let f = 0; f < d; f++)
+      userFactors[u * d + f] = scale * (shared * centroids[g * d + f] + own * factorRng.normal());
   }
   const userBias = new Float32Array(numUsers);
   const itemBias = new Float32Array(numItems);
@@ -271,7 +272,9 @@ export function generateSynthetic(config: SyntheticConfig): SyntheticData {
   const catalogue = c.catalogue;
   for (let i = 0; i < numItems; i++) itemIndex.add(catalogue ? catalogue.ids[i] : String(i + 1));
   if (itemIndex.size !== numItems) {
-    throw new Error(`generateSynthetic: the catalogue '${catalogue?.name}' repeats an id among its first ${numItems} items`);
+    throw new Error(
+      `generateSynthetic: the catalogue '${catalogue?.name}' repeats an id among its first ${numItems} items`,
+    );
   }
   const genresOfItems = itemGenres.map((gs) => gs.map((g) => genreNames[g]));
   let itemInfo: ItemInfo;
@@ -286,13 +289,34 @@ export function generateSynthetic(config: SyntheticConfig): SyntheticData {
     itemInfo = { genres: genresOfItems, ...itemText(itemGenres, genreNames, textRng) };
   }
 
-  const interactions = new Interactions({ users, items, ratings, timestamps, userIndex, itemIndex, itemInfo, name: c.name });
+  const interactions = new Interactions({
+    users,
+    items,
+    ratings,
+    timestamps,
+    userIndex,
+    itemIndex,
+    itemInfo,
+    name: c.name,
+  });
   const truth: SyntheticTruth = {
-    latentDim: d, userFactors, itemFactors, userBias, itemBias,
-    globalMean: GLOBAL_MEAN, affinityWeight: AFFINITY_WEIGHT,
-    genreNames, itemGenres, userGenre, popularity,
-    sequentialStrength: c.sequentialStrength, successorsPerItem: T, successors, successorProbabilities,
-    k: K, topK,
+    latentDim: d,
+    userFactors,
+    itemFactors,
+    userBias,
+    itemBias,
+    globalMean: GLOBAL_MEAN,
+    affinityWeight: AFFINITY_WEIGHT,
+    genreNames,
+    itemGenres,
+    userGenre,
+    popularity,
+    sequentialStrength: c.sequentialStrength,
+    successorsPerItem: T,
+    successors,
+    successorProbabilities,
+    k: K,
+    topK,
   };
   return { interactions, truth };
 }
@@ -333,7 +357,10 @@ function resolveConfig(config: SyntheticConfig): ResolvedConfig {
 
   if (typeof config.seed !== "number" || !Number.isFinite(config.seed)) fail("seed", "a finite number", config.seed);
   const catalogue = config.catalogue;
-  if (catalogue && (catalogue.titles.length !== catalogue.ids.length || catalogue.tags.length !== catalogue.ids.length)) {
+  if (
+    catalogue &&
+    (catalogue.titles.length !== catalogue.ids.length || catalogue.tags.length !== catalogue.ids.length)
+  ) {
     throw new Error(
       `generateSynthetic: catalogue '${catalogue.name}' has ${catalogue.ids.length} ids but ` +
         `${catalogue.titles.length} titles and ${catalogue.tags.length} tag lists`,
@@ -341,7 +368,9 @@ function resolveConfig(config: SyntheticConfig): ResolvedConfig {
   }
   const numItems = integer("numItems", config.numItems ?? (catalogue ? catalogue.ids.length : 1000), 2);
   if (catalogue && numItems > catalogue.ids.length) {
-    throw new Error(`generateSynthetic: numItems ${numItems} exceeds the ${catalogue.ids.length} items of catalogue '${catalogue.name}'`);
+    throw new Error(
+      `generateSynthetic: numItems ${numItems} exceeds the ${catalogue.ids.length} items of catalogue '${catalogue.name}'`,
+    );
   }
   const genres = config.genres ?? 8;
   if (typeof genres === "number") integer("genres", genres, 1);
@@ -404,11 +433,17 @@ function assignGenres(c: ResolvedConfig, rng: Rng): { genreNames: string[]; item
   const tags = catalogue.tags.slice(0, numItems);
   if (typeof c.genres === "number") {
     const frequency = new Map<string, number>();
-    for (const list of tags) for (const tag of new Set(list.map((t) => t.toLowerCase()))) frequency.set(tag, (frequency.get(tag) ?? 0) + 1);
+    for (const list of tags)
+      for (const tag of new Set(list.map((t) => t.toLowerCase()))) frequency.set(tag, (frequency.get(tag) ?? 0) + 1);
     // Map iteration is first-appearance order, so the stable sort breaks ties by it.
-    genreNames = [...frequency.entries()].sort((a, b) => b[1] - a[1]).slice(0, c.genres).map((e) => e[0]);
+    genreNames = [...frequency.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, c.genres)
+      .map((e) => e[0]);
     if (genreNames.length === 0) {
-      throw new Error(`generateSynthetic: catalogue '${catalogue.name}' has no tags to take genres from; pass genre names`);
+      throw new Error(
+        `generateSynthetic: catalogue '${catalogue.name}' has no tags to take genres from; pass genre names`,
+      );
     }
   } else {
     genreNames = c.genres.slice();
@@ -516,8 +551,24 @@ class SuccessiveSampler {
 }
 
 const MOVIELENS_GENRES = [
-  "Drama", "Comedy", "Action", "Thriller", "Romance", "Adventure", "Crime", "Sci-Fi", "Horror",
-  "Children's", "War", "Mystery", "Musical", "Documentary", "Animation", "Western", "Fantasy", "Film-Noir",
+  "Drama",
+  "Comedy",
+  "Action",
+  "Thriller",
+  "Romance",
+  "Adventure",
+  "Crime",
+  "Sci-Fi",
+  "Horror",
+  "Children's",
+  "War",
+  "Mystery",
+  "Musical",
+  "Documentary",
+  "Animation",
+  "Western",
+  "Fantasy",
+  "Film-Noir",
 ];
 
 function defaultGenreNames(count: number): string[] {
@@ -546,10 +597,31 @@ const GENRE_WORDS: Record<string, string[]> = {
   "Film-Noir": ["shadow", "dame", "neon", "gutter", "smoke", "midnight"],
 };
 
-const SYLLABLES = ["ka", "lo", "mi", "ren", "tor", "vel", "zu", "qua", "bri", "dan", "fel", "gor", "hal", "jin", "mor", "sep"];
+const SYLLABLES = [
+  "ka",
+  "lo",
+  "mi",
+  "ren",
+  "tor",
+  "vel",
+  "zu",
+  "qua",
+  "bri",
+  "dan",
+  "fel",
+  "gor",
+  "hal",
+  "jin",
+  "mor",
+  "sep",
+];
 
 /** Titles ("Nebula Android (1987)"), years and tags drawn from each item's genre vocabulary. */
-function itemText(itemGenres: number[][], genreNames: string[], rng: Rng): { titles: string[]; tags: string[][]; years: Float64Array } {
+function itemText(
+  itemGenres: number[][],
+  genreNames: string[],
+  rng: Rng,
+): { titles: string[]; tags: string[][]; years: Float64Array } {
   const vocabulary = genreNames.map((name) => {
     const known = GENRE_WORDS[name];
     if (known) return known;

@@ -47,12 +47,16 @@ export function textClassificationBatches(
   config: TextClassificationBatchesConfig,
 ): TextClassificationBatch[] {
   const where = "textClassificationBatches";
-  if (labels !== null && labels.length !== texts.length) throw new Error(`${where}: ${texts.length} texts but ${labels.length} labels`);
-  if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1)) throw new Error(`${where}: batchSize must be a positive integer, got ${config.batchSize}`);
-  if (!(Number.isInteger(config.maxLength) && config.maxLength >= 2)) throw new Error(`${where}: maxLength must be an integer >= 2, got ${config.maxLength}`);
+  if (labels !== null && labels.length !== texts.length)
+    throw new Error(`${where}: ${texts.length} texts but ${labels.length} labels`);
+  if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1))
+    throw new Error(`${where}: batchSize must be a positive integer, got ${config.batchSize}`);
+  if (!(Number.isInteger(config.maxLength) && config.maxLength >= 2))
+    throw new Error(`${where}: maxLength must be an integer >= 2, got ${config.maxLength}`);
   if (labels !== null) {
     for (let j = 0; j < labels.length; j++) {
-      if (!(Number.isInteger(labels[j]) && labels[j] >= 0)) throw new Error(`${where}: label ${j} is ${labels[j]}, expected a class index >= 0`);
+      if (!(Number.isInteger(labels[j]) && labels[j] >= 0))
+        throw new Error(`${where}: label ${j} is ${labels[j]}, expected a class index >= 0`);
     }
   }
   const order = Int32Array.from({ length: texts.length }, (_, j) => j);
@@ -61,10 +65,17 @@ export function textClassificationBatches(
   const batches: TextClassificationBatch[] = [];
   for (let start = 0; start < order.length; start += config.batchSize) {
     const rows = order.subarray(start, Math.min(start + config.batchSize, order.length));
-    const encodings = encoder.encodeBatch(Array.from(rows, (j) => texts[j]), { maxLength: T, truncation: true, padding: "max_length" });
+    const encodings = encoder.encodeBatch(
+      Array.from(rows, (j) => texts[j]),
+      { maxLength: T, truncation: true, padding: "max_length" },
+    );
     const B = rows.length;
     const batch: TextClassificationBatch = {
-      batchSize: B, length: T, tokenIds: new Int32Array(B * T), tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T),
+      batchSize: B,
+      length: T,
+      tokenIds: new Int32Array(B * T),
+      tokenTypeIds: new Int32Array(B * T),
+      attentionMask: new Int32Array(B * T),
       labels: labels === null ? null : Int32Array.from(rows, (j) => labels[j]),
     };
     encodings.forEach((e, b) => {
@@ -95,7 +106,8 @@ export interface InteractionTextsConfig {
 /** One text per interaction, ids written as in the data files, and like/dislike labels from the ratings. */
 export function interactionTexts(data: Interactions, config: InteractionTextsConfig = {}): InteractionTexts {
   const threshold = config.likeThreshold ?? 4;
-  if (!Number.isFinite(threshold)) throw new Error(`interactionTexts: likeThreshold must be a finite number, got ${threshold}`);
+  if (!Number.isFinite(threshold))
+    throw new Error(`interactionTexts: likeThreshold must be a finite number, got ${threshold}`);
   const n = data.length;
   const texts = new Array<string>(n);
   const labels = new Int32Array(n);

@@ -78,7 +78,14 @@ export function argsortStable(values: Float64Array): Int32Array {
   let nextLo = new Uint32Array(n);
   const counts = new Int32Array(2049);
   // [high word?, shift, bits]: the low word's three digits first, then the high word's.
-  const digits: Array<[boolean, number, number]> = [[false, 0, 11], [false, 11, 11], [false, 22, 10], [true, 0, 11], [true, 11, 11], [true, 22, 10]];
+  const digits: Array<[boolean, number, number]> = [
+    [false, 0, 11],
+    [false, 11, 11],
+    [false, 22, 10],
+    [true, 0, 11],
+    [true, 11, 11],
+    [true, 22, 10],
+  ];
   for (const [high, shift, bits] of digits) {
     const mask = (1 << bits) - 1;
     const key = high ? hi : lo;

@@ -10,7 +10,9 @@ import type { ItemScorer } from "./protocols";
  */
 export function restrictCandidates(model: ItemScorer, allowed: Uint8Array): ItemScorer {
   if (allowed.length !== model.numItems) {
-    throw new Error(`restrictCandidates: allowed has ${allowed.length} entries, the model scores ${model.numItems} items`);
+    throw new Error(
+      `restrictCandidates: allowed has ${allowed.length} entries, the model scores ${model.numItems} items`,
+    );
   }
   const floor = -1e30;
   return {
@@ -18,7 +20,8 @@ export function restrictCandidates(model: ItemScorer, allowed: Uint8Array): Item
     scoreItems(users: Int32Array) {
       const scores = model.scoreItems(users);
       const n = model.numItems;
-      for (let b = 0; b < users.length; b++) for (let i = 0; i < n; i++) if (allowed[i] === 0) scores[b * n + i] = floor;
+      for (let b = 0; b < users.length; b++)
+        for (let i = 0; i < n; i++) if (allowed[i] === 0) scores[b * n + i] = floor;
       return scores;
     },
   };

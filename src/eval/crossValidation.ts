@@ -52,7 +52,12 @@ export async function crossValidateRatings(
     const fitted = performance.now();
     const { rmse, mae } = evaluateRatings(model, test);
     model.dispose?.();
-    const result = { rmse, mae, fitSeconds: (fitted - started) / 1000, testSeconds: (performance.now() - fitted) / 1000 };
+    const result = {
+      rmse,
+      mae,
+      fitSeconds: (fitted - started) / 1000,
+      testSeconds: (performance.now() - fitted) / 1000,
+    };
     folds.push(result);
     config.onFold?.(fold, result);
   }

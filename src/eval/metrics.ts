@@ -468,7 +468,9 @@ export function cosineFeatureSimilarity(features: Float32Array | Float64Array, d
   }
   return (a, b) => {
     if (!(a >= 0 && a < numItems && b >= 0 && b < numItems)) {
-      throw new Error(`cosineFeatureSimilarity: item ${a < 0 || a >= numItems ? a : b} has no feature row (${numItems} rows)`);
+      throw new Error(
+        `cosineFeatureSimilarity: item ${a < 0 || a >= numItems ? a : b} has no feature row (${numItems} rows)`,
+      );
     }
     if (norms[a] === 0 || norms[b] === 0) return 0;
     let dot = 0;
@@ -487,7 +489,9 @@ export function cosineFeatureSimilarity(features: Float32Array | Float64Array, d
 export function cooccurrenceSimilarity(data: Interactions): ItemSimilarity {
   const numItems = data.numItems;
   // Each item's distinct users, ascending: row i of the item × user matrix, repeats merged.
-  const { offsets, indices: users } = CsrMatrix.fromTriples(numItems, data.numUsers, data.items, data.users).dedupe("first");
+  const { offsets, indices: users } = CsrMatrix.fromTriples(numItems, data.numUsers, data.items, data.users).dedupe(
+    "first",
+  );
   const ends = offsets.subarray(1);
   const check = (a: number, b: number) => {
     if (!(a >= 0 && a < numItems && b >= 0 && b < numItems)) {
@@ -665,7 +669,9 @@ function checkRanking(fn: string, ranked: ArrayLike<number>, k: number): number 
   for (let i = 0; i < n; i++) {
     const first = seen.get(ranked[i]);
     if (first !== undefined) {
-      throw new Error(`${fn}: item ${ranked[i]} appears twice in the ranked list (positions ${first + 1} and ${i + 1})`);
+      throw new Error(
+        `${fn}: item ${ranked[i]} appears twice in the ranked list (positions ${first + 1} and ${i + 1})`,
+      );
     }
     seen.set(ranked[i], i);
   }

@@ -22,7 +22,10 @@ export interface PretrainingEvaluation {
 }
 
 /** Both tasks' losses and accuracies over `batches`, in inference mode (no dropout). */
-export function evaluatePretraining(model: BertForPretraining, batches: readonly PretrainingBatch[]): PretrainingEvaluation {
+export function evaluatePretraining(
+  model: BertForPretraining,
+  batches: readonly PretrainingBatch[],
+): PretrainingEvaluation {
   let mlmLoss = 0;
   let mlmCorrect = 0;
   let masked = 0;

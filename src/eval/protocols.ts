@@ -5,7 +5,15 @@
 export type { ItemScorer, RatingPredictor } from "./scorers";
 export { TopKRecommendations, recommendTopK, type RecommendTopKOptions } from "./recommendTopK";
 export {
-  DEFAULT_RANKING_METRICS, compareProtocols, evaluateRanking, formatReports, type CompareProtocolsOptions,
-  type EvaluateRankingOptions, type RankingMetricName, type RankingProtocol, type RankingReport, type SampledProtocol,
+  DEFAULT_RANKING_METRICS,
+  compareProtocols,
+  evaluateRanking,
+  formatReports,
+  type CompareProtocolsOptions,
+  type EvaluateRankingOptions,
+  type RankingMetricName,
+  type RankingProtocol,
+  type RankingReport,
+  type SampledProtocol,
 } from "./ranking";
 export { evaluateRatings, type RatingReport } from "./ratings";

@@ -30,25 +30,32 @@ import {
   recallAtK,
   reciprocalRankAtK,
 } from "./metrics";
-import { ItemScorer, checkSameItems, checkUsersInRange, forEachScoredBatch, groupByUser, setMask, toUserArray } from "./scorers";
+import {
+  ItemScorer,
+  checkSameItems,
+  checkUsersInRange,
+  forEachScoredBatch,
+  groupByUser,
+  setMask,
+  toUserArray,
+} from "./scorers";
 
 /**
  * Metrics `evaluateRanking` can report; all but "userAuc" are reported at each K. "userAuc" is the mean
  * over users of each user's AUC, not the AUC of all pairs pooled that `auc()` computes.
  */
 export type RankingMetricName =
-  | "precision"
-  | "recall"
-  | "ndcg"
-  | "map"
-  | "hr"
-  | "mrr"
-  | "userAuc"
-  | "coverage"
-  | "novelty"
-  | "diversity";
+  "precision" | "recall" | "ndcg" | "map" | "hr" | "mrr" | "userAuc" | "coverage" | "novelty" | "diversity";
 
-export const DEFAULT_RANKING_METRICS: readonly RankingMetricName[] = ["hr", "ndcg", "mrr", "precision", "recall", "map", "userAuc"];
+export const DEFAULT_RANKING_METRICS: readonly RankingMetricName[] = [
+  "hr",
+  "ndcg",
+  "mrr",
+  "precision",
+  "recall",
+  "map",
+  "userAuc",
+];
 
 /**
  * The sampled protocol's settings. All of a user's test items are ranked together with the user's N
@@ -154,14 +161,19 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
   checkSameItems(fn, "train", train.numItems, model.numItems);
   checkSameItems(fn, "test", test.numItems, model.numItems);
   if (train.numUsers !== test.numUsers) {
-    throw new Error(`${fn}: train has ${train.numUsers} users but test has ${test.numUsers}; they must share one user index`);
+    throw new Error(
+      `${fn}: train has ${train.numUsers} users but test has ${test.numUsers}; they must share one user index`,
+    );
   }
   const ks = (Array.isArray(options.k) ? options.k : [options.k]).map((k) => checkPositiveInteger(fn, "k", k));
   if (ks.length === 0) throw new Error(`${fn}: 'k' is an empty list`);
   const metricNames = options.metrics ?? DEFAULT_RANKING_METRICS.slice();
   for (const name of metricNames) {
     if (!(RANKING_METRICS as readonly string[]).includes(name)) {
-      const renamed = (name as string) === "auc" ? " ('auc' is now 'userAuc': the mean of per-user AUCs, unlike auc(), which pools all pairs)" : "";
+      const renamed =
+        (name as string) === "auc"
+          ? " ('auc' is now 'userAuc': the mean of per-user AUCs, unlike auc(), which pools all pairs)"
+          : "";
       throw new Error(`${fn}: unknown metric '${name}'; expected one of ${RANKING_METRICS.join(", ")}${renamed}`);
     }
   }
@@ -193,15 +205,19 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
   const held = groupByUser(test);
   const users = usersToEvaluate(fn, held, options.users, test.numUsers);
   if (users.length === 0) {
-    throw new Error(`${fn}: no user to evaluate: test '${test.name}' (${test.length} rows) has no test items for ${options.users === undefined ? "any user" : "the users given in 'users'"}`);
+    throw new Error(
+      `${fn}: no user to evaluate: test '${test.name}' (${test.length} rows) has no test items for ${options.users === undefined ? "any user" : "the users given in 'users'"}`,
+    );
   }
   let similarity: ItemSimilarity | null = null;
   if (metricNames.includes("diversity")) {
     const given = options.itemSimilarity;
     similarity =
-      given === undefined ? cooccurrenceSimilarity(train)
-      : typeof given === "function" ? given
-      : cosineFeatureSimilarity(given.features, given.dim);
+      given === undefined
+        ? cooccurrenceSimilarity(train)
+        : typeof given === "function"
+          ? given
+          : cosineFeatureSimilarity(given.features, given.dim);
   }
   return {
     train,
@@ -227,7 +243,10 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
  * Ranks each user's candidates and fills the per-user metrics (NaN where undefined); keeps every list
  * when coverage or novelty, which are over all lists at once, are asked for.
  */
-function rankAndScore(model: ItemScorer, r: ResolvedRanking): { perUser: Record<string, Float64Array>; lists: Int32Array[] } {
+function rankAndScore(
+  model: ItemScorer,
+  r: ResolvedRanking,
+): { perUser: Record<string, Float64Array>; lists: Int32Array[] } {
   const { ks, metricNames, held, users, ndcgGain, mapNormalization, trainCounts, similarity } = r;
   const numUsers = users.length;
   const perUser: Record<string, Float64Array> = {};
@@ -246,20 +265,39 @@ function rankAndScore(model: ItemScorer, r: ResolvedRanking): { perUser: Record<
         const key = `${name}@${k}`;
         let value: number;
         switch (name) {
-          case "precision": value = precisionAtK(ranked, relevant, k); break;
-          case "recall": value = recallAtK(ranked, relevant, k); break;
-          case "hr": value = hitAtK(ranked, relevant, k); break;
-          case "mrr": value = reciprocalRankAtK(ranked, relevant, k); break;
-          case "map": value = averagePrecisionAtK(ranked, relevant, k, { normalization: mapNormalization }); break;
-          case "ndcg":
-            value = graded === null ? ndcgAtK(ranked, relevant, k) : ndcgAtK(ranked, graded, k, { gain: ndcgGain as "linear" | "exponential" });
+          case "precision":
+            value = precisionAtK(ranked, relevant, k);
             break;
-          case "novelty": value = novelty([ranked.subarray(0, k)], trainCounts!); break;
+          case "recall":
+            value = recallAtK(ranked, relevant, k);
+            break;
+          case "hr":
+            value = hitAtK(ranked, relevant, k);
+            break;
+          case "mrr":
+            value = reciprocalRankAtK(ranked, relevant, k);
+            break;
+          case "map":
+            value = averagePrecisionAtK(ranked, relevant, k, { normalization: mapNormalization });
+            break;
+          case "ndcg":
+            value =
+              graded === null
+                ? ndcgAtK(ranked, relevant, k)
+                : ndcgAtK(ranked, graded, k, { gain: ndcgGain as "linear" | "exponential" });
+            break;
+          case "novelty":
+            value = novelty([ranked.subarray(0, k)], trainCounts!);
+            break;
           case "diversity":
             // Top-K lists hold distinct items, so a list has a pair exactly when it has two entries.
-            value = Math.min(k, ranked.length) >= 2 ? listDiversity(ranked.subarray(0, k), similarity as ItemSimilarity) : NaN;
+            value =
+              Math.min(k, ranked.length) >= 2
+                ? listDiversity(ranked.subarray(0, k), similarity as ItemSimilarity)
+                : NaN;
             break;
-          default: continue;
+          default:
+            continue;
         }
         perUser[key][row] = value;
       }
@@ -318,7 +356,9 @@ export interface CompareProtocolsOptions extends Omit<EvaluateRankingOptions, "p
 export function compareProtocols(model: ItemScorer, options: CompareProtocolsOptions): RankingReport[] {
   const { sampled, ...common } = options;
   const settings = Array.isArray(sampled) ? sampled : [sampled];
-  const sampledMetrics = (common.metrics ?? DEFAULT_RANKING_METRICS.slice()).filter((name) => !LIST_METRICS.includes(name));
+  const sampledMetrics = (common.metrics ?? DEFAULT_RANKING_METRICS.slice()).filter(
+    (name) => !LIST_METRICS.includes(name),
+  );
   return [
     evaluateRanking(model, { ...common, protocol: "full" }),
     ...settings.map((s) => evaluateRanking(model, { ...common, metrics: sampledMetrics, protocol: { sampled: s } })),
@@ -341,7 +381,8 @@ export function formatReports(reports: readonly RankingReport[], digits = 4): st
   ]);
   rows.push(["users", ...reports.map((r) => String(r.numUsers))]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
 }
 
@@ -350,7 +391,16 @@ export function formatReports(reports: readonly RankingReport[], digits = 4): st
 // ---------------------------------------------------------------------------------------------
 
 const RANKING_METRICS: readonly RankingMetricName[] = [
-  "precision", "recall", "ndcg", "map", "hr", "mrr", "userAuc", "coverage", "novelty", "diversity",
+  "precision",
+  "recall",
+  "ndcg",
+  "map",
+  "hr",
+  "mrr",
+  "userAuc",
+  "coverage",
+  "novelty",
+  "diversity",
 ];
 const LIST_METRICS: readonly RankingMetricName[] = ["coverage", "novelty", "diversity"];
 
@@ -367,14 +417,21 @@ function gradedRelevance(held: CsrMatrix, user: number): Map<number, number> {
     const rating = held.values[g];
     const item = held.indices[g];
     if (!(rating >= 0)) {
-      throw new Error(`evaluateRanking: user ${user}'s test item ${item} has rating ${rating}; graded NDCG needs ratings >= 0`);
+      throw new Error(
+        `evaluateRanking: user ${user}'s test item ${item} has rating ${rating}; graded NDCG needs ratings >= 0`,
+      );
     }
     grades.set(item, Math.max(rating, grades.get(item) ?? 0));
   }
   return grades;
 }
 
-function usersToEvaluate(fn: string, held: CsrMatrix, subset: ArrayLike<number> | undefined, numUsers: number): Int32Array {
+function usersToEvaluate(
+  fn: string,
+  held: CsrMatrix,
+  subset: ArrayLike<number> | undefined,
+  numUsers: number,
+): Int32Array {
   const out: number[] = [];
   if (subset === undefined) {
     for (let u = 0; u < numUsers; u++) if (held.offsets[u + 1] > held.offsets[u]) out.push(u);

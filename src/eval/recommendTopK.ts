@@ -4,7 +4,15 @@
 import { checkPositiveInteger } from "../checks";
 import { TopKSelector } from "../data/topK";
 import { Interactions } from "../data/interactions";
-import { ItemScorer, checkSameItems, checkUsersInRange, forEachScoredBatch, groupByUser, setMask, toUserArray } from "./scorers";
+import {
+  ItemScorer,
+  checkSameItems,
+  checkUsersInRange,
+  forEachScoredBatch,
+  groupByUser,
+  setMask,
+  toUserArray,
+} from "./scorers";
 
 /** The top-K lists of a batch of users, best first; row `r` belongs to `users[r]`. */
 export class TopKRecommendations {
@@ -77,7 +85,16 @@ export function recommendTopK(
     for (let b = 0; b < batch.length; b++) {
       const row = start + b;
       if (seen !== null) setMask(mask, seen, batch[b], 1);
-      counts[row] = selector.select(batchScores, b * numItems, numItems, seen === null ? null : mask, items, scores, row * k, batch[b]);
+      counts[row] = selector.select(
+        batchScores,
+        b * numItems,
+        numItems,
+        seen === null ? null : mask,
+        items,
+        scores,
+        row * k,
+        batch[b],
+      );
       if (seen !== null) setMask(mask, seen, batch[b], 0);
     }
   });

@@ -72,7 +72,8 @@ export function toUserArray(fn: string, users: ArrayLike<number>): Int32Array {
   const out = new Int32Array(users.length);
   for (let i = 0; i < users.length; i++) {
     // Above 2^31 − 1 an Int32Array would wrap the id around (2^32 becomes user 0).
-    if (!Number.isInteger(users[i]) || users[i] < 0 || users[i] > 0x7fffffff) throw new Error(`${fn}: users[${i}] is ${users[i]}, not a user index`);
+    if (!Number.isInteger(users[i]) || users[i] < 0 || users[i] > 0x7fffffff)
+      throw new Error(`${fn}: users[${i}] is ${users[i]}, not a user index`);
     out[i] = users[i];
   }
   return out;
@@ -80,6 +81,7 @@ export function toUserArray(fn: string, users: ArrayLike<number>): Int32Array {
 
 export function checkUsersInRange(fn: string, users: Int32Array, numUsers: number): void {
   for (let i = 0; i < users.length; i++) {
-    if (users[i] >= numUsers) throw new Error(`${fn}: users[${i}] is ${users[i]}, outside the ${numUsers} users of the data`);
+    if (users[i] >= numUsers)
+      throw new Error(`${fn}: users[${i}] is ${users[i]}, outside the ${numUsers} users of the data`);
   }
 }

@@ -41,7 +41,8 @@ export class PopularityRecommender implements ItemScorer {
 
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
     const counts = this.fitted("scorePairs");
-    if (users.length !== items.length) throw new Error(`PopularityRecommender.scorePairs: ${users.length} users but ${items.length} items`);
+    if (users.length !== items.length)
+      throw new Error(`PopularityRecommender.scorePairs: ${users.length} users but ${items.length} items`);
     return Float32Array.from(items, (i) => counts[i]);
   }
 

@@ -74,7 +74,8 @@ export function resolveBertConfig(config: BertConfig): ResolvedBertConfig {
   const owner = "BertConfig";
   const hiddenSize = checkInteger(owner, "hiddenSize", config.hiddenSize ?? 64);
   const numHeads = checkInteger(owner, "numHeads", config.numHeads ?? 2);
-  if (hiddenSize % numHeads !== 0) throw new Error(`${owner}: hiddenSize ${hiddenSize} must be divisible by numHeads ${numHeads}`);
+  if (hiddenSize % numHeads !== 0)
+    throw new Error(`${owner}: hiddenSize ${hiddenSize} must be divisible by numHeads ${numHeads}`);
   const dropout = checkRate(owner, "dropout", config.dropout ?? 0.1);
   return {
     vocabSize: checkInteger(owner, "vocabSize", config.vocabSize, 2),
@@ -137,12 +138,17 @@ export class BertEmbeddings extends CompositeLayer {
     const rng = new Rng(this.settings.seed);
     this.positions = this.addSublayer(
       new LearnedPositionEmbedding({
-        name: "position_embeddings", maxLength: this.settings.maxPositions, kernelInitializer: "truncatedNormal",
-        initializerRange: this.settings.initializerRange, seed: rng.tfSeed(),
+        name: "position_embeddings",
+        maxLength: this.settings.maxPositions,
+        kernelInitializer: "truncatedNormal",
+        initializerRange: this.settings.initializerRange,
+        seed: rng.tfSeed(),
       }),
     );
     this.norm = this.addSublayer(new LayerNormalization({ name: "norm", epsilon: this.settings.layerNormEpsilon }));
-    this.dropout = this.addSublayer(new SeededDropout({ name: "dropout", rate: this.settings.dropout, seed: rng.tfSeed() }));
+    this.dropout = this.addSublayer(
+      new SeededDropout({ name: "dropout", rate: this.settings.dropout, seed: rng.tfSeed() }),
+    );
   }
 
   /** E_tok [V, D], the table the MLM head's output is tied to. */
@@ -158,7 +164,12 @@ export class BertEmbeddings extends CompositeLayer {
     const rng = new Rng(this.settings.seed + 1); // separate from the sublayers' stream
     const init = { kernelInitializer: "truncatedNormal" as const, initializerRange };
     this.words = this.addWeight("word_embeddings", [vocabSize, hiddenSize], "float32", kernelInitializer(init, rng));
-    this.segments = this.addWeight("token_type_embeddings", [typeVocabSize, hiddenSize], "float32", kernelInitializer(init, rng));
+    this.segments = this.addWeight(
+      "token_type_embeddings",
+      [typeVocabSize, hiddenSize],
+      "float32",
+      kernelInitializer(init, rng),
+    );
     const x = [ids[0], ids[1], hiddenSize];
     this.buildSublayer(this.positions, x);
     this.buildSublayer(this.norm, x);
@@ -167,7 +178,8 @@ export class BertEmbeddings extends CompositeLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    if (!Array.isArray(inputs) || inputs.length !== 2) throw new Error(`${this.name}: expected [tokenIds, tokenTypeIds]`);
+    if (!Array.isArray(inputs) || inputs.length !== 2)
+      throw new Error(`${this.name}: expected [tokenIds, tokenTypeIds]`);
     const [ids, types] = inputs;
     return tf.tidy(() => {
       const [batch, length] = ids.shape;
@@ -194,9 +206,17 @@ tf.serialization.registerClass(BertEmbeddings);
 // 3. A dense layer with BERT's initialisation (pooler, heads)
 // ---------------------------------------------------------------------------------------------
 
-function bertDense(name: string, units: number, initializerRange: number, rng: Rng, activation: "linear" | "tanh" = "linear") {
+function bertDense(
+  name: string,
+  units: number,
+  initializerRange: number,
+  rng: Rng,
+  activation: "linear" | "tanh" = "linear",
+) {
   return tf.layers.dense({
-    name, units, activation,
+    name,
+    units,
+    activation,
     kernelInitializer: tf.initializers.truncatedNormal({ mean: 0, stddev: initializerRange, seed: rng.tfSeed() }),
     biasInitializer: "zeros",
   });
@@ -241,7 +261,9 @@ export class MaskedLanguageModelHead extends CompositeLayer {
     this.initializerRange = checkPositive(owner, "initializerRange", args.initializerRange);
     this.layerNormEpsilon = checkPositive(owner, "layerNormEpsilon", args.layerNormEpsilon);
     this.seed = checkSeed(owner, args.seed);
-    this.transform = this.addSublayer(bertDense("transform", this.hiddenSize, this.initializerRange, new Rng(this.seed)));
+    this.transform = this.addSublayer(
+      bertDense("transform", this.hiddenSize, this.initializerRange, new Rng(this.seed)),
+    );
     this.norm = this.addSublayer(new LayerNormalization({ name: "norm", epsilon: this.layerNormEpsilon }));
   }
 
@@ -249,7 +271,9 @@ export class MaskedLanguageModelHead extends CompositeLayer {
     const [hidden, table] = shapeList(inputShape);
     const [vocab, width] = [this.vocabSize, this.hiddenSize];
     if (hidden.length !== 2 || hidden[1] !== width || table === undefined || table[0] !== vocab || table[1] !== width) {
-      throw new Error(`${this.name}: expected [hidden [P, ${width}], wordEmbeddings [${vocab}, ${width}]], got [${hidden}] and [${table}]`);
+      throw new Error(
+        `${this.name}: expected [hidden [P, ${width}], wordEmbeddings [${vocab}, ${width}]], got [${hidden}] and [${table}]`,
+      );
     }
     this.buildSublayer(this.transform, hidden);
     this.buildSublayer(this.norm, hidden);
@@ -258,7 +282,8 @@ export class MaskedLanguageModelHead extends CompositeLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    if (!Array.isArray(inputs) || inputs.length !== 2) throw new Error(`${this.name}: expected [hidden, wordEmbeddings]`);
+    if (!Array.isArray(inputs) || inputs.length !== 2)
+      throw new Error(`${this.name}: expected [hidden, wordEmbeddings]`);
     const [hidden, table] = inputs; // [P, D], [V, D]
     return tf.tidy(() => {
       const transformed = this.norm.apply(gelu(this.transform.apply(hidden) as tf.Tensor)) as tf.Tensor; // [P, D]
@@ -272,8 +297,12 @@ export class MaskedLanguageModelHead extends CompositeLayer {
 
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      vocabSize: this.vocabSize, hiddenSize: this.hiddenSize, initializerRange: this.initializerRange, layerNormEpsilon: this.layerNormEpsilon,
-      seed: this.seed, ...super.getConfig(),
+      vocabSize: this.vocabSize,
+      hiddenSize: this.hiddenSize,
+      initializerRange: this.initializerRange,
+      layerNormEpsilon: this.layerNormEpsilon,
+      seed: this.seed,
+      ...super.getConfig(),
     };
   }
 }
@@ -310,18 +339,36 @@ export class Bert {
     this.config = c;
     const rng = new Rng(c.seed);
     this.embeddings = new BertEmbeddings({
-      name: "embeddings", vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, maxPositions: c.maxPositions,
-      typeVocabSize: c.typeVocabSize, dropout: c.dropout, initializerRange: c.initializerRange,
-      layerNormEpsilon: c.layerNormEpsilon, seed: rng.tfSeed(),
+      name: "embeddings",
+      vocabSize: c.vocabSize,
+      hiddenSize: c.hiddenSize,
+      maxPositions: c.maxPositions,
+      typeVocabSize: c.typeVocabSize,
+      dropout: c.dropout,
+      initializerRange: c.initializerRange,
+      layerNormEpsilon: c.layerNormEpsilon,
+      seed: rng.tfSeed(),
     });
     this.encoder = new TransformerEncoder({
-      name: "encoder", numLayers: c.numLayers, numHeads: c.numHeads, hiddenDim: c.intermediateSize, dropout: c.dropout,
-      attentionDropout: c.attentionDropout, activation: "gelu", norm: "post", layerNormEpsilon: c.layerNormEpsilon,
-      kernelInitializer: "truncatedNormal", initializerRange: c.initializerRange, seed: rng.tfSeed(),
+      name: "encoder",
+      numLayers: c.numLayers,
+      numHeads: c.numHeads,
+      hiddenDim: c.intermediateSize,
+      dropout: c.dropout,
+      attentionDropout: c.attentionDropout,
+      activation: "gelu",
+      norm: "post",
+      layerNormEpsilon: c.layerNormEpsilon,
+      kernelInitializer: "truncatedNormal",
+      initializerRange: c.initializerRange,
+      seed: rng.tfSeed(),
     });
     this.pooler = bertDense("pooler", c.hiddenSize, c.initializerRange, rng, "tanh");
     // Built now, so that the weights exist (and are named) before the first forward pass.
-    buildLayer(this.embeddings, [[null, c.maxPositions], [null, c.maxPositions]] as unknown as tf.Shape[]);
+    buildLayer(this.embeddings, [
+      [null, c.maxPositions],
+      [null, c.maxPositions],
+    ] as unknown as tf.Shape[]);
     buildLayer(this.encoder, [null, c.maxPositions, c.hiddenSize]);
     buildLayer(this.pooler, [null, c.hiddenSize]);
   }
@@ -358,8 +405,10 @@ function checkBertInputs(inputs: BertInputs, maxPositions: number): BertInputs {
       throw new Error(`Bert: ${field} must be [B, T] like tokenIds [${tokenIds.shape}], got [${t.shape}]`);
     }
   }
-  if (tokenIds.shape[1] > maxPositions) throw new Error(`Bert: inputs of length ${tokenIds.shape[1]} exceed maxPositions ${maxPositions}`);
-  if (tokenIds.dtype !== "int32" || tokenTypeIds.dtype !== "int32") throw new Error("Bert: tokenIds and tokenTypeIds must be int32");
+  if (tokenIds.shape[1] > maxPositions)
+    throw new Error(`Bert: inputs of length ${tokenIds.shape[1]} exceed maxPositions ${maxPositions}`);
+  if (tokenIds.dtype !== "int32" || tokenTypeIds.dtype !== "int32")
+    throw new Error("Bert: tokenIds and tokenTypeIds must be int32");
   return { tokenIds, tokenTypeIds, attentionMask };
 }
 
@@ -403,10 +452,18 @@ export class BertForPretraining extends LayeredModel {
     const c = this.bert.config;
     const rng = new Rng(c.seed + 1);
     this.maskedLmHead = new MaskedLanguageModelHead({
-      name: "mlm_head", vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, initializerRange: c.initializerRange, layerNormEpsilon: c.layerNormEpsilon, seed: rng.tfSeed(),
+      name: "mlm_head",
+      vocabSize: c.vocabSize,
+      hiddenSize: c.hiddenSize,
+      initializerRange: c.initializerRange,
+      layerNormEpsilon: c.layerNormEpsilon,
+      seed: rng.tfSeed(),
     });
     this.nextSentenceHead = bertDense("nsp_head", 2, c.initializerRange, rng);
-    buildLayer(this.maskedLmHead, [[null, c.hiddenSize], [c.vocabSize, c.hiddenSize]] as unknown as tf.Shape[]);
+    buildLayer(this.maskedLmHead, [
+      [null, c.hiddenSize],
+      [c.vocabSize, c.hiddenSize],
+    ] as unknown as tf.Shape[]);
     buildLayer(this.nextSentenceHead, [null, c.hiddenSize]);
   }
 
@@ -421,12 +478,23 @@ export class BertForPretraining extends LayeredModel {
 
   /** A model saved by `save`. */
   static load(path: string): Promise<BertForPretraining> {
-    return loadModel("BertForPretraining.load", path, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
+    return loadModel(
+      "BertForPretraining.load",
+      path,
+      "BertForPretraining",
+      (c) => new BertForPretraining(c as unknown as BertConfig),
+    );
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForPretraining> {
-    return modelFromArtifacts("BertForPretraining.fromArtifacts", json, weights, "BertForPretraining", (c) => new BertForPretraining(c as unknown as BertConfig));
+    return modelFromArtifacts(
+      "BertForPretraining.fromArtifacts",
+      json,
+      weights,
+      "BertForPretraining",
+      (c) => new BertForPretraining(c as unknown as BertConfig),
+    );
   }
 
   /** Both heads' logits for a batch. Run inside tf.tidy. */
@@ -519,7 +587,11 @@ export class BertForSequenceClassification extends LayeredModel {
     const c = this.bert.config;
     this.numLabels = checkInteger(owner, "numLabels", config.numLabels, 2);
     const rng = new Rng(checkSeed(owner, config.seed));
-    this.dropout = new SeededDropout({ name: "classifier_dropout", rate: checkRate(owner, "dropout", config.dropout ?? c.dropout), seed: rng.tfSeed() });
+    this.dropout = new SeededDropout({
+      name: "classifier_dropout",
+      rate: checkRate(owner, "dropout", config.dropout ?? c.dropout),
+      seed: rng.tfSeed(),
+    });
     this.classifier = bertDense("classifier", this.numLabels, c.initializerRange, rng);
     buildLayer(this.classifier, [null, c.hiddenSize]);
   }
@@ -530,7 +602,10 @@ export class BertForSequenceClassification extends LayeredModel {
     const logits = this.classifier.apply(this.dropout.apply(pooled, { training })) as tf.Tensor2D; // [B, K]
     if (batch.labels === null) return { logits, loss: null };
     for (let b = 0; b < batch.labels.length; b++) {
-      if (batch.labels[b] >= this.numLabels) throw new Error(`BertForSequenceClassification: label ${batch.labels[b]} of row ${b} is outside [0, ${this.numLabels})`);
+      if (batch.labels[b] >= this.numLabels)
+        throw new Error(
+          `BertForSequenceClassification: label ${batch.labels[b]} of row ${b} is outside [0, ${this.numLabels})`,
+        );
     }
     return { logits, loss: tf.mean(softmaxCrossEntropyFromLabels(logits, batch.labels)) as tf.Scalar };
   }
@@ -539,25 +614,43 @@ export class BertForSequenceClassification extends LayeredModel {
   loss(batch: TextClassificationBatch, training: boolean): tf.Scalar {
     return tf.tidy(() => {
       const { loss } = this.forward(batch, training);
-      if (loss === null) throw new Error("BertForSequenceClassification.loss: the batch has no labels, so there is no loss to minimise (pass the labels with the inputs)");
+      if (loss === null)
+        throw new Error(
+          "BertForSequenceClassification.loss: the batch has no labels, so there is no loss to minimise (pass the labels with the inputs)",
+        );
       return loss;
     });
   }
 
   /** Saves the weights and the config (the encoder's included) to the folder `path` (see train/savedModel.ts). */
   save(path: string): Promise<void> {
-    const config = { bert: { ...this.bert.config }, numLabels: this.numLabels, dropout: (this.dropout as SeededDropout).rate };
+    const config = {
+      bert: { ...this.bert.config },
+      numLabels: this.numLabels,
+      dropout: (this.dropout as SeededDropout).rate,
+    };
     return saveModel(path, "BertForSequenceClassification", config, this.namedWeights());
   }
 
   /** A model saved by `save`. */
   static load(path: string): Promise<BertForSequenceClassification> {
-    return loadModel("BertForSequenceClassification.load", path, "BertForSequenceClassification", buildSequenceClassifier);
+    return loadModel(
+      "BertForSequenceClassification.load",
+      path,
+      "BertForSequenceClassification",
+      buildSequenceClassifier,
+    );
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForSequenceClassification> {
-    return modelFromArtifacts("BertForSequenceClassification.fromArtifacts", json, weights, "BertForSequenceClassification", buildSequenceClassifier);
+    return modelFromArtifacts(
+      "BertForSequenceClassification.fromArtifacts",
+      json,
+      weights,
+      "BertForSequenceClassification",
+      buildSequenceClassifier,
+    );
   }
 
   /** softmax(y) of each row: [B × K], row-major. */
@@ -572,7 +665,10 @@ export class BertForSequenceClassification extends LayeredModel {
 
 /** A classifier with a saved config's shape; loading then assigns every weight (the seed is irrelevant). */
 function buildSequenceClassifier(config: Record<string, unknown>): BertForSequenceClassification {
-  return new BertForSequenceClassification({ ...(config as unknown as Omit<SequenceClassificationConfig, "seed">), seed: 0 });
+  return new BertForSequenceClassification({
+    ...(config as unknown as Omit<SequenceClassificationConfig, "seed">),
+    seed: 0,
+  });
 }
 
 /** A classification batch's arrays as tensors (inside a tidy, they are disposed with it). */
@@ -580,7 +676,9 @@ export function classificationInputs(batch: TextClassificationBatch): BertInputs
   const shape: [number, number] = [batch.batchSize, batch.length];
   for (const field of ["tokenIds", "tokenTypeIds", "attentionMask"] as const) {
     if (batch[field].length !== batch.batchSize * batch.length) {
-      throw new Error(`BertForSequenceClassification: ${field} has ${batch[field].length} entries, expected batchSize·length = ${batch.batchSize}·${batch.length}`);
+      throw new Error(
+        `BertForSequenceClassification: ${field} has ${batch[field].length} entries, expected batchSize·length = ${batch.batchSize}·${batch.length}`,
+      );
     }
   }
   return {
@@ -608,12 +706,18 @@ export interface TextEmbeddingConfig {
  * real tokens is the usual choice for an encoder never trained to put a sentence into [CLS] (Reimers
  * and Gurevych, "Sentence-BERT", 2019, found it the better of the two).
  */
-export function textEmbeddings(bert: Bert, encoder: TextEncoder, texts: readonly string[], config: TextEmbeddingConfig = {}): Float32Array {
+export function textEmbeddings(
+  bert: Bert,
+  encoder: TextEncoder,
+  texts: readonly string[],
+  config: TextEmbeddingConfig = {},
+): Float32Array {
   const where = "textEmbeddings";
   const maxLength = checkInteger(where, "maxLength", config.maxLength ?? bert.config.maxPositions, 2);
   const batchSize = checkInteger(where, "batchSize", config.batchSize ?? 128);
   const pooling = config.pooling ?? "mean";
-  if (pooling !== "mean" && pooling !== "cls") throw new Error(`${where}: pooling must be "mean" or "cls", got '${pooling}'`);
+  if (pooling !== "mean" && pooling !== "cls")
+    throw new Error(`${where}: pooling must be "mean" or "cls", got '${pooling}'`);
   const D = bert.config.hiddenSize;
   const out = new Float32Array(texts.length * D);
   const batches = textClassificationBatches(texts, null, encoder, { batchSize, maxLength });

@@ -23,7 +23,13 @@ import { BERT4REC_ITEM_OFFSET, Bert4RecBatch, LikeBatch, UserSequences } from ".
 import { buildLayer } from "../nn/compositeLayer";
 import { LayeredModel } from "../nn/layeredModel";
 import { gatherRows } from "../nn/mlp";
-import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "../nn/sequentialTransformer";
+import {
+  resolveSequentialConfig,
+  ResolvedSequentialConfig,
+  SequentialArchitecture,
+  SequentialTransformer,
+  SequentialTransformerConfig,
+} from "../nn/sequentialTransformer";
 import { loadModel, modelFromArtifacts } from "../train/savedModel";
 import type { LossModel } from "../train/trainer";
 
@@ -37,15 +43,31 @@ export interface Bert4RecConfig extends SequentialTransformerConfig {
 }
 
 export const BERT4REC_ARCHITECTURE: Readonly<SequentialArchitecture> = {
-  owner: "Bert4Rec", itemOffset: BERT4REC_ITEM_OFFSET, activation: "gelu", norm: "post", causal: false, scaleEmbeddings: false,
-  embeddingNorm: true, outputBias: true, appendMask: true, losses: ["softmax", "sampledSoftmax"],
+  owner: "Bert4Rec",
+  itemOffset: BERT4REC_ITEM_OFFSET,
+  activation: "gelu",
+  norm: "post",
+  causal: false,
+  scaleEmbeddings: false,
+  embeddingNorm: true,
+  outputBias: true,
+  appendMask: true,
+  losses: ["softmax", "sampledSoftmax"],
 };
 
 /** `config` with BERT4Rec's defaults filled in and every field checked. */
 export function resolveBert4RecConfig(config: Bert4RecConfig): ResolvedSequentialConfig {
   return resolveSequentialConfig(BERT4REC_ARCHITECTURE, config, {
-    maxLength: 100, hiddenSize: 64, numLayers: 2, numHeads: 2, dropout: 0.1, initializerRange: 0.02, layerNormEpsilon: 1e-12,
-    numSampled: 100, scoreBatchSize: 256, loss: "softmax",
+    maxLength: 100,
+    hiddenSize: 64,
+    numLayers: 2,
+    numHeads: 2,
+    dropout: 0.1,
+    initializerRange: 0.02,
+    layerNormEpsilon: 1e-12,
+    numSampled: 100,
+    scoreBatchSize: 256,
+    loss: "softmax",
   });
 }
 
@@ -65,7 +87,13 @@ export class Bert4Rec extends SequentialTransformer<Bert4RecBatch> {
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<Bert4Rec> {
-    return modelFromArtifacts("Bert4Rec.fromArtifacts", json, weights, "Bert4Rec", (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories));
+    return modelFromArtifacts(
+      "Bert4Rec.fromArtifacts",
+      json,
+      weights,
+      "Bert4Rec",
+      (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories),
+    );
   }
 }
 
@@ -91,13 +119,21 @@ export interface Bert4RecLikeClassifierConfig {
 export class Bert4RecLikeClassifier extends LayeredModel implements LossModel<LikeBatch> {
   readonly head: tf.layers.Layer;
 
-  constructor(readonly base: Bert4Rec, config: Bert4RecLikeClassifierConfig) {
+  constructor(
+    readonly base: Bert4Rec,
+    config: Bert4RecLikeClassifierConfig,
+  ) {
     super();
     const rng = new Rng(checkSeed("Bert4RecLikeClassifier", config.seed));
     const D = base.config.hiddenSize;
     this.head = tf.layers.dense({
-      name: "like_head", units: 1,
-      kernelInitializer: tf.initializers.truncatedNormal({ mean: 0, stddev: base.config.initializerRange, seed: rng.tfSeed() }),
+      name: "like_head",
+      units: 1,
+      kernelInitializer: tf.initializers.truncatedNormal({
+        mean: 0,
+        stddev: base.config.initializerRange,
+        seed: rng.tfSeed(),
+      }),
     });
     buildLayer(this.head, [null, D + 1]);
   }
@@ -106,7 +142,8 @@ export class Bert4RecLikeClassifier extends LayeredModel implements LossModel<Li
   logits(batch: LikeBatch, training: boolean): tf.Tensor1D {
     const { batchSize: B, length: T } = batch;
     const D = this.base.config.hiddenSize;
-    if (batch.items.length !== B) throw new Error(`Bert4RecLikeClassifier: ${batch.items.length} items for ${B} histories`);
+    if (batch.items.length !== B)
+      throw new Error(`Bert4RecLikeClassifier: ${batch.items.length} items for ${B} histories`);
     const hidden = this.base.forward(tf.tensor2d(batch.tokenIds, [B, T], "int32"), training); // [B, T, D]
     const h = tf.reshape(tf.slice(hidden, [0, T - 1, 0], [B, 1, D]), [B, D]); // the [MASK] position
     const items = tf.tensor1d(batch.items, "int32");

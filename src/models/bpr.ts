@@ -91,7 +91,11 @@ export interface BprMfParams {
 }
 
 /** x̂_ui of each pair and its penalty ‖q_i‖² + b_i², from the looked-up rows p = P[users]. */
-function itemScores(params: BprMfParams, p: tf.Tensor2D, items: tf.Tensor1D): { score: tf.Tensor1D; penalty: tf.Tensor1D } {
+function itemScores(
+  params: BprMfParams,
+  p: tf.Tensor2D,
+  items: tf.Tensor1D,
+): { score: tf.Tensor1D; penalty: tf.Tensor1D } {
   const q = tf.gather(params.itemFactors, items); // [B, D]
   let score: tf.Tensor1D = tf.sum(tf.mul(p, q), 1); // [B]
   let penalty: tf.Tensor1D = tf.sum(tf.square(q), 1); // [B]
@@ -136,9 +140,17 @@ export function bprScorePairs(params: BprMfParams, users: tf.Tensor1D, items: tf
 export class BprMf implements LossModel<BprBatch>, ItemScorer {
   readonly factors: number;
   readonly regularization: number;
-  readonly params: { userFactors: tf.Variable<tf.Rank.R2>; itemFactors: tf.Variable<tf.Rank.R2>; itemBias?: tf.Variable<tf.Rank.R1> };
+  readonly params: {
+    userFactors: tf.Variable<tf.Rank.R2>;
+    itemFactors: tf.Variable<tf.Rank.R2>;
+    itemBias?: tf.Variable<tf.Rank.R1>;
+  };
 
-  constructor(readonly numUsers: number, readonly numItems: number, config: BprMfConfig) {
+  constructor(
+    readonly numUsers: number,
+    readonly numItems: number,
+    config: BprMfConfig,
+  ) {
     const caller = "BprMf";
     checkPositiveInteger(caller, "numUsers", numUsers);
     checkPositiveInteger(caller, "numItems", numItems);
@@ -180,7 +192,12 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
     return readAndDispose(
       tf.tidy(() => {
         const { userFactors, itemFactors, itemBias } = this.params;
-        const scores: tf.Tensor2D = tf.matMul(tf.gather(userFactors, tf.tensor1d(users, "int32")), itemFactors, false, true); // [B, I]
+        const scores: tf.Tensor2D = tf.matMul(
+          tf.gather(userFactors, tf.tensor1d(users, "int32")),
+          itemFactors,
+          false,
+          true,
+        ); // [B, I]
         return itemBias ? tf.add(scores, tf.expandDims(itemBias, 0)) : scores;
       }),
     );
@@ -188,19 +205,30 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
 
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
     checkPairs("BprMf.scorePairs", users, items);
-    return readAndDispose(tf.tidy(() => bprScorePairs(this.params, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"))));
+    return readAndDispose(
+      tf.tidy(() => bprScorePairs(this.params, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"))),
+    );
   }
 
   /** The weights under stable names, for `save` and checkpoints. */
   namedWeights(): NamedWeight[] {
     const { userFactors, itemFactors, itemBias } = this.params;
-    const named = [{ name: "userFactors", variable: userFactors }, { name: "itemFactors", variable: itemFactors }];
+    const named = [
+      { name: "userFactors", variable: userFactors },
+      { name: "itemFactors", variable: itemFactors },
+    ];
     return itemBias ? [...named, { name: "itemBias", variable: itemBias }] : named;
   }
 
   /** Saves the model to the folder `path` (checkpoint.json + weights.bin; see train/savedModel.ts). */
   save(path: string): Promise<void> {
-    const config = { numUsers: this.numUsers, numItems: this.numItems, factors: this.factors, regularization: this.regularization, itemBias: this.params.itemBias !== undefined };
+    const config = {
+      numUsers: this.numUsers,
+      numItems: this.numItems,
+      factors: this.factors,
+      regularization: this.regularization,
+      itemBias: this.params.itemBias !== undefined,
+    };
     return saveModel(path, "BprMf", config, this.namedWeights());
   }
 
@@ -221,5 +249,8 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
 
 /** A BprMf with a saved config's shape; `load` then assigns the weights (the seed is irrelevant). */
 function buildBprMf(config: Record<string, unknown>): BprMf {
-  return new BprMf(config.numUsers as number, config.numItems as number, { ...(config as Omit<BprMfConfig, "seed">), seed: 0 });
+  return new BprMf(config.numUsers as number, config.numItems as number, {
+    ...(config as Omit<BprMfConfig, "seed">),
+    seed: 0,
+  });
 }

@@ -55,9 +55,15 @@ export function itemDocuments(source: Interactions | ItemCatalogue, options: Ite
   const name = source.name;
   const numItems = isLog ? source.numItems : source.ids.length;
   const available: Partial<Record<ItemTextField, ReadonlyArray<string | ReadonlyArray<string>>>> = isLog
-    ? { titles: source.itemInfo.titles, genres: source.itemInfo.genres, tags: source.itemInfo.tags, authors: source.itemInfo.authors }
+    ? {
+        titles: source.itemInfo.titles,
+        genres: source.itemInfo.genres,
+        tags: source.itemInfo.tags,
+        authors: source.itemInfo.authors,
+      }
     : { titles: source.titles, tags: source.tags, authors: source.authors };
-  const fields = options.fields ?? (["titles", "genres", "tags"] as ItemTextField[]).filter((f) => available[f] !== undefined);
+  const fields =
+    options.fields ?? (["titles", "genres", "tags"] as ItemTextField[]).filter((f) => available[f] !== undefined);
   if (fields.length === 0) throw new Error(`itemDocuments: '${name}' has no item text (titles, genres or tags)`);
   const columns = fields.map((field) => {
     const column = available[field];
@@ -168,7 +174,9 @@ export class ContentBasedRecommender implements ItemScorer {
   /** Builds every user's profile from the training interactions (ratings used by "aboveMean"). */
   fit(train: Interactions): this {
     if (train.numItems !== this.numItems) {
-      throw new Error(`ContentBasedRecommender.fit: '${train.name}' has ${train.numItems} items but there are ${this.numItems} item vectors`);
+      throw new Error(
+        `ContentBasedRecommender.fit: '${train.name}' has ${train.numItems} items but there are ${this.numItems} item vectors`,
+      );
     }
     const numTerms = this.itemVectors.numCols;
     const groups = rowsByUser(train);
@@ -276,7 +284,9 @@ export class ContentBasedRecommender implements ItemScorer {
 
   private checkUser(user: number, numUsers: number): number {
     if (!(Number.isInteger(user) && user >= 0 && user < numUsers)) {
-      throw new RangeError(`ContentBasedRecommender: user ${user} is outside the ${numUsers} users of the training data`);
+      throw new RangeError(
+        `ContentBasedRecommender: user ${user} is outside the ${numUsers} users of the training data`,
+      );
     }
     return user;
   }

@@ -29,7 +29,14 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import { checkPositiveInteger } from "../checks";
 import { CsrMatrix } from "../data/csr";
-import { FeatureMatrix, SavedFeatures, checkSavedFeatures, featureMatrixRecord, itemFeatureMatrix, userFeatureMatrix } from "../data/featureMatrix";
+import {
+  FeatureMatrix,
+  SavedFeatures,
+  checkSavedFeatures,
+  featureMatrixRecord,
+  itemFeatureMatrix,
+  userFeatureMatrix,
+} from "../data/featureMatrix";
 import { Interactions } from "../data/interactions";
 import { NegativeSampler } from "../data/samplers";
 import { ItemScorer } from "../eval/scorers";
@@ -66,12 +73,16 @@ export function sumFeatureEmbeddings<R extends tf.Rank.R1 | tf.Rank.R2>(
 }
 
 /** The feature ids and weights of `rows`, [rows.length × width] row-major, padded with (0, weight 0). */
-function paddedFeatures(features: CsrMatrix, rows: Int32Array): { ids: Int32Array; weights: Float32Array; width: number } {
+function paddedFeatures(
+  features: CsrMatrix,
+  rows: Int32Array,
+): { ids: Int32Array; weights: Float32Array; width: number } {
   const { offsets, indices, values, numRows } = features;
   let width = 1; // at least one column, so that featureless rows still give a [n, 1] block of zeros
   for (let s = 0; s < rows.length; s++) {
     const r = rows[s];
-    if (!(r >= 0 && r < numRows)) throw new RangeError(`sumFeatureEmbeddings: row ${r} is out of range [0, ${numRows})`);
+    if (!(r >= 0 && r < numRows))
+      throw new RangeError(`sumFeatureEmbeddings: row ${r} is out of range [0, ${numRows})`);
     width = Math.max(width, offsets[r + 1] - offsets[r]);
   }
   const ids = new Int32Array(rows.length * width);
@@ -129,7 +140,10 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     userEmbeddings: tf.Variable<tf.Rank.R2>; // [F_users, D]: e'_g
   };
 
-  constructor(readonly train: Interactions, config: FeatureEmbeddingConfig) {
+  constructor(
+    readonly train: Interactions,
+    config: FeatureEmbeddingConfig,
+  ) {
     const caller = "FeatureEmbeddingModel";
     const factors = config.factors ?? 10;
     checkPositiveInteger(caller, "factors", factors);
@@ -138,7 +152,8 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
       throw new Error(`${caller}: regularization must be a finite number >= 0, got ${regularization}`);
     }
     const initScale = config.initScale ?? 0.5 / factors;
-    if (!(initScale >= 0 && Number.isFinite(initScale))) throw new Error(`${caller}: initScale must be a finite number >= 0, got ${initScale}`);
+    if (!(initScale >= 0 && Number.isFinite(initScale)))
+      throw new Error(`${caller}: initScale must be a finite number >= 0, got ${initScale}`);
     if (train.length === 0) throw new Error(`${caller}: the training data '${train.name}' is empty`);
     this.factors = factors;
     this.regularization = regularization;
@@ -151,9 +166,13 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     const numItemFeatures = this.itemFeatures.names.length;
     const numUserFeatures = this.userFeatures.names.length;
     this.params = tf.tidy(() => ({
-      itemEmbeddings: tf.variable(tf.randomUniform([numItemFeatures, factors], -initScale, initScale, "float32", rng.tfSeed())),
+      itemEmbeddings: tf.variable(
+        tf.randomUniform([numItemFeatures, factors], -initScale, initScale, "float32", rng.tfSeed()),
+      ),
       itemBiases: tf.variable(tf.zeros([numItemFeatures])),
-      userEmbeddings: tf.variable(tf.randomUniform([numUserFeatures, factors], -initScale, initScale, "float32", rng.tfSeed())),
+      userEmbeddings: tf.variable(
+        tf.randomUniform([numUserFeatures, factors], -initScale, initScale, "float32", rng.tfSeed()),
+      ),
     }));
   }
 
@@ -183,7 +202,9 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     const { users, positives, negatives } = batch;
     const b = users.length;
     if (positives.length !== b || negatives.length !== b) {
-      throw new Error(`FeatureEmbeddingModel.loss: ${b} users, ${positives.length} positives and ${negatives.length} negatives`);
+      throw new Error(
+        `FeatureEmbeddingModel.loss: ${b} users, ${positives.length} positives and ${negatives.length} negatives`,
+      );
     }
     if (b === 0) throw new Error("FeatureEmbeddingModel.loss: the batch is empty");
     const items = new Int32Array(2 * b);
@@ -245,8 +266,10 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
    */
   save(path: string): Promise<void> {
     const config = {
-      factors: this.factors, regularization: this.regularization,
-      itemFeatures: featureMatrixRecord(this.itemFeatures), userFeatures: featureMatrixRecord(this.userFeatures),
+      factors: this.factors,
+      regularization: this.regularization,
+      itemFeatures: featureMatrixRecord(this.itemFeatures),
+      userFeatures: featureMatrixRecord(this.userFeatures),
     };
     return saveModel(path, "FeatureEmbeddingModel", config, this.namedWeights(), this.train);
   }
@@ -256,12 +279,30 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
    * was built with when they were not the defaults (checked against the saved record).
    */
   static load(path: string, train: Interactions, features: SavedFeatures = {}): Promise<FeatureEmbeddingModel> {
-    return loadModel("FeatureEmbeddingModel.load", path, "FeatureEmbeddingModel", (c) => buildFeatureEmbedding(c, train, features), train);
+    return loadModel(
+      "FeatureEmbeddingModel.load",
+      path,
+      "FeatureEmbeddingModel",
+      (c) => buildFeatureEmbedding(c, train, features),
+      train,
+    );
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
-  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions, features: SavedFeatures = {}): Promise<FeatureEmbeddingModel> {
-    return modelFromArtifacts("FeatureEmbeddingModel.fromArtifacts", json, weights, "FeatureEmbeddingModel", (c) => buildFeatureEmbedding(c, train, features), train);
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train: Interactions,
+    features: SavedFeatures = {},
+  ): Promise<FeatureEmbeddingModel> {
+    return modelFromArtifacts(
+      "FeatureEmbeddingModel.fromArtifacts",
+      json,
+      weights,
+      "FeatureEmbeddingModel",
+      (c) => buildFeatureEmbedding(c, train, features),
+      train,
+    );
   }
 
   dispose(): void {
@@ -323,7 +364,10 @@ export interface FitFeatureEmbeddingConfig extends FitReporting {
  * with Adagrad; a mean loss over a batch gives each feature row a gradient |B| times smaller, and
  * Adam's per-parameter scaling makes the step size independent of that.
  */
-export async function fitFeatureEmbedding(model: FeatureEmbeddingModel, config: FitFeatureEmbeddingConfig): Promise<EpochLogs[]> {
+export async function fitFeatureEmbedding(
+  model: FeatureEmbeddingModel,
+  config: FitFeatureEmbeddingConfig,
+): Promise<EpochLogs[]> {
   const batchSize = config.batchSize ?? 256;
   const learningRate = config.learningRate ?? 0.01;
   if (!(learningRate > 0 && Number.isFinite(learningRate))) {
@@ -356,17 +400,28 @@ function allRows(n: number): Int32Array {
 
 function checkRows(features: FeatureMatrix, expected: number, field: string, what: string, name: string): void {
   if (features.weights.numRows !== expected) {
-    throw new Error(`FeatureEmbeddingModel: ${field} has ${features.weights.numRows} rows but '${name}' has ${expected} ${what}`);
+    throw new Error(
+      `FeatureEmbeddingModel: ${field} has ${features.weights.numRows} rows but '${name}' has ${expected} ${what}`,
+    );
   }
   if (features.names.length !== features.weights.numCols) {
-    throw new Error(`FeatureEmbeddingModel: ${field} names ${features.names.length} features but has ${features.weights.numCols} columns`);
+    throw new Error(
+      `FeatureEmbeddingModel: ${field} names ${features.names.length} features but has ${features.weights.numCols} columns`,
+    );
   }
 }
 
-function buildFeatureEmbedding(config: Record<string, unknown>, train: Interactions, features: SavedFeatures): FeatureEmbeddingModel {
+function buildFeatureEmbedding(
+  config: Record<string, unknown>,
+  train: Interactions,
+  features: SavedFeatures,
+): FeatureEmbeddingModel {
   const model = new FeatureEmbeddingModel(train, {
-    factors: config.factors as number, regularization: config.regularization as number,
-    itemFeatures: features.itemFeatures ?? undefined, userFeatures: features.userFeatures ?? undefined, seed: 0,
+    factors: config.factors as number,
+    regularization: config.regularization as number,
+    itemFeatures: features.itemFeatures ?? undefined,
+    userFeatures: features.userFeatures ?? undefined,
+    seed: 0,
   });
   try {
     checkSavedFeatures("FeatureEmbeddingModel", "itemFeatures", config.itemFeatures, model.itemFeatures);

@@ -57,7 +57,9 @@ export function normalizeScoreRows(
     for (let i = 0; i < numItems; i++) {
       const s = scores[start + i];
       if (!Number.isFinite(s)) {
-        throw new Error(`normalizeScoreRows: score ${s} at row ${start / numItems}, item ${i}; hybrids need finite scores`);
+        throw new Error(
+          `normalizeScoreRows: score ${s} at row ${start / numItems}, item ${i}; hybrids need finite scores`,
+        );
       }
       sum += s;
       if (s < min) min = s;
@@ -119,12 +121,14 @@ export class WeightedHybrid implements ItemScorer {
   constructor(config: WeightedHybridConfig) {
     const caller = "WeightedHybrid";
     const components = config.components;
-    if (!Array.isArray(components) || components.length === 0) throw new Error(`${caller}: 'components' must list at least one model`);
+    if (!Array.isArray(components) || components.length === 0)
+      throw new Error(`${caller}: 'components' must list at least one model`);
     this.numItems = components[0].scorer.numItems;
     let total = 0;
     components.forEach((c, m) => {
       const label = `component ${m}${c.name ? ` ('${c.name}')` : ""}`;
-      if (!(Number.isFinite(c.weight) && c.weight >= 0)) throw new Error(`${caller}: ${label} has weight ${c.weight}; weights must be finite and >= 0`);
+      if (!(Number.isFinite(c.weight) && c.weight >= 0))
+        throw new Error(`${caller}: ${label} has weight ${c.weight}; weights must be finite and >= 0`);
       if (c.scorer.numItems !== this.numItems) {
         throw new Error(`${caller}: ${label} scores ${c.scorer.numItems} items, component 0 scores ${this.numItems}`);
       }
@@ -191,7 +195,9 @@ export class SwitchingHybrid implements ItemScorer {
       throw new Error(`${caller}: primary scores ${primary.numItems} items but fallback scores ${fallback.numItems}`);
     }
     if (train.numItems !== primary.numItems) {
-      throw new Error(`${caller}: '${train.name}' has ${train.numItems} items but the models score ${primary.numItems}`);
+      throw new Error(
+        `${caller}: '${train.name}' has ${train.numItems} items but the models score ${primary.numItems}`,
+      );
     }
     const minUser = checkInteger(caller, "minUserInteractions", config.minUserInteractions ?? 1, 0);
     const minItem = checkInteger(caller, "minItemInteractions", config.minItemInteractions ?? 1, 0);
@@ -251,7 +257,9 @@ export class SwitchingHybrid implements ItemScorer {
 
   private checkUser(user: number): number {
     if (!(Number.isInteger(user) && user >= 0 && user < this.fallbackUsers.length)) {
-      throw new RangeError(`SwitchingHybrid: user ${user} is outside the ${this.fallbackUsers.length} users of the training data`);
+      throw new RangeError(
+        `SwitchingHybrid: user ${user} is outside the ${this.fallbackUsers.length} users of the training data`,
+      );
     }
     return user;
   }
@@ -262,7 +270,9 @@ export class SwitchingHybrid implements ItemScorer {
 function scoresOf(scorer: ItemScorer, users: Int32Array, caller: string): Float32Array | Float64Array {
   const scores = scorer.scoreItems(users);
   if (scores.length !== users.length * scorer.numItems) {
-    throw new Error(`${caller}: a model returned ${scores.length} scores for ${users.length} users × ${scorer.numItems} items`);
+    throw new Error(
+      `${caller}: a model returned ${scores.length} scores for ${users.length} users × ${scorer.numItems} items`,
+    );
   }
   return scores;
 }

@@ -62,7 +62,10 @@ export class ItemKnnRecommender implements ItemScorer {
           counts[i]++;
         }
       }
-      const candidates = touched.map((i) => ({ i, s: counts[i] / (Math.sqrt(degree[i] * degree[j]) + this.shrinkage) }));
+      const candidates = touched.map((i) => ({
+        i,
+        s: counts[i] / (Math.sqrt(degree[i] * degree[j]) + this.shrinkage),
+      }));
       // Most similar first; ties to the lower index, so the graph does not depend on visiting order.
       candidates.sort((x, y) => y.s - x.s || x.i - y.i);
       for (const { i, s } of candidates.slice(0, this.neighbours)) {
@@ -73,7 +76,11 @@ export class ItemKnnRecommender implements ItemScorer {
       for (const i of touched) counts[i] = 0;
       touched.length = 0;
     }
-    this.state = { train, userItems, graph: { offsets, items: Int32Array.from(items), similarities: Float32Array.from(similarities) } };
+    this.state = {
+      train,
+      userItems,
+      graph: { offsets, items: Int32Array.from(items), similarities: Float32Array.from(similarities) },
+    };
     return this;
   }
 
@@ -92,7 +99,8 @@ export class ItemKnnRecommender implements ItemScorer {
     const out = new Float32Array(users.length * n);
     for (let b = 0; b < users.length; b++) {
       const u = users[b];
-      if (!(Number.isInteger(u) && u >= 0 && u < train.numUsers)) throw new RangeError(`ItemKnnRecommender.scoreItems: user ${u} is outside [0, ${train.numUsers})`);
+      if (!(Number.isInteger(u) && u >= 0 && u < train.numUsers))
+        throw new RangeError(`ItemKnnRecommender.scoreItems: user ${u} is outside [0, ${train.numUsers})`);
       const row = out.subarray(b * n, (b + 1) * n);
       for (let a = userItems.offsets[u]; a < userItems.offsets[u + 1]; a++) {
         const j = userItems.indices[a];

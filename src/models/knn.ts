@@ -26,7 +26,13 @@ import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { checkInteger, requireFitted } from "../checks";
 import { rowMeans } from "../data/csr";
 import { BaselineConfig, Baselines, fitBaselines } from "../train/baselineEstimates";
-import { RatingRows, SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers } from "../data/sparseRatings";
+import {
+  RatingRows,
+  SparseRatings,
+  SparseRatingsConfig,
+  checkRatingPairs,
+  checkRatingUsers,
+} from "../data/sparseRatings";
 import { SimilarityConfig, SimilarityMatrix, resolveSimilarityConfig, similarityMatrix } from "../data/similarities";
 
 export interface KnnConfig extends SparseRatingsConfig {
@@ -112,7 +118,10 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
   private candidateNeighbours = new Int32Array(0);
   private candidatePositions = new Int32Array(0);
 
-  constructor(readonly modelName: string, config: KnnConfig) {
+  constructor(
+    readonly modelName: string,
+    config: KnnConfig,
+  ) {
     this.config = { ...config };
     this.k = checkInteger(modelName, "k", config.k ?? 40, 0);
     if (this.k < 1) throw new Error(`${modelName}: k must be an integer >= 1, got ${this.k}`);
@@ -184,7 +193,9 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
       }
       this.scoreRowUserBased(fitted, u, counts, sumSims, sums);
       for (let i = 0; i < numItems; i++) {
-        scores[i] = ratings.knowsItem(i) ? this.combine(u, i, u, i, counts[i], sumSims[i], sums[i]) : this.fallback(u, i);
+        scores[i] = ratings.knowsItem(i)
+          ? this.combine(u, i, u, i, counts[i], sumSims[i], sums[i])
+          : this.fallback(u, i);
       }
     }
     return out;
@@ -204,7 +215,15 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
   protected abstract residual(neighbour: number, y: number, rating: number): number;
 
   /** r̂_ui from the neighbours' aggregate: `count` of them (actual_k), Σ sim and Σ sim · residual. */
-  protected abstract combine(u: number, i: number, x: number, y: number, count: number, sumSim: number, sumWeighted: number): number;
+  protected abstract combine(
+    u: number,
+    i: number,
+    x: number,
+    y: number,
+    count: number,
+    sumSim: number,
+    sumWeighted: number,
+  ): number;
 
   /** r̂_ui when user u or item i has no train rating. */
   protected abstract fallback(u: number, i: number): number;
@@ -253,7 +272,13 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
    * than k neighbours so far. Each item ends with exactly the neighbours `estimate` selects, with no
    * selection per item: O(n log n + ratings) per user.
    */
-  private scoreRowUserBased(fitted: Fitted, u: number, counts: Int32Array, sumSims: Float64Array, sums: Float64Array): void {
+  private scoreRowUserBased(
+    fitted: Fitted,
+    u: number,
+    counts: Int32Array,
+    sumSims: Float64Array,
+    sums: Float64Array,
+  ): void {
     const { similarity, xRows } = fitted;
     const size = similarity.size;
     const sims = similarity.values.subarray(u * size, (u + 1) * size);
@@ -291,7 +316,15 @@ export class KNNBasic extends NeighbourhoodModel {
     return rating;
   }
 
-  protected override combine(_u: number, _i: number, _x: number, _y: number, count: number, sumSim: number, sumWeighted: number): number {
+  protected override combine(
+    _u: number,
+    _i: number,
+    _x: number,
+    _y: number,
+    count: number,
+    sumSim: number,
+    sumWeighted: number,
+  ): number {
     return this.enoughNeighbours(count) ? sumWeighted / sumSim : this.state().ratings.globalMean;
   }
 
@@ -320,7 +353,15 @@ export class KNNWithMeans extends NeighbourhoodModel {
     return rating - this.means[neighbour];
   }
 
-  protected override combine(_u: number, _i: number, x: number, _y: number, count: number, sumSim: number, sumWeighted: number): number {
+  protected override combine(
+    _u: number,
+    _i: number,
+    x: number,
+    _y: number,
+    count: number,
+    sumSim: number,
+    sumWeighted: number,
+  ): number {
     return this.means[x] + (this.enoughNeighbours(count) ? sumWeighted / sumSim : 0);
   }
 
@@ -365,7 +406,15 @@ export class KNNBaseline extends NeighbourhoodModel {
     return rating - (this.globalMean + this.xBias[neighbour] + this.yBias[y]);
   }
 
-  protected override combine(u: number, i: number, _x: number, _y: number, count: number, sumSim: number, sumWeighted: number): number {
+  protected override combine(
+    u: number,
+    i: number,
+    _x: number,
+    _y: number,
+    count: number,
+    sumSim: number,
+    sumWeighted: number,
+  ): number {
     return this.fallback(u, i) + (this.enoughNeighbours(count) ? sumWeighted / sumSim : 0);
   }
 

@@ -53,7 +53,12 @@ export class MarkovChainRecommender implements ItemScorer {
       }
     }
     // One entry per transition, then the repeats of (i, j) summed into the count c(i, j).
-    const successors = CsrMatrix.fromTriples(train.numItems, train.numItems, Int32Array.from(from), Int32Array.from(to)).dedupe("sum");
+    const successors = CsrMatrix.fromTriples(
+      train.numItems,
+      train.numItems,
+      Int32Array.from(from),
+      Int32Array.from(to),
+    ).dedupe("sum");
     if (train.length > 0) for (let j = 0; j < prior.length; j++) prior[j] /= train.length;
     this.state = { histories, successors, prior };
     return this;

@@ -154,7 +154,10 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
     itemBias?: tf.Variable<tf.Rank.R1>;
   };
 
-  constructor(readonly train: Interactions, config: MatrixFactorizationConfig) {
+  constructor(
+    readonly train: Interactions,
+    config: MatrixFactorizationConfig,
+  ) {
     const caller = "MatrixFactorization";
     this.factors = checkPositiveInteger(caller, "factors", config.factors ?? 100);
     this.regularization = checkNonNegative(caller, "regularization", config.regularization ?? 0.02);
@@ -173,8 +176,8 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
     this.params = tf.tidy(() => ({
       userFactors: tf.variable(tf.tensor2d(userFactors, [numUsers, this.factors])),
       itemFactors: tf.variable(tf.tensor2d(itemFactors, [numItems, this.factors])),
-      userBias: this.biased ? tf.variable(tf.zeros([numUsers])) as tf.Variable<tf.Rank.R1> : undefined,
-      itemBias: this.biased ? tf.variable(tf.zeros([numItems])) as tf.Variable<tf.Rank.R1> : undefined,
+      userBias: this.biased ? (tf.variable(tf.zeros([numUsers])) as tf.Variable<tf.Rank.R1>) : undefined,
+      itemBias: this.biased ? (tf.variable(tf.zeros([numItems])) as tf.Variable<tf.Rank.R1>) : undefined,
     }));
   }
 
@@ -188,7 +191,9 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
 
   /** Mean per-rating loss ℓ over the training rows `rows` (see the header). */
   loss(rows: Int32Array): tf.Scalar {
-    return tf.tidy(() => matrixFactorizationLoss(this.params, this.globalMean, this.regularization, ratingBatch(this.train, rows)));
+    return tf.tidy(() =>
+      matrixFactorizationLoss(this.params, this.globalMean, this.regularization, ratingBatch(this.train, rows)),
+    );
   }
 
   trainableVariables(): tf.Variable[] {
@@ -201,7 +206,18 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
     checkPairs("MatrixFactorization.predict", users, items);
     const [low, high] = this.ratingScale;
     return readAndDispose(
-      tf.tidy(() => tf.clipByValue(matrixFactorizationEstimate(this.params, this.globalMean, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32")), low, high)),
+      tf.tidy(() =>
+        tf.clipByValue(
+          matrixFactorizationEstimate(
+            this.params,
+            this.globalMean,
+            tf.tensor1d(users, "int32"),
+            tf.tensor1d(items, "int32"),
+          ),
+          low,
+          high,
+        ),
+      ),
     );
   }
 
@@ -209,7 +225,14 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
     checkPairs("MatrixFactorization.scorePairs", users, items);
     return readAndDispose(
-      tf.tidy(() => matrixFactorizationEstimate(this.params, this.globalMean, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"))),
+      tf.tidy(() =>
+        matrixFactorizationEstimate(
+          this.params,
+          this.globalMean,
+          tf.tensor1d(users, "int32"),
+          tf.tensor1d(items, "int32"),
+        ),
+      ),
     );
   }
 
@@ -230,23 +253,47 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
 
   /** The weights under stable names, for `save` and checkpoints. */
   namedWeights(): NamedWeight[] {
-    return Object.entries(this.params).filter(([, v]) => v !== undefined).map(([name, variable]) => ({ name, variable: variable as tf.Variable }));
+    return Object.entries(this.params)
+      .filter(([, v]) => v !== undefined)
+      .map(([name, variable]) => ({ name, variable: variable as tf.Variable }));
   }
 
   /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
   save(path: string): Promise<void> {
-    const config = { factors: this.factors, regularization: this.regularization, biased: this.biased, ratingScale: [...this.ratingScale] };
+    const config = {
+      factors: this.factors,
+      regularization: this.regularization,
+      biased: this.biased,
+      ratingScale: [...this.ratingScale],
+    };
     return saveModel(path, "MatrixFactorization", config, this.namedWeights(), this.train);
   }
 
   /** A model saved by `save`, on the training data it was saved with (checked). */
   static load(path: string, train: Interactions): Promise<MatrixFactorization> {
-    return loadModel("MatrixFactorization.load", path, "MatrixFactorization", (c) => new MatrixFactorization(train, { ...c, seed: 0 }), train);
+    return loadModel(
+      "MatrixFactorization.load",
+      path,
+      "MatrixFactorization",
+      (c) => new MatrixFactorization(train, { ...c, seed: 0 }),
+      train,
+    );
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
-  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<MatrixFactorization> {
-    return modelFromArtifacts("MatrixFactorization.fromArtifacts", json, weights, "MatrixFactorization", (c) => new MatrixFactorization(train, { ...c, seed: 0 }), train);
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train: Interactions,
+  ): Promise<MatrixFactorization> {
+    return modelFromArtifacts(
+      "MatrixFactorization.fromArtifacts",
+      json,
+      weights,
+      "MatrixFactorization",
+      (c) => new MatrixFactorization(train, { ...c, seed: 0 }),
+      train,
+    );
   }
 
   dispose(): void {

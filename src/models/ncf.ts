@@ -105,22 +105,31 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
   readonly negativesPerPositive: number;
   readonly params: NeuralCFParams;
 
-  constructor(readonly train: Interactions, config: NeuralCFConfig) {
+  constructor(
+    readonly train: Interactions,
+    config: NeuralCFConfig,
+  ) {
     const caller = "NeuralCF";
     this.variant = config.variant ?? "neumf";
     if (!["gmf", "mlp", "neumf"].includes(this.variant)) {
       throw new Error(`${caller}: variant must be "gmf", "mlp" or "neumf", got ${JSON.stringify(config.variant)}`);
     }
     this.factors = checkPositiveInteger(caller, "factors", config.factors ?? 8);
-    this.mlpLayers = (config.mlpLayers ?? [64, 32, 16, 8]).map((w, l) => checkPositiveInteger(caller, `mlpLayers[${l}]`, w));
+    this.mlpLayers = (config.mlpLayers ?? [64, 32, 16, 8]).map((w, l) =>
+      checkPositiveInteger(caller, `mlpLayers[${l}]`, w),
+    );
     if (this.mlpLayers.length === 0 || this.mlpLayers[0] % 2 !== 0) {
-      throw new Error(`${caller}: mlpLayers must start with an even width (two halves of [p ; q]), got [${this.mlpLayers}]`);
+      throw new Error(
+        `${caller}: mlpLayers must start with an even width (two halves of [p ; q]), got [${this.mlpLayers}]`,
+      );
     }
     this.objective = config.loss ?? "logLoss";
-    if (this.objective !== "logLoss" && this.objective !== "bpr") throw new Error(`${caller}: loss must be "logLoss" or "bpr", got ${JSON.stringify(config.loss)}`);
+    if (this.objective !== "logLoss" && this.objective !== "bpr")
+      throw new Error(`${caller}: loss must be "logLoss" or "bpr", got ${JSON.stringify(config.loss)}`);
     this.negativesPerPositive = this.objective === "bpr" ? 1 : 4;
     const initStd = config.initStd ?? 0.01;
-    if (!(initStd >= 0 && Number.isFinite(initStd))) throw new Error(`${caller}: initStd must be a finite number >= 0, got ${initStd}`);
+    if (!(initStd >= 0 && Number.isFinite(initStd)))
+      throw new Error(`${caller}: initStd must be a finite number >= 0, got ${initStd}`);
     if (train.length === 0) throw new Error(`${caller}: the training data '${train.name}' is empty`);
 
     const { numUsers, numItems } = train;
@@ -136,7 +145,12 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
     const mlpItems = hasMlp ? embedding(numItems, half) : undefined;
     const tower =
       hasMlp && this.mlpLayers.length > 1
-        ? new DenseTower({ inputDim: this.mlpLayers[0], units: this.mlpLayers.slice(1), activation: "relu", seed: rng.tfSeed() })
+        ? new DenseTower({
+            inputDim: this.mlpLayers[0],
+            units: this.mlpLayers.slice(1),
+            activation: "relu",
+            seed: rng.tfSeed(),
+          })
         : undefined;
     const width = (hasGmf ? this.factors : 0) + (hasMlp ? this.mlpLayers[this.mlpLayers.length - 1] : 0);
     // LeCun-uniform output weights and a zero bias, as the authors' Keras prediction layer.
@@ -144,7 +158,8 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
     const output = tf.tidy(() => tf.variable(outputInit.apply([width, 1]) as tf.Tensor2D));
     const outputBias = tf.tidy(() => tf.variable(tf.zeros([1]) as tf.Tensor1D));
     this.params = { gmfUsers, gmfItems, mlpUsers, mlpItems, tower, output, outputBias };
-    if (config.pretrained) this.loadPretrained(config.pretrained.gmf, config.pretrained.mlp, config.pretrained.alpha ?? 0.5);
+    if (config.pretrained)
+      this.loadPretrained(config.pretrained.gmf, config.pretrained.mlp, config.pretrained.alpha ?? 0.5);
   }
 
   get numItems(): number {
@@ -207,7 +222,8 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
 
   /** x̂ of the pairs (users[k], items[k]); agrees with `scoreItems`. */
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
-    if (users.length !== items.length) throw new Error(`NeuralCF.scorePairs: ${users.length} users but ${items.length} items`);
+    if (users.length !== items.length)
+      throw new Error(`NeuralCF.scorePairs: ${users.length} users but ${items.length} items`);
     return readAndDispose(tf.tidy(() => this.logits(tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"))));
   }
 
@@ -285,7 +301,8 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
   private outputHalves(output: tf.Tensor2D): [tf.Tensor2D | undefined, tf.Tensor2D | undefined] {
     const hasGmf = this.params.gmfUsers !== undefined;
     const hasMlp = this.params.mlpUsers !== undefined;
-    if (hasGmf && hasMlp) return tf.split(output, [this.factors, output.shape[0] - this.factors], 0) as [tf.Tensor2D, tf.Tensor2D];
+    if (hasGmf && hasMlp)
+      return tf.split(output, [this.factors, output.shape[0] - this.factors], 0) as [tf.Tensor2D, tf.Tensor2D];
     return hasGmf ? [output, undefined] : [undefined, output];
   }
 
@@ -296,13 +313,16 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
     if (gmf.variant !== "gmf" || mlp.variant !== "mlp") {
       throw new Error(`${caller}: expected a GMF and an MLP model, got ${gmf.variant} and ${mlp.variant}`);
     }
-    if (gmf.factors !== this.factors) throw new Error(`${caller}: the GMF has ${gmf.factors} factors, this model ${this.factors}`);
+    if (gmf.factors !== this.factors)
+      throw new Error(`${caller}: the GMF has ${gmf.factors} factors, this model ${this.factors}`);
     if (JSON.stringify(mlp.mlpLayers) !== JSON.stringify(this.mlpLayers)) {
       throw new Error(`${caller}: the MLP has layers [${mlp.mlpLayers}], this model [${this.mlpLayers}]`);
     }
     for (const other of [gmf, mlp]) {
       if (other.train.numUsers !== this.train.numUsers || other.train.numItems !== this.train.numItems) {
-        throw new Error(`${caller}: the pretrained model has ${other.train.numUsers} users and ${other.train.numItems} items, this one ${this.train.numUsers} and ${this.train.numItems}`);
+        throw new Error(
+          `${caller}: the pretrained model has ${other.train.numUsers} users and ${other.train.numItems} items, this one ${this.train.numUsers} and ${this.train.numItems}`,
+        );
       }
     }
     if (!(alpha >= 0 && alpha <= 1)) throw new Error(`${caller}: alpha must be in [0, 1], got ${alpha}`);
@@ -313,7 +333,9 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
     p.mlpItems!.assign(mlp.params.mlpItems!);
     if (p.tower && mlp.params.tower) p.tower.copyFrom(mlp.params.tower);
     tf.tidy(() => {
-      p.output.assign(tf.concat([tf.mul(gmf.params.output, alpha), tf.mul(mlp.params.output, 1 - alpha)], 0) as tf.Tensor2D);
+      p.output.assign(
+        tf.concat([tf.mul(gmf.params.output, alpha), tf.mul(mlp.params.output, 1 - alpha)], 0) as tf.Tensor2D,
+      );
       p.outputBias.assign(tf.add(tf.mul(gmf.params.outputBias, alpha), tf.mul(mlp.params.outputBias, 1 - alpha)));
     });
   }
@@ -322,7 +344,8 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
   namedWeights(): NamedWeight[] {
     const { gmfUsers, gmfItems, mlpUsers, mlpItems, tower, output, outputBias } = this.params;
     const named: NamedWeight[] = [];
-    for (const [name, variable] of Object.entries({ gmfUsers, gmfItems, mlpUsers, mlpItems })) if (variable) named.push({ name, variable });
+    for (const [name, variable] of Object.entries({ gmfUsers, gmfItems, mlpUsers, mlpItems }))
+      if (variable) named.push({ name, variable });
     if (tower) named.push(...denseTowerWeights("tower", tower));
     named.push({ name: "output", variable: output }, { name: "outputBias", variable: outputBias });
     return named;
@@ -330,7 +353,12 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
 
   /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
   save(path: string): Promise<void> {
-    const config = { variant: this.variant, factors: this.factors, mlpLayers: [...this.mlpLayers], loss: this.objective };
+    const config = {
+      variant: this.variant,
+      factors: this.factors,
+      mlpLayers: [...this.mlpLayers],
+      loss: this.objective,
+    };
     return saveModel(path, "NeuralCF", config, this.namedWeights(), this.train);
   }
 
@@ -341,7 +369,14 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<NeuralCF> {
-    return modelFromArtifacts("NeuralCF.fromArtifacts", json, weights, "NeuralCF", (c) => new NeuralCF(train, { ...c, seed: 0 }), train);
+    return modelFromArtifacts(
+      "NeuralCF.fromArtifacts",
+      json,
+      weights,
+      "NeuralCF",
+      (c) => new NeuralCF(train, { ...c, seed: 0 }),
+      train,
+    );
   }
 
   dispose(): void {

@@ -17,7 +17,13 @@
 // SASRec?", RecSys 2023), hence the default. The model returns losses and scores; `fit` trains it.
 
 import { SASREC_ITEM_OFFSET, SasRecBatch, UserSequences } from "../data/sequences";
-import { resolveSequentialConfig, ResolvedSequentialConfig, SequentialArchitecture, SequentialTransformer, SequentialTransformerConfig } from "../nn/sequentialTransformer";
+import {
+  resolveSequentialConfig,
+  ResolvedSequentialConfig,
+  SequentialArchitecture,
+  SequentialTransformer,
+  SequentialTransformerConfig,
+} from "../nn/sequentialTransformer";
 import { loadModel, modelFromArtifacts } from "../train/savedModel";
 
 /** SASRec's hyper-parameters. */
@@ -31,15 +37,31 @@ export interface SasRecConfig extends SequentialTransformerConfig {
 }
 
 export const SASREC_ARCHITECTURE: Readonly<SequentialArchitecture> = {
-  owner: "SasRec", itemOffset: SASREC_ITEM_OFFSET, activation: "relu", norm: "pre", causal: true, scaleEmbeddings: true,
-  embeddingNorm: false, outputBias: false, appendMask: false, losses: ["softmax", "bce"],
+  owner: "SasRec",
+  itemOffset: SASREC_ITEM_OFFSET,
+  activation: "relu",
+  norm: "pre",
+  causal: true,
+  scaleEmbeddings: true,
+  embeddingNorm: false,
+  outputBias: false,
+  appendMask: false,
+  losses: ["softmax", "bce"],
 };
 
 /** `config` with SASRec's defaults filled in and every field checked. */
 export function resolveSasRecConfig(config: SasRecConfig): ResolvedSequentialConfig {
   return resolveSequentialConfig(SASREC_ARCHITECTURE, config, {
-    maxLength: 50, hiddenSize: 64, numLayers: 2, numHeads: 1, dropout: 0.2, initializerRange: 0.02, layerNormEpsilon: 1e-8,
-    numSampled: 100, scoreBatchSize: 256, loss: "softmax",
+    maxLength: 50,
+    hiddenSize: 64,
+    numLayers: 2,
+    numHeads: 1,
+    dropout: 0.2,
+    initializerRange: 0.02,
+    layerNormEpsilon: 1e-8,
+    numSampled: 100,
+    scoreBatchSize: 256,
+    loss: "softmax",
   });
 }
 
@@ -59,6 +81,12 @@ export class SasRec extends SequentialTransformer<SasRecBatch> {
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<SasRec> {
-    return modelFromArtifacts("SasRec.fromArtifacts", json, weights, "SasRec", (c) => new SasRec(c as unknown as SasRecConfig, histories));
+    return modelFromArtifacts(
+      "SasRec.fromArtifacts",
+      json,
+      weights,
+      "SasRec",
+      (c) => new SasRec(c as unknown as SasRecConfig, histories),
+    );
   }
 }

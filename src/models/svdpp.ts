@@ -161,7 +161,10 @@ function segmentSum(x: tf.Tensor2D, ids: tf.Tensor1D, numSegments: number): tf.T
  * The implicit term of each rating's user, z_u = |N(u)|^-½ Σ_{j∈N(u)} y_j ([B, D]), and the y_j of
  * every (slot, j) pair it summed ([P, D], which the penalty reads).
  */
-export function implicitFeedback(implicitFactors: tf.Tensor2D, implicit: ImplicitBatch): { y: tf.Tensor2D; z: tf.Tensor2D } {
+export function implicitFeedback(
+  implicitFactors: tf.Tensor2D,
+  implicit: ImplicitBatch,
+): { y: tf.Tensor2D; z: tf.Tensor2D } {
   const y = tf.gather(implicitFactors, implicit.pairItem); // [P, D]
   const weighted: tf.Tensor2D = tf.mul(y, tf.expandDims(implicit.pairWeight, 1)); // [P, D]
   const bySlot = segmentSum(weighted, implicit.pairSlot, implicit.numSlots); // [S, D]
@@ -247,7 +250,10 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
     implicitFactors: tf.Variable<tf.Rank.R2>;
   };
 
-  constructor(readonly train: Interactions, config: SvdppConfig) {
+  constructor(
+    readonly train: Interactions,
+    config: SvdppConfig,
+  ) {
     const caller = "Svdpp";
     this.factors = checkPositiveInteger(caller, "factors", config.factors ?? 20);
     this.regularization = checkNonNegative(caller, "regularization", config.regularization ?? 0.02);
@@ -342,7 +348,14 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<Svdpp> {
-    return modelFromArtifacts("Svdpp.fromArtifacts", json, weights, "Svdpp", (c) => new Svdpp(train, { ...c, seed: 0 }), train);
+    return modelFromArtifacts(
+      "Svdpp.fromArtifacts",
+      json,
+      weights,
+      "Svdpp",
+      (c) => new Svdpp(train, { ...c, seed: 0 }),
+      train,
+    );
   }
 
   dispose(): void {
@@ -351,7 +364,13 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
 
   private estimatePairs(users: Int32Array, items: Int32Array): tf.Tensor1D {
     const implicit = implicitBatch(this.neighbourhoods, users);
-    return svdppEstimate(this.params, this.globalMean, tf.tensor1d(users, "int32"), tf.tensor1d(items, "int32"), implicit);
+    return svdppEstimate(
+      this.params,
+      this.globalMean,
+      tf.tensor1d(users, "int32"),
+      tf.tensor1d(items, "int32"),
+      implicit,
+    );
   }
 }
 

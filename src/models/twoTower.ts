@@ -39,7 +39,13 @@ import { DenseTower, denseTowerWeights, gatherRows } from "../nn/mlp";
 import { softmaxCrossEntropyFromLabels, bprLoss } from "../train/losses";
 import { readAndDispose } from "../nn/tensors";
 import { ImplicitFeedbackBatch, ImplicitFeedbackModel, negativeCount } from "../train/implicitFeedback";
-import { FeatureMatrix, SavedFeatures, checkSavedFeatures, featureMatrixRecord, itemFeatureMatrix } from "../data/featureMatrix";
+import {
+  FeatureMatrix,
+  SavedFeatures,
+  checkSavedFeatures,
+  featureMatrixRecord,
+  itemFeatureMatrix,
+} from "../data/featureMatrix";
 import type { NamedWeight } from "../nn/layeredModel";
 import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
 
@@ -110,7 +116,8 @@ type TowerSizes = Required<Pick<TwoTowerConfig, "embeddingDim" | "hiddenUnits" |
 /** A tower over `rows` rows (users or items), its weights drawn from `rng`. */
 function buildTower(rows: number, features: FeatureMatrix | null, config: TowerSizes, rng: Rng): Tower {
   const { embeddingDim: e, initStd } = config;
-  const normal = (shape: [number, number]) => tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, initStd, "float32", rng.tfSeed()) as tf.Tensor2D));
+  const normal = (shape: [number, number]) =>
+    tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, initStd, "float32", rng.tfSeed()) as tf.Tensor2D));
   const ids = normal([rows, e]);
   const tower: Tower = {
     ids,
@@ -157,7 +164,10 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
   /** ln Q_i, Q_i = item i's share of the training interactions (0 for items without any: never in a batch). */
   readonly logQ: Float32Array;
 
-  constructor(readonly train: Interactions, config: TwoTowerConfig) {
+  constructor(
+    readonly train: Interactions,
+    config: TwoTowerConfig,
+  ) {
     const caller = "TwoTower";
     const sizes = {
       embeddingDim: checkPositiveInteger(caller, "embeddingDim", config.embeddingDim ?? 32),
@@ -165,9 +175,11 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
       outputDim: checkPositiveInteger(caller, "outputDim", config.outputDim ?? 32),
       initStd: config.initStd ?? 0.1,
     };
-    if (!(sizes.initStd >= 0 && Number.isFinite(sizes.initStd))) throw new Error(`${caller}: initStd must be a finite number >= 0, got ${sizes.initStd}`);
+    if (!(sizes.initStd >= 0 && Number.isFinite(sizes.initStd)))
+      throw new Error(`${caller}: initStd must be a finite number >= 0, got ${sizes.initStd}`);
     this.temperature = config.temperature ?? 0.1;
-    if (!(this.temperature > 0 && Number.isFinite(this.temperature))) throw new Error(`${caller}: temperature must be a positive number, got ${this.temperature}`);
+    if (!(this.temperature > 0 && Number.isFinite(this.temperature)))
+      throw new Error(`${caller}: temperature must be a positive number, got ${this.temperature}`);
     this.objective = config.loss ?? "sampledSoftmax";
     if (this.objective !== "sampledSoftmax" && this.objective !== "bpr") {
       throw new Error(`${caller}: loss must be "sampledSoftmax" or "bpr", got ${JSON.stringify(config.loss)}`);
@@ -259,7 +271,8 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
 
   /** s(users[k], items[k]) for each pair; agrees with `scoreItems`. */
   scorePairs(users: Int32Array, items: Int32Array): Float32Array {
-    if (users.length !== items.length) throw new Error(`TwoTower.scorePairs: ${users.length} users but ${items.length} items`);
+    if (users.length !== items.length)
+      throw new Error(`TwoTower.scorePairs: ${users.length} users but ${items.length} items`);
     return readAndDispose(
       tf.tidy(() => {
         const u = this.userVectors(tf.tensor1d(users, "int32"));
@@ -281,9 +294,14 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
   save(path: string): Promise<void> {
     const units = this.user.mlp.layers.map((layer) => layer.kernel.shape[1]);
     const config = {
-      embeddingDim: this.user.ids.shape[1], hiddenUnits: units.slice(0, -1), outputDim: units[units.length - 1],
-      temperature: this.temperature, loss: this.objective, logQCorrection: this.logQCorrection,
-      itemFeatures: this.itemFeatures && featureMatrixRecord(this.itemFeatures), userFeatures: this.userFeatures && featureMatrixRecord(this.userFeatures),
+      embeddingDim: this.user.ids.shape[1],
+      hiddenUnits: units.slice(0, -1),
+      outputDim: units[units.length - 1],
+      temperature: this.temperature,
+      loss: this.objective,
+      logQCorrection: this.logQCorrection,
+      itemFeatures: this.itemFeatures && featureMatrixRecord(this.itemFeatures),
+      userFeatures: this.userFeatures && featureMatrixRecord(this.userFeatures),
     };
     return saveModel(path, "TwoTower", config, this.namedWeights(), this.train);
   }
@@ -297,13 +315,27 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
-  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions, features: SavedFeatures = {}): Promise<TwoTower> {
-    return modelFromArtifacts("TwoTower.fromArtifacts", json, weights, "TwoTower", (c) => buildTwoTower(c, train, features), train);
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train: Interactions,
+    features: SavedFeatures = {},
+  ): Promise<TwoTower> {
+    return modelFromArtifacts(
+      "TwoTower.fromArtifacts",
+      json,
+      weights,
+      "TwoTower",
+      (c) => buildTwoTower(c, train, features),
+      train,
+    );
   }
 
   dispose(): void {
     tf.dispose(this.trainableVariables());
-    tf.dispose([this.user.features?.weights, this.item.features?.weights].filter((t): t is tf.Tensor2D => t !== undefined));
+    tf.dispose(
+      [this.user.features?.weights, this.item.features?.weights].filter((t): t is tf.Tensor2D => t !== undefined),
+    );
   }
 }
 
@@ -343,7 +375,9 @@ function defaultItemFeatures(train: Interactions): FeatureMatrix | null {
 function checkFeatureRows(features: FeatureMatrix | null, expected: number, field: string, what: string): void {
   if (features === null) return;
   if (features.weights.numRows !== expected) {
-    throw new Error(`TwoTower: ${field} has ${features.weights.numRows} rows but the training data has ${expected} ${what}`);
+    throw new Error(
+      `TwoTower: ${field} has ${features.weights.numRows} rows but the training data has ${expected} ${what}`,
+    );
   }
   if (features.names.length === 0) throw new Error(`TwoTower: ${field} has no features; pass null for none`);
 }

@@ -62,7 +62,13 @@ export type SparseRows = CsrMatrix;
 
 /** The user × item matrix of r_ui (duplicate pairs summed, or 1 for "binary") and its transpose. */
 export function implicitMatrix(data: Interactions, strength: WalsStrength): { byUser: SparseRows; byItem: SparseRows } {
-  const pairs = CsrMatrix.fromTriples(data.numUsers, data.numItems, data.users, data.items, strength === "binary" ? undefined : data.ratings);
+  const pairs = CsrMatrix.fromTriples(
+    data.numUsers,
+    data.numItems,
+    data.users,
+    data.items,
+    strength === "binary" ? undefined : data.ratings,
+  );
   const byUser = pairs.dedupe(strength === "binary" ? "first" : "sum");
   return { byUser, byItem: byUser.transpose() };
 }
@@ -91,7 +97,14 @@ export function gram(factors: Float64Array, d: number): Float64Array {
  * x_r = (FᵀF + Σ_{c ∈ row r} α r_rc f_c f_cᵀ + λI)⁻¹ Σ_{c ∈ row r} (1 + α r_rc) f_c for every row r of
  * `matrix`, written into `solved` ([numRows × d]). `fixed` holds the f_c, [numColumns × d].
  */
-export function solveSide(matrix: SparseRows, fixed: Float64Array, solved: Float64Array, d: number, alpha: number, lambda: number): void {
+export function solveSide(
+  matrix: SparseRows,
+  fixed: Float64Array,
+  solved: Float64Array,
+  d: number,
+  alpha: number,
+  lambda: number,
+): void {
   const base = gram(fixed, d);
   const a = new Float64Array(d * d);
   const rhs = new Float64Array(d);
@@ -125,7 +138,10 @@ export function choleskySolve(a: Float64Array, b: Float64Array, d: number): void
   for (let j = 0; j < d; j++) {
     let diagonal = a[j * d + j];
     for (let k = 0; k < j; k++) diagonal -= a[j * d + k] * a[j * d + k];
-    if (!(diagonal > 0)) throw new Error(`choleskySolve: the matrix is not positive definite (pivot ${j} is ${diagonal}); use regularization > 0`);
+    if (!(diagonal > 0))
+      throw new Error(
+        `choleskySolve: the matrix is not positive definite (pivot ${j} is ${diagonal}); use regularization > 0`,
+      );
     const l = Math.sqrt(diagonal);
     a[j * d + j] = l;
     for (let i = j + 1; i < d; i++) {
@@ -152,7 +168,14 @@ export function choleskySolve(a: Float64Array, b: Float64Array, d: number): void
  * L of the header, in O(nnz·D + (U + I)·D²) rather than O(U·I·D): over all pairs Σ (x_uᵀy_i)² =
  * tr(XᵀX · YᵀY), and the observed pairs add c(1 − s)² − s² each, s = x_uᵀy_i.
  */
-export function walsLoss(byUser: SparseRows, x: Float64Array, y: Float64Array, d: number, alpha: number, lambda: number): number {
+export function walsLoss(
+  byUser: SparseRows,
+  x: Float64Array,
+  y: Float64Array,
+  d: number,
+  alpha: number,
+  lambda: number,
+): number {
   const gx = gram(x, d);
   const gy = gram(y, d);
   let loss = 0;
@@ -184,13 +207,18 @@ export function fitWals(train: Interactions, config: WalsConfig): WalsModel {
   const lambda = checkNonNegative(caller, "regularization", config.regularization ?? 100);
   const alpha = checkNonNegative(caller, "alpha", config.alpha ?? 40);
   const iterations = config.iterations ?? 10;
-  if (!Number.isInteger(iterations) || iterations < 0) throw new Error(`${caller}: iterations must be an integer >= 0, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 0)
+    throw new Error(`${caller}: iterations must be an integer >= 0, got ${iterations}`);
   const strength = config.strength ?? "binary";
-  if (strength !== "binary" && strength !== "rating") throw new Error(`${caller}: strength must be "binary" or "rating", got ${String(strength)}`);
+  if (strength !== "binary" && strength !== "rating")
+    throw new Error(`${caller}: strength must be "binary" or "rating", got ${String(strength)}`);
   const initStd = checkNonNegative(caller, "initStd", config.initStd ?? 0.01);
   if (strength === "rating") {
     for (let k = 0; k < train.length; k++) {
-      if (!(train.ratings[k] >= 0)) throw new Error(`${caller}: strength "rating" needs ratings >= 0; '${train.name}' row ${k} has ${train.ratings[k]}`);
+      if (!(train.ratings[k] >= 0))
+        throw new Error(
+          `${caller}: strength "rating" needs ratings >= 0; '${train.name}' row ${k} has ${train.ratings[k]}`,
+        );
     }
   }
 
@@ -223,7 +251,9 @@ export class WalsModel implements ItemScorer {
     const rows = new Float32Array(users.length * d);
     for (let k = 0; k < users.length; k++) rows.set(this.userFactors.subarray(users[k] * d, (users[k] + 1) * d), k * d);
     return readAndDispose(
-      tf.tidy(() => tf.matMul(tf.tensor2d(rows, [users.length, d]), tf.tensor2d(this.itemFactors, [this.numItems, d]), false, true)), // [B, I]
+      tf.tidy(() =>
+        tf.matMul(tf.tensor2d(rows, [users.length, d]), tf.tensor2d(this.itemFactors, [this.numItems, d]), false, true),
+      ), // [B, I]
     );
   }
 

@@ -67,7 +67,9 @@ export function scaledDotProductAttention(
       scores = tf.add(scores, tf.mul(blocked, MASK_FILL));
     }
     const weights = softmaxOverKeys(scores); // over T_k
-    const attended = dropoutActive ? dropUnits(weights, { rate, key1: options.rng!.nextUint32(), key2: options.rng!.nextUint32() }) : weights;
+    const attended = dropoutActive
+      ? dropUnits(weights, { rate, key1: options.rng!.nextUint32(), key2: options.rng!.nextUint32() })
+      : weights;
     const output = tf.matMul(attended, v); // [..., T_q, D_v]
     return { output, weights };
   });

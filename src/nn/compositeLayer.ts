@@ -67,7 +67,9 @@ export function buildLayer(layer: tf.layers.Layer, inputShape: tf.Shape | tf.Sha
   const shapes = shapeList(inputShape);
   // A placeholder with no source layer: apply() builds the layer under its name scope and computes
   // output shapes only. The graph node it records means nothing, so it is dropped.
-  const placeholders = shapes.map((shape) => new tf.SymbolicTensor("float32", shape, null as unknown as tf.layers.Layer, [], {}));
+  const placeholders = shapes.map(
+    (shape) => new tf.SymbolicTensor("float32", shape, null as unknown as tf.layers.Layer, [], {}),
+  );
   layer.apply(placeholders.length === 1 ? placeholders[0] : placeholders);
   layer.inboundNodes = [];
 }

@@ -117,7 +117,10 @@ export class PositionwiseFeedForward extends tf.layers.Layer {
     const kernels = this.kernels!;
     const biases = this.biases;
     return tf.tidy(() => {
-      const hidden = applyActivation(linear(x, kernels.intermediate.read(), biases?.intermediate.read()), this.activation); // [B, T, d_ff]
+      const hidden = applyActivation(
+        linear(x, kernels.intermediate.read(), biases?.intermediate.read()),
+        this.activation,
+      ); // [B, T, d_ff]
       return linear(hidden, kernels.output.read(), biases?.output.read()); // [B, T, D_out]
     });
   }

@@ -17,7 +17,8 @@ export const WEIGHTS_BIN = "weights.bin";
 
 /** An IOHandler that writes `dir`/model.json and `dir`/weights.bin, and reads them (or sharded weights) back. */
 export function fileSystemIO(dir: string): tf.io.IOHandler {
-  if (typeof dir !== "string" || dir === "") throw new Error(`fileSystemIO: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== "string" || dir === "")
+    throw new Error(`fileSystemIO: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   return {
     save: (artifacts) => saveArtifacts(path.resolve(dir), artifacts),
     load: () => loadArtifacts(path.resolve(dir)),
@@ -28,7 +29,8 @@ async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Prom
   if (artifacts.modelTopology instanceof ArrayBuffer) {
     throw new Error("fileSystemIO: binary model topologies (GraphDef) are not supported; save a LayersModel");
   }
-  const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const weightData =
+    artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
   const modelJSON: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology ?? {},
     format: artifacts.format,
@@ -100,13 +102,17 @@ async function readWeights(
     for (const [p, shardPath] of group.paths.entries()) {
       const file = path.resolve(dir, shardPath);
       if (path.dirname(file) !== dir) {
-        throw new Error(`fileSystemIO: ${jsonPath}: weightsManifest[${g}].paths[${p}] = ${JSON.stringify(shardPath)} is not a file in ${dir}`);
+        throw new Error(
+          `fileSystemIO: ${jsonPath}: weightsManifest[${g}].paths[${p}] = ${JSON.stringify(shardPath)} is not a file in ${dir}`,
+        );
       }
       let bytes: Buffer;
       try {
         bytes = await fs.readFile(file);
       } catch (error) {
-        throw new Error(`fileSystemIO: ${jsonPath}: weightsManifest[${g}].paths[${p}]: cannot read ${file}: ${(error as Error).message}`);
+        throw new Error(
+          `fileSystemIO: ${jsonPath}: weightsManifest[${g}].paths[${p}]: cannot read ${file}: ${(error as Error).message}`,
+        );
       }
       shards.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     }
@@ -114,7 +120,9 @@ async function readWeights(
   const weightData = tf.io.CompositeArrayBuffer.join(shards);
   const expected = expectedByteLength(specs);
   if (expected !== null && weightData.byteLength !== expected) {
-    throw new Error(`fileSystemIO: ${jsonPath}: the manifest describes ${expected} bytes of weights, the files hold ${weightData.byteLength}`);
+    throw new Error(
+      `fileSystemIO: ${jsonPath}: the manifest describes ${expected} bytes of weights, the files hold ${weightData.byteLength}`,
+    );
   }
   return [specs, weightData];
 }

@@ -32,7 +32,12 @@ export function resolveKernelInitializer(
   defaultName: KernelInitializerName = "glorotUniform",
 ): Required<KernelInitializerArgs> {
   return {
-    kernelInitializer: checkChoice(owner, "kernelInitializer", args.kernelInitializer ?? defaultName, KERNEL_INITIALIZER_NAMES),
+    kernelInitializer: checkChoice(
+      owner,
+      "kernelInitializer",
+      args.kernelInitializer ?? defaultName,
+      KERNEL_INITIALIZER_NAMES,
+    ),
     initializerRange: checkPositive(owner, "initializerRange", args.initializerRange ?? 0.02),
   };
 }
@@ -54,7 +59,14 @@ export function kernelInitializer(config: Required<KernelInitializerArgs>, rng: 
  * A [rows × cols] table of N(mean, std²) draws, row-major. Rows with keep[r] = 0 are zero (the
  * draws are still made, so that the stream does not depend on which rows are kept).
  */
-export function normalTable(rng: Rng, rows: number, cols: number, mean: number, std: number, keep?: Uint8Array): Float32Array {
+export function normalTable(
+  rng: Rng,
+  rows: number,
+  cols: number,
+  mean: number,
+  std: number,
+  keep?: Uint8Array,
+): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {

@@ -72,7 +72,9 @@ function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon
     return {
       value: tf.engine().runKernel(LAYER_NORM, { x: input, gamma: g, beta: b }, attrs) as tf.Tensor,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [dx, params] = tf.engine().runKernel(LAYER_NORM_GRAD, { x: saved[0], gamma: saved[1], dy }, attrs) as tf.Tensor[];
+        const [dx, params] = tf
+          .engine()
+          .runKernel(LAYER_NORM_GRAD, { x: saved[0], gamma: saved[1], dy }, attrs) as tf.Tensor[];
         const [dGamma, dBeta] = tf.unstack(params);
         return [dx, dGamma, dBeta];
       },

@@ -18,7 +18,8 @@ export function namedLayerWeights(layers: readonly tf.layers.Layer[]): NamedWeig
   for (const layer of layers) {
     for (const weight of layer.weights) {
       // originalName is the scoped name before tfjs adds "_1" for a second model in the same process.
-      if (seen.has(weight.originalName)) throw new Error(`namedLayerWeights: two weights are named '${weight.originalName}'`);
+      if (seen.has(weight.originalName))
+        throw new Error(`namedLayerWeights: two weights are named '${weight.originalName}'`);
       seen.add(weight.originalName);
       named.push({ name: weight.originalName, variable: weight.read() as tf.Variable });
     }

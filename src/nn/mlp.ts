@@ -117,7 +117,9 @@ export class DenseTower {
    */
   apply(x: tf.Tensor2D, fromLayer = 0): tf.Tensor2D {
     if (!(Number.isInteger(fromLayer) && fromLayer >= 0 && fromLayer <= this.layers.length)) {
-      throw new RangeError(`DenseTower.apply: fromLayer must be an integer in [0, ${this.layers.length}], got ${fromLayer}`);
+      throw new RangeError(
+        `DenseTower.apply: fromLayer must be an integer in [0, ${this.layers.length}], got ${fromLayer}`,
+      );
     }
     const expected = fromLayer === 0 ? this.inputDim : this.layers[fromLayer - 1].kernel.shape[1];
     if (x.rank !== 2 || x.shape[1] !== expected) {

@@ -97,8 +97,18 @@ export class MultiHeadAttention extends tf.layers.Layer {
   private readonly dropoutRng: Rng;
   // Resolved at build time from the input shapes.
   private dims: { keyDim: number; valueDim: number; outputDim: number } | null = null;
-  private kernels: { query: tf.LayerVariable; key: tf.LayerVariable; value: tf.LayerVariable; output: tf.LayerVariable } | null = null;
-  private biases: { query: tf.LayerVariable; key: tf.LayerVariable; value: tf.LayerVariable; output: tf.LayerVariable } | null = null;
+  private kernels: {
+    query: tf.LayerVariable;
+    key: tf.LayerVariable;
+    value: tf.LayerVariable;
+    output: tf.LayerVariable;
+  } | null = null;
+  private biases: {
+    query: tf.LayerVariable;
+    key: tf.LayerVariable;
+    value: tf.LayerVariable;
+    output: tf.LayerVariable;
+  } | null = null;
 
   constructor(args: MultiHeadAttentionArgs) {
     super(args);
@@ -141,7 +151,9 @@ export class MultiHeadAttention extends tf.layers.Layer {
     let keyDim = this.requested.keyDim;
     if (keyDim === null) {
       if (queryWidth % this.numHeads !== 0) {
-        throw new Error(`${this.name}: the query width ${queryWidth} is not divisible by numHeads ${this.numHeads}; set keyDim`);
+        throw new Error(
+          `${this.name}: the query width ${queryWidth} is not divisible by numHeads ${this.numHeads}; set keyDim`,
+        );
       }
       keyDim = queryWidth / this.numHeads;
     }
@@ -152,7 +164,8 @@ export class MultiHeadAttention extends tf.layers.Layer {
     const h = this.numHeads;
     const kernel = (name: string, shape: number[]) =>
       this.addWeight(`${name}/kernel`, shape, "float32", kernelInitializer(this.init, this.initRng));
-    const bias = (name: string, size: number) => this.addWeight(`${name}/bias`, [size], "float32", tf.initializers.zeros());
+    const bias = (name: string, size: number) =>
+      this.addWeight(`${name}/bias`, [size], "float32", tf.initializers.zeros());
     const query = kernel("query", [queryWidth, h * keyDim]);
     const queryBias = this.useBias ? bias("query", h * keyDim) : null;
     const key = kernel("key", [valueWidth, h * keyDim]);

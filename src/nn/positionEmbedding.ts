@@ -30,7 +30,8 @@ export function sinusoidalTable(length: number, width: number, maxWavelength = 1
 }
 
 function checkSequenceShape(owner: string, shape: tf.Shape): number {
-  if (shape.length !== 3 || shape[2] == null) throw new Error(`${owner}: expected [B, T, D] with D known, got [${shape}]`);
+  if (shape.length !== 3 || shape[2] == null)
+    throw new Error(`${owner}: expected [B, T, D] with D known, got [${shape}]`);
   return shape[2];
 }
 
@@ -46,7 +47,11 @@ export class SinusoidalPositionEncoding extends tf.layers.Layer {
 
   constructor(args: SinusoidalPositionEncodingArgs = {}) {
     super(args);
-    this.maxWavelength = checkPositive(SinusoidalPositionEncoding.className, "maxWavelength", args.maxWavelength ?? 10000);
+    this.maxWavelength = checkPositive(
+      SinusoidalPositionEncoding.className,
+      "maxWavelength",
+      args.maxWavelength ?? 10000,
+    );
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {

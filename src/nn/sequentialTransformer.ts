@@ -73,20 +73,26 @@ export class ItemSequenceEmbedding extends CompositeLayer {
       maxLength: checkInteger(owner, "maxLength", args.maxLength),
       dropout: checkRate(owner, "dropout", args.dropout),
       scaleByWidth: args.scaleByWidth === true,
-      layerNormEpsilon: args.layerNormEpsilon === null ? null : checkPositive(owner, "layerNormEpsilon", args.layerNormEpsilon),
+      layerNormEpsilon:
+        args.layerNormEpsilon === null ? null : checkPositive(owner, "layerNormEpsilon", args.layerNormEpsilon),
       initializerRange: checkPositive(owner, "initializerRange", args.initializerRange),
       seed: checkSeed(owner, args.seed),
     };
     const rng = new Rng(this.settings.seed);
     this.positions = this.addSublayer(
       new LearnedPositionEmbedding({
-        name: "position_embeddings", maxLength: this.settings.maxLength, kernelInitializer: "truncatedNormal",
-        initializerRange: this.settings.initializerRange, seed: rng.tfSeed(),
+        name: "position_embeddings",
+        maxLength: this.settings.maxLength,
+        kernelInitializer: "truncatedNormal",
+        initializerRange: this.settings.initializerRange,
+        seed: rng.tfSeed(),
       }),
     );
     const epsilon = this.settings.layerNormEpsilon;
     this.norm = epsilon === null ? null : this.addSublayer(new LayerNormalization({ name: "norm", epsilon }));
-    this.dropout = this.addSublayer(new SeededDropout({ name: "dropout", rate: this.settings.dropout, seed: rng.tfSeed() }));
+    this.dropout = this.addSublayer(
+      new SeededDropout({ name: "dropout", rate: this.settings.dropout, seed: rng.tfSeed() }),
+    );
   }
 
   /** E [V, D], the table the output scores are tied to. */
@@ -99,7 +105,10 @@ export class ItemSequenceEmbedding extends CompositeLayer {
     const [ids] = shapeList(inputShape);
     if (ids.length !== 2) throw new Error(`${this.name}: expected token ids [B, T], got [${ids}]`);
     const { vocabSize, hiddenSize, initializerRange } = this.settings;
-    const init = kernelInitializer({ kernelInitializer: "truncatedNormal", initializerRange }, new Rng(this.settings.seed + 1));
+    const init = kernelInitializer(
+      { kernelInitializer: "truncatedNormal", initializerRange },
+      new Rng(this.settings.seed + 1),
+    );
     this.table = this.addWeight("item_embeddings", [vocabSize, hiddenSize], "float32", init);
     const x = [ids[0], ids[1], hiddenSize];
     this.buildSublayer(this.positions, x);
@@ -112,7 +121,11 @@ export class ItemSequenceEmbedding extends CompositeLayer {
     const ids = Array.isArray(inputs) ? inputs[0] : inputs; // [B, T]
     return tf.tidy(() => {
       const [batch, length] = ids.shape;
-      let h = tf.reshape(gatherRows(this.table!.read() as tf.Tensor2D, tf.reshape(ids, [-1]) as tf.Tensor1D), [batch, length, -1]); // [B, T, D]
+      let h = tf.reshape(gatherRows(this.table!.read() as tf.Tensor2D, tf.reshape(ids, [-1]) as tf.Tensor1D), [
+        batch,
+        length,
+        -1,
+      ]); // [B, T, D]
       if (this.settings.scaleByWidth) h = tf.mul(h, Math.sqrt(this.settings.hiddenSize));
       h = this.positions.apply(h) as tf.Tensor; // + P[t]
       if (this.norm !== null) h = this.norm.apply(h) as tf.Tensor;
@@ -190,17 +203,25 @@ export interface ResolvedSequentialConfig extends Required<SequentialTransformer
 export function resolveSequentialConfig(
   architecture: SequentialArchitecture,
   config: SequentialTransformerConfig & { loss?: SequenceLoss },
-  defaults: Required<Omit<SequentialTransformerConfig, "numItems" | "seed" | "intermediateSize" | "attentionDropout">> & { loss: SequenceLoss },
+  defaults: Required<
+    Omit<SequentialTransformerConfig, "numItems" | "seed" | "intermediateSize" | "attentionDropout">
+  > & { loss: SequenceLoss },
 ): ResolvedSequentialConfig {
   const owner = architecture.owner;
   if (config === null || typeof config !== "object") throw new Error(`${owner}: config must be an object`);
   const hiddenSize = checkInteger(owner, "hiddenSize", config.hiddenSize ?? defaults.hiddenSize);
   const numHeads = checkInteger(owner, "numHeads", config.numHeads ?? defaults.numHeads);
-  if (hiddenSize % numHeads !== 0) throw new Error(`${owner}: hiddenSize ${hiddenSize} must be divisible by numHeads ${numHeads}`);
+  if (hiddenSize % numHeads !== 0)
+    throw new Error(`${owner}: hiddenSize ${hiddenSize} must be divisible by numHeads ${numHeads}`);
   const dropout = checkRate(owner, "dropout", config.dropout ?? defaults.dropout);
   return {
     numItems: checkInteger(owner, "numItems", config.numItems),
-    maxLength: checkInteger(owner, "maxLength", config.maxLength ?? defaults.maxLength, architecture.appendMask ? 2 : 1),
+    maxLength: checkInteger(
+      owner,
+      "maxLength",
+      config.maxLength ?? defaults.maxLength,
+      architecture.appendMask ? 2 : 1,
+    ),
     hiddenSize,
     numLayers: checkInteger(owner, "numLayers", config.numLayers ?? defaults.numLayers),
     numHeads,
@@ -221,7 +242,10 @@ export function resolveSequentialConfig(
 // ---------------------------------------------------------------------------------------------
 
 /** The encoder, the tied output and the losses; Bert4Rec and SasRec fix the architecture and defaults. */
-export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredModel implements LossModel<Batch>, ItemScorer {
+export class SequentialTransformer<Batch extends SequenceBatch>
+  extends LayeredModel
+  implements LossModel<Batch>, ItemScorer
+{
   readonly config: Readonly<ResolvedSequentialConfig>;
   readonly architecture: Readonly<SequentialArchitecture>;
   readonly embedding: ItemSequenceEmbedding;
@@ -239,14 +263,30 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
     this.histories = this.checkHistories(histories);
     const rng = new Rng(c.seed);
     this.embedding = new ItemSequenceEmbedding({
-      name: "embeddings", vocabSize: c.numItems + architecture.itemOffset, hiddenSize: c.hiddenSize, maxLength: c.maxLength,
-      dropout: c.dropout, scaleByWidth: architecture.scaleEmbeddings, layerNormEpsilon: architecture.embeddingNorm ? c.layerNormEpsilon : null,
-      initializerRange: c.initializerRange, seed: rng.tfSeed(),
+      name: "embeddings",
+      vocabSize: c.numItems + architecture.itemOffset,
+      hiddenSize: c.hiddenSize,
+      maxLength: c.maxLength,
+      dropout: c.dropout,
+      scaleByWidth: architecture.scaleEmbeddings,
+      layerNormEpsilon: architecture.embeddingNorm ? c.layerNormEpsilon : null,
+      initializerRange: c.initializerRange,
+      seed: rng.tfSeed(),
     });
     this.encoder = new TransformerEncoder({
-      name: "encoder", numLayers: c.numLayers, numHeads: c.numHeads, hiddenDim: c.intermediateSize, dropout: c.dropout,
-      attentionDropout: c.attentionDropout, activation: architecture.activation, norm: architecture.norm, causal: architecture.causal,
-      layerNormEpsilon: c.layerNormEpsilon, kernelInitializer: "truncatedNormal", initializerRange: c.initializerRange, seed: rng.tfSeed(),
+      name: "encoder",
+      numLayers: c.numLayers,
+      numHeads: c.numHeads,
+      hiddenDim: c.intermediateSize,
+      dropout: c.dropout,
+      attentionDropout: c.attentionDropout,
+      activation: architecture.activation,
+      norm: architecture.norm,
+      causal: architecture.causal,
+      layerNormEpsilon: c.layerNormEpsilon,
+      kernelInitializer: "truncatedNormal",
+      initializerRange: c.initializerRange,
+      seed: rng.tfSeed(),
     });
     // A layer of its own, so that the bias is saved under a stable name like every other weight.
     this.outputBias = architecture.outputBias ? new OutputBias({ name: "output_bias", units: c.numItems }) : null;
@@ -279,8 +319,10 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
   /** h_L [B, T, D] for token ids [B, T]; padding is masked as keys. Run inside tf.tidy. */
   forward(tokenIds: tf.Tensor2D, training: boolean): tf.Tensor3D {
     const { owner } = this.architecture;
-    if (tokenIds.rank !== 2 || tokenIds.dtype !== "int32") throw new Error(`${owner}: tokenIds must be int32 [B, T], got ${tokenIds.dtype} [${tokenIds.shape}]`);
-    if (tokenIds.shape[1] > this.config.maxLength) throw new Error(`${owner}: sequences of length ${tokenIds.shape[1]} exceed maxLength ${this.config.maxLength}`);
+    if (tokenIds.rank !== 2 || tokenIds.dtype !== "int32")
+      throw new Error(`${owner}: tokenIds must be int32 [B, T], got ${tokenIds.dtype} [${tokenIds.shape}]`);
+    if (tokenIds.shape[1] > this.config.maxLength)
+      throw new Error(`${owner}: sequences of length ${tokenIds.shape[1]} exceed maxLength ${this.config.maxLength}`);
     const kwargs = { training };
     const embedded = this.embedding.apply(tokenIds, kwargs) as tf.Tensor3D; // [B, T, D]
     const keep = tf.cast(tf.notEqual(tokenIds, PAD_TOKEN), "int32"); // [B, T]: 1 = a real token
@@ -308,7 +350,8 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
   loss(batch: Batch, training: boolean): tf.Scalar {
     const { owner } = this.architecture;
     if (batch.positions.length === 0) throw new Error(`${owner}.loss: the batch has no positions to predict`);
-    if (batch.labels.length !== batch.positions.length) throw new Error(`${owner}.loss: ${batch.labels.length} labels for ${batch.positions.length} positions`);
+    if (batch.labels.length !== batch.positions.length)
+      throw new Error(`${owner}.loss: ${batch.labels.length} labels for ${batch.positions.length} positions`);
     return tf.tidy(() => {
       const rows = gatherPositions(this.forward(this.batchTokens(batch), training), batch.positions); // [P, D]
       const bias = this.outputBias === null ? undefined : (this.outputBias.weights[0].read() as tf.Tensor1D);
@@ -316,7 +359,12 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
         case "softmax":
           return tf.mean(softmaxCrossEntropyFromLabels(this.itemLogits(rows), batch.labels)) as tf.Scalar;
         case "sampledSoftmax":
-          return tf.mean(sampledSoftmaxCrossEntropy(rows, this.itemTable(), bias, batch.labels, { numSampled: this.config.numSampled, rng: this.samplingRng })) as tf.Scalar;
+          return tf.mean(
+            sampledSoftmaxCrossEntropy(rows, this.itemTable(), bias, batch.labels, {
+              numSampled: this.config.numSampled,
+              rng: this.samplingRng,
+            }),
+          ) as tf.Scalar;
         case "bce":
           return this.binaryCrossEntropy(rows, bias, batch);
       }
@@ -327,13 +375,18 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
     const negatives = (batch as unknown as SasRecBatch).negatives;
     const { owner } = this.architecture;
     if (!(negatives instanceof Int32Array) || negatives.length !== batch.positions.length) {
-      throw new Error(`${owner}.loss: the "bce" loss needs one negative per position (build the batches with a negativeSampler)`);
+      throw new Error(
+        `${owner}.loss: the "bce" loss needs one negative per position (build the batches with a negativeSampler)`,
+      );
     }
     this.checkItems(batch.labels, "labels");
     this.checkItems(negatives, "negatives");
     const table = this.embedding.itemEmbeddings.read() as tf.Tensor2D;
     const score = (items: Int32Array) => {
-      const ids = tf.tensor1d(items.map((i) => i + this.architecture.itemOffset), "int32");
+      const ids = tf.tensor1d(
+        items.map((i) => i + this.architecture.itemOffset),
+        "int32",
+      );
       const r = tf.sum(tf.mul(rows, gatherRows(table, ids)), 1); // [P]: h_p · e_item
       return bias === undefined ? r : tf.add(r, tf.gather(bias, tf.tensor1d(items, "int32")));
     };
@@ -347,11 +400,17 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
    */
   scoreSequences(tokenIds: Int32Array, batchSize: number): Float32Array {
     const T = this.config.maxLength;
-    if (tokenIds.length !== batchSize * T) throw new Error(`${this.architecture.owner}.scoreSequences: expected ${batchSize}·${T} token ids, got ${tokenIds.length}`);
+    if (tokenIds.length !== batchSize * T)
+      throw new Error(
+        `${this.architecture.owner}.scoreSequences: expected ${batchSize}·${T} token ids, got ${tokenIds.length}`,
+      );
     this.checkTokens(tokenIds);
     return tf.tidy(() => {
       const hidden = this.forward(tf.tensor2d(tokenIds, [batchSize, T], "int32"), false); // [B, T, D]
-      const last = tf.reshape(tf.slice(hidden, [0, T - 1, 0], [batchSize, 1, this.config.hiddenSize]), [batchSize, this.config.hiddenSize]); // [B, D]
+      const last = tf.reshape(tf.slice(hidden, [0, T - 1, 0], [batchSize, 1, this.config.hiddenSize]), [
+        batchSize,
+        this.config.hiddenSize,
+      ]); // [B, D]
       return Float32Array.from(this.itemLogits(last as tf.Tensor2D).dataSync() as Float32Array);
     });
   }
@@ -374,7 +433,10 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
    */
   attentionWeights(tokenIds: Int32Array, batchSize: number): tf.Tensor4D[] {
     const T = this.config.maxLength;
-    if (tokenIds.length !== batchSize * T) throw new Error(`${this.architecture.owner}.attentionWeights: expected ${batchSize}·${T} token ids, got ${tokenIds.length}`);
+    if (tokenIds.length !== batchSize * T)
+      throw new Error(
+        `${this.architecture.owner}.attentionWeights: expected ${batchSize}·${T} token ids, got ${tokenIds.length}`,
+      );
     this.checkTokens(tokenIds);
     return tf.tidy(() => {
       const ids = tf.tensor2d(tokenIds, [batchSize, T], "int32");
@@ -392,7 +454,9 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
   private batchTokens(batch: Batch): tf.Tensor2D {
     const { owner } = this.architecture;
     if (batch.tokenIds.length !== batch.batchSize * batch.length) {
-      throw new Error(`${owner}: tokenIds has ${batch.tokenIds.length} entries, expected batchSize·length = ${batch.batchSize * batch.length}`);
+      throw new Error(
+        `${owner}: tokenIds has ${batch.tokenIds.length} entries, expected batchSize·length = ${batch.batchSize * batch.length}`,
+      );
     }
     this.checkTokens(batch.tokenIds);
     return tf.tensor2d(batch.tokenIds, [batch.batchSize, batch.length], "int32");
@@ -402,7 +466,8 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
   private checkTokens(tokenIds: Int32Array): void {
     const vocab = this.config.numItems + this.architecture.itemOffset;
     for (let k = 0; k < tokenIds.length; k++) {
-      if (!(tokenIds[k] >= 0 && tokenIds[k] < vocab)) throw new Error(`${this.architecture.owner}: token id ${tokenIds[k]} at ${k} is outside [0, ${vocab})`);
+      if (!(tokenIds[k] >= 0 && tokenIds[k] < vocab))
+        throw new Error(`${this.architecture.owner}: token id ${tokenIds[k]} at ${k} is outside [0, ${vocab})`);
     }
   }
 
@@ -417,14 +482,20 @@ export class SequentialTransformer<Batch extends SequenceBatch> extends LayeredM
 
   private checkItems(items: Int32Array, field: string): void {
     for (let k = 0; k < items.length; k++) {
-      if (!(items[k] >= 0 && items[k] < this.config.numItems)) throw new Error(`${this.architecture.owner}.loss: ${field}[${k}] = ${items[k]} is outside [0, ${this.config.numItems})`);
+      if (!(items[k] >= 0 && items[k] < this.config.numItems))
+        throw new Error(
+          `${this.architecture.owner}.loss: ${field}[${k}] = ${items[k]} is outside [0, ${this.config.numItems})`,
+        );
     }
   }
 
   private checkHistories(histories: UserSequences): UserSequences {
-    if (!(histories instanceof UserSequences)) throw new Error(`${this.architecture.owner}: histories must be UserSequences (UserSequences.from(train))`);
+    if (!(histories instanceof UserSequences))
+      throw new Error(`${this.architecture.owner}: histories must be UserSequences (UserSequences.from(train))`);
     if (histories.numItems !== this.config.numItems) {
-      throw new Error(`${this.architecture.owner}: histories have ${histories.numItems} items, the model numItems = ${this.config.numItems}`);
+      throw new Error(
+        `${this.architecture.owner}: histories have ${histories.numItems} items, the model numItems = ${this.config.numItems}`,
+      );
     }
     return histories;
   }

@@ -88,7 +88,8 @@ function unpackSequence(owner: string, inputs: tf.Tensor | tf.Tensor[]): { x: tf
 
 function checkSequenceShape(owner: string, inputShape: tf.Shape | tf.Shape[]): tf.Shape {
   const shape = shapeList(inputShape)[0];
-  if (shape.length !== 3 || shape[2] == null) throw new Error(`${owner}: expected x [B, T, D] with D known, got [${shape}]`);
+  if (shape.length !== 3 || shape[2] == null)
+    throw new Error(`${owner}: expected x [B, T, D] with D known, got [${shape}]`);
   return shape;
 }
 
@@ -114,17 +115,36 @@ export class TransformerEncoderBlock extends CompositeLayer {
     const init = { kernelInitializer: s.kernelInitializer, initializerRange: s.initializerRange };
     this.attention = this.addSublayer(
       new MultiHeadAttention({
-        name: "attention", numHeads: s.numHeads, dropout: s.attentionDropout, causal: s.causal,
-        returnAttentionWeights: true, seed: rng.tfSeed(), ...init,
+        name: "attention",
+        numHeads: s.numHeads,
+        dropout: s.attentionDropout,
+        causal: s.causal,
+        returnAttentionWeights: true,
+        seed: rng.tfSeed(),
+        ...init,
       }),
     );
-    this.attentionOutputDropout = this.addSublayer(new SeededDropout({ name: "attention_output_dropout", rate: s.dropout, seed: rng.tfSeed() }));
-    this.attentionNorm = this.addSublayer(new LayerNormalization({ name: "attention_norm", epsilon: s.layerNormEpsilon }));
-    this.feedForward = this.addSublayer(
-      new PositionwiseFeedForward({ name: "feed_forward", hiddenDim: s.hiddenDim, activation: s.activation, seed: rng.tfSeed(), ...init }),
+    this.attentionOutputDropout = this.addSublayer(
+      new SeededDropout({ name: "attention_output_dropout", rate: s.dropout, seed: rng.tfSeed() }),
     );
-    this.feedForwardDropout = this.addSublayer(new SeededDropout({ name: "feed_forward_dropout", rate: s.dropout, seed: rng.tfSeed() }));
-    this.feedForwardNorm = this.addSublayer(new LayerNormalization({ name: "feed_forward_norm", epsilon: s.layerNormEpsilon }));
+    this.attentionNorm = this.addSublayer(
+      new LayerNormalization({ name: "attention_norm", epsilon: s.layerNormEpsilon }),
+    );
+    this.feedForward = this.addSublayer(
+      new PositionwiseFeedForward({
+        name: "feed_forward",
+        hiddenDim: s.hiddenDim,
+        activation: s.activation,
+        seed: rng.tfSeed(),
+        ...init,
+      }),
+    );
+    this.feedForwardDropout = this.addSublayer(
+      new SeededDropout({ name: "feed_forward_dropout", rate: s.dropout, seed: rng.tfSeed() }),
+    );
+    this.feedForwardNorm = this.addSublayer(
+      new LayerNormalization({ name: "feed_forward_norm", epsilon: s.layerNormEpsilon }),
+    );
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -151,7 +171,8 @@ export class TransformerEncoderBlock extends CompositeLayer {
    */
   forward(x: tf.Tensor, mask: tf.Tensor | undefined, training: boolean): { output: tf.Tensor; weights: tf.Tensor } {
     const kwargs = { training };
-    const selfAttention = (h: tf.Tensor) => this.attention.apply(mask === undefined ? h : [h, h, mask], kwargs) as tf.Tensor[];
+    const selfAttention = (h: tf.Tensor) =>
+      this.attention.apply(mask === undefined ? h : [h, h, mask], kwargs) as tf.Tensor[];
     const apply = (layer: tf.layers.Layer, h: tf.Tensor) => layer.apply(h, kwargs) as tf.Tensor;
     if (this.settings.norm === "post") {
       const [attended, weights] = selfAttention(x);
@@ -201,7 +222,9 @@ export class TransformerEncoder extends CompositeLayer {
     }
     this.blocks = blocks;
     this.finalNorm =
-      s.norm === "pre" ? this.addSublayer(new LayerNormalization({ name: "final_norm", epsilon: s.layerNormEpsilon })) : null;
+      s.norm === "pre"
+        ? this.addSublayer(new LayerNormalization({ name: "final_norm", epsilon: s.layerNormEpsilon }))
+        : null;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -230,7 +253,11 @@ export class TransformerEncoder extends CompositeLayer {
     });
   }
 
-  private forward(x: tf.Tensor, mask: tf.Tensor | undefined, training: boolean): { output: tf.Tensor; weights: tf.Tensor[] } {
+  private forward(
+    x: tf.Tensor,
+    mask: tf.Tensor | undefined,
+    training: boolean,
+  ): { output: tf.Tensor; weights: tf.Tensor[] } {
     const weights: tf.Tensor[] = [];
     let h = x;
     for (const block of this.blocks) {

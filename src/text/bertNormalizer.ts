@@ -61,7 +61,10 @@ export function isBertChineseChar(char: string): boolean {
 }
 
 /** The options with their defaults filled in; throws on a value of the wrong type. */
-export function resolveBertNormalizerOptions(options: BertNormalizerOptions, caller: string): Required<BertNormalizerOptions> {
+export function resolveBertNormalizerOptions(
+  options: BertNormalizerOptions,
+  caller: string,
+): Required<BertNormalizerOptions> {
   const lowerCase = options.lowerCase ?? true;
   const resolved = {
     lowerCase,
@@ -69,7 +72,8 @@ export function resolveBertNormalizerOptions(options: BertNormalizerOptions, cal
     tokenizeChineseChars: options.tokenizeChineseChars ?? true,
   };
   for (const [name, value] of Object.entries(resolved)) {
-    if (typeof value !== "boolean") throw new Error(`${caller}: '${name}' must be a boolean, got ${describeValue(value)}`);
+    if (typeof value !== "boolean")
+      throw new Error(`${caller}: '${name}' must be a boolean, got ${describeValue(value)}`);
   }
   return resolved;
 }
@@ -85,7 +89,8 @@ export function basicTokenize(text: string, options: BertNormalizerOptions = {})
  * "amelie ' s cafe !"). WordPiece's `decode` gives back exactly this when no piece was [UNK].
  */
 export function normalizeBertText(text: string, options: BertNormalizerOptions = {}): string {
-  if (typeof text !== "string") throw new Error(`normalizeBertText: 'text' must be a string, got ${describeValue(text)}`);
+  if (typeof text !== "string")
+    throw new Error(`normalizeBertText: 'text' must be a string, got ${describeValue(text)}`);
   return splitNormalized(text, resolveBertNormalizerOptions(options, "normalizeBertText")).join(" ");
 }
 
@@ -102,5 +107,9 @@ export function splitNormalized(text: string, options: Required<BertNormalizerOp
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return "an array";
-  return typeof value === "string" ? `'${value}'` : typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+  return typeof value === "string"
+    ? `'${value}'`
+    : typeof value === "object"
+      ? "an object"
+      : `${typeof value} ${String(value)}`;
 }

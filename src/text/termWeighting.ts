@@ -101,12 +101,15 @@ export interface TermVectors {
 export function tfidfVectors(documents: ReadonlyArray<string>, config: TfidfConfig = {}): TermVectors {
   const tfKind = config.tf ?? "raw";
   const idfKind = config.idf ?? "smooth";
-  if (!["raw", "log", "binary"].includes(tfKind)) throw new Error(`tfidfVectors: 'tf' must be "raw", "log" or "binary", got '${tfKind}'`);
-  if (!["smooth", "textbook"].includes(idfKind)) throw new Error(`tfidfVectors: 'idf' must be "smooth" or "textbook", got '${idfKind}'`);
+  if (!["raw", "log", "binary"].includes(tfKind))
+    throw new Error(`tfidfVectors: 'tf' must be "raw", "log" or "binary", got '${tfKind}'`);
+  if (!["smooth", "textbook"].includes(idfKind))
+    throw new Error(`tfidfVectors: 'idf' must be "smooth" or "textbook", got '${idfKind}'`);
   const { vocabulary, counts, documentFrequencies: df } = countTerms(documents, config);
   const n = documents.length;
   const idf = new Float64Array(vocabulary.size);
-  for (let t = 0; t < idf.length; t++) idf[t] = idfKind === "smooth" ? Math.log((1 + n) / (1 + df[t])) + 1 : Math.log(n / df[t]);
+  for (let t = 0; t < idf.length; t++)
+    idf[t] = idfKind === "smooth" ? Math.log((1 + n) / (1 + df[t])) + 1 : Math.log(n / df[t]);
   const values = new Float64Array(counts.nnz);
   for (let p = 0; p < counts.nnz; p++) {
     const c = counts.values[p];
@@ -156,7 +159,10 @@ export function bm25Vectors(documents: ReadonlyArray<string>, config: Bm25Config
   return finish(vocabulary, counts, df, idf, values, config);
 }
 
-function countTerms(documents: ReadonlyArray<string>, config: TermWeightingConfig): { vocabulary: Vocabulary; counts: CsrMatrix; documentFrequencies: Int32Array } {
+function countTerms(
+  documents: ReadonlyArray<string>,
+  config: TermWeightingConfig,
+): { vocabulary: Vocabulary; counts: CsrMatrix; documentFrequencies: Int32Array } {
   const tokenizeOptions = config.tokenize ?? { stopWords: ENGLISH_STOP_WORDS };
   const tokenized = documents.map((text) => tokenizeWords(text, tokenizeOptions));
   const vocabulary = Vocabulary.fromDocuments(tokenized, config.vocabulary);

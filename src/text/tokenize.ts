@@ -90,7 +90,8 @@ export class Vocabulary {
 
   private constructor(readonly tokens: readonly string[]) {
     tokens.forEach((token, id) => {
-      if (this.ids.has(token)) throw new Error(`Vocabulary: token '${token}' appears twice (ids ${this.ids.get(token)} and ${id})`);
+      if (this.ids.has(token))
+        throw new Error(`Vocabulary: token '${token}' appears twice (ids ${this.ids.get(token)} and ${id})`);
       this.ids.set(token, id);
     });
   }

@@ -17,11 +17,15 @@ import * as path from "node:path";
 import { assertUtf8, DataFormatError, errorText } from "../data/delimited";
 import { checkPositiveInteger } from "../checks";
 import { BertNormalizerOptions, describeValue, resolveBertNormalizerOptions, splitNormalized } from "./bertNormalizer";
-import { BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX, trainVocabulary, WordPieceTrainingConfig } from "./wordpieceTraining";
+import {
+  BERT_SPECIAL_TOKENS,
+  CONTINUATION_PREFIX,
+  trainVocabulary,
+  WordPieceTrainingConfig,
+} from "./wordpieceTraining";
 import { Vocabulary } from "./tokenize";
 
 export { BERT_SPECIAL_TOKENS, CONTINUATION_PREFIX };
-
 
 // Splits text around written special tokens, keeping them (a capturing group in split).
 const SPECIAL_TOKEN_PATTERN = /(\[PAD\]|\[UNK\]|\[CLS\]|\[SEP\]|\[MASK\])/;
@@ -100,19 +104,25 @@ export class WordPieceTokenizer {
     this.options = { ...normalizer, maxInputCharsPerWord };
     const seen = new Map<string, number>();
     tokens.forEach((token, id) => {
-      if (typeof token !== "string") throw new Error(`${caller}: token ${id} must be a string, got ${describeValue(token)}`);
+      if (typeof token !== "string")
+        throw new Error(`${caller}: token ${id} must be a string, got ${describeValue(token)}`);
       if (token === "") throw new Error(`${caller}: token ${id} is empty`);
-      if (/[\n\r]/.test(token)) throw new Error(`${caller}: token ${id} ('${token}') contains a line break, which vocab.txt cannot hold`);
+      if (/[\n\r]/.test(token))
+        throw new Error(`${caller}: token ${id} ('${token}') contains a line break, which vocab.txt cannot hold`);
       const before = seen.get(token);
       if (before !== undefined) throw new Error(`${caller}: token '${token}' appears twice (ids ${before} and ${id})`);
       seen.set(token, id);
     });
     const missing = BERT_SPECIAL_TOKENS.filter((token) => !seen.has(token));
     if (missing.length > 0) {
-      throw new Error(`${caller}: the vocabulary lacks the special token${missing.length > 1 ? "s" : ""} ${missing.join(" ")} (BERT needs ${BERT_SPECIAL_TOKENS.join(" ")})`);
+      throw new Error(
+        `${caller}: the vocabulary lacks the special token${missing.length > 1 ? "s" : ""} ${missing.join(" ")} (BERT needs ${BERT_SPECIAL_TOKENS.join(" ")})`,
+      );
     }
     this.vocab = Vocabulary.fromTokens(tokens);
-    [this.padId, this.unkId, this.clsId, this.sepId, this.maskId] = BERT_SPECIAL_TOKENS.map((token) => seen.get(token)!);
+    [this.padId, this.unkId, this.clsId, this.sepId, this.maskId] = BERT_SPECIAL_TOKENS.map((token) =>
+      seen.get(token)!,
+    );
     this.specialIds = new Set([this.padId, this.unkId, this.clsId, this.sepId, this.maskId]);
     this.firstNonSpecialId = Math.max(...this.specialIds) + 1;
     let longest = 0;
@@ -212,7 +222,12 @@ export class WordPieceTokenizer {
     checkText(textA, "textA", caller);
     if (textB !== undefined) checkText(textB, "textB", caller);
     const resolved = resolveEncodeOptions(options, caller);
-    const encoding = this.assemble(this.pieces(textA), textB === undefined ? undefined : this.pieces(textB), resolved, caller);
+    const encoding = this.assemble(
+      this.pieces(textA),
+      textB === undefined ? undefined : this.pieces(textB),
+      resolved,
+      caller,
+    );
     return resolved.padding === "max_length" ? this.pad(encoding, resolved.maxLength!) : encoding;
   }
 
@@ -224,7 +239,9 @@ export class WordPieceTokenizer {
     const encodings = inputs.map((input, i) => {
       const pair = typeof input === "string" ? undefined : input;
       if (pair !== undefined && !(Array.isArray(pair) && pair.length === 2)) {
-        throw new Error(`${caller}: inputs[${i}] must be a string or a [textA, textB] pair, got ${describeValue(input)}`);
+        throw new Error(
+          `${caller}: inputs[${i}] must be a string or a [textA, textB] pair, got ${describeValue(input)}`,
+        );
       }
       const textA = pair === undefined ? (input as string) : pair[0];
       checkText(textA, pair === undefined ? `inputs[${i}]` : `inputs[${i}][0]`, caller);
@@ -232,7 +249,8 @@ export class WordPieceTokenizer {
       return this.assemble(this.pieces(textA), pair === undefined ? undefined : this.pieces(pair[1]), resolved, caller);
     });
     if (resolved.padding === false) return encodings;
-    const length = resolved.padding === "max_length" ? resolved.maxLength! : Math.max(0, ...encodings.map((e) => e.ids.length));
+    const length =
+      resolved.padding === "max_length" ? resolved.maxLength! : Math.max(0, ...encodings.map((e) => e.ids.length));
     return encodings.map((encoding) => this.pad(encoding, length));
   }
 
@@ -278,11 +296,12 @@ export class WordPieceTokenizer {
       return;
     }
     const first = out.length;
-    for (let start = 0; start < n; ) {
+    for (let start = 0; start < n;) {
       let end = Math.min(n, start + this.maxPieceChars);
       let piece: string | undefined;
       for (; end > start; end--) {
-        const candidate = start === 0 ? word.slice(0, bounds[end]) : CONTINUATION_PREFIX + word.slice(bounds[start], bounds[end]);
+        const candidate =
+          start === 0 ? word.slice(0, bounds[end]) : CONTINUATION_PREFIX + word.slice(bounds[start], bounds[end]);
         if (this.vocab.has(candidate)) {
           piece = candidate;
           break;
@@ -305,7 +324,10 @@ export class WordPieceTokenizer {
     const maxLength = options.maxLength;
     if (maxLength !== undefined && lengthA + lengthB + specials > maxLength) {
       const budget = maxLength - specials;
-      if (budget < 0) throw new Error(`${caller}: 'maxLength' ${maxLength} leaves no room for the ${specials} special tokens [CLS] and [SEP]`);
+      if (budget < 0)
+        throw new Error(
+          `${caller}: 'maxLength' ${maxLength} leaves no room for the ${specials} special tokens [CLS] and [SEP]`,
+        );
       const over = `${specials + lengthA + lengthB} tokens do not fit 'maxLength' ${maxLength}`;
       if (options.truncation === false) throw new Error(`${caller}: ${over} and 'truncation' is false`);
       if (options.truncation === "longest_first") {
@@ -314,11 +336,14 @@ export class WordPieceTokenizer {
           else lengthB--;
         }
       } else if (options.truncation === "only_first") {
-        if (lengthB > budget) throw new Error(`${caller}: ${over} even with the first text cut away ('truncation' is "only_first")`);
+        if (lengthB > budget)
+          throw new Error(`${caller}: ${over} even with the first text cut away ('truncation' is "only_first")`);
         lengthA = budget - lengthB;
       } else {
         if (b === undefined || lengthA > budget) {
-          throw new Error(`${caller}: ${over} ${b === undefined ? "and there is no second text" : "even with the second text cut away"} ('truncation' is "only_second")`);
+          throw new Error(
+            `${caller}: ${over} ${b === undefined ? "and there is no second text" : "even with the second text cut away"} ('truncation' is "only_second")`,
+          );
         }
         lengthB = budget - lengthA;
       }
@@ -386,11 +411,15 @@ function resolveEncodeOptions(options: EncodeOptions, caller: string): ResolvedE
   if (maxLength !== undefined) checkPositiveInteger(caller, "maxLength", maxLength);
   const truncation = options.truncation ?? "longest_first";
   if (![true, false, "longest_first", "only_first", "only_second"].includes(truncation)) {
-    throw new Error(`${caller}: 'truncation' must be "longest_first", "only_first", "only_second", true or false, got ${describeValue(truncation)}`);
+    throw new Error(
+      `${caller}: 'truncation' must be "longest_first", "only_first", "only_second", true or false, got ${describeValue(truncation)}`,
+    );
   }
   const padding = options.padding ?? false;
   if (![true, false, "max_length", "longest"].includes(padding)) {
-    throw new Error(`${caller}: 'padding' must be "max_length", "longest", true or false, got ${describeValue(padding)}`);
+    throw new Error(
+      `${caller}: 'padding' must be "max_length", "longest", true or false, got ${describeValue(padding)}`,
+    );
   }
   const resolvedPadding = padding === true ? "max_length" : padding;
   if (resolvedPadding === "max_length" && maxLength === undefined) {
@@ -406,7 +435,7 @@ function checkText(text: unknown, name: string, caller: string): void {
 /** UTF-16 offsets of the code points of `word`, and its length at the end. */
 function codePointBounds(word: string): number[] {
   const bounds = [0];
-  for (let i = 0; i < word.length; ) {
+  for (let i = 0; i < word.length;) {
     const unit = word.charCodeAt(i);
     const next = i + 1 < word.length ? word.charCodeAt(i + 1) : 0;
     i += unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;

@@ -97,7 +97,11 @@ export function trainWordPiece(corpus: Iterable<string>, config: WordPieceTraini
 }
 
 /** `trainWordPiece`, with errors naming `caller` (WordPieceTokenizer.train names itself). */
-export function trainVocabulary(corpus: Iterable<string>, config: WordPieceTrainingConfig, caller: string): WordPieceTraining {
+export function trainVocabulary(
+  corpus: Iterable<string>,
+  config: WordPieceTrainingConfig,
+  caller: string,
+): WordPieceTraining {
   const normalizer = resolveBertNormalizerOptions(config, caller);
   const vocabSize = config.vocabSize ?? 3000;
   const minFrequency = config.minFrequency ?? 2;
@@ -110,15 +114,22 @@ export function trainVocabulary(corpus: Iterable<string>, config: WordPieceTrain
   checkPositiveInteger(caller, "minFrequency", minFrequency);
   checkPositiveInteger(caller, "maxInputCharsPerWord", maxChars);
   if (config.limitAlphabet !== undefined) checkPositiveInteger(caller, "limitAlphabet", config.limitAlphabet);
-  if (typeof corpus === "string" || corpus == null || typeof (corpus as Iterable<string>)[Symbol.iterator] !== "function") {
-    throw new Error(`${caller}: 'corpus' must be an iterable of strings (an array of texts), got ${describeValue(corpus)}`);
+  if (
+    typeof corpus === "string" ||
+    corpus == null ||
+    typeof (corpus as Iterable<string>)[Symbol.iterator] !== "function"
+  ) {
+    throw new Error(
+      `${caller}: 'corpus' must be an iterable of strings (an array of texts), got ${describeValue(corpus)}`,
+    );
   }
 
   // Distinct words with their counts.
   const wordCounts = new Map<string, number>();
   let index = 0;
   for (const text of corpus) {
-    if (typeof text !== "string") throw new Error(`${caller}: corpus item ${index} must be a string, got ${describeValue(text)}`);
+    if (typeof text !== "string")
+      throw new Error(`${caller}: corpus item ${index} must be a string, got ${describeValue(text)}`);
     for (const word of splitNormalized(text, normalizer)) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1);
     index++;
   }
@@ -151,7 +162,13 @@ export function trainVocabulary(corpus: Iterable<string>, config: WordPieceTrain
   const continuing = new Set<string>();
   for (const [chars] of kept) for (let i = 1; i < chars.length; i++) continuing.add(chars[i]);
 
-  const tokens: string[] = [...BERT_SPECIAL_TOKENS, ...alphabet, ...Array.from(continuing).sort().map((char) => CONTINUATION_PREFIX + char)];
+  const tokens: string[] = [
+    ...BERT_SPECIAL_TOKENS,
+    ...alphabet,
+    ...Array.from(continuing)
+      .sort()
+      .map((char) => CONTINUATION_PREFIX + char),
+  ];
   if (tokens.length > vocabSize) {
     throw new Error(
       `${caller}: 'vocabSize' ${vocabSize} is smaller than the ${BERT_SPECIAL_TOKENS.length} special tokens and the alphabet ` +
@@ -253,7 +270,7 @@ class PairMerger {
     for (let i = 0; i + 1 < sequence.length; i++) this.removePair(sequence[i], sequence[i + 1], count);
     const next: number[] = sequence.slice(0, at);
     let merges = 0;
-    for (let i = at; i < sequence.length; ) {
+    for (let i = at; i < sequence.length;) {
       if (i + 1 < sequence.length && sequence[i] === a && sequence[i + 1] === b) {
         next.push(c);
         merges++;
@@ -307,7 +324,9 @@ class PairMerger {
     const count = this.pairCount[p];
     if (count < this.minFrequency) return;
     // By frequency, the queue's key is the count itself (its tie-breaks then apply unchanged).
-    const score = this.byFrequency ? count : count / (this.tokenFrequency[this.pairFirst[p]] * this.tokenFrequency[this.pairSecond[p]]);
+    const score = this.byFrequency
+      ? count
+      : count / (this.tokenFrequency[this.pairFirst[p]] * this.tokenFrequency[this.pairSecond[p]]);
     this.queue.push(score, count, p, version);
   }
 
@@ -386,7 +405,8 @@ class PairQueue {
       if (keep(this.pairs[i], this.versions[i])) this.move(i, n++);
     }
     this.size = n;
-    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, this.scores[i], this.counts[i], this.pairs[i], this.versions[i]);
+    for (let i = (n >> 1) - 1; i >= 0; i--)
+      this.siftDown(i, this.scores[i], this.counts[i], this.pairs[i], this.versions[i]);
   }
 
   // Places (score, count, pair, version) at i or below, moving the entries that go before it up.
@@ -395,7 +415,8 @@ class PairQueue {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && this.before(this.scores[child + 1], this.counts[child + 1], this.pairs[child + 1], child)) child++;
+      if (child + 1 < n && this.before(this.scores[child + 1], this.counts[child + 1], this.pairs[child + 1], child))
+        child++;
       if (!this.entryBefore(child, score, count, pair)) break;
       this.move(child, i);
       i = child;

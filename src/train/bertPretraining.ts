@@ -6,7 +6,13 @@
 
 import { Rng } from "../backend/random";
 import {
-  MaskingConfig, nextSentencePairs, PairEncoder, pretrainingBatch, PretrainingBatch, pretrainingBatches, TextPair,
+  MaskingConfig,
+  nextSentencePairs,
+  PairEncoder,
+  pretrainingBatch,
+  PretrainingBatch,
+  pretrainingBatches,
+  TextPair,
 } from "../data/bertPretraining";
 import { evaluatePretraining, PretrainingEvaluation } from "../eval/pretraining";
 import { BertConfig, BertForPretraining } from "../models/bert";
@@ -79,8 +85,16 @@ export function heldOutPretrainingBatches(
 }
 
 /** The masking settings for `tokenizer`, with the rates of `config`. */
-export function tokenizerMasking(tokenizer: PretrainingTokenizer, rates: BertPretrainingConfig["masking"] = {}): MaskingConfig {
-  return { ...rates, maskId: tokenizer.maskId, vocabSize: tokenizer.vocabSize, firstRandomId: tokenizer.firstNonSpecialId };
+export function tokenizerMasking(
+  tokenizer: PretrainingTokenizer,
+  rates: BertPretrainingConfig["masking"] = {},
+): MaskingConfig {
+  return {
+    ...rates,
+    maskId: tokenizer.maskId,
+    vocabSize: tokenizer.vocabSize,
+    firstRandomId: tokenizer.firstNonSpecialId,
+  };
 }
 
 /** Real (unpadded) tokens in a batch. */
@@ -103,10 +117,16 @@ export async function pretrainBert(
   const maxLength = config.maxLength ?? 48;
   const batchSize = config.batchSize ?? 64;
   const masking = tokenizerMasking(tokenizer, config.masking);
-  const modelConfig: BertConfig = { ...config.model, vocabSize: tokenizer.vocabSize, maxPositions: maxLength, seed: config.seed };
+  const modelConfig: BertConfig = {
+    ...config.model,
+    vocabSize: tokenizer.vocabSize,
+    maxPositions: maxLength,
+    seed: config.seed,
+  };
   const model = new BertForPretraining(modelConfig);
   const stepsPerEpoch = Math.floor(documents.train.length / batchSize);
-  if (stepsPerEpoch === 0) throw new Error(`pretrainBert: ${documents.train.length} training documents make no batch of ${batchSize}`);
+  if (stepsPerEpoch === 0)
+    throw new Error(`pretrainBert: ${documents.train.length} training documents make no batch of ${batchSize}`);
   const totalSteps = stepsPerEpoch * config.epochs;
   const optimizer = new AdamW({
     learningRate: linearWarmupDecay({
@@ -116,19 +136,36 @@ export async function pretrainBert(
     }),
     weightDecay: config.weightDecay ?? 0.01,
   });
-  const heldOutBatches = heldOutPretrainingBatches(documents.heldOut, tokenizer, { maxLength, batchSize, masking }, config.seed + 1);
+  const heldOutBatches = heldOutPretrainingBatches(
+    documents.heldOut,
+    tokenizer,
+    { maxLength, batchSize, masking },
+    config.seed + 1,
+  );
   // What a checkpoint must agree on to be resumed: everything that shapes the run.
-  const identity = { model: model.config, maxLength, batchSize, epochs: config.epochs, masking, trainDocuments: documents.train.length };
+  const identity = {
+    model: model.config,
+    maxLength,
+    batchSize,
+    epochs: config.epochs,
+    masking,
+    trainDocuments: documents.train.length,
+  };
 
   let resumedEpochs = 0;
   let restored: EpochLogs[] = [];
   const dir = config.checkpointDir;
   if (dir !== undefined && hasCheckpoint(dir)) {
-    const state = await loadCheckpoint<{ identity: unknown; epoch: number; history: EpochLogs[] }>(dir, { weights: model.namedWeights(), optimizer });
+    const state = await loadCheckpoint<{ identity: unknown; epoch: number; history: EpochLogs[] }>(dir, {
+      weights: model.namedWeights(),
+      optimizer,
+    });
     if (JSON.stringify(state.identity) !== JSON.stringify(identity)) {
       model.dispose();
       optimizer.dispose();
-      throw new Error(`pretrainBert: the checkpoint in ${dir} is of another configuration; remove it or pass another checkpointDir`);
+      throw new Error(
+        `pretrainBert: the checkpoint in ${dir} is of another configuration; remove it or pass another checkpointDir`,
+      );
     }
     resumedEpochs = state.epoch;
     restored = state.history;
@@ -144,7 +181,13 @@ export async function pretrainBert(
       initialEpoch: resumedEpochs,
       clipGradientNorm: config.clipGradientNorm ?? 1,
       // One Rng per epoch, derived from the seed and the epoch: a resumed run draws the same batches.
-      batches: (epoch) => pretrainingBatches(documents.train, tokenizer, { batchSize, maxLength, masking }, new Rng(config.seed * 1000 + epoch)),
+      batches: (epoch) =>
+        pretrainingBatches(
+          documents.train,
+          tokenizer,
+          { batchSize, maxLength, masking },
+          new Rng(config.seed * 1000 + epoch),
+        ),
       tokensPerBatch: realTokens,
       progress: config.progress,
       label: config.label ?? "BERT pretraining",
@@ -154,8 +197,10 @@ export async function pretrainBert(
             const e = evaluatePretraining(model, heldOutBatches);
             lastEvaluation = e;
             return {
-              heldOut_mlmLoss: e.maskedLmLoss, heldOut_mlmAccuracy: e.maskedLmAccuracy,
-              heldOut_nspLoss: e.nextSentenceLoss, heldOut_nspAccuracy: e.nextSentenceAccuracy,
+              heldOut_mlmLoss: e.maskedLmLoss,
+              heldOut_mlmAccuracy: e.maskedLmAccuracy,
+              heldOut_nspLoss: e.nextSentenceLoss,
+              heldOut_nspAccuracy: e.nextSentenceAccuracy,
               learningRate: optimizer.lastLearningRate ?? 0,
             };
           },
@@ -163,7 +208,14 @@ export async function pretrainBert(
         { onEpochEnd: (logs) => void restored.push({ ...logs }) },
         ...(dir === undefined
           ? []
-          : [checkpointEvery({ dir, weights: model.namedWeights(), optimizer, state: () => ({ identity, history: restored }) })]),
+          : [
+              checkpointEvery({
+                dir,
+                weights: model.namedWeights(),
+                optimizer,
+                state: () => ({ identity, history: restored }),
+              }),
+            ]),
         ...(config.callbacks ?? []),
       ],
     });
@@ -177,7 +229,12 @@ export async function pretrainBert(
   const tokens = ran.reduce((sum, logs) => sum + (logs.tokensPerSecond ?? 0) * logs.seconds, 0);
   return {
     // The last epoch's evaluation is the final one; a run that had nothing left to train evaluates now.
-    model, history: restored, heldOutBatches, evaluation: lastEvaluation ?? evaluatePretraining(model, heldOutBatches), resumedEpochs, seconds,
+    model,
+    history: restored,
+    heldOutBatches,
+    evaluation: lastEvaluation ?? evaluatePretraining(model, heldOutBatches),
+    resumedEpochs,
+    seconds,
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
   };
 }

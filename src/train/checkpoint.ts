@@ -95,7 +95,8 @@ export async function loadCheckpoint<State extends object = Record<string, unkno
 export async function readCheckpoint(where: string, dir: string): Promise<VerifiedCheckpoint> {
   let folder = checkDir(where, dir);
   // An interrupted save can leave only the previous checkpoint, moved aside: it is the latest complete one.
-  if (!fsSync.existsSync(folder) && fsSync.existsSync(path.join(previousDir(folder), CHECKPOINT_JSON))) folder = previousDir(folder);
+  if (!fsSync.existsSync(folder) && fsSync.existsSync(path.join(previousDir(folder), CHECKPOINT_JSON)))
+    folder = previousDir(folder);
   const jsonPath = path.join(folder, CHECKPOINT_JSON);
   const binPath = path.join(folder, CHECKPOINT_WEIGHTS);
 
@@ -123,7 +124,10 @@ export async function readCheckpoint(where: string, dir: string): Promise<Verifi
 /** Whether `dir` holds a checkpoint to load (or the previous one that an interrupted save left). */
 export function hasCheckpoint(dir: string): boolean {
   const target = checkDir("hasCheckpoint", dir);
-  return fsSync.existsSync(path.join(target, CHECKPOINT_JSON)) || fsSync.existsSync(path.join(previousDir(target), CHECKPOINT_JSON));
+  return (
+    fsSync.existsSync(path.join(target, CHECKPOINT_JSON)) ||
+    fsSync.existsSync(path.join(previousDir(target), CHECKPOINT_JSON))
+  );
 }
 
 export interface CheckpointEveryConfig {
@@ -151,7 +155,10 @@ export function checkpointEvery(config: CheckpointEveryConfig): TrainingCallback
   checkWeights(where, config.weights);
   const everySteps = config.everySteps;
   const everyEpochs = config.everyEpochs ?? (everySteps === undefined ? 1 : undefined);
-  for (const [field, value] of [["everySteps", everySteps], ["everyEpochs", everyEpochs]] as const) {
+  for (const [field, value] of [
+    ["everySteps", everySteps],
+    ["everyEpochs", everyEpochs],
+  ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
       throw new Error(`${where}: ${field} must be an integer >= 1, got ${JSON.stringify(value)}`);
     }
@@ -160,7 +167,11 @@ export function checkpointEvery(config: CheckpointEveryConfig): TrainingCallback
   let savedAtStep: number | undefined;
   const save = async (epochsDone: number, step: number) => {
     const extra = config.state?.() ?? {};
-    await saveCheckpoint(config.dir, { weights: config.weights, optimizer: config.optimizer, state: { ...extra, epoch: epochsDone, step } });
+    await saveCheckpoint(config.dir, {
+      weights: config.weights,
+      optimizer: config.optimizer,
+      state: { ...extra, epoch: epochsDone, step },
+    });
     savedAtStep = step;
   };
   return {
@@ -179,7 +190,8 @@ export function checkpointEvery(config: CheckpointEveryConfig): TrainingCallback
 // ---- helpers ----
 
 function checkDir(where: string, dir: unknown): string {
-  if (typeof dir !== "string" || dir === "") throw new Error(`${where}: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== "string" || dir === "")
+    throw new Error(`${where}: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   return path.resolve(dir);
 }
 

@@ -93,7 +93,9 @@ export async function encodeCheckpoint(where: string, options: SaveCheckpointOpt
         if (name === ITERATIONS) return { name, tensor };
         const split = splitSlotName(name, stableNames);
         if (split === null) {
-          throw new Error(`${where}: the optimizer's weight '${name}' belongs to no variable in weights (list every variable it trains)`);
+          throw new Error(
+            `${where}: the optimizer's weight '${name}' belongs to no variable in weights (list every variable it trains)`,
+          );
         }
         return { name: stableNames.get(split.variable)! + split.suffix, tensor };
       });
@@ -103,10 +105,16 @@ export async function encodeCheckpoint(where: string, options: SaveCheckpointOpt
     data = concatBytes([new Uint8Array(model.data), new Uint8Array(optimizer.data)]);
     const specs = [...model.specs, ...optimizer.specs];
     for (const spec of specs) {
-      if (BYTES_PER_ELEMENT[spec.dtype] === undefined) throw new Error(`${where}: weight '${spec.name}' has dtype ${spec.dtype}; only float32, int32 and bool are stored`);
+      if (BYTES_PER_ELEMENT[spec.dtype] === undefined)
+        throw new Error(
+          `${where}: weight '${spec.name}' has dtype ${spec.dtype}; only float32, int32 and bool are stored`,
+        );
     }
     const problem = firstNonFinite(data, specs);
-    if (problem !== null) throw new Error(`${where}: weight '${problem.name}' holds ${problem.value} at index ${problem.index}; not saving a diverged model`);
+    if (problem !== null)
+      throw new Error(
+        `${where}: weight '${problem.name}' holds ${problem.value} at index ${problem.index}; not saving a diverged model`,
+      );
     json = {
       format: FORMAT,
       formatVersion: FORMAT_VERSION,
@@ -148,15 +156,22 @@ export async function verifyCheckpoint(
     const cut = data.byteLength < json.byteLength ? weightAt(json.weightSpecs, data.byteLength) : null;
     throw new Error(
       `${where}: ${source.weights} holds ${data.byteLength} bytes, ${source.json} says ${json.byteLength}: ` +
-        (cut === null ? "the file is truncated or not this checkpoint's" : `the file is truncated inside weight '${cut}'`),
+        (cut === null
+          ? "the file is truncated or not this checkpoint's"
+          : `the file is truncated inside weight '${cut}'`),
     );
   }
   const digest = await sha256(data);
   if (digest !== json.sha256) {
-    throw new Error(`${where}: ${source.weights} fails its checksum (sha256 ${digest}, ${source.json} says ${json.sha256}): the file is corrupt`);
+    throw new Error(
+      `${where}: ${source.weights} fails its checksum (sha256 ${digest}, ${source.json} says ${json.sha256}): the file is corrupt`,
+    );
   }
   const problem = firstNonFinite(data, json.weightSpecs);
-  if (problem !== null) throw new Error(`${where}: ${source.weights}: weight '${problem.name}' holds ${problem.value} at index ${problem.index}`);
+  if (problem !== null)
+    throw new Error(
+      `${where}: ${source.weights}: weight '${problem.name}' holds ${problem.value} at index ${problem.index}`,
+    );
   return { json, data, source };
 }
 
@@ -184,7 +199,8 @@ export async function restoreCheckpoint<State extends object = Record<string, un
   }
   for (const spec of modelSpecs) {
     const w = byName.get(spec.name);
-    if (w === undefined) throw new Error(`${where}: ${jsonPath} has a weight '${spec.name}' that is not among the weights to load`);
+    if (w === undefined)
+      throw new Error(`${where}: ${jsonPath} has a weight '${spec.name}' that is not among the weights to load`);
     checkSpecMatches(where, jsonPath, `weight '${spec.name}'`, spec, w.variable);
   }
 
@@ -194,14 +210,20 @@ export async function restoreCheckpoint<State extends object = Record<string, un
     if (json.optimizer === null) throw new Error(`${where}: ${jsonPath} holds no optimizer state`);
     const className = options.optimizer.getClassName();
     if (json.optimizer.className !== className) {
-      throw new Error(`${where}: ${jsonPath} holds the state of a ${json.optimizer.className} optimizer; the optimizer given is a ${className}`);
+      throw new Error(
+        `${where}: ${jsonPath} holds the state of a ${json.optimizer.className} optimizer; the optimizer given is a ${className}`,
+      );
     }
     // tfjs's optimizers all read the step count first in setWeights.
-    if (optimizerSpecs[0]?.name !== ITERATIONS) throw new Error(`${where}: ${jsonPath}: the optimizer's weights do not start with its step count '${ITERATIONS}'`);
+    if (optimizerSpecs[0]?.name !== ITERATIONS)
+      throw new Error(
+        `${where}: ${jsonPath}: the optimizer's weights do not start with its step count '${ITERATIONS}'`,
+      );
     optimizerNames = optimizerSpecs.map((spec) => {
       if (spec.name === ITERATIONS) return spec.name;
       const split = splitSlotName(spec.name, byName);
-      if (split === null) throw new Error(`${where}: ${jsonPath}: optimizer weight '${spec.name}' belongs to no weight to load`);
+      if (split === null)
+        throw new Error(`${where}: ${jsonPath}: optimizer weight '${spec.name}' belongs to no weight to load`);
       const variable = byName.get(split.variable)!.variable;
       checkSpecMatches(where, jsonPath, `optimizer weight '${spec.name}'`, spec, variable);
       return variable.name + split.suffix;
@@ -209,8 +231,13 @@ export async function restoreCheckpoint<State extends object = Record<string, un
   }
 
   // Last, as it names no weight: a spec renamed (two weights of one shape swapped) passes every check above.
-  if (json.weightSpecsSha256 !== undefined && (await sha256(utf8(JSON.stringify(json.weightSpecs)))) !== json.weightSpecsSha256) {
-    throw new Error(`${where}: ${jsonPath}: its weightSpecs fail their checksum (weightSpecsSha256): weight names, shapes or order were edited`);
+  if (
+    json.weightSpecsSha256 !== undefined &&
+    (await sha256(utf8(JSON.stringify(json.weightSpecs)))) !== json.weightSpecsSha256
+  ) {
+    throw new Error(
+      `${where}: ${jsonPath}: its weightSpecs fail their checksum (weightSpecsSha256): weight names, shapes or order were edited`,
+    );
   }
 
   // Everything checked: decode, hand the optimizer its state, assign the weights.
@@ -219,8 +246,13 @@ export async function restoreCheckpoint<State extends object = Record<string, un
   let optimizerTensors: tf.NamedTensorMap = {};
   try {
     if (options.optimizer !== undefined) {
-      optimizerTensors = tf.io.decodeWeights(toArrayBuffer(bytes, modelBytes, bytes.byteLength - modelBytes), optimizerSpecs);
-      await options.optimizer.setWeights(optimizerSpecs.map((spec, i) => ({ name: optimizerNames[i], tensor: optimizerTensors[spec.name] })));
+      optimizerTensors = tf.io.decodeWeights(
+        toArrayBuffer(bytes, modelBytes, bytes.byteLength - modelBytes),
+        optimizerSpecs,
+      );
+      await options.optimizer.setWeights(
+        optimizerSpecs.map((spec, i) => ({ name: optimizerNames[i], tensor: optimizerTensors[spec.name] })),
+      );
     }
     for (const w of weights) w.variable.assign(modelTensors[w.name]);
   } finally {
@@ -231,7 +263,9 @@ export async function restoreCheckpoint<State extends object = Record<string, un
 
 /** The sha256 of `bytes` in hex, with the Web Crypto API (browsers, Node >= 18). */
 export async function sha256(bytes: Uint8Array): Promise<string> {
-  const subtle = (globalThis as { crypto?: { subtle?: { digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto?.subtle;
+  const subtle = (
+    globalThis as { crypto?: { subtle?: { digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer> } } }
+  ).crypto?.subtle;
   if (subtle === undefined) throw new Error("sha256: this runtime has no Web Crypto API (crypto.subtle)");
   const digest = new Uint8Array(await subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -240,16 +274,25 @@ export async function sha256(bytes: Uint8Array): Promise<string> {
 // ---- checks and helpers ----
 
 export function checkWeights(where: string, weights: unknown): readonly CheckpointWeight[] {
-  if (!Array.isArray(weights) || weights.length === 0) throw new Error(`${where}: weights must be a non-empty list of { name, variable }`);
+  if (!Array.isArray(weights) || weights.length === 0)
+    throw new Error(`${where}: weights must be a non-empty list of { name, variable }`);
   const names = new Set<string>();
   const variables = new Set<tf.Variable>();
   for (const [i, w] of weights.entries()) {
-    if (w === null || typeof w !== "object" || typeof w.name !== "string" || w.name === "" || !(w.variable instanceof tf.Variable)) {
+    if (
+      w === null ||
+      typeof w !== "object" ||
+      typeof w.name !== "string" ||
+      w.name === "" ||
+      !(w.variable instanceof tf.Variable)
+    ) {
       throw new Error(`${where}: weights[${i}] must be { name: non-empty string, variable: tf.Variable }`);
     }
-    if (w.name === ITERATIONS) throw new Error(`${where}: weights[${i}]: '${ITERATIONS}' is reserved for the optimizer's step count`);
+    if (w.name === ITERATIONS)
+      throw new Error(`${where}: weights[${i}]: '${ITERATIONS}' is reserved for the optimizer's step count`);
     if (names.has(w.name)) throw new Error(`${where}: two weights are named '${w.name}'`);
-    if (variables.has(w.variable)) throw new Error(`${where}: weights[${i}] ('${w.name}') repeats a variable listed before`);
+    if (variables.has(w.variable))
+      throw new Error(`${where}: weights[${i}] ('${w.name}') repeats a variable listed before`);
     if (w.variable.isDisposed) throw new Error(`${where}: weight '${w.name}' is disposed`);
     names.add(w.name);
     variables.add(w.variable);
@@ -269,9 +312,17 @@ function splitSlotName(name: string, known: ReadonlyMap<string, unknown>): { var
   return null;
 }
 
-function checkSpecMatches(where: string, jsonPath: string, what: string, spec: tf.io.WeightsManifestEntry, variable: tf.Variable): void {
+function checkSpecMatches(
+  where: string,
+  jsonPath: string,
+  what: string,
+  spec: tf.io.WeightsManifestEntry,
+  variable: tf.Variable,
+): void {
   if (!tf.util.arraysEqual(spec.shape, variable.shape)) {
-    throw new Error(`${where}: ${jsonPath}: ${what} has shape [${spec.shape}], the model's variable [${variable.shape}]`);
+    throw new Error(
+      `${where}: ${jsonPath}: ${what} has shape [${spec.shape}], the model's variable [${variable.shape}]`,
+    );
   }
   if (spec.dtype !== variable.dtype) {
     throw new Error(`${where}: ${jsonPath}: ${what} has dtype ${spec.dtype}, the model's variable ${variable.dtype}`);
@@ -281,21 +332,27 @@ function checkSpecMatches(where: string, jsonPath: string, what: string, spec: t
 function checkCheckpointJSON(where: string, value: unknown): CheckpointJSON {
   if (value === null || typeof value !== "object") throw new Error(`${where}: expected an object`);
   const json = value as Partial<CheckpointJSON>;
-  if (json.format !== FORMAT) throw new Error(`${where}: not a recsys-ts checkpoint (format ${JSON.stringify(json.format)})`);
+  if (json.format !== FORMAT)
+    throw new Error(`${where}: not a recsys-ts checkpoint (format ${JSON.stringify(json.format)})`);
   if (json.formatVersion !== FORMAT_VERSION) {
-    throw new Error(`${where}: format version ${JSON.stringify(json.formatVersion)}; this recsys-ts reads version ${FORMAT_VERSION}`);
+    throw new Error(
+      `${where}: format version ${JSON.stringify(json.formatVersion)}; this recsys-ts reads version ${FORMAT_VERSION}`,
+    );
   }
   if (!Array.isArray(json.weightSpecs)) throw new Error(`${where}: "weightSpecs" must be a list`);
   const seen = new Set<string>();
   for (const [i, spec] of json.weightSpecs.entries()) {
     if (spec === null || typeof spec !== "object" || typeof spec.name !== "string") {
-      throw new Error(`${where}: weightSpecs[${i}] is not a { name, shape, dtype: float32 | int32 | bool, group } entry`);
+      throw new Error(
+        `${where}: weightSpecs[${i}] is not a { name, shape, dtype: float32 | int32 | bool, group } entry`,
+      );
     }
     const what = `weightSpecs[${i}] (weight '${spec.name}')`;
     if (!Array.isArray(spec.shape) || !spec.shape.every((n: unknown) => Number.isInteger(n) && (n as number) >= 0)) {
       throw new Error(`${where}: ${what}: "shape" must be a list of integers >= 0, got ${JSON.stringify(spec.shape)}`);
     }
-    if (BYTES_PER_ELEMENT[spec.dtype] === undefined) throw new Error(`${where}: ${what}: "dtype" must be float32, int32 or bool, got ${JSON.stringify(spec.dtype)}`);
+    if (BYTES_PER_ELEMENT[spec.dtype] === undefined)
+      throw new Error(`${where}: ${what}: "dtype" must be float32, int32 or bool, got ${JSON.stringify(spec.dtype)}`);
     if (!(spec.group === undefined || spec.group === "model" || spec.group === "optimizer")) {
       throw new Error(`${where}: ${what}: "group" must be "model" or "optimizer", got ${JSON.stringify(spec.group)}`);
     }
@@ -310,22 +367,35 @@ function checkCheckpointJSON(where: string, value: unknown): CheckpointJSON {
     throw new Error(`${where}: weightSpecs lists a model weight after the optimizer's`);
   }
   if (!Number.isInteger(json.byteLength) || json.byteLength !== specsByteLength(json.weightSpecs)) {
-    throw new Error(`${where}: "byteLength" ${JSON.stringify(json.byteLength)} does not match its weightSpecs (${specsByteLength(json.weightSpecs)} bytes)`);
+    throw new Error(
+      `${where}: "byteLength" ${JSON.stringify(json.byteLength)} does not match its weightSpecs (${specsByteLength(json.weightSpecs)} bytes)`,
+    );
   }
-  if (typeof json.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(json.sha256)) throw new Error(`${where}: "sha256" must be 64 hex digits`);
-  if (json.weightSpecsSha256 !== undefined && (typeof json.weightSpecsSha256 !== "string" || !/^[0-9a-f]{64}$/.test(json.weightSpecsSha256))) {
+  if (typeof json.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(json.sha256))
+    throw new Error(`${where}: "sha256" must be 64 hex digits`);
+  if (
+    json.weightSpecsSha256 !== undefined &&
+    (typeof json.weightSpecsSha256 !== "string" || !/^[0-9a-f]{64}$/.test(json.weightSpecsSha256))
+  ) {
     throw new Error(`${where}: "weightSpecsSha256" must be 64 hex digits`);
   }
   const optimizer = json.optimizer;
-  if (optimizer !== null && (typeof optimizer !== "object" || optimizer === undefined || typeof optimizer.className !== "string")) {
+  if (
+    optimizer !== null &&
+    (typeof optimizer !== "object" || optimizer === undefined || typeof optimizer.className !== "string")
+  ) {
     throw new Error(`${where}: "optimizer" must be null or { className }`);
   }
-  if (json.state === null || typeof json.state !== "object" || Array.isArray(json.state)) throw new Error(`${where}: "state" must be an object`);
+  if (json.state === null || typeof json.state !== "object" || Array.isArray(json.state))
+    throw new Error(`${where}: "state" must be an object`);
   return json as CheckpointJSON;
 }
 
 function specsByteLength(specs: readonly tf.io.WeightsManifestEntry[]): number {
-  return specs.reduce((total, spec) => total + tf.util.sizeFromShape(spec.shape) * (BYTES_PER_ELEMENT[spec.dtype] ?? NaN), 0);
+  return specs.reduce(
+    (total, spec) => total + tf.util.sizeFromShape(spec.shape) * (BYTES_PER_ELEMENT[spec.dtype] ?? NaN),
+    0,
+  );
 }
 
 /** The name of the weight whose bytes contain offset `byte` (where a truncated file ends). */
@@ -339,7 +409,10 @@ function weightAt(specs: readonly tf.io.WeightsManifestEntry[], byte: number): s
 }
 
 /** The first NaN or ±Infinity among the float32 weights of `bytes` (laid out as `specs` say), or null. */
-function firstNonFinite(bytes: Uint8Array, specs: readonly tf.io.WeightsManifestEntry[]): { name: string; index: number; value: number } | null {
+function firstNonFinite(
+  bytes: Uint8Array,
+  specs: readonly tf.io.WeightsManifestEntry[],
+): { name: string; index: number; value: number } | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
   for (const spec of specs) {

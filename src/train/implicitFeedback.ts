@@ -36,7 +36,8 @@ export function implicitFeedbackBatches(
   config: ImplicitFeedbackBatchesConfig,
 ): ImplicitFeedbackBatch[] {
   const n = config.negatives;
-  if (!Number.isInteger(n) || n < 0) throw new Error(`implicitFeedbackBatches: negatives must be an integer >= 0, got ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`implicitFeedbackBatches: negatives must be an integer >= 0, got ${n}`);
   return rowBatches(train.length, { batchSize: config.batchSize, rng: config.rng }).map((rows) => {
     const users = Int32Array.from(rows, (r) => train.users[r]);
     const positives = Int32Array.from(rows, (r) => train.items[r]);
@@ -52,7 +53,10 @@ export function negativeCount(batch: ImplicitFeedbackBatch, caller: string): num
   if (b === 0) throw new Error(`${caller}: the batch is empty`);
   if (batch.positives.length !== b) throw new Error(`${caller}: ${b} users but ${batch.positives.length} positives`);
   const n = batch.negatives.length / b;
-  if (!Number.isInteger(n)) throw new Error(`${caller}: ${batch.negatives.length} negatives is not a whole number per positive (${b} positives)`);
+  if (!Number.isInteger(n))
+    throw new Error(
+      `${caller}: ${batch.negatives.length} negatives is not a whole number per positive (${b} positives)`,
+    );
   return n;
 }
 
@@ -82,14 +86,19 @@ export interface FitImplicitFeedbackConfig extends FitReporting {
 }
 
 /** Trains `model` on its training data with `fit`, fresh negatives every epoch. */
-export async function fitImplicitFeedback(model: ImplicitFeedbackModel, config: FitImplicitFeedbackConfig): Promise<EpochLogs[]> {
+export async function fitImplicitFeedback(
+  model: ImplicitFeedbackModel,
+  config: FitImplicitFeedbackConfig,
+): Promise<EpochLogs[]> {
   const caller = "fitImplicitFeedback";
   const learningRate = config.learningRate ?? 0.001;
-  if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`${caller}: learningRate must be a positive number, got ${learningRate}`);
+  if (!(learningRate > 0 && Number.isFinite(learningRate)))
+    throw new Error(`${caller}: learningRate must be a positive number, got ${learningRate}`);
   const batchSize = checkPositiveInteger(caller, "batchSize", config.batchSize ?? 256);
   const negatives = config.negatives ?? model.negativesPerPositive;
   const kind = config.optimizer ?? "adam";
-  if (kind !== "adam" && kind !== "sgd") throw new Error(`${caller}: optimizer must be "adam" or "sgd", got ${JSON.stringify(kind)}`);
+  if (kind !== "adam" && kind !== "sgd")
+    throw new Error(`${caller}: optimizer must be "adam" or "sgd", got ${JSON.stringify(kind)}`);
   const rng = new Rng(config.seed);
   const sampler = new NegativeSampler(model.train);
   const optimizer = kind === "adam" ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);

@@ -8,13 +8,19 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { hasFusedKernel, SPARSE_SOFTMAX_CROSS_ENTROPY, SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD } from "../backend/kernels/index";
+import {
+  hasFusedKernel,
+  SPARSE_SOFTMAX_CROSS_ENTROPY,
+  SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
+} from "../backend/kernels/index";
 import { checkPositiveInteger } from "../checks";
 
 function labelTensor(where: string, labels: tf.Tensor1D | Int32Array, rows: number): tf.Tensor1D {
   const tensor = labels instanceof Int32Array ? tf.tensor1d(labels, "int32") : labels;
   if (tensor.rank !== 1 || tensor.shape[0] !== rows || tensor.dtype !== "int32") {
-    throw new Error(`${where}: labels must be int32 [${rows}] (one per row of logits), got ${tensor.dtype} [${tensor.shape}]`);
+    throw new Error(
+      `${where}: labels must be int32 [${rows}] (one per row of logits), got ${tensor.dtype} [${tensor.shape}]`,
+    );
   }
   return tensor;
 }
@@ -26,7 +32,9 @@ function fusedLosses(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
     const [losses, probs] = tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels }) as tf.Tensor[];
     save([probs, labels]); // kept for the backward pass, which runs after this forward's tidy
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) =>
-      tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD, { probs: saved[0], labels: saved[1], dLosses: dy }) as tf.Tensor;
+      tf
+        .engine()
+        .runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD, { probs: saved[0], labels: saved[1], dLosses: dy }) as tf.Tensor;
     return { value: losses, gradFunc };
   });
   return run(logits) as tf.Tensor1D;
@@ -108,7 +116,11 @@ export interface SampledSoftmaxConfig {
 }
 
 /** The candidates of one sampled-softmax batch: S items drawn from q, and their log(S·q). */
-function drawNegatives(where: string, classes: number, config: SampledSoftmaxConfig): { items: Int32Array; logExpected: (item: number) => number } {
+function drawNegatives(
+  where: string,
+  classes: number,
+  config: SampledSoftmaxConfig,
+): { items: Int32Array; logExpected: (item: number) => number } {
   const count = config.numSampled;
   checkPositiveInteger(where, "numSampled", count);
   const items = new Int32Array(count);
@@ -117,7 +129,8 @@ function drawNegatives(where: string, classes: number, config: SampledSoftmaxCon
     for (let s = 0; s < count; s++) items[s] = config.rng.int(classes);
     return { items, logExpected: () => Math.log(count / classes) };
   }
-  if (proposal.length !== classes) throw new Error(`${where}: proposal has ${proposal.length} entries, expected C = ${classes}`);
+  if (proposal.length !== classes)
+    throw new Error(`${where}: proposal has ${proposal.length} entries, expected C = ${classes}`);
   const cumulative = new Float64Array(classes);
   let total = 0;
   for (let c = 0; c < classes; c++) {
@@ -165,7 +178,9 @@ export function sampledSoftmaxCrossEntropy(
   const [rows, width] = hidden.shape;
   const [classes, itemWidth] = itemWeights.shape;
   if (hidden.rank !== 2 || itemWeights.rank !== 2 || width !== itemWidth) {
-    throw new Error(`${where}: hidden [N, D] and itemWeights [C, D] must share D, got [${hidden.shape}] and [${itemWeights.shape}]`);
+    throw new Error(
+      `${where}: hidden [N, D] and itemWeights [C, D] must share D, got [${hidden.shape}] and [${itemWeights.shape}]`,
+    );
   }
   if (itemBias !== undefined && (itemBias.rank !== 1 || itemBias.shape[0] !== classes)) {
     throw new Error(`${where}: itemBias must be [${classes}], got [${itemBias.shape}]`);
@@ -174,7 +189,8 @@ export function sampledSoftmaxCrossEntropy(
     const y = labelTensor(where, labels, rows);
     const labelValues = y.dataSync() as Int32Array;
     for (let i = 0; i < rows; i++) {
-      if (!(labelValues[i] >= 0 && labelValues[i] < classes)) throw new Error(`${where}: labels[${i}] = ${labelValues[i]} is outside [0, ${classes})`);
+      if (!(labelValues[i] >= 0 && labelValues[i] < classes))
+        throw new Error(`${where}: labels[${i}] = ${labelValues[i]} is outside [0, ${classes})`);
     }
     const { items, logExpected } = drawNegatives(where, classes, config);
     const correct = config.logQCorrection ?? true;

@@ -73,12 +73,15 @@ export class AdamW extends tf.Optimizer {
 
   constructor(config: AdamWConfig) {
     super();
-    if (config === null || typeof config !== "object") throw new Error(`AdamW: expected a config object, got ${JSON.stringify(config)}`);
+    if (config === null || typeof config !== "object")
+      throw new Error(`AdamW: expected a config object, got ${JSON.stringify(config)}`);
     const { learningRate } = config;
     // A constant rate of 0 or less trains nothing or climbs the loss; a schedule may give 0 at some steps (warm-up).
     if (typeof learningRate === "number") checkPositive("AdamW", "learningRate", learningRate);
     else if (typeof learningRate !== "function") {
-      throw new Error(`AdamW: learningRate must be a number > 0 or a function of the step, got ${JSON.stringify(learningRate)}`);
+      throw new Error(
+        `AdamW: learningRate must be a number > 0 or a function of the step, got ${JSON.stringify(learningRate)}`,
+      );
     }
     this.learningRate = learningRate;
     this.beta1 = checkRate("AdamW", "beta1", config.beta1 ?? 0.9);
@@ -103,7 +106,9 @@ export class AdamW extends tf.Optimizer {
   learningRateAt(step: number): number {
     const rate = typeof this.learningRate === "number" ? this.learningRate : this.learningRate(step);
     if (typeof rate !== "number" || !Number.isFinite(rate) || rate < 0) {
-      throw new Error(`AdamW: the learning-rate schedule gave ${rate} at step ${step}; it must give a finite number >= 0`);
+      throw new Error(
+        `AdamW: the learning-rate schedule gave ${rate} at step ${step}; it must give a finite number >= 0`,
+      );
     }
     return rate;
   }
@@ -146,7 +151,10 @@ export class AdamW extends tf.Optimizer {
   private slotsOf(name: string, variable: tf.Variable): Slots {
     let slots = this.slots.get(name);
     if (slots === undefined) {
-      slots = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) }));
+      slots = tf.tidy(() => ({
+        m: tf.variable(tf.zerosLike(variable), false),
+        v: tf.variable(tf.zerosLike(variable), false),
+      }));
       this.slots.set(name, slots);
     }
     return slots;
@@ -186,7 +194,8 @@ export class AdamW extends tf.Optimizer {
     const iter = weightValues[0].tensor;
     if (iter.size !== 1) throw new Error(`AdamW.setWeights: 'iter' must be a scalar, got shape [${iter.shape}]`);
     const steps = (await iter.data())[0];
-    if (!Number.isInteger(steps) || steps < 0) throw new Error(`AdamW.setWeights: 'iter' must be a count >= 0, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < 0)
+      throw new Error(`AdamW.setWeights: 'iter' must be a count >= 0, got ${steps}`);
     const moments = new Map<string, { m?: tf.Tensor; v?: tf.Tensor }>();
     for (const { name, tensor } of weightValues.slice(1)) {
       const match = /^(.*)\/([mv])$/.exec(name);
@@ -194,7 +203,8 @@ export class AdamW extends tf.Optimizer {
       const [, variableName, which] = match;
       const entry = moments.get(variableName) ?? {};
       if (entry[which as "m" | "v"] !== undefined) throw new Error(`AdamW.setWeights: '${name}' is given twice`);
-      if (tensor.dtype !== "float32") throw new Error(`AdamW.setWeights: '${name}' must be float32, got ${tensor.dtype}`);
+      if (tensor.dtype !== "float32")
+        throw new Error(`AdamW.setWeights: '${name}' must be float32, got ${tensor.dtype}`);
       const variable = tf.engine().registeredVariables[variableName];
       if (variable !== undefined && !tf.util.arraysEqual(variable.shape, tensor.shape)) {
         throw new Error(`AdamW.setWeights: '${name}' has shape [${tensor.shape}], its variable [${variable.shape}]`);
@@ -207,13 +217,18 @@ export class AdamW extends tf.Optimizer {
         throw new Error(`AdamW.setWeights: '${variableName}' needs both '${variableName}/m' and '${variableName}/v'`);
       }
       if (!tf.util.arraysEqual(m.shape, v.shape)) {
-        throw new Error(`AdamW.setWeights: '${variableName}/m' has shape [${m.shape}] but '${variableName}/v' has [${v.shape}]`);
+        throw new Error(
+          `AdamW.setWeights: '${variableName}/m' has shape [${m.shape}] but '${variableName}/v' has [${v.shape}]`,
+        );
       }
     }
     // Everything checked: copy the new state, then drop the old (which may be what was passed in).
     const slots = new Map<string, Slots>();
     for (const [variableName, { m, v }] of moments) {
-      slots.set(variableName, tf.tidy(() => ({ m: tf.variable(tf.clone(m!), false), v: tf.variable(tf.clone(v!), false) })));
+      slots.set(
+        variableName,
+        tf.tidy(() => ({ m: tf.variable(tf.clone(m!), false), v: tf.variable(tf.clone(v!), false) })),
+      );
     }
     this.disposeSlots();
     this.slots = slots;
@@ -258,9 +273,13 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): Cli
     throw new Error(`clipByGlobalNorm: maxNorm must be a finite number > 0, got ${JSON.stringify(maxNorm)}`);
   }
   const names = Object.keys(grads);
-  const norm = names.length === 0 ? 0 : tf.tidy(() => tf.sqrt(tf.addN(names.map((name) => tf.sum(tf.square(grads[name]))))).dataSync()[0]);
+  const norm =
+    names.length === 0
+      ? 0
+      : tf.tidy(() => tf.sqrt(tf.addN(names.map((name) => tf.sum(tf.square(grads[name]))))).dataSync()[0]);
   const scale = maxNorm / Math.max(norm, maxNorm);
   const clipped: tf.NamedTensorMap = {};
-  for (const name of names) clipped[name] = scale === 1 ? tf.clone(grads[name]) : tf.tidy(() => tf.mul(grads[name], scale));
+  for (const name of names)
+    clipped[name] = scale === 1 ? tf.clone(grads[name]) : tf.tidy(() => tf.mul(grads[name], scale));
   return { grads: clipped, norm };
 }

@@ -32,7 +32,10 @@ export interface Progress {
 }
 
 /** The mode `createProgress` picks when none is given. */
-export function defaultProgressMode(env: NodeJS.ProcessEnv = process.env, stderrIsTTY = Boolean(process.stderr.isTTY)): ProgressMode {
+export function defaultProgressMode(
+  env: NodeJS.ProcessEnv = process.env,
+  stderrIsTTY = Boolean(process.stderr.isTTY),
+): ProgressMode {
   if (isNotebook()) return "notebook";
   if (stderrIsTTY && !env.CI) return "terminal";
   return "log";
@@ -52,7 +55,13 @@ export function formatDuration(ms: number): string {
 }
 
 /** One text line: "label  45% 450/1000 [00:03<00:04] loss=0.5300". */
-export function progressLine(label: string, done: number, total: number, elapsedMs: number, metrics: ProgressMetrics): string {
+export function progressLine(
+  label: string,
+  done: number,
+  total: number,
+  elapsedMs: number,
+  metrics: ProgressMetrics,
+): string {
   const fraction = total > 0 ? Math.min(1, done / total) : 1;
   const remainingMs = done > 0 ? (elapsedMs / done) * (total - done) : 0;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
@@ -77,7 +86,10 @@ export function createProgress(options: ProgressOptions): Progress {
 
   if (mode === "terminal") {
     const bar = new SingleBar(
-      { format: `${options.label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted} {metrics}`, hideCursor: true },
+      {
+        format: `${options.label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted} {metrics}`,
+        hideCursor: true,
+      },
       Presets.shades_classic,
     );
     bar.start(options.total, 0, { metrics: "" });
@@ -103,7 +115,9 @@ export function createProgress(options: ProgressOptions): Progress {
       },
       done(m) {
         if (m) metrics = m;
-        log(`${options.label}: ${count}/${options.total} in ${((now() - started) / 1000).toFixed(1)}s ${formatMetrics(metrics)}`.trimEnd());
+        log(
+          `${options.label}: ${count}/${options.total} in ${((now() - started) / 1000).toFixed(1)}s ${formatMetrics(metrics)}`.trimEnd(),
+        );
       },
     };
   }

@@ -35,7 +35,11 @@ export function ratingBatch(data: Interactions, rows: Int32Array): RatingBatch {
     items[k] = data.items[row];
     ratings[k] = data.ratings[row];
   }
-  return { users: tf.tensor1d(users, "int32"), items: tf.tensor1d(items, "int32"), ratings: tf.tensor1d(ratings, "float32") };
+  return {
+    users: tf.tensor1d(users, "int32"),
+    items: tf.tensor1d(items, "int32"),
+    ratings: tf.tensor1d(ratings, "float32"),
+  };
 }
 
 /** A rating model whose loss is the mean per-rating loss over a batch of rows of `train`. */

@@ -116,7 +116,8 @@ async function restoreModel<M extends SaveableModel>(
 ): Promise<M> {
   const file = checkpoint.source.json;
   const state = checkpoint.json.state as Partial<SavedModelState>;
-  if (typeof state.model !== "string") throw new Error(`${where}: ${file} holds no saved model (a training checkpoint?)`);
+  if (typeof state.model !== "string")
+    throw new Error(`${where}: ${file} holds no saved model (a training checkpoint?)`);
   if (state.model !== model) throw new Error(`${where}: ${file} holds a ${state.model}, not a ${model}`);
   if (state.config === null || typeof state.config !== "object" || Array.isArray(state.config)) {
     throw new Error(`${where}: ${file}: "state.config" must be an object`);
@@ -140,16 +141,32 @@ async function restoreModel<M extends SaveableModel>(
   return built;
 }
 
-async function checkSameData(where: string, file: string, saved: TrainingDataRecord, data: Interactions): Promise<void> {
+async function checkSameData(
+  where: string,
+  file: string,
+  saved: TrainingDataRecord,
+  data: Interactions,
+): Promise<void> {
   const differs = (what: string, savedValue: unknown, given: unknown) =>
-    new Error(`${where}: ${file} was trained on '${saved.name}' with ${what} ${JSON.stringify(savedValue)}; '${data.name}' has ${JSON.stringify(given)}. Load it with the data it was trained on`);
-  for (const [field, given] of [["numUsers", data.numUsers], ["numItems", data.numItems], ["rows", data.length]] as const) {
+    new Error(
+      `${where}: ${file} was trained on '${saved.name}' with ${what} ${JSON.stringify(savedValue)}; '${data.name}' has ${JSON.stringify(given)}. Load it with the data it was trained on`,
+    );
+  for (const [field, given] of [
+    ["numUsers", data.numUsers],
+    ["numItems", data.numItems],
+    ["rows", data.length],
+  ] as const) {
     if (saved[field] !== given) throw differs(field, saved[field], given);
   }
-  for (const [field, ids] of [["userIds", data.userIndex.ids], ["itemIds", data.itemIndex.ids]] as const) {
+  for (const [field, ids] of [
+    ["userIds", data.userIndex.ids],
+    ["itemIds", data.itemIndex.ids],
+  ] as const) {
     const savedIds = saved[field];
-    if (!Array.isArray(savedIds) || savedIds.length !== ids.length) throw differs(`${field}.length`, savedIds?.length, ids.length);
-    for (let i = 0; i < ids.length; i++) if (savedIds[i] !== ids[i]) throw differs(`${field}[${i}]`, savedIds[i], ids[i]);
+    if (!Array.isArray(savedIds) || savedIds.length !== ids.length)
+      throw differs(`${field}.length`, savedIds?.length, ids.length);
+    for (let i = 0; i < ids.length; i++)
+      if (savedIds[i] !== ids[i]) throw differs(`${field}[${i}]`, savedIds[i], ids[i]);
   }
   const digest = await columnsDigest(data);
   if (saved.sha256 !== digest) throw differs("row contents (sha256 of users, items, ratings)", saved.sha256, digest);

@@ -31,10 +31,14 @@ export function linearWarmupDecay(config: LinearWarmupDecayConfig): (step: numbe
   }
   checkInteger(where, "warmupSteps", warmupSteps, 0);
   if (typeof totalSteps !== "number" || !Number.isInteger(totalSteps) || totalSteps < Math.max(1, warmupSteps)) {
-    throw new Error(`${where}: totalSteps must be an integer >= warmupSteps and >= 1, got ${JSON.stringify(totalSteps)} (warmupSteps ${warmupSteps})`);
+    throw new Error(
+      `${where}: totalSteps must be an integer >= warmupSteps and >= 1, got ${JSON.stringify(totalSteps)} (warmupSteps ${warmupSteps})`,
+    );
   }
   if (typeof final !== "number" || !(final >= 0 && final <= peak)) {
-    throw new Error(`${where}: finalLearningRate must be a number in [0, peakLearningRate = ${peak}], got ${JSON.stringify(final)}`);
+    throw new Error(
+      `${where}: finalLearningRate must be a number in [0, peakLearningRate = ${peak}], got ${JSON.stringify(final)}`,
+    );
   }
   return (step: number): number => {
     checkInteger(where, "step", step, 0);

@@ -65,11 +65,16 @@ export async function trainSequentialRecommender<B extends SequenceBatch>(
   const itemOffset = model.architecture.itemOffset;
   const batchSize = config.batchSize ?? 64;
   const isCloze = model.architecture.appendMask;
-  if (config.masking !== undefined && !isCloze) throw new Error(`${where}: masking is BERT4Rec's; ${model.architecture.owner} predicts every next item`);
+  if (config.masking !== undefined && !isCloze)
+    throw new Error(`${where}: masking is BERT4Rec's; ${model.architecture.owner} predicts every next item`);
   const batches = (epoch: number): B[] => {
     const common = { maxLength, itemOffset, batchSize, seed: config.seed, windowStride: config.windowStride };
     if (!isCloze) return sasrecBatches(sequences, common, epoch) as unknown as B[];
-    return bert4recBatches(sequences, { ...common, maskProbability: config.maskProbability, masking: config.masking }, epoch) as unknown as B[];
+    return bert4recBatches(
+      sequences,
+      { ...common, maskProbability: config.maskProbability, masking: config.masking },
+      epoch,
+    ) as unknown as B[];
   };
   const optimizer = new AdamW({ learningRate: config.learningRate ?? 1e-3, weightDecay: config.weightDecay ?? 0 });
   const callbacks: TrainingCallback[] = [...(config.callbacks ?? [])];
@@ -78,15 +83,25 @@ export async function trainSequentialRecommender<B extends SequenceBatch>(
   const restoreBest = validation !== undefined && (config.restoreBest ?? true);
   let best = { epoch: 0, ndcg: -Infinity, weights: null as tf.Tensor[] | null };
   if (validation !== undefined) {
-    if (!(Number.isInteger(every) && every >= 1)) throw new Error(`${where}: validation.every must be a positive integer, got ${every}`);
+    if (!(Number.isInteger(every) && every >= 1))
+      throw new Error(`${where}: validation.every must be a positive integer, got ${every}`);
     callbacks.unshift({
       onEpochEnd: (logs) => {
         if (logs.epoch % every !== 0 && logs.epoch !== config.epochs) return;
-        const report = evaluateRanking(model, { train: validation.train, test: validation.test, k: 10, metrics: ["ndcg", "hr"] });
+        const report = evaluateRanking(model, {
+          train: validation.train,
+          test: validation.test,
+          k: 10,
+          metrics: ["ndcg", "hr"],
+        });
         const ndcg = report.metrics["ndcg@10"];
         if (ndcg > best.ndcg) {
           if (best.weights !== null) tf.dispose(best.weights);
-          best = { epoch: logs.epoch, ndcg, weights: restoreBest ? model.trainableVariables().map((v) => tf.clone(v)) : null };
+          best = {
+            epoch: logs.epoch,
+            ndcg,
+            weights: restoreBest ? model.trainableVariables().map((v) => tf.clone(v)) : null,
+          };
         }
         return { "valid_ndcg@10": ndcg, "valid_hr@10": report.metrics["hr@10"] };
       },
@@ -94,7 +109,12 @@ export async function trainSequentialRecommender<B extends SequenceBatch>(
   }
   const started = performance.now();
   const history = await fit(model, {
-    optimizer, epochs: config.epochs, batches, callbacks, progress: config.progress, label: config.label ?? model.architecture.owner,
+    optimizer,
+    epochs: config.epochs,
+    batches,
+    callbacks,
+    progress: config.progress,
+    label: config.label ?? model.architecture.owner,
     tokensPerBatch: realTokens,
   });
   const seconds = (performance.now() - started) / 1000;

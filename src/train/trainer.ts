@@ -101,7 +101,9 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
   checkInteger("fit", "epochs", config.epochs, 0);
   const initialEpoch = config.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > config.epochs) {
-    throw new Error(`fit: initialEpoch must be an integer in [0, epochs = ${config.epochs}], got ${config.initialEpoch}`);
+    throw new Error(
+      `fit: initialEpoch must be an integer in [0, epochs = ${config.epochs}], got ${config.initialEpoch}`,
+    );
   }
   const clipNorm = config.clipGradientNorm;
   if (clipNorm !== undefined && !(typeof clipNorm === "number" && Number.isFinite(clipNorm) && clipNorm > 0)) {
@@ -120,16 +122,21 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
   for (let epoch = initialEpoch; epoch < config.epochs; epoch++) {
     const batches = config.batches(epoch);
     const total = Array.isArray(batches) ? batches.length : 0;
-    const progress = createProgress({ total, label: `${prefix}epoch ${epoch + 1}/${config.epochs}`, mode: config.progress });
+    const progress = createProgress({
+      total,
+      label: `${prefix}epoch ${epoch + 1}/${config.epochs}`,
+      mode: config.progress,
+    });
     const started = performance.now();
     let lossSum = 0;
     let steps = 0;
     let tokens = 0;
     for (const batch of batches) {
       const where = `at epoch ${epoch + 1}, step ${steps + 1}`;
-      const { loss, gradientNorm } = clipNorm === undefined
-        ? minimizeStep(model, config.optimizer, variables, batch)
-        : clippedStep(model, config.optimizer, variables, batch, clipNorm, where);
+      const { loss, gradientNorm } =
+        clipNorm === undefined
+          ? minimizeStep(model, config.optimizer, variables, batch)
+          : clippedStep(model, config.optimizer, variables, batch, clipNorm, where);
       if (!Number.isFinite(loss)) {
         progress.done();
         throw new Error(`fit: the loss became ${loss} ${where}; lower the learning rate`);
@@ -155,7 +162,9 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
     }
     if (steps === 0) {
       progress.done();
-      throw new Error(`fit: epoch ${epoch + 1} had no batches (is the training data empty, or the batch size larger than it with dropLast?)`);
+      throw new Error(
+        `fit: epoch ${epoch + 1} had no batches (is the training data empty, or the batch size larger than it with dropLast?)`,
+      );
     }
     const seconds = (performance.now() - started) / 1000;
     const logs: EpochLogs = { epoch: epoch + 1, loss: lossSum / steps, seconds };
@@ -182,7 +191,12 @@ interface StepResult {
   gradientNorm?: number;
 }
 
-function minimizeStep<Batch>(model: LossModel<Batch>, optimizer: tf.Optimizer, variables: tf.Variable[], batch: Batch): StepResult {
+function minimizeStep<Batch>(
+  model: LossModel<Batch>,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  batch: Batch,
+): StepResult {
   const lossTensor = optimizer.minimize(() => model.loss(batch, true), true, variables);
   if (lossTensor === null) throw new Error("fit: the optimizer returned no loss");
   const loss = lossTensor.dataSync()[0];
@@ -193,7 +207,12 @@ function minimizeStep<Batch>(model: LossModel<Batch>, optimizer: tf.Optimizer, v
 // minimize, with the gradients clipped between computing and applying them. The update is skipped when
 // the loss or the norm is not finite, since fit then stops with an error.
 function clippedStep<Batch>(
-  model: LossModel<Batch>, optimizer: tf.Optimizer, variables: tf.Variable[], batch: Batch, maxNorm: number, where: string,
+  model: LossModel<Batch>,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  batch: Batch,
+  maxNorm: number,
+  where: string,
 ): StepResult {
   const { value, grads } = tf.variableGrads(() => model.loss(batch, true), variables);
   let clipped: tf.NamedTensorMap = {};
@@ -229,7 +248,9 @@ function countTokens<Batch>(tokensPerBatch: (batch: Batch) => number, batch: Bat
 function checkLearningRate(optimizer: tf.Optimizer): void {
   const rate = (optimizer as unknown as { learningRate?: unknown }).learningRate;
   if (typeof rate === "number" && !(Number.isFinite(rate) && rate > 0)) {
-    throw new Error(`fit: the optimizer's learning rate is ${rate} (${optimizer.getClassName()}); it must be a finite number > 0`);
+    throw new Error(
+      `fit: the optimizer's learning rate is ${rate} (${optimizer.getClassName()}); it must be a finite number > 0`,
+    );
   }
 }
 
@@ -241,7 +262,9 @@ function reportedLearningRate(optimizer: tf.Optimizer): number | undefined {
 }
 
 /** A callback that computes metrics after each epoch (e.g. validation NDCG) and adds them to the logs. */
-export function evaluateEachEpoch(evaluate: (epoch: number) => Record<string, number> | Promise<Record<string, number>>): TrainingCallback {
+export function evaluateEachEpoch(
+  evaluate: (epoch: number) => Record<string, number> | Promise<Record<string, number>>,
+): TrainingCallback {
   return { onEpochEnd: (logs) => evaluate(logs.epoch) };
 }
 

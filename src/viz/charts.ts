@@ -33,14 +33,23 @@ function layout(labels: ChartLabels, axes: { logX?: boolean; logY?: boolean } = 
 /** Vertical bars, one per category (or several series side by side). */
 export function barChart(options: ChartLabels & { series: Series[]; logY?: boolean }): Figure {
   const data: Trace[] = options.series.map((s) => ({ type: "bar", name: s.name, x: s.x, y: s.y }));
-  return { data, layout: { ...layout(options, { logY: options.logY }), barmode: "group", showlegend: options.series.length > 1 } };
+  return {
+    data,
+    layout: { ...layout(options, { logY: options.logY }), barmode: "group", showlegend: options.series.length > 1 },
+  };
 }
 
 /** Lines or markers for one or more series; log axes for long tails and learning curves. */
 export function lineChart(
   options: ChartLabels & { series: Series[]; mode?: Trace["mode"]; logX?: boolean; logY?: boolean },
 ): Figure {
-  const data: Trace[] = options.series.map((s) => ({ type: "scatter", mode: options.mode ?? "lines", name: s.name, x: s.x, y: s.y }));
+  const data: Trace[] = options.series.map((s) => ({
+    type: "scatter",
+    mode: options.mode ?? "lines",
+    name: s.name,
+    x: s.x,
+    y: s.y,
+  }));
   return { data, layout: { ...layout(options, options), showlegend: options.series.length > 1 } };
 }
 
@@ -52,7 +61,12 @@ export function histogram(options: ChartLabels & { values: ArrayLike<number>; bi
 
 /** A heatmap of a matrix given row by row (attention weights, similarity matrices). */
 export function heatmap(
-  options: ChartLabels & { z: ArrayLike<ArrayLike<number>>; xLabels?: string[]; yLabels?: string[]; colorscale?: string },
+  options: ChartLabels & {
+    z: ArrayLike<ArrayLike<number>>;
+    xLabels?: string[];
+    yLabels?: string[];
+    colorscale?: string;
+  },
 ): Figure {
   const trace: Trace = {
     type: "heatmap",
@@ -62,7 +76,10 @@ export function heatmap(
     colorscale: options.colorscale ?? "Viridis",
   };
   // Matrices read top to bottom, like the printed tensors beside them.
-  return { data: [trace], layout: { ...layout(options), yaxis: { ...axis(options.yTitle, false), autorange: "reversed" } } };
+  return {
+    data: [trace],
+    layout: { ...layout(options), yaxis: { ...axis(options.yTitle, false), autorange: "reversed" } },
+  };
 }
 
 /**

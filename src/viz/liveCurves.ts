@@ -30,7 +30,10 @@ export interface LearningCurvesConfig {
 }
 
 /** A callback that shows the curves when created and redraws them as training reports. */
-export function liveLearningCurves(display: LiveFigureDisplay, config: LearningCurvesConfig): TrainingCallback & { figure(): Figure } {
+export function liveLearningCurves(
+  display: LiveFigureDisplay,
+  config: LearningCurvesConfig,
+): TrainingCallback & { figure(): Figure } {
   const smooth = config.smoothSteps ?? 10;
   const redrawEvery = config.redrawEvery ?? 5;
   const byEpoch = config.x === "epoch";
@@ -44,10 +47,21 @@ export function liveLearningCurves(display: LiveFigureDisplay, config: LearningC
 
   const figure = (): Figure =>
     lineChart({
-      title: config.title, xTitle: byEpoch ? "epoch" : "step", yTitle: config.yTitle, mode: byEpoch ? "lines+markers" : "lines",
+      title: config.title,
+      xTitle: byEpoch ? "epoch" : "step",
+      yTitle: config.yTitle,
+      mode: byEpoch ? "lines+markers" : "lines",
       height: config.height ?? 350,
       series: [
-        ...(smooth > 0 ? [{ name: byEpoch ? "train" : `train (mean of ${smooth} steps)`, x: train.map((p) => p.x), y: train.map((p) => p.y) }] : []),
+        ...(smooth > 0
+          ? [
+              {
+                name: byEpoch ? "train" : `train (mean of ${smooth} steps)`,
+                x: train.map((p) => p.x),
+                y: train.map((p) => p.y),
+              },
+            ]
+          : []),
         ...epochSeries.map(([name], k) => ({ name, x: epochs.map((p) => p.x), y: epochs.map((p) => p.values[k]) })),
       ],
     });
@@ -65,7 +79,8 @@ export function liveLearningCurves(display: LiveFigureDisplay, config: LearningC
     },
     onEpochEnd(logs: EpochLogs) {
       if (smooth > 0 && byEpoch) train.push({ x: logs.epoch, y: logs.loss });
-      if (epochSeries.length > 0) epochs.push({ x: byEpoch ? logs.epoch : lastStep, values: epochSeries.map(([, read]) => read(logs)) });
+      if (epochSeries.length > 0)
+        epochs.push({ x: byEpoch ? logs.epoch : lastStep, values: epochSeries.map(([, read]) => read(logs)) });
       redraw(figure());
     },
   };

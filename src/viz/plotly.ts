@@ -48,7 +48,11 @@ const DEFAULT_HEIGHT = 420;
 
 /** Plain JSON of a figure: typed arrays become arrays, so that every renderer reads the same data. */
 export function figureToJson(figure: Figure): { data: object[]; layout: object } {
-  return JSON.parse(JSON.stringify(figure, (_key, value) => (ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<number>) : value)));
+  return JSON.parse(
+    JSON.stringify(figure, (_key, value) =>
+      ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<number>) : value,
+    ),
+  );
 }
 
 /** A one-line description of a figure, for text-only front ends and logs. */
@@ -130,7 +134,8 @@ export class NotebookPlotter {
   showLive(figure: Figure): (next: Figure) => void {
     const { divId, bundleScript } = this.nextFigure(figure);
     displayMimeBundle(figureMimeBundle(figure, divId, bundleScript), { displayId: divId });
-    return (next: Figure) => displayMimeBundle(figureMimeBundle(next, divId, bundleScript), { displayId: divId, update: true });
+    return (next: Figure) =>
+      displayMimeBundle(figureMimeBundle(next, divId, bundleScript), { displayId: divId, update: true });
   }
 
   /** The MIME bundle that `show` sends (for tests and for writing HTML files). */

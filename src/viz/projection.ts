@@ -14,8 +14,14 @@ export interface Projection2d {
  * Projects the rows of a [rows × cols] row-major matrix onto its first two principal components.
  * The sign of each component is fixed (largest-magnitude loading positive) so plots are stable.
  */
-export function pca2d(matrix: ArrayLike<number>, rows: number, cols: number, options: { seed?: number; iterations?: number } = {}): Projection2d {
-  if (matrix.length !== rows * cols) throw new Error(`pca2d: matrix has ${matrix.length} values, expected ${rows}×${cols}`);
+export function pca2d(
+  matrix: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  options: { seed?: number; iterations?: number } = {},
+): Projection2d {
+  if (matrix.length !== rows * cols)
+    throw new Error(`pca2d: matrix has ${matrix.length} values, expected ${rows}×${cols}`);
   if (rows < 2 || cols < 2) throw new Error(`pca2d: needs at least 2 rows and 2 columns, got ${rows}×${cols}`);
   const centred = new Float64Array(rows * cols);
   for (let c = 0; c < cols; c++) {

@@ -52,7 +52,10 @@ describe("chooseBackend (selection logic, with a fake starter)", () => {
   });
 
   it("falls back to wasm quietly, recording why tensorflow was passed over", async () => {
-    const { start, tried } = fakeStarter({ wasm: 1, cpu: 1 }, { tensorflow: "Cannot find module '@tensorflow/tfjs-node'" });
+    const { start, tried } = fakeStarter(
+      { wasm: 1, cpu: 1 },
+      { tensorflow: "Cannot find module '@tensorflow/tfjs-node'" },
+    );
     const { warn, warnings } = collectWarnings();
     const info = await chooseBackend({ env: {}, warn }, start);
     assert.equal(info.name, "wasm");
@@ -161,8 +164,14 @@ describe("describeBackend", () => {
   });
 
   it("handles an unknown thread count, a forced backend and a cpu fallback", () => {
-    assert.match(describeBackend({ ...base, name: "tensorflow", threads: null }), /^tensorflow backend .*threads managed by TensorFlow, tfjs 4\.22\.0$/);
-    assert.match(describeBackend({ ...base, name: "cpu", threads: 1, forcedBy: "RECSYS_BACKEND=cpu" }), /cpu backend .*1 thread, tfjs 4\.22\.0, forced by RECSYS_BACKEND=cpu$/);
+    assert.match(
+      describeBackend({ ...base, name: "tensorflow", threads: null }),
+      /^tensorflow backend .*threads managed by TensorFlow, tfjs 4\.22\.0$/,
+    );
+    assert.match(
+      describeBackend({ ...base, name: "cpu", threads: 1, forcedBy: "RECSYS_BACKEND=cpu" }),
+      /cpu backend .*1 thread, tfjs 4\.22\.0, forced by RECSYS_BACKEND=cpu$/,
+    );
     const fellBack = describeBackend({ ...base, name: "cpu", threads: 1, fallbackReason: "wasm: broke" });
     assert.match(fellBack, /30x slower/);
     assert.match(fellBack, /fell back because wasm: broke$/);
@@ -258,7 +267,10 @@ describe("initBackend (the real backends)", () => {
     const info = await initBackend(quiet);
     const other = info.name === "cpu" ? "wasm" : "cpu";
     process.env[BACKEND_ENV_VAR] = other;
-    await assert.rejects(initBackend(quiet), new RegExp(`RECSYS_BACKEND=${other}, but this process already runs on the ${info.name} backend`));
+    await assert.rejects(
+      initBackend(quiet),
+      new RegExp(`RECSYS_BACKEND=${other}, but this process already runs on the ${info.name} backend`),
+    );
     process.env[BACKEND_ENV_VAR] = info.name;
     assert.equal(await initBackend(quiet), info);
   });

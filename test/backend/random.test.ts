@@ -123,7 +123,10 @@ describe("Rng", () => {
       Array.from(values).sort((p, q) => p - q),
       Array.from({ length: 500 }, (_, i) => i / 2),
     );
-    assert.notDeepEqual(Array.from(values), Array.from({ length: 500 }, (_, i) => i / 2));
+    assert.notDeepEqual(
+      Array.from(values),
+      Array.from({ length: 500 }, (_, i) => i / 2),
+    );
   });
 
   it("permutation(n) is a permutation of 0..n-1, and every order of 3 items is equally likely", () => {

@@ -64,11 +64,19 @@ class TableEncoder implements PairEncoder {
     return this.words[id - FIRST_WORD];
   }
 
-  encode(a: string, b: string, options: { maxLength: number; truncation: boolean; padding: "max_length" }): EncodedPair {
+  encode(
+    a: string,
+    b: string,
+    options: { maxLength: number; truncation: boolean; padding: "max_length" },
+  ): EncodedPair {
     assert.equal(options.truncation, true);
     assert.equal(options.padding, "max_length");
     this.calls++;
-    const lookup = (s: string) => s.split(/\s+/).filter((w) => w !== "").map((w) => this.table.get(w) ?? UNK);
+    const lookup = (s: string) =>
+      s
+        .split(/\s+/)
+        .filter((w) => w !== "")
+        .map((w) => this.table.get(w) ?? UNK);
     const wa = lookup(a);
     const wb = lookup(b);
     while (wa.length + wb.length + 3 > options.maxLength) (wa.length > wb.length ? wa : wb).pop();
@@ -94,14 +102,25 @@ function uncorrupted(batch: PretrainingBatch): Int32Array {
 }
 
 /** The words of segment A and segment B of row b of the (uncorrupted) ids. */
-function segments(ids: Int32Array, batch: PretrainingBatch, b: number, encoder: TableEncoder): { a: string; b: string } {
+function segments(
+  ids: Int32Array,
+  batch: PretrainingBatch,
+  b: number,
+  encoder: TableEncoder,
+): { a: string; b: string } {
   const row = Array.from(ids.subarray(b * batch.length, (b + 1) * batch.length));
   assert.equal(row[0], CLS);
   const firstSep = row.indexOf(SEP);
   const secondSep = row.indexOf(SEP, firstSep + 1);
   return {
-    a: row.slice(1, firstSep).map((id) => encoder.word(id)).join(" "),
-    b: row.slice(firstSep + 1, secondSep).map((id) => encoder.word(id)).join(" "),
+    a: row
+      .slice(1, firstSep)
+      .map((id) => encoder.word(id))
+      .join(" "),
+    b: row
+      .slice(firstSep + 1, secondSep)
+      .map((id) => encoder.word(id))
+      .join(" "),
   };
 }
 
@@ -122,7 +141,12 @@ describe("data/bertPretraining", () => {
       // Maskable positions scattered between special ones.
       const scattered = [true, false, true, false, false, true, false, true];
       for (let seed = 0; seed < 200; seed++) {
-        const masked = maskTokens([7, 2, 8, 3, 0, 9, 3, 10], scattered, { ...MASKING, maskProbability: 1 }, new Rng(seed));
+        const masked = maskTokens(
+          [7, 2, 8, 3, 0, 9, 3, 10],
+          scattered,
+          { ...MASKING, maskProbability: 1 },
+          new Rng(seed),
+        );
         assert.deepEqual([...masked.positions], [0, 2, 5, 7]);
       }
     });
@@ -196,15 +220,20 @@ describe("data/bertPretraining", () => {
         const masked = maskTokens(ids, maskable, MASKING, rng);
         masked.positions.forEach((t, j) => {
           counts[masked.actions[j]]++;
-          if (masked.actions[j] === "random") randomIds.set(masked.tokenIds[t], (randomIds.get(masked.tokenIds[t]) ?? 0) + 1);
+          if (masked.actions[j] === "random")
+            randomIds.set(masked.tokenIds[t], (randomIds.get(masked.tokenIds[t]) ?? 0) + 1);
         });
         total += masked.positions.length;
       }
       assert.ok(withinBinomial(counts.mask, total, 0.8), `mask ${counts.mask} of ${total}`);
       assert.ok(withinBinomial(counts.random, total, 0.1), `random ${counts.random} of ${total}`);
       assert.ok(withinBinomial(counts.keep, total, 0.1), `keep ${counts.keep} of ${total}`);
-      assert.deepEqual([...randomIds.keys()].sort((a, b) => a - b), [5, 6, 7, 8, 9, 10, 11]);
-      for (const [id, n] of randomIds) assert.ok(withinBinomial(n, counts.random, 1 / 7), `random id ${id}: ${n} of ${counts.random}`);
+      assert.deepEqual(
+        [...randomIds.keys()].sort((a, b) => a - b),
+        [5, 6, 7, 8, 9, 10, 11],
+      );
+      for (const [id, n] of randomIds)
+        assert.ok(withinBinomial(n, counts.random, 1 / 7), `random id ${id}: ${n} of ${counts.random}`);
     });
 
     it("picks every maskable position, and every pair of them, equally often", () => {
@@ -220,7 +249,10 @@ describe("data/bertPretraining", () => {
         for (const t of positions) perPosition.set(t, (perPosition.get(t) ?? 0) + 1);
         perPair.set(positions.join(","), (perPair.get(positions.join(",")) ?? 0) + 1);
       }
-      assert.deepEqual([...perPosition.keys()].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.deepEqual(
+        [...perPosition.keys()].sort((a, b) => a - b),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
       for (const [t, n] of perPosition) assert.ok(withinBinomial(n, draws, 1 / 5), `position ${t}: ${n} of ${draws}`);
       assert.equal(perPair.size, 45);
       let chi = 0;
@@ -231,7 +263,8 @@ describe("data/bertPretraining", () => {
 
     it("follows custom rates: all [MASK], all random, all kept, and maskProbability 1 predicts every maskable token", () => {
       const { ids, maskable } = framed(40);
-      const run = (config: Partial<MaskingConfig>) => maskTokens(ids, maskable, { ...MASKING, maxPredictions: 40, ...config }, new Rng(3));
+      const run = (config: Partial<MaskingConfig>) =>
+        maskTokens(ids, maskable, { ...MASKING, maxPredictions: 40, ...config }, new Rng(3));
       const allMask = run({ maskTokenRate: 1, randomTokenRate: 0 });
       assert.equal(allMask.positions.length, 6); // round(40 · 0.15)
       assert.ok(allMask.actions.every((a) => a === "mask"));
@@ -243,10 +276,18 @@ describe("data/bertPretraining", () => {
       assert.ok(allKept.actions.every((a) => a === "keep"));
       assert.deepEqual(allKept.tokenIds, Int32Array.from(ids));
       const everything = run({ maskProbability: 1, maskTokenRate: 1, randomTokenRate: 0 });
-      assert.deepEqual([...everything.positions], Array.from({ length: 40 }, (_, t) => t + 1));
+      assert.deepEqual(
+        [...everything.positions],
+        Array.from({ length: 40 }, (_, t) => t + 1),
+      );
       assert.deepEqual([...everything.tokenIds], [CLS, ...new Array(40).fill(MASK), SEP, PAD, PAD, PAD]);
       assert.equal(run({ maskProbability: 0 }).positions.length, 1, "max(1, ·) even at rate 0");
-      const single = maskTokens([9], [true], { ...MASKING, maskTokenRate: 0, randomTokenRate: 1, firstRandomId: 11 }, new Rng(1));
+      const single = maskTokens(
+        [9],
+        [true],
+        { ...MASKING, maskTokenRate: 0, randomTokenRate: 1, firstRandomId: 11 },
+        new Rng(1),
+      );
       assert.deepEqual([...single.tokenIds], [11], "the one token in [11, 12)");
     });
 
@@ -272,7 +313,10 @@ describe("data/bertPretraining", () => {
         [{ maskProbability: NaN }, /maskTokens: maskProbability must be in \[0, 1\], got NaN/],
         [{ maskTokenRate: 1.2 }, /maskTokens: maskTokenRate must be in \[0, 1\]/],
         [{ randomTokenRate: -1 }, /maskTokens: randomTokenRate must be in \[0, 1\]/],
-        [{ maskTokenRate: 0.9, randomTokenRate: 0.2 }, /maskTokens: maskTokenRate \+ randomTokenRate must be at most 1/],
+        [
+          { maskTokenRate: 0.9, randomTokenRate: 0.2 },
+          /maskTokens: maskTokenRate \+ randomTokenRate must be at most 1/,
+        ],
         [{ firstRandomId: 12 }, /maskTokens: firstRandomId 12 leaves no token to draw below vocabSize 12/],
         [{ firstRandomId: 20 }, /maskTokens: firstRandomId 20/],
         [{ maskId: -1 }, /maskTokens: maskId must be an integer >= 0, got -1/],
@@ -280,11 +324,23 @@ describe("data/bertPretraining", () => {
         [{ maxPredictions: -2 }, /maskTokens: maxPredictions must be an integer >= 0/],
       ];
       for (const [config, pattern] of bad) {
-        assert.throws(() => maskTokens(ids, maskable, { ...MASKING, ...config }, new Rng(1)), pattern, JSON.stringify(config));
+        assert.throws(
+          () => maskTokens(ids, maskable, { ...MASKING, ...config }, new Rng(1)),
+          pattern,
+          JSON.stringify(config),
+        );
       }
-      assert.throws(() => maskTokens(ids, maskable.slice(1), MASKING, new Rng(1)), /maskTokens: maskable has 14 entries, tokenIds 15/);
+      assert.throws(
+        () => maskTokens(ids, maskable.slice(1), MASKING, new Rng(1)),
+        /maskTokens: maskable has 14 entries, tokenIds 15/,
+      );
       // The edges of the ranges are fine.
-      maskTokens(ids, maskable, { ...MASKING, maskProbability: 0, maskTokenRate: 0.5, randomTokenRate: 0.5, firstRandomId: 11 }, new Rng(1));
+      maskTokens(
+        ids,
+        maskable,
+        { ...MASKING, maskProbability: 0, maskTokenRate: 0.5, randomTokenRate: 0.5, firstRandomId: 11 },
+        new Rng(1),
+      );
     });
   });
 
@@ -317,23 +373,32 @@ describe("data/bertPretraining", () => {
       const partners = docs.map(() => new Map<string, number>());
       const rounds = 3000;
       for (let r = 0; r < rounds; r++) {
-        nextSentencePairs(docs, rng, 1).forEach((pair, i) => partners[i].set(pair.b, (partners[i].get(pair.b) ?? 0) + 1));
+        nextSentencePairs(docs, rng, 1).forEach((pair, i) =>
+          partners[i].set(pair.b, (partners[i].get(pair.b) ?? 0) + 1),
+        );
       }
       partners.forEach((counts, i) => {
         const others = docs.filter((_, j) => j !== i).map((d) => d.b);
         assert.deepEqual([...counts.keys()].sort(), others);
-        for (const [b, n] of counts) assert.ok(withinBinomial(n, rounds, 0.5), `document ${i} took ${b} ${n} times of ${rounds}`);
+        for (const [b, n] of counts)
+          assert.ok(withinBinomial(n, rounds, 0.5), `document ${i} took ${b} ${n} times of ${rounds}`);
       });
     });
 
     it("gives all IsNext at notNextProbability 0 and all NotNext at 1", () => {
       const docs = documents(50);
       const all = nextSentencePairs(docs, new Rng(1), 0);
-      assert.deepEqual(all, docs.map((d) => ({ ...d, isNext: true })));
+      assert.deepEqual(
+        all,
+        docs.map((d) => ({ ...d, isNext: true })),
+      );
       const none = nextSentencePairs(docs, new Rng(1), 1);
       assert.ok(none.every((p, i) => !p.isNext && p.a === docs[i].a && p.b !== docs[i].b));
       const two = nextSentencePairs(documents(2), new Rng(1), 1);
-      assert.deepEqual(two, [{ a: "a0", b: "b1", isNext: false }, { a: "a1", b: "b0", isNext: false }]);
+      assert.deepEqual(two, [
+        { a: "a0", b: "b1", isNext: false },
+        { a: "a1", b: "b0", isNext: false },
+      ]);
     });
 
     it("is deterministic for a seed and differs between seeds", () => {
@@ -344,9 +409,15 @@ describe("data/bertPretraining", () => {
 
     it("needs two documents and a probability in [0, 1]", () => {
       assert.throws(() => nextSentencePairs([], new Rng(1)), /nextSentencePairs: need at least 2 documents .* got 0/);
-      assert.throws(() => nextSentencePairs(documents(1), new Rng(1)), /nextSentencePairs: need at least 2 documents .* got 1/);
+      assert.throws(
+        () => nextSentencePairs(documents(1), new Rng(1)),
+        /nextSentencePairs: need at least 2 documents .* got 1/,
+      );
       for (const p of [-0.1, 1.01, NaN]) {
-        assert.throws(() => nextSentencePairs(documents(3), new Rng(1), p), /nextSentencePairs: notNextProbability must be in \[0, 1\]/);
+        assert.throws(
+          () => nextSentencePairs(documents(3), new Rng(1), p),
+          /nextSentencePairs: notNextProbability must be in \[0, 1\]/,
+        );
       }
     });
   });
@@ -360,7 +431,10 @@ describe("data/bertPretraining", () => {
       tags: [["fantasy", "classics", "fiction"], ["science fiction"], [], ["romance", "classics"]],
     };
     const hyphenated: ItemCatalogue = {
-      name: "hyphens", ids: ["1"], titles: ["Divergent"], tags: [["young-adult", "sci_fi", "-", "dystopia"]],
+      name: "hyphens",
+      ids: ["1"],
+      titles: ["Divergent"],
+      tags: [["young-adult", "sci_fi", "-", "dystopia"]],
     };
 
     it("writes each tagged item as A = 'title by authors', B = its tags joined by spaces", () => {
@@ -403,8 +477,20 @@ describe("data/bertPretraining", () => {
   describe("behaviourDocuments", () => {
     // (user, item, timestamp), deliberately out of time order, with ties whose log order differs from item order.
     const rows: [user: number, item: number, timestamp: number][] = [
-      [0, 3, 50], [1, 0, 10], [0, 1, 10], [2, 4, 5], [0, 5, 30], [0, 0, 30], [2, 2, 1],
-      [1, 1, 20], [0, 2, 20], [2, 0, 3], [2, 3, 3], [0, 4, 40], [1, 2, 30], [2, 5, 2],
+      [0, 3, 50],
+      [1, 0, 10],
+      [0, 1, 10],
+      [2, 4, 5],
+      [0, 5, 30],
+      [0, 0, 30],
+      [2, 2, 1],
+      [1, 1, 20],
+      [0, 2, 20],
+      [2, 0, 3],
+      [2, 3, 3],
+      [0, 4, 40],
+      [1, 2, 30],
+      [2, 5, 2],
     ];
     const interactions = new Interactions({
       users: Int32Array.from(rows, (r) => r[0]),
@@ -433,24 +519,44 @@ describe("data/bertPretraining", () => {
     });
 
     it("keeps at most maxWindowsPerUser windows, the earliest, and rejects bad sizes", () => {
-      assert.deepEqual(behaviourDocuments(interactions, { halfLength: 1, maxWindowsPerUser: 1 }).map((d) => d.a), ["item1", "item0", "item2"]);
+      assert.deepEqual(
+        behaviourDocuments(interactions, { halfLength: 1, maxWindowsPerUser: 1 }).map((d) => d.a),
+        ["item1", "item0", "item2"],
+      );
       assert.throws(() => behaviourDocuments(interactions, { halfLength: 0 }), /behaviourDocuments: halfLength/);
-      assert.throws(() => behaviourDocuments(interactions, { maxWindowsPerUser: 0 }), /behaviourDocuments: maxWindowsPerUser/);
+      assert.throws(
+        () => behaviourDocuments(interactions, { maxWindowsPerUser: 0 }),
+        /behaviourDocuments: maxWindowsPerUser/,
+      );
     });
 
     it("writes items with a custom itemToken, given the dense item index", () => {
       const token = (i: number) => `[${interactions.itemIndex.idOf(i)}]`;
-      assert.deepEqual(behaviourDocuments(interactions, { itemToken: token, halfLength: 2 }).map((d) => [d.a, d.b]), [
-        ["[i1] [i2]", "[i5] [i0]"],
-        ["[i2] [i5]", "[i0] [i3]"],
-      ]);
+      assert.deepEqual(
+        behaviourDocuments(interactions, { itemToken: token, halfLength: 2 }).map((d) => [d.a, d.b]),
+        [
+          ["[i1] [i2]", "[i5] [i0]"],
+          ["[i2] [i5]", "[i0] [i3]"],
+        ],
+      );
     });
 
     it("never pairs a window with a NotNext half of the same user", () => {
       const documents = Array.from({ length: 60 }, (_, i) => ({ a: `a${i}`, b: `b${i}`, source: i % 3 }));
       const pairs = nextSentencePairs(documents, new Rng(8), 1);
       pairs.forEach((pair, i) => assert.notEqual(Number(pair.b.slice(1)) % 3, i % 3, `pair ${i} took ${pair.b}`));
-      assert.throws(() => nextSentencePairs([{ a: "x", b: "y", source: 1 }, { a: "z", b: "w", source: 1 }], new Rng(1), 1), /no document of another source/);
+      assert.throws(
+        () =>
+          nextSentencePairs(
+            [
+              { a: "x", b: "y", source: 1 },
+              { a: "z", b: "w", source: 1 },
+            ],
+            new Rng(1),
+            1,
+          ),
+        /no document of another source/,
+      );
     });
   });
 
@@ -471,7 +577,10 @@ describe("data/bertPretraining", () => {
       const heldSources = new Set(heldOut.map((d) => d.source));
       assert.equal(heldSources.size, 2);
       assert.equal(heldOut.length, 8);
-      assert.ok(train.every((d) => !heldSources.has(d.source)), "no source on both sides");
+      assert.ok(
+        train.every((d) => !heldSources.has(d.source)),
+        "no source on both sides",
+      );
       assert.deepEqual(holdOutDocuments(documents, { fraction: 0.2, seed: 3 }).heldOut, heldOut);
       const plain = Array.from({ length: 10 }, (_, i) => ({ a: `a${i}`, b: `b${i}` }));
       const split = holdOutDocuments(plain, { fraction: 0.3, seed: 1 });
@@ -487,10 +596,20 @@ describe("data/bertPretraining", () => {
       { a: "t0 t1", b: "g0", isNext: true },
       { a: "t2", b: "g1 g2 g3", isNext: false },
     ];
-    const masking = (config: Partial<MaskingConfig>): MaskingConfig => ({ maskId: MASK, vocabSize: encoder.vocabSize, firstRandomId: FIRST_WORD, ...config });
+    const masking = (config: Partial<MaskingConfig>): MaskingConfig => ({
+      maskId: MASK,
+      vocabSize: encoder.vocabSize,
+      firstRandomId: FIRST_WORD,
+      ...config,
+    });
 
     it("lays pairs out flat, row by row, with flat masked positions b·T + t (every real token, kept)", () => {
-      const batch = pretrainingBatch(pairs, encoder, { maxLength: 8, masking: masking({ maskProbability: 1, maskTokenRate: 0, randomTokenRate: 0 }) }, new Rng(1));
+      const batch = pretrainingBatch(
+        pairs,
+        encoder,
+        { maxLength: 8, masking: masking({ maskProbability: 1, maskTokenRate: 0, randomTokenRate: 0 }) },
+        new Rng(1),
+      );
       assert.equal(batch.batchSize, 2);
       assert.equal(batch.length, 8);
       assert.deepEqual([...batch.tokenIds], [2, 5, 6, 3, 8, 3, 0, 0, /**/ 2, 7, 3, 9, 10, 11, 3, 0]);
@@ -499,13 +618,25 @@ describe("data/bertPretraining", () => {
       assert.deepEqual([...batch.maskedPositions], [1, 2, 4, /**/ 9, 11, 12, 13]);
       assert.deepEqual([...batch.maskedLabels], [5, 6, 8, /**/ 7, 9, 10, 11]);
       assert.deepEqual([...batch.isNext], [1, 0]);
-      for (const array of [batch.tokenIds, batch.tokenTypeIds, batch.attentionMask, batch.maskedPositions, batch.maskedLabels, batch.isNext]) {
+      for (const array of [
+        batch.tokenIds,
+        batch.tokenTypeIds,
+        batch.attentionMask,
+        batch.maskedPositions,
+        batch.maskedLabels,
+        batch.isNext,
+      ]) {
         assert.ok(array instanceof Int32Array);
       }
     });
 
     it("writes [MASK] into the flat ids at the masked positions, and the labels stay the originals", () => {
-      const batch = pretrainingBatch(pairs, encoder, { maxLength: 8, masking: masking({ maskProbability: 1, maskTokenRate: 1, randomTokenRate: 0 }) }, new Rng(1));
+      const batch = pretrainingBatch(
+        pairs,
+        encoder,
+        { maxLength: 8, masking: masking({ maskProbability: 1, maskTokenRate: 1, randomTokenRate: 0 }) },
+        new Rng(1),
+      );
       assert.deepEqual([...batch.tokenIds], [2, 4, 4, 3, 4, 3, 0, 0, /**/ 2, 4, 3, 4, 4, 4, 3, 0]);
       assert.deepEqual([...batch.maskedLabels], [5, 6, 8, /**/ 7, 9, 10, 11]);
       // Default masking: one prediction per row (3 and 4 real tokens).
@@ -520,17 +651,29 @@ describe("data/bertPretraining", () => {
       const big = new TableEncoder(words);
       const rng = new Rng(17);
       const rowsOf = (n: number) => Array.from({ length: n }, () => words[rng.int(words.length)]).join(" ");
-      const many: SentencePair[] = Array.from({ length: 6 }, (_, i) => ({ a: rowsOf(3 + i), b: rowsOf(12 - i), isNext: i % 3 === 0 }));
+      const many: SentencePair[] = Array.from({ length: 6 }, (_, i) => ({
+        a: rowsOf(3 + i),
+        b: rowsOf(12 - i),
+        isNext: i % 3 === 0,
+      }));
       many.push({ a: rowsOf(20), b: rowsOf(20), isNext: true }); // truncated to fit
       const T = 24;
-      const config = { maxLength: T, masking: { maskId: MASK, vocabSize: big.vocabSize, firstRandomId: FIRST_WORD, maskProbability: 0.3 } };
+      const config = {
+        maxLength: T,
+        masking: { maskId: MASK, vocabSize: big.vocabSize, firstRandomId: FIRST_WORD, maskProbability: 0.3 },
+      };
       const batch = pretrainingBatch(many, big, config, new Rng(23));
       const replay = new Rng(23);
       const positions: number[] = [];
       const labels: number[] = [];
       many.forEach((pair, b) => {
         const encoded = big.encode(pair.a, pair.b, { maxLength: T, truncation: true, padding: "max_length" });
-        const masked = maskTokens(encoded.ids, Array.from(encoded.specialTokensMask, (s) => s === 0), config.masking, replay);
+        const masked = maskTokens(
+          encoded.ids,
+          Array.from(encoded.specialTokensMask, (s) => s === 0),
+          config.masking,
+          replay,
+        );
         assert.deepEqual(batch.tokenIds.subarray(b * T, (b + 1) * T), masked.tokenIds, `row ${b}`);
         assert.deepEqual([...batch.tokenTypeIds.subarray(b * T, (b + 1) * T)], encoded.tokenTypeIds);
         assert.deepEqual([...batch.attentionMask.subarray(b * T, (b + 1) * T)], encoded.attentionMask);
@@ -543,7 +686,10 @@ describe("data/bertPretraining", () => {
       assert.deepEqual([...batch.maskedPositions], positions);
       assert.deepEqual([...batch.maskedLabels], labels);
       for (let j = 1; j < positions.length; j++) assert.ok(positions[j - 1] < positions[j], "ascending across rows");
-      assert.deepEqual([...batch.isNext], many.map((p) => (p.isNext ? 1 : 0)));
+      assert.deepEqual(
+        [...batch.isNext],
+        many.map((p) => (p.isNext ? 1 : 0)),
+      );
       assert.ok(batch.maskedPositions.length > many.length, "several predictions per row");
     });
 
@@ -564,14 +710,19 @@ describe("data/bertPretraining", () => {
         () => pretrainingBatch(pairs, unpadded, { maxLength: 8, masking: masking({}) }, new Rng(1)),
         /pretrainingBatch: pair 0 encodes to 6 ids, expected maxLength 8/,
       );
-      assert.throws(() => pretrainingBatch([], encoder, { maxLength: 8, masking: masking({}) }, new Rng(1)), /pretrainingBatch: no pairs/);
+      assert.throws(
+        () => pretrainingBatch([], encoder, { maxLength: 8, masking: masking({}) }, new Rng(1)),
+        /pretrainingBatch: no pairs/,
+      );
     });
   });
 
   describe("pretrainingBatches", () => {
     const n = 10;
     const documents: TextPair[] = Array.from({ length: n }, (_, i) => ({ a: `t${i} x`, b: `g${i} y z` }));
-    const encoder = new TableEncoder([...documents.flatMap((d) => [...d.a.split(" "), ...d.b.split(" ")])].filter((w, i, all) => all.indexOf(w) === i));
+    const encoder = new TableEncoder(
+      [...documents.flatMap((d) => [...d.a.split(" "), ...d.b.split(" ")])].filter((w, i, all) => all.indexOf(w) === i),
+    );
     const config = (extra: Partial<Parameters<typeof pretrainingBatches>[2]> = {}) => ({
       batchSize: 4,
       maxLength: 10,
@@ -602,56 +753,93 @@ describe("data/bertPretraining", () => {
     it("covers each document once per epoch in full batches, dropping the short last one by default", () => {
       const batches = pretrainingBatches(documents, encoder, config(), new Rng(1));
       assert.equal(batches.length, 2);
-      assert.ok(batches.every((b) => b.batchSize === 4 && b.length === 10 && b.tokenIds.length === 40 && b.isNext.length === 4));
+      assert.ok(
+        batches.every((b) => b.batchSize === 4 && b.length === 10 && b.tokenIds.length === 40 && b.isNext.length === 4),
+      );
       const rows = documentsOf(batches);
       assert.equal(new Set(rows.map((r) => r.a)).size, 8, "8 distinct documents");
     });
 
     it("keeps the short last batch with dropLast false, so every document appears exactly once", () => {
       const batches = pretrainingBatches(documents, encoder, config({ dropLast: false }), new Rng(1));
-      assert.deepEqual(batches.map((b) => b.batchSize), [4, 4, 2]);
+      assert.deepEqual(
+        batches.map((b) => b.batchSize),
+        [4, 4, 2],
+      );
       assert.equal(batches[2].tokenIds.length, 20);
       const rows = documentsOf(batches);
-      assert.deepEqual(rows.map((r) => r.a).sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i));
+      assert.deepEqual(
+        rows.map((r) => r.a).sort((x, y) => x - y),
+        Array.from({ length: n }, (_, i) => i),
+      );
       const even = pretrainingBatches(documents, encoder, config({ batchSize: 5 }), new Rng(1));
-      assert.deepEqual(even.map((b) => b.batchSize), [5, 5]);
+      assert.deepEqual(
+        even.map((b) => b.batchSize),
+        [5, 5],
+      );
       assert.deepEqual(pretrainingBatches(documents, encoder, config({ batchSize: 11 }), new Rng(1)), []);
-      assert.deepEqual(pretrainingBatches(documents, encoder, config({ batchSize: 11, dropLast: false }), new Rng(1)).map((b) => b.batchSize), [10]);
+      assert.deepEqual(
+        pretrainingBatches(documents, encoder, config({ batchSize: 11, dropLast: false }), new Rng(1)).map(
+          (b) => b.batchSize,
+        ),
+        [10],
+      );
     });
 
     it("draws NotNext partners from other documents, as notNextProbability says", () => {
-      const all = documentsOf(pretrainingBatches(documents, encoder, config({ dropLast: false, notNextProbability: 0 }), new Rng(2)));
+      const all = documentsOf(
+        pretrainingBatches(documents, encoder, config({ dropLast: false, notNextProbability: 0 }), new Rng(2)),
+      );
       assert.ok(all.every((r) => r.isNext === 1 && r.a === r.b));
-      const none = documentsOf(pretrainingBatches(documents, encoder, config({ dropLast: false, notNextProbability: 1 }), new Rng(2)));
+      const none = documentsOf(
+        pretrainingBatches(documents, encoder, config({ dropLast: false, notNextProbability: 1 }), new Rng(2)),
+      );
       assert.ok(none.every((r) => r.isNext === 0 && r.a !== r.b));
       // The default, 0.5, over 100 epochs of 10 documents.
       const rng = new Rng(3);
       let isNext = 0;
       for (let epoch = 0; epoch < 100; epoch++) {
-        for (const r of documentsOf(pretrainingBatches(documents, encoder, config({ dropLast: false }), rng))) isNext += r.isNext;
+        for (const r of documentsOf(pretrainingBatches(documents, encoder, config({ dropLast: false }), rng)))
+          isNext += r.isNext;
       }
       assert.ok(withinBinomial(isNext, 100 * n, 0.5), `${isNext} IsNext of ${100 * n}`);
     });
 
     it("is deterministic for a seed, and another epoch's draws give another order, other pairs and other masks", () => {
-      assert.deepEqual(pretrainingBatches(documents, encoder, config(), new Rng(5)), pretrainingBatches(documents, encoder, config(), new Rng(5)));
+      assert.deepEqual(
+        pretrainingBatches(documents, encoder, config(), new Rng(5)),
+        pretrainingBatches(documents, encoder, config(), new Rng(5)),
+      );
       const rng = new Rng(5);
       const first = pretrainingBatches(documents, encoder, config({ dropLast: false }), rng);
       const second = pretrainingBatches(documents, encoder, config({ dropLast: false }), rng);
       const firstRows = documentsOf(first);
       const secondRows = documentsOf(second);
-      assert.notDeepEqual(firstRows.map((r) => r.a), secondRows.map((r) => r.a), "another document order");
+      assert.notDeepEqual(
+        firstRows.map((r) => r.a),
+        secondRows.map((r) => r.a),
+        "another document order",
+      );
       assert.notDeepEqual(firstRows, secondRows);
-      assert.notDeepEqual(first.map((b) => [...b.maskedPositions]), second.map((b) => [...b.maskedPositions]));
+      assert.notDeepEqual(
+        first.map((b) => [...b.maskedPositions]),
+        second.map((b) => [...b.maskedPositions]),
+      );
       const other = pretrainingBatches(documents, encoder, config(), new Rng(6));
       assert.notDeepEqual(other, pretrainingBatches(documents, encoder, config(), new Rng(5)));
     });
 
     it("rejects a batchSize that is not a positive integer, and fewer than two documents", () => {
       for (const batchSize of [0, -1, 2.5, NaN]) {
-        assert.throws(() => pretrainingBatches(documents, encoder, config({ batchSize }), new Rng(1)), /pretrainingBatches: batchSize must be a positive integer/);
+        assert.throws(
+          () => pretrainingBatches(documents, encoder, config({ batchSize }), new Rng(1)),
+          /pretrainingBatches: batchSize must be a positive integer/,
+        );
       }
-      assert.throws(() => pretrainingBatches(documents.slice(0, 1), encoder, config(), new Rng(1)), /nextSentencePairs: need at least 2 documents/);
+      assert.throws(
+        () => pretrainingBatches(documents.slice(0, 1), encoder, config(), new Rng(1)),
+        /nextSentencePairs: need at least 2 documents/,
+      );
     });
   });
 });

@@ -6,7 +6,14 @@ import { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { zipSync } from "fflate";
-import { DATASET_NAMES, DATASET_SOURCES, dataDirectory, DatasetSource, DatasetUnavailableError, resolveDataset } from "../../src/data/cache";
+import {
+  DATASET_NAMES,
+  DATASET_SOURCES,
+  dataDirectory,
+  DatasetSource,
+  DatasetUnavailableError,
+  resolveDataset,
+} from "../../src/data/cache";
 import { listFiles, makeTempDir, quiet, removeTempDir, sharedDataset, writeFile } from "./fixtures";
 
 const sha256 = (bytes: Uint8Array): string => crypto.createHash("sha256").update(bytes).digest("hex");
@@ -73,7 +80,10 @@ describe("data/cache", () => {
   it("downloads, checks and extracts a missing data set once, stripping the archive's top folder", async () => {
     const found = await resolveDataset(tinySource(), { dataDir: dir, log: quiet });
     assert.equal(found.dir, path.join(dir, "tiny"));
-    assert.deepEqual(found.files, { ratings: path.join(dir, "tiny", "ratings.txt"), readme: path.join(dir, "tiny", "docs", "README") });
+    assert.deepEqual(found.files, {
+      ratings: path.join(dir, "tiny", "ratings.txt"),
+      readme: path.join(dir, "tiny", "docs", "README"),
+    });
     assert.equal(fs.readFileSync(found.files.ratings, "utf8"), "1 2 3\n");
     assert.deepEqual(listFiles(dir), [path.join("tiny", "docs", "README"), path.join("tiny", "ratings.txt")]);
     assert.equal(server.requests, 1);
@@ -85,7 +95,10 @@ describe("data/cache", () => {
     const source = tinySource({ sha256: "0".repeat(64) });
     await assert.rejects(resolveDataset(source, { dataDir: dir, log: quiet }), (e: Error) => {
       assert.ok(!(e instanceof DatasetUnavailableError), "a damaged download must not pass for an absent data set");
-      assert.match(e.message, /tiny: the archive from http:\/\/127\.0\.0\.1:\d+\/tiny\.zip has sha256 [0-9a-f]{64}, expected 0{64}; nothing was written/);
+      assert.match(
+        e.message,
+        /tiny: the archive from http:\/\/127\.0\.0\.1:\d+\/tiny\.zip has sha256 [0-9a-f]{64}, expected 0{64}; nothing was written/,
+      );
       return true;
     });
     assert.deepEqual(listFiles(dir), []);
@@ -96,7 +109,10 @@ describe("data/cache", () => {
       res.writeHead(500, "Internal Server Error");
       res.end("oops");
     };
-    await assert.rejects(resolveDataset(tinySource(), { dataDir: dir, log: quiet }), /could not download tiny from .*tiny\.zip: HTTP 500 Internal Server Error; set RECSYS_DATA_DIR to a folder holding tiny\//);
+    await assert.rejects(
+      resolveDataset(tinySource(), { dataDir: dir, log: quiet }),
+      /could not download tiny from .*tiny\.zip: HTTP 500 Internal Server Error; set RECSYS_DATA_DIR to a folder holding tiny\//,
+    );
     assert.deepEqual(listFiles(dir), []);
   });
 
@@ -118,15 +134,26 @@ describe("data/cache", () => {
     const source = tinySource({ url: `http://127.0.0.1:${port}/tiny.zip` });
     await assert.rejects(resolveDataset(source, { dataDir: dir, log: quiet }), (e: Error) => {
       assert.ok(e instanceof DatasetUnavailableError, "callers with a fallback catch this class");
-      assert.match(e.message, new RegExp(`^could not download tiny from http://127\\.0\\.0\\.1:${port}/tiny\\.zip: .*ECONNREFUSED.*; set RECSYS_DATA_DIR to a folder holding tiny/`));
+      assert.match(
+        e.message,
+        new RegExp(
+          `^could not download tiny from http://127\\.0\\.0\\.1:${port}/tiny\\.zip: .*ECONNREFUSED.*; set RECSYS_DATA_DIR to a folder holding tiny/`,
+        ),
+      );
       return true;
     });
     assert.deepEqual(listFiles(dir), []);
   });
 
   it("does not download when downloads are off, and names what is missing", async () => {
-    await assert.rejects(resolveDataset(tinySource(), { dataDir: dir, download: false, log: quiet }), DatasetUnavailableError);
-    await assert.rejects(resolveDataset(tinySource(), { dataDir: dir, download: false, log: quiet }), /tiny: ratings\.txt not found in .*tiny \(downloads are off\); set RECSYS_DATA_DIR/);
+    await assert.rejects(
+      resolveDataset(tinySource(), { dataDir: dir, download: false, log: quiet }),
+      DatasetUnavailableError,
+    );
+    await assert.rejects(
+      resolveDataset(tinySource(), { dataDir: dir, download: false, log: quiet }),
+      /tiny: ratings\.txt not found in .*tiny \(downloads are off\); set RECSYS_DATA_DIR/,
+    );
     assert.equal(server.requests, 0);
   });
 
@@ -136,7 +163,10 @@ describe("data/cache", () => {
     const folder = path.dirname(writeFile(dir, "tiny/ratings.txt", "1 2 3\n"));
     fs.chmodSync(folder, 0o000);
     try {
-      await assert.rejects(resolveDataset(tinySource(), { dataDir: dir, log: quiet }), /tiny\/ratings\.txt: permission denied \(EACCES\).*fix the permissions \(chmod\) rather than downloading it again/);
+      await assert.rejects(
+        resolveDataset(tinySource(), { dataDir: dir, log: quiet }),
+        /tiny\/ratings\.txt: permission denied \(EACCES\).*fix the permissions \(chmod\) rather than downloading it again/,
+      );
       assert.equal(server.requests, 0);
     } finally {
       fs.chmodSync(folder, 0o755);
@@ -145,7 +175,9 @@ describe("data/cache", () => {
 
   it("uses files already present, trying each listed path in turn, and skips absent optional ones", async () => {
     writeFile(dir, "tiny/ratings.txt.gz", "x");
-    const source = tinySource({ files: { ratings: { paths: ["ratings.txt", "ratings.txt.gz"] }, readme: { paths: ["README"], optional: true } } });
+    const source = tinySource({
+      files: { ratings: { paths: ["ratings.txt", "ratings.txt.gz"] }, readme: { paths: ["README"], optional: true } },
+    });
     const found = await resolveDataset(source, { dataDir: dir, log: quiet });
     assert.deepEqual(found.files, { ratings: path.join(dir, "tiny", "ratings.txt.gz") });
     assert.equal(server.requests, 0);
@@ -154,30 +186,45 @@ describe("data/cache", () => {
   it("verifies present files against known checksums only when asked", async () => {
     writeFile(dir, "tiny/ratings.txt", "tampered\n");
     await resolveDataset(tinySource(), { dataDir: dir, log: quiet });
-    await assert.rejects(resolveDataset(tinySource(), { dataDir: dir, log: quiet, verify: true }), /ratings\.txt: sha256 [0-9a-f]{64} does not match the published/);
+    await assert.rejects(
+      resolveDataset(tinySource(), { dataDir: dir, log: quiet, verify: true }),
+      /ratings\.txt: sha256 [0-9a-f]{64} does not match the published/,
+    );
   });
 
   it("refuses archive members that would land outside the folder", async () => {
     const evil = zipSync({ "ratings.txt": Buffer.from("1"), "../evil.txt": Buffer.from("x") });
     server.handler = (_req, res) => res.end(Buffer.from(evil));
-    await assert.rejects(resolveDataset(tinySource({ sha256: sha256(evil) }), { dataDir: dir, log: quiet }), /unsafe member path '\.\.\/evil\.txt'/);
+    await assert.rejects(
+      resolveDataset(tinySource({ sha256: sha256(evil) }), { dataDir: dir, log: quiet }),
+      /unsafe member path '\.\.\/evil\.txt'/,
+    );
     assert.deepEqual(listFiles(dir), []);
     assert.ok(!fs.existsSync(path.join(path.dirname(dir), "evil.txt")));
   });
 
   it("reports a data directory it cannot write to", async () => {
     const blocked = writeFile(dir, "not-a-folder", "a file where the data directory should be");
-    await assert.rejects(resolveDataset(tinySource(), { dataDir: blocked, log: quiet }), /could not write tiny into .*not-a-folder.*tiny: .*; set RECSYS_DATA_DIR to a folder holding tiny\/, or set it to a writable folder/);
+    await assert.rejects(
+      resolveDataset(tinySource(), { dataDir: blocked, log: quiet }),
+      /could not write tiny into .*not-a-folder.*tiny: .*; set RECSYS_DATA_DIR to a folder holding tiny\/, or set it to a writable folder/,
+    );
     assert.deepEqual(listFiles(dir), ["not-a-folder"]);
   });
 
   it("fails when the archive lacks a needed file", async () => {
     const source = tinySource({ files: { ratings: { paths: ["missing.txt"] } } });
-    await assert.rejects(resolveDataset(source, { dataDir: dir, log: quiet }), /the archive from .* holds no missing\.txt/);
+    await assert.rejects(
+      resolveDataset(source, { dataDir: dir, log: quiet }),
+      /the archive from .* holds no missing\.txt/,
+    );
   });
 
   it("rejects unknown names", async () => {
-    await assert.rejects(resolveDataset("ml-10m" as never, { dataDir: dir }), /unknown data set 'ml-10m' \(known: ml-100k, ml-1m, ml-latest-small, goodbooks-10k\)/);
+    await assert.rejects(
+      resolveDataset("ml-10m" as never, { dataDir: dir }),
+      /unknown data set 'ml-10m' \(known: ml-100k, ml-1m, ml-latest-small, goodbooks-10k\)/,
+    );
   });
 
   describe("dataDirectory", () => {
@@ -217,7 +264,12 @@ describe("data/cache", () => {
       for (const name of DATASET_NAMES) {
         const root = sharedDataset(name);
         if (!root) continue;
-        const found = await resolveDataset(name, { dataDir: root, download: false, verify: true, files: name === "goodbooks-10k" ? ["items", "tags", "bookTags", "sampleRatings"] : undefined });
+        const found = await resolveDataset(name, {
+          dataDir: root,
+          download: false,
+          verify: true,
+          files: name === "goodbooks-10k" ? ["items", "tags", "bookTags", "sampleRatings"] : undefined,
+        });
         assert.ok(Object.keys(found.files).length >= 2);
         checked++;
       }

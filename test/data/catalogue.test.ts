@@ -2,7 +2,13 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { catalogueToCsv, EMBEDDED_BOOKS_DIR, ItemCatalogue, loadEmbeddedBooks, parseCatalogueCsv } from "../../src/data/catalogue";
+import {
+  catalogueToCsv,
+  EMBEDDED_BOOKS_DIR,
+  ItemCatalogue,
+  loadEmbeddedBooks,
+  parseCatalogueCsv,
+} from "../../src/data/catalogue";
 import { isShelfTag, loadGoodbooksCatalogue } from "../../src/data/goodbooks";
 import { makeTempDir, quiet, removeTempDir, sharedDataset, writeFile } from "./fixtures";
 
@@ -31,7 +37,10 @@ describe("data/catalogue", () => {
       const dup = writeFile(dir, "dup.csv", "id,title,authors,year,tags\n1,A,,,\n1,B,,,\n");
       assert.throws(() => loadEmbeddedBooks({ file: dup }), /dup\.csv:3: field 'id': duplicate id 1/);
       const year = writeFile(dir, "year.csv", "id,title,authors,year,tags\n1,A,,19x5,\n");
-      assert.throws(() => loadEmbeddedBooks({ file: year }), /year\.csv:2: field 'year': expected an integer, got "19x5"/);
+      assert.throws(
+        () => loadEmbeddedBooks({ file: year }),
+        /year\.csv:2: field 'year': expected an integer, got "19x5"/,
+      );
     } finally {
       removeTempDir(dir);
     }
@@ -42,8 +51,13 @@ describe("data/catalogue", () => {
       const bytes = fs.readFileSync(path.join(embeddedDir, "books.csv"));
       const sum = crypto.createHash("sha256").update(bytes).digest("hex");
       assert.equal(fs.readFileSync(path.join(embeddedDir, "SHA256SUMS"), "utf8"), `${sum}  books.csv\n`);
-      assert.ok(fs.readFileSync(path.join(embeddedDir, "README.md"), "utf8").includes(sum), "README.md lists the sha256");
-      assert.ok(fs.readFileSync(path.join(embeddedDir, "LICENSE"), "utf8").includes("creativecommons.org/licenses/by-sa/4.0"));
+      assert.ok(
+        fs.readFileSync(path.join(embeddedDir, "README.md"), "utf8").includes(sum),
+        "README.md lists the sha256",
+      );
+      assert.ok(
+        fs.readFileSync(path.join(embeddedDir, "LICENSE"), "utf8").includes("creativecommons.org/licenses/by-sa/4.0"),
+      );
     });
 
     it("holds the 2,000 most-rated books with titles, authors, years and up to 8 descriptive tags", () => {
@@ -62,7 +76,13 @@ describe("data/catalogue", () => {
     it("is what scripts/build-embedded-dataset.ts makes from goodbooks-10k", async function () {
       const root = sharedDataset("goodbooks-10k");
       if (!root) return this.skip();
-      const catalogue = await loadGoodbooksCatalogue({ dataDir: root, download: false, log: quiet, top: 2000, tagsPerBook: 8 });
+      const catalogue = await loadGoodbooksCatalogue({
+        dataDir: root,
+        download: false,
+        log: quiet,
+        top: 2000,
+        tagsPerBook: 8,
+      });
       assert.equal(catalogueToCsv(catalogue), fs.readFileSync(path.join(embeddedDir, "books.csv"), "utf8"));
     });
   });

@@ -50,7 +50,10 @@ describe("data/coldStart", () => {
       // Train and test partition the rows: sizes add up and each row of the log is in exactly one part.
       assert.equal(train.length + test.length, data.length);
       const rows = (part: Interactions) => Array.from(part.timestamps); // timestamps are the row numbers here
-      assert.deepEqual([...rows(train), ...rows(test)].sort((a, b) => a - b), Array.from(data.timestamps));
+      assert.deepEqual(
+        [...rows(train), ...rows(test)].sort((a, b) => a - b),
+        Array.from(data.timestamps),
+      );
       // Every hidden item had rows, and all of them went to test.
       assert.deepEqual(itemsOf(test), cold);
     });
@@ -100,7 +103,10 @@ describe("data/coldStart", () => {
       assert.throws(() => coldItemSplit(data, { fraction: NaN, seed: 1 }), /fraction must be in \(0, 1\)/);
       assert.throws(() => coldItemSplit(data, { fraction: 0.01, seed: 1 }), /hides 0; it must hide at least one item/);
       assert.throws(() => coldItemSplit(data, { fraction: 0.99, seed: 1 }), /leave at least one in train/);
-      assert.throws(() => coldItemSplit(data, { seed: undefined as unknown as number }), /config\.seed must be a finite number/);
+      assert.throws(
+        () => coldItemSplit(data, { seed: undefined as unknown as number }),
+        /config\.seed must be a finite number/,
+      );
     });
   });
 

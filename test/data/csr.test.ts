@@ -44,7 +44,10 @@ describe("data/csr", () => {
     });
 
     it("rejects inconsistent arrays", () => {
-      assert.throws(() => new CsrMatrix(1, 2, i32([0, 2]), i32([1, 0]), f64([1, 1])), /row 0's columns are not ascending/);
+      assert.throws(
+        () => new CsrMatrix(1, 2, i32([0, 2]), i32([1, 0]), f64([1, 1])),
+        /row 0's columns are not ascending/,
+      );
       assert.throws(() => new CsrMatrix(1, 2, i32([0, 1]), i32([2]), f64([1])), /column 2, outside/);
       assert.throws(() => new CsrMatrix(2, 2, i32([0, 1]), i32([0]), f64([1])), /inconsistent/);
       assert.throws(() => new CsrMatrix(2, 2, i32([0, 1, 0]), i32([]), f64([])), /offsets decrease at row 1/);
@@ -86,7 +89,12 @@ describe("data/csr", () => {
 
     it("merges repeated entries by sum, first, last or max", () => {
       const m = CsrMatrix.fromTriples(3, 3, rows, columns, values);
-      for (const [policy, merged] of [["sum", 8], ["first", 5], ["last", 3], ["max", 5]] as const) {
+      for (const [policy, merged] of [
+        ["sum", 8],
+        ["first", 5],
+        ["last", 3],
+        ["max", 5],
+      ] as const) {
         const d = m.dedupe(policy);
         assert.deepEqual([...d.offsets], [0, 2, 2, 3], policy);
         assert.deepEqual([...d.indices], [0, 2, 1], policy);

@@ -44,6 +44,9 @@ describe("data/dataframe", () => {
     assert.deepEqual(Array.from(implicit.ratings), [1, 1]);
     assert.deepEqual(implicit.userIndex.ids, ["1", "2"]);
     assert.throws(() => interactionsFromDataFrame(new DataFrame({ user: [1] })), /no 'item' column \(columns: user\)/);
-    assert.throws(() => interactionsFromDataFrame(new DataFrame({ user: ["u", ""], item: ["a", "b"] })), /row 1, column 'user': empty id/);
+    assert.throws(
+      () => interactionsFromDataFrame(new DataFrame({ user: ["u", ""], item: ["a", "b"] })),
+      /row 1, column 'user': empty id/,
+    );
   });
 });

@@ -26,9 +26,16 @@ describe("data/defaultDataset", () => {
 
   it("never hides a malformed MovieLens file behind the fallback", async () => {
     writeFile(dir, "ml-100k/u.data", "1\t2\tnot-a-rating\t881250949\n");
-    writeFile(dir, "ml-100k/u.item", "2|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n");
+    writeFile(
+      dir,
+      "ml-100k/u.item",
+      "2|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n",
+    );
     writeFile(dir, "ml-100k/u.user", "1|24|M|technician|85711\n");
-    await assert.rejects(loadDefaultDataset({ dataDir: dir, download: false }), /u\.data:1: field .rating.: expected a number/);
+    await assert.rejects(
+      loadDefaultDataset({ dataDir: dir, download: false }),
+      /u\.data:1: field .rating.: expected a number/,
+    );
   });
 
   it("generates the same embedded data for the same seed, and other data for another", () => {

@@ -10,13 +10,47 @@ describe("data/goodbooks", () => {
   describe("isShelfTag", () => {
     it("drops shelves about the reader and keeps tags about the book", () => {
       const shelves = [
-        "to-read", "currently-reading", "owned", "books-i-own", "favorites", "favourites", "kindle", "ebook", "e-books",
-        "audiobook", "read-in-2015", "2016-reads", "5-stars", "did-not-finish", "dnf", "to-buy", "wish-list", "my-library",
-        "book-club", "default", "books", "series", "-", "--1-", "Owned",
+        "to-read",
+        "currently-reading",
+        "owned",
+        "books-i-own",
+        "favorites",
+        "favourites",
+        "kindle",
+        "ebook",
+        "e-books",
+        "audiobook",
+        "read-in-2015",
+        "2016-reads",
+        "5-stars",
+        "did-not-finish",
+        "dnf",
+        "to-buy",
+        "wish-list",
+        "my-library",
+        "book-club",
+        "default",
+        "books",
+        "series",
+        "-",
+        "--1-",
+        "Owned",
       ];
       const descriptions = [
-        "fantasy", "young-adult", "historical-fiction", "20th-century", "sci-fi", "magic", "non-fiction", "classics",
-        "stephen-king", "dystopia", "1001-books", "harry-potter", "fiction", "ya",
+        "fantasy",
+        "young-adult",
+        "historical-fiction",
+        "20th-century",
+        "sci-fi",
+        "magic",
+        "non-fiction",
+        "classics",
+        "stephen-king",
+        "dystopia",
+        "1001-books",
+        "harry-potter",
+        "fiction",
+        "ya",
       ];
       for (const tag of shelves) assert.equal(isShelfTag(tag), true, tag);
       for (const tag of descriptions) assert.equal(isShelfTag(tag), false, tag);
@@ -27,12 +61,19 @@ describe("data/goodbooks", () => {
     let dir: string;
     before(() => {
       dir = makeTempDir();
-      writeFile(dir, "goodbooks-10k/books.csv",
+      writeFile(
+        dir,
+        "goodbooks-10k/books.csv",
         "book_id,goodreads_book_id,authors,original_publication_year,title,ratings_count\n" +
           '1,2767052,Suzanne Collins,2008.0,"The Hunger Games (The Hunger Games, #1)",4780653\n' +
           '2,3,"J.K. Rowling, Mary GrandPré",1997.0,Harry Potter,4602479\n' +
-          "3,41865,Stephenie Meyer,,Twilight,9000000\n");
-      writeFile(dir, "goodbooks-10k/tags.csv", "tag_id,tag_name\n0,to-read\n1,fantasy\n2,young-adult\n3,read-in-2015\n4,dystopia\n5,favorites\n");
+          "3,41865,Stephenie Meyer,,Twilight,9000000\n",
+      );
+      writeFile(
+        dir,
+        "goodbooks-10k/tags.csv",
+        "tag_id,tag_name\n0,to-read\n1,fantasy\n2,young-adult\n3,read-in-2015\n4,dystopia\n5,favorites\n",
+      );
       const bookTags =
         "goodreads_book_id,tag_id,count\n2767052,0,100\n2767052,4,50\n2767052,2,50\n2767052,1,10\n2767052,1,45\n" +
         "3,1,5\n3,3,9\n3,2,-1\n41865,5,3\n";
@@ -70,15 +111,28 @@ describe("data/goodbooks", () => {
     it("names the line of a book_tags row whose book or tag is unknown", async () => {
       const bad = makeTempDir();
       try {
-        writeFile(bad, "goodbooks-10k/books.csv", "book_id,goodreads_book_id,authors,original_publication_year,title,ratings_count\n1,10,A,2000,T,5\n");
+        writeFile(
+          bad,
+          "goodbooks-10k/books.csv",
+          "book_id,goodreads_book_id,authors,original_publication_year,title,ratings_count\n1,10,A,2000,T,5\n",
+        );
         writeFile(bad, "goodbooks-10k/tags.csv", "tag_id,tag_name\n0,fantasy\n");
         writeFile(bad, "goodbooks-10k/book_tags.csv", "goodreads_book_id,tag_id,count\n10,0,1\n11,0,1\n");
-        await assert.rejects(loadGoodbooksCatalogue({ dataDir: bad, ...offline }), /book_tags\.csv:3: field 'goodreads_book_id': unknown goodreads book id 11 \(not in books\.csv\)/);
+        await assert.rejects(
+          loadGoodbooksCatalogue({ dataDir: bad, ...offline }),
+          /book_tags\.csv:3: field 'goodreads_book_id': unknown goodreads book id 11 \(not in books\.csv\)/,
+        );
         writeFile(bad, "goodbooks-10k/book_tags.csv", "goodreads_book_id,tag_id,count\n10,5,1\n");
-        await assert.rejects(loadGoodbooksCatalogue({ dataDir: bad, ...offline }), /book_tags\.csv:2: field 'tag_id': unknown tag id 5 \(not in tags\.csv\)/);
+        await assert.rejects(
+          loadGoodbooksCatalogue({ dataDir: bad, ...offline }),
+          /book_tags\.csv:2: field 'tag_id': unknown tag id 5 \(not in tags\.csv\)/,
+        );
         writeFile(bad, "goodbooks-10k/book_tags.csv", "goodreads_book_id,tag_id,count\n10,0,1\n");
         writeFile(bad, "goodbooks-10k/ratings.csv", "user_id,book_id,rating\n1,1,5\n2,9,5\n");
-        await assert.rejects(loadGoodbooks({ dataDir: bad, ...offline }), /ratings\.csv:3: field 'book_id': unknown item id 9 \(not in books\.csv\)/);
+        await assert.rejects(
+          loadGoodbooks({ dataDir: bad, ...offline }),
+          /ratings\.csv:3: field 'book_id': unknown item id 9 \(not in books\.csv\)/,
+        );
       } finally {
         removeTempDir(bad);
       }
@@ -101,7 +155,10 @@ describe("data/goodbooks", () => {
       assert.equal(sample.name, "goodbooks-10k (sample)");
       assert.equal(sample.length, 99);
       assert.equal(sample.numItems, 10000);
-      assert.deepEqual([sample.userIndex.idOf(sample.users[0]), sample.itemIndex.idOf(sample.items[0]), sample.ratings[0]], ["1", "258", 5]);
+      assert.deepEqual(
+        [sample.userIndex.idOf(sample.users[0]), sample.itemIndex.idOf(sample.items[0]), sample.ratings[0]],
+        ["1", "258", 5],
+      );
     });
   });
 });

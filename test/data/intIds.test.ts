@@ -9,8 +9,14 @@ describe("data/intIds", () => {
     map.set(3000, 0);
     map.set(33_000_000, 7);
     map.set(-4, 2);
-    assert.deepEqual([0, 3000, 33_000_000, -4].map((id) => map.get(id)), [5, 0, 7, 2]);
-    assert.deepEqual([1, 2999, 5000, 33_000_001, -5].map((id) => map.get(id)), [-1, -1, -1, -1, -1]);
+    assert.deepEqual(
+      [0, 3000, 33_000_000, -4].map((id) => map.get(id)),
+      [5, 0, 7, 2],
+    );
+    assert.deepEqual(
+      [1, 2999, 5000, 33_000_001, -5].map((id) => map.get(id)),
+      [-1, -1, -1, -1, -1],
+    );
     map.set(0, 9);
     assert.equal(map.get(0), 9);
   });

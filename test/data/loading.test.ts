@@ -3,7 +3,15 @@ import * as path from "node:path";
 import { DATASET_SOURCES } from "../../src/data/cache";
 import { DataFormatError } from "../../src/data/delimited";
 import { IntIdMap } from "../../src/data/intIds";
-import { checkRowCount, ColumnsBuilder, dropUnused, forEachRepeat, MAX_ROWS, readRatingsTable, TagCounter } from "../../src/data/loading";
+import {
+  checkRowCount,
+  ColumnsBuilder,
+  dropUnused,
+  forEachRepeat,
+  MAX_ROWS,
+  readRatingsTable,
+  TagCounter,
+} from "../../src/data/loading";
 
 describe("data/loading", () => {
   it("grows columns past their initial capacity and trims them", () => {
@@ -23,7 +31,8 @@ describe("data/loading", () => {
     const { users, items, ratings, timestamps } = builder.finish();
     assert.equal(users.length, n);
     let bad = -1;
-    for (let k = 0; k < n && bad < 0; k++) if (users[k] !== k || items[k] !== n - k || ratings[k] !== k % 5 || timestamps[k] !== k * 0.5) bad = k;
+    for (let k = 0; k < n && bad < 0; k++)
+      if (users[k] !== k || items[k] !== n - k || ratings[k] !== k % 5 || timestamps[k] !== k * 0.5) bad = k;
     assert.equal(bad, -1, `row ${bad}`);
     // Ordinary fixed-size buffers, so the columns can be posted to a worker or cloned.
     assert.equal(timestamps.buffer.byteLength, n * 8);
@@ -80,8 +89,14 @@ describe("data/loading checks", () => {
 
   it("rejects ratings off the data set's scale, and any that overflow a 32-bit float", () => {
     assert.deepEqual(Array.from(read("u,i,r\n1,10,0.5\n1,20,4.5\n", { scale: halves }).columns.ratings), [0.5, 4.5]);
-    assert.throws(() => read("u,i,r\n1,10,4\n1,20,999\n", { scale: halves, dataset: "ml-latest-small" }), /r\.csv:3: field 'r': rating 999 is off ml-latest-small's rating scale \(0\.5–5 in steps of 0\.5\)/);
-    assert.throws(() => read("u,i,r\n1,10,-3\n", { scale: halves }), /r\.csv:2: field 'r': rating -3 is off the rating scale/);
+    assert.throws(
+      () => read("u,i,r\n1,10,4\n1,20,999\n", { scale: halves, dataset: "ml-latest-small" }),
+      /r\.csv:3: field 'r': rating 999 is off ml-latest-small's rating scale \(0\.5–5 in steps of 0\.5\)/,
+    );
+    assert.throws(
+      () => read("u,i,r\n1,10,-3\n", { scale: halves }),
+      /r\.csv:2: field 'r': rating -3 is off the rating scale/,
+    );
     assert.throws(() => read("u,i,r\n1,10,3.7\n", { scale: halves }), /rating 3\.7 is off the rating scale/);
     // No scale: still no Infinity from a float32 overflow.
     assert.equal(read("u,i,r\n1,10,1e38\n").columns.ratings[0], Math.fround(1e38));
@@ -94,12 +109,18 @@ describe("data/loading checks", () => {
 
   it("names both lines of a repeated (user, item) pair, or merges repeats as asked", () => {
     const text = "u,i,r\n1,10,1\n2,10,2\n\n1,20,3\n1,10,4\n2,10,5\n1,10,3\n";
-    assert.throws(() => read(text), (e: unknown) => {
-      assert.ok(e instanceof DataFormatError);
-      assert.equal(e.line, 6);
-      assert.match(e.message, /^r\.csv:6: user 1 and item 10 already appear on line 2 \(3 rows repeat an earlier \(user, item\) pair\); pass duplicates: "keepLast" or "mean"/);
-      return true;
-    });
+    assert.throws(
+      () => read(text),
+      (e: unknown) => {
+        assert.ok(e instanceof DataFormatError);
+        assert.equal(e.line, 6);
+        assert.match(
+          e.message,
+          /^r\.csv:6: user 1 and item 10 already appear on line 2 \(3 rows repeat an earlier \(user, item\) pair\); pass duplicates: "keepLast" or "mean"/,
+        );
+        return true;
+      },
+    );
     const last = read(text, { duplicates: "keepLast" });
     // Lines 5, 7 and 8 stay; users by ascending id (1 → 0, 2 → 1), items 10 → 0, 20 → 1.
     assert.deepEqual(Array.from(last.columns.users), [0, 1, 0]);
@@ -108,7 +129,10 @@ describe("data/loading checks", () => {
     assert.equal(last.records, 6);
     const mean = read(text, { duplicates: "mean" });
     assert.deepEqual(Array.from(mean.columns.ratings), [3, 3.5, Math.fround(8 / 3)]);
-    assert.throws(() => read(text, { duplicates: "first" as never }), /duplicates must be "error", "keepLast" or "mean", got "first"/);
+    assert.throws(
+      () => read(text, { duplicates: "first" as never }),
+      /duplicates must be "error", "keepLast" or "mean", got "first"/,
+    );
   });
 
   it("finds repeats whether or not rows are grouped by user", () => {
@@ -117,8 +141,14 @@ describe("data/loading checks", () => {
       forEachRepeat(Int32Array.from(users), Int32Array.from(items), (a, b) => found.push([a, b]));
       return found;
     };
-    assert.deepEqual(pairs([0, 0, 0, 1, 1], [3, 4, 3, 3, 3]), [[0, 2], [3, 4]]);
-    assert.deepEqual(pairs([1, 0, 1, 0, 1], [3, 3, 3, 2, 3]), [[0, 2], [2, 4]]);
+    assert.deepEqual(pairs([0, 0, 0, 1, 1], [3, 4, 3, 3, 3]), [
+      [0, 2],
+      [3, 4],
+    ]);
+    assert.deepEqual(pairs([1, 0, 1, 0, 1], [3, 3, 3, 2, 3]), [
+      [0, 2],
+      [2, 4],
+    ]);
     assert.deepEqual(pairs([0, 1, 0], [1, 1, 2]), []);
   });
 
@@ -126,8 +156,10 @@ describe("data/loading checks", () => {
     const source = DATASET_SOURCES["ml-100k"];
     const file = path.join("/data", "ml-100k", "u.data");
     checkRowCount(source, "/data/ml-100k", file, 100000, {});
-    assert.throws(() => checkRowCount(source, "/data/ml-100k", file, 99999, {}),
-      /\/data\/ml-100k\/u\.data: 99,999 rows, but ml-100k's u\.data has 100,000: the copy is incomplete or was changed\. Delete it and download it again, or pass \{ checkRowCounts: false \}/);
+    assert.throws(
+      () => checkRowCount(source, "/data/ml-100k", file, 99999, {}),
+      /\/data\/ml-100k\/u\.data: 99,999 rows, but ml-100k's u\.data has 100,000: the copy is incomplete or was changed\. Delete it and download it again, or pass \{ checkRowCounts: false \}/,
+    );
     checkRowCount(source, "/data/ml-100k", file, 5, { checkRowCounts: false });
     checkRowCount(source, "/data/ml-100k", path.join("/data/ml-100k", "u.genre"), 5, {}); // no published count
   });

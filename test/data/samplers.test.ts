@@ -65,25 +65,49 @@ function frequencies(values: Int32Array): Map<number, number> {
 describe("data/samplers", () => {
   // Popularity: i0 1, i1 2, i2 3, i3 4; user x has seen only i1.
   const POPULARITY: Pair[] = [
-    ["x", "i1"], ["y", "i1"], ["y", "i2"], ["z", "i2"], ["w", "i2"],
-    ["y", "i3"], ["z", "i3"], ["w", "i3"], ["v", "i3"], ["v", "i0"],
+    ["x", "i1"],
+    ["y", "i1"],
+    ["y", "i2"],
+    ["z", "i2"],
+    ["w", "i2"],
+    ["y", "i3"],
+    ["z", "i3"],
+    ["w", "i3"],
+    ["v", "i3"],
+    ["v", "i0"],
   ];
 
   describe("one draw", () => {
     it("uniform: the t-th draw index is the t-th unseen item", () => {
-      const data = log([["x", "i0"], ["x", "i1"], ["x", "i3"], ["x", "i4"], ["y", "i2"], ["y", "i5"]]);
+      const data = log([
+        ["x", "i0"],
+        ["x", "i1"],
+        ["x", "i3"],
+        ["x", "i4"],
+        ["y", "i2"],
+        ["y", "i5"],
+      ]);
       const sampler = new NegativeSampler(data);
       // x has seen items 0, 1, 3, 4 (dense indices of i0, i1, i3, i4); unseen: i2 (2), i5 (5).
       const drawn = sampler.sampleForEach(Int32Array.from([0, 0]), new ScriptedRng([0, 1]));
-      assert.deepEqual([...drawn].map((i) => data.itemIndex.idOf(i)), ["i2", "i5"]);
+      assert.deepEqual(
+        [...drawn].map((i) => data.itemIndex.idOf(i)),
+        ["i2", "i5"],
+      );
     });
 
     it("popularity: the unseen weight is laid out item by item (i0: [0,1), i2: [1,4), i3: [4,8))", () => {
       const data = log(POPULARITY, new IdIndex(), IdIndex.from(["i0", "i1", "i2", "i3"]));
       const sampler = new NegativeSampler(data, { strategy: "popularity" });
       const x = data.userIndex.indexOf("x") as number;
-      const drawn = sampler.sampleForEach(Int32Array.from([x, x, x, x, x]), new ScriptedRng([0.1, 0.2, 0.49, 0.5, 0.99]));
-      assert.deepEqual([...drawn].map((i) => data.itemIndex.idOf(i)), ["i0", "i2", "i2", "i3", "i3"]);
+      const drawn = sampler.sampleForEach(
+        Int32Array.from([x, x, x, x, x]),
+        new ScriptedRng([0.1, 0.2, 0.49, 0.5, 0.99]),
+      );
+      assert.deepEqual(
+        [...drawn].map((i) => data.itemIndex.idOf(i)),
+        ["i0", "i2", "i2", "i3", "i3"],
+      );
     });
   });
 
@@ -93,7 +117,8 @@ describe("data/samplers", () => {
         const users = new IdIndex();
         const items = IdIndex.from(Array.from({ length: 30 }, (_, i) => `i${i}`));
         const rng = new Rng(5);
-        const pairs = (n: number): Pair[] => Array.from({ length: n }, (): Pair => [`u${rng.int(25)}`, `i${rng.int(30)}`]);
+        const pairs = (n: number): Pair[] =>
+          Array.from({ length: n }, (): Pair => [`u${rng.int(25)}`, `i${rng.int(30)}`]);
         const train = log(pairs(300), users, items);
         const test = log(pairs(60), users, items);
         const seen = UserItems.from(train, test);
@@ -133,10 +158,12 @@ describe("data/samplers", () => {
         let mass = 0;
         for (let i = 0; i < data.numItems; i++) if (!sampler.seen.has(u, i)) mass += counts[i];
         const expected = new Map<number, number>();
-        for (let i = 0; i < data.numItems; i++) if (!sampler.seen.has(u, i) && counts[i] > 0) expected.set(i, counts[i] / mass);
+        for (let i = 0; i < data.numItems; i++)
+          if (!sampler.seen.has(u, i) && counts[i] > 0) expected.set(i, counts[i] / mass);
         const draws = 40000;
         const observed = frequencies(sampler.sampleForEach(new Int32Array(draws).fill(u), new Rng(u)));
-        for (const item of observed.keys()) assert.ok(expected.has(item), `item ${item} drawn with zero expected weight`);
+        for (const item of observed.keys())
+          assert.ok(expected.has(item), `item ${item} drawn with zero expected weight`);
         const df = expected.size - 1;
         assert.ok(chiSquare(observed, expected, draws) < df + 5 * Math.sqrt(2 * df), `user ${u}`);
       }
@@ -155,8 +182,24 @@ describe("data/samplers", () => {
     it("counts popularity on the data only, not on exclude", () => {
       const users = new IdIndex();
       const items = IdIndex.from(["a", "b"]);
-      const train = log([["u", "a"], ["v", "a"], ["v", "b"]], users, items);
-      const test = log([["w", "b"], ["w", "b"], ["w", "b"]], users, items);
+      const train = log(
+        [
+          ["u", "a"],
+          ["v", "a"],
+          ["v", "b"],
+        ],
+        users,
+        items,
+      );
+      const test = log(
+        [
+          ["w", "b"],
+          ["w", "b"],
+          ["w", "b"],
+        ],
+        users,
+        items,
+      );
       assert.deepEqual([...new NegativeSampler(train, { strategy: "popularity", exclude: [test] }).weights], [2, 1]);
     });
 
@@ -165,10 +208,14 @@ describe("data/samplers", () => {
       for (const strategy of ["uniform", "popularity"] as const) {
         const sampler = new NegativeSampler(data, { strategy });
         const u = 0;
-        const available = Array.from({ length: data.numItems }, (_, i) => i)
-          .filter((i) => !sampler.seen.has(u, i) && sampler.weights[i] > 0);
+        const available = Array.from({ length: data.numItems }, (_, i) => i).filter(
+          (i) => !sampler.seen.has(u, i) && sampler.weights[i] > 0,
+        );
         const [negatives] = sampler.sample([u], { count: available.length, rng: new Rng(3) });
-        assert.deepEqual([...negatives].sort((a, b) => a - b), available);
+        assert.deepEqual(
+          [...negatives].sort((a, b) => a - b),
+          available,
+        );
       }
     });
 
@@ -181,12 +228,20 @@ describe("data/samplers", () => {
       const firsts = new Int32Array(draws);
       // Asking for all three unseen items takes the exact path every time.
       for (let r = 0; r < draws; r++) firsts[r] = sampler.sample([x], { count: 3, rng })[0][0];
-      const expected = new Map([[0, 1 / 8], [2, 3 / 8], [3, 4 / 8]]);
+      const expected = new Map([
+        [0, 1 / 8],
+        [2, 3 / 8],
+        [3, 4 / 8],
+      ]);
       assert.ok(chiSquare(frequencies(firsts), expected, draws) < 2 + 5 * Math.sqrt(4));
     });
 
     it("with replacement may repeat, and is reproducible by the Rng's seed", () => {
-      const data = log([["x", "i0"], ["y", "i1"], ["y", "i2"]]);
+      const data = log([
+        ["x", "i0"],
+        ["y", "i1"],
+        ["y", "i2"],
+      ]);
       const sampler = new NegativeSampler(data);
       const [a] = sampler.sample([0], { count: 50, rng: new Rng(8), replace: true });
       const [b] = sampler.sample([0], { count: 50, rng: new Rng(8), replace: true });
@@ -197,16 +252,44 @@ describe("data/samplers", () => {
     });
 
     it("names the user who has seen every item", () => {
-      const data = log([["u1", "a"], ["full", "a"], ["full", "b"]]);
+      const data = log([
+        ["u1", "a"],
+        ["full", "a"],
+        ["full", "b"],
+      ]);
       const sampler = new NegativeSampler(data);
-      assert.throws(() => sampler.sampleForEach(Int32Array.from([0, 1]), new Rng(1)), /user 'full' \(index 1\) has seen every item of 'tiny'/);
-      assert.throws(() => sampler.sample([1], { count: 1, rng: new Rng(1) }), /user 'full' \(index 1\) has seen every item/);
-      const popular = new NegativeSampler(log([["u", "a"], ["u", "b"], ["v", "a"]], new IdIndex(), IdIndex.from(["a", "b", "c"])), { strategy: "popularity" });
-      assert.throws(() => popular.sampleForEach(Int32Array.from([0]), new Rng(1)), /user 'u'.*has seen every item with nonzero popularity/);
+      assert.throws(
+        () => sampler.sampleForEach(Int32Array.from([0, 1]), new Rng(1)),
+        /user 'full' \(index 1\) has seen every item of 'tiny'/,
+      );
+      assert.throws(
+        () => sampler.sample([1], { count: 1, rng: new Rng(1) }),
+        /user 'full' \(index 1\) has seen every item/,
+      );
+      const popular = new NegativeSampler(
+        log(
+          [
+            ["u", "a"],
+            ["u", "b"],
+            ["v", "a"],
+          ],
+          new IdIndex(),
+          IdIndex.from(["a", "b", "c"]),
+        ),
+        { strategy: "popularity" },
+      );
+      assert.throws(
+        () => popular.sampleForEach(Int32Array.from([0]), new Rng(1)),
+        /user 'u'.*has seen every item with nonzero popularity/,
+      );
     });
 
     it("refuses more distinct negatives than a user has unseen items, naming the user", () => {
-      const data = log([["x", "a"], ["y", "b"], ["y", "c"]]);
+      const data = log([
+        ["x", "a"],
+        ["y", "b"],
+        ["y", "c"],
+      ]);
       assert.throws(
         () => new NegativeSampler(data).sample([1], { count: 2, rng: new Rng(1) }),
         /user 'y' has only 1 unseen item, 2 distinct negatives were asked for/,
@@ -214,9 +297,18 @@ describe("data/samplers", () => {
     });
 
     it("rejects user indices out of range and a bad strategy", () => {
-      const data = log([["x", "a"], ["y", "b"]]);
-      assert.throws(() => new NegativeSampler(data).sampleForEach(Int32Array.from([2]), new Rng(1)), /user index 2 is out of range \[0, 2\)/);
-      assert.throws(() => new NegativeSampler(data, { strategy: "zipf" as "uniform" }), /strategy must be "uniform" or "popularity"/);
+      const data = log([
+        ["x", "a"],
+        ["y", "b"],
+      ]);
+      assert.throws(
+        () => new NegativeSampler(data).sampleForEach(Int32Array.from([2]), new Rng(1)),
+        /user index 2 is out of range \[0, 2\)/,
+      );
+      assert.throws(
+        () => new NegativeSampler(data, { strategy: "zipf" as "uniform" }),
+        /strategy must be "uniform" or "popularity"/,
+      );
     });
   });
 
@@ -229,7 +321,10 @@ describe("data/samplers", () => {
         sampleNegatives(data, users, { count: 4, strategy: "popularity", rng: new Rng(2) }),
         sampler.sample(users, { count: 4, rng: new Rng(2) }),
       );
-      assert.deepEqual(sampleNegativeForEach(data, users, { rng: new Rng(3) }), new NegativeSampler(data).sampleForEach(users, new Rng(3)));
+      assert.deepEqual(
+        sampleNegativeForEach(data, users, { rng: new Rng(3) }),
+        new NegativeSampler(data).sampleForEach(users, new Rng(3)),
+      );
     });
   });
 });

@@ -2,7 +2,15 @@ import * as assert from "node:assert/strict";
 import { IdIndex, Interactions } from "../../src/data/interactions";
 import { NegativeSampler } from "../../src/data/samplers";
 import {
-  BERT4REC_ITEM_OFFSET, bert4recBatches, inferenceInputs, likeBatches, MASK_TOKEN, padSequence, SASREC_ITEM_OFFSET, sasrecBatches, UserSequences,
+  BERT4REC_ITEM_OFFSET,
+  bert4recBatches,
+  inferenceInputs,
+  likeBatches,
+  MASK_TOKEN,
+  padSequence,
+  SASREC_ITEM_OFFSET,
+  sasrecBatches,
+  UserSequences,
 } from "../../src/data/sequences";
 
 /** users, items and times given as dense indices (item names "i0", "i1", … in index order). */
@@ -10,8 +18,13 @@ function log(users: number[], items: number[], times: number[], numItems: number
   const itemIndex = IdIndex.from(Array.from({ length: numItems }, (_, i) => `i${i}`));
   const userIndex = IdIndex.from(Array.from({ length: Math.max(...users) + 1 }, (_, u) => `u${u}`));
   return new Interactions({
-    users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length).fill(1),
-    timestamps: Float64Array.from(times), userIndex, itemIndex, name: "tiny",
+    users: Int32Array.from(users),
+    items: Int32Array.from(items),
+    ratings: new Float32Array(users.length).fill(1),
+    timestamps: Float64Array.from(times),
+    userIndex,
+    itemIndex,
+    name: "tiny",
   });
 }
 
@@ -20,7 +33,9 @@ function randomSequences(): UserSequences {
   const sequences: number[][] = [];
   for (let u = 0; u < 60; u++) {
     const n = 3 + ((u * 7) % 28);
-    sequences.push(Array.from({ length: n }, (_, k) => (u * 3 + k * 5) % 50).filter((v, k, all) => all.indexOf(v) === k));
+    sequences.push(
+      Array.from({ length: n }, (_, k) => (u * 3 + k * 5) % 50).filter((v, k, all) => all.indexOf(v) === k),
+    );
   }
   return UserSequences.fromArrays(50, sequences);
 }
@@ -43,7 +58,10 @@ describe("data/sequences", () => {
     assert.deepEqual([...padSequence([5, 6, 7, 8, 9, 10], { maxLength: 4, itemOffset: 1 })], [8, 9, 10, 11]);
     assert.deepEqual([...padSequence([], { maxLength: 2, itemOffset: 1 })], [0, 0]);
     assert.throws(() => padSequence([1], { maxLength: 0, itemOffset: 1 }), /padSequence: maxLength/);
-    assert.throws(() => padSequence([1], { maxLength: 3, itemOffset: 0 }), /padSequence: itemOffset must be an integer >= 1/);
+    assert.throws(
+      () => padSequence([1], { maxLength: 3, itemOffset: 0 }),
+      /padSequence: itemOffset must be an integer >= 1/,
+    );
   });
 
   it("inference inputs: BERT4Rec appends [MASK], SASRec reads the history as is", () => {
@@ -53,7 +71,10 @@ describe("data/sequences", () => {
     assert.deepEqual([...bert], [5, 6, 7, MASK_TOKEN, 0, 0, 9, MASK_TOKEN, 0, 0, 0, MASK_TOKEN]);
     const sas = inferenceInputs(sequences, users, { maxLength: 4, itemOffset: 1, appendMask: false });
     assert.deepEqual([...sas], [3, 4, 5, 6, 0, 0, 0, 8, 0, 0, 0, 0]);
-    assert.throws(() => inferenceInputs(sequences, users, { maxLength: 4, itemOffset: 1, appendMask: true }), /itemOffset must be an integer >= 2/);
+    assert.throws(
+      () => inferenceInputs(sequences, users, { maxLength: 4, itemOffset: 1, appendMask: true }),
+      /itemOffset must be an integer >= 2/,
+    );
   });
 
   it("BERT4Rec batches mask real positions at the configured rate, at least one per sequence, never padding", () => {
@@ -63,7 +84,10 @@ describe("data/sequences", () => {
     let masked = 0;
     for (let epoch = 0; epoch < 5; epoch++) {
       const batches = bert4recBatches(sequences, config, epoch);
-      assert.equal(batches.reduce((n, b) => n + b.batchSize, 0), 60);
+      assert.equal(
+        batches.reduce((n, b) => n + b.batchSize, 0),
+        60,
+      );
       for (const batch of batches) {
         const T = batch.length;
         const perRow = new Int32Array(batch.batchSize);
@@ -85,7 +109,10 @@ describe("data/sequences", () => {
           // the unmasked real tokens are the items, the rest padding
           for (let t = 0; t < T - kept; t++) assert.equal(batch.tokenIds[b * T + t], 0);
         }
-        assert.ok(batch.positions.every((p, j) => j === 0 || p > batch.positions[j - 1]), "positions ascending");
+        assert.ok(
+          batch.positions.every((p, j) => j === 0 || p > batch.positions[j - 1]),
+          "positions ascending",
+        );
       }
     }
     // 0.2 of the real positions, plus the forced ones (rare at these lengths): a 4σ binomial band.
@@ -93,30 +120,52 @@ describe("data/sequences", () => {
     const sigma = Math.sqrt((0.2 * 0.8) / real);
     assert.ok(Math.abs(rate - 0.2) < 4 * sigma + 0.01, `mask rate ${rate} (n = ${real})`);
     assert.deepEqual(bert4recBatches(sequences, config, 2), bert4recBatches(sequences, config, 2), "deterministic");
-    assert.notDeepEqual(bert4recBatches(sequences, config, 2)[0].tokenIds, bert4recBatches(sequences, config, 3)[0].tokenIds, "fresh each epoch");
+    assert.notDeepEqual(
+      bert4recBatches(sequences, config, 2)[0].tokenIds,
+      bert4recBatches(sequences, config, 3)[0].tokenIds,
+      "fresh each epoch",
+    );
   });
 
   it("BERT4Rec's lastItem masking hides exactly the last item of each window", () => {
-    const sequences = UserSequences.fromArrays(10, [[0, 1, 2, 3, 4, 5, 6], [7, 8]]);
-    const [batch] = bert4recBatches(sequences, { maxLength: 4, itemOffset: 2, batchSize: 8, seed: 1, shuffle: false, masking: "lastItem" }, 0);
+    const sequences = UserSequences.fromArrays(10, [
+      [0, 1, 2, 3, 4, 5, 6],
+      [7, 8],
+    ]);
+    const [batch] = bert4recBatches(
+      sequences,
+      { maxLength: 4, itemOffset: 2, batchSize: 8, seed: 1, shuffle: false, masking: "lastItem" },
+      0,
+    );
     assert.deepEqual(Array.from(batch.tokenIds), [5, 6, 7, MASK_TOKEN, 0, 0, 9, MASK_TOKEN]);
     assert.deepEqual(Array.from(batch.positions), [3, 7]);
     assert.deepEqual(Array.from(batch.labels), [6, 8]);
-    assert.throws(() => bert4recBatches(sequences, { maxLength: 4, itemOffset: 2, batchSize: 8, seed: 1, masking: "last" as never }, 0), /masking must be "cloze" or "lastItem", got 'last'/);
+    assert.throws(
+      () =>
+        bert4recBatches(sequences, { maxLength: 4, itemOffset: 2, batchSize: 8, seed: 1, masking: "last" as never }, 0),
+      /masking must be "cloze" or "lastItem", got 'last'/,
+    );
   });
 
   it("like batches: the last perUser interactions of each user, with the history before each and its like label", () => {
     // user 0 rates items 0, 1, 2, 3 (ratings 5, 2, 4, 1) in time order; user 1 rates item 4 (rating 5)
     const data = new Interactions({
-      users: Int32Array.of(0, 0, 0, 0, 1), items: Int32Array.of(2, 0, 3, 1, 4), ratings: Float32Array.of(4, 5, 1, 2, 5),
-      timestamps: Float64Array.of(30, 10, 40, 20, 5), userIndex: IdIndex.from(["a", "b"]), itemIndex: IdIndex.from(["i0", "i1", "i2", "i3", "i4"]),
+      users: Int32Array.of(0, 0, 0, 0, 1),
+      items: Int32Array.of(2, 0, 3, 1, 4),
+      ratings: Float32Array.of(4, 5, 1, 2, 5),
+      timestamps: Float64Array.of(30, 10, 40, 20, 5),
+      userIndex: IdIndex.from(["a", "b"]),
+      itemIndex: IdIndex.from(["i0", "i1", "i2", "i3", "i4"]),
     });
     const [batch] = likeBatches(data, { maxLength: 4, itemOffset: 2, perUser: 2, batchSize: 8 });
     assert.equal(batch.batchSize, 3); // user 0's last two, user 1's only one
     assert.deepEqual(Array.from(batch.items), [2, 3, 4]);
     assert.deepEqual(Array.from(batch.labels!), [1, 0, 1]);
     assert.deepEqual(Array.from(batch.tokenIds), [0, 2, 3, MASK_TOKEN, 2, 3, 4, MASK_TOKEN, 0, 0, 0, MASK_TOKEN]);
-    assert.throws(() => likeBatches(data, { maxLength: 4, itemOffset: 2, perUser: 0, batchSize: 8 }), /perUser must be a positive integer/);
+    assert.throws(
+      () => likeBatches(data, { maxLength: 4, itemOffset: 2, perUser: 0, batchSize: 8 }),
+      /perUser must be a positive integer/,
+    );
   });
 
   it("BERT4Rec batches: a hand-checked window, sliding windows and bad arguments", () => {
@@ -134,17 +183,37 @@ describe("data/sequences", () => {
       windows.positions.forEach((p, j) => Math.floor(p / 3) === b && (row[p % 3] = windows.labels[j] + 2));
       return row.map((id) => id - 2);
     });
-    assert.deepEqual(rows, [[4, 5, 6], [2, 3, 4], [0, 1, 2]]);
-    assert.throws(() => bert4recBatches(sequences, { ...base, itemOffset: 1 }, 0), /bert4recBatches: itemOffset must be an integer >= 2/);
-    assert.throws(() => bert4recBatches(sequences, { ...base, maskProbability: 0 }, 0), /maskProbability must be in \(0, 1\]/);
-    assert.throws(() => bert4recBatches(sequences, { ...base, batchSize: 0 }, 0), /batchSize must be a positive integer/);
-    assert.throws(() => bert4recBatches(sequences, { ...base, windowStride: 0 }, 0), /windowStride must be a positive integer/);
+    assert.deepEqual(rows, [
+      [4, 5, 6],
+      [2, 3, 4],
+      [0, 1, 2],
+    ]);
+    assert.throws(
+      () => bert4recBatches(sequences, { ...base, itemOffset: 1 }, 0),
+      /bert4recBatches: itemOffset must be an integer >= 2/,
+    );
+    assert.throws(
+      () => bert4recBatches(sequences, { ...base, maskProbability: 0 }, 0),
+      /maskProbability must be in \(0, 1\]/,
+    );
+    assert.throws(
+      () => bert4recBatches(sequences, { ...base, batchSize: 0 }, 0),
+      /batchSize must be a positive integer/,
+    );
+    assert.throws(
+      () => bert4recBatches(sequences, { ...base, windowStride: 0 }, 0),
+      /windowStride must be a positive integer/,
+    );
     assert.throws(() => bert4recBatches(sequences, base, -1), /epoch must be an integer >= 0/);
   });
 
   it("SASRec batches: inputs s_1..s_{n-1}, targets shifted by one, negatives never in the history", () => {
     const sequences = UserSequences.fromArrays(10, [[3, 1, 4, 1, 5], [9], [2, 6]]);
-    const [batch] = sasrecBatches(sequences, { maxLength: 3, itemOffset: SASREC_ITEM_OFFSET, batchSize: 4, seed: 2, shuffle: false }, 0);
+    const [batch] = sasrecBatches(
+      sequences,
+      { maxLength: 3, itemOffset: SASREC_ITEM_OFFSET, batchSize: 4, seed: 2, shuffle: false },
+      0,
+    );
     assert.equal(batch.batchSize, 2); // user 1 has no target
     assert.deepEqual([...batch.users], [0, 2]);
     // user 0: inputs are the last 3 of s_1..s_4 = [1, 4, 1], targets [4, 1, 5]; user 2: input [2], target 6
@@ -166,7 +235,10 @@ describe("data/sequences", () => {
       assert.equal(b.negatives!.length, b.positions.length);
       b.positions.forEach((p, j) => {
         const user = b.users[Math.floor(p / b.length)];
-        assert.ok(!train.itemsOf(user).includes(b.negatives![j]), `negative ${b.negatives![j]} is in user ${user}'s history`);
+        assert.ok(
+          !train.itemsOf(user).includes(b.negatives![j]),
+          `negative ${b.negatives![j]} is in user ${user}'s history`,
+        );
       });
     }
     assert.deepEqual(sasrecBatches(train, config, 1), sasrecBatches(train, config, 1));

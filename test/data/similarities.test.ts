@@ -59,7 +59,7 @@ describe("similarityMatrix on the hand-worked matrix (user-based)", () => {
     // ρ = (2 + 4) / sqrt(8 · 5); n = 2 gives the factor 1 / (1 + 100).
     const flat = flatBaselines(ratings, 3);
     const s = similarityMatrix(ratings, { name: "pearson_baseline" }, flat);
-    assertClose(at(s, 0, 1), (6 / Math.sqrt(40)) / 101, { atol: FLOAT32, rtol: 0 });
+    assertClose(at(s, 0, 1), 6 / Math.sqrt(40) / 101, { atol: FLOAT32, rtol: 0 });
     const unshrunk = similarityMatrix(ratings, { name: "pearson_baseline", shrinkage: 0 }, flat);
     assertClose(at(unshrunk, 0, 1), 6 / Math.sqrt(40), { atol: FLOAT32, rtol: 0 });
     // u1–u2 share one item: below pearson_baseline's minimum support of 2, whatever minSupport says.
@@ -87,9 +87,15 @@ describe("similarityMatrix on the hand-worked matrix (user-based)", () => {
   });
 
   it("rejects unknown names and a minSupport below 1", () => {
-    assert.throws(() => similarityMatrix(ratings, { name: "jaccard" as SimilarityName }), /similarity name must be one of msd, cosine, pearson, pearson_baseline/);
+    assert.throws(
+      () => similarityMatrix(ratings, { name: "jaccard" as SimilarityName }),
+      /similarity name must be one of msd, cosine, pearson, pearson_baseline/,
+    );
     assert.throws(() => similarityMatrix(ratings, { minSupport: 0 }), /minSupport must be an integer >= 1/);
-    assert.throws(() => similarityMatrix(ratings, { name: "pearson_baseline", shrinkage: -1 }, flatBaselines(ratings, 3)), /shrinkage/);
+    assert.throws(
+      () => similarityMatrix(ratings, { name: "pearson_baseline", shrinkage: -1 }, flatBaselines(ratings, 3)),
+      /shrinkage/,
+    );
   });
 });
 
@@ -97,7 +103,14 @@ describe("similarityMatrix on the hand-worked matrix (user-based)", () => {
  * Surprise's definitions evaluated directly on a dense matrix (NaN = no rating): for every pair, the
  * common columns, then the formula. O(n² m), for checking the fast kernels on random logs.
  */
-function referenceSimilarity(data: Interactions, name: SimilarityName, userBased: boolean, minSupport: number, shrinkage: number, b?: Baselines): number[][] {
+function referenceSimilarity(
+  data: Interactions,
+  name: SimilarityName,
+  userBased: boolean,
+  minSupport: number,
+  shrinkage: number,
+  b?: Baselines,
+): number[][] {
   const nx = userBased ? data.numUsers : data.numItems;
   const ny = userBased ? data.numItems : data.numUsers;
   const dense = Array.from({ length: nx }, () => new Array<number>(ny).fill(NaN));
@@ -129,7 +142,10 @@ function referenceSimilarity(data: Interactions, name: SimilarityName, userBased
       else if (name === "pearson") {
         const ma = ra.reduce((s, v) => s + v, 0) / n;
         const mc = rc.reduce((s, v) => s + v, 0) / n;
-        sim[a][c] = corr(ra.map((v) => v - ma), rc.map((v) => v - mc));
+        sim[a][c] = corr(
+          ra.map((v) => v - ma),
+          rc.map((v) => v - mc),
+        );
       } else {
         const da = ys.map((y) => dense[a][y] - baseline(a, y));
         const dc = ys.map((y) => dense[c][y] - baseline(c, y));
@@ -148,11 +164,15 @@ describe("similarityMatrix on random logs", () => {
         const data = randomRatings(name.length + (userBased ? 100 : 200), 14, 11, 0.45);
         const ratings = new SparseRatings(data);
         const b = fitBaselines(ratings);
-        for (const [minSupport, shrinkage] of [[1, 100], [3, 7]]) {
+        for (const [minSupport, shrinkage] of [
+          [1, 100],
+          [3, 7],
+        ]) {
           const s = similarityMatrix(ratings, { name, userBased, minSupport, shrinkage }, b);
           const expected = referenceSimilarity(data, name, userBased, minSupport, shrinkage, b);
           for (let a = 0; a < s.size; a++) {
-            for (let c = 0; c < s.size; c++) assertClose(at(s, a, c), expected[a][c], { atol: 1e-5, rtol: 0 }, `sim(${a}, ${c})`);
+            for (let c = 0; c < s.size; c++)
+              assertClose(at(s, a, c), expected[a][c], { atol: 1e-5, rtol: 0 }, `sim(${a}, ${c})`);
           }
         }
       });

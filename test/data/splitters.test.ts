@@ -30,9 +30,19 @@ function log(rows: Row[], name = "tiny"): Interactions {
 
 /** Users a (5 rows), b (4), c (1), d (3); timestamps out of row order, no (user, item) repeats. */
 const TINY: Row[] = [
-  ["a", "i1", 5, 50], ["b", "i1", 3, 10], ["a", "i2", 4, 20], ["c", "i3", 2, 70], ["d", "i4", 1, 30],
-  ["a", "i3", 3, 40], ["b", "i2", 2, 60], ["d", "i1", 4, 15], ["a", "i4", 5, 10], ["b", "i5", 5, 35],
-  ["a", "i5", 1, 90], ["d", "i2", 3, 80], ["b", "i3", 4, 5],
+  ["a", "i1", 5, 50],
+  ["b", "i1", 3, 10],
+  ["a", "i2", 4, 20],
+  ["c", "i3", 2, 70],
+  ["d", "i4", 1, 30],
+  ["a", "i3", 3, 40],
+  ["b", "i2", 2, 60],
+  ["d", "i1", 4, 15],
+  ["a", "i4", 5, 10],
+  ["b", "i5", 5, 35],
+  ["a", "i5", 1, 90],
+  ["d", "i2", 3, 80],
+  ["b", "i3", 4, 5],
 ];
 
 /** A random log: `numUsers` users with 1..30 interactions each, timestamps with many ties. */
@@ -88,7 +98,10 @@ function minOf(values: Float64Array): number {
 }
 
 function sameRows(a: Interactions, b: Interactions): boolean {
-  return a.length === b.length && a.users.every((u, k) => u === b.users[k] && a.items[k] === b.items[k] && a.timestamps[k] === b.timestamps[k]);
+  return (
+    a.length === b.length &&
+    a.users.every((u, k) => u === b.users[k] && a.items[k] === b.items[k] && a.timestamps[k] === b.timestamps[k])
+  );
 }
 
 describe("data/splitters", () => {
@@ -116,7 +129,8 @@ describe("data/splitters", () => {
     it("keeps each part in log order", () => {
       const rows: Row[] = Array.from({ length: 50 }, (_, k): Row => [`u${k % 7}`, `i${k}`, 3, k]);
       const split = randomSplit(log(rows), { seed: 2 });
-      for (const part of partsOf(split)) for (let k = 1; k < part.length; k++) assert.ok(part.timestamps[k - 1] < part.timestamps[k]);
+      for (const part of partsOf(split))
+        for (let k = 1; k < part.length; k++) assert.ok(part.timestamps[k - 1] < part.timestamps[k]);
     });
 
     it("is reproducible by seed and changes with it", () => {
@@ -128,8 +142,14 @@ describe("data/splitters", () => {
     it("rejects bad ratios and a missing seed with errors naming the splitter", () => {
       const data = log(TINY);
       assert.throws(() => randomSplit(data, { ratio: 1, seed: 1 }), /randomSplit: ratio must be in \(0, 1\), got 1/);
-      assert.throws(() => randomSplit(data, { ratio: [0.5, -0.5], seed: 1 }), /randomSplit: every ratio must be a positive number/);
-      assert.throws(() => randomSplit(data, {} as { seed: number }), /randomSplit: config.seed must be a finite number/);
+      assert.throws(
+        () => randomSplit(data, { ratio: [0.5, -0.5], seed: 1 }),
+        /randomSplit: every ratio must be a positive number/,
+      );
+      assert.throws(
+        () => randomSplit(data, {} as { seed: number }),
+        /randomSplit: config.seed must be a finite number/,
+      );
     });
   });
 
@@ -139,9 +159,15 @@ describe("data/splitters", () => {
       const folds = kFoldSplit(data, { k: 5, seed: 3 });
       assert.equal(folds.length, 5);
       // 13 rows over 5 folds: the first 13 mod 5 = 3 folds get one extra row.
-      assert.deepEqual(folds.map((f) => f.test.length), [3, 3, 3, 2, 2]);
+      assert.deepEqual(
+        folds.map((f) => f.test.length),
+        [3, 3, 3, 2, 2],
+      );
       for (const fold of folds) assertPartition(data, [fold.train, fold.test]);
-      assertPartition(data, folds.map((f) => f.test));
+      assertPartition(
+        data,
+        folds.map((f) => f.test),
+      );
       assert.equal(folds[2].test.name, "tiny/fold3-test");
     });
 
@@ -178,7 +204,8 @@ describe("data/splitters", () => {
           const split = stratifiedSplit(data, { ratio, seed });
           assertPartition(data, partsOf(split));
           const train = countsByUser(split.train);
-          for (const [user, n] of countsByUser(data)) assert.ok(Math.abs((train.get(user) ?? 0) - ratio * n) <= 1, `user ${user}`);
+          for (const [user, n] of countsByUser(data))
+            assert.ok(Math.abs((train.get(user) ?? 0) - ratio * n) <= 1, `user ${user}`);
         }
       }
     });
@@ -231,7 +258,9 @@ describe("data/splitters", () => {
         const split = chronologicalSplit(data, { ratio: [0.7, 0.1, 0.2] });
         assertPartition(data, partsOf(split));
         const latestTrain = new Map<number, number>();
-        split.train.users.forEach((u, k) => latestTrain.set(u, Math.max(latestTrain.get(u) ?? -Infinity, split.train.timestamps[k])));
+        split.train.users.forEach((u, k) =>
+          latestTrain.set(u, Math.max(latestTrain.get(u) ?? -Infinity, split.train.timestamps[k])),
+        );
         for (const part of [split.validation as Interactions, split.test]) {
           part.users.forEach((u, k) => assert.ok(part.timestamps[k] >= (latestTrain.get(u) ?? -Infinity)));
         }
@@ -239,15 +268,28 @@ describe("data/splitters", () => {
     });
 
     it("breaks timestamp ties by log order", () => {
-      const data = log([["a", "i1", 1, 5], ["a", "i2", 1, 5], ["a", "i3", 1, 5], ["a", "i4", 1, 5]]);
+      const data = log([
+        ["a", "i1", 1, 5],
+        ["a", "i2", 1, 5],
+        ["a", "i3", 1, 5],
+        ["a", "i4", 1, 5],
+      ]);
       const split = chronologicalSplit(data, { ratio: 0.5 });
       assert.deepEqual([...split.train.items], [0, 1]);
       assert.deepEqual([...split.test.items], [2, 3]);
     });
 
     it("needs timestamps unless told to trust the log order", () => {
-      const data = log([["a", "i1", 1, 5], ["a", "i2", 1, NaN], ["a", "i3", 1, 7], ["a", "i4", 1, 9]]);
-      assert.throws(() => chronologicalSplit(data), /chronologicalSplit: 'tiny' has no timestamp at row 1 \(user 'a'\)/);
+      const data = log([
+        ["a", "i1", 1, 5],
+        ["a", "i2", 1, NaN],
+        ["a", "i3", 1, 7],
+        ["a", "i4", 1, 9],
+      ]);
+      assert.throws(
+        () => chronologicalSplit(data),
+        /chronologicalSplit: 'tiny' has no timestamp at row 1 \(user 'a'\)/,
+      );
       assert.deepEqual([...chronologicalSplit(data, { order: "row", ratio: 0.5 }).test.items], [2, 3]);
     });
   });
@@ -274,12 +316,17 @@ describe("data/splitters", () => {
       split.test.users.forEach((u, k) => assert.equal(split.test.timestamps[k], latest.get(u)));
       const counts = countsByUser(data);
       const tested = countsByUser(split.test);
-      for (const [user, n] of counts) assert.equal(tested.get(user) ?? 0, n >= 3 ? 1 : 0, `user ${user} with ${n} rows`);
+      for (const [user, n] of counts)
+        assert.equal(tested.get(user) ?? 0, n >= 3 ? 1 : 0, `user ${user} with ${n} rows`);
       assert.equal(countsByUser(split.validation as Interactions).size, tested.size);
     });
 
     it("without validation, holds out the last row of users with at least two", () => {
-      const data = log([["a", "i1", 1, 1], ["a", "i2", 1, 2], ["b", "i1", 1, 3]]);
+      const data = log([
+        ["a", "i1", 1, 1],
+        ["a", "i2", 1, 2],
+        ["b", "i1", 1, 3],
+      ]);
       const split = leaveOneOutSplit(data, { validation: false });
       assert.equal(split.validation, undefined);
       assert.deepEqual([...split.test.items], [1]);
@@ -287,7 +334,11 @@ describe("data/splitters", () => {
     });
 
     it("counts the later row as later when timestamps tie", () => {
-      const data = log([["a", "i1", 1, 5], ["a", "i2", 1, 5], ["a", "i3", 1, 5]]);
+      const data = log([
+        ["a", "i1", 1, 5],
+        ["a", "i2", 1, 5],
+        ["a", "i3", 1, 5],
+      ]);
       const split = leaveOneOutSplit(data);
       assert.deepEqual([...split.test.items], [2]);
       assert.deepEqual([...(split.validation as Interactions).items], [1]);
@@ -296,7 +347,10 @@ describe("data/splitters", () => {
     it("honours minInteractions and rejects values that leave a part empty", () => {
       const data = log(TINY);
       assert.equal(leaveOneOutSplit(data, { minInteractions: 5 }).test.length, 1); // only a
-      assert.throws(() => leaveOneOutSplit(data, { minInteractions: 2 }), /leaveOneOutSplit: minInteractions must be an integer >= 3/);
+      assert.throws(
+        () => leaveOneOutSplit(data, { minInteractions: 2 }),
+        /leaveOneOutSplit: minInteractions must be an integer >= 3/,
+      );
     });
   });
 
@@ -307,12 +361,20 @@ describe("data/splitters", () => {
       assertPartition(data, partsOf(split));
       // Sorted times: 5 10 10 15 20 30 35 40 50 60 70 80 90; the last round(3.9) = 4 start at 60.
       assert.equal(split.cutTime, 60);
-      assert.deepEqual([...split.test.timestamps].sort((x, y) => x - y), [60, 70, 80, 90]);
+      assert.deepEqual(
+        [...split.test.timestamps].sort((x, y) => x - y),
+        [60, 70, 80, 90],
+      );
       assert.ok(split.train.timestamps.every((t) => t < 60));
     });
 
     it("sends every row tied with the cut time to test", () => {
-      const data = log([["a", "i1", 1, 1], ["a", "i2", 1, 2], ["b", "i1", 1, 2], ["b", "i2", 1, 3]]);
+      const data = log([
+        ["a", "i1", 1, 1],
+        ["a", "i2", 1, 2],
+        ["b", "i1", 1, 2],
+        ["b", "i2", 1, 3],
+      ]);
       const split = temporalSplit(data, { testFraction: 0.5 });
       assert.equal(split.cutTime, 2);
       assert.equal(split.test.length, 3);
@@ -320,8 +382,12 @@ describe("data/splitters", () => {
 
     it("drops test rows whose user or item is unseen in train on request", () => {
       const data = log([
-        ["a", "i1", 1, 1], ["b", "i2", 1, 2], ["a", "i2", 1, 3],
-        ["a", "i3", 1, 4], ["c", "i1", 1, 5], ["b", "i1", 1, 6],
+        ["a", "i1", 1, 1],
+        ["b", "i2", 1, 2],
+        ["a", "i2", 1, 3],
+        ["a", "i3", 1, 4],
+        ["c", "i1", 1, 5],
+        ["b", "i1", 1, 6],
       ]);
       const kept = temporalSplit(data, { cutTime: 4 });
       assert.equal(kept.test.length, 3);

@@ -1,6 +1,14 @@
 import * as assert from "node:assert/strict";
 import { IdIndex, Interactions } from "../../src/data/interactions";
-import { countOccurrences, density, giniCoefficient, headShare, itemPopularity, summarize, userActivity } from "../../src/data/stats";
+import {
+  countOccurrences,
+  density,
+  giniCoefficient,
+  headShare,
+  itemPopularity,
+  summarize,
+  userActivity,
+} from "../../src/data/stats";
 
 // 3 users, 4 items; item "d" is in the catalogue but never rated.
 function tiny(): Interactions {
@@ -44,7 +52,12 @@ describe("data/stats", () => {
   it("summarises size, scale and time span", () => {
     const s = summarize(tiny());
     assert.deepEqual(s, {
-      name: "tiny", interactions: 6, users: 3, items: 4, ratedItems: 3, density: 0.5,
+      name: "tiny",
+      interactions: 6,
+      users: 3,
+      items: 4,
+      ratedItems: 3,
+      density: 0.5,
       rating: { min: 1, max: 5, mean: 19 / 6 },
       timeSpan: { first: "1970-01-01", last: "1970-01-03" },
     });

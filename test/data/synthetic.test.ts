@@ -104,7 +104,12 @@ describe("data/synthetic", () => {
   });
 
   it("each user consumes distinct items, between min and max of them, at strictly increasing times", () => {
-    const small = generateSynthetic({ seed: 3, numUsers: 200, numItems: 120, interactionsPerUser: { min: 4, median: 40, max: 60 } });
+    const small = generateSynthetic({
+      seed: 3,
+      numUsers: 200,
+      numItems: 120,
+      interactionsPerUser: { min: 4, median: 40, max: 60 },
+    });
     const log = small.interactions;
     const { offsets, rows } = rowsByUser(log);
     for (let u = 0; u < log.numUsers; u++) {
@@ -133,7 +138,12 @@ describe("data/synthetic", () => {
     const flat = itemPopularity(generateSynthetic({ seed: 1, zipfExponent: 0 }).interactions);
     assert.ok(headShare(flat, 0.1) < 0.25);
     // The items the truth makes popular are the ones consumed most.
-    assert.ok(pearson(Array.from(truth.popularity, Math.log), Array.from(counts, (c) => Math.log(c + 1))) > 0.6);
+    assert.ok(
+      pearson(
+        Array.from(truth.popularity, Math.log),
+        Array.from(counts, (c) => Math.log(c + 1)),
+      ) > 0.6,
+    );
     const sorted = Array.from(truth.popularity).sort((a, b) => b - a);
     assert.ok(Math.abs(sorted[0] / sorted[1] - 2) < 1e-9); // rank^-1
   });
@@ -163,7 +173,9 @@ describe("data/synthetic", () => {
 
   it("topK lists each user's items by descending true rating", () => {
     for (const u of [0, 17, 499]) {
-      const ranked = Array.from({ length: data.numItems }, (_, i) => i).sort((a, b) => trueRating(truth, u, b) - trueRating(truth, u, a));
+      const ranked = Array.from({ length: data.numItems }, (_, i) => i).sort(
+        (a, b) => trueRating(truth, u, b) - trueRating(truth, u, a),
+      );
       assert.deepEqual([...truth.topK.subarray(u * truth.k, (u + 1) * truth.k)], ranked.slice(0, truth.k));
     }
   });
@@ -172,7 +184,10 @@ describe("data/synthetic", () => {
     const info = data.itemInfo;
     for (let i = 0; i < 50; i++) {
       const genres = info.genres?.[i] ?? [];
-      assert.deepEqual(genres, truth.itemGenres[i].map((g) => truth.genreNames[g]));
+      assert.deepEqual(
+        genres,
+        truth.itemGenres[i].map((g) => truth.genreNames[g]),
+      );
       assert.ok(genres.every((g) => info.tags?.[i].includes(g.toLowerCase())));
       assert.match(info.titles?.[i] ?? "", /^\S+ \S+ \(\d{4}\)$/);
     }
@@ -190,12 +205,28 @@ describe("data/synthetic", () => {
       ids: ["b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10"],
       titles: ["One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"],
       years: Float64Array.from([2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010]),
-      tags: [["fantasy", "magic"], ["Fantasy"], ["romance"], ["romance", "fantasy"], ["history"], [], ["fantasy"], ["romance"], ["history"], ["fantasy"]],
+      tags: [
+        ["fantasy", "magic"],
+        ["Fantasy"],
+        ["romance"],
+        ["romance", "fantasy"],
+        ["history"],
+        [],
+        ["fantasy"],
+        ["romance"],
+        ["history"],
+        ["fantasy"],
+      ],
     };
 
     it("draws items, titles and tags from it and genres from its most frequent tags", () => {
       const { interactions: log, truth: t }: { interactions: typeof data; truth: SyntheticTruth } = generateSynthetic({
-        seed: 1, numUsers: 30, catalogue, genres: 2, successorsPerItem: 2, interactionsPerUser: { min: 2, median: 4 },
+        seed: 1,
+        numUsers: 30,
+        catalogue,
+        genres: 2,
+        successorsPerItem: 2,
+        interactionsPerUser: { min: 2, median: 4 },
       });
       assert.equal(log.numItems, 10);
       assert.equal(log.itemIndex.idOf(3), "b4");
@@ -209,9 +240,19 @@ describe("data/synthetic", () => {
     });
 
     it("uses its first numItems entries and refuses more than it has", () => {
-      const log = generateSynthetic({ seed: 1, numUsers: 5, catalogue, numItems: 6, topK: 3, interactionsPerUser: { min: 2, median: 3 } }).interactions;
+      const log = generateSynthetic({
+        seed: 1,
+        numUsers: 5,
+        catalogue,
+        numItems: 6,
+        topK: 3,
+        interactionsPerUser: { min: 2, median: 3 },
+      }).interactions;
       assert.deepEqual(log.itemIndex.ids, catalogue.ids.slice(0, 6));
-      assert.throws(() => generateSynthetic({ seed: 1, catalogue, numItems: 11 }), /numItems 11 exceeds the 10 items of catalogue 'books'/);
+      assert.throws(
+        () => generateSynthetic({ seed: 1, catalogue, numItems: 11 }),
+        /numItems 11 exceeds the 10 items of catalogue 'books'/,
+      );
     });
   });
 
@@ -227,16 +268,27 @@ describe("data/synthetic", () => {
       assert.equal(log.numItems, 2000);
       assert.deepEqual(log.itemIndex.ids, catalogue.ids.slice(0, 2000));
       assert.equal(log.itemInfo.titles?.[0], catalogue.titles[0]);
-      const tagged = t.itemGenres.filter((gs, i) => gs.every((g) => catalogue.tags[i].some((tag) => tag.toLowerCase() === t.genreNames[g])));
+      const tagged = t.itemGenres.filter((gs, i) =>
+        gs.every((g) => catalogue.tags[i].some((tag) => tag.toLowerCase() === t.genreNames[g])),
+      );
       // The rest carry none of the 8 genre tags among their own and get a genre at random.
       assert.ok(tagged.length > 1500, `${tagged.length} of 2000 items have genres from their own tags`);
     });
   });
 
   it("rejects bad configuration, naming the field", () => {
-    assert.throws(() => generateSynthetic({ seed: 1, numUsers: 0 }), /generateSynthetic: numUsers must be an integer >= 1, got 0/);
-    assert.throws(() => generateSynthetic({ seed: 1, sequentialStrength: 1.5 }), /sequentialStrength must be a number in \[0, 1\]/);
-    assert.throws(() => generateSynthetic({ seed: 1, numItems: 10, interactionsPerUser: { max: 11 } }), /interactionsPerUser.max must be at most numItems/);
+    assert.throws(
+      () => generateSynthetic({ seed: 1, numUsers: 0 }),
+      /generateSynthetic: numUsers must be an integer >= 1, got 0/,
+    );
+    assert.throws(
+      () => generateSynthetic({ seed: 1, sequentialStrength: 1.5 }),
+      /sequentialStrength must be a number in \[0, 1\]/,
+    );
+    assert.throws(
+      () => generateSynthetic({ seed: 1, numItems: 10, interactionsPerUser: { max: 11 } }),
+      /interactionsPerUser.max must be at most numItems/,
+    );
     assert.throws(() => generateSynthetic({} as { seed: number }), /seed must be a finite number/);
   });
 });

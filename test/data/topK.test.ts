@@ -12,9 +12,16 @@ describe("data/topK", () => {
 
   it("agrees with a full stable sort on random scores with ties", () => {
     const rng = new Rng(7);
-    for (const [n, k] of [[1, 1], [50, 7], [1000, 100], [300, 300]]) {
+    for (const [n, k] of [
+      [1, 1],
+      [50, 7],
+      [1000, 100],
+      [300, 300],
+    ]) {
       const values = Float64Array.from({ length: n }, () => rng.int(20));
-      const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
+      const expected = Array.from({ length: n }, (_, i) => i)
+        .sort((a, b) => values[b] - values[a] || a - b)
+        .slice(0, k);
       assert.deepEqual([...topKIndices(values, k)], expected, `n = ${n}, k = ${k}`);
     }
   });
@@ -32,6 +39,9 @@ describe("data/topK", () => {
   });
 
   it("names the user and item of a NaN score", () => {
-    assert.throws(() => new TopKSelector(1).select([0, NaN], 0, 2, null, new Int32Array(1), null, 0, 4), /score of item 1 for user 4 is NaN/);
+    assert.throws(
+      () => new TopKSelector(1).select([0, NaN], 0, 2, null, new Int32Array(1), null, 0, 4),
+      /score of item 1 for user 4 is NaN/,
+    );
   });
 });

@@ -40,7 +40,13 @@ describe("data/userIndex", () => {
   });
 
   describe("rowsByUser / rowsByItem", () => {
-    const data = log([["a", "x", 30], ["b", "x", 10], ["a", "y", 10], ["a", "z", 20], ["b", "y", 10]]);
+    const data = log([
+      ["a", "x", 30],
+      ["b", "x", 10],
+      ["a", "y", 10],
+      ["a", "z", 20],
+      ["b", "y", 10],
+    ]);
 
     it("keeps log order by default and sorts by time on request, ties in log order", () => {
       assert.deepEqual([...rowsByUser(data).rows], [0, 2, 3, 1, 4]);
@@ -49,7 +55,10 @@ describe("data/userIndex", () => {
     });
 
     it("names the row when a time-ordered view meets a missing timestamp", () => {
-      const partial = log([["a", "x", 1], ["b", "y", NaN]]);
+      const partial = log([
+        ["a", "x", 1],
+        ["b", "y", NaN],
+      ]);
       assert.throws(() => rowsByUser(partial, "time"), /rowsByUser: 'tiny' has no timestamp at row 1 \(user 'b'\)/);
     });
   });
@@ -58,8 +67,24 @@ describe("data/userIndex", () => {
     it("holds each user's distinct items ascending, across parts of one log", () => {
       const users = new IdIndex();
       const items = IdIndex.from(["i0", "i1", "i2", "i3"]);
-      const train = log([["a", "i3", 1], ["a", "i1", 2], ["a", "i3", 3], ["b", "i0", 4]], users, items);
-      const test = log([["a", "i0", 5], ["c", "i2", 6]], users, items);
+      const train = log(
+        [
+          ["a", "i3", 1],
+          ["a", "i1", 2],
+          ["a", "i3", 3],
+          ["b", "i0", 4],
+        ],
+        users,
+        items,
+      );
+      const test = log(
+        [
+          ["a", "i0", 5],
+          ["c", "i2", 6],
+        ],
+        users,
+        items,
+      );
       const seen = UserItems.from(train, test);
       assert.deepEqual([...seen.itemsOf(0)], [0, 1, 3]);
       assert.deepEqual([...seen.itemsOf(1)], [0]);

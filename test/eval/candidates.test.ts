@@ -3,7 +3,10 @@ import { restrictCandidates } from "../../src/eval/candidates";
 import { recommendTopK } from "../../src/eval/protocols";
 
 describe("eval/candidates", () => {
-  const model = { numItems: 4, scoreItems: (users: Int32Array) => Float32Array.from({ length: users.length * 4 }, (_, j) => 10 - (j % 4)) };
+  const model = {
+    numItems: 4,
+    scoreItems: (users: Int32Array) => Float32Array.from({ length: users.length * 4 }, (_, j) => 10 - (j % 4)),
+  };
 
   it("sinks every item outside the allowed set, keeping the order of the rest", () => {
     const restricted = restrictCandidates(model, Uint8Array.of(0, 1, 0, 1));
@@ -15,6 +18,9 @@ describe("eval/candidates", () => {
   });
 
   it("rejects a mask of the wrong size", () => {
-    assert.throws(() => restrictCandidates(model, new Uint8Array(3)), /allowed has 3 entries, the model scores 4 items/);
+    assert.throws(
+      () => restrictCandidates(model, new Uint8Array(3)),
+      /allowed has 3 entries, the model scores 4 items/,
+    );
   });
 });

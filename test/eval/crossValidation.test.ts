@@ -51,7 +51,13 @@ describe("eval/crossValidation", () => {
     };
     const a = await crossValidateRatings(data, fitAsync, { folds: 5, seed: 3 });
     const b = await crossValidateRatings(data, fitAsync, { folds: 5, seed: 3 });
-    assert.deepEqual(a.folds.map((f) => f.rmse), b.folds.map((f) => f.rmse));
-    assert.ok(a.folds.every((f) => Number.isFinite(f.rmse)), "predictions were made after the fit finished");
+    assert.deepEqual(
+      a.folds.map((f) => f.rmse),
+      b.folds.map((f) => f.rmse),
+    );
+    assert.ok(
+      a.folds.every((f) => Number.isFinite(f.rmse)),
+      "predictions were made after the fit finished",
+    );
   });
 });

@@ -113,7 +113,16 @@ describe("per-user ranking metrics", () => {
     const idcg = dcgAtK([3, 3, 3, 2, 2, 2], 6);
     close(idcg, 8.74, 5e-4);
     // The same through ndcgAtK: items 0..5 ranked with those grades, items 6 (grade 3) and 7 (grade 2) unranked.
-    const grades = new Map([[0, 3], [1, 2], [2, 3], [3, 0], [4, 1], [5, 2], [6, 3], [7, 2]]);
+    const grades = new Map([
+      [0, 3],
+      [1, 2],
+      [2, 3],
+      [3, 0],
+      [4, 1],
+      [5, 2],
+      [6, 3],
+      [7, 2],
+    ]);
     close(ndcgAtK([0, 1, 2, 3, 4, 5], grades, 6), dcg / idcg);
     close(ndcgAtK([0, 1, 2, 3, 4, 5], grades, 6), 0.785, 5e-4);
   });
@@ -121,7 +130,10 @@ describe("per-user ranking metrics", () => {
   it("graded NDCG with exponential gains 2^g − 1", () => {
     // grades a = 1, b = 2 → gains 1 and 3. Ranked [a, b]: DCG = 1 + 3/log2(3) = 2.892789;
     // ideal [b, a]: IDCG = 3 + 1/log2(3) = 3.630930; NDCG = 0.796708.
-    const grades = new Map([[10, 1], [20, 2]]);
+    const grades = new Map([
+      [10, 1],
+      [20, 2],
+    ]);
     close(ndcgAtK([10, 20], grades, 2, { gain: "exponential" }), (1 + 3 / Math.log2(3)) / (3 + 1 / Math.log2(3)));
     close(ndcgAtK([10, 20], grades, 2, { gain: "exponential" }), 0.796708, 1e-6);
     // Linear gains: DCG = 1 + 2/log2(3) = 2.261860; IDCG = 2 + 1/log2(3) = 2.630930.
@@ -156,7 +168,10 @@ describe("per-user ranking metrics", () => {
     it("rejects a bad K and duplicated items", () => {
       assert.throws(() => ndcgAtK(ranked, relevant, 0), /ndcgAtK: k must be a positive integer, got 0/);
       assert.throws(() => precisionAtK(ranked, relevant, 2.5), /k must be a positive integer/);
-      assert.throws(() => recallAtK([1, 2, 1], relevant, 3), /item 1 appears twice in the ranked list \(positions 1 and 3\)/);
+      assert.throws(
+        () => recallAtK([1, 2, 1], relevant, 3),
+        /item 1 appears twice in the ranked list \(positions 1 and 3\)/,
+      );
       // A duplicate beyond K is not read, so it is not an error.
       assert.equal(hitAtK([1, 2, 1], relevant, 2), 1);
     });
@@ -265,7 +280,11 @@ describe("averages over users", () => {
   // User A: ranked [1, 2, 3], R = {2}    → P@2 = 1/2, R@2 = 1, HR@2 = 1, RR = 1/2, AP@2 = (1/2)/1, NDCG@2 = 1/log2(3)
   // User B: ranked [4, 5, 6], R = {4, 9} → P@2 = 1/2, R@2 = 1/2, HR@2 = 1, RR = 1, AP@2 = 1/min(2,2) = 1/2, NDCG@2 = 1/(1 + 1/log2(3))
   // User C: ranked [7, 8], R = {}        → left out of every mean
-  const rankings = [[1, 2, 3], [4, 5, 6], [7, 8]];
+  const rankings = [
+    [1, 2, 3],
+    [4, 5, 6],
+    [7, 8],
+  ];
   const rel = [[2], new Set([4, 9]), []];
 
   it("average the per-user values of users with relevant items", () => {
@@ -289,22 +308,68 @@ describe("averages over users", () => {
 describe("beyond-accuracy metrics", () => {
   it("catalogue coverage counts distinct recommended items", () => {
     // {0, 1, 2} of 5 items
-    close(catalogCoverage([[0, 1], [1, 2]], 5), 3 / 5);
+    close(
+      catalogCoverage(
+        [
+          [0, 1],
+          [1, 2],
+        ],
+        5,
+      ),
+      3 / 5,
+    );
     // Against training data (Microsoft Recommenders): the distinct train items {0, 1, 2, 3} are the catalogue.
-    const train = makeInteractions([[0, 0], [0, 1], [1, 2], [1, 3], [1, 0]], 2, 6);
-    close(catalogCoverage([[0, 1], [1, 2]], train), 3 / 4);
+    const train = makeInteractions(
+      [
+        [0, 0],
+        [0, 1],
+        [1, 2],
+        [1, 3],
+        [1, 0],
+      ],
+      2,
+      6,
+    );
+    close(
+      catalogCoverage(
+        [
+          [0, 1],
+          [1, 2],
+        ],
+        train,
+      ),
+      3 / 4,
+    );
     assert.throws(() => catalogCoverage([[0, 7]], 5), /list 0 entry 1 is 7, not an item index in \[0, 5\)/);
   });
 
   it("novelty is the mean self-information of the recommended items", () => {
     // counts 4, 2, 1, 1 of 8: p = 1/2, 1/4, 1/8, 1/8 → −log2 p = 1, 2, 3, 3 bits
     // lists [0, 1], [2, 0] → (1 + 2 + 3 + 1) / 4 = 1.75
-    close(novelty([[0, 1], [2, 0]], [4, 2, 1, 1]), 1.75);
+    close(
+      novelty(
+        [
+          [0, 1],
+          [2, 0],
+        ],
+        [4, 2, 1, 1],
+      ),
+      1.75,
+    );
     // An item never interacted with (count 0) is left out: only item 1 (2 bits) remains.
     close(novelty([[4, 1]], [4, 2, 1, 1, 0]), 2);
     assert.ok(Number.isNaN(novelty([[4]], [4, 2, 1, 1, 0])));
     // From interactions: item 0 twice, items 1 and 2 once (total 4) → item 0: 1 bit, item 2: 2 bits.
-    const train = makeInteractions([[0, 0], [1, 0], [0, 1], [1, 2]], 2, 3);
+    const train = makeInteractions(
+      [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 2],
+      ],
+      2,
+      3,
+    );
     close(novelty([[0, 2]], train), 1.5);
     assert.throws(() => novelty([[9]], [1, 1]), /item 9, outside the 2 counted items/);
   });
@@ -333,7 +398,19 @@ describe("beyond-accuracy metrics", () => {
     // u0: {0, 1} (item 0 listed twice), u1: {0, 1, 2}, u2: {2}
     // U0 = {u0, u1}, U1 = {u0, u1}, U2 = {u1, u2}
     // sim(0,1) = 2/√(2·2) = 1; sim(0,2) = 1/√(2·2) = 0.5; item 3 has no users → 0
-    const data = makeInteractions([[0, 0], [0, 0], [0, 1], [1, 0], [1, 1], [1, 2], [2, 2]], 3, 4);
+    const data = makeInteractions(
+      [
+        [0, 0],
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+        [1, 2],
+        [2, 2],
+      ],
+      3,
+      4,
+    );
     const sim = cooccurrenceSimilarity(data);
     close(sim(0, 1), 1);
     close(sim(0, 2), 0.5);
@@ -347,7 +424,10 @@ describe("beyond-accuracy metrics", () => {
     // sorted-list path; both must give |U_a ∩ U_b| / sqrt(|U_a| |U_b|).
     const rng = new Rng(5);
     const rows: [number, number][] = Array.from({ length: 300 }, () => [rng.int(40), rng.int(12)]);
-    for (const [numUsers, numItems] of [[40, 12], [32768, 4097]]) {
+    for (const [numUsers, numItems] of [
+      [40, 12],
+      [32768, 4097],
+    ]) {
       const sim = cooccurrenceSimilarity(makeInteractions(rows, numUsers, numItems));
       const usersOf = (i: number) => new Set(rows.filter((r) => r[1] === i).map((r) => r[0]));
       for (let a = 0; a < 12; a++) {

@@ -11,8 +11,14 @@ function batchOf(maskedLabels: number[], isNext: number[] = [1]): PretrainingBat
   const tokenIds = new Int32Array(size * length).fill(7);
   const positions = maskedLabels.map((_, i) => (i % size) * length + 1 + Math.floor(i / size));
   return {
-    batchSize: size, length, tokenIds, tokenTypeIds: new Int32Array(size * length), attentionMask: new Int32Array(size * length).fill(1),
-    maskedPositions: Int32Array.from(positions), maskedLabels: Int32Array.from(maskedLabels), isNext: Int32Array.from(isNext),
+    batchSize: size,
+    length,
+    tokenIds,
+    tokenTypeIds: new Int32Array(size * length),
+    attentionMask: new Int32Array(size * length).fill(1),
+    maskedPositions: Int32Array.from(positions),
+    maskedLabels: Int32Array.from(maskedLabels),
+    isNext: Int32Array.from(isNext),
   };
 }
 
@@ -31,7 +37,15 @@ describe("eval/pretraining", () => {
   });
 
   it("evaluatePretraining counts top-1 hits and mean losses, as computed from the logits by hand", () => {
-    const model = new BertForPretraining({ vocabSize: 12, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, dropout: 0, seed: 4 });
+    const model = new BertForPretraining({
+      vocabSize: 12,
+      hiddenSize: 8,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: 6,
+      dropout: 0,
+      seed: 4,
+    });
     const batches = [batchOf([5, 6, 9, 10], [1, 0]), batchOf([11, 5], [0])];
     let hits = 0;
     let loss = 0;

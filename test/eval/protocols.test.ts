@@ -81,19 +81,39 @@ describe("recommendTopK", () => {
   });
 
   it("never recommends a seen item", () => {
-    const seen = makeInteractions([[0, 1], [0, 5], [1, 3]], 2, 6);
+    const seen = makeInteractions(
+      [
+        [0, 1],
+        [0, 5],
+        [1, 3],
+      ],
+      2,
+      6,
+    );
     const top = recommendTopK(model, [0, 1], { k: 3, excludeSeen: seen });
     assert.deepEqual(Array.from(top.itemsOf(0)), [3, 2, 4]);
     assert.deepEqual(Array.from(top.itemsOf(1)), [0, 1, 2]);
   });
 
   it("pads with -1 when fewer than K items are left", () => {
-    const seen = makeInteractions([[0, 0], [0, 1], [0, 2], [0, 3]], 1, 6);
+    const seen = makeInteractions(
+      [
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [0, 3],
+      ],
+      1,
+      6,
+    );
     const top = recommendTopK(model, [0], { k: 4, excludeSeen: seen });
     assert.deepEqual(Array.from(top.itemsOf(0)), [5, 4]);
     assert.deepEqual(Array.from(top.items), [5, 4, -1, -1]);
     assert.equal(top.counts[0], 2);
-    assert.deepEqual(top.lists().map((l) => Array.from(l)), [[5, 4]]);
+    assert.deepEqual(
+      top.lists().map((l) => Array.from(l)),
+      [[5, 4]],
+    );
   });
 
   it("matches a full sort on random scores with many ties, whatever the batch size", () => {
@@ -117,20 +137,37 @@ describe("recommendTopK", () => {
   });
 
   it("rejects NaN scores, a wrong-sized score buffer and bad options", () => {
-    assert.throws(() => recommendTopK(functionScorer(3, () => NaN), [0], { k: 1 }), /score of item 0 for user 0 is NaN/);
+    assert.throws(
+      () =>
+        recommendTopK(
+          functionScorer(3, () => NaN),
+          [0],
+          { k: 1 },
+        ),
+      /score of item 0 for user 0 is NaN/,
+    );
     const short: ItemScorer = { numItems: 4, scoreItems: (users) => new Float32Array(users.length * 3) };
     assert.throws(() => recommendTopK(short, [0, 1], { k: 1 }), /scoreItems returned 6 scores for 2 users × 4 items/);
     assert.throws(() => recommendTopK(model, [0], { k: 0 }), /k must be a positive integer, got 0/);
     assert.throws(() => recommendTopK(model, [-1], { k: 1 }), /users\[0\] is -1/);
     // 2^32 would wrap to user 0 in an Int32Array and silently return user 0's list.
-    assert.throws(() => recommendTopK(model, [0, 2 ** 32], { k: 1 }), /recommendTopK: users\[1\] is 4294967296, not a user index/);
+    assert.throws(
+      () => recommendTopK(model, [0, 2 ** 32], { k: 1 }),
+      /recommendTopK: users\[1\] is 4294967296, not a user index/,
+    );
     assert.throws(() => recommendTopK(model, [1.5], { k: 1 }), /users\[0\] is 1.5, not a user index/);
     // A scorer that says how many users it knows gets the range checked too.
     const sized: ItemScorer = { ...functionScorer(6, () => 0), numUsers: 3 };
     assert.equal(recommendTopK(sized, [2], { k: 1 }).users.length, 1);
-    assert.throws(() => recommendTopK(sized, [3], { k: 1 }), /recommendTopK: users\[0\] is 3, outside the 3 users of the data/);
+    assert.throws(
+      () => recommendTopK(sized, [3], { k: 1 }),
+      /recommendTopK: users\[0\] is 3, outside the 3 users of the data/,
+    );
     const other = makeInteractions([[0, 0]], 1, 5);
-    assert.throws(() => recommendTopK(model, [0], { k: 1, excludeSeen: other }), /'excludeSeen' has 5 items but the model scores 6/);
+    assert.throws(
+      () => recommendTopK(model, [0], { k: 1, excludeSeen: other }),
+      /'excludeSeen' has 5 items but the model scores 6/,
+    );
   });
 });
 
@@ -191,7 +228,14 @@ describe("evaluateRanking, full protocol", () => {
     // Test items 1 (rating 5) and 2 (rating 1); model ranks 2 before 1.
     // DCG@2 = 1 + 5/log2(3); IDCG@2 = 5 + 1/log2(3).
     const tr = makeInteractions([[0, 0]], 1, 4);
-    const te = makeInteractions([[0, 1, 5], [0, 2, 1]], 1, 4);
+    const te = makeInteractions(
+      [
+        [0, 1, 5],
+        [0, 2, 1],
+      ],
+      1,
+      4,
+    );
     const m = functionScorer(4, (_u, i) => [0, 0.5, 0.9, 0.1][i]);
     const report = evaluateRanking(m, { train: tr, test: te, k: 2, metrics: ["ndcg"], ndcgGain: "linear" });
     close(report.metrics["ndcg@2"], (1 + 5 / Math.log2(3)) / (5 + 1 / Math.log2(3)));
@@ -204,15 +248,36 @@ describe("evaluateRanking, full protocol", () => {
     // Top-1 lists: u0 → 1, u1 → 0, u2 → 1.
     // coverage@1 = |{0, 1}| / |catalogue {0, 1, 2, 3}| = 1/2
     // novelty@1: train counts 2, 1, 1, 0 (total 4) → item 0: −log2(2/4) = 1, item 1: −log2(1/4) = 2 → (2 + 1 + 2)/3
-    const tr = makeInteractions([[0, 0], [1, 1], [2, 0], [2, 2]], 3, 4);
-    const te = makeInteractions([[0, 3], [1, 3], [2, 3]], 3, 4);
+    const tr = makeInteractions(
+      [
+        [0, 0],
+        [1, 1],
+        [2, 0],
+        [2, 2],
+      ],
+      3,
+      4,
+    );
+    const te = makeInteractions(
+      [
+        [0, 3],
+        [1, 3],
+        [2, 3],
+      ],
+      3,
+      4,
+    );
     const m = functionScorer(4, (_u, i) => [0.4, 0.3, 0.2, 0.1][i]);
     const report = evaluateRanking(m, { train: tr, test: te, k: 1, metrics: ["coverage", "novelty", "diversity"] });
     close(report.metrics["coverage@1"], 1 / 2);
     close(report.metrics["novelty@1"], 5 / 3);
     assert.ok(Number.isNaN(report.metrics["diversity@1"])); // single-item lists have no pairs
     const k2 = evaluateRanking(m, {
-      train: tr, test: te, k: 2, metrics: ["diversity"], itemSimilarity: (a, b) => (a + b === 1 ? 0.25 : 0),
+      train: tr,
+      test: te,
+      k: 2,
+      metrics: ["diversity"],
+      itemSimilarity: (a, b) => (a + b === 1 ? 0.25 : 0),
     });
     // Top-2 lists: u0 [1, 2] (sim 0), u1 [0, 2] (sim 0), u2 [1, 3] (sim 0) → diversity 1
     assert.equal(k2.metrics["diversity@2"], 1);
@@ -221,8 +286,22 @@ describe("evaluateRanking, full protocol", () => {
   it("coverage cannot exceed 1 when the lists hold items nobody trained on", () => {
     // Train has one item (0); a content model recommends the 3 cold items 1..3 to u0 and u1. Divided
     // by the distinct train items, coverage@3 was 3/1 = 3; over the 4-item catalogue it is 3/4.
-    const tr = makeInteractions([[0, 0], [1, 0]], 2, 4);
-    const te = makeInteractions([[0, 1], [1, 2]], 2, 4);
+    const tr = makeInteractions(
+      [
+        [0, 0],
+        [1, 0],
+      ],
+      2,
+      4,
+    );
+    const te = makeInteractions(
+      [
+        [0, 1],
+        [1, 2],
+      ],
+      2,
+      4,
+    );
     const cold = functionScorer(4, (_u, i) => i);
     const report = evaluateRanking(cold, { train: tr, test: te, k: 3, metrics: ["coverage"] });
     close(report.metrics["coverage@3"], 3 / 4);
@@ -230,7 +309,10 @@ describe("evaluateRanking, full protocol", () => {
 
   it("fails, naming the test data, when no user has test items", () => {
     const empty = makeInteractions([], 1, 5);
-    assert.throws(() => evaluateRanking(model, { train, test: empty, k: 1 }), /evaluateRanking: no user to evaluate: test '.*' \(0 rows\) has no test items for any user/);
+    assert.throws(
+      () => evaluateRanking(model, { train, test: empty, k: 1 }),
+      /evaluateRanking: no user to evaluate: test '.*' \(0 rows\) has no test items for any user/,
+    );
     assert.throws(
       () => evaluateRanking(model, { train, test, k: 1, users: [] }),
       /evaluateRanking: no user to evaluate: .* for the users given in 'users'/,
@@ -239,13 +321,19 @@ describe("evaluateRanking, full protocol", () => {
 
   it("rejects mismatched data and unknown metrics", () => {
     const other = makeInteractions([[0, 1]], 1, 6);
-    assert.throws(() => evaluateRanking(model, { train: other, test, k: 1 }), /'train' has 6 items but the model scores 5/);
+    assert.throws(
+      () => evaluateRanking(model, { train: other, test, k: 1 }),
+      /'train' has 6 items but the model scores 5/,
+    );
     assert.throws(
       () => evaluateRanking(model, { train, test, k: 1, metrics: ["ndcg", "f1" as "ndcg"] }),
       /unknown metric 'f1'/,
     );
     // The per-user mean AUC is called userAuc, so that it is not taken for the pooled auc().
-    assert.throws(() => evaluateRanking(model, { train, test, k: 1, metrics: ["auc" as "ndcg"] }), /'auc' is now 'userAuc'/);
+    assert.throws(
+      () => evaluateRanking(model, { train, test, k: 1, metrics: ["auc" as "ndcg"] }),
+      /'auc' is now 'userAuc'/,
+    );
   });
 });
 
@@ -254,7 +342,12 @@ describe("evaluateRanking, sampled protocol", () => {
 
   it("ranks each positive among exactly N negatives outside the user's train and test items", () => {
     const { model, asked } = pairSpy(300, (u, i) => ((u * 31 + i * 17) % 300) / 300);
-    const report = evaluateRanking(model, { train, test, k: [5, 10], protocol: { sampled: { negatives: 50, seed: 3 } } });
+    const report = evaluateRanking(model, {
+      train,
+      test,
+      k: [5, 10],
+      protocol: { sampled: { negatives: 50, seed: 3 } },
+    });
     assert.equal(report.numUsers, 200);
     for (let u = 0; u < 200; u++) {
       const candidates = asked.get(u) as number[];
@@ -316,7 +409,10 @@ describe("evaluateRanking, sampled protocol", () => {
     const te = makeInteractions(testRows, 1001, 10);
     const { model, asked } = pairSpy(10, (u, i) => (u + i) % 3);
     const report = evaluateRanking(model, {
-      train: tr, test: te, k: 1, protocol: { sampled: { negatives: 1, strategy: "popularity", seed: 2 } },
+      train: tr,
+      test: te,
+      k: 1,
+      protocol: { sampled: { negatives: 1, strategy: "popularity", seed: 2 } },
     });
     assert.equal(report.numUsers, 1000);
     const drawn = new Array(10).fill(0);
@@ -336,10 +432,15 @@ describe("evaluateRanking, sampled protocol", () => {
     for (let r = 0; r < test.length; r++) testItem.set(test.users[r], test.items[r]);
     const oracle = functionScorer(300, (u, i) => (i === testItem.get(u) ? 1 : 0));
     const reports = compareProtocols(oracle, {
-      train, test, k: [1, 10],
+      train,
+      test,
+      k: [1, 10],
       sampled: [{ seed: 1 }, { seed: 1, strategy: "popularity" }],
     });
-    assert.deepEqual(reports.map((r) => r.label), ["full", "sampled-100-uniform", "sampled-100-popularity"]);
+    assert.deepEqual(
+      reports.map((r) => r.label),
+      ["full", "sampled-100-uniform", "sampled-100-popularity"],
+    );
     for (const report of reports) {
       assert.equal(report.metrics["hr@1"], 1, report.label);
       assert.equal(report.metrics["ndcg@10"], 1, report.label);
@@ -357,7 +458,13 @@ describe("evaluateRanking, sampled protocol", () => {
         return out;
       },
     };
-    const [full, sampled] = compareProtocols(random, { train: tr, test: te, k: 10, metrics: ["hr", "userAuc"], sampled: { seed: 4 } });
+    const [full, sampled] = compareProtocols(random, {
+      train: tr,
+      test: te,
+      k: 10,
+      metrics: ["hr", "userAuc"],
+      sampled: { seed: 4 },
+    });
     // Binomial(3000, 10/101): standard deviation sqrt(p(1−p)/3000) ≈ 0.0055.
     close(sampled.metrics["hr@10"], 10 / 101, 0.02);
     close(sampled.metrics.userAuc, 0.5, 0.02);
@@ -382,7 +489,8 @@ describe("evaluateRanking, sampled protocol", () => {
     );
     evaluateRanking(m, { train, test, k: 5, protocol: { sampled: { negatives: 279, seed: 1 } } });
     assert.throws(
-      () => evaluateRanking(m, { train, test, k: 5, protocol: { sampled: { seed: 1, strategy: "zipf" as "uniform" } } }),
+      () =>
+        evaluateRanking(m, { train, test, k: 5, protocol: { sampled: { seed: 1, strategy: "zipf" as "uniform" } } }),
       /strategy must be "uniform" or "popularity", got 'zipf'/,
     );
   });
@@ -394,9 +502,24 @@ describe("evaluateRanking, sampled protocol", () => {
     for (let u = 0; u < 5; u++) for (let j = 0; j < 1000; j++) rows.push([u, 0]);
     for (let i = 1; i <= 20; i++) rows.push([i % 5, i]);
     const tr = makeInteractions(rows, 5, 22);
-    const te = makeInteractions([[0, 21], [1, 21], [2, 21], [3, 21], [4, 21]], 5, 22);
+    const te = makeInteractions(
+      [
+        [0, 21],
+        [1, 21],
+        [2, 21],
+        [3, 21],
+        [4, 21],
+      ],
+      5,
+      22,
+    );
     const { model, asked } = pairSpy(22, (_u, i) => i);
-    evaluateRanking(model, { train: tr, test: te, k: 1, protocol: { sampled: { negatives: 12, strategy: "popularity", seed: 6 } } });
+    evaluateRanking(model, {
+      train: tr,
+      test: te,
+      k: 1,
+      protocol: { sampled: { negatives: 12, strategy: "popularity", seed: 6 } },
+    });
     for (let u = 0; u < 5; u++) {
       const candidates = asked.get(u) as number[];
       assert.equal(new Set(candidates).size, 13);
@@ -409,7 +532,15 @@ describe("evaluateRanking, sampled protocol", () => {
 describe("evaluateRatings", () => {
   it("RMSE and MAE over every test rating, in batches", () => {
     // Predict 3 for ratings 1, 5, 3: errors −2, 2, 0 → RMSE = sqrt(8/3) = 1.632993, MAE = 4/3
-    const te = makeInteractions([[0, 0, 1], [0, 1, 5], [1, 0, 3]], 2, 2);
+    const te = makeInteractions(
+      [
+        [0, 0, 1],
+        [0, 1, 5],
+        [1, 0, 3],
+      ],
+      2,
+      2,
+    );
     const calls: number[] = [];
     const constant = {
       predict: (users: Int32Array) => {
@@ -426,6 +557,9 @@ describe("evaluateRatings", () => {
 
   it("rejects a model that returns the wrong number of predictions", () => {
     const te = makeInteractions([[0, 0, 1]], 1, 1);
-    assert.throws(() => evaluateRatings({ predict: () => new Float32Array(2) }, te), /predict returned 2 values for 1 pairs/);
+    assert.throws(
+      () => evaluateRatings({ predict: () => new Float32Array(2) }, te),
+      /predict returned 2 values for 1 pairs/,
+    );
   });
 });

@@ -6,9 +6,13 @@ import { makeInteractions } from "../eval/fixtures";
 // 4 users × 5 items. Train counts per item: item 0: 1, item 1: 3, item 2: 0, item 3: 2, item 4: 2.
 const train = makeInteractions(
   [
-    [0, 1], [1, 1], [2, 1],
-    [0, 3], [1, 3],
-    [2, 4], [3, 4],
+    [0, 1],
+    [1, 1],
+    [2, 1],
+    [0, 3],
+    [1, 3],
+    [2, 4],
+    [3, 4],
     [3, 0],
   ],
   4,
@@ -48,7 +52,10 @@ describe("RandomRecommender", () => {
     assert.deepEqual(Array.from(b.scoreItems(Int32Array.from([0, 1, 2, 3]))), Array.from(together));
     // User 2 alone, and after user 3, gets the same scores as in the batch of four.
     assert.deepEqual(Array.from(a.scoreItems(Int32Array.from([2]))), Array.from(together.subarray(10, 15)));
-    assert.deepEqual(Array.from(a.scoreItems(Int32Array.from([3, 2])).subarray(5)), Array.from(together.subarray(10, 15)));
+    assert.deepEqual(
+      Array.from(a.scoreItems(Int32Array.from([3, 2])).subarray(5)),
+      Array.from(together.subarray(10, 15)),
+    );
   });
 
   it("draws different scores for other seeds and other users, all in [0, 1)", () => {
@@ -63,15 +70,32 @@ describe("RandomRecommender", () => {
     // 2,000 users × 5 items: each item should be a user's top item about 400 times (binomial sd ≈ 18).
     const users = 2000;
     const big = makeInteractions([[users - 1, 0]], users, 5, "big");
-    const top = recommendTopK(new RandomRecommender({ seed: 3 }).fit(big), Array.from({ length: users }, (_, u) => u), { k: 1 });
+    const top = recommendTopK(
+      new RandomRecommender({ seed: 3 }).fit(big),
+      Array.from({ length: users }, (_, u) => u),
+      { k: 1 },
+    );
     const firsts = new Array(5).fill(0);
     for (let u = 0; u < users; u++) firsts[top.itemsOf(u)[0]]++;
     for (const count of firsts) assert.ok(Math.abs(count - 400) < 80, `top-item counts ${firsts}`);
   });
 
   it("works with evaluateRanking and rejects a bad seed", () => {
-    const test = makeInteractions([[0, 2], [1, 0]], 4, 5, "test");
-    const report = evaluateRanking(new RandomRecommender({ seed: 1 }).fit(train), { train, test, k: 3, metrics: ["hr"] });
+    const test = makeInteractions(
+      [
+        [0, 2],
+        [1, 0],
+      ],
+      4,
+      5,
+      "test",
+    );
+    const report = evaluateRanking(new RandomRecommender({ seed: 1 }).fit(train), {
+      train,
+      test,
+      k: 3,
+      metrics: ["hr"],
+    });
     assert.equal(report.numUsers, 2);
     assert.throws(() => new RandomRecommender({ seed: 0.5 }), /'seed' must be an integer/);
     assert.throws(() => new RandomRecommender({ seed: 1 }).numItems, /call fit\(train\) first/);

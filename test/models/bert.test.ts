@@ -4,11 +4,26 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { PretrainingBatch } from "../../src/data/bertPretraining";
 import {
-  Bert, BertEmbeddings, BertForPretraining, BertForSequenceClassification, MaskedLanguageModelHead, pretrainingInputs, resolveBertConfig, textEmbeddings,
+  Bert,
+  BertEmbeddings,
+  BertForPretraining,
+  BertForSequenceClassification,
+  MaskedLanguageModelHead,
+  pretrainingInputs,
+  resolveBertConfig,
+  textEmbeddings,
 } from "../../src/models/bert";
 import { TextClassificationBatch } from "../../src/data/textClassification";
 import { WordPieceTokenizer } from "../../src/text/wordpiece";
-import { checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "../nn/support";
+import {
+  checkGradients,
+  checkReloaded,
+  disposeOutput,
+  normalTensor,
+  randomizeWeights,
+  take,
+  variablesOf,
+} from "../nn/support";
 import { assertClose, assertNoLeak } from "../support/assertions";
 
 const V = 30;
@@ -19,7 +34,9 @@ function tinyBatch(): PretrainingBatch {
   // [CLS]=2 a a [SEP]=3 b [SEP] [PAD] [PAD] ; [CLS] a a a [SEP] b b [SEP]
   const tokenIds = Int32Array.from([2, 10, 4, 3, 12, 3, 0, 0, 2, 11, 13, 4, 3, 20, 21, 3]); // 4 = [MASK]
   return {
-    batchSize: 2, length: T, tokenIds,
+    batchSize: 2,
+    length: T,
+    tokenIds,
     tokenTypeIds: Int32Array.from([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]),
     attentionMask: Int32Array.from([1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]),
     maskedPositions: Int32Array.from([2, 4, 8 + 3, 8 + 5]),
@@ -29,7 +46,15 @@ function tinyBatch(): PretrainingBatch {
 }
 
 function tinyModel(seed = 1, dropout = 0): BertForPretraining {
-  return new BertForPretraining({ vocabSize: V, hiddenSize: 8, numLayers: 2, numHeads: 2, maxPositions: T, dropout, seed });
+  return new BertForPretraining({
+    vocabSize: V,
+    hiddenSize: 8,
+    numLayers: 2,
+    numHeads: 2,
+    maxPositions: T,
+    dropout,
+    seed,
+  });
 }
 
 /** −mean log softmax(row)[label], in float64. */
@@ -62,7 +87,14 @@ describe("models/bert", () => {
   it("BertEmbeddings sums token, position and segment rows before its layer norm", () => {
     const rng = new Rng(3);
     const layer = new BertEmbeddings({
-      vocabSize: 6, hiddenSize: 4, maxPositions: 5, typeVocabSize: 2, dropout: 0, initializerRange: 0.02, layerNormEpsilon: 1e-12, seed: 2,
+      vocabSize: 6,
+      hiddenSize: 4,
+      maxPositions: 5,
+      typeVocabSize: 2,
+      dropout: 0,
+      initializerRange: 0.02,
+      layerNormEpsilon: 1e-12,
+      seed: 2,
     });
     const ids = tf.tensor2d([[1, 5, 2]], [1, 3], "int32");
     const types = tf.tensor2d([[0, 1, 1]], [1, 3], "int32");
@@ -81,33 +113,65 @@ describe("models/bert", () => {
     });
     assertClose(output, expected, { atol: 1e-5, rtol: 1e-4 }, "embeddings");
     const prefix = `${layer.name}/`;
-    assert.deepEqual(layer.weights.map((w) => w.originalName.replace(prefix, "")), [
-      "word_embeddings", "token_type_embeddings", "position_embeddings/embeddings", "norm/gamma", "norm/beta",
-    ]);
+    assert.deepEqual(
+      layer.weights.map((w) => w.originalName.replace(prefix, "")),
+      ["word_embeddings", "token_type_embeddings", "position_embeddings/embeddings", "norm/gamma", "norm/beta"],
+    );
     tf.dispose([ids, types]);
   });
 
   it("BertEmbeddings and MaskedLanguageModelHead pass a numerical gradient check", () => {
     const rng = new Rng(4);
     const embeddings = new BertEmbeddings({
-      vocabSize: 7, hiddenSize: 4, maxPositions: 4, typeVocabSize: 2, dropout: 0, initializerRange: 0.5, layerNormEpsilon: 1e-5, seed: 3,
+      vocabSize: 7,
+      hiddenSize: 4,
+      maxPositions: 4,
+      typeVocabSize: 2,
+      dropout: 0,
+      initializerRange: 0.5,
+      layerNormEpsilon: 1e-5,
+      seed: 3,
     });
-    const ids = tf.tensor2d([[1, 6, 6, 2], [3, 0, 5, 1]], [2, 4], "int32");
-    const types = tf.tensor2d([[0, 0, 1, 1], [0, 1, 1, 1]], [2, 4], "int32");
+    const ids = tf.tensor2d(
+      [
+        [1, 6, 6, 2],
+        [3, 0, 5, 1],
+      ],
+      [2, 4],
+      "int32",
+    );
+    const types = tf.tensor2d(
+      [
+        [0, 0, 1, 1],
+        [0, 1, 1, 1],
+      ],
+      [2, 4],
+      "int32",
+    );
     disposeOutput(embeddings.apply([ids, types]));
     const probe = normalTensor(rng, [2, 4, 4]);
-    checkGradients(() => tf.sum(tf.mul(embeddings.apply([ids, types]) as tf.Tensor, probe)) as tf.Scalar, variablesOf(embeddings));
+    checkGradients(
+      () => tf.sum(tf.mul(embeddings.apply([ids, types]) as tf.Tensor, probe)) as tf.Scalar,
+      variablesOf(embeddings),
+    );
 
-    const head = new MaskedLanguageModelHead({ vocabSize: 7, hiddenSize: 4, initializerRange: 0.5, layerNormEpsilon: 1e-5, seed: 5 });
+    const head = new MaskedLanguageModelHead({
+      vocabSize: 7,
+      hiddenSize: 4,
+      initializerRange: 0.5,
+      layerNormEpsilon: 1e-5,
+      seed: 5,
+    });
     const hidden = tf.variable(normalTensor(rng, [3, 4]));
     const table = tf.variable(normalTensor(rng, [7, 4]));
     disposeOutput(head.apply([hidden, table]));
     randomizeWeights(head, rng, 0.5);
     const labels = Int32Array.from([2, 6, 0]);
-    const loss = () => tf.tidy(() => {
-      const logits = head.apply([hidden, table]) as tf.Tensor2D;
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, "int32"), 7), logits) as tf.Scalar;
-    });
+    const loss = () =>
+      tf.tidy(() => {
+        const logits = head.apply([hidden, table]) as tf.Tensor2D;
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, "int32"), 7), logits) as tf.Scalar;
+      });
     checkGradients(loss, [...variablesOf(head), hidden, table]);
     tf.dispose([ids, types, probe, hidden, table]);
     embeddings.dispose();
@@ -116,19 +180,37 @@ describe("models/bert", () => {
 
   it("the custom layers serialise and reload with the same outputs", async () => {
     const embeddings = new BertEmbeddings({
-      name: "embeddings", vocabSize: 9, hiddenSize: 4, maxPositions: 6, typeVocabSize: 2, dropout: 0.1, initializerRange: 0.02,
-      layerNormEpsilon: 1e-12, seed: 8,
+      name: "embeddings",
+      vocabSize: 9,
+      hiddenSize: 4,
+      maxPositions: 6,
+      typeVocabSize: 2,
+      dropout: 0.1,
+      initializerRange: 0.02,
+      layerNormEpsilon: 1e-12,
+      seed: 8,
     });
     const idsIn = tf.input({ shape: [6], dtype: "int32" });
     const typesIn = tf.input({ shape: [6], dtype: "int32" });
-    const model = tf.model({ inputs: [idsIn, typesIn], outputs: embeddings.apply([idsIn, typesIn]) as tf.SymbolicTensor });
+    const model = tf.model({
+      inputs: [idsIn, typesIn],
+      outputs: embeddings.apply([idsIn, typesIn]) as tf.SymbolicTensor,
+    });
     randomizeWeights(embeddings, new Rng(9));
     const ids = tf.tensor2d([[1, 2, 3, 8, 0, 0]], [1, 6], "int32");
     const types = tf.tensor2d([[0, 0, 1, 1, 0, 0]], [1, 6], "int32");
     const expected = take(model.predict([ids, types]) as tf.Tensor);
-    await checkReloaded(model, (loaded) => assertClose(take(loaded.predict([ids, types]) as tf.Tensor), expected, { atol: 1e-6, rtol: 1e-4 }));
+    await checkReloaded(model, (loaded) =>
+      assertClose(take(loaded.predict([ids, types]) as tf.Tensor), expected, { atol: 1e-6, rtol: 1e-4 }),
+    );
 
-    const head = new MaskedLanguageModelHead({ vocabSize: 9, hiddenSize: 4, initializerRange: 0.02, layerNormEpsilon: 1e-12, seed: 1 });
+    const head = new MaskedLanguageModelHead({
+      vocabSize: 9,
+      hiddenSize: 4,
+      initializerRange: 0.02,
+      layerNormEpsilon: 1e-12,
+      seed: 1,
+    });
     const config = head.getConfig();
     const copy = MaskedLanguageModelHead.fromConfig(MaskedLanguageModelHead, config) as tf.layers.Layer;
     assert.deepEqual(copy.getConfig(), config);
@@ -145,7 +227,11 @@ describe("models/bert", () => {
     const losses = model.losses(batch, false);
     const mlm = crossEntropy(maskedLm.dataSync() as Float32Array, V, batch.maskedLabels);
     const nsp = crossEntropy(nextSentence.dataSync() as Float32Array, 2, batch.isNext);
-    assertClose([losses.maskedLm.dataSync()[0], losses.nextSentence.dataSync()[0], losses.total.dataSync()[0]], [mlm, nsp, mlm + nsp], { atol: 1e-5, rtol: 1e-5 });
+    assertClose(
+      [losses.maskedLm.dataSync()[0], losses.nextSentence.dataSync()[0], losses.total.dataSync()[0]],
+      [mlm, nsp, mlm + nsp],
+      { atol: 1e-5, rtol: 1e-5 },
+    );
     // At initialisation (weights ~ N(0, 0.02²)) the predictions are nearly uniform: MLM loss ≈ ln V.
     assert.ok(Math.abs(mlm - Math.log(V)) < 0.05, `initial MLM loss ${mlm} vs ln V = ${Math.log(V)}`);
     tf.dispose([maskedLm, nextSentence, losses.maskedLm, losses.nextSentence, losses.total]);
@@ -160,13 +246,25 @@ describe("models/bert", () => {
     const gradient = grads[table.name].arraySync() as number[][];
     // Row 25 is neither an input token nor a label: it still gets a gradient, from the output softmax.
     assert.ok(gradient[25].some((g) => g !== 0));
-    assert.equal(model.countParams(), model.trainableVariables().reduce((s, v) => s + v.size, 0), "no untied output matrix");
+    assert.equal(
+      model.countParams(),
+      model.trainableVariables().reduce((s, v) => s + v.size, 0),
+      "no untied output matrix",
+    );
     tf.dispose([value, grads[table.name]]);
     model.dispose();
   });
 
   it("ignores padding: changing a padded token changes no real position's output", () => {
-    const bert = new Bert({ vocabSize: V, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: T, dropout: 0, seed: 2 });
+    const bert = new Bert({
+      vocabSize: V,
+      hiddenSize: 8,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: T,
+      dropout: 0,
+      seed: 2,
+    });
     const batch = tinyBatch();
     const other = { ...batch, tokenIds: Int32Array.from(batch.tokenIds) };
     other.tokenIds[6] = 29; // a padded position of pair 0
@@ -181,7 +279,11 @@ describe("models/bert", () => {
     const [m1, m2] = [tinyModel(7, 0.1), tinyModel(7, 0.1)];
     const n1 = m1.namedWeights();
     const n2 = m2.namedWeights();
-    assert.deepEqual(n1.map((w) => w.name), n2.map((w) => w.name), "a second model in the process gets the same names");
+    assert.deepEqual(
+      n1.map((w) => w.name),
+      n2.map((w) => w.name),
+      "a second model in the process gets the same names",
+    );
     assert.ok(n1.some((w) => w.name === "encoder/block_1/attention/query/kernel"));
     assert.ok(n1.some((w) => w.name === "embeddings/word_embeddings"));
     n1.forEach((w, i) => assertClose(w.variable.dataSync(), n2[i].variable.dataSync(), { atol: 0, rtol: 0 }, w.name));
@@ -202,7 +304,8 @@ describe("models/bert", () => {
     const optimizer = tf.train.adam(0.01);
     const lossOf = () => tf.tidy(() => model.loss(batch, false).dataSync()[0]);
     const before = lossOf();
-    for (let i = 0; i < 30; i++) optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
+    for (let i = 0; i < 30; i++)
+      optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
     const after = lossOf();
     assert.ok(after < 0.3 * before, `loss ${before} → ${after}`);
     optimizer.dispose();
@@ -226,7 +329,8 @@ describe("models/bert: BertForSequenceClassification", () => {
   function classBatch(withLabels = true): TextClassificationBatch {
     const words = [10, 11, 20, 21, 12, 22];
     return {
-      batchSize: 6, length: 4,
+      batchSize: 6,
+      length: 4,
       tokenIds: Int32Array.from(words.flatMap((w) => [2, w, 3, 0])),
       tokenTypeIds: new Int32Array(24),
       attentionMask: Int32Array.from(words.flatMap(() => [1, 1, 1, 0])),
@@ -235,7 +339,11 @@ describe("models/bert: BertForSequenceClassification", () => {
   }
 
   it("classifies the pooled [CLS]; its loss is the by-hand cross-entropy, and null without labels", () => {
-    const model = new BertForSequenceClassification({ bert: { vocabSize: V, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: T, dropout: 0, seed: 1 }, numLabels: 2, seed: 2 });
+    const model = new BertForSequenceClassification({
+      bert: { vocabSize: V, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: T, dropout: 0, seed: 1 },
+      numLabels: 2,
+      seed: 2,
+    });
     const batch = classBatch();
     const { logits, loss } = tf.tidy(() => {
       const out = model.forward(batch, false);
@@ -243,11 +351,21 @@ describe("models/bert: BertForSequenceClassification", () => {
     });
     assert.equal(logits.length, 6 * 2);
     assertClose([loss], [crossEntropy(logits, 2, batch.labels!)], { atol: 1e-6, rtol: 1e-4 });
-    assert.equal(tf.tidy(() => model.forward(classBatch(false), false).loss ?? "no loss"), "no loss");
-    assert.throws(() => model.loss(classBatch(false), true), /the batch has no labels, so there is no loss to minimise/);
-    assert.throws(() => tf.tidy(() => void model.forward({ ...batch, labels: Int32Array.from([0, 1, 2, 0, 0, 0]) }, false)), /label 2 of row 2 is outside \[0, 2\)/);
+    assert.equal(
+      tf.tidy(() => model.forward(classBatch(false), false).loss ?? "no loss"),
+      "no loss",
+    );
+    assert.throws(
+      () => model.loss(classBatch(false), true),
+      /the batch has no labels, so there is no loss to minimise/,
+    );
+    assert.throws(
+      () => tf.tidy(() => void model.forward({ ...batch, labels: Int32Array.from([0, 1, 2, 0, 0, 0]) }, false)),
+      /label 2 of row 2 is outside \[0, 2\)/,
+    );
     const probabilities = model.probabilities(batch);
-    for (let b = 0; b < 6; b++) assertClose([probabilities[2 * b] + probabilities[2 * b + 1]], [1], { atol: 1e-6, rtol: 1e-4 });
+    for (let b = 0; b < 6; b++)
+      assertClose([probabilities[2 * b] + probabilities[2 * b + 1]], [1], { atol: 1e-6, rtol: 1e-4 });
     model.dispose();
   });
 
@@ -263,7 +381,8 @@ describe("models/bert: BertForSequenceClassification", () => {
     await assertNoLeak(() => {
       optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
     });
-    for (let i = 0; i < 40; i++) optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
+    for (let i = 0; i < 40; i++)
+      optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
     assert.ok(Array.from(query.variable.dataSync()).some((x, j) => x !== before[j]));
     const probabilities = model.probabilities(batch);
     batch.labels!.forEach((label, b) => assert.ok(probabilities[2 * b + label] > 0.9, `row ${b}`));
@@ -280,7 +399,15 @@ describe("models/bert: textEmbeddings", () => {
 
   it("mean-pools h_L over each text's real tokens, or returns the pooled [CLS]", () => {
     const tokenizer = WordPieceTokenizer.fromTokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b", "c"]);
-    const bert = new Bert({ vocabSize: 8, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, dropout: 0, seed: 4 });
+    const bert = new Bert({
+      vocabSize: 8,
+      hiddenSize: 8,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: 6,
+      dropout: 0,
+      seed: 4,
+    });
     const texts = ["a b c", "b", "c a"];
     const mean = textEmbeddings(bert, tokenizer, texts, { maxLength: 6, batchSize: 2 });
     const cls = textEmbeddings(bert, tokenizer, texts, { maxLength: 6, pooling: "cls" });
@@ -289,14 +416,24 @@ describe("models/bert: textEmbeddings", () => {
       const encoded = tokenizer.encode(text);
       const n = encoded.ids.length; // unpadded: [CLS] … [SEP]
       const { sequence, pooled } = tf.tidy(() => {
-        const out = bert.forward({ tokenIds: tf.tensor2d([Array.from(encoded.ids)], undefined, "int32"), tokenTypeIds: tf.zeros([1, n], "int32"), attentionMask: tf.ones([1, n], "int32") }, false);
+        const out = bert.forward(
+          {
+            tokenIds: tf.tensor2d([Array.from(encoded.ids)], undefined, "int32"),
+            tokenTypeIds: tf.zeros([1, n], "int32"),
+            attentionMask: tf.ones([1, n], "int32"),
+          },
+          false,
+        );
         return { sequence: out.sequence.arraySync()[0], pooled: out.pooled.dataSync() as Float32Array };
       });
       const expected = Array.from({ length: 8 }, (_, d) => sequence.reduce((s, h) => s + h[d], 0) / n);
       assertClose(mean.subarray(b * 8, (b + 1) * 8), expected, { atol: 1e-5, rtol: 1e-4 }, `mean of text ${b}`);
       assertClose(cls.subarray(b * 8, (b + 1) * 8), pooled, { atol: 1e-5, rtol: 1e-4 }, `cls of text ${b}`);
     });
-    assert.throws(() => textEmbeddings(bert, tokenizer, texts, { pooling: "max" as never }), /pooling must be "mean" or "cls", got 'max'/);
+    assert.throws(
+      () => textEmbeddings(bert, tokenizer, texts, { pooling: "max" as never }),
+      /pooling must be "mean" or "cls", got 'max'/,
+    );
     for (const layer of bert.layers) layer.dispose();
   });
 });

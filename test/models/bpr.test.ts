@@ -32,16 +32,37 @@ describe("models/bpr", () => {
 
   it("costs ln 2 per triple when every score is equal, plus the penalty", () => {
     const model = new BprMf(3, 4, { factors: 2, regularization: 0.5, initStd: 0, seed: 0 });
-    const batch = { users: Int32Array.from([0, 1]), positives: Int32Array.from([0, 1]), negatives: Int32Array.from([2, 3]) };
+    const batch = {
+      users: Int32Array.from([0, 1]),
+      positives: Int32Array.from([0, 1]),
+      negatives: Int32Array.from([2, 3]),
+    };
     const loss = model.loss(batch);
     assert.ok(Math.abs(loss.dataSync()[0] - Math.LN2) < 1e-6);
     loss.dispose();
     // With p_0 = (1, 0), q_0 = (2, 0), q_2 = 0 and no bias: x̂_uij = 2, penalty 1 + 4 = 5.
     tf.tidy(() => {
-      model.params.userFactors.assign(tf.tensor2d([[1, 0], [0, 0], [0, 0]]));
-      model.params.itemFactors.assign(tf.tensor2d([[2, 0], [0, 0], [0, 0], [0, 0]]));
+      model.params.userFactors.assign(
+        tf.tensor2d([
+          [1, 0],
+          [0, 0],
+          [0, 0],
+        ]),
+      );
+      model.params.itemFactors.assign(
+        tf.tensor2d([
+          [2, 0],
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ]),
+      );
     });
-    const one = model.loss({ users: Int32Array.from([0]), positives: Int32Array.from([0]), negatives: Int32Array.from([2]) });
+    const one = model.loss({
+      users: Int32Array.from([0]),
+      positives: Int32Array.from([0]),
+      negatives: Int32Array.from([2]),
+    });
     assert.ok(Math.abs(one.dataSync()[0] - (Math.log(1 + Math.exp(-2)) + 0.5 * 5)) < 1e-6);
     one.dispose();
     model.dispose();
@@ -50,12 +71,27 @@ describe("models/bpr", () => {
   it("has the gradient central differences give", () => {
     const rng = new Rng(5);
     const inputs = [randomTensor(rng, [3, 2], 0.7), randomTensor(rng, [5, 2], 0.7), randomTensor(rng, [5], 0.7)];
-    const [users, positives, negatives] = [tf.tensor1d([0, 1, 0, 2], "int32"), tf.tensor1d([1, 0, 1, 4], "int32"), tf.tensor1d([3, 1, 2, 0], "int32")];
+    const [users, positives, negatives] = [
+      tf.tensor1d([0, 1, 0, 2], "int32"),
+      tf.tensor1d([1, 0, 1, 4], "int32"),
+      tf.tensor1d([3, 1, 2, 0], "int32"),
+    ];
     checkGradients(
-      (p, q, b) => bprMfLoss({ userFactors: p as tf.Tensor2D, itemFactors: q as tf.Tensor2D, itemBias: b as tf.Tensor1D }, 0.1, users, positives, negatives),
+      (p, q, b) =>
+        bprMfLoss(
+          { userFactors: p as tf.Tensor2D, itemFactors: q as tf.Tensor2D, itemBias: b as tf.Tensor1D },
+          0.1,
+          users,
+          positives,
+          negatives,
+        ),
       inputs,
     );
-    checkGradients((p, q) => bprMfLoss({ userFactors: p as tf.Tensor2D, itemFactors: q as tf.Tensor2D }, 0.1, users, positives, negatives), inputs.slice(0, 2));
+    checkGradients(
+      (p, q) =>
+        bprMfLoss({ userFactors: p as tf.Tensor2D, itemFactors: q as tf.Tensor2D }, 0.1, users, positives, negatives),
+      inputs.slice(0, 2),
+    );
     tf.dispose([...inputs, users, positives, negatives]);
   });
 
@@ -64,7 +100,10 @@ describe("models/bpr", () => {
     const sampler = new NegativeSampler(train);
     const seen = UserItems.from(train);
     const batches = bprBatches(train, sampler, { batchSize: 50, rng: new Rng(1) });
-    assert.deepEqual(batches.map((b) => b.users.length), [50, 50, 50, 42]);
+    assert.deepEqual(
+      batches.map((b) => b.users.length),
+      [50, 50, 50, 42],
+    );
     const pairs = new Set<string>();
     for (const b of batches) {
       b.users.forEach((u, k) => {
@@ -82,14 +121,23 @@ describe("models/bpr", () => {
     const sampler = new NegativeSampler(train);
     const rng = new Rng(3);
     const optimizer = tf.train.adam(0.05);
-    const history = await fit(model, { optimizer, epochs: 30, progress: "silent", batches: () => bprBatches(train, sampler, { batchSize: 32, rng }) });
+    const history = await fit(model, {
+      optimizer,
+      epochs: 30,
+      progress: "silent",
+      batches: () => bprBatches(train, sampler, { batchSize: 32, rng }),
+    });
     optimizer.dispose();
     assert.ok(history[29].loss < history[0].loss / 2, `loss ${history[0].loss} → ${history[29].loss}`);
     const scores = model.scoreItems(Int32Array.from({ length: 24 }, (_, u) => u));
     for (let u = 0; u < 24; u++) {
       const other = u < 12 ? 10 : 0;
       const worstHeldOut = Math.min(...heldOut.get(u)!.map((i) => scores[u * 20 + i]));
-      for (let i = other; i < other + 10; i++) assert.ok(worstHeldOut > scores[u * 20 + i], `user ${u}: item ${i} outranks a held-out item ${Array.from(scores.subarray(u*20,u*20+20), (v) => v.toFixed(2))}`);
+      for (let i = other; i < other + 10; i++)
+        assert.ok(
+          worstHeldOut > scores[u * 20 + i],
+          `user ${u}: item ${i} outranks a held-out item ${Array.from(scores.subarray(u * 20, u * 20 + 20), (v) => v.toFixed(2))}`,
+        );
     }
     model.dispose();
   });
@@ -105,7 +153,12 @@ describe("models/bpr", () => {
     const optimizer = tf.train.sgd(0.1);
     const sampler = new NegativeSampler(train);
     const rng = new Rng(0);
-    await fit(model, { optimizer, epochs: 1, progress: "silent", batches: () => bprBatches(train, sampler, { batchSize: 64, rng }) });
+    await fit(model, {
+      optimizer,
+      epochs: 1,
+      progress: "silent",
+      batches: () => bprBatches(train, sampler, { batchSize: 64, rng }),
+    });
     optimizer.dispose();
     assert.equal(tf.memory().numTensors, start);
     model.dispose();
@@ -118,7 +171,12 @@ describe("models/bpr", () => {
       const optimizer = tf.train.sgd(0.1);
       const sampler = new NegativeSampler(train);
       const rng = new Rng(seed);
-      await fit(model, { optimizer, epochs: 2, progress: "silent", batches: () => bprBatches(train, sampler, { batchSize: 64, rng }) });
+      await fit(model, {
+        optimizer,
+        epochs: 2,
+        progress: "silent",
+        batches: () => bprBatches(train, sampler, { batchSize: 64, rng }),
+      });
       optimizer.dispose();
       const q = model.params.itemFactors.dataSync() as Float32Array;
       model.dispose();

@@ -10,36 +10,55 @@ import { assertClose } from "../support/assertions";
 
 function logWithItemInfo(numItems: number, itemInfo: ItemInfo): Interactions {
   return new Interactions({
-    users: new Int32Array(0), items: new Int32Array(0), ratings: new Float32Array(0), timestamps: new Float64Array(0),
-    userIndex: IdIndex.from([]), itemIndex: IdIndex.from(Array.from({ length: numItems }, (_, i) => `m${i}`)),
-    itemInfo, name: "toy-movies",
+    users: new Int32Array(0),
+    items: new Int32Array(0),
+    ratings: new Float32Array(0),
+    timestamps: new Float64Array(0),
+    userIndex: IdIndex.from([]),
+    itemIndex: IdIndex.from(Array.from({ length: numItems }, (_, i) => `m${i}`)),
+    itemInfo,
+    name: "toy-movies",
   });
 }
-
 
 describe("itemDocuments", () => {
   const movies = logWithItemInfo(2, {
     titles: ["Toy Story (1995)", "Star Wars (1977)"],
-    genres: [["Animation", "Children's", "Comedy"], ["Action", "Sci-Fi"]],
+    genres: [
+      ["Animation", "Children's", "Comedy"],
+      ["Action", "Sci-Fi"],
+    ],
   });
 
   it("joins titles (without their year) and genres of an interaction log by default", () => {
     assert.deepEqual(itemDocuments(movies), ["Toy Story Animation Children's Comedy", "Star Wars Action Sci-Fi"]);
     assert.deepEqual(itemDocuments(movies, { fields: ["genres"] }), ["Animation Children's Comedy", "Action Sci-Fi"]);
-    assert.deepEqual(itemDocuments(movies, { fields: ["titles"], keepTitleYears: true }), ["Toy Story (1995)", "Star Wars (1977)"]);
+    assert.deepEqual(itemDocuments(movies, { fields: ["titles"], keepTitleYears: true }), [
+      "Toy Story (1995)",
+      "Star Wars (1977)",
+    ]);
   });
 
   it("reads titles, tags and authors of a catalogue", () => {
     const catalogue: ItemCatalogue = {
-      name: "toy-books", ids: ["1", "2"], titles: ["The Hobbit", "1984"], authors: ["J.R.R. Tolkien", "George Orwell"],
+      name: "toy-books",
+      ids: ["1", "2"],
+      titles: ["The Hobbit", "1984"],
+      authors: ["J.R.R. Tolkien", "George Orwell"],
       tags: [["fantasy", "classics"], []],
     };
     assert.deepEqual(itemDocuments(catalogue), ["The Hobbit fantasy classics", "1984"]);
-    assert.deepEqual(itemDocuments(catalogue, { fields: ["authors", "tags"] }), ["J.R.R. Tolkien fantasy classics", "George Orwell"]);
+    assert.deepEqual(itemDocuments(catalogue, { fields: ["authors", "tags"] }), [
+      "J.R.R. Tolkien fantasy classics",
+      "George Orwell",
+    ]);
   });
 
   it("names a missing or misaligned field", () => {
-    assert.throws(() => itemDocuments(movies, { fields: ["tags"] }), /'toy-movies' has no item field 'tags' \(it has: titles, genres\)/);
+    assert.throws(
+      () => itemDocuments(movies, { fields: ["tags"] }),
+      /'toy-movies' has no item field 'tags' \(it has: titles, genres\)/,
+    );
     const short = logWithItemInfo(3, { titles: ["a", "b"] });
     assert.throws(() => itemDocuments(short), /field 'titles' has 2 entries for 3 items/);
     assert.throws(() => itemDocuments(logWithItemInfo(1, {})), /has no item text/);
@@ -91,10 +110,17 @@ describe("ContentBasedRecommender", () => {
     const itemVector = (i: number) => dense.subarray(i * numTerms, (i + 1) * numTerms);
     const train = makeInteractions(
       [
-        [0, 0, 5], [0, 1, 5], [0, 3, 1], // user 0: loves space, dislikes romance; mean 11/3
-        [1, 4, 5], [1, 5, 4], [1, 0, 2], // user 1: the reverse; mean 11/3
-        [2, 0, 5], [2, 3, 4], [2, 4, 1], // user 2: mean 10/3, weights 5/3 (item 0) and 2/3 (item 3)
-        [3, 1, 3], [3, 2, 3],             // user 3: all ratings equal -> every item, weight 1
+        [0, 0, 5],
+        [0, 1, 5],
+        [0, 3, 1], // user 0: loves space, dislikes romance; mean 11/3
+        [1, 4, 5],
+        [1, 5, 4],
+        [1, 0, 2], // user 1: the reverse; mean 11/3
+        [2, 0, 5],
+        [2, 3, 4],
+        [2, 4, 1], // user 2: mean 10/3, weights 5/3 (item 0) and 2/3 (item 3)
+        [3, 1, 3],
+        [3, 2, 3], // user 3: all ratings equal -> every item, weight 1
         // user 4 has no training rows
       ],
       5,
@@ -115,11 +141,19 @@ describe("ContentBasedRecommender", () => {
       const expected = Array.from({ length: numTerms }, (_, t) => (5 * itemVector(0)[t] + 2 * itemVector(3)[t]) / 7);
       assertClose(profileDense(2), expected, { atol: 1e-12, rtol: 0 });
       // p_0 = v0 and v1 with equal weight 4/3: their mean; item 3 (rated 1, below the mean) is left out
-      assertClose(profileDense(0), Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(1)[t]) / 2), { atol: 1e-12, rtol: 0 });
+      assertClose(
+        profileDense(0),
+        Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(1)[t]) / 2),
+        { atol: 1e-12, rtol: 0 },
+      );
     });
 
     it("falls back to every rated item when all of a user's ratings are equal, and to nothing without ratings", () => {
-      assertClose(profileDense(3), Array.from({ length: numTerms }, (_, t) => (itemVector(1)[t] + itemVector(2)[t]) / 2), { atol: 1e-12, rtol: 0 });
+      assertClose(
+        profileDense(3),
+        Array.from({ length: numTerms }, (_, t) => (itemVector(1)[t] + itemVector(2)[t]) / 2),
+        { atol: 1e-12, rtol: 0 },
+      );
       assert.equal(model.profileOf(4).indices.length, 0);
       assert.ok(model.scoreItems(Int32Array.from([4])).every((s) => s === 0));
     });
@@ -129,7 +163,11 @@ describe("ContentBasedRecommender", () => {
       const { indices, values } = uniform.profileOf(2);
       const got = new Float64Array(numTerms);
       indices.forEach((t, j) => (got[t] = values[j]));
-      assertClose(got, Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(3)[t] + itemVector(4)[t]) / 3), { atol: 1e-12, rtol: 0 });
+      assertClose(
+        got,
+        Array.from({ length: numTerms }, (_, t) => (itemVector(0)[t] + itemVector(3)[t] + itemVector(4)[t]) / 3),
+        { atol: 1e-12, rtol: 0 },
+      );
     });
 
     it("scores items by the cosine of profile and item vector", () => {
@@ -161,14 +199,28 @@ describe("ContentBasedRecommender", () => {
       for (let j = 0; j < users.length; j++) {
         assertClose(pairs[j], model.scoreItems(users.subarray(j, j + 1))[items[j]], { atol: 1e-6, rtol: 0 });
       }
-      const test = makeInteractions([[0, 2], [1, 3]], 5, 7, "test");
+      const test = makeInteractions(
+        [
+          [0, 2],
+          [1, 3],
+        ],
+        5,
+        7,
+        "test",
+      );
       const report = evaluateRanking(model, { train, test, k: 1, metrics: ["hr"] });
       assert.equal(report.metrics["hr@1"], 1);
     });
 
     it("rejects misuse with clear errors", () => {
-      assert.throws(() => new ContentBasedRecommender(vectors).scoreItems(Int32Array.from([0])), /call fit\(train\) first/);
-      assert.throws(() => new ContentBasedRecommender(vectors).fit(makeInteractions([[0, 0]], 1, 3)), /3 items but there are 7 item vectors/);
+      assert.throws(
+        () => new ContentBasedRecommender(vectors).scoreItems(Int32Array.from([0])),
+        /call fit\(train\) first/,
+      );
+      assert.throws(
+        () => new ContentBasedRecommender(vectors).fit(makeInteractions([[0, 0]], 1, 3)),
+        /3 items but there are 7 item vectors/,
+      );
       assert.throws(() => model.scoreItems(Int32Array.from([5])), /outside the 5 users/);
       assert.throws(() => new ContentBasedRecommender(vectors, { profile: "max" as "uniform" }), /'profile' must be/);
     });

@@ -4,7 +4,14 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { Interactions } from "../../src/data/interactions";
 import { pairs } from "./implicitFixtures";
-import { FeatureEmbeddingBatch, FeatureEmbeddingModel, featureEmbeddingBatches, fitFeatureEmbedding, sumFeatureEmbeddings, warmItemSampler } from "../../src/models/featureEmbedding";
+import {
+  FeatureEmbeddingBatch,
+  FeatureEmbeddingModel,
+  featureEmbeddingBatches,
+  fitFeatureEmbedding,
+  sumFeatureEmbeddings,
+  warmItemSampler,
+} from "../../src/models/featureEmbedding";
 import { featureMatrixFromLists, itemFeatureMatrix, userFeatureMatrix } from "../../src/data/featureMatrix";
 import { assertClose } from "../support/assertions";
 
@@ -46,11 +53,20 @@ describe("models/featureEmbedding", () => {
     });
 
     it("itemFeatureMatrix gives warm items their identity and cold items their content features only", () => {
-      const data = pairs([[0, 0], [0, 1], [1, 1]], 2, 4, {
-        genres: [["Drama"], ["Comedy", "Drama"], ["Comedy"], ["Western"]],
-        years: Float64Array.of(1995, 1989, NaN, 1950),
-        authors: ["Ann, Bob", "Bob", "Ann", "Cy"],
-      });
+      const data = pairs(
+        [
+          [0, 0],
+          [0, 1],
+          [1, 1],
+        ],
+        2,
+        4,
+        {
+          genres: [["Drama"], ["Comedy", "Drama"], ["Comedy"], ["Western"]],
+          years: Float64Array.of(1995, 1989, NaN, 1950),
+          authors: ["Ann, Bob", "Bob", "Ann", "Cy"],
+        },
+      );
       const m = itemFeatureMatrix(data, { normalize: false });
       const row = (i: number) => Array.from(m.weights.row(i).indices, (f) => m.names[f]).sort();
       assert.deepEqual(row(0), ["author:Ann", "author:Bob", "decade:1990s", "genre:Drama", "item:i0"]);
@@ -67,7 +83,14 @@ describe("models/featureEmbedding", () => {
 
     it("userFeatureMatrix is identity only by default and adds demographic features on request", () => {
       const data = new Interactions({
-        ...pairs([[0, 0], [1, 0]], 3, 1),
+        ...pairs(
+          [
+            [0, 0],
+            [1, 0],
+          ],
+          3,
+          1,
+        ),
         userInfo: { genders: ["F", "M", "F"], ages: Float64Array.of(23, 47, 29), occupations: ["a", "b", "c"] },
       });
       const identity = userFeatureMatrix(data);
@@ -91,7 +114,11 @@ describe("models/featureEmbedding", () => {
     it("sums each row's weighted feature vectors; a featureless row is zeros", () => {
       const features = featureMatrixFromLists([["a", "c"], [], ["b"]]).weights; // weights 0.5 0.5 / none / 1
       const before = tf.memory().numTensors;
-      const table = tf.tensor2d([[1, 2], [10, 20], [100, 200]]); // a, c, b (order of appearance)
+      const table = tf.tensor2d([
+        [1, 2],
+        [10, 20],
+        [100, 200],
+      ]); // a, c, b (order of appearance)
       const biases = tf.tensor1d([1, 3, 5]);
       const sums = sumFeatureEmbeddings(table, features, Int32Array.of(2, 0, 1, 0));
       assert.deepEqual(values(sums), [100, 200, 5.5, 11, 0, 0, 5.5, 11]);
@@ -108,7 +135,9 @@ describe("models/featureEmbedding", () => {
       const data = twoTastes();
       const model = new FeatureEmbeddingModel(data, { factors: 3, initScale: 0.5, seed: 1 });
       // Give the biases values, so that they are part of what is checked.
-      tf.tidy(() => model.params.itemBiases.assign(tf.randomNormal([model.itemFeatures.names.length], 0, 1, "float32", 3)));
+      tf.tidy(() =>
+        model.params.itemBiases.assign(tf.randomNormal([model.itemFeatures.names.length], 0, 1, "float32", 3)),
+      );
       const E = model.params.itemEmbeddings.arraySync();
       const beta = model.params.itemBiases.arraySync();
       const U = model.params.userEmbeddings.arraySync();
@@ -138,9 +167,15 @@ describe("models/featureEmbedding", () => {
     it("has the loss gradient that central differences give (BPR term and penalty)", () => {
       const data = twoTastes();
       const model = new FeatureEmbeddingModel(data, { factors: 3, initScale: 0.5, regularization: 0.1, seed: 4 });
-      tf.tidy(() => model.params.itemBiases.assign(tf.randomNormal([model.itemFeatures.names.length], 0, 0.5, "float32", 5)));
+      tf.tidy(() =>
+        model.params.itemBiases.assign(tf.randomNormal([model.itemFeatures.names.length], 0, 0.5, "float32", 5)),
+      );
       // Item 1 twice and a repeated user, so that gradients have to accumulate.
-      const batch = { users: Int32Array.of(0, 0, 7, 3), positives: Int32Array.of(1, 2, 6, 1), negatives: Int32Array.of(6, 10, 11, 5) };
+      const batch = {
+        users: Int32Array.of(0, 0, 7, 3),
+        positives: Int32Array.of(1, 2, 6, 1),
+        negatives: Int32Array.of(6, 10, 11, 5),
+      };
       const variables = model.trainableVariables();
       const { value, grads } = tf.variableGrads(() => model.loss(batch), variables);
       value.dispose();
@@ -161,7 +196,10 @@ describe("models/featureEmbedding", () => {
         tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
         for (let k = 0; k < base.length; k++) {
           const limit = 1e-2 * Math.abs(numeric[k]) + 2e-4;
-          assert.ok(Math.abs(analytic[k] - numeric[k]) <= limit, `${v.name}[${k}]: tf.grads ${analytic[k]}, numerical ${numeric[k]}`);
+          assert.ok(
+            Math.abs(analytic[k] - numeric[k]) <= limit,
+            `${v.name}[${k}]: tf.grads ${analytic[k]}, numerical ${numeric[k]}`,
+          );
         }
         // A feature no example in the batch touches gets no gradient.
         if (v === model.params.userEmbeddings) {
@@ -176,7 +214,13 @@ describe("models/featureEmbedding", () => {
     it("learns: the loss falls, and a cold item ranks by the taste its features share", async () => {
       const data = twoTastes();
       const model = new FeatureEmbeddingModel(data, { factors: 8, seed: 6 });
-      const history = await fitFeatureEmbedding(model, { epochs: 60, batchSize: 16, learningRate: 0.05, seed: 7, progress: "silent" });
+      const history = await fitFeatureEmbedding(model, {
+        epochs: 60,
+        batchSize: 16,
+        learningRate: 0.05,
+        seed: 7,
+        progress: "silent",
+      });
       assert.ok(history[59].loss < 0.5 * history[0].loss, `loss ${history[0].loss} → ${history[59].loss}`);
       const scores = model.scoreItems(Int32Array.from({ length: 12 }, (_, u) => u));
       for (let u = 0; u < 12; u++) {
@@ -186,7 +230,8 @@ describe("models/featureEmbedding", () => {
         const other = likesA ? 11 : 10;
         const unrelatedWarm = likesA ? [5, 6, 7, 8, 9] : [0, 1, 2, 3, 4];
         assert.ok(row[own] > row[other], `user ${u}: cold items ${own} ${row[own]} vs ${other} ${row[other]}`);
-        for (const i of unrelatedWarm) assert.ok(row[own] > row[i], `user ${u}: cold item ${own} ${row[own]} vs warm item ${i} ${row[i]}`);
+        for (const i of unrelatedWarm)
+          assert.ok(row[own] > row[i], `user ${u}: cold item ${own} ${row[own]} vs warm item ${i} ${row[i]}`);
       }
       model.dispose();
     });
@@ -194,17 +239,26 @@ describe("models/featureEmbedding", () => {
     it("trains against negatives drawn from warm items only: cold items do not exist yet", () => {
       const data = twoTastes();
       const batches = featureEmbeddingBatches(data, warmItemSampler(data), { batchSize: 7, rng: new Rng(3) });
-      assert.equal(batches.reduce((n, b) => n + b.users.length, 0), data.length);
+      assert.equal(
+        batches.reduce((n, b) => n + b.users.length, 0),
+        data.length,
+      );
       const negatives = new Set<number>();
       for (let epoch = 0; epoch < 50; epoch++) {
         for (const b of featureEmbeddingBatches(data, warmItemSampler(data), { batchSize: 16, rng: new Rng(epoch) })) {
           b.negatives.forEach((j, k) => {
             negatives.add(j);
-            assert.ok(!data.items.some((i, r) => data.users[r] === b.users[k] && i === j), `user ${b.users[k]} has item ${j}`);
+            assert.ok(
+              !data.items.some((i, r) => data.users[r] === b.users[k] && i === j),
+              `user ${b.users[k]} has item ${j}`,
+            );
           });
         }
       }
-      assert.deepEqual([...negatives].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(
+        [...negatives].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      );
     });
 
     it("leaks no tensors in loss, scoring and a whole training run", async () => {
@@ -248,12 +302,21 @@ describe("models/featureEmbedding", () => {
 
     it("rejects bad configurations, feature matrices of the wrong size and ragged batches", () => {
       const data = twoTastes();
-      assert.throws(() => new FeatureEmbeddingModel(data, { factors: 0, seed: 1 }), /factors must be a positive integer/);
+      assert.throws(
+        () => new FeatureEmbeddingModel(data, { factors: 0, seed: 1 }),
+        /factors must be a positive integer/,
+      );
       assert.throws(() => new FeatureEmbeddingModel(data, { regularization: -1, seed: 1 }), /regularization must be/);
       const wrong = featureMatrixFromLists([["a"]]);
-      assert.throws(() => new FeatureEmbeddingModel(data, { itemFeatures: wrong, seed: 1 }), /itemFeatures has 1 rows but 'tiny' has 12 items/);
+      assert.throws(
+        () => new FeatureEmbeddingModel(data, { itemFeatures: wrong, seed: 1 }),
+        /itemFeatures has 1 rows but 'tiny' has 12 items/,
+      );
       const model = new FeatureEmbeddingModel(data, { seed: 1 });
-      assert.throws(() => model.loss({ users: Int32Array.of(0), positives: Int32Array.of(1, 2), negatives: Int32Array.of(3) }), /1 users, 2 positives/);
+      assert.throws(
+        () => model.loss({ users: Int32Array.of(0), positives: Int32Array.of(1, 2), negatives: Int32Array.of(3) }),
+        /1 users, 2 positives/,
+      );
       model.dispose();
     });
   });

@@ -11,7 +11,12 @@ import { makeInteractions } from "../eval/fixtures";
  * Asserts that tf.grads(f) matches (f(x + εe_k) − f(x − εe_k)) / 2ε for every entry k of every input,
  * within `tolerance` relative to max(1, |analytic|) (float32 arithmetic). Disposes what it makes.
  */
-export function checkGradients(f: (...xs: tf.Tensor[]) => tf.Scalar, xs: tf.Tensor[], epsilon = 1e-2, tolerance = 1e-2): void {
+export function checkGradients(
+  f: (...xs: tf.Tensor[]) => tf.Scalar,
+  xs: tf.Tensor[],
+  epsilon = 1e-2,
+  tolerance = 1e-2,
+): void {
   const grads = tf.grads(f)(xs);
   const analytic = grads.map((g) => g.dataSync());
   tf.dispose(grads);
@@ -40,14 +45,24 @@ export function checkGradients(f: (...xs: tf.Tensor[]) => tf.Scalar, xs: tf.Tens
 /** An [rows × cols] tensor of N(0, std²) draws from `rng`. */
 export function randomTensor(rng: Rng, shape: number[], std: number): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal(0, std)), shape, "float32");
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => rng.normal(0, std)),
+    shape,
+    "float32",
+  );
 }
 
 /**
  * Ratings r_ui = 3 + p_uᵀq_i (no noise, not rounded) of a random fraction `density` of the pairs of a
  * rank-`rank` matrix with N(0, 1/√rank) factors, in random row order.
  */
-export function plantedRatings(seed: number, numUsers: number, numItems: number, rank: number, density: number): Interactions {
+export function plantedRatings(
+  seed: number,
+  numUsers: number,
+  numItems: number,
+  rank: number,
+  density: number,
+): Interactions {
   const rng = new Rng(seed);
   const std = 1 / Math.sqrt(Math.sqrt(rank));
   const p = Float64Array.from({ length: numUsers * rank }, () => rng.normal(0, std));
@@ -62,5 +77,10 @@ export function plantedRatings(seed: number, numUsers: number, numItems: number,
     }
   }
   const order = rng.permutation(rows.length);
-  return makeInteractions(Array.from(order, (r) => rows[r]), numUsers, numItems, `planted-${seed}`);
+  return makeInteractions(
+    Array.from(order, (r) => rows[r]),
+    numUsers,
+    numItems,
+    `planted-${seed}`,
+  );
 }

@@ -33,11 +33,17 @@ describe("models/hybrid", () => {
       assertClose(normalizeScoreRows(scores, 4, "none"), scores, { atol: 1e-6, rtol: 0 });
       // Mean 1, variance (1 + 1 + 1 + 9) / 4 = 3.
       const s = Math.sqrt(3);
-      assertClose(normalizeScoreRows([0, 0, 0, 4], 4, "zscore"), [-1 / s, -1 / s, -1 / s, 3 / s], { atol: 1e-6, rtol: 0 });
+      assertClose(normalizeScoreRows([0, 0, 0, 4], 4, "zscore"), [-1 / s, -1 / s, -1 / s, 3 / s], {
+        atol: 1e-6,
+        rtol: 0,
+      });
     });
 
     it("turns a constant row into zeros", () => {
-      assertClose(normalizeScoreRows([5, 5, 5, 2, 4, 6], 3, "zscore"), [0, 0, 0, -Math.sqrt(1.5), 0, Math.sqrt(1.5)], { atol: 1e-6, rtol: 0 });
+      assertClose(normalizeScoreRows([5, 5, 5, 2, 4, 6], 3, "zscore"), [0, 0, 0, -Math.sqrt(1.5), 0, Math.sqrt(1.5)], {
+        atol: 1e-6,
+        rtol: 0,
+      });
       assertClose(normalizeScoreRows([5, 5, 5], 3, "minmax"), [0, 0, 0], { atol: 1e-6, rtol: 0 });
     });
 
@@ -56,17 +62,33 @@ describe("models/hybrid", () => {
 
     it("ranks by the weighted sum of z-scores", () => {
       // 0.7·A + 0.3·B = [0.4, −0.4, −1, 1]: items 3, 0, 1, 2.
-      const hybrid = new WeightedHybrid({ components: [{ scorer: a, weight: 0.7 }, { scorer: b, weight: 0.3 }] });
+      const hybrid = new WeightedHybrid({
+        components: [
+          { scorer: a, weight: 0.7 },
+          { scorer: b, weight: 0.3 },
+        ],
+      });
       assertClose(hybrid.scoreItems(Int32Array.of(0)), [0.4, -0.4, -1, 1], { atol: 1e-6, rtol: 0 });
       assert.deepEqual(ranking(hybrid, 0), [3, 0, 1, 2]);
       // Weights 0.3 / 0.7: [−0.4, 0.4, −1, 1]: items 3, 1, 0, 2.
-      const flipped = new WeightedHybrid({ components: [{ scorer: a, weight: 0.3 }, { scorer: b, weight: 0.7 }] });
+      const flipped = new WeightedHybrid({
+        components: [
+          { scorer: a, weight: 0.3 },
+          { scorer: b, weight: 0.7 },
+        ],
+      });
       assert.deepEqual(ranking(flipped, 0), [3, 1, 0, 2]);
     });
 
     it("without normalisation lets the larger scale override the weights", () => {
       // 0.7·A + 0.3·B raw = [5.1, 9.7, 3.7, 11.1]: B's order (items 3, 1, 0, 2) despite A's larger weight.
-      const raw = new WeightedHybrid({ components: [{ scorer: a, weight: 0.7 }, { scorer: b, weight: 0.3 }], normalization: "none" });
+      const raw = new WeightedHybrid({
+        components: [
+          { scorer: a, weight: 0.7 },
+          { scorer: b, weight: 0.3 },
+        ],
+        normalization: "none",
+      });
       assertClose(raw.scoreItems(Int32Array.of(0)), [5.1, 9.7, 3.7, 11.1], { atol: 1e-5, rtol: 0 });
       assert.deepEqual(ranking(raw, 0), [3, 1, 0, 2]);
     });
@@ -75,23 +97,45 @@ describe("models/hybrid", () => {
       // C → [1, 0, 0.5, 1] (min 1, max 5), D → [0, 1, 0, 0.5]; C + D = [1, 1, 0.5, 1.5], ties by lower index.
       const c = new TableScorer([[5, 1, 3, 5]]);
       const d = new TableScorer([[0, 8, 0, 4]]);
-      const hybrid = new WeightedHybrid({ components: [{ scorer: c, weight: 1 }, { scorer: d, weight: 1 }], normalization: "minmax" });
+      const hybrid = new WeightedHybrid({
+        components: [
+          { scorer: c, weight: 1 },
+          { scorer: d, weight: 1 },
+        ],
+        normalization: "minmax",
+      });
       assertClose(hybrid.scoreItems(Int32Array.of(0)), [1, 1, 0.5, 1.5], { atol: 1e-6, rtol: 0 });
       assert.deepEqual(ranking(hybrid, 0), [3, 0, 1, 2]);
     });
 
     it("normalises per user: each user's row on its own", () => {
       // User 1's rows are user 0's times 100 plus 7: the same z-scores, the same mix.
-      const a2 = new TableScorer([[3, 1, 1, 3], [307, 107, 107, 307]]);
-      const b2 = new TableScorer([[10, 30, 10, 30], [1007, 3007, 1007, 3007]]);
-      const hybrid = new WeightedHybrid({ components: [{ scorer: a2, weight: 2 }, { scorer: b2, weight: 1 }] });
+      const a2 = new TableScorer([
+        [3, 1, 1, 3],
+        [307, 107, 107, 307],
+      ]);
+      const b2 = new TableScorer([
+        [10, 30, 10, 30],
+        [1007, 3007, 1007, 3007],
+      ]);
+      const hybrid = new WeightedHybrid({
+        components: [
+          { scorer: a2, weight: 2 },
+          { scorer: b2, weight: 1 },
+        ],
+      });
       const scores = hybrid.scoreItems(Int32Array.of(0, 1));
       assertClose(scores, [1, -1, -3, 3, 1, -1, -3, 3], { atol: 1e-5, rtol: 0 });
     });
 
     it("gives a model with a constant row (no opinion of this user) no say", () => {
       const flat = new TableScorer([[0, 0, 0, 0]]);
-      const hybrid = new WeightedHybrid({ components: [{ scorer: flat, weight: 10 }, { scorer: b, weight: 1 }] });
+      const hybrid = new WeightedHybrid({
+        components: [
+          { scorer: flat, weight: 10 },
+          { scorer: b, weight: 1 },
+        ],
+      });
       assertClose(hybrid.scoreItems(Int32Array.of(0)), [-1, 1, -1, 1], { atol: 1e-6, rtol: 0 });
     });
 
@@ -99,19 +143,50 @@ describe("models/hybrid", () => {
       const small = new TableScorer([[1, 2, 3]]);
       assert.throws(() => new WeightedHybrid({ components: [] }), /at least one model/);
       assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: -1 }] }), /component 0 has weight -1/);
-      assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: 0, name: "x" }, { scorer: b, weight: NaN, name: "cf" }] }), /component 1 \('cf'\)/);
+      assert.throws(
+        () =>
+          new WeightedHybrid({
+            components: [
+              { scorer: a, weight: 0, name: "x" },
+              { scorer: b, weight: NaN, name: "cf" },
+            ],
+          }),
+        /component 1 \('cf'\)/,
+      );
       assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: 0 }] }), /every weight is 0/);
-      assert.throws(() => new WeightedHybrid({ components: [{ scorer: a, weight: 1 }, { scorer: small, weight: 1 }] }), /scores 3 items, component 0 scores 4/);
+      assert.throws(
+        () =>
+          new WeightedHybrid({
+            components: [
+              { scorer: a, weight: 1 },
+              { scorer: small, weight: 1 },
+            ],
+          }),
+        /scores 3 items, component 0 scores 4/,
+      );
     });
   });
 
   describe("SwitchingHybrid", () => {
     // 3 users × 5 items. Train: user 0 has 3 interactions, user 1 one, user 2 none; item 4 has none.
-    const train = pairs([[0, 0], [0, 1], [0, 2], [1, 3], [0, 3]], 3, 5).select([0, 1, 2, 3]);
+    const train = pairs(
+      [
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [1, 3],
+        [0, 3],
+      ],
+      3,
+      5,
+    ).select([0, 1, 2, 3]);
     // Primary (CF) ranks items 0 > 1 > 2 > 3 > 4 for everyone; fallback (content) the other way round.
     const cfRow = [5, 4, 3, 2, 1];
     const contentRow = [1, 2, 3, 4, 5];
-    const make = () => ({ primary: new TableScorer([cfRow, cfRow, cfRow]), fallback: new TableScorer([contentRow, contentRow, contentRow]) });
+    const make = () => ({
+      primary: new TableScorer([cfRow, cfRow, cfRow]),
+      fallback: new TableScorer([contentRow, contentRow, contentRow]),
+    });
 
     it("routes cold users to the fallback and cold items of warm users to the fallback", () => {
       const { primary, fallback } = make();
@@ -140,7 +215,17 @@ describe("models/hybrid", () => {
 
     it("asks each model only about the users it scores", () => {
       const { primary, fallback } = make();
-      const warmItems = pairs([[0, 0], [0, 1], [0, 2], [0, 3], [0, 4]], 3, 5);
+      const warmItems = pairs(
+        [
+          [0, 0],
+          [0, 1],
+          [0, 2],
+          [0, 3],
+          [0, 4],
+        ],
+        3,
+        5,
+      );
       const hybrid = new SwitchingHybrid({ primary, fallback, train: warmItems });
       const scores = hybrid.scoreItems(Int32Array.of(2, 0, 1));
       assert.deepEqual(primary.asked, [0]);
@@ -151,7 +236,17 @@ describe("models/hybrid", () => {
 
     it("with no cold user or item is the primary model", () => {
       const { primary, fallback } = make();
-      const all = pairs([[0, 0], [1, 1], [2, 2], [0, 3], [1, 4]], 3, 5);
+      const all = pairs(
+        [
+          [0, 0],
+          [1, 1],
+          [2, 2],
+          [0, 3],
+          [1, 4],
+        ],
+        3,
+        5,
+      );
       const hybrid = new SwitchingHybrid({ primary, fallback, train: all });
       assert.deepEqual(ranking(hybrid, 1), [0, 1, 2, 3, 4]);
       assert.deepEqual(fallback.asked, []);
@@ -160,9 +255,18 @@ describe("models/hybrid", () => {
     it("rejects mismatched catalogues, bad thresholds and unknown users", () => {
       const { primary, fallback } = make();
       const small = new TableScorer([[1, 2]]);
-      assert.throws(() => new SwitchingHybrid({ primary, fallback: small, train }), /primary scores 5 items but fallback scores 2/);
-      assert.throws(() => new SwitchingHybrid({ primary, fallback, train: pairs([[0, 0]], 1, 2) }), /has 2 items but the models score 5/);
-      assert.throws(() => new SwitchingHybrid({ primary, fallback, train, minUserInteractions: 1.5 }), /minUserInteractions must be an integer >= 0/);
+      assert.throws(
+        () => new SwitchingHybrid({ primary, fallback: small, train }),
+        /primary scores 5 items but fallback scores 2/,
+      );
+      assert.throws(
+        () => new SwitchingHybrid({ primary, fallback, train: pairs([[0, 0]], 1, 2) }),
+        /has 2 items but the models score 5/,
+      );
+      assert.throws(
+        () => new SwitchingHybrid({ primary, fallback, train, minUserInteractions: 1.5 }),
+        /minUserInteractions must be an integer >= 0/,
+      );
       const hybrid = new SwitchingHybrid({ primary, fallback, train });
       assert.throws(() => hybrid.scoreItems(Int32Array.of(3)), /user 3 is outside the 3 users/);
     });

@@ -4,7 +4,12 @@
 import { IdIndex, Interactions, ItemInfo } from "../../src/data/interactions";
 
 /** Interactions from (user, item) pairs over id spaces u0.., i0.., with optional item side information. */
-export function pairs(list: Array<[number, number]>, numUsers: number, numItems: number, itemInfo?: ItemInfo): Interactions {
+export function pairs(
+  list: Array<[number, number]>,
+  numUsers: number,
+  numItems: number,
+  itemInfo?: ItemInfo,
+): Interactions {
   return new Interactions({
     users: Int32Array.from(list, (p) => p[0]),
     items: Int32Array.from(list, (p) => p[1]),

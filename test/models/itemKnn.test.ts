@@ -4,12 +4,25 @@ import { pairs, plantedTastes } from "./implicitFixtures";
 
 describe("models/itemKnn", () => {
   // Items 0 and 1 share users 0 and 1; item 2 has user 1 only; item 3 has user 2 only.
-  const train = pairs([[0, 0], [0, 1], [1, 0], [1, 1], [1, 2], [2, 3], [2, 3]], 4, 4);
+  const train = pairs(
+    [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [1, 2],
+      [2, 3],
+      [2, 3],
+    ],
+    4,
+    4,
+  );
 
   it("keeps the cosine of binary item columns, most similar first", () => {
     const graph = new ItemKnnRecommender().fit(train).similarityGraph;
     const neighboursOf = (j: number) => Array.from(graph.items.subarray(graph.offsets[j], graph.offsets[j + 1]));
-    const similaritiesOf = (j: number) => Array.from(graph.similarities.subarray(graph.offsets[j], graph.offsets[j + 1]));
+    const similaritiesOf = (j: number) =>
+      Array.from(graph.similarities.subarray(graph.offsets[j], graph.offsets[j + 1]));
     // |U_0 ∩ U_1| = 2, |U_0| = |U_1| = 2: cos = 1; |U_0 ∩ U_2| = 1: cos = 1/√2. The repeated row counts once.
     assert.deepEqual(neighboursOf(0), [1, 2]);
     assert.deepEqual(similaritiesOf(0), [1, Math.fround(1 / Math.SQRT2)]);
@@ -46,7 +59,10 @@ describe("models/itemKnn", () => {
   it("rejects bad settings and use before fit", () => {
     assert.throws(() => new ItemKnnRecommender({ neighbours: 0 }), /neighbours must be a positive integer, got 0/);
     assert.throws(() => new ItemKnnRecommender({ shrinkage: -1 }), /shrinkage must be a finite number >= 0, got -1/);
-    assert.throws(() => new ItemKnnRecommender().scoreItems(Int32Array.of(0)), /call fit\(train\) before using the model/);
+    assert.throws(
+      () => new ItemKnnRecommender().scoreItems(Int32Array.of(0)),
+      /call fit\(train\) before using the model/,
+    );
     assert.throws(() => new ItemKnnRecommender().fit(train).scoreItems(Int32Array.of(9)), /user 9 is outside \[0, 4\)/);
   });
 });

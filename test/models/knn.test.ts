@@ -26,12 +26,21 @@ describe("KNNBasic", () => {
 
   it("keeps the k most similar raters: k = 1 → u0 alone; k = 2 → u0 and u2 (tie with u3 to the lower index)", () => {
     assertClose(one(new KNNBasic({ k: 1 }).fit(smallRatings()), 1, 1), 3, { atol: 1e-6, rtol: 0 });
-    assertClose(one(new KNNBasic({ k: 2 }).fit(smallRatings()), 1, 1), (2 + 0.1) / (2 / 3 + 0.1), { atol: 1e-6, rtol: 0 });
+    assertClose(one(new KNNBasic({ k: 2 }).fit(smallRatings()), 1, 1), (2 + 0.1) / (2 / 3 + 0.1), {
+      atol: 1e-6,
+      rtol: 0,
+    });
   });
 
   it("breaks similarity ties by index, whatever the log order", () => {
     // u0: A = 3; u1: A = 3, T = 2; u2: A = 3, T = 4. sim(u0, u1) = sim(u0, u2) = 1 (identical on A).
-    const rows: [number, number, number][] = [[0, 0, 3], [1, 0, 3], [1, 1, 2], [2, 0, 3], [2, 1, 4]];
+    const rows: [number, number, number][] = [
+      [0, 0, 3],
+      [1, 0, 3],
+      [1, 1, 2],
+      [2, 0, 3],
+      [2, 1, 4],
+    ];
     for (const log of [rows, [...rows].reverse()]) {
       const model = new KNNBasic({ k: 1 }).fit(makeInteractions(log, 3, 2, "ties"));
       assert.equal(one(model, 0, 1), 2);
@@ -42,9 +51,15 @@ describe("KNNBasic", () => {
   it("ignores neighbours with similarity <= 0 and falls back to μ without enough neighbours", () => {
     // Pearson from u0: u2 → 0 (u2 is constant on the common items), u3 → −1. Item i2's raters are
     // u2 and u3, so u0 has no usable neighbour for i2: PredictionImpossible → μ.
-    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
+    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), SMALL_MEAN, {
+      atol: 1e-9,
+      rtol: 0,
+    });
     // Pearson from u1: u0 → 1, u2 → 0, u3 → 0: only u0 counts for i1.
-    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 1, 1), 3, { atol: 1e-6, rtol: 0 });
+    assertClose(one(new KNNBasic({ similarity: { name: "pearson" } }).fit(smallRatings()), 1, 1), 3, {
+      atol: 1e-6,
+      rtol: 0,
+    });
     // msd with minK = 4: only 3 raters of i1 → μ.
     assertClose(one(new KNNBasic({ minK: 4 }).fit(smallRatings()), 1, 1), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
     assertClose(one(new KNNBasic({ minK: 3 }).fit(smallRatings()), 1, 1), 33 / 13, { atol: 1e-6, rtol: 0 });
@@ -75,13 +90,22 @@ describe("KNNBasic", () => {
     }
     // KNNWithMeans then adds the mean offset of the neighbours: μ_u5 + mean(r_v1 − μ_v).
     const offsets = itemRatings.map((r) => r - (3 + r) / 2);
-    assertClose(one(new KNNWithMeans({ k: 10 }).fit(data), 5, 1), 3 + offsets.reduce((s, d) => s + d, 0) / offsets.length, { atol: 1e-6, rtol: 0 });
+    assertClose(
+      one(new KNNWithMeans({ k: 10 }).fit(data), 5, 1),
+      3 + offsets.reduce((s, d) => s + d, 0) / offsets.length,
+      { atol: 1e-6, rtol: 0 },
+    );
   });
 
   it("selects the same neighbours as a full sort by (similarity desc, index asc), in predict and scoreItems", () => {
     // Sparse logs: few common items make msd ties (several raters at similarity 1) frequent. Dense
     // logs: up to ~40 candidates per pair, so selecting k among many is exercised too.
-    const cases = [[21, 0.2, 1], [21, 0.2, 3], [22, 0.8, 7], [23, 0.9, 20]] as const;
+    const cases = [
+      [21, 0.2, 1],
+      [21, 0.2, 3],
+      [22, 0.8, 7],
+      [23, 0.9, 20],
+    ] as const;
     for (const [seed, density, k] of cases) {
       const data = randomRatings(seed, 40, 25, density);
       const rated = new Map<string, number>();
@@ -104,7 +128,10 @@ describe("KNNBasic", () => {
             const chosen = candidates.slice(0, k);
             const sims = chosen.map(([other]) => values[x * size + other]);
             // No candidate (which includes every pair of an unknown user or item): μ.
-            const expected = chosen.length === 0 ? mu : chosen.reduce((sum, [, r], j) => sum + sims[j] * r, 0) / sims.reduce((sum, v) => sum + v, 0);
+            const expected =
+              chosen.length === 0
+                ? mu
+                : chosen.reduce((sum, [, r], j) => sum + sims[j] * r, 0) / sims.reduce((sum, v) => sum + v, 0);
             const what = `k=${k} ${userBased ? "user" : "item"}-based (${u}, ${i})`;
             assertClose(one(model, u, i), expected, { atol: 1e-9, rtol: 0 }, what);
             assertClose(scores[i], expected, { atol: 1e-9, rtol: 0 }, what);
@@ -119,7 +146,10 @@ describe("KNNBasic", () => {
     assert.throws(() => new KNNBasic({ minK: -1 }), /minK must be an integer >= 0/);
     assert.throws(() => new KNNBasic({ similarity: { name: "jaccard" as never } }), /KNNBasic: similarity name/);
     assert.throws(() => new KNNBasic().predict(Int32Array.of(0), Int32Array.of(0)), /KNNBasic: call fit\(train\)/);
-    assert.throws(() => new KNNBasic().fit(smallRatings()).predict(Int32Array.of(0), Int32Array.of(9)), /items\[0\] = 9/);
+    assert.throws(
+      () => new KNNBasic().fit(smallRatings()).predict(Int32Array.of(0), Int32Array.of(9)),
+      /items\[0\] = 9/,
+    );
   });
 });
 
@@ -132,7 +162,10 @@ describe("KNNWithMeans", () => {
 
   it("drops the neighbour term below minK or without a positive similarity; μ when unknown", () => {
     assertClose(one(new KNNWithMeans({ minK: 4 }).fit(smallRatings()), 1, 1), 2.5, { atol: 1e-12, rtol: 0 });
-    assertClose(one(new KNNWithMeans({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), 3, { atol: 1e-12, rtol: 0 });
+    assertClose(one(new KNNWithMeans({ similarity: { name: "pearson" } }).fit(smallRatings()), 0, 2), 3, {
+      atol: 1e-12,
+      rtol: 0,
+    });
     assertClose(one(new KNNWithMeans().fit(smallRatings()), 4, 1), SMALL_MEAN, { atol: 1e-9, rtol: 0 });
   });
 
@@ -149,7 +182,8 @@ describe("KNNBaseline", () => {
     const model = new KNNBaseline().fit(smallRatings());
     const { globalMean: mu, userBias: bu, itemBias: bi } = model.baselines;
     const residual = (v: number, r: number) => r - (mu + bu[v] + bi[1]);
-    const expected = mu + bu[1] + bi[1] + ((2 / 3) * residual(0, 3) + 0.1 * residual(2, 1) + 0.1 * residual(3, 1)) / (2 / 3 + 0.2);
+    const expected =
+      mu + bu[1] + bi[1] + ((2 / 3) * residual(0, 3) + 0.1 * residual(2, 1) + 0.1 * residual(3, 1)) / (2 / 3 + 0.2);
     assertClose(one(model, 1, 1), expected, { atol: 1e-6, rtol: 0 });
   });
 
@@ -158,7 +192,10 @@ describe("KNNBaseline", () => {
     const { globalMean: mu, userBias: bu, itemBias: bi } = model.baselines;
     assertClose(one(model, 4, 1), mu + bi[1], { atol: 1e-9, rtol: 0 });
     assertClose(one(model, 0, 4), mu + bu[0], { atol: 1e-9, rtol: 0 });
-    assertClose(one(new KNNBaseline({ minK: 4 }).fit(smallRatings()), 1, 1), mu + bu[1] + bi[1], { atol: 1e-12, rtol: 0 });
+    assertClose(one(new KNNBaseline({ minK: 4 }).fit(smallRatings()), 1, 1), mu + bu[1] + bi[1], {
+      atol: 1e-12,
+      rtol: 0,
+    });
   });
 
   it("equals KNNBasic when every bias is 0 (ALS with 0 epochs)", () => {
@@ -176,7 +213,9 @@ describe("KNNBaseline", () => {
   });
 
   it("uses the baselines for the pearson_baseline similarity", () => {
-    const model = new KNNBaseline({ similarity: { name: "pearson_baseline", userBased: false } }).fit(randomRatings(4, 20, 15, 0.4));
+    const model = new KNNBaseline({ similarity: { name: "pearson_baseline", userBased: false } }).fit(
+      randomRatings(4, 20, 15, 0.4),
+    );
     assert.equal(model.similarity.name, "pearson_baseline");
     assert.equal(model.similarity.size, 15);
     assert.ok(model.similarity.values.some((v) => v !== 0 && v !== 1));
@@ -186,14 +225,22 @@ describe("KNNBaseline", () => {
 describe("neighbourhood models as item scorers", () => {
   it("scoreItems gives every item's unclipped estimate, and predict clips it", () => {
     const data = randomRatings(12, 15, 10, 0.4);
-    for (const model of [new KNNBasic().fit(data), new KNNWithMeans().fit(data), new KNNBaseline({ similarity: { userBased: false } }).fit(data)]) {
+    for (const model of [
+      new KNNBasic().fit(data),
+      new KNNWithMeans().fit(data),
+      new KNNBaseline({ similarity: { userBased: false } }).fit(data),
+    ]) {
       assert.equal(model.numItems, 10);
       const users = Int32Array.of(3, 0, 14);
       const scores = model.scoreItems(users);
       assert.equal(scores.length, 3 * 10);
       for (let row = 0; row < 3; row++) {
-        const predicted = model.predict(new Int32Array(10).fill(users[row]), Int32Array.from({ length: 10 }, (_, i) => i));
-        for (let i = 0; i < 10; i++) assertClose(predicted[i], Math.min(5, Math.max(1, scores[row * 10 + i])), { atol: 1e-12, rtol: 0 });
+        const predicted = model.predict(
+          new Int32Array(10).fill(users[row]),
+          Int32Array.from({ length: 10 }, (_, i) => i),
+        );
+        for (let i = 0; i < 10; i++)
+          assertClose(predicted[i], Math.min(5, Math.max(1, scores[row * 10 + i])), { atol: 1e-12, rtol: 0 });
       }
       const top = recommendTopK(model, [0, 1], { k: 3, excludeSeen: data });
       assert.equal(top.itemsOf(0).length, 3);

@@ -5,7 +5,20 @@ import { pairs } from "./implicitFixtures";
 
 describe("models/markovChain", () => {
   // Logged in order: user 0 watches 0 → 1 → 2, user 1 watches 0 → 1 → 3, user 2 watches 2 → 0.
-  const train = pairs([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 3], [2, 2], [2, 0]], 4, 5);
+  const train = pairs(
+    [
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 0],
+      [1, 1],
+      [1, 3],
+      [2, 2],
+      [2, 0],
+    ],
+    4,
+    5,
+  );
   const model = new MarkovChainRecommender({ smoothing: 1, order: "row" }).fit(train);
 
   it("estimates P(j | i) from consecutive items, smoothed toward popularity", () => {
@@ -25,13 +38,28 @@ describe("models/markovChain", () => {
     const user2 = Array.from(scores.subarray(0, 5));
     assert.equal(user2.indexOf(Math.max(...user2)), 1);
     assert.deepEqual(Array.from(scores.subarray(5, 10)), Array.from(Float32Array.from(model.transitionRow(2))));
-    assert.deepEqual(Array.from(scores.subarray(10, 15)), Array.from(Float32Array.from([3 / 8, 2 / 8, 2 / 8, 1 / 8, 0])));
+    assert.deepEqual(
+      Array.from(scores.subarray(10, 15)),
+      Array.from(Float32Array.from([3 / 8, 2 / 8, 2 / 8, 1 / 8, 0])),
+    );
   });
 
-  it("follows time order by default, and asks for timestamps or order: \"row\"", () => {
+  it('follows time order by default, and asks for timestamps or order: "row"', () => {
     // Logged 1 then 0, but 0 happened first: by time, 1 follows 0.
-    const base = pairs([[0, 1], [0, 0]], 1, 2);
-    const timed = new Interactions({ ...base, timestamps: Float64Array.of(20, 10), userIndex: base.userIndex, itemIndex: base.itemIndex });
+    const base = pairs(
+      [
+        [0, 1],
+        [0, 0],
+      ],
+      1,
+      2,
+    );
+    const timed = new Interactions({
+      ...base,
+      timestamps: Float64Array.of(20, 10),
+      userIndex: base.userIndex,
+      itemIndex: base.itemIndex,
+    });
     assert.equal(new MarkovChainRecommender().fit(timed).transitionRow(0)[1], (0.5 + 1) / 2);
     assert.equal(new MarkovChainRecommender({ order: "row" }).fit(timed).transitionRow(1)[0], (0.5 + 1) / 2);
     assert.throws(() => new MarkovChainRecommender().fit(base), /has no timestamp at row 0/);
@@ -39,7 +67,10 @@ describe("models/markovChain", () => {
 
   it("rejects bad settings and use before fit", () => {
     assert.throws(() => new MarkovChainRecommender({ smoothing: 0 }), /smoothing must be a finite number > 0, got 0/);
-    assert.throws(() => new MarkovChainRecommender().scoreItems(Int32Array.of(0)), /call fit\(train\) before using the model/);
+    assert.throws(
+      () => new MarkovChainRecommender().scoreItems(Int32Array.of(0)),
+      /call fit\(train\) before using the model/,
+    );
     assert.throws(() => model.scoreItems(Int32Array.of(4)), /user 4 is outside \[0, 4\)/);
     assert.throws(() => model.transitionRow(5), /item 5 is outside \[0, 5\)/);
   });

@@ -80,13 +80,21 @@ describe("models/matrixFactorization", () => {
     checkGradients(
       (pu, qi, bu, bi) =>
         matrixFactorizationLoss(
-          { userFactors: pu as tf.Tensor2D, itemFactors: qi as tf.Tensor2D, userBias: bu as tf.Tensor1D, itemBias: bi as tf.Tensor1D },
-          3.5, 0.2, batch,
+          {
+            userFactors: pu as tf.Tensor2D,
+            itemFactors: qi as tf.Tensor2D,
+            userBias: bu as tf.Tensor1D,
+            itemBias: bi as tf.Tensor1D,
+          },
+          3.5,
+          0.2,
+          batch,
         ),
       [userFactors, itemFactors, userBias, itemBias],
     );
     checkGradients(
-      (pu, qi) => matrixFactorizationLoss({ userFactors: pu as tf.Tensor2D, itemFactors: qi as tf.Tensor2D }, 0, 0.2, batch),
+      (pu, qi) =>
+        matrixFactorizationLoss({ userFactors: pu as tf.Tensor2D, itemFactors: qi as tf.Tensor2D }, 0, 0.2, batch),
       [userFactors, itemFactors],
     );
     tf.dispose([userFactors, itemFactors, userBias, itemBias, batch.users, batch.items, batch.ratings]);
@@ -100,7 +108,12 @@ describe("models/matrixFactorization", () => {
     tf.tidy(() => model.params.userBias!.assign(tf.tensor1d([0.2, -0.1, 0.3, 0.1, 0])));
     const before = weights(model);
     const d = 3;
-    const expected = { p: Float32Array.from(before.p), q: Float32Array.from(before.q), bu: Float32Array.from(before.bu), bi: Float32Array.from(before.bi) };
+    const expected = {
+      p: Float32Array.from(before.p),
+      q: Float32Array.from(before.q),
+      bu: Float32Array.from(before.bu),
+      bi: Float32Array.from(before.bi),
+    };
     const rows = Int32Array.from([0, 1, 2, 3, 5, 6, 8]); // u0 three times, i0 three times, i1 three times
     for (const row of rows) {
       const [u, i, r] = SMALL_ROWS[row];
@@ -117,7 +130,9 @@ describe("models/matrixFactorization", () => {
     optimizer.dispose();
     const after = weights(model);
     for (const key of ["p", "q", "bu", "bi"] as const) {
-      after[key].forEach((v, k) => assert.ok(Math.abs(v - expected[key][k]) < 1e-5, `${key}[${k}]: ${v} vs ${expected[key][k]}`));
+      after[key].forEach((v, k) =>
+        assert.ok(Math.abs(v - expected[key][k]) < 1e-5, `${key}[${k}]: ${v} vs ${expected[key][k]}`),
+      );
     }
     model.dispose();
   });
@@ -125,10 +140,19 @@ describe("models/matrixFactorization", () => {
   it("learns a planted rank-2 matrix well beyond the global mean", async () => {
     const { train, test } = randomSplit(plantedRatings(3, 60, 40, 2, 0.5), { ratio: 0.8, seed: 1 });
     const model = new MatrixFactorization(train, { factors: 4, seed: 0 });
-    const history = await fitRatingSgd(model, { epochs: 25, learningRate: 0.05, batchSize: 32, seed: 0, progress: "silent" });
+    const history = await fitRatingSgd(model, {
+      epochs: 25,
+      learningRate: 0.05,
+      batchSize: 32,
+      seed: 0,
+      progress: "silent",
+    });
     assert.equal(history.length, 25);
     assert.ok(history[24].loss < history[0].loss / 3, `loss ${history[0].loss} → ${history[24].loss}`);
-    const meanOnly = evaluateRatings({ predict: (users) => new Float32Array(users.length).fill(model.globalMean) }, test);
+    const meanOnly = evaluateRatings(
+      { predict: (users) => new Float32Array(users.length).fill(model.globalMean) },
+      test,
+    );
     const learned = evaluateRatings(model, test);
     assert.ok(learned.rmse < 0.5 * meanOnly.rmse, `RMSE ${learned.rmse} vs global mean ${meanOnly.rmse}`);
     model.dispose();
@@ -210,7 +234,10 @@ describe("models/matrixFactorization", () => {
     assert.equal(model.globalMean, 0);
     assert.equal(model.trainableVariables().length, 2);
     model.dispose();
-    assert.throws(() => new MatrixFactorization(smallRatings(), { factors: 0, seed: 0 }), /factors must be a positive integer/);
+    assert.throws(
+      () => new MatrixFactorization(smallRatings(), { factors: 0, seed: 0 }),
+      /factors must be a positive integer/,
+    );
     assert.throws(() => new MatrixFactorization(smallRatings(), { regularization: -1, seed: 0 }), /regularization/);
     assert.throws(() => new MatrixFactorization(smallRatings([]), { seed: 0 }), /empty/);
   });

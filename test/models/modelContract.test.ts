@@ -43,7 +43,9 @@ function tinyLog(): Interactions {
     }
   }
   return new Interactions({
-    users: Int32Array.from(users), items: Int32Array.from(items), ratings: Float32Array.from(ratings),
+    users: Int32Array.from(users),
+    items: Int32Array.from(items),
+    ratings: Float32Array.from(ratings),
     timestamps: new Float64Array(users.length).fill(NaN),
     userIndex: IdIndex.from(Array.from({ length: NUM_USERS }, (_, u) => `u${u}`)),
     itemIndex: IdIndex.from(Array.from({ length: NUM_ITEMS }, (_, i) => `i${i}`)),
@@ -65,18 +67,42 @@ const histories = UserSequences.from(train, "row");
 const sequential = { numItems: NUM_ITEMS, maxLength: 6, hiddenSize: 8, numLayers: 1, numHeads: 2, dropout: 0 };
 
 const CASES: ModelCase[] = [
-  { name: "BprMf", build: (seed) => new BprMf(NUM_USERS, NUM_ITEMS, { factors: 4, seed }), load: (dir) => BprMf.load(dir) },
-  { name: "MatrixFactorization", build: (seed) => new MatrixFactorization(train, { factors: 4, seed }), load: (dir) => MatrixFactorization.load(dir, train) },
+  {
+    name: "BprMf",
+    build: (seed) => new BprMf(NUM_USERS, NUM_ITEMS, { factors: 4, seed }),
+    load: (dir) => BprMf.load(dir),
+  },
+  {
+    name: "MatrixFactorization",
+    build: (seed) => new MatrixFactorization(train, { factors: 4, seed }),
+    load: (dir) => MatrixFactorization.load(dir, train),
+  },
   { name: "Svdpp", build: (seed) => new Svdpp(train, { factors: 4, seed }), load: (dir) => Svdpp.load(dir, train) },
   ...(["gmf", "mlp", "neumf"] as const).map((variant) => ({
     name: `NeuralCF (${variant})`,
     build: (seed: number) => new NeuralCF(train, { variant, factors: 4, mlpLayers: [8, 4], seed }),
     load: (dir: string) => NeuralCF.load(dir, train),
   })),
-  { name: "TwoTower", build: (seed) => new TwoTower(train, { embeddingDim: 4, hiddenUnits: [8], outputDim: 4, seed }), load: (dir) => TwoTower.load(dir, train) },
-  { name: "FeatureEmbeddingModel", build: (seed) => new FeatureEmbeddingModel(train, { factors: 4, seed }), load: (dir) => FeatureEmbeddingModel.load(dir, train) },
-  { name: "Bert4Rec", build: (seed) => new Bert4Rec({ ...sequential, seed }, histories), load: (dir) => Bert4Rec.load(dir, histories) },
-  { name: "SasRec", build: (seed) => new SasRec({ ...sequential, seed }, histories), load: (dir) => SasRec.load(dir, histories) },
+  {
+    name: "TwoTower",
+    build: (seed) => new TwoTower(train, { embeddingDim: 4, hiddenUnits: [8], outputDim: 4, seed }),
+    load: (dir) => TwoTower.load(dir, train),
+  },
+  {
+    name: "FeatureEmbeddingModel",
+    build: (seed) => new FeatureEmbeddingModel(train, { factors: 4, seed }),
+    load: (dir) => FeatureEmbeddingModel.load(dir, train),
+  },
+  {
+    name: "Bert4Rec",
+    build: (seed) => new Bert4Rec({ ...sequential, seed }, histories),
+    load: (dir) => Bert4Rec.load(dir, histories),
+  },
+  {
+    name: "SasRec",
+    build: (seed) => new SasRec({ ...sequential, seed }, histories),
+    load: (dir) => SasRec.load(dir, histories),
+  },
 ];
 
 const ALL_USERS = Int32Array.from({ length: NUM_USERS }, (_, u) => u);
@@ -85,7 +111,17 @@ const ALL_USERS = Int32Array.from({ length: NUM_USERS }, (_, u) => u);
 function perturb(model: Recommender, seed: number): void {
   const rng = new Rng(seed);
   for (const { variable } of model.namedWeights()) {
-    tf.tidy(() => variable.assign(tf.add(variable, tf.tensor(Float32Array.from({ length: variable.size }, () => rng.normal(0, 0.1)), variable.shape))));
+    tf.tidy(() =>
+      variable.assign(
+        tf.add(
+          variable,
+          tf.tensor(
+            Float32Array.from({ length: variable.size }, () => rng.normal(0, 0.1)),
+            variable.shape,
+          ),
+        ),
+      ),
+    );
   }
 }
 
@@ -129,10 +165,20 @@ describe("models: the contract every recommender meets", () => {
           recommendTopK(model, ALL_USERS, { k: 3, excludeSeen: train });
         });
         assert.equal(model.numUsers, NUM_USERS);
-        assert.throws(() => recommendTopK(model, [NUM_USERS], { k: 3 }), /recommendTopK: users\[0\] is 7, outside the 7 users/);
-        assert.throws(() => recommendTopK(model, [2 ** 32], { k: 3 }), /recommendTopK: users\[0\] is 4294967296, not a user index/);
-        assert.throws(() => recommendTopK(model, [0.5], { k: 3 }), /recommendTopK: users\[0\] is 0.5, not a user index/);
-        if (model.scorePairs !== undefined) assert.throws(() => model.scorePairs!(Int32Array.of(0, 1), Int32Array.of(2)));
+        assert.throws(
+          () => recommendTopK(model, [NUM_USERS], { k: 3 }),
+          /recommendTopK: users\[0\] is 7, outside the 7 users/,
+        );
+        assert.throws(
+          () => recommendTopK(model, [2 ** 32], { k: 3 }),
+          /recommendTopK: users\[0\] is 4294967296, not a user index/,
+        );
+        assert.throws(
+          () => recommendTopK(model, [0.5], { k: 3 }),
+          /recommendTopK: users\[0\] is 0.5, not a user index/,
+        );
+        if (model.scorePairs !== undefined)
+          assert.throws(() => model.scorePairs!(Int32Array.of(0, 1), Int32Array.of(2)));
         model.dispose();
       });
 
@@ -145,7 +191,10 @@ describe("models: the contract every recommender meets", () => {
         const top = topK(model, 10);
         await assertNoLeak(async () => {
           const loaded = await c.load(dir);
-          assert.deepEqual(loaded.namedWeights().map((w) => w.name), model.namedWeights().map((w) => w.name));
+          assert.deepEqual(
+            loaded.namedWeights().map((w) => w.name),
+            model.namedWeights().map((w) => w.name),
+          );
           assertClose(loaded.scoreItems(ALL_USERS), scores, { atol: 1e-6, rtol: 1e-6 }, "scores after loading");
           assert.deepEqual(topK(loaded, 10), top);
           loaded.dispose();

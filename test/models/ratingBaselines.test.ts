@@ -14,7 +14,17 @@ import { fitBaselines } from "../../src/train/baselineEstimates";
 /**
  * The 2 × 2 log worked by hand below:  u0: i0 = 4, i1 = 2;  u1: i0 = 5.  μ = 11/3.
  */
-const tiny = () => makeInteractions([[0, 0, 4], [0, 1, 2], [1, 0, 5]], 2, 2, "tiny");
+const tiny = () =>
+  makeInteractions(
+    [
+      [0, 0, 4],
+      [0, 1, 2],
+      [1, 0, 5],
+    ],
+    2,
+    2,
+    "tiny",
+  );
 
 describe("SparseRatings", () => {
   it("groups the ratings by user and by item, each row sorted by index", () => {
@@ -49,7 +59,21 @@ describe("SparseRatings", () => {
 
   it("rejects empty logs, non-finite ratings and a reversed scale", () => {
     assert.throws(() => new SparseRatings(makeInteractions([], 2, 2, "empty")), /'empty' has no ratings/);
-    assert.throws(() => new SparseRatings(makeInteractions([[0, 0, 3], [1, 1, NaN]], 2, 2, "bad")), /'bad' row 1 has rating NaN/);
+    assert.throws(
+      () =>
+        new SparseRatings(
+          makeInteractions(
+            [
+              [0, 0, 3],
+              [1, 1, NaN],
+            ],
+            2,
+            2,
+            "bad",
+          ),
+        ),
+      /'bad' row 1 has rating NaN/,
+    );
     assert.throws(() => new SparseRatings(tiny(), { ratingScale: [5, 1] }), /ratingScale/);
   });
 });
@@ -86,7 +110,10 @@ describe("fitBaselines", () => {
 
   it("defaults are Surprise's: ALS 10 epochs, reg_u 15, reg_i 10; SGD 20 epochs, reg 0.02, lr 0.005", () => {
     const ratings = new SparseRatings(randomRatings(3, 20, 15, 0.4));
-    assert.deepEqual(fitBaselines(ratings), fitBaselines(ratings, { method: "als", epochs: 10, regUser: 15, regItem: 10 }));
+    assert.deepEqual(
+      fitBaselines(ratings),
+      fitBaselines(ratings, { method: "als", epochs: 10, regUser: 15, regItem: 10 }),
+    );
     assert.notDeepEqual(fitBaselines(ratings), fitBaselines(ratings, { epochs: 9 }));
     assert.deepEqual(
       fitBaselines(ratings, { method: "sgd" }),
@@ -100,7 +127,8 @@ describe("fitBaselines", () => {
     const trainRmse = (config: Parameters<typeof fitBaselines>[1]) => {
       const { globalMean, userBias, itemBias } = fitBaselines(ratings, config);
       let squares = 0;
-      for (let r = 0; r < train.length; r++) squares += (train.ratings[r] - globalMean - userBias[train.users[r]] - itemBias[train.items[r]]) ** 2;
+      for (let r = 0; r < train.length; r++)
+        squares += (train.ratings[r] - globalMean - userBias[train.users[r]] - itemBias[train.items[r]]) ** 2;
       return Math.sqrt(squares / train.length);
     };
     const meanOnly = trainRmse({ epochs: 0 });
@@ -135,7 +163,9 @@ describe("BaselineOnly", () => {
   });
 
   it("clips predictions to the rating scale but not the ranking scores", () => {
-    const model = new BaselineOnly({ ratingScale: [1, 3.5], baseline: { epochs: 1, regUser: 1, regItem: 1 } }).fit(tiny());
+    const model = new BaselineOnly({ ratingScale: [1, 3.5], baseline: { epochs: 1, regUser: 1, regItem: 1 } }).fit(
+      tiny(),
+    );
     assert.equal(model.predict(Int32Array.of(0), Int32Array.of(0))[0], 3.5);
     const scores = model.scoreItems(Int32Array.of(0, 1));
     assert.equal(scores.length, 4);
@@ -153,16 +183,34 @@ describe("BaselineOnly", () => {
   });
 
   it("says what is wrong with its input", () => {
-    assert.throws(() => new BaselineOnly().predict(Int32Array.of(0), Int32Array.of(0)), /BaselineOnly: call fit\(train\)/);
+    assert.throws(
+      () => new BaselineOnly().predict(Int32Array.of(0), Int32Array.of(0)),
+      /BaselineOnly: call fit\(train\)/,
+    );
     const model = new BaselineOnly().fit(tiny());
     assert.throws(() => model.predict(Int32Array.of(0, 1), Int32Array.of(0)), /users has 2 entries but items has 1/);
-    assert.throws(() => model.predict(Int32Array.of(2), Int32Array.of(0)), /users\[0\] = 2 is outside the id space \[0, 2\)/);
+    assert.throws(
+      () => model.predict(Int32Array.of(2), Int32Array.of(0)),
+      /users\[0\] = 2 is outside the id space \[0, 2\)/,
+    );
     assert.throws(() => model.predict(Int32Array.of(0), Int32Array.of(-1)), /items\[0\] = -1/);
   });
 });
 
 describe("NormalPredictor", () => {
-  const fiveRatings = () => makeInteractions([[0, 0, 1], [0, 1, 2], [1, 0, 3], [1, 1, 4], [2, 0, 5]], 3, 2, "five");
+  const fiveRatings = () =>
+    makeInteractions(
+      [
+        [0, 0, 1],
+        [0, 1, 2],
+        [1, 0, 3],
+        [1, 1, 4],
+        [2, 0, 5],
+      ],
+      3,
+      2,
+      "five",
+    );
 
   it("estimates μ and σ by maximum likelihood", () => {
     // Ratings 1..5: μ = 3, σ² = (4 + 1 + 0 + 1 + 4) / 5 = 2.
@@ -200,7 +248,9 @@ describe("NormalPredictor", () => {
   });
 
   it("honours a given rating scale", () => {
-    const predicted = new NormalPredictor({ seed: 2, ratingScale: [2, 4] }).fit(fiveRatings()).predict(new Int32Array(500), new Int32Array(500));
+    const predicted = new NormalPredictor({ seed: 2, ratingScale: [2, 4] })
+      .fit(fiveRatings())
+      .predict(new Int32Array(500), new Int32Array(500));
     assert.ok(predicted.every((r) => r >= 2 && r <= 4));
     assert.ok(predicted.some((r) => r === 2) && predicted.some((r) => r === 4));
   });

@@ -18,10 +18,17 @@ import { makeInteractions } from "../eval/fixtures";
  * 11 ratings summing to 31: μ = 31/11.
  */
 export const SMALL_ROWS: ReadonlyArray<readonly [number, number, number]> = [
-  [0, 0, 5], [0, 1, 3], [0, 3, 1],
-  [1, 0, 4], [1, 3, 1],
-  [2, 0, 1], [2, 1, 1], [2, 2, 5],
-  [3, 1, 1], [3, 2, 5], [3, 3, 4],
+  [0, 0, 5],
+  [0, 1, 3],
+  [0, 3, 1],
+  [1, 0, 4],
+  [1, 3, 1],
+  [2, 0, 1],
+  [2, 1, 1],
+  [2, 2, 5],
+  [3, 1, 1],
+  [3, 2, 5],
+  [3, 3, 4],
 ];
 
 export const SMALL_MEAN = 31 / 11;
@@ -41,6 +48,10 @@ export function randomRatings(seed: number, numUsers: number, numItems: number, 
   }
   // Shuffle the log so that row order is not user-major.
   const order = rng.permutation(rows.length);
-  return makeInteractions(Array.from(order, (r) => rows[r]), numUsers, numItems, `random-${seed}`);
+  return makeInteractions(
+    Array.from(order, (r) => rows[r]),
+    numUsers,
+    numItems,
+    `random-${seed}`,
+  );
 }
-

@@ -3,25 +3,50 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { IdIndex, Interactions } from "../../src/data/interactions";
 import { NegativeSampler } from "../../src/data/samplers";
-import { inferenceInputs, PAD_TOKEN, SASREC_ITEM_OFFSET, SasRecBatch, sasrecBatches, UserSequences } from "../../src/data/sequences";
+import {
+  inferenceInputs,
+  PAD_TOKEN,
+  SASREC_ITEM_OFFSET,
+  SasRecBatch,
+  sasrecBatches,
+  UserSequences,
+} from "../../src/data/sequences";
 import { Bert4Rec } from "../../src/models/bert4rec";
 import { resolveSasRecConfig, SasRec } from "../../src/models/sasrec";
 import {
-  checkAttentionWeights, checkCheckpointRoundTrip, checkNoLeaks, checkScoresMatchForward, crossEntropy, hiddenStates, nextItemAccuracy, perturbPadRow, runSequences, train,
+  checkAttentionWeights,
+  checkCheckpointRoundTrip,
+  checkNoLeaks,
+  checkScoresMatchForward,
+  crossEntropy,
+  hiddenStates,
+  nextItemAccuracy,
+  perturbPadRow,
+  runSequences,
+  train,
 } from "./sequentialFixtures";
 
 const N = 12; // items
 const T = 6;
 
-function tinyModel(histories: UserSequences, seed = 1, extra: Partial<ConstructorParameters<typeof SasRec>[0]> = {}): SasRec {
-  return new SasRec({ numItems: N, maxLength: T, hiddenSize: 16, numLayers: 2, numHeads: 2, dropout: 0, seed, ...extra }, histories);
+function tinyModel(
+  histories: UserSequences,
+  seed = 1,
+  extra: Partial<ConstructorParameters<typeof SasRec>[0]> = {},
+): SasRec {
+  return new SasRec(
+    { numItems: N, maxLength: T, hiddenSize: 16, numLayers: 2, numHeads: 2, dropout: 0, seed, ...extra },
+    histories,
+  );
 }
 
 /** Two left-padded sequences, every real position predicted, one negative per position. */
 function tinyBatch(): SasRecBatch {
   // tokens: item i is i + 1; [PAD] = 0. Sequence 0 is items 4, 6, 8 (then 10); sequence 1 is 0, 1, 2, 3, 4, 11 (then 5).
   return {
-    batchSize: 2, length: T, users: Int32Array.from([0, 1]),
+    batchSize: 2,
+    length: T,
+    users: Int32Array.from([0, 1]),
     tokenIds: Int32Array.from([0, 0, 0, 5, 7, 9, 1, 2, 3, 4, 5, 12]),
     positions: Int32Array.from([3, 4, 5, 6, 7, 8, 9, 10, 11]),
     labels: Int32Array.from([6, 8, 10, 1, 2, 3, 4, 11, 5]),
@@ -46,19 +71,49 @@ describe("models/sasrec", () => {
   it("fills SASRec's defaults and rejects bad configurations", () => {
     const c = resolveSasRecConfig({ numItems: 100, seed: 1 });
     assert.deepEqual(
-      [c.maxLength, c.hiddenSize, c.numLayers, c.numHeads, c.intermediateSize, c.dropout, c.attentionDropout, c.initializerRange, c.layerNormEpsilon, c.scoreBatchSize, c.loss],
+      [
+        c.maxLength,
+        c.hiddenSize,
+        c.numLayers,
+        c.numHeads,
+        c.intermediateSize,
+        c.dropout,
+        c.attentionDropout,
+        c.initializerRange,
+        c.layerNormEpsilon,
+        c.scoreBatchSize,
+        c.loss,
+      ],
       [50, 64, 2, 1, 256, 0.2, 0.2, 0.02, 1e-8, 256, "softmax"],
     );
-    assert.equal(resolveSasRecConfig({ numItems: 10, hiddenSize: 8, dropout: 0.5, loss: "bce", seed: 1 }).intermediateSize, 32);
+    assert.equal(
+      resolveSasRecConfig({ numItems: 10, hiddenSize: 8, dropout: 0.5, loss: "bce", seed: 1 }).intermediateSize,
+      32,
+    );
     assert.equal(resolveSasRecConfig({ numItems: 10, dropout: 0.5, seed: 1 }).attentionDropout, 0.5);
     assert.throws(() => resolveSasRecConfig({ numItems: 0, seed: 1 }), /SasRec: numItems must be an integer >= 1/);
-    assert.throws(() => resolveSasRecConfig({ numItems: 10, hiddenSize: 10, numHeads: 3, seed: 1 }), /SasRec: hiddenSize 10 must be divisible by numHeads 3/);
-    assert.throws(() => resolveSasRecConfig({ numItems: 10, loss: "sampledSoftmax" as never, seed: 1 }), /SasRec: loss must be one of "softmax", "bce"/);
-    assert.throws(() => resolveSasRecConfig({ numItems: 10, dropout: 1, seed: 1 }), /SasRec: dropout must be a number in \[0, 1\)/);
-    assert.throws(() => resolveSasRecConfig({ numItems: 10, maxLength: 0, seed: 1 }), /SasRec: maxLength must be an integer >= 1/);
+    assert.throws(
+      () => resolveSasRecConfig({ numItems: 10, hiddenSize: 10, numHeads: 3, seed: 1 }),
+      /SasRec: hiddenSize 10 must be divisible by numHeads 3/,
+    );
+    assert.throws(
+      () => resolveSasRecConfig({ numItems: 10, loss: "sampledSoftmax" as never, seed: 1 }),
+      /SasRec: loss must be one of "softmax", "bce"/,
+    );
+    assert.throws(
+      () => resolveSasRecConfig({ numItems: 10, dropout: 1, seed: 1 }),
+      /SasRec: dropout must be a number in \[0, 1\)/,
+    );
+    assert.throws(
+      () => resolveSasRecConfig({ numItems: 10, maxLength: 0, seed: 1 }),
+      /SasRec: maxLength must be an integer >= 1/,
+    );
     assert.throws(() => resolveSasRecConfig({ numItems: 10 } as never), /SasRec: seed/);
     assert.throws(() => resolveSasRecConfig(null as never), /SasRec: config must be an object/);
-    assert.throws(() => tinyModel(UserSequences.fromArrays(N + 1, [[0]])), /SasRec: histories have 13 items, the model numItems = 12/);
+    assert.throws(
+      () => tinyModel(UserSequences.fromArrays(N + 1, [[0]])),
+      /SasRec: histories have 13 items, the model numItems = 12/,
+    );
   });
 
   it("gives [P, numItems] logits, and its softmax loss equals the by-hand cross-entropy", () => {
@@ -70,8 +125,14 @@ describe("models/sasrec", () => {
     assert.deepEqual(hidden, [2, T, 16]);
     const loss = tf.tidy(() => model.loss(batch, false).dataSync()[0]);
     assert.ok(Math.abs(loss - crossEntropy(logits, N, batch.labels)) < 1e-5, `loss ${loss}`);
-    assert.throws(() => model.loss({ ...batch, tokenIds: Int32Array.from(batch.tokenIds).fill(13, 0, 1) }, false), /SasRec: token id 13 at 0 is outside \[0, 13\)/);
-    assert.throws(() => model.loss({ ...batch, positions: new Int32Array(0), labels: new Int32Array(0) }, false), /no positions/);
+    assert.throws(
+      () => model.loss({ ...batch, tokenIds: Int32Array.from(batch.tokenIds).fill(13, 0, 1) }, false),
+      /SasRec: token id 13 at 0 is outside \[0, 13\)/,
+    );
+    assert.throws(
+      () => model.loss({ ...batch, positions: new Int32Array(0), labels: new Int32Array(0) }, false),
+      /no positions/,
+    );
     assert.throws(() => model.loss({ ...batch, labels: batch.labels.subarray(1) }, false), /8 labels for 9 positions/);
     assert.throws(() => model.forward(tf.zeros([1, T + 1], "int32") as tf.Tensor2D, false), /exceed maxLength 6/);
     model.dispose();
@@ -95,12 +156,26 @@ describe("models/sasrec", () => {
     const users = [0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2];
     const items = [1, 2, 3, 4, 5, 7, 8, 9, 10, 0, 11, 6];
     const data = new Interactions({
-      users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length).fill(1),
-      timestamps: Float64Array.from(users.map((_, k) => k)), name: "tiny",
-      userIndex: IdIndex.from(["u0", "u1", "u2"]), itemIndex: IdIndex.from(Array.from({ length: N }, (_, i) => `i${i}`)),
+      users: Int32Array.from(users),
+      items: Int32Array.from(items),
+      ratings: new Float32Array(users.length).fill(1),
+      timestamps: Float64Array.from(users.map((_, k) => k)),
+      name: "tiny",
+      userIndex: IdIndex.from(["u0", "u1", "u2"]),
+      itemIndex: IdIndex.from(Array.from({ length: N }, (_, i) => `i${i}`)),
     });
     const sequences = UserSequences.from(data);
-    const batches = sasrecBatches(sequences, { maxLength: T, itemOffset: SASREC_ITEM_OFFSET, batchSize: 3, seed: 3, negativeSampler: new NegativeSampler(data) }, 0);
+    const batches = sasrecBatches(
+      sequences,
+      {
+        maxLength: T,
+        itemOffset: SASREC_ITEM_OFFSET,
+        batchSize: 3,
+        seed: 3,
+        negativeSampler: new NegativeSampler(data),
+      },
+      0,
+    );
     assert.equal(batches.length, 1);
     assert.equal(batches[0].negatives!.length, batches[0].positions.length);
     check(batches[0]);
@@ -110,9 +185,18 @@ describe("models/sasrec", () => {
   it('"bce" without negatives is an error that names the fix', () => {
     const model = tinyModel(histories, 2, { loss: "bce" });
     const batch = tinyBatch();
-    assert.throws(() => model.loss({ ...batch, negatives: null }, false), /SasRec\.loss: the "bce" loss needs one negative per position \(build the batches with a negativeSampler\)/);
-    assert.throws(() => model.loss({ ...batch, negatives: batch.negatives!.subarray(1) }, false), /needs one negative per position/);
-    assert.throws(() => model.loss({ ...batch, negatives: Int32Array.from(batch.negatives!).fill(N, 2, 3) }, false), /SasRec\.loss: negatives\[2\] = 12 is outside \[0, 12\)/);
+    assert.throws(
+      () => model.loss({ ...batch, negatives: null }, false),
+      /SasRec\.loss: the "bce" loss needs one negative per position \(build the batches with a negativeSampler\)/,
+    );
+    assert.throws(
+      () => model.loss({ ...batch, negatives: batch.negatives!.subarray(1) }, false),
+      /needs one negative per position/,
+    );
+    assert.throws(
+      () => model.loss({ ...batch, negatives: Int32Array.from(batch.negatives!).fill(N, 2, 3) }, false),
+      /SasRec\.loss: negatives\[2\] = 12 is outside \[0, 12\)/,
+    );
     // softmax ignores the negatives
     const softmax = tinyModel(histories, 2);
     assert.doesNotThrow(() => tf.tidy(() => softmax.loss({ ...batch, negatives: null }, false)));
@@ -133,18 +217,31 @@ describe("models/sasrec", () => {
     const middle = changes(hiddenStates(model, a)[0], hiddenStates(model, [[0, 0, 5, 11, 7, 8]])[0]);
     assert.equal(middle[first], 0, `position ${first} moved with the item at 3`);
     for (let t = 3; t < T; t++) assert.ok(middle[t] > 1e-4, `position ${t} should see the item at 3`);
-    for (const row of hiddenStates(model, a)[0]) assert.ok(row.every(Number.isFinite), "hidden states are finite, padded ones too");
+    for (const row of hiddenStates(model, a)[0])
+      assert.ok(row.every(Number.isFinite), "hidden states are finite, padded ones too");
     // The logits the loss reads at the earlier positions do not move either.
     const batchOf = (tokens: number[]): SasRecBatch => ({
-      batchSize: 1, length: T, users: Int32Array.from([0]), tokenIds: Int32Array.from(tokens),
-      positions: Int32Array.from([2, 3, 4]), labels: Int32Array.from([5, 6, 7]), negatives: null,
+      batchSize: 1,
+      length: T,
+      users: Int32Array.from([0]),
+      tokenIds: Int32Array.from(tokens),
+      positions: Int32Array.from([2, 3, 4]),
+      labels: Int32Array.from([5, 6, 7]),
+      negatives: null,
     });
-    const logitsOf = (tokens: number[]) => tf.tidy(() => model.logits(batchOf(tokens), false).dataSync() as Float32Array);
+    const logitsOf = (tokens: number[]) =>
+      tf.tidy(() => model.logits(batchOf(tokens), false).dataSync() as Float32Array);
     assert.deepEqual(logitsOf([0, 0, 5, 6, 7, 8]), logitsOf([0, 0, 5, 6, 7, 3]));
 
     // The same size of bidirectional model: the later item reaches earlier positions.
-    const bert = new Bert4Rec({ numItems: N, maxLength: T, hiddenSize: 16, numLayers: 2, numHeads: 2, dropout: 0, seed: 3 }, histories);
-    const bertChange = changes(hiddenStates(bert, [[0, 0, 5, 6, 7, 8]])[0], hiddenStates(bert, [[0, 0, 5, 6, 7, 9]])[0]);
+    const bert = new Bert4Rec(
+      { numItems: N, maxLength: T, hiddenSize: 16, numLayers: 2, numHeads: 2, dropout: 0, seed: 3 },
+      histories,
+    );
+    const bertChange = changes(
+      hiddenStates(bert, [[0, 0, 5, 6, 7, 8]])[0],
+      hiddenStates(bert, [[0, 0, 5, 6, 7, 9]])[0],
+    );
     for (let t = 2; t < T - 1; t++) assert.ok(bertChange[t] > 1e-4, `BERT4Rec position ${t} should see the later item`);
     model.dispose();
     bert.dispose();
@@ -152,29 +249,45 @@ describe("models/sasrec", () => {
 
   it("ignores padding: the [PAD] row leaves every real position alone", () => {
     const model = tinyModel(histories, 4);
-    const a = [[0, 0, 5, 6, 7, 8], [0, 0, 0, 0, 0, 3]];
+    const a = [
+      [0, 0, 5, 6, 7, 8],
+      [0, 0, 0, 0, 0, 3],
+    ];
     const before = hiddenStates(model, a);
     const restore = perturbPadRow(model);
     const perturbed = hiddenStates(model, a);
     restore();
     assert.deepEqual(hiddenStates(model, a), before, "restored");
-    for (const [b, first] of [[0, 2], [1, 5]]) {
+    for (const [b, first] of [
+      [0, 2],
+      [1, 5],
+    ]) {
       const moved = changes(before[b], perturbed[b]);
-      for (let t = first; t < T; t++) assert.ok(moved[t] < 1e-5, `sequence ${b}: real position ${t} moved with [PAD] (${moved[t]})`);
+      for (let t = first; t < T; t++)
+        assert.ok(moved[t] < 1e-5, `sequence ${b}: real position ${t} moved with [PAD] (${moved[t]})`);
     }
     // A sequence scored alone equals the same sequence batched beside a mostly padded one.
     const alone = hiddenStates(model, [[PAD_TOKEN, PAD_TOKEN, 5, 6, 7, 8]])[0];
-    for (let t = 2; t < T; t++) alone[t].forEach((v, d) => assert.ok(Math.abs(v - before[0][t][d]) < 1e-5, `position ${t} depends on the batch`));
+    for (let t = 2; t < T; t++)
+      alone[t].forEach((v, d) => assert.ok(Math.abs(v - before[0][t][d]) < 1e-5, `position ${t} depends on the batch`));
     model.dispose();
   });
 
   it("scoreItems reads the last position of the stored histories and agrees with a direct forward pass", () => {
     const model = tinyModel(histories, 5, { scoreBatchSize: 2 });
     const users = Int32Array.from([1, 0, 2]);
-    const tokens = inferenceInputs(histories, users, { maxLength: T, itemOffset: SASREC_ITEM_OFFSET, appendMask: false });
+    const tokens = inferenceInputs(histories, users, {
+      maxLength: T,
+      itemOffset: SASREC_ITEM_OFFSET,
+      appendMask: false,
+    });
     assert.deepEqual([...tokens.subarray(0, T)], [7, 8, 9, 10, 11, 12]); // user 1's last 6 items, 6..11
     assert.deepEqual([...tokens.subarray(T, 2 * T)], [0, 0, 2, 3, 4, 5]);
-    checkScoresMatchForward(model, [0, 1, 2].map((b) => Array.from(tokens.subarray(b * T, (b + 1) * T))), users);
+    checkScoresMatchForward(
+      model,
+      [0, 1, 2].map((b) => Array.from(tokens.subarray(b * T, (b + 1) * T))),
+      users,
+    );
     model.dispose();
   });
 
@@ -182,7 +295,8 @@ describe("models/sasrec", () => {
     this.timeout(60000);
     const sequences = runSequences(N, 48, 8);
     const model = tinyModel(sequences, 6);
-    const batches = (epoch: number) => sasrecBatches(sequences, { maxLength: T, itemOffset: SASREC_ITEM_OFFSET, batchSize: 16, seed: 4 }, epoch);
+    const batches = (epoch: number) =>
+      sasrecBatches(sequences, { maxLength: T, itemOffset: SASREC_ITEM_OFFSET, batchSize: 16, seed: 4 }, epoch);
     const started = performance.now();
     const { first, last } = await train(model, batches, 40, 0.01);
     const accuracy = nextItemAccuracy(model, sequences);
@@ -196,18 +310,28 @@ describe("models/sasrec", () => {
     const sequences = runSequences(N, 24, 8);
     const users: number[] = [];
     const items: number[] = [];
-    for (let u = 0; u < sequences.numUsers; u++) for (const i of sequences.itemsOf(u)) {
-      users.push(u);
-      items.push(i);
-    }
+    for (let u = 0; u < sequences.numUsers; u++)
+      for (const i of sequences.itemsOf(u)) {
+        users.push(u);
+        items.push(i);
+      }
     const data = new Interactions({
-      users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length).fill(1),
-      timestamps: Float64Array.from(users.map((_, k) => k)), name: "runs",
-      userIndex: IdIndex.from(Array.from({ length: sequences.numUsers }, (_, u) => `u${u}`)), itemIndex: IdIndex.from(Array.from({ length: N }, (_, i) => `i${i}`)),
+      users: Int32Array.from(users),
+      items: Int32Array.from(items),
+      ratings: new Float32Array(users.length).fill(1),
+      timestamps: Float64Array.from(users.map((_, k) => k)),
+      name: "runs",
+      userIndex: IdIndex.from(Array.from({ length: sequences.numUsers }, (_, u) => `u${u}`)),
+      itemIndex: IdIndex.from(Array.from({ length: N }, (_, i) => `i${i}`)),
     });
     const sampler = new NegativeSampler(data);
     const model = tinyModel(sequences, 7, { loss: "bce" });
-    const batches = (e: number) => sasrecBatches(sequences, { maxLength: T, itemOffset: SASREC_ITEM_OFFSET, batchSize: 12, seed: 4, negativeSampler: sampler }, e);
+    const batches = (e: number) =>
+      sasrecBatches(
+        sequences,
+        { maxLength: T, itemOffset: SASREC_ITEM_OFFSET, batchSize: 12, seed: 4, negativeSampler: sampler },
+        e,
+      );
     const { first, last } = await train(model, batches, 30, 0.01);
     assert.ok(Number.isFinite(first) && last < first / 2, `bce loss ${first} → ${last}`);
     model.dispose();

@@ -29,7 +29,10 @@ export function hiddenStates(model: SequentialTransformer<SequenceBatch>, tokenI
 
 /** Consecutive runs over `numItems` items (the next item is always the last + 1, mod numItems). */
 export function runSequences(numItems: number, numUsers: number, length: number): UserSequences {
-  return UserSequences.fromArrays(numItems, Array.from({ length: numUsers }, (_, u) => Array.from({ length }, (_, k) => (u + k) % numItems)));
+  return UserSequences.fromArrays(
+    numItems,
+    Array.from({ length: numUsers }, (_, u) => Array.from({ length }, (_, k) => (u + k) % numItems)),
+  );
 }
 
 /** The share of users whose top-scored item is the next item of their run. */
@@ -48,7 +51,10 @@ export function nextItemAccuracy(model: SequentialTransformer<SequenceBatch>, se
 
 /** Trains with Adam through `fit` and returns the first and last epoch losses. */
 export async function train<B extends SequenceBatch>(
-  model: SequentialTransformer<B>, batches: (epoch: number) => B[], epochs: number, learningRate = 0.01,
+  model: SequentialTransformer<B>,
+  batches: (epoch: number) => B[],
+  epochs: number,
+  learningRate = 0.01,
 ): Promise<{ first: number; last: number }> {
   const optimizer = tf.train.adam(learningRate);
   const history = await fit(model, { optimizer, epochs, batches, progress: "silent" });
@@ -57,13 +63,21 @@ export async function train<B extends SequenceBatch>(
 }
 
 /** scoreItems equals h_L at position T − 1 times the item table (plus bias), computed here directly. */
-export function checkScoresMatchForward(model: SequentialTransformer<SequenceBatch>, tokenIds: number[][], users: Int32Array): void {
+export function checkScoresMatchForward(
+  model: SequentialTransformer<SequenceBatch>,
+  tokenIds: number[][],
+  users: Int32Array,
+): void {
   const scores = model.scoreItems(users);
   const T = tokenIds[0].length;
   const expected = tf.tidy(() => {
     const h = model.forward(tf.tensor2d(tokenIds, undefined, "int32"), false); // [B, T, D]
     const last = tf.squeeze(tf.slice(h, [0, T - 1, 0], [-1, 1, -1]), [1]); // [B, D]
-    const table = tf.slice(model.embedding.itemEmbeddings.read(), [model.architecture.itemOffset, 0], [model.numItems, -1]);
+    const table = tf.slice(
+      model.embedding.itemEmbeddings.read(),
+      [model.architecture.itemOffset, 0],
+      [model.numItems, -1],
+    );
     let logits = tf.matMul(last, table, false, true);
     if (model.outputBias !== null) logits = tf.add(logits, model.outputBias.weights[0].read());
     return logits.dataSync() as Float32Array;
@@ -72,7 +86,11 @@ export function checkScoresMatchForward(model: SequentialTransformer<SequenceBat
 }
 
 /** Saves `model` with namedWeights, loads into `fresh`, and checks that both score alike. */
-export async function checkCheckpointRoundTrip(model: SequentialTransformer<SequenceBatch>, fresh: SequentialTransformer<SequenceBatch>, users: Int32Array): Promise<void> {
+export async function checkCheckpointRoundTrip(
+  model: SequentialTransformer<SequenceBatch>,
+  fresh: SequentialTransformer<SequenceBatch>,
+  users: Int32Array,
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-seq-"));
   try {
     const before = model.scoreItems(users);
@@ -86,7 +104,11 @@ export async function checkCheckpointRoundTrip(model: SequentialTransformer<Sequ
 }
 
 /** A training step (after a first one creates Adam's slots) and scoreItems leave no tensor behind. */
-export async function checkNoLeaks<B extends SequenceBatch>(model: SequentialTransformer<B>, batch: B, users: Int32Array): Promise<void> {
+export async function checkNoLeaks<B extends SequenceBatch>(
+  model: SequentialTransformer<B>,
+  batch: B,
+  users: Int32Array,
+): Promise<void> {
   const optimizer = tf.train.adam(1e-3);
   const step = () => optimizer.minimize(() => model.loss(batch, true), true, model.trainableVariables())?.dispose();
   step();
@@ -113,7 +135,11 @@ export function perturbPadRow(model: SequentialTransformer<SequenceBatch>): () =
  * The attention weights of one sequence: [layers][heads][T][T]; each real query's row is a distribution
  * over the keys it may read (real keys, and with `causal` only those at or before it).
  */
-export function checkAttentionWeights(model: SequentialTransformer<SequenceBatch>, tokenIds: number[], causal: boolean): void {
+export function checkAttentionWeights(
+  model: SequentialTransformer<SequenceBatch>,
+  tokenIds: number[],
+  causal: boolean,
+): void {
   const T = tokenIds.length;
   const layers = model.attentionWeights(Int32Array.from(tokenIds), 1);
   assert.equal(layers.length, model.config.numLayers);

@@ -98,8 +98,18 @@ describe("models/svdpp", () => {
   it("reduces to biased MF when every y_j is zero", () => {
     const rng = new Rng(8);
     const data = smallRatings();
-    const [pu, qi, bu, bi] = [randomTensor(rng, [5, D], 0.5), randomTensor(rng, [5, D], 0.5), randomTensor(rng, [5], 0.5), randomTensor(rng, [5], 0.5)];
-    const params = { userFactors: pu as tf.Tensor2D, itemFactors: qi as tf.Tensor2D, userBias: bu as tf.Tensor1D, itemBias: bi as tf.Tensor1D };
+    const [pu, qi, bu, bi] = [
+      randomTensor(rng, [5, D], 0.5),
+      randomTensor(rng, [5, D], 0.5),
+      randomTensor(rng, [5], 0.5),
+      randomTensor(rng, [5], 0.5),
+    ];
+    const params = {
+      userFactors: pu as tf.Tensor2D,
+      itemFactors: qi as tf.Tensor2D,
+      userBias: bu as tf.Tensor1D,
+      itemBias: bi as tf.Tensor1D,
+    };
     const users = Int32Array.from([0, 1, 2, 3]);
     const [withZeroY, mf] = tf.tidy(() => {
       const u = tf.tensor1d(users, "int32");
@@ -119,25 +129,62 @@ describe("models/svdpp", () => {
     const rng = new Rng(12);
     const rows = Int32Array.from([0, 1, 3, 5, 7, 9, 10]); // u0 twice, u2 twice, u3 twice
     const batch = ratingBatch(data, rows);
-    const implicit = implicitBatch(UserItems.from(data), Int32Array.from(rows, (r) => SMALL_ROWS[r][0]));
-    const inputs = [randomTensor(rng, [5], 0.5), randomTensor(rng, [5], 0.5), randomTensor(rng, [5, D], 0.5), randomTensor(rng, [5, D], 0.5), randomTensor(rng, [5, D], 0.5)];
+    const implicit = implicitBatch(
+      UserItems.from(data),
+      Int32Array.from(rows, (r) => SMALL_ROWS[r][0]),
+    );
+    const inputs = [
+      randomTensor(rng, [5], 0.5),
+      randomTensor(rng, [5], 0.5),
+      randomTensor(rng, [5, D], 0.5),
+      randomTensor(rng, [5, D], 0.5),
+      randomTensor(rng, [5, D], 0.5),
+    ];
     checkGradients(
       (bu, bi, pu, qi, yj) =>
         svdppLoss(
-          { userBias: bu as tf.Tensor1D, itemBias: bi as tf.Tensor1D, userFactors: pu as tf.Tensor2D, itemFactors: qi as tf.Tensor2D, implicitFactors: yj as tf.Tensor2D },
-          3.2, 0.15, batch, implicit,
+          {
+            userBias: bu as tf.Tensor1D,
+            itemBias: bi as tf.Tensor1D,
+            userFactors: pu as tf.Tensor2D,
+            itemFactors: qi as tf.Tensor2D,
+            implicitFactors: yj as tf.Tensor2D,
+          },
+          3.2,
+          0.15,
+          batch,
+          implicit,
         ),
       inputs,
     );
-    tf.dispose([...inputs, batch.users, batch.items, batch.ratings, implicit.rowSlot, implicit.pairSlot, implicit.pairItem, implicit.pairWeight, implicit.pairCount]);
+    tf.dispose([
+      ...inputs,
+      batch.users,
+      batch.items,
+      batch.ratings,
+      implicit.rowSlot,
+      implicit.pairSlot,
+      implicit.pairItem,
+      implicit.pairWeight,
+      implicit.pairCount,
+    ]);
   });
 
   it("learns a planted rank-2 matrix well beyond the global mean", async () => {
     const { train, test } = randomSplit(plantedRatings(4, 60, 40, 2, 0.5), { ratio: 0.8, seed: 1 });
     const model = new Svdpp(train, { factors: 4, seed: 0 });
-    const history = await fitRatingSgd(model, { epochs: 25, learningRate: 0.05, batchSize: 32, seed: 0, progress: "silent" });
+    const history = await fitRatingSgd(model, {
+      epochs: 25,
+      learningRate: 0.05,
+      batchSize: 32,
+      seed: 0,
+      progress: "silent",
+    });
     assert.ok(history[24].loss < history[0].loss / 3, `loss ${history[0].loss} → ${history[24].loss}`);
-    const meanOnly = evaluateRatings({ predict: (users) => new Float32Array(users.length).fill(model.globalMean) }, test);
+    const meanOnly = evaluateRatings(
+      { predict: (users) => new Float32Array(users.length).fill(model.globalMean) },
+      test,
+    );
     const learned = evaluateRatings(model, test);
     assert.ok(learned.rmse < 0.5 * meanOnly.rmse, `RMSE ${learned.rmse} vs global mean ${meanOnly.rmse}`);
     model.dispose();

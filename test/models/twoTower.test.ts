@@ -31,7 +31,9 @@ function handVector(tower: TwoTower["user"], r: number): number[] {
   tower.mlp.layers.forEach((layer) => {
     const W = layer.kernel.arraySync();
     const b = layer.bias!.arraySync();
-    x = b.map((bj, j) => x.reduce((s, xk, k) => s + xk * W[k][j], bj)).map((v) => (layer.activation === "relu" ? relu(v) : v));
+    x = b
+      .map((bj, j) => x.reduce((s, xk, k) => s + xk * W[k][j], bj))
+      .map((v) => (layer.activation === "relu" ? relu(v) : v));
   });
   const norm = Math.sqrt(x.reduce((s, v) => s + v * v, 0));
   return x.map((v) => v / norm);
@@ -69,7 +71,11 @@ describe("models/twoTower", () => {
     const users = Int32Array.of(0, 9, 9, 59);
     const items = Int32Array.of(39, 0, 11, 25);
     const all = model.scoreItems(users);
-    assertClose(model.scorePairs(users, items), Array.from(users, (_, k) => all[k * 40 + items[k]]), { atol: 1e-5, rtol: 1e-4 });
+    assertClose(
+      model.scorePairs(users, items),
+      Array.from(users, (_, k) => all[k * 40 + items[k]]),
+      { atol: 1e-5, rtol: 1e-4 },
+    );
     model.dispose();
   });
 
@@ -82,7 +88,10 @@ describe("models/twoTower", () => {
     const expected = dot(handVector(model.user, 4), handVector(model.item, 8)) / model.temperature;
     assertClose(model.scorePairs(Int32Array.of(4), Int32Array.of(8)), [expected], { atol: 1e-5, rtol: 1e-4 });
     model.dispose();
-    assert.throws(() => new TwoTower(train, { userFeatures: featureMatrixFromLists([["a"]]), seed: 1 }), /userFeatures has 1 rows but the training data has 60 users/);
+    assert.throws(
+      () => new TwoTower(train, { userFeatures: featureMatrixFromLists([["a"]]), seed: 1 }),
+      /userFeatures has 1 rows but the training data has 60 users/,
+    );
   });
 
   describe("in-batch sampled softmax", () => {
@@ -90,7 +99,11 @@ describe("models/twoTower", () => {
       const train = withGenres(plantedTastes().train);
       const model = new TwoTower(train, { embeddingDim: 3, outputDim: 2, temperature: 0.2, seed: 4 });
       // Item 3 appears twice: each copy must not be a negative for the other's row.
-      const batch = { users: Int32Array.of(0, 4, 1, 2), positives: Int32Array.of(3, 3, 14, 25), negatives: new Int32Array(0) };
+      const batch = {
+        users: Int32Array.of(0, 4, 1, 2),
+        positives: Int32Array.of(3, 3, 14, 25),
+        negatives: new Int32Array(0),
+      };
       const counts = new Map<number, number>();
       for (const i of train.items) counts.set(i, (counts.get(i) ?? 0) + 1);
       const lnQ = (i: number) => Math.log((counts.get(i) ?? 0) / train.length);
@@ -108,7 +121,13 @@ describe("models/twoTower", () => {
         return total / batch.users.length;
       };
       assertClose([lossValue(model, batch)], [expected(true)], { atol: 1e-5, rtol: 1e-4 });
-      const plain = new TwoTower(train, { embeddingDim: 3, outputDim: 2, temperature: 0.2, seed: 4, logQCorrection: false });
+      const plain = new TwoTower(train, {
+        embeddingDim: 3,
+        outputDim: 2,
+        temperature: 0.2,
+        seed: 4,
+        logQCorrection: false,
+      });
       assertClose([lossValue(plain, batch)], [expected(false)], { atol: 1e-5, rtol: 1e-4 });
       [model, plain].forEach((m) => m.dispose());
     });
@@ -123,9 +142,21 @@ describe("models/twoTower", () => {
 
   it("has the loss gradient that central differences give, for the sampled softmax and BPR", () => {
     const train = withGenres(plantedTastes().train);
-    const batch = { users: Int32Array.of(0, 0, 5), positives: Int32Array.of(0, 1, 0), negatives: Int32Array.of(20, 31, 11) };
+    const batch = {
+      users: Int32Array.of(0, 0, 5),
+      positives: Int32Array.of(0, 1, 0),
+      negatives: Int32Array.of(20, 31, 11),
+    };
     for (const loss of ["sampledSoftmax", "bpr"] as const) {
-      const model = new TwoTower(train, { embeddingDim: 2, hiddenUnits: [3], outputDim: 2, temperature: 0.5, initStd: 0.5, loss, seed: 5 });
+      const model = new TwoTower(train, {
+        embeddingDim: 2,
+        hiddenUnits: [3],
+        outputDim: 2,
+        temperature: 0.5,
+        initStd: 0.5,
+        loss,
+        seed: 5,
+      });
       // A small step: a ReLU unit within 0.01 of its kink would spoil the default 0.01.
       checkGradients(() => model.loss(batch), model.trainableVariables(), { perVariable: 6, step: 1e-3, atol: 3e-3 });
       model.dispose();
@@ -136,7 +167,11 @@ describe("models/twoTower", () => {
     const train = withGenres(plantedTastes().train);
     for (const loss of ["sampledSoftmax", "bpr"] as const) {
       const model = new TwoTower(train, { embeddingDim: 8, outputDim: 8, loss, seed: 6 });
-      const [batch] = implicitFeedbackBatches(train, new NegativeSampler(train), { batchSize: 64, negatives: model.negativesPerPositive, rng: new Rng(2) });
+      const [batch] = implicitFeedbackBatches(train, new NegativeSampler(train), {
+        batchSize: 64,
+        negatives: model.negativesPerPositive,
+        rng: new Rng(2),
+      });
       const before = lossValue(model, batch);
       const optimizer = tf.train.sgd(0.1); // a plain gradient step: first order, it must go down
       optimizer.minimize(() => model.loss(batch), true, model.trainableVariables())?.dispose();
@@ -154,7 +189,10 @@ describe("models/twoTower", () => {
       const model = new TwoTower(train, { embeddingDim: 8, hiddenUnits: [16], outputDim: 8, loss, seed: 7 });
       await fitImplicitFeedback(model, { epochs: 20, batchSize: 32, learningRate: 0.01, seed: 3, progress: "silent" });
       const report = evaluateRanking(model, { train, test, k: 2, metrics: ["hr", "ndcg"] });
-      assert.ok(report.metrics["hr@2"] > 0.85, `${loss}: hr@2 = ${report.metrics["hr@2"]}, chance ${randomHitRate(2).toFixed(3)}`);
+      assert.ok(
+        report.metrics["hr@2"] > 0.85,
+        `${loss}: hr@2 = ${report.metrics["hr@2"]}, chance ${randomHitRate(2).toFixed(3)}`,
+      );
       assert.ok(report.metrics["ndcg@2"] > 0.7, `${loss}: ndcg@2 = ${report.metrics["ndcg@2"]}`);
       model.dispose();
     }
@@ -176,7 +214,11 @@ describe("models/twoTower", () => {
     const train = withGenres(plantedTastes().train);
     const before = tf.memory().numTensors;
     const model = new TwoTower(train, { embeddingDim: 4, outputDim: 4, seed: 10 });
-    const [batch] = implicitFeedbackBatches(train, new NegativeSampler(train), { batchSize: 16, negatives: 0, rng: new Rng(4) });
+    const [batch] = implicitFeedbackBatches(train, new NegativeSampler(train), {
+      batchSize: 16,
+      negatives: 0,
+      rng: new Rng(4),
+    });
     await assertNoLeak(async () => {
       lossValue(model, batch);
       model.scoreItems(Int32Array.of(0, 1, 2));
@@ -190,11 +232,20 @@ describe("models/twoTower", () => {
   it("rejects bad configurations and batches with clear errors", () => {
     const { train } = plantedTastes();
     assert.throws(() => new TwoTower(train, { temperature: 0, seed: 1 }), /temperature must be a positive number/);
-    assert.throws(() => new TwoTower(train, { loss: "hinge" as "bpr", seed: 1 }), /loss must be "sampledSoftmax" or "bpr"/);
-    assert.throws(() => new TwoTower(train, { hiddenUnits: [0], seed: 1 }), /hiddenUnits\[0\] must be a positive integer/);
+    assert.throws(
+      () => new TwoTower(train, { loss: "hinge" as "bpr", seed: 1 }),
+      /loss must be "sampledSoftmax" or "bpr"/,
+    );
+    assert.throws(
+      () => new TwoTower(train, { hiddenUnits: [0], seed: 1 }),
+      /hiddenUnits\[0\] must be a positive integer/,
+    );
     assert.throws(() => new TwoTower(pairs([], 2, 2), { seed: 1 }), /the training data 'tiny' is empty/);
     const bpr = new TwoTower(train, { loss: "bpr", seed: 1 });
-    assert.throws(() => bpr.loss({ users: Int32Array.of(0), positives: Int32Array.of(0), negatives: new Int32Array(0) }), /BPR needs at least one negative/);
+    assert.throws(
+      () => bpr.loss({ users: Int32Array.of(0), positives: Int32Array.of(0), negatives: new Int32Array(0) }),
+      /BPR needs at least one negative/,
+    );
     assert.throws(() => bpr.scorePairs(Int32Array.of(0, 1), Int32Array.of(0)), /2 users but 1 items/);
     bpr.dispose();
   });

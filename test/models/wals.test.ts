@@ -6,7 +6,14 @@ import { choleskySolve, fitWals, gram, implicitMatrix, solveSide, walsLoss } fro
 import { makeInteractions } from "../eval/fixtures";
 
 /** L of the header summed over every (u, i) pair, the slow way. */
-function bruteForceLoss(r: number[][], x: Float64Array, y: Float64Array, d: number, alpha: number, lambda: number): number {
+function bruteForceLoss(
+  r: number[][],
+  x: Float64Array,
+  y: Float64Array,
+  d: number,
+  alpha: number,
+  lambda: number,
+): number {
   let loss = 0;
   r.forEach((row, u) =>
     row.forEach((rui, i) => {
@@ -48,16 +55,20 @@ describe("models/wals", () => {
     const d = 5;
     const m = Float64Array.from({ length: d * d }, () => rng.normal());
     const a = new Float64Array(d * d);
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-      let s = i === j ? 1 : 0;
-      for (let k = 0; k < d; k++) s += m[i * d + k] * m[j * d + k];
-      a[i * d + j] = s;
-    }
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) {
+        let s = i === j ? 1 : 0;
+        for (let k = 0; k < d; k++) s += m[i * d + k] * m[j * d + k];
+        a[i * d + j] = s;
+      }
     const solution = [1, -2, 0.5, 3, -1];
     const b = Float64Array.from({ length: d }, (_, i) => solution.reduce((s, v, j) => s + a[i * d + j] * v, 0));
     choleskySolve(Float64Array.from(a), b, d);
     b.forEach((v, i) => assert.ok(Math.abs(v - solution[i]) < 1e-9, `x[${i}] = ${v}`));
-    assert.throws(() => choleskySolve(Float64Array.from([1, 2, 2, 1]), new Float64Array(2), 2), /not positive definite/);
+    assert.throws(
+      () => choleskySolve(Float64Array.from([1, 2, 2, 1]), new Float64Array(2), 2),
+      /not positive definite/,
+    );
   });
 
   it("computes FᵀF", () => {
@@ -66,7 +77,16 @@ describe("models/wals", () => {
   });
 
   it("builds r_ui both ways, summing duplicates for 'rating' and 1 for 'binary'", () => {
-    const data = makeInteractions([[1, 2, 4], [0, 1, 3], [1, 2, 1], [1, 0, 5]], 2, 3);
+    const data = makeInteractions(
+      [
+        [1, 2, 4],
+        [0, 1, 3],
+        [1, 2, 1],
+        [1, 0, 5],
+      ],
+      2,
+      3,
+    );
     const rating = implicitMatrix(data, "rating");
     assert.deepEqual(Array.from(rating.byUser.offsets), [0, 1, 3]);
     assert.deepEqual(Array.from(rating.byUser.indices), [1, 0, 2]);
@@ -78,7 +98,11 @@ describe("models/wals", () => {
   });
 
   it("solves each user exactly: the gradient of L at the new x_u is zero", () => {
-    const r = [[2, 0, 1, 0], [0, 3, 0, 0], [0, 0, 0, 0]];
+    const r = [
+      [2, 0, 1, 0],
+      [0, 3, 0, 0],
+      [0, 0, 0, 0],
+    ];
     const rows: [number, number, number][] = [];
     r.forEach((row, u) => row.forEach((v, i) => v > 0 && rows.push([u, i, v])));
     const { byUser } = implicitMatrix(makeInteractions(rows, 3, 4), "rating");
@@ -106,13 +130,28 @@ describe("models/wals", () => {
   it("never increases the objective, which matches the brute-force sum over all pairs", () => {
     const { data } = plantedGroups();
     const losses: number[] = [];
-    fitWals(data, { factors: 3, iterations: 6, regularization: 0.5, alpha: 10, seed: 1, onIteration: (_, loss) => losses.push(loss) });
+    fitWals(data, {
+      factors: 3,
+      iterations: 6,
+      regularization: 0.5,
+      alpha: 10,
+      seed: 1,
+      onIteration: (_, loss) => losses.push(loss),
+    });
     assert.equal(losses.length, 6);
-    for (let t = 1; t < losses.length; t++) assert.ok(losses[t] <= losses[t - 1] + 1e-9, `iteration ${t + 1}: ${losses[t - 1]} → ${losses[t]}`);
+    for (let t = 1; t < losses.length; t++)
+      assert.ok(losses[t] <= losses[t - 1] + 1e-9, `iteration ${t + 1}: ${losses[t - 1]} → ${losses[t]}`);
     const model = fitWals(data, { factors: 3, iterations: 2, regularization: 0.5, alpha: 10, seed: 1 });
     const r = Array.from({ length: 20 }, () => new Array(16).fill(0));
     data.users.forEach((u, k) => (r[u][data.items[k]] = 1));
-    const expected = bruteForceLoss(r, Float64Array.from(model.userFactors), Float64Array.from(model.itemFactors), 3, 10, 0.5);
+    const expected = bruteForceLoss(
+      r,
+      Float64Array.from(model.userFactors),
+      Float64Array.from(model.itemFactors),
+      3,
+      10,
+      0.5,
+    );
     assert.ok(Math.abs(losses[1] - expected) < 1e-3 * expected, `${losses[1]} vs ${expected}`);
   });
 
@@ -124,7 +163,8 @@ describe("models/wals", () => {
       const other = u < 10 ? 8 : 0;
       const worstHeldOut = Math.min(...heldOut[u].map((i) => scores[u * 16 + i]));
       assert.ok(worstHeldOut > 0.5, `user ${u}: held-out score ${worstHeldOut}`);
-      for (let i = other; i < other + 8; i++) assert.ok(Math.abs(scores[u * 16 + i]) < 0.1, `user ${u}, item ${i}: ${scores[u * 16 + i]}`);
+      for (let i = other; i < other + 8; i++)
+        assert.ok(Math.abs(scores[u * 16 + i]) < 0.1, `user ${u}, item ${i}: ${scores[u * 16 + i]}`);
     }
   });
 

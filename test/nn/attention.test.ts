@@ -9,7 +9,9 @@ import { assertClose, assertNoLeak } from "../support/assertions";
 // Replaces positions `from..` of axis −2 of a [1, 1, T, D] tensor with fresh draws.
 function perturbFrom(x: tf.Tensor, from: number, rng: Rng): tf.Tensor {
   const [, , t, d] = x.shape;
-  return tf.tidy(() => tf.concat([tf.slice(x, [0, 0, 0, 0], [1, 1, from, d]), normalTensor(rng, [1, 1, t - from, d])], 2));
+  return tf.tidy(() =>
+    tf.concat([tf.slice(x, [0, 0, 0, 0], [1, 1, from, d]), normalTensor(rng, [1, 1, t - from, d])], 2),
+  );
 }
 
 describe("nn/attention", () => {
@@ -25,7 +27,11 @@ describe("nn/attention", () => {
     // Scores are I/√2: each query puts e^{1/√2} / (e^{1/√2} + 1) on its own key.
     const own = Math.exp(Math.SQRT1_2) / (Math.exp(Math.SQRT1_2) + 1);
     assertClose(take(weights), [own, 1 - own, 1 - own, own], { atol: 1e-6, rtol: 1e-4 });
-    assertClose(take(output), [own * 1 + (1 - own) * 3, own * 2 + (1 - own) * 4, (1 - own) * 1 + own * 3, (1 - own) * 2 + own * 4], { atol: 1e-5, rtol: 1e-4 });
+    assertClose(
+      take(output),
+      [own * 1 + (1 - own) * 3, own * 2 + (1 - own) * 4, (1 - own) * 1 + own * 3, (1 - own) * 2 + own * 4],
+      { atol: 1e-5, rtol: 1e-4 },
+    );
     tf.dispose([q, k, v]);
   });
 
@@ -135,7 +141,14 @@ describe("nn/attention", () => {
     const causal = causalMask(3);
     assert.deepEqual(causal.shape, [1, 1, 3, 3]);
     assert.deepEqual(Array.from(take(causal)), [1, 0, 0, 1, 1, 0, 1, 1, 1]);
-    const ids = tf.tensor2d([[5, 7, 0], [0, 0, 3]], [2, 3], "int32");
+    const ids = tf.tensor2d(
+      [
+        [5, 7, 0],
+        [0, 0, 3],
+      ],
+      [2, 3],
+      "int32",
+    );
     const padding = paddingMask(ids);
     assert.deepEqual(padding.shape, [2, 1, 1, 3]);
     assert.deepEqual(Array.from(take(padding)), [1, 1, 0, 0, 0, 1]);

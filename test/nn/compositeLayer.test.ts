@@ -44,8 +44,16 @@ describe("nn/compositeLayer", () => {
     const a = new TwoDense({ name: "a" });
     const b = new TwoDense({ name: "b" });
     const model = tf.model({ inputs: input, outputs: b.apply(a.apply(input)) as tf.SymbolicTensor });
-    assert.deepEqual(a.weights.map((w) => w.originalName), ["a/first/kernel", "a/first/bias", "a/second/kernel", "a/second/bias"]);
-    assert.deepEqual(model.weights.map((w) => w.originalName).slice(4), ["b/first/kernel", "b/first/bias", "b/second/kernel", "b/second/bias"]);
+    assert.deepEqual(
+      a.weights.map((w) => w.originalName),
+      ["a/first/kernel", "a/first/bias", "a/second/kernel", "a/second/bias"],
+    );
+    assert.deepEqual(model.weights.map((w) => w.originalName).slice(4), [
+      "b/first/kernel",
+      "b/first/bias",
+      "b/second/kernel",
+      "b/second/bias",
+    ]);
     assert.deepEqual(model.trainableWeights.length, 8);
     // The placeholder call that built the sublayers leaves no graph behind.
     assert.equal(a.first.inboundNodes.length, 0);
@@ -63,7 +71,11 @@ describe("nn/compositeLayer", () => {
     const optimizer = tf.train.sgd(0.1);
     const loss = () => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar;
     const before = take(loss());
-    optimizer.minimize(loss, false, model.trainableWeights.map((w) => w.read() as tf.Variable));
+    optimizer.minimize(
+      loss,
+      false,
+      model.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
     assert.ok(take(loss())[0] < before[0]);
     await checkReloaded(model, (loaded) => {
       assert.deepEqual(take(loaded.predict(x) as tf.Tensor), take(model.predict(x) as tf.Tensor));

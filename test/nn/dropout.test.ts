@@ -50,7 +50,9 @@ describe("nn/dropout", () => {
       const x = normalTensor(new Rng(8), [3, 4, 10]);
       const layer = new SeededDropout({ rate: 0.4, seed: 7 });
       // −0 and +0 are one value here: a dropped negative unit is x·0 = −0 on cpu and +0 from the wasm kernel.
-      const calls = [0, 1, 2].map(() => Array.from(take(layer.apply(x, { training: true }) as tf.Tensor), (v) => v + 0));
+      const calls = [0, 1, 2].map(() =>
+        Array.from(take(layer.apply(x, { training: true }) as tf.Tensor), (v) => v + 0),
+      );
       x.dispose();
       return calls;
     };

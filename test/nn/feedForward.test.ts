@@ -7,7 +7,13 @@ import { checkGradients, disposeOutput, normalTensor, randomizeWeights, take, va
 import { assertClose, assertNoLeak } from "../support/assertions";
 
 // Φ, the standard normal CDF, at −2, −1, 0, 1, 2 (from tables).
-const PHI: Record<number, number> = { [-2]: 0.022750131948179, [-1]: 0.158655253931457, 0: 0.5, 1: 0.841344746068543, 2: 0.977249868051821 };
+const PHI: Record<number, number> = {
+  [-2]: 0.022750131948179,
+  [-1]: 0.158655253931457,
+  0: 0.5,
+  1: 0.841344746068543,
+  2: 0.977249868051821,
+};
 
 // erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7), independent of tf.erf.
 function erf(x: number): number {
@@ -29,9 +35,17 @@ describe("nn/feedForward", () => {
   it("computes GELU(x) = x·Φ(x) exactly, and the tanh approximation within 5e-4 of it", () => {
     const points = [-2, -1, 0, 1, 2];
     const x = tf.tensor1d(points);
-    assertClose(take(gelu(x)), points.map((v) => v * PHI[v]), { atol: 1e-6, rtol: 1e-4 });
+    assertClose(
+      take(gelu(x)),
+      points.map((v) => v * PHI[v]),
+      { atol: 1e-6, rtol: 1e-4 },
+    );
     const approx = take(geluTanh(x));
-    assertClose(approx, points.map((v) => v * PHI[v]), { atol: 5e-4, rtol: 0 });
+    assertClose(
+      approx,
+      points.map((v) => v * PHI[v]),
+      { atol: 5e-4, rtol: 0 },
+    );
     assert.ok(Math.abs(approx[3] - 0.841344746) > 1e-5, "the approximation is not the exact form");
     const grid = tf.linspace(-6, 6, 1201);
     const gap = take(tf.max(tf.abs(tf.sub(gelu(grid), geluTanh(grid)))));
@@ -51,10 +65,17 @@ describe("nn/feedForward", () => {
       assert.deepEqual(out.shape, [2, 3, 3]);
       assert.deepEqual(layer.computeOutputShape([null, 3, 4]), [null, 3, 3]);
       randomizeWeights(layer, rng);
-      const [w1, b1, w2, b2] = layer.getWeights().map((w) => w.arraySync()) as [number[][], number[], number[][], number[]];
+      const [w1, b1, w2, b2] = layer.getWeights().map((w) => w.arraySync()) as [
+        number[][],
+        number[],
+        number[][],
+        number[],
+      ];
       const act = (v: number) =>
-        activation === "relu" ? Math.max(0, v)
-          : activation === "gelu" ? 0.5 * v * (1 + erf(v / Math.SQRT2))
+        activation === "relu"
+          ? Math.max(0, v)
+          : activation === "gelu"
+            ? 0.5 * v * (1 + erf(v / Math.SQRT2))
             : 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
       const rows = (x.arraySync() as number[][][]).flat();
       const expected = rows.flatMap((row) => {
@@ -72,7 +93,13 @@ describe("nn/feedForward", () => {
     const x = normalTensor(rng, [1, 4, 3]);
     const layer = new PositionwiseFeedForward({ hiddenDim: 6, seed: 2 });
     const base = take(layer.apply(x) as tf.Tensor);
-    const changed = tf.add(x, tf.oneHot(tf.tensor1d([2], "int32"), 4).reshape([1, 4, 1]).mul(5));
+    const changed = tf.add(
+      x,
+      tf
+        .oneHot(tf.tensor1d([2], "int32"), 4)
+        .reshape([1, 4, 1])
+        .mul(5),
+    );
     const out = take(layer.apply(changed) as tf.Tensor);
     assertClose(out.subarray(0, 6), base.subarray(0, 6), { atol: 1e-6, rtol: 1e-4 });
     assertClose(out.subarray(9), base.subarray(9), { atol: 1e-6, rtol: 1e-4 });
@@ -88,7 +115,11 @@ describe("nn/feedForward", () => {
       const projection = normalTensor(rng, [1, 2, 3]);
       disposeOutput(layer.apply(x));
       randomizeWeights(layer, rng);
-      checkGradients(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, projection)) as tf.Scalar, [x, ...variablesOf(layer)], { perVariable: 6 });
+      checkGradients(
+        () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, projection)) as tf.Scalar,
+        [x, ...variablesOf(layer)],
+        { perVariable: 6 },
+      );
       tf.dispose([x, projection]);
     }
   });
@@ -105,8 +136,14 @@ describe("nn/feedForward", () => {
     assert.ok(take(loss())[0] < before[0]);
     assert.equal(layer.getWeights().length, 2);
     const config = layer.getConfig();
-    assert.deepEqual((PositionwiseFeedForward.fromConfig(PositionwiseFeedForward, config) as PositionwiseFeedForward).getConfig(), config);
-    assert.throws(() => new PositionwiseFeedForward({ hiddenDim: 4, activation: "tanh" as never, seed: 1 }), /activation must be one of "gelu", "geluTanh", "relu"/);
+    assert.deepEqual(
+      (PositionwiseFeedForward.fromConfig(PositionwiseFeedForward, config) as PositionwiseFeedForward).getConfig(),
+      config,
+    );
+    assert.throws(
+      () => new PositionwiseFeedForward({ hiddenDim: 4, activation: "tanh" as never, seed: 1 }),
+      /activation must be one of "gelu", "geluTanh", "relu"/,
+    );
     optimizer.dispose();
     tf.dispose([x, target]);
   });

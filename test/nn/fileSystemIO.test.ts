@@ -41,9 +41,10 @@ describe("nn/fileSystemIO", () => {
     const json = JSON.parse(fs.readFileSync(path.join(target, MODEL_JSON), "utf8"));
     assert.equal(json.format, "layers-model");
     assert.deepEqual(json.weightsManifest[0].paths, ["weights.bin"]);
-    assert.deepEqual(json.weightsManifest[0].weights.map((w: { name: string }) => w.name), [
-      "hidden/kernel", "hidden/bias", "output/kernel", "output/bias",
-    ]);
+    assert.deepEqual(
+      json.weightsManifest[0].weights.map((w: { name: string }) => w.name),
+      ["hidden/kernel", "hidden/bias", "output/kernel", "output/bias"],
+    );
     const parameters = 3 * 4 + 4 + 4 * 2 + 2;
     assert.equal(fs.statSync(path.join(target, WEIGHTS_BIN)).size, 4 * parameters);
     assert.equal(result.modelArtifactsInfo.weightDataBytes, 4 * parameters);
@@ -92,7 +93,10 @@ describe("nn/fileSystemIO", () => {
   });
 
   it("fails with errors that name the file and the field", async () => {
-    await assert.rejects(tf.loadLayersModel(fileSystemIO(path.join(dir, "missing"))), /cannot read .*missing\/model\.json/);
+    await assert.rejects(
+      tf.loadLayersModel(fileSystemIO(path.join(dir, "missing"))),
+      /cannot read .*missing\/model\.json/,
+    );
     fs.writeFileSync(path.join(dir, MODEL_JSON), "{ not json");
     await assert.rejects(tf.loadLayersModel(fileSystemIO(dir)), /model\.json is not valid JSON/);
     fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify({ weightsManifest: [] }));
@@ -103,14 +107,23 @@ describe("nn/fileSystemIO", () => {
     const json = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), "utf8"));
     json.weightsManifest[0].paths = ["../outside.bin"];
     fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify(json));
-    await assert.rejects(tf.loadLayersModel(fileSystemIO(dir)), /weightsManifest\[0\]\.paths\[0\] = "\.\.\/outside\.bin" is not a file in/);
+    await assert.rejects(
+      tf.loadLayersModel(fileSystemIO(dir)),
+      /weightsManifest\[0\]\.paths\[0\] = "\.\.\/outside\.bin" is not a file in/,
+    );
     json.weightsManifest[0].paths = ["gone.bin"];
     fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify(json));
-    await assert.rejects(tf.loadLayersModel(fileSystemIO(dir)), /weightsManifest\[0\]\.paths\[0\]: cannot read .*gone\.bin/);
+    await assert.rejects(
+      tf.loadLayersModel(fileSystemIO(dir)),
+      /weightsManifest\[0\]\.paths\[0\]: cannot read .*gone\.bin/,
+    );
     json.weightsManifest[0].paths = [WEIGHTS_BIN];
     fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify(json));
     fs.writeFileSync(path.join(dir, WEIGHTS_BIN), Buffer.alloc(12));
-    await assert.rejects(tf.loadLayersModel(fileSystemIO(dir)), /the manifest describes 104 bytes of weights, the files hold 12/);
+    await assert.rejects(
+      tf.loadLayersModel(fileSystemIO(dir)),
+      /the manifest describes 104 bytes of weights, the files hold 12/,
+    );
     assert.throws(() => fileSystemIO(""), /dir must be a non-empty path/);
     model.dispose();
   });

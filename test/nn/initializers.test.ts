@@ -12,8 +12,14 @@ describe("nn/initializers", () => {
   it("fills defaults and rejects unknown initializers", () => {
     assert.deepEqual(resolveKernelInitializer("L", {}), { kernelInitializer: "glorotUniform", initializerRange: 0.02 });
     assert.deepEqual(resolveKernelInitializer("L", {}, "truncatedNormal").kernelInitializer, "truncatedNormal");
-    assert.throws(() => resolveKernelInitializer("L", { kernelInitializer: "ones" as never }), /L: kernelInitializer must be one of/);
-    assert.throws(() => resolveKernelInitializer("L", { initializerRange: 0 }), /L: initializerRange must be a finite number > 0/);
+    assert.throws(
+      () => resolveKernelInitializer("L", { kernelInitializer: "ones" as never }),
+      /L: kernelInitializer must be one of/,
+    );
+    assert.throws(
+      () => resolveKernelInitializer("L", { initializerRange: 0 }),
+      /L: initializerRange must be a finite number > 0/,
+    );
   });
 
   it("gives each weight drawn from one rng its own values, the same again from the same seed", () => {

@@ -3,7 +3,15 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { LayerNormalization } from "../../src/nn/layerNorm";
-import { checkGradients, checkReloaded, disposeOutput, normalTensor, randomizeWeights, take, variablesOf } from "./support";
+import {
+  checkGradients,
+  checkReloaded,
+  disposeOutput,
+  normalTensor,
+  randomizeWeights,
+  take,
+  variablesOf,
+} from "./support";
 import { assertClose, assertNoLeak } from "../support/assertions";
 
 function referenceLayerNorm(rows: number[][], gamma: number[], beta: number[], epsilon: number): number[] {
@@ -28,7 +36,10 @@ describe("nn/layerNorm", () => {
     assertClose(plain, referenceLayerNorm(rows, [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], 1e-5), { atol: 1e-5, rtol: 1e-4 });
     randomizeWeights(layer, rng);
     const [gamma, beta] = layer.getWeights().map((w) => Array.from(w.dataSync()));
-    assertClose(take(layer.apply(x) as tf.Tensor), referenceLayerNorm(rows, gamma, beta, 1e-5), { atol: 1e-5, rtol: 1e-4 });
+    assertClose(take(layer.apply(x) as tf.Tensor), referenceLayerNorm(rows, gamma, beta, 1e-5), {
+      atol: 1e-5,
+      rtol: 1e-4,
+    });
     x.dispose();
   });
 
@@ -52,7 +63,11 @@ describe("nn/layerNorm", () => {
     disposeOutput(layer.apply(x));
     randomizeWeights(layer, rng);
     const projection = normalTensor(rng, [2, 2, 4]);
-    checkGradients(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, projection)) as tf.Scalar, [x, ...variablesOf(layer)], { perVariable: 8 });
+    checkGradients(
+      () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, projection)) as tf.Scalar,
+      [x, ...variablesOf(layer)],
+      { perVariable: 8 },
+    );
     tf.dispose([x, projection]);
   });
 

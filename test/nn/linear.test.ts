@@ -16,7 +16,9 @@ describe("nn/linear", () => {
     const w = normalTensor(rng, [4, 5]);
     const b = normalTensor(rng, [5]);
     const [xs, ws, bs] = [x.arraySync() as number[][][], w.arraySync() as number[][], b.arraySync() as number[]];
-    const expected = xs.flat().flatMap((row) => bs.map((bias, j) => bias + row.reduce((s, v, i) => s + v * ws[i][j], 0)));
+    const expected = xs
+      .flat()
+      .flatMap((row) => bs.map((bias, j) => bias + row.reduce((s, v, i) => s + v * ws[i][j], 0)));
     assertClose(take(linear(x, w, b)), expected, { atol: 1e-5, rtol: 1e-5 });
     const noBias = xs.flat().flatMap((row) => bs.map((_, j) => row.reduce((s, v, i) => s + v * ws[i][j], 0)));
     assertClose(take(linear(x, w)), noBias, { atol: 1e-5, rtol: 1e-5 });

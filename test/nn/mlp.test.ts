@@ -22,7 +22,10 @@ describe("nn/mlp", () => {
       const tower = new DenseTower({ inputDim: 3, units: [4, 2], outputActivation: "tanh", seed: 7 });
       // Nonzero biases, so that they are part of what is checked.
       tower.layers.forEach((l) => tf.tidy(() => l.bias!.assign(normalTensor(rng, l.bias!.shape, 0.5) as tf.Tensor1D)));
-      const x = [[0.5, -1, 2], [1, 0, -0.5]];
+      const x = [
+        [0.5, -1, 2],
+        [1, 0, -0.5],
+      ];
       const [first, second] = weightsOf(tower);
       const relu = (rows: number[][]) => rows.map((r) => r.map((v) => Math.max(0, v)));
       const addBias = (rows: number[][], b: number[]) => rows.map((r) => r.map((v, j) => v + b[j]));
@@ -43,11 +46,27 @@ describe("nn/mlp", () => {
       const tower = new DenseTower({ inputDim: 6, units: [5, 4, 3], seed: 1, useBias: false });
       assert.equal(tower.inputDim, 6);
       assert.equal(tower.outputDim, 3);
-      assert.deepEqual(tower.variables().map((v) => v.shape), [[6, 5], [5, 4], [4, 3]]);
-      assert.deepEqual(tower.layers.map((l) => l.activation), ["relu", "relu", "relu"]);
+      assert.deepEqual(
+        tower.variables().map((v) => v.shape),
+        [
+          [6, 5],
+          [5, 4],
+          [4, 3],
+        ],
+      );
+      assert.deepEqual(
+        tower.layers.map((l) => l.activation),
+        ["relu", "relu", "relu"],
+      );
       const projection = new DenseTower({ inputDim: 2, units: [3, 1], outputActivation: "linear", seed: 1 });
-      assert.deepEqual(projection.layers.map((l) => l.activation), ["relu", "linear"]);
-      assert.deepEqual(projection.variables().map((v) => v.shape), [[2, 3], [3], [3, 1], [1]]);
+      assert.deepEqual(
+        projection.layers.map((l) => l.activation),
+        ["relu", "linear"],
+      );
+      assert.deepEqual(
+        projection.variables().map((v) => v.shape),
+        [[2, 3], [3], [3, 1], [1]],
+      );
       tower.dispose();
       projection.dispose();
     });
@@ -70,7 +89,10 @@ describe("nn/mlp", () => {
       const a = new DenseTower({ inputDim: 3, units: [2, 1], seed: 1 });
       const b = new DenseTower({ inputDim: 3, units: [2, 1], seed: 2 });
       b.copyFrom(a);
-      assert.deepEqual(b.variables().map((v) => Array.from(v.dataSync())), a.variables().map((v) => Array.from(v.dataSync())));
+      assert.deepEqual(
+        b.variables().map((v) => Array.from(v.dataSync())),
+        a.variables().map((v) => Array.from(v.dataSync())),
+      );
       const other = new DenseTower({ inputDim: 3, units: [2, 2], seed: 1 });
       assert.throws(() => other.copyFrom(a), /weight shapes differ/);
       [a, b, other].forEach((t) => t.dispose());
@@ -101,7 +123,10 @@ describe("nn/mlp", () => {
       tower.dispose();
       assert.throws(() => new DenseTower({ inputDim: 2, units: [], seed: 1 }), /at least one layer/);
       assert.throws(() => new DenseTower({ inputDim: 2, units: [0], seed: 1 }), /units\[0\] must be an integer >= 1/);
-      assert.throws(() => new DenseTower({ inputDim: 2, units: [2], activation: "gelu" as "relu", seed: 1 }), /activation must be one of/);
+      assert.throws(
+        () => new DenseTower({ inputDim: 2, units: [2], activation: "gelu" as "relu", seed: 1 }),
+        /activation must be one of/,
+      );
       assert.throws(() => new DenseTower({ inputDim: 2, units: [2], seed: NaN }), /seed must be a finite number/);
     });
   });
@@ -111,7 +136,10 @@ describe("nn/mlp", () => {
       const x = tf.tensor1d([-2, 0, 1.5]);
       assertClose(take(activate(x, "relu")), [0, 0, 1.5], { atol: 1e-5, rtol: 1e-4 });
       assertClose(take(activate(x, "tanh")), [Math.tanh(-2), 0, Math.tanh(1.5)], { atol: 1e-6, rtol: 1e-4 });
-      assertClose(take(activate(x, "sigmoid")), [1 / (1 + Math.exp(2)), 0.5, 1 / (1 + Math.exp(-1.5))], { atol: 1e-6, rtol: 1e-4 });
+      assertClose(take(activate(x, "sigmoid")), [1 / (1 + Math.exp(2)), 0.5, 1 / (1 + Math.exp(-1.5))], {
+        atol: 1e-6,
+        rtol: 1e-4,
+      });
       assert.equal(activate(x, "linear"), x);
       x.dispose();
     });
@@ -119,11 +147,24 @@ describe("nn/mlp", () => {
 
   describe("gatherRows", () => {
     it("looks rows up like tf.gather, and sums the gradient of a row used twice", () => {
-      const table = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]));
+      const table = tf.variable(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      );
       const ids = tf.tensor1d([2, 0, 2], "int32");
       assert.deepEqual(Array.from(take(gatherRows(table, ids))), [5, 6, 1, 2, 5, 6]);
-      const weights = tf.tensor2d([[1, 10], [100, 1000], [2, 20]]);
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(gatherRows(table, ids), weights)) as tf.Scalar, [table]);
+      const weights = tf.tensor2d([
+        [1, 10],
+        [100, 1000],
+        [2, 20],
+      ]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(gatherRows(table, ids), weights)) as tf.Scalar,
+        [table],
+      );
       // Row 2 is read twice (weights rows 0 and 2), row 0 once, row 1 never.
       assert.deepEqual(Array.from(take(grads[table.name])), [100, 1000, 0, 0, 3, 30]);
       const reference = tf.variableGrads(() => tf.sum(tf.mul(tf.gather(table, ids), weights)) as tf.Scalar, [table]);
@@ -134,7 +175,12 @@ describe("nn/mlp", () => {
     });
 
     it("keeps its ids for the backward pass even when they were created and disposed inside the loss", async () => {
-      const table = tf.variable(tf.tensor2d([[1, 2], [3, 4]]));
+      const table = tf.variable(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+      );
       await assertNoLeak(() => {
         const { value, grads } = tf.variableGrads(
           () => tf.tidy(() => tf.sum(gatherRows(table, tf.tensor1d([1, 1], "int32"))) as tf.Scalar),

@@ -5,7 +5,16 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { mergeHeads, MultiHeadAttention, splitHeads } from "../../src/nn/multiHeadAttention";
-import { checkGradients, checkReloaded, disposeOutput, normalTensor, permuteRows, randomizeWeights, take, variablesOf } from "./support";
+import {
+  checkGradients,
+  checkReloaded,
+  disposeOutput,
+  normalTensor,
+  permuteRows,
+  randomizeWeights,
+  take,
+  variablesOf,
+} from "./support";
 import { assertClose, assertNoLeak } from "../support/assertions";
 
 type Matrix = number[][];
@@ -25,7 +34,10 @@ function referenceAttention(
   const dv = w.wv[0].length / numHeads;
   const project = (x: Matrix, kernel: Matrix, bias: number[], from: number, width: number): Matrix =>
     x.map((row) =>
-      Array.from({ length: width }, (_, j) => bias[from + j] + row.reduce((sum, xi, i) => sum + xi * kernel[i][from + j], 0)),
+      Array.from(
+        { length: width },
+        (_, j) => bias[from + j] + row.reduce((sum, xi, i) => sum + xi * kernel[i][from + j], 0),
+      ),
     );
   const concat: Matrix = query.map(() => []);
   for (let h = 0; h < numHeads; h++) {
@@ -47,7 +59,14 @@ function referenceAttention(
 function weightsOf(layer: tf.layers.Layer) {
   const [wq, bq, wk, bk, wv, bv, wo, bo] = layer.getWeights().map((t) => t.arraySync());
   return { wq, bq, wk, bk, wv, bv, wo, bo } as {
-    wq: Matrix; bq: number[]; wk: Matrix; bk: number[]; wv: Matrix; bv: number[]; wo: Matrix; bo: number[];
+    wq: Matrix;
+    bq: number[];
+    wk: Matrix;
+    bk: number[];
+    wv: Matrix;
+    bv: number[];
+    wo: Matrix;
+    bo: number[];
   };
 }
 
@@ -74,12 +93,31 @@ describe("nn/multiHeadAttention", () => {
     const out = self.apply(query) as tf.Tensor;
     assert.deepEqual(out.shape, [2, 3, 8]);
     assert.deepEqual(self.dimensions, { keyDim: 2, valueDim: 2, outputDim: 8 });
-    const cross = new MultiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 5, outputDim: 7, returnAttentionWeights: true, seed: 2 });
+    const cross = new MultiHeadAttention({
+      numHeads: 2,
+      keyDim: 3,
+      valueDim: 5,
+      outputDim: 7,
+      returnAttentionWeights: true,
+      seed: 2,
+    });
     const [crossOut, weights] = cross.apply([query, value]) as tf.Tensor[];
     assert.deepEqual(crossOut.shape, [2, 3, 7]);
     assert.deepEqual(weights.shape, [2, 2, 3, 5]);
-    assert.deepEqual(cross.computeOutputShape([[null, 3, 8], [null, 5, 6]]), [[null, 3, 7], [null, 2, 3, 5]]);
-    assert.deepEqual(cross.getWeights().map((w) => w.shape), [[8, 6], [6], [6, 6], [6], [6, 10], [10], [10, 7], [7]]);
+    assert.deepEqual(
+      cross.computeOutputShape([
+        [null, 3, 8],
+        [null, 5, 6],
+      ]),
+      [
+        [null, 3, 7],
+        [null, 2, 3, 5],
+      ],
+    );
+    assert.deepEqual(
+      cross.getWeights().map((w) => w.shape),
+      [[8, 6], [6], [6, 6], [6], [6, 10], [10], [10, 7], [7]],
+    );
     tf.dispose([query, value, out, crossOut, weights]);
   });
 
@@ -90,7 +128,10 @@ describe("nn/multiHeadAttention", () => {
     const layer = new MultiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 2, outputDim: 4, seed: 3 });
     disposeOutput(layer.apply([query, value]));
     randomizeWeights(layer, rng);
-    const keyMask = [[1, 1, 0, 0], [1, 1, 1, 1]];
+    const keyMask = [
+      [1, 1, 0, 0],
+      [1, 1, 1, 1],
+    ];
     const mask = tf.tensor2d(keyMask);
     const actual = take(layer.apply([query, value, mask]) as tf.Tensor);
     const w = weightsOf(layer);
@@ -122,7 +163,10 @@ describe("nn/multiHeadAttention", () => {
     const rng = new Rng(3);
     const x = normalTensor(rng, [2, 4, 6]);
     const layer = new MultiHeadAttention({ numHeads: 3, seed: 4 });
-    const keyMask = tf.tensor2d([[1, 1, 1, 0], [1, 0, 0, 0]]);
+    const keyMask = tf.tensor2d([
+      [1, 1, 1, 0],
+      [1, 0, 0, 0],
+    ]);
     const byKeys = take(layer.apply([x, x, keyMask]) as tf.Tensor);
     const full = tf.tile(tf.expandDims(keyMask, 1), [1, 4, 1]); // [B, T_q, T_k]
     assertClose(take(layer.apply([x, x, full]) as tf.Tensor), byKeys, { atol: 1e-6, rtol: 1e-4 });
@@ -203,7 +247,14 @@ describe("nn/multiHeadAttention", () => {
   });
 
   it("round-trips its config, and through fileSystemIO a model's predictions", async () => {
-    const layer = new MultiHeadAttention({ numHeads: 2, keyDim: 3, dropout: 0.1, causal: true, kernelInitializer: "truncatedNormal", seed: 9 });
+    const layer = new MultiHeadAttention({
+      numHeads: 2,
+      keyDim: 3,
+      dropout: 0.1,
+      causal: true,
+      kernelInitializer: "truncatedNormal",
+      seed: 9,
+    });
     const config = layer.getConfig();
     const copy = MultiHeadAttention.fromConfig(MultiHeadAttention, config) as MultiHeadAttention;
     assert.deepEqual(copy.getConfig(), config);
@@ -211,11 +262,18 @@ describe("nn/multiHeadAttention", () => {
     const rng = new Rng(8);
     const input = tf.input({ shape: [4, 6] });
     const mask = tf.input({ shape: [4] });
-    const output = new MultiHeadAttention({ numHeads: 2, seed: 10, name: "attention" }).apply([input, input, mask]) as tf.SymbolicTensor;
+    const output = new MultiHeadAttention({ numHeads: 2, seed: 10, name: "attention" }).apply([
+      input,
+      input,
+      mask,
+    ]) as tf.SymbolicTensor;
     const model = tf.model({ inputs: [input, mask], outputs: output });
     randomizeWeights(model.getLayer("attention"), rng); // so that a fresh seeded init cannot pass for loading
     const x = normalTensor(rng, [2, 4, 6]);
-    const m = tf.tensor2d([[1, 1, 1, 0], [1, 1, 0, 0]]);
+    const m = tf.tensor2d([
+      [1, 1, 1, 0],
+      [1, 1, 0, 0],
+    ]);
     await checkReloaded(model, (loaded) => {
       assert.ok(loaded.getLayer("attention") instanceof MultiHeadAttention);
       assert.deepEqual(take(loaded.predict([x, m]) as tf.Tensor), take(model.predict([x, m]) as tf.Tensor));
@@ -226,18 +284,33 @@ describe("nn/multiHeadAttention", () => {
 
   it("rejects bad arguments and inputs with errors that name the field", () => {
     assert.throws(() => new MultiHeadAttention({ numHeads: 0, seed: 1 }), /numHeads must be an integer >= 1/);
-    assert.throws(() => new MultiHeadAttention({ numHeads: 2, dropout: 1, seed: 1 }), /dropout must be a number in \[0, 1\)/);
+    assert.throws(
+      () => new MultiHeadAttention({ numHeads: 2, dropout: 1, seed: 1 }),
+      /dropout must be a number in \[0, 1\)/,
+    );
     assert.throws(() => new MultiHeadAttention({ numHeads: 2 } as never), /seed must be a finite number/);
     const x = tf.zeros([1, 2, 5]);
-    assert.throws(() => new MultiHeadAttention({ numHeads: 2, seed: 1 }).apply(x), /not divisible by numHeads 2; set keyDim/);
+    assert.throws(
+      () => new MultiHeadAttention({ numHeads: 2, seed: 1 }).apply(x),
+      /not divisible by numHeads 2; set keyDim/,
+    );
     const layer = new MultiHeadAttention({ numHeads: 1, seed: 1 });
-    assert.throws(() => layer.apply([x, x, x, x]), /expected x, \[query, value\] or \[query, value, mask\], got 4 inputs/);
+    assert.throws(
+      () => layer.apply([x, x, x, x]),
+      /expected x, \[query, value\] or \[query, value, mask\], got 4 inputs/,
+    );
     x.dispose();
   });
 
   it("leaks no tensors, in inference or in training with dropout", async () => {
     const rng = new Rng(9);
-    const layer = new MultiHeadAttention({ numHeads: 2, dropout: 0.2, causal: true, returnAttentionWeights: true, seed: 11 });
+    const layer = new MultiHeadAttention({
+      numHeads: 2,
+      dropout: 0.2,
+      causal: true,
+      returnAttentionWeights: true,
+      seed: 11,
+    });
     const x = normalTensor(rng, [2, 3, 4]);
     const mask = tf.ones([2, 3]);
     disposeOutput(layer.apply(x)); // builds the weights, which stay

@@ -14,15 +14,25 @@ describe("nn/positionEmbedding", () => {
   it("fills the sinusoid table of Vaswani et al. §3.5", () => {
     const table = sinusoidalTable(4, 4); // frequencies 1 and 10000^(−2/4) = 1/100
     assertClose(table.subarray(0, 4), [0, 1, 0, 1], { atol: 0, rtol: 1e-4 });
-    assertClose(table.subarray(12, 16), [Math.sin(3), Math.cos(3), Math.sin(0.03), Math.cos(0.03)], { atol: 1e-7, rtol: 1e-4 });
+    assertClose(table.subarray(12, 16), [Math.sin(3), Math.cos(3), Math.sin(0.03), Math.cos(0.03)], {
+      atol: 1e-7,
+      rtol: 1e-4,
+    });
     const odd = sinusoidalTable(2, 3, 100); // the third column is a sine of frequency 100^(−2/3)
-    assertClose(odd.subarray(3, 6), [Math.sin(1), Math.cos(1), Math.sin(Math.pow(100, -2 / 3))], { atol: 1e-7, rtol: 1e-4 });
+    assertClose(odd.subarray(3, 6), [Math.sin(1), Math.cos(1), Math.sin(Math.pow(100, -2 / 3))], {
+      atol: 1e-7,
+      rtol: 1e-4,
+    });
   });
 
   it("encodes position p + k as a fixed rotation of position p, in every sine/cosine pair", () => {
     const width = 8;
     const table = sinusoidalTable(40, width);
-    for (const [p, k] of [[3, 5], [10, 17], [0, 30]]) {
+    for (const [p, k] of [
+      [3, 5],
+      [10, 17],
+      [0, 30],
+    ]) {
       for (let i = 0; i < width; i += 2) {
         const angle = k * Math.pow(10000, -i / width);
         const [s, c] = [table[p * width + i], table[p * width + i + 1]];
@@ -44,7 +54,10 @@ describe("nn/positionEmbedding", () => {
     }
     assert.equal(layer.weights.length, 0);
     const config = new SinusoidalPositionEncoding({ maxWavelength: 500, name: "pe" }).getConfig();
-    assert.deepEqual((SinusoidalPositionEncoding.fromConfig(SinusoidalPositionEncoding, config) as tf.layers.Layer).getConfig(), config);
+    assert.deepEqual(
+      (SinusoidalPositionEncoding.fromConfig(SinusoidalPositionEncoding, config) as tf.layers.Layer).getConfig(),
+      config,
+    );
   });
 
   it("LearnedPositionEmbedding adds the first T rows of its table, and refuses T > maxLength", () => {

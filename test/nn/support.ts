@@ -13,7 +13,10 @@ import { fileSystemIO } from "../../src/nn/fileSystemIO";
 /** A float32 tensor of N(0, std²) draws from `rng`. */
 export function normalTensor(rng: Rng, shape: number[], std = 1): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal(0, std)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => rng.normal(0, std)),
+    shape,
+  );
 }
 
 /** Reads a tensor's values and disposes it. */
@@ -38,7 +41,11 @@ export interface GradientCheckOptions {
  * Compares tf.variableGrads of `loss` with central differences (f(v + h) − f(v − h)) / 2h at a random
  * subset of each variable's elements. Inputs are checked the same way by wrapping them in variables.
  */
-export function checkGradients(loss: () => tf.Scalar, variables: tf.Variable[], options: GradientCheckOptions = {}): void {
+export function checkGradients(
+  loss: () => tf.Scalar,
+  variables: tf.Variable[],
+  options: GradientCheckOptions = {},
+): void {
   const step = options.step ?? 1e-2;
   const atol = options.atol ?? 1e-3;
   const rtol = options.rtol ?? 2e-2;

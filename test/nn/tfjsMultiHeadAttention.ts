@@ -9,7 +9,10 @@ import { Rng } from "../../src/backend/random";
 import { MultiHeadAttention } from "../../src/nn/multiHeadAttention";
 
 interface TfjsMultiHeadAttention {
-  callAndReturnAttentionScores(query: tf.Tensor, kwargs: { value: tf.Tensor; attentionMask?: tf.Tensor }): [tf.Tensor, tf.Tensor];
+  callAndReturnAttentionScores(
+    query: tf.Tensor,
+    kwargs: { value: tf.Tensor; attentionMask?: tf.Tensor },
+  ): [tf.Tensor, tf.Tensor];
   queryDense: tf.layers.Layer;
   keyDense: tf.layers.Layer;
   valueDense: tf.layers.Layer;
@@ -21,7 +24,11 @@ async function main(): Promise<void> {
   const nlp = require("@tensorflow/tfjs-layers/dist/layers/nlp/multihead_attention");
   const [batch, queries, keys, width, heads, keyDim] = [2, 3, 4, 8, 2, 4];
   const rng = new Rng(1);
-  const normal = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+  const normal = (shape: number[]) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+      shape,
+    );
   const query = normal([batch, queries, width]);
   const value = normal([batch, keys, width]);
   const mask = tf.tile(tf.tensor3d([[[1, 1, 1, 0]], [[1, 1, 0, 0]]]), [1, queries, 1]); // [B, T_q, T_k]
@@ -30,13 +37,21 @@ async function main(): Promise<void> {
   const [theirOutput, theirWeights] = theirs.callAndReturnAttentionScores(query, { value, attentionMask: mask });
   // Their kernels are [D, H, d_k] (and [H, d_v, D] for the output), ours [D, H·d_k] ([H·d_v, D]): the
   // same numbers in the same row-major order.
-  const weights = [theirs.queryDense, theirs.keyDense, theirs.valueDense, theirs.outputDense].flatMap((dense) => dense.getWeights());
+  const weights = [theirs.queryDense, theirs.keyDense, theirs.valueDense, theirs.outputDense].flatMap((dense) =>
+    dense.getWeights(),
+  );
   const ours = new MultiHeadAttention({ numHeads: heads, keyDim, returnAttentionWeights: true, seed: 1 });
   tf.dispose(ours.apply([query, value]) as tf.Tensor);
-  ours.setWeights(weights.map((w, i) => (i === 6 ? w.reshape([heads * keyDim, width]) : w.rank === 3 ? w.reshape([width, -1]) : w.reshape([-1]))));
+  ours.setWeights(
+    weights.map((w, i) =>
+      i === 6 ? w.reshape([heads * keyDim, width]) : w.rank === 3 ? w.reshape([width, -1]) : w.reshape([-1]),
+    ),
+  );
   const [ourOutput, ourWeights] = ours.apply([query, value, mask]) as tf.Tensor[];
   const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
-  console.log(JSON.stringify({ outputDiff: maxDiff(ourOutput, theirOutput), weightsDiff: maxDiff(ourWeights, theirWeights) }));
+  console.log(
+    JSON.stringify({ outputDiff: maxDiff(ourOutput, theirOutput), weightsDiff: maxDiff(ourWeights, theirWeights) }),
+  );
 }
 
 // Only as a script: mocha, loading every .ts file under test/nn, must not run it in its own process.

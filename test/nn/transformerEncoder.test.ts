@@ -3,8 +3,21 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { SinusoidalPositionEncoding } from "../../src/nn/positionEmbedding";
-import { TransformerEncoder, TransformerEncoderBlock, TransformerEncoderBlockArgs } from "../../src/nn/transformerEncoder";
-import { checkGradients, checkReloaded, disposeOutput, normalTensor, permuteRows, randomizeWeights, take, variablesOf } from "./support";
+import {
+  TransformerEncoder,
+  TransformerEncoderBlock,
+  TransformerEncoderBlockArgs,
+} from "../../src/nn/transformerEncoder";
+import {
+  checkGradients,
+  checkReloaded,
+  disposeOutput,
+  normalTensor,
+  permuteRows,
+  randomizeWeights,
+  take,
+  variablesOf,
+} from "./support";
 import { assertClose, assertNoLeak } from "../support/assertions";
 
 const SMALL: TransformerEncoderBlockArgs = { numHeads: 2, hiddenDim: 8, dropout: 0, seed: 1 };
@@ -39,7 +52,10 @@ describe("nn/transformerEncoder", () => {
   it("keeps the input shape, with or without a mask, in both norm placements", () => {
     const rng = new Rng(1);
     const x = normalTensor(rng, [2, 5, 4]);
-    const mask = tf.tensor2d([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]);
+    const mask = tf.tensor2d([
+      [1, 1, 1, 0, 0],
+      [1, 1, 1, 1, 1],
+    ]);
     for (const norm of ["post", "pre"] as const) {
       const encoder = new TransformerEncoder({ ...SMALL, numLayers: 2, norm });
       for (const inputs of [x, [x, mask]]) {
@@ -47,7 +63,13 @@ describe("nn/transformerEncoder", () => {
         assert.deepEqual(out.shape, [2, 5, 4]);
         out.dispose();
       }
-      assert.deepEqual(encoder.computeOutputShape([[null, 5, 4], [null, 5]]), [null, 5, 4]);
+      assert.deepEqual(
+        encoder.computeOutputShape([
+          [null, 5, 4],
+          [null, 5],
+        ]),
+        [null, 5, 4],
+      );
       // 2 blocks × (8 attention + 4 feed-forward + 2 × 2 norm weights), plus the pre-norm stack's final LN.
       assert.equal(encoder.weights.length, norm === "pre" ? 34 : 32);
     }
@@ -90,7 +112,10 @@ describe("nn/transformerEncoder", () => {
   it("stacks its blocks in order, ending with a final LN when pre-norm", () => {
     const rng = new Rng(4);
     const x = normalTensor(rng, [2, 3, 4]);
-    const mask = tf.tensor2d([[1, 1, 0], [1, 1, 1]]);
+    const mask = tf.tensor2d([
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
     for (const norm of ["post", "pre"] as const) {
       const encoder = built(new TransformerEncoder({ ...SMALL, numLayers: 3, norm }), x, rng);
       let h = x;
@@ -104,13 +129,22 @@ describe("nn/transformerEncoder", () => {
   it("ignores padded positions: changing them leaves every real position's output unchanged", () => {
     const rng = new Rng(5);
     const x = normalTensor(rng, [2, 4, 4]);
-    const mask = tf.tensor2d([[1, 1, 0, 0], [1, 1, 1, 0]]);
+    const mask = tf.tensor2d([
+      [1, 1, 0, 0],
+      [1, 1, 1, 0],
+    ]);
     const encoder = built(new TransformerEncoder({ ...SMALL, numLayers: 2 }), x, rng);
     const base = take(encoder.apply([x, mask]) as tf.Tensor);
     const padded = tf.sub(1, tf.expandDims(mask, 2));
-    const changed = take(encoder.apply([tf.add(x, tf.mul(padded, normalTensor(rng, [2, 4, 4], 5))), mask]) as tf.Tensor);
+    const changed = take(
+      encoder.apply([tf.add(x, tf.mul(padded, normalTensor(rng, [2, 4, 4], 5))), mask]) as tf.Tensor,
+    );
     const real = [0, 1, 4, 5, 6].flatMap((row) => [0, 1, 2, 3].map((d) => row * 4 + d)); // (sequence, position) rows
-    assertClose(real.map((i) => changed[i]), real.map((i) => base[i]), { atol: 1e-5, rtol: 1e-4 });
+    assertClose(
+      real.map((i) => changed[i]),
+      real.map((i) => base[i]),
+      { atol: 1e-5, rtol: 1e-4 },
+    );
     assert.notDeepEqual(Array.from(changed.subarray(8, 16)), Array.from(base.subarray(8, 16)));
     tf.dispose([x, mask, padded]);
   });
@@ -188,7 +222,8 @@ describe("nn/transformerEncoder", () => {
     const encoder = new TransformerEncoder({ ...SMALL, numLayers: 2, dropout: 0.1, norm: "pre" });
     const x = normalTensor(rng, [8, 5, 4]);
     const target = normalTensor(rng, [8, 5, 4]);
-    const loss = (training: boolean) => () => tf.losses.meanSquaredError(target, encoder.apply(x, { training }) as tf.Tensor) as tf.Scalar;
+    const loss = (training: boolean) => () =>
+      tf.losses.meanSquaredError(target, encoder.apply(x, { training }) as tf.Tensor) as tf.Scalar;
     disposeOutput(encoder.apply(x));
     const optimizer = tf.train.adam(0.01);
     const before = take(loss(false)());
@@ -202,7 +237,9 @@ describe("nn/transformerEncoder", () => {
   it("draws reproducible weights from its seed, different in each block", () => {
     const x = tf.zeros([1, 2, 4]);
     const kernels = (seed: number) =>
-      built(new TransformerEncoder({ ...SMALL, numLayers: 2, seed }), x).blocks.map((b) => Array.from(b.getWeights()[0].dataSync()));
+      built(new TransformerEncoder({ ...SMALL, numLayers: 2, seed }), x).blocks.map((b) =>
+        Array.from(b.getWeights()[0].dataSync()),
+      );
     const a = kernels(3);
     assert.deepEqual(kernels(3), a);
     assert.notDeepEqual(a[0], a[1]);
@@ -226,10 +263,19 @@ describe("nn/transformerEncoder", () => {
   it("returns each block's attention weights, rows summing to 1 and masked keys at 0", () => {
     const rng = new Rng(11);
     const x = normalTensor(rng, [2, 3, 4]);
-    const mask = tf.tensor2d([[1, 1, 0], [1, 1, 1]]);
+    const mask = tf.tensor2d([
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
     const encoder = new TransformerEncoder({ ...SMALL, numLayers: 2 });
     const maps = encoder.attentionWeights([x, mask]);
-    assert.deepEqual(maps.map((m) => m.shape), [[2, 2, 3, 3], [2, 2, 3, 3]]);
+    assert.deepEqual(
+      maps.map((m) => m.shape),
+      [
+        [2, 2, 3, 3],
+        [2, 2, 3, 3],
+      ],
+    );
     for (const map of maps) {
       assertClose(take(tf.sum(map, -1)), new Array(12).fill(1), { atol: 1e-5, rtol: 1e-4 });
       const values = map.arraySync() as number[][][][];
@@ -239,24 +285,46 @@ describe("nn/transformerEncoder", () => {
   });
 
   it("round-trips its config, and saves and loads a model with positions and a mask through fileSystemIO", async () => {
-    const config = new TransformerEncoder({ ...SMALL, numLayers: 2, norm: "pre", activation: "relu", layerNormEpsilon: 1e-8, causal: true }).getConfig();
-    assert.deepEqual((TransformerEncoder.fromConfig(TransformerEncoder, config) as TransformerEncoder).getConfig(), config);
+    const config = new TransformerEncoder({
+      ...SMALL,
+      numLayers: 2,
+      norm: "pre",
+      activation: "relu",
+      layerNormEpsilon: 1e-8,
+      causal: true,
+    }).getConfig();
+    assert.deepEqual(
+      (TransformerEncoder.fromConfig(TransformerEncoder, config) as TransformerEncoder).getConfig(),
+      config,
+    );
     const blockConfig = new TransformerEncoderBlock({ ...SMALL, attentionDropout: 0.2 }).getConfig();
-    assert.deepEqual((TransformerEncoderBlock.fromConfig(TransformerEncoderBlock, blockConfig) as TransformerEncoderBlock).getConfig(), blockConfig);
+    assert.deepEqual(
+      (TransformerEncoderBlock.fromConfig(TransformerEncoderBlock, blockConfig) as TransformerEncoderBlock).getConfig(),
+      blockConfig,
+    );
 
     const rng = new Rng(12);
     const input = tf.input({ shape: [4, 4] });
     const mask = tf.input({ shape: [4] });
     const encoder = new TransformerEncoder({ ...SMALL, numLayers: 2, dropout: 0.1, name: "encoder" });
-    const output = encoder.apply([new SinusoidalPositionEncoding().apply(input) as tf.SymbolicTensor, mask]) as tf.SymbolicTensor;
+    const output = encoder.apply([
+      new SinusoidalPositionEncoding().apply(input) as tf.SymbolicTensor,
+      mask,
+    ]) as tf.SymbolicTensor;
     const model = tf.model({ inputs: [input, mask], outputs: output });
     randomizeWeights(encoder, rng); // so that a fresh seeded init cannot pass for loading
     const x = normalTensor(rng, [2, 4, 4]);
-    const m = tf.tensor2d([[1, 1, 1, 0], [1, 1, 1, 1]]);
+    const m = tf.tensor2d([
+      [1, 1, 1, 0],
+      [1, 1, 1, 1],
+    ]);
     await checkReloaded(model, (loaded) => {
       const loadedEncoder = loaded.getLayer("encoder");
       assert.ok(loadedEncoder instanceof TransformerEncoder);
-      assert.deepEqual(loadedEncoder.weights.map((w) => w.originalName), encoder.weights.map((w) => w.originalName));
+      assert.deepEqual(
+        loadedEncoder.weights.map((w) => w.originalName),
+        encoder.weights.map((w) => w.originalName),
+      );
       assert.deepEqual(take(loaded.predict([x, m]) as tf.Tensor), take(model.predict([x, m]) as tf.Tensor));
     });
     model.dispose();
@@ -265,8 +333,14 @@ describe("nn/transformerEncoder", () => {
 
   it("rejects bad arguments and inputs with errors that name the field", () => {
     assert.throws(() => new TransformerEncoder({ ...SMALL, numLayers: 0 }), /numLayers must be an integer >= 1/);
-    assert.throws(() => new TransformerEncoderBlock({ ...SMALL, norm: "middle" as never }), /norm must be one of "post", "pre"/);
-    assert.throws(() => new TransformerEncoderBlock({ ...SMALL, hiddenDim: undefined as never }), /hiddenDim must be an integer >= 1/);
+    assert.throws(
+      () => new TransformerEncoderBlock({ ...SMALL, norm: "middle" as never }),
+      /norm must be one of "post", "pre"/,
+    );
+    assert.throws(
+      () => new TransformerEncoderBlock({ ...SMALL, hiddenDim: undefined as never }),
+      /hiddenDim must be an integer >= 1/,
+    );
     const x = tf.zeros([1, 2, 5]);
     assert.throws(() => new TransformerEncoderBlock(SMALL).apply(x), /not divisible by numHeads 2/);
     const y = tf.zeros([1, 2, 4]);
@@ -286,7 +360,10 @@ describe("nn/transformerEncoder", () => {
     });
     await assertNoLeak(() => {
       const input = tf.input({ shape: [3, 4] });
-      const model = tf.model({ inputs: input, outputs: new TransformerEncoder({ ...SMALL, numLayers: 2 }).apply(input) as tf.SymbolicTensor });
+      const model = tf.model({
+        inputs: input,
+        outputs: new TransformerEncoder({ ...SMALL, numLayers: 2 }).apply(input) as tf.SymbolicTensor,
+      });
       tf.dispose(model.predict(x));
       model.dispose();
     });

@@ -12,7 +12,8 @@ export interface DisplayMessage {
 export function withFakeKernel(body: () => void): DisplayMessage[] {
   const messages: DisplayMessage[] = [];
   const previous = jupyter.lastWriteDisplayData;
-  jupyter.lastWriteDisplayData = (content: DisplayMessage["content"], update: boolean) => messages.push({ content, update });
+  jupyter.lastWriteDisplayData = (content: DisplayMessage["content"], update: boolean) =>
+    messages.push({ content, update });
   try {
     body();
   } finally {

@@ -5,7 +5,15 @@ describe("tokenizeWords", () => {
   it("lower-cases and splits on whitespace and punctuation, keeping digits", () => {
     assert.deepEqual(tokenizeWords("Star Wars (1977)"), ["star", "wars", "1977"]);
     assert.deepEqual(tokenizeWords("2001: A Space Odyssey"), ["2001", "a", "space", "odyssey"]);
-    assert.deepEqual(tokenizeWords("The Hunger Games (The Hunger Games, #1)"), ["the", "hunger", "games", "the", "hunger", "games", "1"]);
+    assert.deepEqual(tokenizeWords("The Hunger Games (The Hunger Games, #1)"), [
+      "the",
+      "hunger",
+      "games",
+      "the",
+      "hunger",
+      "games",
+      "1",
+    ]);
   });
 
   it("keeps Unicode letters and treats composed and decomposed accents alike", () => {
@@ -18,7 +26,12 @@ describe("tokenizeWords", () => {
   });
 
   it("keeps hyphenated compounds as one token unless asked to split them", () => {
-    assert.deepEqual(tokenizeWords("Sci-Fi Film-Noir young-adult X-Men"), ["sci-fi", "film-noir", "young-adult", "x-men"]);
+    assert.deepEqual(tokenizeWords("Sci-Fi Film-Noir young-adult X-Men"), [
+      "sci-fi",
+      "film-noir",
+      "young-adult",
+      "x-men",
+    ]);
     // A hyphen joins only when it sits between two word characters.
     assert.deepEqual(tokenizeWords("well--known pre- -post - fi"), ["well", "known", "pre", "post", "fi"]);
     assert.deepEqual(tokenizeWords("Sci-Fi young-adult", { splitHyphens: true }), ["sci", "fi", "young", "adult"]);
@@ -34,7 +47,12 @@ describe("tokenizeWords", () => {
   it("leaves out stop words after normalisation", () => {
     assert.deepEqual(tokenizeWords("The Lord of the Rings", { stopWords: ENGLISH_STOP_WORDS }), ["lord", "rings"]);
     assert.deepEqual(tokenizeWords("It's a Wonderful Life", { stopWords: ENGLISH_STOP_WORDS }), ["wonderful", "life"]);
-    assert.deepEqual(tokenizeWords("I Don't Want to Talk", { stopWords: new Set(["want"]) }), ["i", "dont", "to", "talk"]);
+    assert.deepEqual(tokenizeWords("I Don't Want to Talk", { stopWords: new Set(["want"]) }), [
+      "i",
+      "dont",
+      "to",
+      "talk",
+    ]);
   });
 
   it("leaves out tokens shorter than minLength (in code points) and rejects a bad minLength", () => {
@@ -51,11 +69,7 @@ describe("tokenizeWords", () => {
 });
 
 describe("Vocabulary", () => {
-  const docs = [
-    ["space", "war", "space"],
-    ["drama", "space"],
-    ["war"],
-  ];
+  const docs = [["space", "war", "space"], ["drama", "space"], ["war"]];
 
   it("numbers the distinct tokens of documents in sorted order", () => {
     const vocab = Vocabulary.fromDocuments(docs);

@@ -9,7 +9,13 @@ const SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 /** A corpus of whole words with counts (the HuggingFace course's example), its texts in a seeded order. */
 function hugCorpus(seed = 1): string[] {
   const texts: string[] = [];
-  for (const [word, count] of [["hug", 10], ["pug", 5], ["pun", 12], ["bun", 4], ["hugs", 5]] as const) {
+  for (const [word, count] of [
+    ["hug", 10],
+    ["pug", 5],
+    ["pun", 12],
+    ["bun", 4],
+    ["hugs", 5],
+  ] as const) {
     for (let i = 0; i < count; i++) texts.push(word);
   }
   return new Rng(seed).shuffle(texts);
@@ -21,7 +27,20 @@ describe("trainWordPiece", () => {
     // freq: h 15, p 17, b 4, ##u 36, ##g 20, ##n 16, ##s 5.
     const training = trainWordPiece(hugCorpus(), { vocabSize: 100 });
     assert.deepEqual(training.alphabet, ["b", "g", "h", "n", "p", "s", "u"]);
-    assert.deepEqual(training.tokens.slice(0, 16), [...SPECIALS, "b", "g", "h", "n", "p", "s", "u", "##g", "##n", "##s", "##u"]);
+    assert.deepEqual(training.tokens.slice(0, 16), [
+      ...SPECIALS,
+      "b",
+      "g",
+      "h",
+      "n",
+      "p",
+      "s",
+      "u",
+      "##g",
+      "##n",
+      "##s",
+      "##u",
+    ]);
     const steps = training.merges.map((m) => [m.first, m.second, m.token, m.frequency, +m.score.toFixed(6)]);
     assert.deepEqual(steps, [
       // ##g ##s: 5 / (20 · 5) = 1/20; every other pair scores 1/36 (e.g. h ##u: 15 / (15 · 36))
@@ -53,16 +72,22 @@ describe("trainWordPiece", () => {
   it("with scoring 'frequency' merges the most frequent pair first (Hugging Face tokenizers' trainer), checked by hand", () => {
     // Pair counts: ##u ##g 20 (hug, pug, hugs), ##u ##n 16, h ##u 15, p ##u 17, ##g ##s 5, b ##u 4.
     const training = trainWordPiece(hugCorpus(), { vocabSize: 100, scoring: "frequency" });
-    assert.deepEqual(training.merges.map((m) => [m.first, m.second, m.token, m.frequency, m.score]), [
-      ["##u", "##g", "##ug", 20, 20],
-      ["##u", "##n", "##un", 16, 16], // p ##u is down to 12 (pun) once pug's ##u is merged
-      ["h", "##ug", "hug", 15, 15],
-      ["p", "##un", "pun", 12, 12],
-      ["hug", "##s", "hugs", 5, 5], // ties p ##ug (5): "hug" sorts before "p"
-      ["p", "##ug", "pug", 5, 5],
-      ["b", "##un", "bun", 4, 4],
-    ]);
-    assert.throws(() => trainWordPiece(hugCorpus(), { scoring: "bpe" as never }), /'scoring' must be "likelihood" or "frequency"/);
+    assert.deepEqual(
+      training.merges.map((m) => [m.first, m.second, m.token, m.frequency, m.score]),
+      [
+        ["##u", "##g", "##ug", 20, 20],
+        ["##u", "##n", "##un", 16, 16], // p ##u is down to 12 (pun) once pug's ##u is merged
+        ["h", "##ug", "hug", 15, 15],
+        ["p", "##un", "pun", 12, 12],
+        ["hug", "##s", "hugs", 5, 5], // ties p ##ug (5): "hug" sorts before "p"
+        ["p", "##ug", "pug", 5, 5],
+        ["b", "##un", "bun", 4, 4],
+      ],
+    );
+    assert.throws(
+      () => trainWordPiece(hugCorpus(), { scoring: "bpe" as never }),
+      /'scoring' must be "likelihood" or "frequency"/,
+    );
   });
 
   it("breaks equal scores and counts by string order, whatever the corpus order", () => {
@@ -111,7 +136,10 @@ describe("trainWordPiece", () => {
       const tokens = tokenizer.tokenize(text);
       assert.ok(!tokens.includes("[UNK]"), text);
       pieces += tokens.length;
-      words += tokenizer.normalize(text).split(" ").filter((w) => w !== "").length;
+      words += tokenizer
+        .normalize(text)
+        .split(" ")
+        .filter((w) => w !== "").length;
     }
     // frequent words are whole tokens: few pieces per word
     assert.ok(pieces / words < 2.5, `pieces per word ${pieces / words}`);
@@ -121,11 +149,23 @@ describe("trainWordPiece", () => {
   });
 
   it("rejects bad corpora and configurations", () => {
-    assert.throws(() => trainWordPiece(["ok", 3 as unknown as string]), /trainWordPiece: corpus item 1 must be a string, got number 3/);
-    assert.throws(() => trainWordPiece("just one text" as unknown as string[]), /trainWordPiece: 'corpus' must be an iterable of strings/);
-    assert.throws(() => WordPieceTokenizer.train(null as unknown as string[]), /WordPieceTokenizer.train: 'corpus' must be an iterable of strings/);
+    assert.throws(
+      () => trainWordPiece(["ok", 3 as unknown as string]),
+      /trainWordPiece: corpus item 1 must be a string, got number 3/,
+    );
+    assert.throws(
+      () => trainWordPiece("just one text" as unknown as string[]),
+      /trainWordPiece: 'corpus' must be an iterable of strings/,
+    );
+    assert.throws(
+      () => WordPieceTokenizer.train(null as unknown as string[]),
+      /WordPieceTokenizer.train: 'corpus' must be an iterable of strings/,
+    );
     // 5 specials + 7 characters + 4 "##" forms = 16
-    assert.throws(() => trainWordPiece(hugCorpus(), { vocabSize: 15 }), /'vocabSize' 15 is smaller than the 5 special tokens and the alphabet \(7 characters, 4 of them also as "##" forms\), 16 tokens in all/);
+    assert.throws(
+      () => trainWordPiece(hugCorpus(), { vocabSize: 15 }),
+      /'vocabSize' 15 is smaller than the 5 special tokens and the alphabet \(7 characters, 4 of them also as "##" forms\), 16 tokens in all/,
+    );
     assert.equal(trainWordPiece(hugCorpus(), { vocabSize: 16 }).tokens.length, 16);
     assert.throws(() => trainWordPiece(["a"], { vocabSize: 0 }), /vocabSize must be a positive integer, got 0/);
     assert.throws(() => trainWordPiece(["a"], { minFrequency: 1.5 }), /minFrequency must be a positive integer/);

@@ -7,7 +7,13 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { rowBatches } from "../../src/train/batches";
-import { CheckpointWeight, checkpointEvery, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../src/train/checkpoint";
+import {
+  CheckpointWeight,
+  checkpointEvery,
+  hasCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../../src/train/checkpoint";
 import { AdamW } from "../../src/train/optimizers";
 import { linearWarmupDecay } from "../../src/train/schedules";
 import { EpochLogs, fit, LossModel, StepLogs } from "../../src/train/trainer";
@@ -31,18 +37,35 @@ class TinyMlp implements LossModel<Int32Array> {
   readonly b1: tf.Variable;
   readonly w2: tf.Variable;
   readonly b2: tf.Variable;
-  constructor(private readonly data: Data, seed: number, hidden = 8) {
+  constructor(
+    private readonly data: Data,
+    seed: number,
+    hidden = 8,
+  ) {
     const rng = new Rng(seed);
     const init = (shape: number[], std: number) =>
-      tf.tidy(() => tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal(0, std)), shape)));
+      tf.tidy(() =>
+        tf.variable(
+          tf.tensor(
+            Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal(0, std)),
+            shape,
+          ),
+        ),
+      );
     this.w1 = init([3, hidden], 0.5);
     this.b1 = init([hidden], 0.1);
     this.w2 = init([hidden, 1], 0.5);
     this.b2 = init([1], 0.1);
   }
   loss(rows: Int32Array): tf.Scalar {
-    const x = tf.tensor2d(Float32Array.from({ length: 3 * rows.length }, (_, k) => this.data.x[3 * rows[Math.floor(k / 3)] + (k % 3)]), [rows.length, 3]);
-    const y = tf.tensor2d(Float32Array.from(rows, (r) => this.data.y[r]), [rows.length, 1]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 3 * rows.length }, (_, k) => this.data.x[3 * rows[Math.floor(k / 3)] + (k % 3)]),
+      [rows.length, 3],
+    );
+    const y = tf.tensor2d(
+      Float32Array.from(rows, (r) => this.data.y[r]),
+      [rows.length, 1],
+    );
     const prediction = tf.tanh(x.matMul(this.w1).add(this.b1)).matMul(this.w2).add(this.b2);
     return tf.losses.meanSquaredError(y, prediction) as tf.Scalar;
   }
@@ -71,7 +94,10 @@ const data = makeData(ROWS, 3);
 // Each epoch's order comes from its own seeded Rng, so that a resumed run sees the same batches.
 const batches = (epoch: number) => rowBatches(ROWS, { batchSize: 16, rng: new Rng(100 + epoch) });
 const makeOptimizer = () =>
-  new AdamW({ learningRate: linearWarmupDecay({ peakLearningRate: 0.02, warmupSteps: 4, totalSteps: 16 }), weightDecay: 0.1 });
+  new AdamW({
+    learningRate: linearWarmupDecay({ peakLearningRate: 0.02, warmupSteps: 4, totalSteps: 16 }),
+    weightDecay: 0.1,
+  });
 
 function temporaryDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "recsys-checkpoint-"));
@@ -106,7 +132,13 @@ describe("train/checkpoint", () => {
   it("resumes exactly: 4 epochs straight = 2 epochs, checkpoint, fresh model and optimizer, epochs 3..4", async () => {
     const straight = new TinyMlp(data, 1);
     const straightOptimizer = makeOptimizer();
-    const full = await fit(straight, { optimizer: straightOptimizer, epochs: 4, progress: "silent", clipGradientNorm: 1, batches });
+    const full = await fit(straight, {
+      optimizer: straightOptimizer,
+      epochs: 4,
+      progress: "silent",
+      clipGradientNorm: 1,
+      batches,
+    });
     const expected = straight.values();
     straight.dispose();
     straightOptimizer.dispose();
@@ -115,8 +147,14 @@ describe("train/checkpoint", () => {
     const first = new TinyMlp(data, 1);
     const firstOptimizer = makeOptimizer();
     await fit(first, {
-      optimizer: firstOptimizer, epochs: 2, progress: "silent", clipGradientNorm: 1, batches,
-      callbacks: [checkpointEvery({ dir, weights: first.namedWeights(), optimizer: firstOptimizer, state: () => ({ seed: 1 }) })],
+      optimizer: firstOptimizer,
+      epochs: 2,
+      progress: "silent",
+      clipGradientNorm: 1,
+      batches,
+      callbacks: [
+        checkpointEvery({ dir, weights: first.namedWeights(), optimizer: firstOptimizer, state: () => ({ seed: 1 }) }),
+      ],
     });
     first.dispose();
     firstOptimizer.dispose();
@@ -125,17 +163,34 @@ describe("train/checkpoint", () => {
     const second = new TinyMlp(data, 99);
     const secondOptimizer = makeOptimizer();
     assert.notEqual(second.w1.name, straight.w1.name);
-    const state = await loadCheckpoint<{ epoch: number; step: number; seed: number }>(dir, { weights: second.namedWeights(), optimizer: secondOptimizer });
+    const state = await loadCheckpoint<{ epoch: number; step: number; seed: number }>(dir, {
+      weights: second.namedWeights(),
+      optimizer: secondOptimizer,
+    });
     assert.deepEqual(state, { seed: 1, epoch: 2, step: 8 });
     assert.equal(secondOptimizer.iterations, 8);
     const steps: StepLogs[] = [];
     const rest = await fit(second, {
-      optimizer: secondOptimizer, epochs: 4, initialEpoch: state.epoch, progress: "silent", clipGradientNorm: 1, batches,
+      optimizer: secondOptimizer,
+      epochs: 4,
+      initialEpoch: state.epoch,
+      progress: "silent",
+      clipGradientNorm: 1,
+      batches,
       callbacks: [{ onStepEnd: (logs) => void steps.push(logs) }],
     });
-    assert.deepEqual(steps.map((s) => s.step), [9, 10, 11, 12, 13, 14, 15, 16]);
-    assert.deepEqual(steps.map((s) => s.learningRate), [8, 9, 10, 11, 12, 13, 14, 15].map(linearWarmupDecay({ peakLearningRate: 0.02, warmupSteps: 4, totalSteps: 16 })));
-    assert.deepEqual(rest.map((h) => [h.epoch, h.loss]), full.slice(2).map((h) => [h.epoch, h.loss]));
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      [9, 10, 11, 12, 13, 14, 15, 16],
+    );
+    assert.deepEqual(
+      steps.map((s) => s.learningRate),
+      [8, 9, 10, 11, 12, 13, 14, 15].map(linearWarmupDecay({ peakLearningRate: 0.02, warmupSteps: 4, totalSteps: 16 })),
+    );
+    assert.deepEqual(
+      rest.map((h) => [h.epoch, h.loss]),
+      full.slice(2).map((h) => [h.epoch, h.loss]),
+    );
     assert.deepEqual(second.values(), expected);
     second.dispose();
     secondOptimizer.dispose();
@@ -169,10 +224,19 @@ describe("train/checkpoint", () => {
     assert.deepEqual(
       json.weightSpecs.map((s: { name: string; group: string }) => `${s.group}:${s.name}`),
       [
-        "model:hidden/kernel", "model:hidden/bias", "model:output/kernel", "model:output/bias",
+        "model:hidden/kernel",
+        "model:hidden/bias",
+        "model:output/kernel",
+        "model:output/bias",
         "optimizer:iter",
-        "optimizer:hidden/kernel/m", "optimizer:hidden/bias/m", "optimizer:output/kernel/m", "optimizer:output/bias/m",
-        "optimizer:hidden/kernel/v", "optimizer:hidden/bias/v", "optimizer:output/kernel/v", "optimizer:output/bias/v",
+        "optimizer:hidden/kernel/m",
+        "optimizer:hidden/bias/m",
+        "optimizer:output/kernel/m",
+        "optimizer:output/bias/m",
+        "optimizer:hidden/kernel/v",
+        "optimizer:hidden/bias/v",
+        "optimizer:output/kernel/v",
+        "optimizer:output/bias/v",
       ],
     );
     const bytes = fs.readFileSync(path.join(dir, "weights.bin"));
@@ -189,7 +253,12 @@ describe("train/checkpoint", () => {
     const { model, optimizer } = await savedModel(dir);
     const target = new TinyMlp(data, 5);
     const targetOptimizer = makeOptimizer();
-    await fit(target, { optimizer: targetOptimizer, epochs: 1, progress: "silent", batches: () => batches(0).slice(0, 1) });
+    await fit(target, {
+      optimizer: targetOptimizer,
+      epochs: 1,
+      progress: "silent",
+      batches: () => batches(0).slice(0, 1),
+    });
     const original = target.values();
     const originalSteps = targetOptimizer.iterations;
     const jsonPath = path.join(dir, "checkpoint.json");
@@ -197,7 +266,11 @@ describe("train/checkpoint", () => {
     const goodJSON = fs.readFileSync(jsonPath);
     const goodBin = fs.readFileSync(binPath);
 
-    const expectFailure = async (pattern: RegExp, weights = target.namedWeights(), opt: tf.Optimizer | undefined = targetOptimizer) => {
+    const expectFailure = async (
+      pattern: RegExp,
+      weights = target.namedWeights(),
+      opt: tf.Optimizer | undefined = targetOptimizer,
+    ) => {
       const before = tf.memory().numTensors;
       await assert.rejects(loadCheckpoint(dir, { weights, optimizer: opt }), pattern);
       assert.equal(tf.memory().numTensors, before, `tensors leaked by a load failing with ${pattern}`);
@@ -233,22 +306,44 @@ describe("train/checkpoint", () => {
 
     // Names, shapes and dtypes.
     const narrow = new TinyMlp(data, 5, 4);
-    await expectFailure(/weight 'hidden\/kernel' has shape \[3,8\], the model's variable \[3,4\]/, narrow.namedWeights(), undefined);
+    await expectFailure(
+      /weight 'hidden\/kernel' has shape \[3,8\], the model's variable \[3,4\]/,
+      narrow.namedWeights(),
+      undefined,
+    );
     narrow.dispose();
     const extra = tf.variable(tf.zeros([2]));
-    await expectFailure(/has no weight 'extra\/bias'/, [...target.namedWeights(), { name: "extra/bias", variable: extra }]);
-    await expectFailure(/has a weight 'output\/bias' that is not among the weights to load/, target.namedWeights().slice(0, 3), undefined);
+    await expectFailure(/has no weight 'extra\/bias'/, [
+      ...target.namedWeights(),
+      { name: "extra/bias", variable: extra },
+    ]);
+    await expectFailure(
+      /has a weight 'output\/bias' that is not among the weights to load/,
+      target.namedWeights().slice(0, 3),
+      undefined,
+    );
     const integer = tf.variable(tf.zeros([1], "int32"));
-    await expectFailure(/weight 'output\/bias' has dtype float32, the model's variable int32/, [...target.namedWeights().slice(0, 3), { name: "output/bias", variable: integer }], undefined);
+    await expectFailure(
+      /weight 'output\/bias' has dtype float32, the model's variable int32/,
+      [...target.namedWeights().slice(0, 3), { name: "output/bias", variable: integer }],
+      undefined,
+    );
     tf.dispose([extra, integer]);
 
     // The optimizer.
     const adam = tf.train.adam(0.1);
-    await expectFailure(/holds the state of a AdamW optimizer; the optimizer given is a Adam/, target.namedWeights(), adam);
+    await expectFailure(
+      /holds the state of a AdamW optimizer; the optimizer given is a Adam/,
+      target.namedWeights(),
+      adam,
+    );
     adam.dispose();
     const noOptimizerDir = path.join(root, "no-optimizer");
     await saveCheckpoint(noOptimizerDir, { weights: model.namedWeights() });
-    await assert.rejects(loadCheckpoint(noOptimizerDir, { weights: target.namedWeights(), optimizer: targetOptimizer }), /holds no optimizer state/);
+    await assert.rejects(
+      loadCheckpoint(noOptimizerDir, { weights: target.namedWeights(), optimizer: targetOptimizer }),
+      /holds no optimizer state/,
+    );
 
     // And a good load into variables and an optimizer that already have their tensors allocates nothing.
     const before = tf.memory().numTensors;
@@ -267,16 +362,28 @@ describe("train/checkpoint", () => {
       saveCheckpoint(dir, { weights: model.namedWeights().slice(1), optimizer }),
       /saveCheckpoint: the optimizer's weight '.*\/m' belongs to no variable in weights/,
     );
-    await assert.rejects(saveCheckpoint(dir, { weights: [...model.namedWeights(), model.namedWeights()[0]] }), /two weights are named 'hidden\/kernel'/);
+    await assert.rejects(
+      saveCheckpoint(dir, { weights: [...model.namedWeights(), model.namedWeights()[0]] }),
+      /two weights are named 'hidden\/kernel'/,
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    await assert.rejects(saveCheckpoint(dir, { weights: model.namedWeights(), state: cyclic }), /saveCheckpoint: state is not JSON-able/);
+    await assert.rejects(
+      saveCheckpoint(dir, { weights: model.namedWeights(), state: cyclic }),
+      /saveCheckpoint: state is not JSON-able/,
+    );
     const saved = model.values();
     tf.tidy(() => model.b2.assign(tf.tensor1d([Infinity])));
-    await assert.rejects(saveCheckpoint(dir, { weights: model.namedWeights() }), /weight 'output\/bias' holds Infinity at index 0; not saving a diverged model/);
+    await assert.rejects(
+      saveCheckpoint(dir, { weights: model.namedWeights() }),
+      /weight 'output\/bias' holds Infinity at index 0; not saving a diverged model/,
+    );
     assert.equal(tf.memory().numTensors, before, "failed saves leak no tensor");
     // The checkpoint on disk is still the first one, and no temporary folder is left.
-    assert.deepEqual(fs.readdirSync(root).filter((f) => f.includes("save-checks")), ["save-checks"]);
+    assert.deepEqual(
+      fs.readdirSync(root).filter((f) => f.includes("save-checks")),
+      ["save-checks"],
+    );
     tf.tidy(() => model.b2.assign(tf.tensor1d(saved[3])));
     const state = await loadCheckpoint(dir, { weights: model.namedWeights() });
     assert.deepEqual(state, { epoch: 1, note: "one step" });
@@ -316,14 +423,28 @@ describe("train/checkpoint", () => {
       onStepEnd: (logs: StepLogs) => void seen.push({ step: logs.step, saved: readState(dir) }),
       onEpochEnd: (logs: EpochLogs) => void seen.push({ step: -logs.epoch, saved: readState(dir) }),
     };
-    await fit(model, { optimizer, epochs: 2, progress: "silent", batches: (e) => batches(e).slice(0, 3), callbacks: [saver, reader] });
+    await fit(model, {
+      optimizer,
+      epochs: 2,
+      progress: "silent",
+      batches: (e) => batches(e).slice(0, 3),
+      callbacks: [saver, reader],
+    });
     // Steps 3 and 6 are saved; step 3 and 6 end epochs 1 and 2, so their ends save again with the epoch done.
     assert.deepEqual(seen, [
-      { step: 1, saved: null }, { step: 2, saved: null }, { step: 3, saved: { epoch: 0, step: 3 } }, { step: -1, saved: { epoch: 1, step: 3 } },
-      { step: 4, saved: { epoch: 1, step: 3 } }, { step: 5, saved: { epoch: 1, step: 3 } }, { step: 6, saved: { epoch: 1, step: 6 } },
+      { step: 1, saved: null },
+      { step: 2, saved: null },
+      { step: 3, saved: { epoch: 0, step: 3 } },
+      { step: -1, saved: { epoch: 1, step: 3 } },
+      { step: 4, saved: { epoch: 1, step: 3 } },
+      { step: 5, saved: { epoch: 1, step: 3 } },
+      { step: 6, saved: { epoch: 1, step: 6 } },
       { step: -2, saved: { epoch: 2, step: 6 } },
     ]);
-    assert.throws(() => checkpointEvery({ dir, weights: model.namedWeights(), everySteps: 0 }), /checkpointEvery: everySteps must be an integer >= 1, got 0/);
+    assert.throws(
+      () => checkpointEvery({ dir, weights: model.namedWeights(), everySteps: 0 }),
+      /checkpointEvery: everySteps must be an integer >= 1, got 0/,
+    );
     model.dispose();
     optimizer.dispose();
   });

@@ -25,9 +25,16 @@ describe("losses", () => {
       });
 
       it("is log Σ exp(z) − z_y on a hand-checked example", () => {
-        const logits = tf.tensor2d([[0, 0], [1, 2], [3, 0]]);
+        const logits = tf.tensor2d([
+          [0, 0],
+          [1, 2],
+          [3, 0],
+        ]);
         const losses = take(softmaxCrossEntropyFromLabels(logits, Int32Array.from([0, 1, 1])));
-        assertClose(losses, [Math.log(2), Math.log(1 + Math.exp(-1)), Math.log(1 + Math.exp(3))], { atol: 1e-6, rtol: 1e-5 });
+        assertClose(losses, [Math.log(2), Math.log(1 + Math.exp(-1)), Math.log(1 + Math.exp(3))], {
+          atol: 1e-6,
+          rtol: 1e-5,
+        });
         logits.dispose();
       });
 
@@ -35,7 +42,15 @@ describe("losses", () => {
         const rng = new Rng(4);
         const logits = normalTensor(rng, [6, 11], 20) as tf.Tensor2D;
         const labels = Int32Array.from({ length: 6 }, () => rng.int(11));
-        const expected = take(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, "int32"), 11), logits, undefined, undefined, tf.Reduction.NONE));
+        const expected = take(
+          tf.losses.softmaxCrossEntropy(
+            tf.oneHot(tf.tensor1d(labels, "int32"), 11),
+            logits,
+            undefined,
+            undefined,
+            tf.Reduction.NONE,
+          ),
+        );
         assertClose(take(softmaxCrossEntropyFromLabels(logits, labels)), expected, { atol: 1e-4, rtol: 1e-5 });
         logits.dispose();
       });
@@ -43,15 +58,28 @@ describe("losses", () => {
       it("has the gradient of central differences", () => {
         const rng = new Rng(5);
         const logits = tf.variable(normalTensor(rng, [4, 9], 2));
-        const labels = tf.tensor1d(Int32Array.from({ length: 4 }, () => rng.int(9)), "int32");
+        const labels = tf.tensor1d(
+          Int32Array.from({ length: 4 }, () => rng.int(9)),
+          "int32",
+        );
         const weights = tf.tensor1d([0.5, -1, 2, 1]); // an uneven upstream gradient per row
-        checkGradients(() => tf.sum(tf.mul(softmaxCrossEntropyFromLabels(logits as unknown as tf.Tensor2D, labels), weights)) as tf.Scalar, [logits], { perVariable: 20 });
+        checkGradients(
+          () =>
+            tf.sum(
+              tf.mul(softmaxCrossEntropyFromLabels(logits as unknown as tf.Tensor2D, labels), weights),
+            ) as tf.Scalar,
+          [logits],
+          { perVariable: 20 },
+        );
         tf.dispose([logits, labels, weights]);
       });
 
       it("rejects labels outside [0, C) and labels of the wrong length", () => {
         const logits = tf.zeros([2, 3]) as tf.Tensor2D;
-        assert.throws(() => softmaxCrossEntropyFromLabels(logits, Int32Array.from([0, 3])), /labels\[1\] = 3 is outside \[0, 3\)/);
+        assert.throws(
+          () => softmaxCrossEntropyFromLabels(logits, Int32Array.from([0, 3])),
+          /labels\[1\] = 3 is outside \[0, 3\)/,
+        );
         assert.throws(() => softmaxCrossEntropyFromLabels(logits, Int32Array.from([0])), /labels must be int32 \[2\]/);
         logits.dispose();
       });
@@ -59,9 +87,15 @@ describe("losses", () => {
       it("keeps memory flat over training steps", async () => {
         const rng = new Rng(6);
         const logits = tf.variable(normalTensor(rng, [5, 8]));
-        const labels = tf.tensor1d(Int32Array.from({ length: 5 }, () => rng.int(8)), "int32");
+        const labels = tf.tensor1d(
+          Int32Array.from({ length: 5 }, () => rng.int(8)),
+          "int32",
+        );
         const optimizer = tf.train.adam(0.1);
-        const step = () => optimizer.minimize(() => tf.mean(softmaxCrossEntropyFromLabels(logits as unknown as tf.Tensor2D, labels)) as tf.Scalar);
+        const step = () =>
+          optimizer.minimize(
+            () => tf.mean(softmaxCrossEntropyFromLabels(logits as unknown as tf.Tensor2D, labels)) as tf.Scalar,
+          );
         step(); // Adam creates its slots on the first step
         await assertNoLeak(() => {
           for (let i = 0; i < 5; i++) step();
@@ -74,11 +108,17 @@ describe("losses", () => {
 
   describe("gatherPositions", () => {
     it("picks the rows b·T + t of [B, T, D]", () => {
-      const hidden = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 2 }, (_, i) => i), [2, 3, 2]);
+      const hidden = tf.tensor3d(
+        Float32Array.from({ length: 2 * 3 * 2 }, (_, i) => i),
+        [2, 3, 2],
+      );
       const rows = gatherPositions(hidden, Int32Array.from([4, 0]));
       assert.deepEqual(rows.shape, [2, 2]);
       assert.deepEqual(Array.from(take(rows)), [8, 9, 0, 1]);
-      assert.throws(() => gatherPositions(hidden, Int32Array.from([6])), /positions\[0\] = 6 is outside \[0, B·T = 6\)/);
+      assert.throws(
+        () => gatherPositions(hidden, Int32Array.from([6])),
+        /positions\[0\] = 6 is outside \[0, B·T = 6\)/,
+      );
       hidden.dispose();
     });
   });
@@ -92,11 +132,23 @@ describe("losses", () => {
       it("leaves accidental hits out of the softmax (hand-checked, no correction)", () => {
         // All mass on item 2: every negative is item 2. Row 0 (label 0) sees [o_0, o_2 × S]; row 1's
         // label is 2, so all its negatives are hits and only its label remains: loss 0.
-        const hidden = tf.tensor2d([[1, 0], [0, 1]]);
-        const items = tf.tensor2d([[0.5, 0], [0, 0], [2, 1]]); // o_i,c = h_i·w_c
-        const losses = take(sampledSoftmaxCrossEntropy(hidden, items, undefined, Int32Array.from([0, 2]), {
-          numSampled: 3, rng: new Rng(1), proposal: Float32Array.from([0, 0, 1]), logQCorrection: false,
-        }));
+        const hidden = tf.tensor2d([
+          [1, 0],
+          [0, 1],
+        ]);
+        const items = tf.tensor2d([
+          [0.5, 0],
+          [0, 0],
+          [2, 1],
+        ]); // o_i,c = h_i·w_c
+        const losses = take(
+          sampledSoftmaxCrossEntropy(hidden, items, undefined, Int32Array.from([0, 2]), {
+            numSampled: 3,
+            rng: new Rng(1),
+            proposal: Float32Array.from([0, 0, 1]),
+            logQCorrection: false,
+          }),
+        );
         // Row 0: o_0 = 0.5, o_2 = 2, three copies: log(1 + 3·e^{1.5}).
         assertClose(losses, [Math.log(1 + 3 * Math.exp(1.5)), 0], { atol: 1e-5, rtol: 1e-5 });
         tf.dispose([hidden, items]);
@@ -107,12 +159,22 @@ describe("losses", () => {
         // the same draws computed by hand.
         const proposal = Float32Array.from([1, 3]);
         const hidden = tf.tensor2d([[0.3, -0.2]]);
-        const items = tf.tensor2d([[1, 2], [-1, 0.5]]);
+        const items = tf.tensor2d([
+          [1, 2],
+          [-1, 0.5],
+        ]);
         const bias = tf.tensor1d([0.1, -0.2]);
-        const loss = take(sampledSoftmaxCrossEntropy(hidden, items, bias, Int32Array.from([0]), { numSampled: 2, rng: new Rng(9), proposal }))[0];
+        const loss = take(
+          sampledSoftmaxCrossEntropy(hidden, items, bias, Int32Array.from([0]), {
+            numSampled: 2,
+            rng: new Rng(9),
+            proposal,
+          }),
+        )[0];
         const draws = new Rng(9);
         const drawn = [0, 1].map(() => (draws.next() * 4 < 1 ? 0 : 1));
-        const logit = (c: number) => [0.3 * 1 - 0.2 * 2 + 0.1, 0.3 * -1 - 0.2 * 0.5 - 0.2][c] - Math.log(2 * [0.25, 0.75][c]);
+        const logit = (c: number) =>
+          [0.3 * 1 - 0.2 * 2 + 0.1, 0.3 * -1 - 0.2 * 0.5 - 0.2][c] - Math.log(2 * [0.25, 0.75][c]);
         const candidates = [logit(0), ...drawn.map((c) => (c === 0 ? -Infinity : logit(c)))];
         const expected = -candidates[0] + Math.log(candidates.reduce((s, o) => s + Math.exp(o), 0));
         assert.ok(Math.abs(loss - expected) < 1e-5, `${loss} vs ${expected}`);
@@ -125,7 +187,16 @@ describe("losses", () => {
         const items = tf.variable(normalTensor(rng, [12, 4]));
         const bias = tf.variable(normalTensor(rng, [12]));
         const labels = Int32Array.from([1, 7, 11]);
-        const loss = () => tf.mean(sampledSoftmaxCrossEntropy(hidden as unknown as tf.Tensor2D, items as unknown as tf.Tensor2D, bias as unknown as tf.Tensor1D, labels, { numSampled: 5, rng: new Rng(3) })) as tf.Scalar;
+        const loss = () =>
+          tf.mean(
+            sampledSoftmaxCrossEntropy(
+              hidden as unknown as tf.Tensor2D,
+              items as unknown as tf.Tensor2D,
+              bias as unknown as tf.Tensor1D,
+              labels,
+              { numSampled: 5, rng: new Rng(3) },
+            ),
+          ) as tf.Scalar;
         checkGradients(loss, [hidden, items, bias], { perVariable: 8 });
         tf.dispose([hidden, items, bias]);
       });
@@ -134,9 +205,28 @@ describe("losses", () => {
         const hidden = tf.zeros([1, 2]) as tf.Tensor2D;
         const items = tf.zeros([3, 2]) as tf.Tensor2D;
         const y = Int32Array.from([0]);
-        assert.throws(() => sampledSoftmaxCrossEntropy(hidden, items, undefined, y, { numSampled: 0, rng: new Rng(1) }), /numSampled must be a positive integer/);
-        assert.throws(() => sampledSoftmaxCrossEntropy(hidden, items, undefined, y, { numSampled: 2, rng: new Rng(1), proposal: Float32Array.from([1, 1]) }), /proposal has 2 entries, expected C = 3/);
-        assert.throws(() => sampledSoftmaxCrossEntropy(hidden, items, undefined, y, { numSampled: 2, rng: new Rng(1), proposal: Float32Array.from([0, 0, 0]) }), /needs positive mass/);
+        assert.throws(
+          () => sampledSoftmaxCrossEntropy(hidden, items, undefined, y, { numSampled: 0, rng: new Rng(1) }),
+          /numSampled must be a positive integer/,
+        );
+        assert.throws(
+          () =>
+            sampledSoftmaxCrossEntropy(hidden, items, undefined, y, {
+              numSampled: 2,
+              rng: new Rng(1),
+              proposal: Float32Array.from([1, 1]),
+            }),
+          /proposal has 2 entries, expected C = 3/,
+        );
+        assert.throws(
+          () =>
+            sampledSoftmaxCrossEntropy(hidden, items, undefined, y, {
+              numSampled: 2,
+              rng: new Rng(1),
+              proposal: Float32Array.from([0, 0, 0]),
+            }),
+          /needs positive mass/,
+        );
         tf.dispose([hidden, items]);
       });
     });

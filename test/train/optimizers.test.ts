@@ -12,7 +12,9 @@ function values(t: tf.Tensor): number[] {
 
 /** torch.optim.AdamW's update for one element, in float64: the reference the tests check against. */
 function adamwReference(
-  theta: number, gradients: number[], o: { lr: (step: number) => number; beta1: number; beta2: number; eps: number; wd: number },
+  theta: number,
+  gradients: number[],
+  o: { lr: (step: number) => number; beta1: number; beta2: number; eps: number; wd: number },
 ): number {
   let m = 0;
   let v = 0;
@@ -44,13 +46,24 @@ describe("train/optimizers", () => {
     const w = tf.variable(tf.tensor2d([[1, -2]]));
     const b = tf.variable(tf.tensor1d([1]));
     const optimizer = new AdamW({ learningRate: 0.1, weightDecay: 0.5 });
-    applyEach(optimizer, [[w, [0.5, 2]], [b, [0.5]]]);
+    applyEach(optimizer, [
+      [w, [0.5, 2]],
+      [b, [0.5]],
+    ]);
     // Step 1: m̂ = g and v̂ = g², so the Adam step is lr·g/(|g| + ε) ≈ lr·sign(g);
     // the matrix also shrinks by (1 − lr·λ) = 0.95: 1·0.95 − 0.1·0.5/(0.5 + 1e-6) = 0.8500002.
-    assertClose(values(w), [0.95 - 0.05 / (0.5 + 1e-6), -1.9 - 0.2 / (2 + 1e-6)], { atol: 0, rtol: 1e-6 }, "w after 1 step");
+    assertClose(
+      values(w),
+      [0.95 - 0.05 / (0.5 + 1e-6), -1.9 - 0.2 / (2 + 1e-6)],
+      { atol: 0, rtol: 1e-6 },
+      "w after 1 step",
+    );
     assertClose(values(b), [1 - 0.05 / (0.5 + 1e-6)], { atol: 0, rtol: 1e-6 }, "b after 1 step");
     assert.equal(optimizer.lastLearningRate, 0.1);
-    applyEach(optimizer, [[w, [-1, 0]], [b, [-1]]]);
+    applyEach(optimizer, [
+      [w, [-1, 0]],
+      [b, [-1]],
+    ]);
     // Step 2 by hand for w[0]: m = 0.9·0.05 − 0.1 = −0.055, v = 0.999·0.00025 + 0.001 = 0.00124975,
     // m̂ = −0.055/0.19, v̂ = 0.00124975/0.001999; w = 0.8500002·0.95 − 0.1·m̂/(√v̂ + ε) = 0.84411...
     const mHat = -0.055 / 0.19;
@@ -59,7 +72,12 @@ describe("train/optimizers", () => {
     assert.ok(Math.abs(w0 - 0.84411) < 1e-5, `hand value ${w0}`);
     const options = { lr: () => 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-6, wd: 0.5 };
     assertClose(values(w), [w0, adamwReference(-2, [2, 0], options)], { atol: 0, rtol: 1e-5 }, "w after 2 steps");
-    assertClose(values(b), [adamwReference(1, [0.5, -1], { ...options, wd: 0 })], { atol: 0, rtol: 1e-5 }, "b after 2 steps");
+    assertClose(
+      values(b),
+      [adamwReference(1, [0.5, -1], { ...options, wd: 0 })],
+      { atol: 0, rtol: 1e-5 },
+      "b after 2 steps",
+    );
     assert.equal(optimizer.iterations, 2);
     optimizer.dispose();
     tf.dispose([w, b]);
@@ -74,7 +92,11 @@ describe("train/optimizers", () => {
       return 0.01 * (step + 1);
     };
     const asked: string[] = [];
-    const optimizer = adamw({ learningRate: schedule, weightDecay: 0.1, decay: (name) => (asked.push(name), name === x.name) });
+    const optimizer = adamw({
+      learningRate: schedule,
+      weightDecay: 0.1,
+      decay: (name) => (asked.push(name), name === x.name),
+    });
     const gx = [0.3, -0.2, 0.7];
     for (const g of gx) applyEach(optimizer, [[x, [g]]]); // y gets no gradient
     assert.deepEqual(rates, [0, 1, 2]);
@@ -89,7 +111,11 @@ describe("train/optimizers", () => {
 
   it("AdamW with weightDecay 0 is tf.train.adam (same ε)", () => {
     const rng = new Rng(7);
-    const init = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+    const init = (shape: number[]) =>
+      tf.tensor(
+        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+        shape,
+      );
     const shapes = [[3, 4], [4], []];
     const ours = shapes.map((s) => tf.variable(init(s)));
     const theirs = ours.map((v) => tf.variable(v.clone()));
@@ -116,7 +142,10 @@ describe("train/optimizers", () => {
     const m = tf.variable(tf.ones([2, 2]));
     const g = tf.variable(tf.ones([3]));
     const optimizer = new AdamW({ learningRate: 0.1, weightDecay: 0.2 });
-    applyEach(optimizer, [[m, [0, 0, 0, 0]], [g, [0, 0, 0]]]);
+    applyEach(optimizer, [
+      [m, [0, 0, 0, 0]],
+      [g, [0, 0, 0]],
+    ]);
     assertClose(values(m), [0.98, 0.98, 0.98, 0.98], { atol: 0, rtol: 1e-6 }, "matrix");
     assert.deepEqual(values(g), [1, 1, 1]);
     optimizer.dispose();
@@ -127,7 +156,9 @@ describe("train/optimizers", () => {
     const w = tf.variable(tf.ones([3, 2]));
     const b = tf.variable(tf.ones([2]));
     const start = tf.memory().numTensors;
-    const optimizer = new AdamW({ learningRate: linearWarmupDecay({ peakLearningRate: 0.1, warmupSteps: 2, totalSteps: 10 }) });
+    const optimizer = new AdamW({
+      learningRate: linearWarmupDecay({ peakLearningRate: 0.1, warmupSteps: 2, totalSteps: 10 }),
+    });
     const loss = () => tf.sum(tf.add(tf.matMul(tf.ones([4, 3]), w), b).square()) as tf.Scalar;
     optimizer.minimize(loss, false, [w, b]); // creates the moments: 2 per variable
     const afterFirst = tf.memory().numTensors;
@@ -140,18 +171,34 @@ describe("train/optimizers", () => {
   });
 
   it("AdamW state round-trips through getWeights/setWeights", async () => {
-    const w = tf.variable(tf.tensor2d([[0.5, -1], [2, 0.1]]));
+    const w = tf.variable(
+      tf.tensor2d([
+        [0.5, -1],
+        [2, 0.1],
+      ]),
+    );
     const b = tf.variable(tf.tensor1d([0.3, -0.3]));
     const schedule = linearWarmupDecay({ peakLearningRate: 0.1, warmupSteps: 2, totalSteps: 6 });
-    const gradients = [[1, 2, 3, 4, 0.5, -0.5], [-1, 0.5, 2, -2, 1, 1], [0.2, 0.2, -0.3, 0.1, -1, 2]];
-    const step = (optimizer: tf.Optimizer, g: number[]) => applyEach(optimizer, [[w, g.slice(0, 4)], [b, g.slice(4)]]);
+    const gradients = [
+      [1, 2, 3, 4, 0.5, -0.5],
+      [-1, 0.5, 2, -2, 1, 1],
+      [0.2, 0.2, -0.3, 0.1, -1, 2],
+    ];
+    const step = (optimizer: tf.Optimizer, g: number[]) =>
+      applyEach(optimizer, [
+        [w, g.slice(0, 4)],
+        [b, g.slice(4)],
+      ]);
     const a = new AdamW({ learningRate: schedule });
     step(a, gradients[0]);
     step(a, gradients[1]);
     const savedW = values(w);
     const savedB = values(b);
     const weights = await a.getWeights();
-    assert.deepEqual(weights.map((x) => x.name), ["iter", `${w.name}/m`, `${b.name}/m`, `${w.name}/v`, `${b.name}/v`]);
+    assert.deepEqual(
+      weights.map((x) => x.name),
+      ["iter", `${w.name}/m`, `${b.name}/m`, `${w.name}/v`, `${b.name}/v`],
+    );
     // A copy of the state, as a checkpoint would hold it; then a third step with the original.
     const copy = weights.map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
     tf.dispose(weights[0].tensor);
@@ -183,7 +230,10 @@ describe("train/optimizers", () => {
 
   it("AdamW rejects bad settings and bad state, naming the field", async () => {
     for (const rate of [-1, 0, NaN, Infinity]) {
-      assert.throws(() => new AdamW({ learningRate: rate }), new RegExp(`AdamW: learningRate must be a finite number > 0, got ${String(rate)}`));
+      assert.throws(
+        () => new AdamW({ learningRate: rate }),
+        new RegExp(`AdamW: learningRate must be a finite number > 0, got ${String(rate)}`),
+      );
     }
     assert.throws(() => new AdamW({ learningRate: 0.1, beta1: 1 }), /AdamW: beta1 must be a number in \[0, 1\)/);
     assert.throws(() => new AdamW({ learningRate: 0.1, epsilon: 0 }), /AdamW: epsilon must be a finite number > 0/);
@@ -194,9 +244,24 @@ describe("train/optimizers", () => {
     const optimizer = new AdamW({ learningRate: 0.1 });
     const iter = tf.scalar(3, "int32");
     const m = tf.scalar(0.1);
-    await assert.rejects(optimizer.setWeights([{ name: "iter", tensor: iter }, { name: `${v.name}/m`, tensor: m }]), /needs both '.*\/m' and '.*\/v'/);
-    await assert.rejects(optimizer.setWeights([{ name: "iter", tensor: iter }, { name: "x/q", tensor: m }]), /'x\/q' is not a moment/);
-    await assert.rejects(optimizer.setWeights([{ name: `${v.name}/m`, tensor: m }]), /first weight must be the step count 'iter'/);
+    await assert.rejects(
+      optimizer.setWeights([
+        { name: "iter", tensor: iter },
+        { name: `${v.name}/m`, tensor: m },
+      ]),
+      /needs both '.*\/m' and '.*\/v'/,
+    );
+    await assert.rejects(
+      optimizer.setWeights([
+        { name: "iter", tensor: iter },
+        { name: "x/q", tensor: m },
+      ]),
+      /'x\/q' is not a moment/,
+    );
+    await assert.rejects(
+      optimizer.setWeights([{ name: `${v.name}/m`, tensor: m }]),
+      /first weight must be the step count 'iter'/,
+    );
     assert.equal(optimizer.iterations, 0, "a rejected state changes nothing");
     tf.dispose([v, iter, m]);
     bad.dispose();
@@ -241,10 +306,22 @@ describe("train/schedules", () => {
   });
 
   it("rejects bad arguments, naming the field", () => {
-    assert.throws(() => linearWarmupDecay({ peakLearningRate: 0, warmupSteps: 1, totalSteps: 2 }), /linearWarmupDecay: peakLearningRate must be a finite number > 0/);
-    assert.throws(() => linearWarmupDecay({ peakLearningRate: 1, warmupSteps: 1.5, totalSteps: 2 }), /warmupSteps must be an integer >= 0, got 1.5/);
-    assert.throws(() => linearWarmupDecay({ peakLearningRate: 1, warmupSteps: 5, totalSteps: 4 }), /totalSteps must be an integer >= warmupSteps/);
-    assert.throws(() => linearWarmupDecay({ peakLearningRate: 1, warmupSteps: 1, totalSteps: 4, finalLearningRate: 2 }), /finalLearningRate must be a number in \[0, peakLearningRate = 1\]/);
+    assert.throws(
+      () => linearWarmupDecay({ peakLearningRate: 0, warmupSteps: 1, totalSteps: 2 }),
+      /linearWarmupDecay: peakLearningRate must be a finite number > 0/,
+    );
+    assert.throws(
+      () => linearWarmupDecay({ peakLearningRate: 1, warmupSteps: 1.5, totalSteps: 2 }),
+      /warmupSteps must be an integer >= 0, got 1.5/,
+    );
+    assert.throws(
+      () => linearWarmupDecay({ peakLearningRate: 1, warmupSteps: 5, totalSteps: 4 }),
+      /totalSteps must be an integer >= warmupSteps/,
+    );
+    assert.throws(
+      () => linearWarmupDecay({ peakLearningRate: 1, warmupSteps: 1, totalSteps: 4, finalLearningRate: 2 }),
+      /finalLearningRate must be a number in \[0, peakLearningRate = 1\]/,
+    );
     const lr = linearWarmupDecay({ peakLearningRate: 1, warmupSteps: 1, totalSteps: 4 });
     assert.throws(() => lr(-1), /linearWarmupDecay: step must be an integer >= 0, got -1/);
   });

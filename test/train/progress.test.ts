@@ -9,7 +9,10 @@ function clock(stepMs: number): () => number {
 
 describe("train/progress", () => {
   it("formats a line with percent, counts, elapsed<remaining and metrics", () => {
-    assert.equal(progressLine("epoch 1", 25, 100, 5000, { loss: 0.5 }), "epoch 1  25% 25/100 [00:05<00:15] loss=0.5000");
+    assert.equal(
+      progressLine("epoch 1", 25, 100, 5000, { loss: 0.5 }),
+      "epoch 1  25% 25/100 [00:05<00:15] loss=0.5000",
+    );
     assert.equal(formatDuration(61_400), "01:01");
   });
 

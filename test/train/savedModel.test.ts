@@ -36,9 +36,19 @@ describe("train/savedModel", () => {
     const { json, bin } = await savedBpr(dir);
     const parsed = JSON.parse(json.toString());
     assert.equal(parsed.format, "recsys-ts-checkpoint");
-    assert.deepEqual(parsed.weightSpecs.map((s: { name: string; shape: number[] }) => [s.name, s.shape]), [["userFactors", [6, 4]], ["itemFactors", [6, 4]], ["itemBias", [6]]]);
+    assert.deepEqual(
+      parsed.weightSpecs.map((s: { name: string; shape: number[] }) => [s.name, s.shape]),
+      [
+        ["userFactors", [6, 4]],
+        ["itemFactors", [6, 4]],
+        ["itemBias", [6]],
+      ],
+    );
     assert.equal(parsed.sha256, createHash("sha256").update(bin).digest("hex"));
-    assert.deepEqual(parsed.state, { model: "BprMf", config: { numUsers: 6, numItems: 6, factors: 4, regularization: 0.01, itemBias: true } });
+    assert.deepEqual(parsed.state, {
+      model: "BprMf",
+      config: { numUsers: 6, numItems: 6, factors: 4, regularization: 0.01, itemBias: true },
+    });
   });
 
   it("loads in the browser's way, from the JSON and the weights' bytes", async () => {
@@ -47,7 +57,10 @@ describe("train/savedModel", () => {
     await model.save(dir);
     const json = JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8"));
     const bytes = fs.readFileSync(path.join(dir, "weights.bin"));
-    const loaded = await BprMf.fromArtifacts(json, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const loaded = await BprMf.fromArtifacts(
+      json,
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
     assert.deepEqual(loaded.scoreItems(Int32Array.of(0, 5)), model.scoreItems(Int32Array.of(0, 5)));
     loaded.dispose();
     model.dispose();
@@ -58,7 +71,10 @@ describe("train/savedModel", () => {
     const good = await savedBpr(dir);
     const { jsonPath, binPath } = good;
     const expectFailure = async (pattern: RegExp) => {
-      await assertNoLeak(() => assert.rejects(BprMf.load(dir), pattern), `tensors leaked by a load failing with ${pattern}`);
+      await assertNoLeak(
+        () => assert.rejects(BprMf.load(dir), pattern),
+        `tensors leaked by a load failing with ${pattern}`,
+      );
       fs.writeFileSync(jsonPath, good.json);
       fs.writeFileSync(binPath, good.bin);
     };
@@ -70,13 +86,25 @@ describe("train/savedModel", () => {
 
     // A same-size shape swap: [6, 4] written as [4, 6] (24 floats either way).
     rewrite((json) => (json.weightSpecs[0].shape = [4, 6]));
-    await expectFailure(new RegExp(`BprMf.load: ${escape(jsonPath)}: weight 'userFactors' has shape \\[4,6\\], the model's variable \\[6,4\\]`));
+    await expectFailure(
+      new RegExp(
+        `BprMf.load: ${escape(jsonPath)}: weight 'userFactors' has shape \\[4,6\\], the model's variable \\[6,4\\]`,
+      ),
+    );
     // A shape that is not a list.
     rewrite((json) => (json.weightSpecs[1].shape = 24));
-    await expectFailure(new RegExp(`BprMf.load: ${escape(jsonPath)}: weightSpecs\\[1\\] \\(weight 'itemFactors'\\): "shape" must be a list of integers >= 0, got 24`));
+    await expectFailure(
+      new RegExp(
+        `BprMf.load: ${escape(jsonPath)}: weightSpecs\\[1\\] \\(weight 'itemFactors'\\): "shape" must be a list of integers >= 0, got 24`,
+      ),
+    );
     // A truncated binary: 120 of 216 bytes, so the file ends inside itemFactors (bytes 96..191).
     fs.writeFileSync(binPath, good.bin.subarray(0, 120));
-    await expectFailure(new RegExp(`${escape(binPath)} holds 120 bytes, ${escape(jsonPath)} says 216: the file is truncated inside weight 'itemFactors'`));
+    await expectFailure(
+      new RegExp(
+        `${escape(binPath)} holds 120 bytes, ${escape(jsonPath)} says 216: the file is truncated inside weight 'itemFactors'`,
+      ),
+    );
     // NaN weights, with the checksum made to match: caught by the value check.
     const withNaN = Buffer.from(good.bin);
     withNaN.writeFloatLE(NaN, 96 + 4 * 5);
@@ -84,10 +112,16 @@ describe("train/savedModel", () => {
     rewrite((json) => (json.sha256 = createHash("sha256").update(withNaN).digest("hex")));
     await expectFailure(new RegExp(`${escape(binPath)}: weight 'itemFactors' holds NaN at index 5`));
     // Two same-shape weights swapped in the binary: the checksum.
-    fs.writeFileSync(binPath, Buffer.concat([good.bin.subarray(96, 192), good.bin.subarray(0, 96), good.bin.subarray(192)]));
+    fs.writeFileSync(
+      binPath,
+      Buffer.concat([good.bin.subarray(96, 192), good.bin.subarray(0, 96), good.bin.subarray(192)]),
+    );
     await expectFailure(new RegExp(`BprMf.load: ${escape(binPath)} fails its checksum .*: the file is corrupt`));
     // ... or their names swapped in the JSON: the weight specs' checksum.
-    rewrite((json) => ([json.weightSpecs[0].name, json.weightSpecs[1].name] = [json.weightSpecs[1].name, json.weightSpecs[0].name]));
+    rewrite(
+      (json) =>
+        ([json.weightSpecs[0].name, json.weightSpecs[1].name] = [json.weightSpecs[1].name, json.weightSpecs[0].name]),
+    );
     await expectFailure(new RegExp(`BprMf.load: ${escape(jsonPath)}: its weightSpecs fail their checksum`));
     // Another model's file, and a training checkpoint.
     rewrite((json) => ((json as unknown as { state: { model: string } }).state.model = "NeuralCF"));
@@ -102,40 +136,103 @@ describe("train/savedModel", () => {
     const model = new BprMf(3, 4, { factors: 2, seed: 1 });
     const dir = path.join(root, "checkpoint");
     await saveCheckpoint(dir, { weights: model.namedWeights(), state: { epoch: 1 } });
-    await assert.rejects(BprMf.load(dir), /BprMf.load: .*checkpoint.json holds no saved model \(a training checkpoint\?\)/);
-    await saveCheckpoint(dir, { weights: model.namedWeights(), state: { model: "BprMf", config: { numUsers: -3, numItems: 4, factors: 2 } } });
-    await assert.rejects(BprMf.load(dir), /"state.config" does not build a BprMf: BprMf: numUsers must be a positive integer, got -3/);
+    await assert.rejects(
+      BprMf.load(dir),
+      /BprMf.load: .*checkpoint.json holds no saved model \(a training checkpoint\?\)/,
+    );
+    await saveCheckpoint(dir, {
+      weights: model.namedWeights(),
+      state: { model: "BprMf", config: { numUsers: -3, numItems: 4, factors: 2 } },
+    });
+    await assert.rejects(
+      BprMf.load(dir),
+      /"state.config" does not build a BprMf: BprMf: numUsers must be a positive integer, got -3/,
+    );
     model.dispose();
   });
 
   it("a model built from data loads only with the same data, id maps included", async () => {
-    const train = pairs([[0, 0], [0, 1], [1, 2], [2, 3], [2, 1]], 3, 4);
+    const train = pairs(
+      [
+        [0, 0],
+        [0, 1],
+        [1, 2],
+        [2, 3],
+        [2, 1],
+      ],
+      3,
+      4,
+    );
     const model = new MatrixFactorization(train, { factors: 2, seed: 1 });
     const dir = path.join(root, "mf");
     await model.save(dir);
     const saved = JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8")).state.data;
-    assert.deepEqual([saved.numUsers, saved.numItems, saved.rows, saved.userIds, saved.itemIds], [3, 4, 5, ["u0", "u1", "u2"], ["i0", "i1", "i2", "i3"]]);
+    assert.deepEqual(
+      [saved.numUsers, saved.numItems, saved.rows, saved.userIds, saved.itemIds],
+      [3, 4, 5, ["u0", "u1", "u2"], ["i0", "i1", "i2", "i3"]],
+    );
 
-    const moreRows = pairs([[0, 0], [0, 1], [1, 2], [2, 3], [2, 1], [1, 1]], 3, 4);
-    await assert.rejects(MatrixFactorization.load(dir, moreRows), /MatrixFactorization.load: .*checkpoint.json was trained on 'tiny' with rows 5; 'tiny' has 6/);
-    const otherRows = pairs([[0, 0], [0, 1], [1, 2], [2, 3], [2, 2]], 3, 4);
-    await assert.rejects(MatrixFactorization.load(dir, otherRows), /with row contents \(sha256 of users, items, ratings\)/);
+    const moreRows = pairs(
+      [
+        [0, 0],
+        [0, 1],
+        [1, 2],
+        [2, 3],
+        [2, 1],
+        [1, 1],
+      ],
+      3,
+      4,
+    );
+    await assert.rejects(
+      MatrixFactorization.load(dir, moreRows),
+      /MatrixFactorization.load: .*checkpoint.json was trained on 'tiny' with rows 5; 'tiny' has 6/,
+    );
+    const otherRows = pairs(
+      [
+        [0, 0],
+        [0, 1],
+        [1, 2],
+        [2, 3],
+        [2, 2],
+      ],
+      3,
+      4,
+    );
+    await assert.rejects(
+      MatrixFactorization.load(dir, otherRows),
+      /with row contents \(sha256 of users, items, ratings\)/,
+    );
     const loaded = await MatrixFactorization.load(dir, train);
     assert.deepEqual(loaded.scoreItems(Int32Array.of(0, 1, 2)), model.scoreItems(Int32Array.of(0, 1, 2)));
     for (const m of [model, loaded]) m.dispose();
   });
 
   it("BERT pretraining and the sequence classifier save and load every weight", async () => {
-    const model = new BertForPretraining({ vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, dropout: 0, seed: 3 });
+    const model = new BertForPretraining({
+      vocabSize: 20,
+      hiddenSize: 8,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: 6,
+      dropout: 0,
+      seed: 3,
+    });
     const dir = path.join(root, "bert");
     await model.save(dir);
     const loaded = await BertForPretraining.load(dir);
     assert.deepEqual(loaded.config, model.config);
-    const values = (m: BertForPretraining | BertForSequenceClassification) => m.namedWeights().map((w) => [w.name, Array.from(w.variable.dataSync())]);
+    const values = (m: BertForPretraining | BertForSequenceClassification) =>
+      m.namedWeights().map((w) => [w.name, Array.from(w.variable.dataSync())]);
     assert.deepEqual(values(loaded), values(model));
     for (const m of [model, loaded]) m.dispose();
 
-    const classifier = new BertForSequenceClassification({ bert: { vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, seed: 4 }, numLabels: 3, dropout: 0.2, seed: 5 });
+    const classifier = new BertForSequenceClassification({
+      bert: { vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, maxPositions: 6, seed: 4 },
+      numLabels: 3,
+      dropout: 0.2,
+      seed: 5,
+    });
     await classifier.save(path.join(root, "classifier"));
     const reloaded = await BertForSequenceClassification.load(path.join(root, "classifier"));
     assert.deepEqual([reloaded.numLabels, reloaded.bert.config], [3, classifier.bert.config]);

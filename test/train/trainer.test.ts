@@ -38,7 +38,10 @@ async function train(seed: number, epochs: number, callbacks = [] as Parameters<
   const rng = new Rng(seed);
   const optimizer = tf.train.sgd(0.1);
   const history = await fit(model, {
-    optimizer, epochs, progress: "silent", callbacks,
+    optimizer,
+    epochs,
+    progress: "silent",
+    callbacks,
     batches: () => rowBatches(256, { batchSize: 32, rng }),
   });
   const result = { history, w: model.w.dataSync()[0], b: model.b.dataSync()[0] };
@@ -57,15 +60,24 @@ describe("train/trainer", () => {
     assert.equal(history.length, 10);
     assert.ok(Math.abs(w - 3) < 0.01 && Math.abs(b + 1) < 0.01, `w=${w}, b=${b}`);
     assert.ok(history[9].loss < history[0].loss / 100);
-    assert.deepEqual(history.map((h) => h.epoch), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(
+      history.map((h) => h.epoch),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
   });
 
   it("gives the same history for the same seed", async () => {
     const a = await train(5, 3);
     const b = await train(5, 3);
-    assert.deepEqual(a.history.map((h) => h.loss), b.history.map((h) => h.loss));
+    assert.deepEqual(
+      a.history.map((h) => h.loss),
+      b.history.map((h) => h.loss),
+    );
     const c = await train(6, 3);
-    assert.notDeepEqual(a.history.map((h) => h.loss), c.history.map((h) => h.loss));
+    assert.notDeepEqual(
+      a.history.map((h) => h.loss),
+      c.history.map((h) => h.loss),
+    );
   });
 
   it("keeps memory flat: no tensor outlives its step", async () => {
@@ -80,7 +92,10 @@ describe("train/trainer", () => {
     const scores = [0.1, 0.3, 0.2, 0.25, 0.9];
     const { history } = await train(1, 5, [evaluateEachEpoch((epoch) => ({ fake: scores[epoch - 1] })), stopper]);
     // Best at epoch 2; epochs 3 and 4 do not improve, so training stops after epoch 4.
-    assert.deepEqual(history.map((h) => h.fake), [0.1, 0.3, 0.2, 0.25]);
+    assert.deepEqual(
+      history.map((h) => h.fake),
+      [0.1, 0.3, 0.2, 0.25],
+    );
     assert.equal(stopper.bestEpoch, 2);
   });
 
@@ -97,7 +112,12 @@ describe("train/trainer", () => {
 
   it("refuses a learning rate that is NaN, infinite, zero or negative before any step", async () => {
     const model = new LineModel(lineData(8, 1));
-    for (const [optimizer, rate] of [[tf.train.adam(NaN), NaN], [tf.train.sgd(-0.1), -0.1], [tf.train.adam(0), 0], [tf.train.sgd(Infinity), Infinity]] as const) {
+    for (const [optimizer, rate] of [
+      [tf.train.adam(NaN), NaN],
+      [tf.train.sgd(-0.1), -0.1],
+      [tf.train.adam(0), 0],
+      [tf.train.sgd(Infinity), Infinity],
+    ] as const) {
       await assert.rejects(
         fit(model, { optimizer, epochs: 1, progress: "silent", batches: () => rowBatches(8, { batchSize: 4 }) }),
         new RegExp(`fit: the optimizer's learning rate is ${rate} \\(\\w+\\); it must be a finite number > 0`),
@@ -111,14 +131,22 @@ describe("train/trainer", () => {
   it("fails clearly when the loss diverges or a monitored metric is missing", async () => {
     const model = new LineModel(lineData(8, 1));
     await assert.rejects(
-      fit(model, { optimizer: tf.train.sgd(1e30), epochs: 3, progress: "silent", batches: () => rowBatches(8, { batchSize: 8 }) }),
+      fit(model, {
+        optimizer: tf.train.sgd(1e30),
+        epochs: 3,
+        progress: "silent",
+        batches: () => rowBatches(8, { batchSize: 8 }),
+      }),
       /the loss became (NaN|Infinity) at epoch \d, step 1; lower the learning rate/,
     );
     model.dispose();
     const fresh = new LineModel(lineData(8, 1));
     await assert.rejects(
       fit(fresh, {
-        optimizer: tf.train.sgd(0.1), epochs: 1, progress: "silent", batches: () => rowBatches(8, { batchSize: 8 }),
+        optimizer: tf.train.sgd(0.1),
+        epochs: 1,
+        progress: "silent",
+        batches: () => rowBatches(8, { batchSize: 8 }),
         callbacks: [earlyStopping({ monitor: "val", mode: "min" })],
       }),
       /no 'val' in the epoch logs \(epoch, loss, seconds\)/,
@@ -137,7 +165,8 @@ describe("train/trainer: clipping, throughput, step callbacks, resuming", () => 
     const model = new LineModel(lineData(rows, 1));
     const steps: StepLogs[] = [];
     const history = await fit(model, {
-      epochs: 3, progress: "silent",
+      epochs: 3,
+      progress: "silent",
       batches: (epoch) => rowBatches(rows, { batchSize: 32, rng: new Rng(10 + epoch) }),
       ...config,
       callbacks: [...(config.callbacks ?? []), { onStepEnd: (logs) => void steps.push(logs) }],
@@ -165,7 +194,10 @@ describe("train/trainer: clipping, throughput, step callbacks, resuming", () => 
     const one = await run({ optimizer: tf.train.sgd(0.1), epochs: 1, clipGradientNorm: 1 }, 32);
     assert.equal(one.steps.length, 1);
     assert.ok(Math.abs(one.steps[0].gradientNorm! - norm) < 1e-5 * norm, `${one.steps[0].gradientNorm} vs ${norm}`);
-    assert.ok(Math.abs(one.w - (-0.1 * gw) / norm) < 1e-6 && Math.abs(one.b - (-0.1 * gb) / norm) < 1e-6, `w=${one.w}, b=${one.b}`);
+    assert.ok(
+      Math.abs(one.w - (-0.1 * gw) / norm) < 1e-6 && Math.abs(one.b - (-0.1 * gb) / norm) < 1e-6,
+      `w=${one.w}, b=${one.b}`,
+    );
 
     // Training still converges with clipping, and memory stays flat.
     await run({ optimizer: tf.train.adam(0.05), epochs: 1, clipGradientNorm: 1 }); // warm-up of lazily created state
@@ -174,15 +206,27 @@ describe("train/trainer: clipping, throughput, step callbacks, resuming", () => 
     assert.equal(tf.memory().numTensors, before);
     assert.ok(many.history[9].loss < many.history[0].loss / 10, `${many.history[0].loss} → ${many.history[9].loss}`);
     assert.ok(many.steps.every((s) => s.gradientNorm! > 0 && Number.isFinite(s.gradientNorm!)));
-    await assert.rejects(run({ optimizer: tf.train.sgd(0.1), clipGradientNorm: 0 }), /fit: clipGradientNorm must be a finite number > 0, got 0/);
+    await assert.rejects(
+      run({ optimizer: tf.train.sgd(0.1), clipGradientNorm: 0 }),
+      /fit: clipGradientNorm must be a finite number > 0, got 0/,
+    );
   });
 
   it("calls onStepEnd after every step with the global step, the loss and AdamW's learning rate", async () => {
     const schedule = (step: number) => 0.01 * (step + 1);
     const { history, steps } = await run({ optimizer: new AdamW({ learningRate: schedule }) });
-    assert.deepEqual(steps.map((s) => s.step), Array.from({ length: 24 }, (_, i) => i + 1));
-    assert.deepEqual(steps.map((s) => s.epoch), [...Array(8).fill(1), ...Array(8).fill(2), ...Array(8).fill(3)]);
-    assert.deepEqual(steps.map((s) => s.learningRate), steps.map((s) => schedule(s.step - 1)));
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      Array.from({ length: 24 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      steps.map((s) => s.epoch),
+      [...Array(8).fill(1), ...Array(8).fill(2), ...Array(8).fill(3)],
+    );
+    assert.deepEqual(
+      steps.map((s) => s.learningRate),
+      steps.map((s) => schedule(s.step - 1)),
+    );
     assert.ok(steps.every((s) => s.gradientNorm === undefined));
     const mean = steps.slice(8, 16).reduce((sum, s) => sum + s.loss, 0) / 8;
     assert.ok(Math.abs(history[1].loss - mean) < 1e-6 * mean, "the epoch's loss is the mean of its steps'");
@@ -196,12 +240,21 @@ describe("train/trainer: clipping, throughput, step callbacks, resuming", () => 
     const model = new LineModel(lineData(64, 1));
     const optimizer = tf.train.sgd(0.1);
     const history = await fit(model, {
-      optimizer, epochs: 5, initialEpoch: 3, progress: "silent",
+      optimizer,
+      epochs: 5,
+      initialEpoch: 3,
+      progress: "silent",
       batches: (epoch) => (asked.push(epoch), rowBatches(64, { batchSize: 32 })),
     });
     assert.deepEqual(asked, [3, 4]);
-    assert.deepEqual(history.map((h) => h.epoch), [4, 5]);
-    assert.deepEqual(await fit(model, { optimizer, epochs: 5, initialEpoch: 5, progress: "silent", batches: () => [] }), []);
+    assert.deepEqual(
+      history.map((h) => h.epoch),
+      [4, 5],
+    );
+    assert.deepEqual(
+      await fit(model, { optimizer, epochs: 5, initialEpoch: 5, progress: "silent", batches: () => [] }),
+      [],
+    );
     await assert.rejects(
       fit(model, { optimizer, epochs: 5, initialEpoch: 6, progress: "silent", batches: () => [] }),
       /fit: initialEpoch must be an integer in \[0, epochs = 5\], got 6/,
@@ -216,27 +269,45 @@ describe("train/trainer: clipping, throughput, step callbacks, resuming", () => 
     console.log = (line: string) => void lines.push(line);
     let result;
     try {
-      result = await run({ optimizer: tf.train.sgd(0.1), epochs: 2, progress: "log", tokensPerBatch: (rows) => rows.length * 7 });
+      result = await run({
+        optimizer: tf.train.sgd(0.1),
+        epochs: 2,
+        progress: "log",
+        tokensPerBatch: (rows) => rows.length * 7,
+      });
     } finally {
       console.log = log;
     }
-    for (const h of result.history) assert.ok(h.tokensPerSecond > 0 && Number.isFinite(h.tokensPerSecond), `${h.tokensPerSecond}`);
+    for (const h of result.history)
+      assert.ok(h.tokensPerSecond > 0 && Number.isFinite(h.tokensPerSecond), `${h.tokensPerSecond}`);
     assert.equal(lines.length, 2);
     assert.match(lines[0], /^epoch 1\/2: 8\/8 in \d+\.\ds loss=\S+ tokensPerSecond=\d+$/);
     const silent = await run({ optimizer: tf.train.sgd(0.1), epochs: 1 });
     assert.ok(!("tokensPerSecond" in silent.history[0]), "no tokensPerBatch, no tokensPerSecond");
-    await assert.rejects(run({ optimizer: tf.train.sgd(0.1), tokensPerBatch: () => NaN }), /fit: tokensPerBatch gave NaN at epoch 1, step 1/);
+    await assert.rejects(
+      run({ optimizer: tf.train.sgd(0.1), tokensPerBatch: () => NaN }),
+      /fit: tokensPerBatch gave NaN at epoch 1, step 1/,
+    );
   });
 });
 
 describe("train/batches", () => {
   it("cuts rows into batches, shuffled by a seeded Rng", () => {
-    assert.deepEqual(rowBatches(5, { batchSize: 2 }).map((b) => Array.from(b)), [[0, 1], [2, 3], [4]]);
+    assert.deepEqual(
+      rowBatches(5, { batchSize: 2 }).map((b) => Array.from(b)),
+      [[0, 1], [2, 3], [4]],
+    );
     assert.equal(rowBatches(5, { batchSize: 2, dropLast: true }).length, 2);
     const shuffled = rowBatches(10, { batchSize: 4, rng: new Rng(3) }).flatMap((b) => Array.from(b));
-    assert.deepEqual([...shuffled].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      [...shuffled].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     assert.notDeepEqual(shuffled, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert.deepEqual(rowBatches(10, { batchSize: 4, rng: new Rng(3) }).flatMap((b) => Array.from(b)), shuffled);
+    assert.deepEqual(
+      rowBatches(10, { batchSize: 4, rng: new Rng(3) }).flatMap((b) => Array.from(b)),
+      shuffled,
+    );
     assert.throws(() => rowBatches(3, { batchSize: 0 }), /batchSize/);
   });
 });

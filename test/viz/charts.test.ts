@@ -10,7 +10,13 @@ describe("viz/charts", () => {
   });
 
   it("puts line charts on log axes when asked", () => {
-    const fig = lineChart({ title: "tail", series: [{ x: [1, 10], y: [100, 1] }], logX: true, logY: true, mode: "markers" });
+    const fig = lineChart({
+      title: "tail",
+      series: [{ x: [1, 10], y: [100, 1] }],
+      logX: true,
+      logY: true,
+      mode: "markers",
+    });
     assert.equal(fig.layout.xaxis?.type, "log");
     assert.equal(fig.layout.yaxis?.type, "log");
     assert.equal(fig.data[0].mode, "markers");
@@ -21,19 +27,33 @@ describe("viz/charts", () => {
     const h = histogram({ title: "h", values: [1, 2, 2], bins: 10 });
     assert.equal(h.data[0].nbinsx, 10);
     const m = heatmap({ title: "m", z: [new Float32Array([1, 0]), new Float32Array([0, 1])], xLabels: ["a", "b"] });
-    assert.deepEqual(m.data[0].z, [[1, 0], [0, 1]]);
+    assert.deepEqual(m.data[0].z, [
+      [1, 0],
+      [0, 1],
+    ]);
     assert.equal(m.layout.yaxis?.autorange, "reversed");
   });
 
   it("colours a labelled scatter by its most frequent labels and pools the rest", () => {
     const fig = categoryScatter({
-      title: "s", points: [0, 0, 1, 1, 2, 2, 3, 3], labels: ["a", "b", "a", "c"], hoverTexts: ["w", "x", "y", "z"], maxCategories: 2,
+      title: "s",
+      points: [0, 0, 1, 1, 2, 2, 3, 3],
+      labels: ["a", "b", "a", "c"],
+      hoverTexts: ["w", "x", "y", "z"],
+      maxCategories: 2,
     });
     // "a" is most frequent; "b" beats "c" only by name, so "c" goes to "other".
-    assert.deepEqual(fig.data.map((t) => t.name), ["a", "b", "other"]);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ["a", "b", "other"],
+    );
     assert.deepEqual(fig.data[0].x, [0, 2]);
     assert.deepEqual(fig.data[0].text, ["w", "y"]);
     assert.deepEqual(fig.data[2].y, [3]);
-    assert.equal(categoryScatter({ title: "t", points: [0, 0], labels: ["a"] }).data.length, 1, "no empty 'other' series");
+    assert.equal(
+      categoryScatter({ title: "t", points: [0, 0], labels: ["a"] }).data.length,
+      1,
+      "no empty 'other' series",
+    );
   });
 });

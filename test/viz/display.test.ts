@@ -27,7 +27,10 @@ describe("viz/display", () => {
     });
     assert.deepEqual(
       messages.map((m) => [m.content.transient.display_id, m.update]),
-      [["d1", false], ["d1", true]],
+      [
+        ["d1", false],
+        ["d1", true],
+      ],
     );
     withFakeKernel(() => assert.throws(() => displayMimeBundle({}, { update: true }), /displayId/));
   });

@@ -1,7 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import {
-  describeFigure, Figure, figureHtml, figureToJson, NotebookPlotter, plotlyBundlePath, plotlyBundleScript,
+  describeFigure,
+  Figure,
+  figureHtml,
+  figureToJson,
+  NotebookPlotter,
+  plotlyBundlePath,
+  plotlyBundleScript,
 } from "../../src/viz/plotly";
 import { withFakeKernel } from "../support/fakeKernel";
 
@@ -43,7 +49,11 @@ describe("viz/plotly", () => {
     assert.equal(messages.length, 2);
     assert.equal(plotter.figureCount, 2);
     for (const m of messages) {
-      assert.deepEqual(Object.keys(m.content.data).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+      assert.deepEqual(Object.keys(m.content.data).sort(), [
+        "application/vnd.plotly.v1+json",
+        "text/html",
+        "text/plain",
+      ]);
       assert.equal(typeof m.content.data["application/vnd.plotly.v1+json"], "object");
     }
     const html = messages.map((m) => m.content.data["text/html"] as string);

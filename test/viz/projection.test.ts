@@ -20,10 +20,15 @@ describe("viz/projection", () => {
     assert.ok(Math.abs(explainedVariance[0] - 100 / 101) < 0.01, String(explainedVariance));
     assert.ok(Math.abs(explainedVariance[1] - 1 / 101) < 0.005, String(explainedVariance));
     // The first coordinate of a point is its projection on (1,1,0)/√2 (up to centring).
-    let meanX = 0, meanY = 0;
-    for (let r = 0; r < rows; r++) { meanX += m[r * 3]; meanY += m[r * 3 + 1]; }
-    meanX /= rows; meanY /= rows;
-    const expected = ((m[0] - meanX) + (m[1] - meanY)) / Math.SQRT2;
+    let meanX = 0,
+      meanY = 0;
+    for (let r = 0; r < rows; r++) {
+      meanX += m[r * 3];
+      meanY += m[r * 3 + 1];
+    }
+    meanX /= rows;
+    meanY /= rows;
+    const expected = (m[0] - meanX + (m[1] - meanY)) / Math.SQRT2;
     assert.ok(Math.abs(points[0] - expected) < 1e-3 * Math.max(1, Math.abs(expected)), `${points[0]} vs ${expected}`);
   });
 

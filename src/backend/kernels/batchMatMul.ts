@@ -61,8 +61,26 @@ interface WasmModule {
   _free(pointer: number): void;
   _register_tensor(id: number, size: number, offset: number): void;
   _dispose_data(id: number): void;
-  _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, transposeA: number, transposeB: number, outId: number): void;
-  _Transpose(xId: number, xShape: number, rank: number, dtype: number, outId: number, perm: number, permRank: number): void;
+  _BatchMatMul(
+    aId: number,
+    aShape: number,
+    aRank: number,
+    bId: number,
+    bShape: number,
+    bRank: number,
+    transposeA: number,
+    transposeB: number,
+    outId: number,
+  ): void;
+  _Transpose(
+    xId: number,
+    xShape: number,
+    rank: number,
+    dtype: number,
+    outId: number,
+    perm: number,
+    permRank: number,
+  ): void;
 }
 
 /** The tensor bookkeeping of BackendWasm that the views need (not part of its typed API). */
@@ -170,7 +188,11 @@ export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOp
     const rows = (x: tf.TensorInfo) => x.shape[x.shape.length - 2];
     const cols = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
     const batchOf = (x: tf.TensorInfo) => tf.util.sizeFromShape(x.shape.slice(0, -2));
-    const outShapeOf = (m: number, n: number) => [...(a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2), m, n];
+    const outShapeOf = (m: number, n: number) => [
+      ...(a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2),
+      m,
+      n,
+    ];
 
     const heap = new HeapOps(data);
     try {
@@ -191,7 +213,11 @@ export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOp
           // Cᵀ = op(B)ᵀ·op(A)ᵀ, where op(B)ᵀ is b itself when b is flagged, and likewise for a.
           const left = plain(b, !transposeB);
           const right = plain(a, !transposeA);
-          const productT = original({ inputs: { a: left, b: right }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+          const productT = original({
+            inputs: { a: left, b: right },
+            backend,
+            attrs: { ...attrs, transposeA: false, transposeB: false },
+          }) as tf.TensorInfo;
           temporaries.push(productT);
           const product = swapLast(productT);
           return { ...product, shape: outShapeOf(m, n) };
@@ -200,7 +226,11 @@ export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOp
       const left = plain(a, transposeA);
       const right = plain(b, transposeB);
       if (!splitBatches || (batchA === 1 && batchB === 1)) {
-        return original({ inputs: { a: left, b: right }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+        return original({
+          inputs: { a: left, b: right },
+          backend,
+          attrs: { ...attrs, transposeA: false, transposeB: false },
+        });
       }
       return splitProduct(backend, heap, left, right);
     } finally {
@@ -229,7 +259,11 @@ function splitProduct(backend: BackendWasm, heap: HeapOps, a: tf.TensorInfo, b: 
   const baseOut = heap.offsetOf(out);
   if (batchOfShape(b.shape) === 1 && batchOfShape(a.shape) === batch) {
     // One right operand for the whole batch: a's matrices are consecutive rows of one product.
-    const [viewA, viewB, viewOut] = [heap.view(baseA, batch * m * k), heap.view(baseB, k * n), heap.view(baseOut, batch * m * n)];
+    const [viewA, viewB, viewOut] = [
+      heap.view(baseA, batch * m * k),
+      heap.view(baseB, k * n),
+      heap.view(baseOut, batch * m * n),
+    ];
     heap.multiply(viewA, viewB, viewOut, batch * m, k, n);
     for (const id of [viewA, viewB, viewOut]) heap.forget(id);
     return out;
@@ -283,7 +317,14 @@ function batchIndex(shape: number[], outer: number[]): (t: number) => number {
  * read through strides) and b [..., k, n] (leading axes broadcast). A batch that shares one b and
  * needs no transpose of a is a single product [batch·m, k]·[k, n].
  */
-function simdProduct(backend: BackendWasm, heap: HeapOps, simd: SimdKernels, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean): tf.TensorInfo {
+function simdProduct(
+  backend: BackendWasm,
+  heap: HeapOps,
+  simd: SimdKernels,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+): tf.TensorInfo {
   const [ra, ca] = a.shape.slice(-2);
   const [m, k] = transposeA ? [ca, ra] : [ra, ca];
   const n = b.shape[b.shape.length - 1];
@@ -298,7 +339,18 @@ function simdProduct(backend: BackendWasm, heap: HeapOps, simd: SimdKernels, a: 
   }
   const [indexA, indexB] = [batchIndex(a.shape, outer), batchIndex(b.shape, outer)];
   for (let t = 0; t < batch; t++) {
-    simd.gemm(baseA + 4 * indexA(t) * m * k, rowStride, colStride, baseB + 4 * indexB(t) * k * n, n, baseOut + 4 * t * m * n, n, m, n, k);
+    simd.gemm(
+      baseA + 4 * indexA(t) * m * k,
+      rowStride,
+      colStride,
+      baseB + 4 * indexB(t) * k * n,
+      n,
+      baseOut + 4 * t * m * n,
+      n,
+      m,
+      n,
+      k,
+    );
   }
   return out;
 }

@@ -65,17 +65,28 @@ export function dropoutWasm(args: KernelArgs): tf.TensorInfo {
   checkDropoutRate(DROPOUT, rate);
   const simd = requireSimdKernels(backend, DROPOUT);
   const out = backend.makeOutput(x.shape, "float32");
-  simd.dropout(heapOffset(backend, x), heapOffset(backend, out), tf.util.sizeFromShape(x.shape),
-    key1 | 0, key2 | 0, dropThreshold(rate) | 0, 1 / (1 - rate));
+  simd.dropout(
+    heapOffset(backend, x),
+    heapOffset(backend, out),
+    tf.util.sizeFromShape(x.shape),
+    key1 | 0,
+    key2 | 0,
+    dropThreshold(rate) | 0,
+    1 / (1 - rate),
+  );
   return out;
 }
 
 export const dropoutWasmConfig: tf.KernelConfig = {
-  kernelName: DROPOUT, backendName: "wasm", kernelFunc: dropoutWasm as unknown as tf.KernelConfig["kernelFunc"],
+  kernelName: DROPOUT,
+  backendName: "wasm",
+  kernelFunc: dropoutWasm as unknown as tf.KernelConfig["kernelFunc"],
 };
 
 /** Dropout is linear in x for a fixed mask: the gradient drops the same units of dy. */
 export const dropoutGradConfig: tf.GradConfig = {
   kernelName: DROPOUT,
-  gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel(DROPOUT, { x: dy as tf.Tensor }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor }),
+  gradFunc: (dy, _saved, attrs) => ({
+    x: () => tf.engine().runKernel(DROPOUT, { x: dy as tf.Tensor }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+  }),
 };

@@ -10,13 +10,23 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 /** Rows at least this long are copied with TypedArray.set, shorter ones element by element. */
 const BLOCK_COPY_MIN = 64;
 
-export function gatherV2Wasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+export function gatherV2Wasm(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, indices } = args.inputs as tf.GatherV2Inputs;
-  if (x === undefined || indices === undefined) throw new Error("GatherV2 (wasm): inputs x and indices are both required");
+  if (x === undefined || indices === undefined)
+    throw new Error("GatherV2 (wasm): inputs x and indices are both required");
   const { axis, batchDims } = (args.attrs ?? {}) as unknown as tf.GatherV2Attrs;
   const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0];
-  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, parsedAxis, batchDims);
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+    x as tf.Tensor,
+    indices as tf.Tensor,
+    parsedAxis,
+    batchDims,
+  );
   const { batchSize, outerSize, dimSize, sliceSize } = info;
 
   // Check every index before allocating, so that an error leaves nothing behind.

@@ -19,7 +19,11 @@ export function geluWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const x = float32Input(GELU, "x", args.inputs.x);
   const out = backend.makeOutput(x.shape, "float32");
-  requireSimdKernels(backend, GELU).gelu(heapOffset(backend, x), heapOffset(backend, out), tf.util.sizeFromShape(x.shape));
+  requireSimdKernels(backend, GELU).gelu(
+    heapOffset(backend, x),
+    heapOffset(backend, out),
+    tf.util.sizeFromShape(x.shape),
+  );
   return out;
 }
 
@@ -27,9 +31,15 @@ export function geluGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const x = float32Input(GELU_GRAD, "x", args.inputs.x);
   const dy = float32Input(GELU_GRAD, "dy", args.inputs.dy);
-  if (!tf.util.arraysEqual(x.shape, dy.shape)) throw new Error(`${GELU_GRAD}: x [${x.shape}] and dy [${dy.shape}] differ in shape`);
+  if (!tf.util.arraysEqual(x.shape, dy.shape))
+    throw new Error(`${GELU_GRAD}: x [${x.shape}] and dy [${dy.shape}] differ in shape`);
   const out = backend.makeOutput(x.shape, "float32");
-  requireSimdKernels(backend, GELU_GRAD).gelu_grad(heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), tf.util.sizeFromShape(x.shape));
+  requireSimdKernels(backend, GELU_GRAD).gelu_grad(
+    heapOffset(backend, x),
+    heapOffset(backend, dy),
+    heapOffset(backend, out),
+    tf.util.sizeFromShape(x.shape),
+  );
   return out;
 }
 
@@ -41,5 +51,7 @@ export const geluWasmConfigs: readonly tf.KernelConfig[] = [
 export const geluGradConfig: tf.GradConfig = {
   kernelName: GELU,
   inputsToSave: ["x"],
-  gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(GELU_GRAD, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  gradFunc: (dy, saved) => ({
+    x: () => tf.engine().runKernel(GELU_GRAD, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor,
+  }),
 };

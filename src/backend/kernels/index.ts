@@ -15,10 +15,7 @@ import { sparseSoftmaxCrossEntropyWasmConfigs } from "./sparseSoftmaxCrossEntrop
 import { unsortedSegmentSumWasmConfig } from "./unsortedSegmentSum";
 
 export { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
-export {
-  SPARSE_SOFTMAX_CROSS_ENTROPY,
-  SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
-} from "./sparseSoftmaxCrossEntropy";
+export { SPARSE_SOFTMAX_CROSS_ENTROPY, SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD } from "./sparseSoftmaxCrossEntropy";
 export { fastBatchMatMul, registerFastBatchMatMul, type FastBatchMatMulOptions } from "./batchMatMul";
 export { gatherV2Wasm, registerFastGather } from "./gatherV2";
 export { DROPOUT, dropoutMask, type DropoutMaskSpec } from "./dropout";
@@ -52,7 +49,11 @@ const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWas
  * gradients are registered with them (the loss and the layer norm use tf.customGrad instead).
  */
 const WASM_SIMD_KERNELS: readonly tf.KernelConfig[] = [
-  ...sparseSoftmaxCrossEntropyWasmConfigs, ...geluWasmConfigs, dropoutWasmConfig, ...layerNormWasmConfigs, ...softmaxWasmConfigs,
+  ...sparseSoftmaxCrossEntropyWasmConfigs,
+  ...geluWasmConfigs,
+  dropoutWasmConfig,
+  ...layerNormWasmConfigs,
+  ...softmaxWasmConfigs,
 ];
 const SIMD_GRADIENTS: readonly tf.GradConfig[] = [geluGradConfig, dropoutGradConfig, softmaxGradConfig];
 
@@ -72,7 +73,8 @@ export function registerWasmTrainingKernels(): void {
     }
   }
   if (simdSupported) {
-    for (const config of SIMD_GRADIENTS) if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
+    for (const config of SIMD_GRADIENTS)
+      if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
   }
   registerFastBatchMatMul();
   registerFastGather();

@@ -9,7 +9,9 @@ export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 export function float32Input(where: string, name: string, t: tf.TensorInfo | undefined, minRank = 0): tf.TensorInfo {
   if (t === undefined || t.dtype !== "float32" || t.shape.length < minRank) {
     const rank = minRank > 0 ? ` of rank ≥ ${minRank}` : "";
-    throw new Error(`${where}: ${name} must be a float32 tensor${rank}, got ${t === undefined ? "none" : `${t.dtype} [${t.shape}]`}`);
+    throw new Error(
+      `${where}: ${name} must be a float32 tensor${rank}, got ${t === undefined ? "none" : `${t.dtype} [${t.shape}]`}`,
+    );
   }
   return t;
 }

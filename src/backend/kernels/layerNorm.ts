@@ -22,9 +22,11 @@ function checkInputs(where: string, inputs: tf.NamedTensorInfoMap, names: string
   for (const name of names) float32Input(where, name, inputs[name]);
   const x = inputs.x!;
   const width = x.shape[x.shape.length - 1];
-  if (x.shape.length === 0 || !(width > 0)) throw new Error(`${where}: x must have a non-empty last axis, got [${x.shape}]`);
+  if (x.shape.length === 0 || !(width > 0))
+    throw new Error(`${where}: x must have a non-empty last axis, got [${x.shape}]`);
   for (const name of names.filter((n) => n === "gamma" || n === "beta")) {
-    if (!tf.util.arraysEqual(inputs[name]!.shape, [width])) throw new Error(`${where}: ${name} must be [${width}], got [${inputs[name]!.shape}]`);
+    if (!tf.util.arraysEqual(inputs[name]!.shape, [width]))
+      throw new Error(`${where}: ${name} must be [${width}], got [${inputs[name]!.shape}]`);
   }
   return [tf.util.sizeFromShape(x.shape) / width, width];
 }
@@ -36,7 +38,15 @@ export function layerNormWasm(args: KernelArgs): tf.TensorInfo {
   const { epsilon } = args.attrs as unknown as { epsilon: number };
   const simd = requireSimdKernels(backend, LAYER_NORM);
   const y = backend.makeOutput(x.shape, "float32");
-  simd.layer_norm(heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, beta), rows, width, epsilon, heapOffset(backend, y));
+  simd.layer_norm(
+    heapOffset(backend, x),
+    heapOffset(backend, gamma),
+    heapOffset(backend, beta),
+    rows,
+    width,
+    epsilon,
+    heapOffset(backend, y),
+  );
   return y;
 }
 
@@ -44,19 +54,37 @@ export function layerNormGradWasm(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const [rows, width] = checkInputs(LAYER_NORM_GRAD, args.inputs, ["x", "gamma", "dy"]);
   const { x, gamma, dy } = args.inputs as Record<string, tf.TensorInfo>;
-  if (!tf.util.arraysEqual(x.shape, dy.shape)) throw new Error(`${LAYER_NORM_GRAD}: x [${x.shape}] and dy [${dy.shape}] differ in shape`);
+  if (!tf.util.arraysEqual(x.shape, dy.shape))
+    throw new Error(`${LAYER_NORM_GRAD}: x [${x.shape}] and dy [${dy.shape}] differ in shape`);
   const { epsilon } = args.attrs as unknown as { epsilon: number };
   const simd = requireSimdKernels(backend, LAYER_NORM_GRAD);
   const dx = backend.makeOutput(x.shape, "float32");
   const params = backend.makeOutput([2, width], "float32");
   const accumulators = backend.makeOutput([4 * width], "float32"); // 2·D float64s
-  simd.layer_norm_grad(heapOffset(backend, x), heapOffset(backend, gamma), heapOffset(backend, dy), rows, width, epsilon,
-    heapOffset(backend, dx), heapOffset(backend, accumulators), heapOffset(backend, params));
+  simd.layer_norm_grad(
+    heapOffset(backend, x),
+    heapOffset(backend, gamma),
+    heapOffset(backend, dy),
+    rows,
+    width,
+    epsilon,
+    heapOffset(backend, dx),
+    heapOffset(backend, accumulators),
+    heapOffset(backend, params),
+  );
   backend.disposeData(accumulators.dataId);
   return [dx, params];
 }
 
 export const layerNormWasmConfigs: readonly tf.KernelConfig[] = [
-  { kernelName: LAYER_NORM, backendName: "wasm", kernelFunc: layerNormWasm as unknown as tf.KernelConfig["kernelFunc"] },
-  { kernelName: LAYER_NORM_GRAD, backendName: "wasm", kernelFunc: layerNormGradWasm as unknown as tf.KernelConfig["kernelFunc"] },
+  {
+    kernelName: LAYER_NORM,
+    backendName: "wasm",
+    kernelFunc: layerNormWasm as unknown as tf.KernelConfig["kernelFunc"],
+  },
+  {
+    kernelName: LAYER_NORM_GRAD,
+    backendName: "wasm",
+    kernelFunc: layerNormGradWasm as unknown as tf.KernelConfig["kernelFunc"],
+  },
 ];

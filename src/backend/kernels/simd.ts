@@ -23,17 +23,45 @@ export interface SimdKernels {
   /** Per-row softmax probabilities and cross-entropy against int32 labels. */
   softmax_cross_entropy(z: number, labels: number, rows: number, cols: number, losses: number, probs: number): void;
   /** dz = dLoss·(p − onehot(labels)). */
-  softmax_cross_entropy_grad(probs: number, labels: number, dLosses: number, rows: number, cols: number, dz: number): void;
+  softmax_cross_entropy_grad(
+    probs: number,
+    labels: number,
+    dLosses: number,
+    rows: number,
+    cols: number,
+    dz: number,
+  ): void;
   /**
    * c [m, n] = A·b: A(i, p) at a + 4·(i·rowStride + p·colStride) with rowStride or colStride 1 (A
    * row- or column-major), b [k, n] and c row-major with rows of ldb and ldc floats. Writes nothing
    * when k = 0.
    */
-  gemm(a: number, rowStride: number, colStride: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number): void;
+  gemm(
+    a: number,
+    rowStride: number,
+    colStride: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
   /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */
   layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, epsilon: number, y: number): void;
   /** dx, and [dγ; dβ] into params [2, cols], accumulated in the 2·cols float64s at acc. */
-  layer_norm_grad(x: number, gamma: number, dy: number, rows: number, cols: number, epsilon: number, dx: number, acc: number, params: number): void;
+  layer_norm_grad(
+    x: number,
+    gamma: number,
+    dy: number,
+    rows: number,
+    cols: number,
+    epsilon: number,
+    dx: number,
+    acc: number,
+    params: number,
+  ): void;
 }
 
 /** The parts of BackendWasm the kernels need that its typings leave out. */

@@ -18,7 +18,8 @@ export const SOFTMAX_GRAD = "RecsysSoftmaxGrad";
 function rowsOf(where: string, ...tensors: Array<[string, tf.TensorInfo | undefined]>): [number, number] {
   for (const [name, input] of tensors) {
     const t = float32Input(where, name, input, 1);
-    if (!tf.util.arraysEqual(t.shape, tensors[0][1]!.shape)) throw new Error(`${where}: ${name} [${t.shape}] differs in shape from [${tensors[0][1]!.shape}]`);
+    if (!tf.util.arraysEqual(t.shape, tensors[0][1]!.shape))
+      throw new Error(`${where}: ${name} [${t.shape}] differs in shape from [${tensors[0][1]!.shape}]`);
   }
   const shape = tensors[0][1]!.shape;
   const cols = shape[shape.length - 1];
@@ -39,17 +40,29 @@ export function softmaxGradWasm(args: KernelArgs): tf.TensorInfo {
   const [rows, cols] = rowsOf(SOFTMAX_GRAD, ["y", args.inputs.y], ["dy", args.inputs.dy]);
   const { y, dy } = args.inputs as Record<string, tf.TensorInfo>;
   const out = backend.makeOutput(y.shape, "float32");
-  requireSimdKernels(backend, SOFTMAX_GRAD).softmax_grad(heapOffset(backend, y), heapOffset(backend, dy), rows, cols, heapOffset(backend, out));
+  requireSimdKernels(backend, SOFTMAX_GRAD).softmax_grad(
+    heapOffset(backend, y),
+    heapOffset(backend, dy),
+    rows,
+    cols,
+    heapOffset(backend, out),
+  );
   return out;
 }
 
 export const softmaxWasmConfigs: readonly tf.KernelConfig[] = [
   { kernelName: SOFTMAX, backendName: "wasm", kernelFunc: softmaxWasm as unknown as tf.KernelConfig["kernelFunc"] },
-  { kernelName: SOFTMAX_GRAD, backendName: "wasm", kernelFunc: softmaxGradWasm as unknown as tf.KernelConfig["kernelFunc"] },
+  {
+    kernelName: SOFTMAX_GRAD,
+    backendName: "wasm",
+    kernelFunc: softmaxGradWasm as unknown as tf.KernelConfig["kernelFunc"],
+  },
 ];
 
 export const softmaxGradConfig: tf.GradConfig = {
   kernelName: SOFTMAX,
   outputsToSave: [true],
-  gradFunc: (dy, saved) => ({ logits: () => tf.engine().runKernel(SOFTMAX_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  gradFunc: (dy, saved) => ({
+    logits: () => tf.engine().runKernel(SOFTMAX_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor,
+  }),
 };

@@ -21,7 +21,11 @@ export const SPARSE_SOFTMAX_CROSS_ENTROPY = "RecsysSparseSoftmaxCrossEntropy";
 /** Inputs probabilities [N, C], labels [N] int32, dLosses [N]; output dLogits [N, C]. */
 export const SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD = "RecsysSparseSoftmaxCrossEntropyGrad";
 
-function checkInputs(where: string, matrix: tf.TensorInfo | undefined, labels: tf.TensorInfo | undefined): [number, number] {
+function checkInputs(
+  where: string,
+  matrix: tf.TensorInfo | undefined,
+  labels: tf.TensorInfo | undefined,
+): [number, number] {
   if (matrix === undefined || labels === undefined) throw new Error(`${where}: missing input`);
   if (matrix.shape.length !== 2 || matrix.dtype !== "float32") {
     throw new Error(`${where}: expected float32 [N, C] scores, got ${matrix.dtype} [${matrix.shape}]`);
@@ -42,19 +46,31 @@ export function sparseSoftmaxCrossEntropyWasm(args: KernelArgs): tf.TensorInfo[]
   const ids = backend.typedArrayFromHeap(labels!) as Int32Array;
   for (let i = 0; i < rows; i++) {
     // Checked before any output is allocated, so that an error leaves nothing behind.
-    if (!(ids[i] >= 0 && ids[i] < classes)) throw new Error(`${where}: labels[${i}] = ${ids[i]} is outside [0, ${classes})`);
+    if (!(ids[i] >= 0 && ids[i] < classes))
+      throw new Error(`${where}: labels[${i}] = ${ids[i]} is outside [0, ${classes})`);
   }
   const simd = requireSimdKernels(backend, where);
   const losses = backend.makeOutput([rows], "float32");
   const probs = backend.makeOutput([rows, classes], "float32");
-  simd.softmax_cross_entropy(heapOffset(backend, logits!), heapOffset(backend, labels!), rows, classes, heapOffset(backend, losses), heapOffset(backend, probs));
+  simd.softmax_cross_entropy(
+    heapOffset(backend, logits!),
+    heapOffset(backend, labels!),
+    rows,
+    classes,
+    heapOffset(backend, losses),
+    heapOffset(backend, probs),
+  );
   return [losses, probs];
 }
 
 /** Gradient: dLogits[i, c] = dLosses[i]·(p[i, c] − [c = labels[i]]). */
 export function sparseSoftmaxCrossEntropyGradWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
-  const { probs, labels, dLosses } = args.inputs as { probs?: tf.TensorInfo; labels?: tf.TensorInfo; dLosses?: tf.TensorInfo };
+  const { probs, labels, dLosses } = args.inputs as {
+    probs?: tf.TensorInfo;
+    labels?: tf.TensorInfo;
+    dLosses?: tf.TensorInfo;
+  };
   const where = "softmaxCrossEntropyFromLabels gradient (wasm)";
   const [rows, classes] = checkInputs(where, probs, labels);
   if (dLosses === undefined || dLosses.dtype !== "float32" || tf.util.sizeFromShape(dLosses.shape) !== rows) {
@@ -62,11 +78,22 @@ export function sparseSoftmaxCrossEntropyGradWasm(args: KernelArgs): tf.TensorIn
   }
   const simd = requireSimdKernels(backend, where);
   const out = backend.makeOutput([rows, classes], "float32");
-  simd.softmax_cross_entropy_grad(heapOffset(backend, probs!), heapOffset(backend, labels!), heapOffset(backend, dLosses), rows, classes, heapOffset(backend, out));
+  simd.softmax_cross_entropy_grad(
+    heapOffset(backend, probs!),
+    heapOffset(backend, labels!),
+    heapOffset(backend, dLosses),
+    rows,
+    classes,
+    heapOffset(backend, out),
+  );
   return out;
 }
 
 export const sparseSoftmaxCrossEntropyWasmConfigs: readonly tf.KernelConfig[] = [
-  { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: "wasm", kernelFunc: sparseSoftmaxCrossEntropyWasm as unknown as tf.KernelConfig["kernelFunc"] },
+  {
+    kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY,
+    backendName: "wasm",
+    kernelFunc: sparseSoftmaxCrossEntropyWasm as unknown as tf.KernelConfig["kernelFunc"],
+  },
   { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: sparseSoftmaxCrossEntropyGradWasm },
 ];

@@ -38,13 +38,17 @@ export function fastSum(original: KernelFunc): KernelFunc {
     const { x } = args.inputs as tf.SumInputs;
     const { axis, keepDims } = (args.attrs ?? {}) as unknown as tf.SumAttrs;
     const simd = simdKernelsFor(backend);
-    if (x === undefined || x.dtype !== "float32" || simd === undefined) return original(args as Parameters<KernelFunc>[0]);
+    if (x === undefined || x.dtype !== "float32" || simd === undefined)
+      return original(args as Parameters<KernelFunc>[0]);
     const axes = tf.util.parseAxisParam(axis, x.shape);
     const matrix = leadingReduction(x.shape, axes);
     if (matrix === null) return original(args as Parameters<KernelFunc>[0]);
     const [rows, cols] = matrix;
     const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-    const out = backend.makeOutput(keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape, "float32");
+    const out = backend.makeOutput(
+      keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape,
+      "float32",
+    );
     const accumulators = backend.makeOutput([2 * cols], "float32"); // cols float64s
     simd.column_sum(heapOffset(backend, x), rows, cols, heapOffset(backend, accumulators), heapOffset(backend, out));
     backend.disposeData(accumulators.dataId);
@@ -57,7 +61,8 @@ export function fastSum(original: KernelFunc): KernelFunc {
 /** Replaces the wasm backend's Sum with `fastSum(tfjs's kernel)`; never wraps twice. */
 export function registerFastSum(): void {
   const current = tf.getKernel(tf.Sum, "wasm");
-  if (current === undefined || (current.kernelFunc as unknown as Record<symbol, unknown>)[ORIGINAL] !== undefined) return;
+  if (current === undefined || (current.kernelFunc as unknown as Record<symbol, unknown>)[ORIGINAL] !== undefined)
+    return;
   tf.unregisterKernel(tf.Sum, "wasm");
   tf.registerKernel({ ...current, kernelFunc: fastSum(current.kernelFunc) });
 }

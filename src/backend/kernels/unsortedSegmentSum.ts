@@ -40,9 +40,7 @@ export function unsortedSegmentSumWasm(args: {
   const idsRank = segmentIds.shape.length;
   const leadingShape = x.shape.slice(0, idsRank);
   if (idsRank > x.shape.length || segmentIds.shape.some((size, axis) => size !== leadingShape[axis])) {
-    throw new Error(
-      `${where}: input segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`,
-    );
+    throw new Error(`${where}: input segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`);
   }
 
   const rowShape = x.shape.slice(idsRank);

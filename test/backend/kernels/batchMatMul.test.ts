@@ -56,7 +56,10 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
           const cpu = await resultOn("cpu", f);
           assert.deepEqual(wasm.shape, cpu.shape);
           for (let i = 0; i < cpu.values.length; i++) {
-            assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${JSON.stringify(options)} ${aShape}×${bShape} (${transposeA},${transposeB}) element ${i}`);
+            assert.ok(
+              Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4,
+              `${JSON.stringify(options)} ${aShape}×${bShape} (${transposeA},${transposeB}) element ${i}`,
+            );
           }
         }
       }
@@ -72,10 +75,16 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
     const f = () => tf.matMul(tf.tensor(a, [2, 3, 4]), tf.tensor(b, [2, 5, 4]), false, true);
     const cpu = await resultOn("cpu", f);
     try {
-      for (const options of [{ splitBatches: false }, { chooseOrientation: false }, { transposeExplicitly: false }, { simdGemm: false }]) {
+      for (const options of [
+        { splitBatches: false },
+        { chooseOrientation: false },
+        { transposeExplicitly: false },
+        { simdGemm: false },
+      ]) {
         registerFastBatchMatMul(options);
         const wasm = await resultOn("wasm", f);
-        for (let i = 0; i < cpu.values.length; i++) assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${JSON.stringify(options)} element ${i}`);
+        for (let i = 0; i < cpu.values.length; i++)
+          assert.ok(Math.abs(wasm.values[i] - cpu.values[i]) < 1e-4, `${JSON.stringify(options)} element ${i}`);
       }
     } finally {
       registerFastBatchMatMul();
@@ -87,18 +96,42 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
     // Rows around the 6-row tiles and the 96-row blocks, columns around the 8-, 4- and 1-wide tiles,
     // contractions around the 256-step blocks; each with a, b or both transposed.
     const cases: Array<[number, number, number]> = [
-      [1, 1, 1], [5, 3, 2], [6, 8, 4], [7, 9, 3], [13, 12, 17], [97, 5, 30], [101, 17, 257], [12, 4, 600], [2, 21, 513],
+      [1, 1, 1],
+      [5, 3, 2],
+      [6, 8, 4],
+      [7, 9, 3],
+      [13, 12, 17],
+      [97, 5, 30],
+      [101, 17, 257],
+      [12, 4, 600],
+      [2, 21, 513],
     ];
     for (const [m, n, k] of cases) {
-      for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
         const a = Float32Array.from({ length: m * k }, () => rng.normal());
         const b = Float32Array.from({ length: k * n }, () => rng.normal());
-        const f = () => tf.matMul(tf.tensor(a, transposeA ? [k, m] : [m, k]), tf.tensor(b, transposeB ? [n, k] : [k, n]), transposeA, transposeB);
+        const f = () =>
+          tf.matMul(
+            tf.tensor(a, transposeA ? [k, m] : [m, k]),
+            tf.tensor(b, transposeB ? [n, k] : [k, n]),
+            transposeA,
+            transposeB,
+          );
         const wasm = await resultOn("wasm", f);
         const cpu = await resultOn("cpu", f);
         assert.deepEqual(wasm.shape, [m, n]);
         // float32 sums in another order: the rounding differences grow with k
-        assertClose(wasm.values, cpu.values, { atol: 1e-6 * Math.max(10, k), rtol: 1e-6 * Math.max(10, k) }, `m=${m} n=${n} k=${k} (${transposeA},${transposeB})`);
+        assertClose(
+          wasm.values,
+          cpu.values,
+          { atol: 1e-6 * Math.max(10, k), rtol: 1e-6 * Math.max(10, k) },
+          `m=${m} n=${n} k=${k} (${transposeA},${transposeB})`,
+        );
       }
     }
   });
@@ -111,7 +144,11 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
     const dw = tf.grad((v: tf.Tensor) => tf.matMul(x, v).sum())(w);
     const columnSums = tf.sum(x, 0).arraySync() as number[];
     const got = dw.arraySync() as number[][];
-    got.forEach((row, i) => row.forEach((value) => assert.ok(Math.abs(value - columnSums[i]) < 1e-4, `row ${i}: ${value} vs ${columnSums[i]}`)));
+    got.forEach((row, i) =>
+      row.forEach((value) =>
+        assert.ok(Math.abs(value - columnSums[i]) < 1e-4, `row ${i}: ${value} vs ${columnSums[i]}`),
+      ),
+    );
     dw.dispose();
     const before = tf.memory();
     const backend = tf.backend() as unknown as { numDataIds(): number };
@@ -139,7 +176,13 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
       [[2, 3, 5, 4], [2, 1, 4, 6], false, false],
       [[1, 3, 5, 4], [2, 3, 4, 6], false, false],
     ];
-    for (const [[aShape, bShape, transposeA, transposeB], options] of cases.flatMap((c) => [[c, {}], [c, { simdGemm: false }]] as const)) {
+    for (const [[aShape, bShape, transposeA, transposeB], options] of cases.flatMap(
+      (c) =>
+        [
+          [c, {}],
+          [c, { simdGemm: false }],
+        ] as const,
+    )) {
       registerFastBatchMatMul(options);
       const a = Float32Array.from({ length: aShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
       const b = Float32Array.from({ length: bShape.reduce((p, d) => p * d, 1) }, () => rng.normal());
@@ -147,12 +190,18 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
       // The expected product broadcasts both operands explicitly first: the cpu kernel indexes a
       // broadcast batch modulo its flattened size, which is wrong for [2, 1] against [2, 3].
       const lead = tf.broadcast_util.assertAndGetBroadcastShape(aShape.slice(0, -2), bShape.slice(0, -2));
-      const expanded = (values: Float32Array, shape: number[]) => tf.broadcastTo(tf.tensor(values, shape), [...lead, ...shape.slice(-2)]);
+      const expanded = (values: Float32Array, shape: number[]) =>
+        tf.broadcastTo(tf.tensor(values, shape), [...lead, ...shape.slice(-2)]);
       const g = () => tf.matMul(expanded(a, aShape), expanded(b, bShape), transposeA, transposeB);
       const wasm = await resultOn("wasm", f);
       const cpu = await resultOn("cpu", g);
       assert.deepEqual(wasm.shape, cpu.shape);
-      assertClose(wasm.values, cpu.values, { atol: 1e-5, rtol: 1e-5 }, `${JSON.stringify(options)} ${aShape}×${bShape}`);
+      assertClose(
+        wasm.values,
+        cpu.values,
+        { atol: 1e-5, rtol: 1e-5 },
+        `${JSON.stringify(options)} ${aShape}×${bShape}`,
+      );
     }
     registerFastBatchMatMul();
   });
@@ -174,8 +223,15 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
 
   it("gives matMul's gradients and leaks no tensors", async () => {
     await tf.setBackend("wasm");
-    const a = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
-    const b = tf.tensor2d([[1, -1, 2], [0, 3, 1]]);
+    const a = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const b = tf.tensor2d([
+      [1, -1, 2],
+      [0, 3, 1],
+    ]);
     const before = tf.memory().numTensors;
     // d/dA sum(A·B) = 1·Bᵀ: each row of the gradient is the row sums of B.
     const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y).sum())([a, b]);

@@ -77,7 +77,8 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
     const x = [1, 2, 3, 4, 5, 6, 7, 8];
     const expected = x.map((v) => (v === 2 ? 0 : Math.fround(v * scale)));
     assert.deepEqual(Array.from(dropoutMask(8, spec)), [scale, 0, scale, scale, scale, scale, scale, scale]);
-    for (const size of [2, 8]) { // the scalar tail only; the vector part
+    for (const size of [2, 8]) {
+      // the scalar tail only; the vector part
       const y = await resultOn("wasm", () => dropoutKernel(tf.tensor1d(x.slice(0, size)), spec));
       assert.deepEqual(y.values, expected.slice(0, size), `size ${size}`);
     }
@@ -90,7 +91,10 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
     const key1 = 0xdeadbeef;
     const key2 = 0x12345678;
     const hash0 = Number(hashBig(0, key1, key2));
-    for (const [threshold, kept] of [[hash0, true], [hash0 + 1, false]] as const) {
+    for (const [threshold, kept] of [
+      [hash0, true],
+      [hash0 + 1, false],
+    ] as const) {
       const spec = { rate: threshold / 2 ** 32, key1, key2 };
       assert.equal(dropoutMask(1, spec)[0] !== 0, kept, `mask at threshold ${threshold}`);
       const [y] = (await resultOn("wasm", () => dropoutKernel(tf.tensor1d([1]), spec))).values;
@@ -100,14 +104,26 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
 
   it("dropoutMask keeps the units of the BigInt reference, for keys over the whole uint32 range", () => {
     const rng = new Rng(31);
-    const keyPairs = [[0, 0], [0xffffffff, 0x80000000], [0x80000000, 0xffffffff], [rng.nextUint32(), rng.nextUint32()]];
+    const keyPairs = [
+      [0, 0],
+      [0xffffffff, 0x80000000],
+      [0x80000000, 0xffffffff],
+      [rng.nextUint32(), rng.nextUint32()],
+    ];
     for (const [key1, key2] of keyPairs) {
       for (const rate of RATES) {
         const spec = { rate, key1, key2 };
         const mask = dropoutMask(1000, spec);
         const scale = Math.fround(1 / (1 - rate));
-        assert.deepEqual(Array.from(mask, (m) => m !== 0), keptBig(1000, spec), JSON.stringify(spec));
-        assert.ok(mask.every((m) => m === 0 || m === scale), JSON.stringify(spec));
+        assert.deepEqual(
+          Array.from(mask, (m) => m !== 0),
+          keptBig(1000, spec),
+          JSON.stringify(spec),
+        );
+        assert.ok(
+          mask.every((m) => m === 0 || m === scale),
+          JSON.stringify(spec),
+        );
       }
     }
   });
@@ -120,7 +136,11 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
         const x = normals(rng, size);
         const y = await resultOn("wasm", () => dropoutKernel(tf.tensor1d(x), spec));
         assert.deepEqual([y.shape, y.dtype], [[size], "float32"]);
-        assert.deepEqual(bits(y.values), bits(times(x, dropoutMask(size, spec))), `size ${size}, ${JSON.stringify(spec)}`);
+        assert.deepEqual(
+          bits(y.values),
+          bits(times(x, dropoutMask(size, spec))),
+          `size ${size}, ${JSON.stringify(spec)}`,
+        );
       }
     }
   });
@@ -133,7 +153,10 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
       const kept = values.filter((v) => v !== 0).length;
       const sigma = Math.sqrt(n * rate * (1 - rate));
       assert.ok(Math.abs(kept - n * (1 - rate)) <= 5 * sigma, `rate ${rate}: kept ${kept} of ${n}`);
-      assert.ok(values.every((v) => v === 0 || v === Math.fround(1 / (1 - rate))), `rate ${rate}: scale`);
+      assert.ok(
+        values.every((v) => v === 0 || v === Math.fround(1 / (1 - rate))),
+        `rate ${rate}: scale`,
+      );
     }
   });
 
@@ -168,11 +191,17 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
     probe.dispose();
 
     const rng = new Rng(34);
-    for (const [size, rate] of [[7, 0.5], [1000, 0.1], [4099, 0.9]]) {
+    for (const [size, rate] of [
+      [7, 0.5],
+      [1000, 0.1],
+      [4099, 0.9],
+    ]) {
       const spec = keysFrom(rng, rate);
       const x = normals(rng, size);
       const dy = normals(rng, size);
-      const dx = await resultOn("wasm", () => tf.grad((t: tf.Tensor) => dropUnits(t, spec))(tf.tensor1d(x), tf.tensor1d(dy)));
+      const dx = await resultOn("wasm", () =>
+        tf.grad((t: tf.Tensor) => dropUnits(t, spec))(tf.tensor1d(x), tf.tensor1d(dy)),
+      );
       assert.deepEqual(bits(dx.values), bits(times(dy, dropoutMask(size, spec))), `size ${size}, rate ${rate}`);
     }
   });
@@ -184,7 +213,8 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
       const x = normals(rng, 3 * 5 * 7);
       const dy = normals(rng, 3 * 5 * 7);
       const forward = () => dropUnits(tf.tensor3d(x, [3, 5, 7]), spec);
-      const backward = () => tf.grad((t: tf.Tensor) => dropUnits(t, spec))(tf.tensor3d(x, [3, 5, 7]), tf.tensor3d(dy, [3, 5, 7]));
+      const backward = () =>
+        tf.grad((t: tf.Tensor) => dropUnits(t, spec))(tf.tensor3d(x, [3, 5, 7]), tf.tensor3d(dy, [3, 5, 7]));
       for (const f of [forward, backward]) {
         const onWasm = await resultOn("wasm", f);
         const onCpu = await resultOn("cpu", f);
@@ -200,9 +230,16 @@ describe("RecsysDropout kernel on the wasm backend, and its mask", () => {
     const ints = tf.tensor1d([1, 2, 3], "int32");
     const before = tf.memory().numTensors;
     for (const rate of [1, 1.5, -0.1, NaN]) {
-      assert.throws(() => dropoutKernel(x, { rate, key1: 1, key2: 2 }), /RecsysDropout: rate must be in \[0, 1\), got/, `rate ${rate}`);
+      assert.throws(
+        () => dropoutKernel(x, { rate, key1: 1, key2: 2 }),
+        /RecsysDropout: rate must be in \[0, 1\), got/,
+        `rate ${rate}`,
+      );
     }
-    assert.throws(() => dropoutKernel(ints, { rate: 0.5, key1: 1, key2: 2 }), /RecsysDropout: x must be a float32 tensor, got int32/);
+    assert.throws(
+      () => dropoutKernel(ints, { rate: 0.5, key1: 1, key2: 2 }),
+      /RecsysDropout: x must be a float32 tensor, got int32/,
+    );
     assert.equal(tf.memory().numTensors, before);
     tf.dispose([x, ints]);
   });

@@ -76,7 +76,12 @@ describe("RecsysGelu kernels on the wasm backend", () => {
       const onCpu = await resultOn("cpu", () => gelu(tf.tensor1d(x)));
       assert.deepEqual([actual.shape, actual.dtype], [[size], "float32"]);
       assertClose(actual.values, onCpu.values, { atol: TOLERANCE, rtol: TOLERANCE }, `GELU vs cpu, size ${size}`);
-      assertClose(actual.values, Array.from(x, gelu64), { atol: TOLERANCE, rtol: TOLERANCE }, `GELU vs float64, size ${size}`);
+      assertClose(
+        actual.values,
+        Array.from(x, gelu64),
+        { atol: TOLERANCE, rtol: TOLERANCE },
+        `GELU vs float64, size ${size}`,
+      );
     }
   });
 
@@ -95,28 +100,54 @@ describe("RecsysGelu kernels on the wasm backend", () => {
       const grad = () => tf.grad((t: tf.Tensor) => gelu(t))(tf.tensor1d(x), tf.tensor1d(dy));
       const actual = await resultOn("wasm", grad);
       const onCpu = await resultOn("cpu", grad);
-      assertClose(actual.values, onCpu.values, { atol: TOLERANCE, rtol: TOLERANCE }, `GELU' vs cpu autodiff, size ${size}`);
+      assertClose(
+        actual.values,
+        onCpu.values,
+        { atol: TOLERANCE, rtol: TOLERANCE },
+        `GELU' vs cpu autodiff, size ${size}`,
+      );
       const numerical = Array.from(x, (xi, i) => dy[i] * geluSlope64(xi));
-      assertClose(actual.values, numerical, { atol: TOLERANCE, rtol: TOLERANCE }, `GELU' vs central differences, size ${size}`);
+      assertClose(
+        actual.values,
+        numerical,
+        { atol: TOLERANCE, rtol: TOLERANCE },
+        `GELU' vs central differences, size ${size}`,
+      );
     }
   });
 
   it("its gradient kernel is GELU'(x)·dy at hand-checked points", async () => {
     // GELU'(0) = ½; GELU'(1) = Φ(1) + φ(1) = 0.841344746 + 0.241970725; GELU'(±100) = 1, 0.
-    const dx = await resultOn("wasm", () =>
-      tf.engine().runKernel(GELU_GRAD, { x: tf.tensor1d([0, 1, 100, -100, 1]), dy: tf.tensor1d([2, 1, 3, 3, -1]) }) as tf.Tensor);
-    assertClose(dx.values, [1, 1.0833154705876864, 3, 0, -1.0833154705876864], { atol: TOLERANCE, rtol: TOLERANCE }, "GELU'·dy");
+    const dx = await resultOn(
+      "wasm",
+      () =>
+        tf.engine().runKernel(GELU_GRAD, {
+          x: tf.tensor1d([0, 1, 100, -100, 1]),
+          dy: tf.tensor1d([2, 1, 3, 3, -1]),
+        }) as tf.Tensor,
+    );
+    assertClose(
+      dx.values,
+      [1, 1.0833154705876864, 3, 0, -1.0833154705876864],
+      { atol: TOLERANCE, rtol: TOLERANCE },
+      "GELU'·dy",
+    );
   });
 
   it("propagates NaN forward and backward, lane by lane", async () => {
     const x = [1, NaN, -2, 0.5, NaN]; // a NaN in the vector part and in the tail
     const y = await resultOn("wasm", () => gelu(tf.tensor1d(x)));
     const dx = await resultOn("wasm", () => tf.grad((t: tf.Tensor) => gelu(t))(tf.tensor1d(x)));
-    for (const [name, values] of [["GELU", y.values], ["GELU'", dx.values]] as const) {
+    for (const [name, values] of [
+      ["GELU", y.values],
+      ["GELU'", dx.values],
+    ] as const) {
       assert.deepEqual(values.map(Number.isNaN), [false, true, false, false, true], `${name}: ${values}`);
     }
-    const fromDy = await resultOn("wasm", () =>
-      tf.engine().runKernel(GELU_GRAD, { x: tf.tensor1d([1, 2]), dy: tf.tensor1d([NaN, 1]) }) as tf.Tensor);
+    const fromDy = await resultOn(
+      "wasm",
+      () => tf.engine().runKernel(GELU_GRAD, { x: tf.tensor1d([1, 2]), dy: tf.tensor1d([NaN, 1]) }) as tf.Tensor,
+    );
     assert.deepEqual(fromDy.values.map(Number.isNaN), [true, false]);
   });
 
@@ -127,16 +158,28 @@ describe("RecsysGelu kernels on the wasm backend", () => {
     const pair = tf.tensor1d([1, 2]);
     const before = tf.memory().numTensors;
     assert.throws(() => tf.engine().runKernel(GELU, { x: ints }), /RecsysGelu: x must be a float32 tensor, got int32/);
-    assert.throws(() => tf.engine().runKernel(GELU_GRAD, { x: floats, dy: ints }), /RecsysGeluGrad: dy must be a float32 tensor, got int32/);
-    assert.throws(() => tf.engine().runKernel(GELU_GRAD, { x: ints, dy: floats }), /RecsysGeluGrad: x must be a float32 tensor, got int32/);
-    assert.throws(() => tf.engine().runKernel(GELU_GRAD, { x: floats, dy: pair }), /RecsysGeluGrad: x \[3\] and dy \[2\] differ in shape/);
+    assert.throws(
+      () => tf.engine().runKernel(GELU_GRAD, { x: floats, dy: ints }),
+      /RecsysGeluGrad: dy must be a float32 tensor, got int32/,
+    );
+    assert.throws(
+      () => tf.engine().runKernel(GELU_GRAD, { x: ints, dy: floats }),
+      /RecsysGeluGrad: x must be a float32 tensor, got int32/,
+    );
+    assert.throws(
+      () => tf.engine().runKernel(GELU_GRAD, { x: floats, dy: pair }),
+      /RecsysGeluGrad: x \[3\] and dy \[2\] differ in shape/,
+    );
     assert.equal(tf.memory().numTensors, before);
     tf.dispose([ints, floats, pair]);
   });
 
   it("leaves no tensor or byte behind", async () => {
     await tf.setBackend("wasm");
-    const x = tf.tensor2d([[-1, 0.5, 2], [3, -4, 0]]);
+    const x = tf.tensor2d([
+      [-1, 0.5, 2],
+      [3, -4, 0],
+    ]);
     const before = tf.memory();
     tf.tidy(() => {
       gelu(x);

@@ -39,7 +39,12 @@ function makeCase(rng: Rng, shape: number[], offset = 0, std = 2): Case {
 }
 
 /** LN(x) in float64 from the float32 inputs: two-pass mean and biased variance per row. */
-function layerNorm64(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, epsilon: number): Float64Array {
+function layerNorm64(
+  x: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  epsilon: number,
+): Float64Array {
   const width = gamma.length;
   const y = new Float64Array(x.length);
   for (let start = 0; start < x.length; start += width) {
@@ -56,7 +61,13 @@ function layerNorm64(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: Array
 }
 
 /** Σ w ⊙ LN(x) in float64. */
-function loss64(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, w: ArrayLike<number>, epsilon: number): number {
+function loss64(
+  x: ArrayLike<number>,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  w: ArrayLike<number>,
+  epsilon: number,
+): number {
   return layerNorm64(x, gamma, beta, epsilon).reduce((sum, y, i) => sum + w[i] * y, 0);
 }
 
@@ -157,8 +168,13 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
     const x = tf.tensor(c.x, c.shape);
     const { kernelNames: forwardKernels } = await tf.profile(() => layer.apply(x) as tf.Tensor);
     // tf.customGrad's wrapper shows up as a kernel without a name.
-    assert.deepEqual(forwardKernels.filter((name) => name !== ""), [LAYER_NORM]);
-    const { kernelNames: backwardKernels } = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(x));
+    assert.deepEqual(
+      forwardKernels.filter((name) => name !== ""),
+      [LAYER_NORM],
+    );
+    const { kernelNames: backwardKernels } = await tf.profile(() =>
+      tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(x),
+    );
     assert.ok(backwardKernels.includes(LAYER_NORM_GRAD), `ran ${backwardKernels}`);
     assert.ok(!backwardKernels.includes("Rsqrt") && !backwardKernels.includes("Mean"), `ran ${backwardKernels}`);
     layer.dispose();
@@ -170,13 +186,23 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
     // Row [1, 3]: mean 2, variance 1, x̂ = [−1, 1] (tail only).
     const epsilon = 1e-12;
     const y5 = await resultOn("wasm", () =>
-      runLayerNorm(tf.tensor2d([0, 0, 0, 0, 10], [1, 5]), tf.tensor1d([1, 2, 3, 4, 5]), tf.tensor1d([1, 1, 1, 1, 1]), epsilon));
+      runLayerNorm(
+        tf.tensor2d([0, 0, 0, 0, 10], [1, 5]),
+        tf.tensor1d([1, 2, 3, 4, 5]),
+        tf.tensor1d([1, 1, 1, 1, 1]),
+        epsilon,
+      ),
+    );
     assertClose(y5.values, [0.5, 0, -0.5, -1, 11], { atol: 1e-6, rtol: 1e-6 }, "width 5");
-    const y2 = await resultOn("wasm", () => runLayerNorm(tf.tensor2d([1, 3, 10, 14], [2, 2]), tf.tensor1d([2, -1]), tf.tensor1d([0, 0.5]), epsilon));
+    const y2 = await resultOn("wasm", () =>
+      runLayerNorm(tf.tensor2d([1, 3, 10, 14], [2, 2]), tf.tensor1d([2, -1]), tf.tensor1d([0, 0.5]), epsilon),
+    );
     // Row [10, 14]: mean 12, variance 4, x̂ = [−1, 1].
     assertClose(y2.values, [-2, -0.5, -2, -0.5], { atol: 1e-6, rtol: 1e-6 }, "width 2");
     // ε enters under the root: [−1, 1] / √(1 + ε) with ε = 0.25.
-    const y = await resultOn("wasm", () => runLayerNorm(tf.tensor2d([1, 3], [1, 2]), tf.ones([2]), tf.zeros([2]), 0.25));
+    const y = await resultOn("wasm", () =>
+      runLayerNorm(tf.tensor2d([1, 3], [1, 2]), tf.ones([2]), tf.zeros([2]), 0.25),
+    );
     assertClose(y.values, [-1 / Math.sqrt(1.25), 1 / Math.sqrt(1.25)], { atol: 1e-6, rtol: 1e-6 }, "ε = 0.25");
   });
 
@@ -190,7 +216,12 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
           const onCpu = await resultOn("cpu", () => forward(c, epsilon));
           assert.deepEqual([actual.shape, actual.dtype], [c.shape, "float32"]);
           assertClose(actual.values, onCpu.values, { atol: 1e-5, rtol: 1e-5 }, `LN vs cpu, ${label(c, epsilon)}`);
-          assertClose(actual.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), { atol: 1e-5, rtol: 1e-5 }, `LN vs float64, ${label(c, epsilon)}`);
+          assertClose(
+            actual.values,
+            layerNorm64(c.x, c.gamma, c.beta, epsilon),
+            { atol: 1e-5, rtol: 1e-5 },
+            `LN vs float64, ${label(c, epsilon)}`,
+          );
         }
       }
     }
@@ -211,7 +242,12 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
       for (const epsilon of EPSILONS) {
         const c = makeCase(rng, [4, width], 1000, 1);
         const actual = await resultOn("wasm", () => forward(c, epsilon));
-        assertClose(actual.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), { atol: 1e-3, rtol: 1e-3 }, `LN vs float64, ${label(c, epsilon)}`);
+        assertClose(
+          actual.values,
+          layerNorm64(c.x, c.gamma, c.beta, epsilon),
+          { atol: 1e-3, rtol: 1e-3 },
+          `LN vs float64, ${label(c, epsilon)}`,
+        );
       }
     }
   });
@@ -224,7 +260,9 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
         const gamma = normals(rng, width, 1, 0.5);
         const beta = normals(rng, width);
         for (const epsilon of EPSILONS) {
-          const y = await resultOn("wasm", () => runLayerNorm(tf.fill([3, width], value), tf.tensor1d(gamma), tf.tensor1d(beta), epsilon));
+          const y = await resultOn("wasm", () =>
+            runLayerNorm(tf.fill([3, width], value), tf.tensor1d(gamma), tf.tensor1d(beta), epsilon),
+          );
           assert.deepEqual(y.values, [...beta, ...beta, ...beta], `value ${value}, width ${width}, ε ${epsilon}`);
         }
       }
@@ -240,12 +278,30 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
         const gamma = normals(rng, width, 1, 0.5);
         const beta = normals(rng, width);
         for (const epsilon of EPSILONS) {
-          const y = await resultOn("wasm", () => runLayerNorm(tf.fill([3, width], value), tf.tensor1d(gamma), tf.tensor1d(beta), epsilon));
-          assertClose(y.values, [...beta, ...beta, ...beta], { atol: 1e-4, rtol: 1e-4 }, `y, value ${value}, width ${width}, ε ${epsilon}`);
+          const y = await resultOn("wasm", () =>
+            runLayerNorm(tf.fill([3, width], value), tf.tensor1d(gamma), tf.tensor1d(beta), epsilon),
+          );
+          assertClose(
+            y.values,
+            [...beta, ...beta, ...beta],
+            { atol: 1e-4, rtol: 1e-4 },
+            `y, value ${value}, width ${width}, ε ${epsilon}`,
+          );
           // x̂ = 0, so dγ = Σ dy ⊙ x̂ = 0 whatever dy.
           const [, params] = await resultsOn("wasm", () =>
-            runLayerNormGrad(tf.fill([3, width], value), tf.tensor1d(gamma), tf.tensor(normals(rng, 3 * width), [3, width]), epsilon));
-          assertClose(params.values.slice(0, width), new Array(width).fill(0), { atol: 1e-4, rtol: 1e-4 }, `dγ, value ${value}, width ${width}, ε ${epsilon}`);
+            runLayerNormGrad(
+              tf.fill([3, width], value),
+              tf.tensor1d(gamma),
+              tf.tensor(normals(rng, 3 * width), [3, width]),
+              epsilon,
+            ),
+          );
+          assertClose(
+            params.values.slice(0, width),
+            new Array(width).fill(0),
+            { atol: 1e-4, rtol: 1e-4 },
+            `dγ, value ${value}, width ${width}, ε ${epsilon}`,
+          );
         }
       }
     }
@@ -262,8 +318,18 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
           const numerical = numericalGradients(c, epsilon);
           ["dx", "dγ", "dβ"].forEach((name, i) => {
             assert.deepEqual(actual[i].shape, i === 0 ? c.shape : [width], `${name} shape`);
-            assertClose(actual[i].values, onCpu[i].values, { atol: 1e-4, rtol: 1e-4 }, `${name} vs cpu, ${label(c, epsilon)}`);
-            assertClose(actual[i].values, numerical[i], { atol: 1e-4, rtol: 1e-4 }, `${name} vs central differences, ${label(c, epsilon)}`);
+            assertClose(
+              actual[i].values,
+              onCpu[i].values,
+              { atol: 1e-4, rtol: 1e-4 },
+              `${name} vs cpu, ${label(c, epsilon)}`,
+            );
+            assertClose(
+              actual[i].values,
+              numerical[i],
+              { atol: 1e-4, rtol: 1e-4 },
+              `${name} vs central differences, ${label(c, epsilon)}`,
+            );
           });
         }
       }
@@ -272,17 +338,40 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
 
   it("crosses many rows: [3, 50, 64] forward and backward, and the large offset backward", async () => {
     const rng = new Rng(8);
-    for (const [c, tolerance] of [[makeCase(rng, [3, 50, 64]), 1e-4], [makeCase(rng, [2, 9, 67], 1000, 1), 1e-3]] as const) {
+    for (const [c, tolerance] of [
+      [makeCase(rng, [3, 50, 64]), 1e-4],
+      [makeCase(rng, [2, 9, 67], 1000, 1), 1e-3],
+    ] as const) {
       const epsilon = 1e-5;
       const y = await resultOn("wasm", () => forward(c, epsilon));
-      assertClose(y.values, await resultOn("cpu", () => forward(c, epsilon)).then((r) => r.values), { atol: tolerance, rtol: tolerance }, `LN vs cpu, ${label(c, epsilon)}`);
-      assertClose(y.values, layerNorm64(c.x, c.gamma, c.beta, epsilon), { atol: tolerance, rtol: tolerance }, `LN vs float64, ${label(c, epsilon)}`);
+      assertClose(
+        y.values,
+        await resultOn("cpu", () => forward(c, epsilon)).then((r) => r.values),
+        { atol: tolerance, rtol: tolerance },
+        `LN vs cpu, ${label(c, epsilon)}`,
+      );
+      assertClose(
+        y.values,
+        layerNorm64(c.x, c.gamma, c.beta, epsilon),
+        { atol: tolerance, rtol: tolerance },
+        `LN vs float64, ${label(c, epsilon)}`,
+      );
       const actual = await resultsOn("wasm", () => gradients(c, epsilon));
       const onCpu = await resultsOn("cpu", () => gradients(c, epsilon));
       const numerical = numericalGradients(c, epsilon);
       ["dx", "dγ", "dβ"].forEach((name, i) => {
-        assertClose(actual[i].values, onCpu[i].values, { atol: tolerance, rtol: tolerance }, `${name} vs cpu, ${label(c, epsilon)}`);
-        assertClose(actual[i].values, numerical[i], { atol: tolerance, rtol: tolerance }, `${name} vs central differences, ${label(c, epsilon)}`);
+        assertClose(
+          actual[i].values,
+          onCpu[i].values,
+          { atol: tolerance, rtol: tolerance },
+          `${name} vs cpu, ${label(c, epsilon)}`,
+        );
+        assertClose(
+          actual[i].values,
+          numerical[i],
+          { atol: tolerance, rtol: tolerance },
+          `${name} vs central differences, ${label(c, epsilon)}`,
+        );
       });
     }
   });
@@ -292,15 +381,28 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
     // whatever its values, so dx = 0; with dy = [1, 0] and [0, 3], dγ = [−1, 0] + [0, 3] = [−1, 3]
     // and dβ = [1, 3].
     const [dx, params] = await resultsOn("wasm", () =>
-      runLayerNormGrad(tf.tensor2d([1, 3, 10, 14], [2, 2]), tf.tensor1d([2, -1]), tf.tensor2d([1, 0, 0, 3], [2, 2]), 1e-12));
-    assert.deepEqual([dx.shape, params.shape], [[2, 2], [2, 2]]);
+      runLayerNormGrad(
+        tf.tensor2d([1, 3, 10, 14], [2, 2]),
+        tf.tensor1d([2, -1]),
+        tf.tensor2d([1, 0, 0, 3], [2, 2]),
+        1e-12,
+      ),
+    );
+    assert.deepEqual(
+      [dx.shape, params.shape],
+      [
+        [2, 2],
+        [2, 2],
+      ],
+    );
     assertClose(params.values, [-1, 3, 1, 3], { atol: 1e-6, rtol: 1e-6 }, "[dγ; dβ]");
     assertClose(dx.values, [0, 0, 0, 0], { atol: 1e-6, rtol: 1e-6 }, "dx");
     // Width 3, γ = 1, ε → 0: x = [0, 1, 2] has μ = 1, σ² = 2/3, r = √1.5, x̂ = [−1, 0, 1]·√1.5. For
     // dy = [1, 0, 0]: mean g = ⅓, mean(g x̂) = −√1.5/3, dx = r·([1, 0, 0] − ⅓ + x̂·√1.5/3)
     // = √1.5·([⅔, −⅓, −⅓] + [−½, 0, ½]) = √1.5·[⅙, −⅓, ⅙].
     const [dx3] = await resultsOn("wasm", () =>
-      runLayerNormGrad(tf.tensor2d([0, 1, 2], [1, 3]), tf.ones([3]), tf.tensor2d([1, 0, 0], [1, 3]), 1e-12));
+      runLayerNormGrad(tf.tensor2d([0, 1, 2], [1, 3]), tf.ones([3]), tf.tensor2d([1, 0, 0], [1, 3]), 1e-12),
+    );
     const r = Math.sqrt(1.5);
     assertClose(dx3.values, [r / 6, -r / 3, r / 6], { atol: 1e-6, rtol: 1e-6 }, "dx, width 3");
   });
@@ -334,7 +436,10 @@ describe("RecsysLayerNorm kernels on the wasm backend", () => {
     tf.tidy(() => {
       layer.apply(x);
       tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(x);
-      tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, layer.trainableWeights.map((v) => v.read() as tf.Variable));
+      tf.variableGrads(
+        () => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar,
+        layer.trainableWeights.map((v) => v.read() as tf.Variable),
+      );
     });
     const after = tf.memory();
     assert.equal(after.numTensors, before.numTensors);

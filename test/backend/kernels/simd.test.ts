@@ -13,7 +13,10 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     this.timeout(120_000); // binaryen's -O3 takes ~15 s on two cores
     const expected = simdBinarySource(await assembleSimdKernels());
     const committed = fs.readFileSync(BINARY_FILE, "utf8");
-    assert.ok(committed === expected, `${BINARY_FILE} is out of date with simd.wat: run \`npx tsx scripts/build-simd-kernels.ts\``);
+    assert.ok(
+      committed === expected,
+      `${BINARY_FILE} is out of date with simd.wat: run \`npx tsx scripts/build-simd-kernels.ts\``,
+    );
   });
 
   it("run on this Node", () => {
@@ -29,7 +32,10 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     assert.equal(requireSimdKernels(backend, "test"), kernels);
 
     // A column sum written straight into a tensor's memory: heapOffset addresses the tensor's data.
-    const src = tf.tensor2d([[1, 2, 3, 4, 5], [10, 20, 30, 40, 50]]);
+    const src = tf.tensor2d([
+      [1, 2, 3, 4, 5],
+      [10, 20, 30, 40, 50],
+    ]);
     const acc = tf.zeros([10]); // 5 float64 accumulators
     const dst = tf.zeros([5]);
     kernels.column_sum(heapOffset(backend, src), 2, 5, heapOffset(backend, acc), heapOffset(backend, dst));
@@ -40,6 +46,9 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
   it("are unavailable, with an error naming the caller, on a backend without wasm memory", () => {
     const notWasm = { wasm: {} } as unknown as BackendWasm;
     assert.equal(simdKernelsFor(notWasm), undefined);
-    assert.throws(() => requireSimdKernels(notWasm, "SomeKernel"), /^Error: SomeKernel: WebAssembly SIMD is unavailable/);
+    assert.throws(
+      () => requireSimdKernels(notWasm, "SomeKernel"),
+      /^Error: SomeKernel: WebAssembly SIMD is unavailable/,
+    );
   });
 });

@@ -70,7 +70,12 @@ function numericalGradient(z: Float32Array, w: Float32Array, n: number): Float64
 }
 
 /** ∂/∂z of Σ w ⊙ softmax(z) by autodiff through `softmax`. */
-function gradientThrough(softmax: (z: tf.Tensor) => tf.Tensor, z: Float32Array, w: Float32Array, shape: number[]): tf.Tensor {
+function gradientThrough(
+  softmax: (z: tf.Tensor) => tf.Tensor,
+  z: Float32Array,
+  w: Float32Array,
+  shape: number[],
+): tf.Tensor {
   const weights = tf.tensor(w, shape);
   return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(softmax(t), weights)))(tf.tensor(z, shape));
 }
@@ -89,7 +94,12 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
   });
 
   it("float64 reference: softmax64 passes hand-checked rows", () => {
-    assertClose(softmax64([0, Math.log(3), 5, 5], 2), [0.25, 0.75, 0.5, 0.5], { atol: 1e-15, rtol: 1e-15 }, "softmax64");
+    assertClose(
+      softmax64([0, Math.log(3), 5, 5], 2),
+      [0.25, 0.75, 0.5, 0.5],
+      { atol: 1e-15, rtol: 1e-15 },
+      "softmax64",
+    );
   });
 
   it("computes hand-checked rows: ¼ ¾, thirds, a masked key, large logits", async () => {
@@ -98,12 +108,20 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
     const thirds = await resultOn("wasm", () => softmaxKernel(tf.fill([2, 3], 7)));
     assertClose(thirds.values, new Array(6).fill(1 / 3), { atol: 1e-6, rtol: 1e-6 }, "constant rows");
     const masked = await resultOn("wasm", () => softmaxKernel(tf.tensor2d([[0, MASK_FILL, 0, 0, MASK_FILL]])));
-    assert.deepEqual(masked.values.map((p) => p === 0), [false, true, false, false, true]);
+    assert.deepEqual(
+      masked.values.map((p) => p === 0),
+      [false, true, false, false, true],
+    );
     assertClose(masked.values, [1 / 3, 0, 1 / 3, 1 / 3, 0], { atol: 1e-6, rtol: 1e-6 }, "masked");
     // Logits 1e4 + [0, 1, 2] are exact in float32: softmax([0, 1, 2]) = e^j / (1 + e + e²).
     const large = await resultOn("wasm", () => softmaxKernel(tf.tensor1d([1e4, 1e4 + 1, 1e4 + 2])));
     const total = 1 + Math.E + Math.E ** 2;
-    assertClose(large.values, [1 / total, Math.E / total, Math.E ** 2 / total], { atol: 1e-6, rtol: 1e-6 }, "1e4 + [0, 1, 2]");
+    assertClose(
+      large.values,
+      [1 / total, Math.E / total, Math.E ** 2 / total],
+      { atol: 1e-6, rtol: 1e-6 },
+      "1e4 + [0, 1, 2]",
+    );
   });
 
   it("matches tf.softmax on cpu and in float64 for every size mod 4 and ranks 2 to 4, masks included", async () => {
@@ -122,9 +140,17 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
           const row = actual.values.slice(start, start + n);
           const allMasked = z.subarray(start, start + n).every((v) => v === MASK_FILL);
           assert.ok(row.every(Number.isFinite), `${what}, row ${start / n}: ${row}`);
-          assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) <= 1e-5, `${what}, row ${start / n} sums to ${row.reduce((a, b) => a + b, 0)}`);
+          assert.ok(
+            Math.abs(row.reduce((a, b) => a + b, 0) - 1) <= 1e-5,
+            `${what}, row ${start / n} sums to ${row.reduce((a, b) => a + b, 0)}`,
+          );
           if (allMasked) {
-            assertClose(row, new Array(n).fill(1 / n), { atol: 1e-6, rtol: 1e-6 }, `${what}: a row of all ${MASK_FILL} is uniform`);
+            assertClose(
+              row,
+              new Array(n).fill(1 / n),
+              { atol: 1e-6, rtol: 1e-6 },
+              `${what}: a row of all ${MASK_FILL} is uniform`,
+            );
           } else {
             // exp must underflow to exactly 0 at masked keys, not to a tiny weight.
             row.forEach((p, j) => {
@@ -137,7 +163,13 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
   });
 
   it("gives NaN rows where cpu does (a NaN or +∞ logit) and 0 for −∞, other rows untouched", async () => {
-    const rows = [[1, NaN, 2, 3, 4, 5], [1, 2, 3, 4, 5, NaN], [1, Infinity, 2, 3, 4, 5], [-Infinity, 0, 1, 2, 3, 4], [1, 2, 3, 4, 5, 6]];
+    const rows = [
+      [1, NaN, 2, 3, 4, 5],
+      [1, 2, 3, 4, 5, NaN],
+      [1, Infinity, 2, 3, 4, 5],
+      [-Infinity, 0, 1, 2, 3, 4],
+      [1, 2, 3, 4, 5, 6],
+    ];
     const actual = await resultOn("wasm", () => softmaxKernel(tf.tensor2d(rows)));
     const onCpu = await resultOn("cpu", () => tf.softmax(tf.tensor2d(rows)));
     assert.deepEqual(actual.values.map(Number.isNaN), onCpu.values.map(Number.isNaN));
@@ -155,8 +187,11 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
 
   it("its gradient kernel is y ⊙ (dy − Σ dy·y) on a hand-checked row", async () => {
     // y = [¼, ¾], dy = [1, 0]: Σ dy·y = ¼, dz = [¼·¾, ¾·(−¼)] = [3/16, −3/16].
-    const dz = await resultOn("wasm", () =>
-      tf.engine().runKernel(SOFTMAX_GRAD, { y: tf.tensor2d([[0.25, 0.75]]), dy: tf.tensor2d([[1, 0]]) }) as tf.Tensor);
+    const dz = await resultOn(
+      "wasm",
+      () =>
+        tf.engine().runKernel(SOFTMAX_GRAD, { y: tf.tensor2d([[0.25, 0.75]]), dy: tf.tensor2d([[1, 0]]) }) as tf.Tensor,
+    );
     assertClose(dz.values, [3 / 16, -3 / 16], { atol: 1e-7, rtol: 1e-7 }, "dz");
   });
 
@@ -172,7 +207,12 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
         const what = `[${shape}]`;
         assert.deepEqual(actual.shape, shape);
         assertClose(actual.values, onCpu.values, { atol: 1e-5, rtol: 1e-5 }, `dz vs cpu, ${what}`);
-        assertClose(actual.values, numericalGradient(z, w, n), { atol: 1e-5, rtol: 1e-5 }, `dz vs central differences, ${what}`);
+        assertClose(
+          actual.values,
+          numericalGradient(z, w, n),
+          { atol: 1e-5, rtol: 1e-5 },
+          `dz vs central differences, ${what}`,
+        );
       }
     }
   });
@@ -191,8 +231,9 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
       return [output, weights];
     };
     const backward = () =>
-      tf.grads((qt: tf.Tensor, kt: tf.Tensor, vt: tf.Tensor) => tf.sum(tf.mul(attend(qt, kt, vt).output, tf.tensor(w, shape))))(
-        [tf.tensor(q, shape), tf.tensor(k, shape), tf.tensor(v, shape)]);
+      tf.grads((qt: tf.Tensor, kt: tf.Tensor, vt: tf.Tensor) =>
+        tf.sum(tf.mul(attend(qt, kt, vt).output, tf.tensor(w, shape))),
+      )([tf.tensor(q, shape), tf.tensor(k, shape), tf.tensor(v, shape)]);
 
     await tf.setBackend("wasm");
     const { kernelNames } = await tf.profile(() => forward());
@@ -202,7 +243,13 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
 
     const [output, weights] = await resultsOn("wasm", forward);
     const [outputOnCpu, weightsOnCpu] = await resultsOn("cpu", forward);
-    assert.deepEqual([output.shape, weights.shape], [[b, h, t, d], [b, h, t, t]]);
+    assert.deepEqual(
+      [output.shape, weights.shape],
+      [
+        [b, h, t, d],
+        [b, h, t, t],
+      ],
+    );
     assertClose(weights.values, weightsOnCpu.values, { atol: 1e-6, rtol: 1e-6 }, "weights vs cpu");
     assertClose(output.values, outputOnCpu.values, { atol: 1e-5, rtol: 1e-5 }, "output vs cpu");
     for (let i = 0; i < weights.values.length; i++) {
@@ -214,7 +261,9 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
     }
     const grads = await resultsOn("wasm", backward);
     const gradsOnCpu = await resultsOn("cpu", backward);
-    ["dq", "dk", "dv"].forEach((name, i) => assertClose(grads[i].values, gradsOnCpu[i].values, { atol: 1e-5, rtol: 1e-5 }, `${name} vs cpu`));
+    ["dq", "dk", "dv"].forEach((name, i) =>
+      assertClose(grads[i].values, gradsOnCpu[i].values, { atol: 1e-5, rtol: 1e-5 }, `${name} vs cpu`),
+    );
   });
 
   it("rejects int32 and scalar logits and a dy of another shape, leaving nothing behind", async () => {
@@ -226,8 +275,14 @@ describe("RecsysSoftmax kernels on the wasm backend", () => {
     const before = tf.memory();
     assert.throws(() => softmaxKernel(ints), /RecsysSoftmax: logits must be a float32 tensor of rank ≥ 1/);
     assert.throws(() => softmaxKernel(scalar), /RecsysSoftmax: logits must be a float32 tensor of rank ≥ 1/);
-    assert.throws(() => tf.engine().runKernel(SOFTMAX_GRAD, { y, dy: ints }), /RecsysSoftmaxGrad: dy must be a float32 tensor of rank ≥ 1/);
-    assert.throws(() => tf.engine().runKernel(SOFTMAX_GRAD, { y, dy: transposed }), /RecsysSoftmaxGrad: dy \[3,2\] differs in shape from \[2,3\]/);
+    assert.throws(
+      () => tf.engine().runKernel(SOFTMAX_GRAD, { y, dy: ints }),
+      /RecsysSoftmaxGrad: dy must be a float32 tensor of rank ≥ 1/,
+    );
+    assert.throws(
+      () => tf.engine().runKernel(SOFTMAX_GRAD, { y, dy: transposed }),
+      /RecsysSoftmaxGrad: dy \[3,2\] differs in shape from \[2,3\]/,
+    );
     const after = tf.memory();
     assert.equal(after.numTensors, before.numTensors);
     assert.equal(after.numDataBuffers, before.numDataBuffers);

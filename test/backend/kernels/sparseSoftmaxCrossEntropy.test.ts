@@ -9,13 +9,26 @@ import { useWasmTrainingKernels, assertRegisteredForWasmOnly } from "./support";
 import { assertClose } from "../../support/assertions";
 
 // The cpu backend's values: tfjs's own softmax cross-entropy with one-hot labels, and its gradient.
-function referenceOnCpu(logits: Float32Array, labels: Int32Array, dLosses: Float32Array, rows: number, classes: number) {
+function referenceOnCpu(
+  logits: Float32Array,
+  labels: Int32Array,
+  dLosses: Float32Array,
+  rows: number,
+  classes: number,
+) {
   return tf.tidy(() => {
     const z = tf.tensor2d(logits, [rows, classes]);
     const oneHot = tf.oneHot(tf.tensor1d(labels, "int32"), classes);
-    const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.losses.softmaxCrossEntropy(oneHot, x, undefined, undefined, tf.Reduction.NONE), tf.tensor1d(dLosses)));
+    const f = (x: tf.Tensor) =>
+      tf.sum(
+        tf.mul(tf.losses.softmaxCrossEntropy(oneHot, x, undefined, undefined, tf.Reduction.NONE), tf.tensor1d(dLosses)),
+      );
     const losses = tf.losses.softmaxCrossEntropy(oneHot, z, undefined, undefined, tf.Reduction.NONE);
-    return { losses: Array.from(losses.dataSync()), probs: Array.from(tf.softmax(z).dataSync()), grad: Array.from(tf.grad(f)(z).dataSync()) };
+    return {
+      losses: Array.from(losses.dataSync()),
+      probs: Array.from(tf.softmax(z).dataSync()),
+      grad: Array.from(tf.grad(f)(z).dataSync()),
+    };
   });
 }
 
@@ -28,7 +41,11 @@ describe("RecsysSparseSoftmaxCrossEntropy kernels on the wasm backend", () => {
 
   it("match the cpu backend's losses, probabilities and gradients on random inputs", async () => {
     const rng = new Rng(3);
-    for (const [rows, classes] of [[1, 2], [4, 7], [9, 130]]) {
+    for (const [rows, classes] of [
+      [1, 2],
+      [4, 7],
+      [9, 130],
+    ]) {
       // Large logits too: the kernel must subtract the row maximum before exp.
       const logits = Float32Array.from({ length: rows * classes }, () => rng.normal(0, 30));
       const labels = Int32Array.from({ length: rows }, () => rng.int(classes));
@@ -39,12 +56,19 @@ describe("RecsysSparseSoftmaxCrossEntropy kernels on the wasm backend", () => {
       const before = tf.memory().numTensors;
       const actual = tf.tidy(() => {
         const [losses, probs] = tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, {
-          logits: tf.tensor2d(logits, [rows, classes]), labels: tf.tensor1d(labels, "int32"),
+          logits: tf.tensor2d(logits, [rows, classes]),
+          labels: tf.tensor1d(labels, "int32"),
         }) as tf.Tensor[];
         const grad = tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD, {
-          probs, labels: tf.tensor1d(labels, "int32"), dLosses: tf.tensor1d(dLosses),
+          probs,
+          labels: tf.tensor1d(labels, "int32"),
+          dLosses: tf.tensor1d(dLosses),
         }) as tf.Tensor;
-        return { losses: Array.from(losses.dataSync()), probs: Array.from(probs.dataSync()), grad: Array.from(grad.dataSync()) };
+        return {
+          losses: Array.from(losses.dataSync()),
+          probs: Array.from(probs.dataSync()),
+          grad: Array.from(grad.dataSync()),
+        };
       });
       assert.equal(tf.memory().numTensors, before);
       assertClose(actual.losses, expected.losses, { atol: 1e-4, rtol: 1e-4 }, `losses ${rows}×${classes}`);
@@ -59,11 +83,17 @@ describe("RecsysSparseSoftmaxCrossEntropy kernels on the wasm backend", () => {
     for (const bad of [3, -1]) {
       const y = tf.tensor1d([0, bad], "int32");
       const before = tf.memory().numTensors;
-      assert.throws(() => tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels: y }), /labels\[1\] = -?\d is outside \[0, 3\)/);
+      assert.throws(
+        () => tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels: y }),
+        /labels\[1\] = -?\d is outside \[0, 3\)/,
+      );
       assert.equal(tf.memory().numTensors, before);
       y.dispose();
     }
-    assert.throws(() => tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels: tf.tensor1d([0, 1, 2], "int32") }), /labels must be int32 \[2\]/);
+    assert.throws(
+      () => tf.engine().runKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels: tf.tensor1d([0, 1, 2], "int32") }),
+      /labels must be int32 \[2\]/,
+    );
     z.dispose();
   });
 });

@@ -28,7 +28,15 @@ describe("Sum on the wasm backend (leading axes)", () => {
   });
 
   it("sums a hand-checked matrix over its rows", async () => {
-    const [result] = await resultsOn("wasm", () => tf.sum(tf.tensor2d([[1, 2, 3], [10, 20, 30]]), 0));
+    const [result] = await resultsOn("wasm", () =>
+      tf.sum(
+        tf.tensor2d([
+          [1, 2, 3],
+          [10, 20, 30],
+        ]),
+        0,
+      ),
+    );
     assert.deepEqual(result, { shape: [3], dtype: "float32", values: [11, 22, 33] });
   });
 
@@ -56,7 +64,11 @@ describe("Sum on the wasm backend (leading axes)", () => {
     const rng = new Rng(21);
     const xs = Array.from({ length: 5 * 4 * 3 }, () => rng.normal());
     const bias = Array.from({ length: 3 }, () => rng.normal());
-    const f = () => tf.grads((x: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.add(x, b))))([tf.tensor3d(xs, [5, 4, 3]), tf.tensor1d(bias)]);
+    const f = () =>
+      tf.grads((x: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.add(x, b))))([
+        tf.tensor3d(xs, [5, 4, 3]),
+        tf.tensor1d(bias),
+      ]);
     assertResultsClose(await resultsOn("wasm", f), await resultsOn("cpu", f), "gradients");
   });
 

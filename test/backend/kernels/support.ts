@@ -31,7 +31,11 @@ export async function resultsOn(backend: "cpu" | "wasm", f: () => tf.Tensor | tf
   await tf.setBackend(backend);
   return tf.tidy(() => {
     const out = f();
-    return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
+    return (Array.isArray(out) ? out : [out]).map((t) => ({
+      shape: t.shape,
+      dtype: t.dtype,
+      values: Array.from(t.dataSync()),
+    }));
   });
 }
 

@@ -20,7 +20,13 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
   it("sums rows by segment in a hand-checked example, dropping out-of-range ids", async () => {
     const result = await resultOn("wasm", () =>
       tf.unsortedSegmentSum(
-        tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]),
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+          [7, 8],
+          [9, 10],
+        ]),
         tf.tensor1d([2, 0, 2, -1, 3], "int32"),
         3,
       ),
@@ -101,7 +107,9 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
   it("handles empty inputs and zero segments", async () => {
     const noRows = await resultOn("wasm", () => tf.unsortedSegmentSum(tf.zeros([0, 3]), tf.tensor1d([], "int32"), 2));
     assert.deepEqual(noRows, { shape: [2, 3], dtype: "float32", values: [0, 0, 0, 0, 0, 0] });
-    const noSegments = await resultOn("wasm", () => tf.unsortedSegmentSum(tf.ones([4, 3]), tf.tensor1d([0, 1, 0, 2], "int32"), 0));
+    const noSegments = await resultOn("wasm", () =>
+      tf.unsortedSegmentSum(tf.ones([4, 3]), tf.tensor1d([0, 1, 0, 2], "int32"), 0),
+    );
     assert.deepEqual(noSegments, { shape: [0, 3], dtype: "float32", values: [] });
   });
 
@@ -129,7 +137,10 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
     const weights = normals(rng, 30 * 8);
     const gradient = () =>
       tf.grad((embeddings: tf.Tensor) =>
-        tf.gather(embeddings, tf.tensor2d(ids, [5, 6], "int32")).mul(tf.tensor3d(weights, [5, 6, 8])).sum(),
+        tf
+          .gather(embeddings, tf.tensor2d(ids, [5, 6], "int32"))
+          .mul(tf.tensor3d(weights, [5, 6, 8]))
+          .sum(),
       )(tf.tensor2d(table, [20, 8]));
 
     await tf.setBackend("wasm");
