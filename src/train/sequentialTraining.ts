@@ -5,7 +5,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { Interactions } from "../data/interactions";
-import { bert4recBatches, sasrecBatches, SequenceBatch, UserSequences } from "../data/sequences";
+import { bert4recBatches, PAD_TOKEN, sasrecBatches, SequenceBatch, UserSequences } from "../data/sequences";
 import { evaluateRanking } from "../eval/protocols";
 import type { SequentialTransformer } from "../nn/sequentialTransformer";
 import { AdamW } from "./optimizers";
@@ -46,7 +46,7 @@ export interface SequentialTrainingResult {
 /** Real (non-padding) positions of a batch. */
 function realTokens(batch: SequenceBatch): number {
   let n = 0;
-  for (let k = 0; k < batch.tokenIds.length; k++) if (batch.tokenIds[k] !== 0) n++;
+  for (let k = 0; k < batch.tokenIds.length; k++) if (batch.tokenIds[k] !== PAD_TOKEN) n++;
   return n;
 }
 
