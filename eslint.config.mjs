@@ -37,8 +37,8 @@ export default tseslint.config(
     },
   },
   {
-    // CommonJS JavaScript (mocha's reporter is loaded with `require`).
-    files: ["**/*.js"],
+    // CommonJS JavaScript (mocha's reporter and the kernel launcher are loaded with `require`).
+    files: ["**/*.js", "**/*.cjs"],
     languageOptions: { sourceType: "commonjs", globals: { ...globals.node } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },

@@ -109,14 +109,18 @@ export function ensureJupyter(log: (line: string) => void = console.log): string
   );
 }
 
-/** The kernel spec that runs this checkout's own tslab with this Node.js, by absolute paths. */
+/**
+ * The kernel spec that runs this checkout's own tslab with this Node.js, by absolute paths, through
+ * `scripts/tslab-kernel.cjs` (which queues tslab's ZeroMQ sends; see there why).
+ */
 export function kernelSpec(): object {
-  const tslab = path.join(PROJECT_ROOT, "node_modules", "tslab", "bin", "tslab");
+  const tslab = path.join(PROJECT_ROOT, "node_modules", "tslab", "dist", "main.js");
   if (!fs.existsSync(tslab)) {
     throw new Error(`tslab is not installed at ${tslab}: run npm ci first.`);
   }
+  const launcher = path.join(PROJECT_ROOT, "scripts", "tslab-kernel.cjs");
   return {
-    argv: [process.execPath, tslab, "kernel", "--config-path", "{connection_file}"],
+    argv: [process.execPath, launcher, "kernel", "--config-path", "{connection_file}"],
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     metadata: { project: PROJECT_ROOT },
