@@ -1,0 +1,57 @@
+// The recommenders and language models, one file each.
+
+export * from "./baselines";
+export * from "./contentBased";
+export { NormalPredictor, type NormalPredictorConfig, BaselineOnly, type BaselineOnlyConfig } from "./ratingBaselines";
+export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./knn";
+export { SlopeOne, type SlopeOneConfig } from "./slopeOne";
+export {
+  MatrixFactorization,
+  type MatrixFactorizationConfig,
+  SVD_SGD_DEFAULTS,
+  matrixFactorizationLoss,
+  matrixFactorizationEstimate,
+  type MatrixFactorizationParams,
+} from "./matrixFactorization";
+export {
+  Svdpp,
+  type SvdppConfig,
+  type SvdppParams,
+  SVDPP_SGD_DEFAULTS,
+  svdppLoss,
+  svdppEstimate,
+  implicitBatch,
+  type ImplicitBatch,
+  implicitFeedback,
+} from "./svdpp";
+export {
+  BprMf,
+  type BprMfConfig,
+  type BprMfParams,
+  bprBatches,
+  type BprBatch,
+  type BprBatchesConfig,
+  bprMfLoss,
+  bprScorePairs,
+} from "./bpr";
+export {
+  fitWals,
+  type WalsConfig,
+  type WalsStrength,
+  WalsModel,
+  walsLoss,
+  implicitMatrix,
+  solveSide,
+  choleskySolve,
+  gram,
+  type SparseRows,
+} from "./wals";
+export * from "./ncf";
+export * from "./twoTower";
+export * from "./hybrid";
+export * from "./featureEmbedding";
+export * from "./bert";
+export * from "./bert4rec";
+export * from "./sasrec";
+export * from "./itemKnn";
+export * from "./markovChain";

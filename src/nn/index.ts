@@ -1,0 +1,16 @@
+// Neural-network pieces: attention, Transformer layers, embeddings, and saving layered models in Node.
+
+export * from "./attention";
+export * from "./multiHeadAttention";
+export * from "./positionEmbedding";
+export * from "./layerNorm";
+export * from "./feedForward";
+export * from "./dropout";
+export * from "./transformerEncoder";
+export * from "./sequentialTransformer";
+export * from "./compositeLayer";
+export * from "./layeredModel";
+export * from "./fileSystemIO";
+export * from "./initializers";
+export { linear } from "./linear";
+export { DenseTower, gatherRows } from "./mlp";

@@ -1,0 +1,7 @@
+// Figures: Plotly figure builders and rich display in notebooks.
+
+export * from "./display";
+export * from "./plotly";
+export * from "./charts";
+export * from "./projection";
+export * from "./liveCurves";
