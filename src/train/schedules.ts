@@ -47,3 +47,31 @@ export function linearWarmupDecay(config: LinearWarmupDecayConfig): (step: numbe
     return peak + ((final - peak) * (step - warmupSteps)) / (totalSteps - warmupSteps);
   };
 }
+
+export interface KlAnnealingConfig {
+  /** β_max, where β stops rising. Mult-VAE's anneal_cap: 0.2. */
+  cap: number;
+  /** Steps over which β would rise from 0 to 1 (Mult-VAE's total_anneal_steps, 200000 on its data). */
+  totalSteps: number;
+}
+
+/**
+ * KL annealing (Bowman et al. 2016; Liang et al. 2018, Mult-VAE): the weight of the KL term at each step,
+ *
+ *   β(step) = min(β_max, step / totalSteps),
+ *
+ * as the Mult-VAE authors' code computes it: β rises linearly from 0 at slope 1/totalSteps and stays at the
+ * cap from step β_max·totalSteps on (with their 200000 steps and cap 0.2, from step 40000).
+ */
+export function klAnnealing(config: KlAnnealingConfig): (step: number) => number {
+  const where = "klAnnealing";
+  const { cap, totalSteps } = config;
+  if (typeof cap !== "number" || !(cap >= 0 && Number.isFinite(cap))) {
+    throw new Error(`${where}: cap must be a finite number >= 0, got ${JSON.stringify(cap)}`);
+  }
+  checkInteger(where, "totalSteps", totalSteps, 1);
+  return (step: number): number => {
+    checkInteger(where, "step", step, 0);
+    return Math.min(cap, step / totalSteps);
+  };
+}
