@@ -55,3 +55,14 @@ export * from "./bert4rec";
 export * from "./sasrec";
 export * from "./itemKnn";
 export * from "./markovChain";
+export { LightGcn, type LightGcnConfig, type LightGcnParams, lightGcnPropagate, lightGcnLoss } from "./lightGcn";
+export {
+  MultVae,
+  type MultVaeConfig,
+  type MultVaeBatch,
+  type MultVaeBatchesConfig,
+  multVaeBatches,
+  gaussianKl,
+  multinomialLogLikelihood,
+  reparameterize,
+} from "./multVae";

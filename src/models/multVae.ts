@@ -99,11 +99,27 @@ export function gaussianKl(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * log p(x | π) = Σ_i x_i log softmax(z)_i of each row, written Σ_i x_i z_i − (Σ_i x_i)·logsumexp(z): the
- * log-softmax never materialised, stable for any logits z. [B]
+ * log p(x | π) = Σ_i x_i log softmax(z)_i of each row, written Σ_i x_i z_i − n·logsumexp(z) with n = Σ_i x_i:
+ * the log-softmax never materialised, stable for any logits z. [B]
+ *
+ * Its gradient is given directly, ∂/∂z = x − n·softmax(z) (times the upstream dy per row): tfjs would
+ * differentiate logsumexp through its max, with an [B, I] equality mask that cost a fifth of a training step.
  */
 export function multinomialLogLikelihood(logits: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.sub(tf.sum(tf.mul(x, logits), 1), tf.mul(tf.sum(x, 1), tf.logSumExp(logits, 1))));
+  const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const counts = tf.sum(x, 1, true); // n, [B, 1]
+    const logNormalizer = tf.logSumExp(z, 1, true); // [B, 1]
+    const probs = tf.exp(tf.sub(z, logNormalizer)); // softmax(z), [B, I]
+    save([x, counts, probs]); // kept for the backward pass, which runs after the caller's tidy
+    const value = tf.sub(tf.sum(tf.mul(x, z), 1), tf.squeeze(tf.mul(counts, logNormalizer), [1])); // [B]
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, n, p] = saved;
+      return tf.mul(tf.expandDims(dy, 1), tf.sub(xs, tf.mul(n, p))); // [B, I]
+    };
+    return { value, gradFunc };
+  });
+  return run(logits) as tf.Tensor1D;
 }
 
 /** z = μ + exp(½ log σ²) ⊙ ε. [B, L] */

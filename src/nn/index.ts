@@ -14,3 +14,4 @@ export * from "./fileSystemIO";
 export * from "./initializers";
 export { linear } from "./linear";
 export { DenseTower, gatherRows } from "./mlp";
+export { NormalizedAdjacency, type SparseProductMethod, SPARSE_PRODUCT_METHODS } from "./graphPropagation";
