@@ -6,9 +6,9 @@
 //   [μ, log σ²] = W₂ tanh(W₁ h + b₁) + b₂              the encoder q(z | x): I → 600 → 2·200
 //   z = μ + σ ⊙ ε,   ε ~ N(0, I)                        the reparameterisation (training only)
 //   π = softmax(W₄ tanh(W₃ z + b₃) + b₄)                the decoder: 200 → 600 → I, a multinomial
-//   log p(x_u | z) = Σ_i x_ui log π_i                   the multinomial log-likelihood (eq. 2)
+//   log p(x_u | z) = Σ_i x_ui log π_i                   the multinomial log-likelihood
 //   KL(q ‖ N(0, I)) = −½ Σ_d (1 + log σ²_d − μ²_d − σ²_d)
-//   L_β(u) = −log p(x_u | z) + β · KL                  the negative ELBO with β-weighted KL (eq. 6)
+//   L_β(u) = −log p(x_u | z) + β · KL                  the negative ELBO, its KL weighted by β
 //
 // The multinomial makes the items compete for a fixed probability mass, which suits ranking: the
 // likelihood rises only by putting mass on the items the user has, at the expense of the rest. β < 1 (a

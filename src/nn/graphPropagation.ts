@@ -13,8 +13,9 @@
 //     materialises a [2|E|, D] tensor: 9.6M floats per product on MovieLens 100K.
 //   "csr": one loop in JavaScript over the edges in compressed sparse row form, out_t += w_ts·X_s, reading X
 //     and writing ÂX as flat arrays: only the [N, D] tables cross between tfjs and JavaScript, nothing of
-//     size |E|·D is allocated. On the CPU backends (wasm, cpu), where reading a tensor is a copy, this is
-//     several times faster than the ops (bench/deepModels.ts), and the default there.
+//     size |E|·D is allocated. The default on the CPU backends (wasm, cpu), where reading a tensor is a
+//     cheap copy: on wasm, three layers forward and backward over MovieLens 100K's training graph (75k
+//     edges, D = 64) took 2.3 times less time than with the ops (medians of runs interleaved in one process).
 //
 // Â is symmetric, so the gradient of Y = ÂX is ∂L/∂X = Âᵀ ∂L/∂Y = Â ∂L/∂Y: the backward pass is the same
 // product applied to the upstream gradient (a tf.customGrad). tfjs's own gradients of gather and segment sum
