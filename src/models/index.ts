@@ -54,4 +54,15 @@ export * from "./bert";
 export * from "./bert4rec";
 export * from "./sasrec";
 export * from "./itemKnn";
+export {
+  Sar,
+  type SarConfig,
+  type SarSimilarity,
+  SAR_SIMILARITIES,
+  sarAffinity,
+  sarCooccurrence,
+  sarSimilarity,
+  timeDecayFactor,
+} from "./sar";
+export { Ease, type EaseConfig, easeWeights } from "./ease";
 export * from "./markovChain";
