@@ -5,6 +5,14 @@ export * from "./contentBased";
 export { NormalPredictor, type NormalPredictorConfig, BaselineOnly, type BaselineOnlyConfig } from "./ratingBaselines";
 export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./knn";
 export { SlopeOne, type SlopeOneConfig } from "./slopeOne";
+export { NMF, type NmfConfig, type NmfParams, fitNmf } from "./nmf";
+export {
+  CoClustering,
+  type CoClusteringConfig,
+  type ClusterMeans,
+  clusterMeans,
+  fitCoClustering,
+} from "./coClustering";
 export {
   MatrixFactorization,
   type MatrixFactorizationConfig,
