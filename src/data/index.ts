@@ -31,3 +31,4 @@ export {
   type SimilarityName,
   resolveSimilarityConfig,
 } from "./similarities";
+export { gram, sparseGram, choleskyFactor, choleskySolve, spdInverse } from "./linalg";

@@ -50,8 +50,6 @@ export {
   walsLoss,
   implicitMatrix,
   solveSide,
-  choleskySolve,
-  gram,
   type SparseRows,
 } from "./wals";
 export * from "./ncf";

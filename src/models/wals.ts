@@ -30,7 +30,6 @@ import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
 
 // The dense linear algebra (FᵀF, the Cholesky solve) lives in data/linalg.ts; re-exported for notebooks.
-export { choleskySolve, gram };
 
 // ---------------------------------------------------------------------------------------------
 // Configuration

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Rng } from "../../src/backend/random";
 import { CsrMatrix } from "../../src/data/csr";
-import { choleskyFactor, sparseGram, spdInverse } from "../../src/data/linalg";
+import { choleskyFactor, choleskySolve, gram, sparseGram, spdInverse } from "../../src/data/linalg";
 import { assertClose } from "../support/assertions";
 
 /** M Mᵀ + I for a seeded random M: symmetric positive definite. */
@@ -77,5 +77,32 @@ describe("data/linalg", () => {
     assert.deepEqual(Array.from(sparseGram(x)), [2, 2, 1, 2, 3, 2, 1, 2, 2]);
     const weighted = CsrMatrix.fromDense([[2, 0, 3]]);
     assert.deepEqual(Array.from(sparseGram(weighted)), [4, 0, 6, 0, 0, 0, 6, 0, 9]);
+  });
+
+  it("solves a symmetric positive definite system by Cholesky", () => {
+    // A = M Mᵀ + I for a fixed M; b = A x* for a known x*.
+    const rng = new Rng(2);
+    const d = 5;
+    const m = Float64Array.from({ length: d * d }, () => rng.normal());
+    const a = new Float64Array(d * d);
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) {
+        let s = i === j ? 1 : 0;
+        for (let k = 0; k < d; k++) s += m[i * d + k] * m[j * d + k];
+        a[i * d + j] = s;
+      }
+    const solution = [1, -2, 0.5, 3, -1];
+    const b = Float64Array.from({ length: d }, (_, i) => solution.reduce((s, v, j) => s + a[i * d + j] * v, 0));
+    choleskySolve(Float64Array.from(a), b, d);
+    b.forEach((v, i) => assert.ok(Math.abs(v - solution[i]) < 1e-9, `x[${i}] = ${v}`));
+    assert.throws(
+      () => choleskySolve(Float64Array.from([1, 2, 2, 1]), new Float64Array(2), 2),
+      /not positive definite/,
+    );
+  });
+
+  it("computes FᵀF", () => {
+    const f = Float64Array.from([1, 2, 3, 4, 5, 6]); // 3 × 2
+    assert.deepEqual(Array.from(gram(f, 2)), [1 + 9 + 25, 2 + 12 + 30, 2 + 12 + 30, 4 + 16 + 36]);
   });
 });
