@@ -24,9 +24,10 @@
 // EMNLP 2019) answered that whether attention explains depends on the model and on the test, and that
 // such tests must be run, not assumed. This file is such a test: in a Transformer, the residual stream
 // and the feed-forward blocks carry information around the attention weights, so attention (even rolled
-// out) may point away from the items the score depends on. Item-kNN's neighbour explanation, an exact
-// decomposition of a sum, is the faithful reference; notebook 08 shows where attention falls between it
-// and random.
+// out) may point away from the items the score depends on. Two references bracket a method: random
+// deletion below, and occlusion (occlusion.ts, which deletes each item in turn and keeps the largest
+// score drop) above; item-kNN's neighbour explanation, an exact decomposition of a sum, reaches that
+// ceiling by construction. Notebook 08 shows where attention falls between them.
 
 import { Rng } from "../backend/random";
 import { checkInteger, checkPositiveInteger, checkSeed } from "../checks";

@@ -37,6 +37,7 @@ export {
   type AttentionImportanceConfig,
   type AttentionStack,
 } from "./attention";
+export { occlusionExplainer } from "./occlusion";
 export {
   deletionTest,
   RANDOM_DELETION,
