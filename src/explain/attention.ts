@@ -108,20 +108,25 @@ export function attentionExplainer(
 
 /**
  * The model's next-item scores (logits) for any history, laid out as `scoreItems` lays out a user's:
- * for a user's stored history it equals `model.scoreItems` of that user.
+ * for a user's stored history it equals `model.scoreItems` of that user. Its `many` scores several
+ * histories in forward passes of up to `scoreBatchSize` sequences.
  */
 export function sequentialHistoryScorer(model: SequentialTransformer<SequenceBatch>): HistoryScorer {
-  const { maxLength, numItems } = model.config;
+  const { maxLength, numItems, scoreBatchSize } = model.config;
   const { appendMask, itemOffset } = model.architecture;
-  return (history) => {
-    checkHistory("sequentialHistoryScorer", history, numItems);
-    const tokens = inferenceInputs(UserSequences.fromArrays(numItems, [history]), Int32Array.of(0), {
-      maxLength,
-      itemOffset,
-      appendMask,
-    });
-    return model.scoreSequences(tokens, 1);
+  const many = (histories: ReadonlyArray<readonly number[]>): Float32Array => {
+    histories.forEach((history) => checkHistory("sequentialHistoryScorer", history, numItems));
+    const sequences = UserSequences.fromArrays(numItems, histories);
+    const out = new Float32Array(histories.length * numItems);
+    for (let start = 0; start < histories.length; start += scoreBatchSize) {
+      const count = Math.min(scoreBatchSize, histories.length - start);
+      const users = Int32Array.from({ length: count }, (_, b) => start + b);
+      const tokens = inferenceInputs(sequences, users, { maxLength, itemOffset, appendMask });
+      out.set(model.scoreSequences(tokens, count), start * numItems);
+    }
+    return out;
   };
+  return Object.assign((history: readonly number[]) => many([history]), { many });
 }
 
 /** The sequence length T of every [H][T][T] layer, checked to agree. */

@@ -31,7 +31,30 @@ export type HistoryExplanation = HistoryAttribution[];
  * is the user the history belongs to, for scorers that need more of them than their items (their
  * ratings); most scorers ignore it, and a function `(history) => Float32Array` is one of these.
  */
-export type HistoryScorer = (history: readonly number[], user: number) => Float32Array;
+export interface HistoryScorer {
+  (history: readonly number[], user: number): Float32Array;
+  /**
+   * Optional: several histories of one user in one call, [histories.length × numItems] row-major, for
+   * models that score a batch faster than one at a time (a Transformer's forward pass). Occlusion and
+   * the deletion test use it when it is there (see `scoreHistories`).
+   */
+  many?: (histories: ReadonlyArray<readonly number[]>, user: number) => Float32Array;
+}
+
+/** Each history's scores [numItems], through `score.many` when the scorer has it, else one by one. */
+export function scoreHistories(
+  score: HistoryScorer,
+  histories: ReadonlyArray<readonly number[]>,
+  user: number,
+): Float32Array[] {
+  if (score.many === undefined || histories.length === 0) return histories.map((history) => score(history, user));
+  const all = score.many(histories, user);
+  const width = all.length / histories.length;
+  if (!Number.isInteger(width)) {
+    throw new Error(`scoreHistories: ${all.length} scores do not split into ${histories.length} equal rows`);
+  }
+  return histories.map((_, b) => all.subarray(b * width, (b + 1) * width));
+}
 
 /** Ranks the positions of `history` by their importance for `target` (see `HistoryExplanation`). */
 export type HistoryExplainer = (history: readonly number[], target: number, user: number) => HistoryExplanation;

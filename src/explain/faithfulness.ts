@@ -5,8 +5,9 @@
 // Saenko, "RISE", BMVC 2018, cut to its first step). Per user:
 //
 //   1. score every item from the full history H; the target i* is the top-1 item outside H
-//   2. for each method, delete the history position it ranks first: H' = H \ {h_m}; for the baseline,
-//      a uniformly random position (seeded; averaged over `randomDraws` draws)
+//   2. for each method, delete the history position it ranks first: H' = H \ {h_m} (or its top n, with
+//      `deletions: n`); for the baseline, a uniformly random position (n distinct ones; seeded, averaged
+//      over `randomDraws` draws)
 //   3. re-score from H'; record the score drop s(i*) − s'(i*), the rank drop rank'(i*) − 1 (ranks
 //      among the items outside H, ties to the lower index) and whether i* left the top k
 //
@@ -31,14 +32,19 @@
 
 import { Rng } from "../backend/random";
 import { checkInteger, checkPositiveInteger, checkSeed } from "../checks";
-import type { HistoryExplainer, HistoryScorer } from "./explanation";
+import { HistoryExplainer, HistoryScorer, scoreHistories } from "./explanation";
 
 export interface DeletionTestConfig {
   /** The top list the recommended item is watched in. Default 10. */
   k?: number;
   /** Random deletions per user for the baseline, averaged. Default 5. */
   randomDraws?: number;
-  /** Users whose history is shorter are skipped, so that a deletion leaves a history. Default 2 (minimum 2). */
+  /**
+   * How many history items each deletion removes: a method's top n, or n distinct random ones. Default 1,
+   * the test as usually run; more show rank changes where one item among a hundred barely moves a score.
+   */
+  deletions?: number;
+  /** Users whose history is shorter are skipped, so that a deletion leaves a history. Default and minimum: deletions + 1. */
   minHistory?: number;
   /** Rank only the items outside the history (seen items are not recommended). Default true. */
   excludeHistory?: boolean;
@@ -54,8 +60,8 @@ export interface DeletionOutcome {
   /** i*, the top-1 item before the deletion. */
   target: number;
   historyLength: number;
-  /** The deleted history positions: one, or one per random draw. */
-  deleted: number[];
+  /** The deleted history positions, ascending: one set for a method, one per random draw. */
+  deleted: number[][];
   /** s(i*) before. */
   scoreBefore: number;
   /** s(i*) − s'(i*) (mean over random draws); negative when the deletion raised the score. */
@@ -79,6 +85,7 @@ export interface DeletionSummary {
 
 export interface DeletionReport {
   k: number;
+  deletions: number;
   /** The explainers' summaries in the order given, then "random". */
   summaries: DeletionSummary[];
   /** Every user's outcome by method. */
@@ -103,7 +110,8 @@ export function deletionTest(
   const caller = "deletionTest";
   const k = checkPositiveInteger(caller, "k", config.k ?? 10);
   const draws = checkPositiveInteger(caller, "randomDraws", config.randomDraws ?? 5);
-  const minHistory = checkInteger(caller, "minHistory", config.minHistory ?? 2, 2);
+  const deletions = checkPositiveInteger(caller, "deletions", config.deletions ?? 1);
+  const minHistory = checkInteger(caller, "minHistory", config.minHistory ?? deletions + 1, deletions + 1);
   const excludeHistory = config.excludeHistory ?? true;
   const rng = new Rng(checkSeed(caller, config.seed));
   const users = config.users;
@@ -123,60 +131,60 @@ export function deletionTest(
       skipped++;
       return;
     }
-    const scores = checkScores(caller, score(history, user), "the full history");
+    const full = score(history, user);
+    const scores = checkScores(caller, full, full.length, "the full history");
     const excluded = new Set<number>(excludeHistory ? history : []);
     const target = topItem(scores, excluded);
     if (target < 0) {
       skipped++;
       return;
     }
+    // The position sets to delete: each method's top `deletions`, then the random draws.
+    const sets: number[][] = methods.map((method) => {
+      const ranked = explainers[method](history, target, user);
+      const top = ranked.slice(0, deletions).map((a) => a.position);
+      if (new Set(top).size !== deletions || !top.every((p) => Number.isInteger(p) && p >= 0 && p < history.length)) {
+        throw new Error(
+          `${caller}: explainer "${method}" did not rank ${deletions} distinct positions of a ${history.length}-item history first`,
+        );
+      }
+      return top.sort((a, b) => a - b);
+    });
+    for (let d = 0; d < draws; d++) {
+      sets.push(Array.from(rng.permutation(history.length).subarray(0, deletions)).sort((a, b) => a - b));
+    }
+    const reduced = sets.map((set) => history.filter((_, p) => !set.includes(p)));
+    const after = scoreHistories(score, reduced, user).map((row, j) =>
+      checkScores(caller, row, scores.length, `the history less positions ${sets[j].join(", ")}`),
+    );
     const before = scores[target];
-    // Deletes each position in turn, re-scores and reports the drop.
-    const deleteAt = (positions: number[]): Omit<DeletionOutcome, "user" | "target" | "historyLength"> => {
+    const outcome = (from: number, to: number): DeletionOutcome => {
       let scoreDrop = 0;
       let rankDrop = 0;
       let left = 0;
-      for (const position of positions) {
-        const after = checkScores(
-          caller,
-          score(
-            history.filter((_, p) => p !== position),
-            user,
-          ),
-          `the history less position ${position}`,
-        );
-        if (after.length !== scores.length)
-          throw new Error(`${caller}: the scorer returned ${after.length} scores, then ${scores.length}`);
-        const rank = rankOf(after, target, excluded);
-        scoreDrop += before - after[target];
+      for (let j = from; j < to; j++) {
+        const rank = rankOf(after[j], target, excluded);
+        scoreDrop += before - after[j][target];
         rankDrop += rank - 1;
         left += rank > k ? 1 : 0;
       }
-      const n = positions.length;
+      const n = to - from;
       return {
-        deleted: positions,
+        user,
+        target,
+        historyLength: history.length,
+        deleted: sets.slice(from, to),
         scoreBefore: before,
         scoreDrop: scoreDrop / n,
         rankDrop: rankDrop / n,
         leftTopK: left / n,
       };
     };
-    const common = { user, target, historyLength: history.length };
-    for (const method of methods) {
-      const ranked = explainers[method](history, target, user);
-      const top = ranked[0]?.position;
-      if (top === undefined || !(Number.isInteger(top) && top >= 0 && top < history.length)) {
-        throw new Error(
-          `${caller}: explainer "${method}" ranked no valid position of a ${history.length}-item history first`,
-        );
-      }
-      outcomes[method].push({ ...common, ...deleteAt([top]) });
-    }
-    const positions = Array.from({ length: draws }, () => rng.int(history.length));
-    outcomes[RANDOM_DELETION].push({ ...common, ...deleteAt(positions) });
+    methods.forEach((method, m) => outcomes[method].push(outcome(m, m + 1)));
+    outcomes[RANDOM_DELETION].push(outcome(methods.length, sets.length));
   });
   const summaries = [...methods, RANDOM_DELETION].map((method) => summarize(method, outcomes[method]));
-  return { k, summaries, outcomes, skipped };
+  return { k, deletions, summaries, outcomes, skipped };
 }
 
 /** The item with the highest score outside `excluded`, ties to the lower index; −1 if none. */
@@ -199,8 +207,11 @@ function rankOf(scores: Float32Array, target: number, excluded: Set<number>): nu
   return 1 + above;
 }
 
-function checkScores(caller: string, scores: Float32Array, what: string): Float32Array {
+function checkScores(caller: string, scores: Float32Array, length: number, what: string): Float32Array {
   if (!(scores instanceof Float32Array)) throw new Error(`${caller}: the scorer must return a Float32Array (${what})`);
+  if (scores.length !== length) {
+    throw new Error(`${caller}: the scorer returned ${scores.length} scores for ${what}, ${length} before`);
+  }
   for (let i = 0; i < scores.length; i++) {
     if (Number.isNaN(scores[i])) throw new Error(`${caller}: the scorer gave item ${i} a NaN score (${what})`);
   }

@@ -10,23 +10,20 @@
 // score less and still let more items overtake it.
 
 import type { HistoryExplainer, HistoryScorer } from "./explanation";
-import { rankPositions } from "./explanation";
+import { rankPositions, scoreHistories } from "./explanation";
 
-/** Ranks each history position by the target's score drop when it alone is deleted (see the file header). */
+/**
+ * Ranks each history position by the target's score drop when it alone is deleted (see the file header).
+ * One re-scoring per position, in one batch when the scorer has `many`.
+ */
 export function occlusionExplainer(score: HistoryScorer): HistoryExplainer {
   return (history, target, user) => {
     const full = score(history, user);
     if (!(target >= 0 && target < full.length && Number.isInteger(target))) {
       throw new Error(`occlusionExplainer: target ${target} is outside the ${full.length} scored items`);
     }
-    const drops = history.map(
-      (_, p) =>
-        full[target] -
-        score(
-          history.filter((__, q) => q !== p),
-          user,
-        )[target],
-    );
+    const reduced = history.map((_, p) => history.filter((__, q) => q !== p));
+    const drops = scoreHistories(score, reduced, user).map((scores) => full[target] - scores[target]);
     return rankPositions(history, drops);
   };
 }

@@ -73,7 +73,7 @@ describe("explain/attention", () => {
 
     before(async () => {
       await initBackend();
-      sasrec = new SasRec({ ...small, seed: 1 }, histories);
+      sasrec = new SasRec({ ...small, seed: 1, scoreBatchSize: 1 }, histories);
       bert4rec = new Bert4Rec({ ...small, seed: 2 }, histories);
     });
 
@@ -130,6 +130,11 @@ describe("explain/attention", () => {
           const scores = await assertNoLeak(() => score(Array.from(histories.itemsOf(u)), u));
           assertClose(scores, expected.subarray(u * N, (u + 1) * N), { atol: 1e-5 });
         }
+        // In one batch (two forward passes of scoreBatchSize 1 for SASRec's config below, one for BERT4Rec).
+        const both = await assertNoLeak(() =>
+          score.many!([Array.from(histories.itemsOf(0)), Array.from(histories.itemsOf(1))], 0),
+        );
+        assertClose(both, expected, { atol: 1e-5 });
         assert.throws(() => score([N], 0), /sequentialHistoryScorer: history\[0\] = 12 is outside/);
       }
       assert.throws(() => attentionExplanation(sasrec, [-1]), /attentionExplanation: history\[0\] = -1 is outside/);

@@ -40,11 +40,14 @@ describe("explain/faithfulness", () => {
   it("drops the score by exactly the deleted item's weight", () => {
     const report = deletionTest([full], additive, { oracle, backwards }, { k: 1, seed: 1 });
     const [best] = report.outcomes.oracle;
-    assert.deepEqual([best.user, best.target, best.historyLength, best.deleted, best.scoreBefore], [0, 4, 4, [1], 10]);
+    assert.deepEqual(
+      [best.user, best.target, best.historyLength, best.deleted, best.scoreBefore],
+      [0, 4, 4, [[1]], 10],
+    );
     // Without item 1 (weight 4): item 4 scores 6, item 5 still 6.5, so item 4 falls to second.
     assert.deepEqual([best.scoreDrop, best.rankDrop, best.leftTopK], [4, 1, 1]);
     const worst = report.outcomes.backwards[0];
-    assert.deepEqual([worst.deleted, worst.scoreDrop, worst.rankDrop, worst.leftTopK], [[0], 1, 0, 0]);
+    assert.deepEqual([worst.deleted, worst.scoreDrop, worst.rankDrop, worst.leftTopK], [[[0]], 1, 0, 0]);
     assert.deepEqual(
       report.summaries.map((s) => s.method),
       ["oracle", "backwards", RANDOM_DELETION],
@@ -58,6 +61,7 @@ describe("explain/faithfulness", () => {
       leftTopK: 1,
     });
     assert.equal(report.k, 1);
+    assert.equal(report.deletions, 1);
     assert.equal(report.skipped, 0);
   });
 
@@ -73,12 +77,54 @@ describe("explain/faithfulness", () => {
     assert.equal(report.summaries[0].meanScoreDrop, 4);
     for (const outcome of report.outcomes[RANDOM_DELETION]) {
       assert.equal(outcome.deleted.length, 8);
-      assert.ok(outcome.deleted.every((p) => Number.isInteger(p) && p >= 0 && p < 4));
+      assert.ok(outcome.deleted.every(([p]) => Number.isInteger(p) && p >= 0 && p < 4));
     }
     const again = deletionTest(histories, additive, { oracle }, { seed: 7, randomDraws: 8 });
     assert.deepEqual(again, report);
     const other = deletionTest(histories, additive, { oracle }, { seed: 8, randomDraws: 8 });
     assert.notDeepEqual(other.outcomes[RANDOM_DELETION], report.outcomes[RANDOM_DELETION]);
+  });
+
+  it("deletes a method's top n, or n distinct random items, and scores them in one batch when it can", () => {
+    let batches = 0;
+    const batched: HistoryScorer = Object.assign((history: readonly number[]) => additive(history, 0), {
+      many: (histories: ReadonlyArray<readonly number[]>) => {
+        batches++;
+        const out = new Float32Array(histories.length * 6);
+        histories.forEach((history, b) => out.set(additive(history, 0), b * 6));
+        return out;
+      },
+    });
+    const histories = Array.from({ length: 300 }, () => full);
+    const report = deletionTest(histories, batched, { oracle }, { seed: 3, deletions: 2, randomDraws: 4 });
+    assert.equal(batches, 300); // one batch per user: the oracle's deletion and the 4 random ones
+    assert.equal(report.deletions, 2);
+    // The oracle deletes items 1 and 3 (4 + 3); item 4 (3 left) falls below item 5 (4.5).
+    assert.deepEqual(report.outcomes.oracle[0].deleted, [[1, 3]]);
+    assert.deepEqual([report.summaries[0].meanScoreDrop, report.summaries[0].meanRankDrop], [7, 1]);
+    // Two distinct random items drop 2 × 2.5 on average.
+    assertClose(report.summaries[1].meanScoreDrop, 5, { atol: 0.1 });
+    for (const { deleted } of report.outcomes[RANDOM_DELETION]) {
+      assert.ok(deleted.every(([a, b]) => a < b));
+    }
+    // Two deletions need three items.
+    assert.equal(deletionTest([[0, 1]], additive, {}, { seed: 1, deletions: 2 }).skipped, 1);
+    assert.throws(
+      () =>
+        deletionTest(
+          [full],
+          additive,
+          {
+            short: (h) =>
+              rankPositions(
+                h,
+                h.map(() => 0),
+              ).slice(0, 1),
+          },
+          { seed: 1, deletions: 2 },
+        ),
+      /explainer "short" did not rank 2 distinct positions/,
+    );
   });
 
   it("ranks among unseen items only, passes the users on and skips short histories", () => {
@@ -158,7 +204,7 @@ describe("explain/faithfulness", () => {
     assert.throws(() => deletionTest([full], additive, {}, { seed: NaN }), /seed must be a finite number/);
     assert.throws(
       () => deletionTest([full], additive, { empty: () => [] }, { seed: 1 }),
-      /explainer "empty" ranked no valid position of a 4-item history first/,
+      /explainer "empty" did not rank 1 distinct positions of a 4-item history first/,
     );
     assert.throws(
       () => deletionTest([full], () => new Float32Array(6).fill(NaN), {}, { seed: 1 }),
@@ -166,7 +212,7 @@ describe("explain/faithfulness", () => {
     );
     assert.throws(
       () => deletionTest([full], (h) => new Float32Array(h.length + 2), {}, { seed: 1, randomDraws: 1 }),
-      /the scorer returned 5 scores, then 6/,
+      /the scorer returned 5 scores for the history less positions \d, 6 before/,
     );
   });
 });
