@@ -8,9 +8,11 @@
 // a seeded sample, their histories the training items in time order. Per model:
 //   item-kNN (k = 50, notebook 07's choice)     neighbour explanation ("because you watched X")
 //   content-based (TF-IDF of titles + genres)   history items by their share of the score
-//   SASRec (maxLength 50, small budget)         attention of the last position: last layer, and rollout
-// each beside random deletion (the floor) and occlusion (the best single deletion, the ceiling). SASRec is
-// trained here on a budget of minutes; its full-ranking NDCG@10 on the held-out items is printed with it.
+//   SASRec (maxLength 50, small budget)         attention of the last position: last layer, rollout (α = 0.5
+//                                               and α = 0, no residual)
+// each beside random deletion (the floor), the most recent item (a model-free heuristic) and occlusion
+// (the best single deletion, the ceiling). SASRec is trained here on a budget of minutes; its full-ranking
+// NDCG@10 on the held-out items is printed with it.
 // The test runs once per deletion count (the top 1 item, then the top 5: with ~100 items in a history, one
 // deletion rarely moves a rank). "of ceiling" puts a method's mean score drop on one scale for all models:
 // (method − random) / (occlusion − random), 0 for no better than random, 1 for the best single deletions.
@@ -24,7 +26,7 @@ import { evaluateRanking } from "../src/eval/protocols";
 import { attentionExplainer, sequentialHistoryScorer } from "../src/explain/attention";
 import { contentExplainer, contentHistoryScorer } from "../src/explain/content";
 import type { HistoryExplainer, HistoryExplanation, HistoryScorer } from "../src/explain/explanation";
-import { deletionTest, DeletionSummary, RANDOM_DELETION } from "../src/explain/faithfulness";
+import { deletionTest, DeletionSummary, RANDOM_DELETION, recencyExplainer } from "../src/explain/faithfulness";
 import { itemKnnExplainer, itemKnnHistoryScorer } from "../src/explain/neighbours";
 import { occlusionExplainer } from "../src/explain/occlusion";
 import { ContentBasedRecommender, itemDocuments } from "../src/models/contentBased";
@@ -90,11 +92,15 @@ async function main(): Promise<void> {
   };
 
   const knn = new ItemKnnRecommender({ neighbours: 50 }).fit(train);
-  run("item-kNN", itemKnnHistoryScorer(knn), { neighbours: itemKnnExplainer(knn) });
+  run("item-kNN", itemKnnHistoryScorer(knn), {
+    neighbours: itemKnnExplainer(knn),
+    "most recent item": recencyExplainer,
+  });
 
   const content = new ContentBasedRecommender(tfidfVectors(itemDocuments(train)).vectors).fit(train);
   run("content TF-IDF", contentHistoryScorer(content, { ratings: ratingOf }), {
     "history share": contentExplainer(content, { ratings: ratingOf }),
+    "most recent item": recencyExplainer,
   });
 
   const sasrec = new SasRec({ numItems: data.numItems, maxLength: 50, dropout: 0.2, seed: 2 }, sequences);
@@ -112,6 +118,8 @@ async function main(): Promise<void> {
   run("SASRec", sequentialHistoryScorer(sasrec), {
     "attention, last layer": attentionExplainer(sasrec, { method: "lastLayer" }),
     "attention rollout": attentionExplainer(sasrec, { method: "rollout" }),
+    "rollout, α = 0": attentionExplainer(sasrec, { method: "rollout", residualWeight: 0 }),
+    "most recent item": recencyExplainer,
   });
   sasrec.dispose();
 

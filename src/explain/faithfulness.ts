@@ -28,11 +28,13 @@
 // out) may point away from the items the score depends on. Two references bracket a method: random
 // deletion below, and occlusion (occlusion.ts, which deletes each item in turn and keeps the largest
 // score drop) above; item-kNN's neighbour explanation, an exact decomposition of a sum, reaches that
-// ceiling by construction. Notebook 08 shows where attention falls between them.
+// ceiling by construction. For sequential models, `recencyExplainer` (the latest item first) is a third
+// reference: a method that only matches it has learned that recent items matter, nothing more. Notebook
+// 08 shows where attention falls between them.
 
 import { Rng } from "../backend/random";
 import { checkInteger, checkPositiveInteger, checkSeed } from "../checks";
-import { HistoryExplainer, HistoryScorer, scoreHistories } from "./explanation";
+import { HistoryExplainer, HistoryScorer, rankPositions, scoreHistories } from "./explanation";
 
 export interface DeletionTestConfig {
   /** The top list the recommended item is watched in. Default 10. */
@@ -79,7 +81,7 @@ export interface DeletionSummary {
   meanScoreDrop: number;
   meanRankDrop: number;
   medianRankDrop: number;
-  /** The fraction of users whose top item left the top k. */
+  /** The fraction of users whose top item left the top k (for random deletion, averaged over the draws). */
   leftTopK: number;
 }
 
@@ -96,6 +98,17 @@ export interface DeletionReport {
 
 /** The name of the random baseline in the report. */
 export const RANDOM_DELETION = "random";
+
+/**
+ * A baseline explainer that knows nothing of the model: the latest history item first. A sequential
+ * model leans on the latest items, so an attention method must beat this, not just random, before its
+ * ranking says more than "you watched this last".
+ */
+export const recencyExplainer: HistoryExplainer = (history) =>
+  rankPositions(
+    history,
+    history.map((_, p) => p),
+  );
 
 /**
  * Runs the deletion test (see the file header) of each explainer, and of random deletion, on the users

@@ -41,6 +41,7 @@ export { occlusionExplainer } from "./occlusion";
 export {
   deletionTest,
   RANDOM_DELETION,
+  recencyExplainer,
   type DeletionOutcome,
   type DeletionReport,
   type DeletionSummary,

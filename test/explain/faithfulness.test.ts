@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { Rng } from "../../src/backend/random";
 import { rankPositions } from "../../src/explain/explanation";
 import type { HistoryExplainer, HistoryScorer } from "../../src/explain/explanation";
-import { deletionTest, RANDOM_DELETION } from "../../src/explain/faithfulness";
+import { deletionTest, RANDOM_DELETION, recencyExplainer } from "../../src/explain/faithfulness";
 import { itemKnnExplainer, itemKnnHistoryScorer } from "../../src/explain/neighbours";
 import { ItemKnnRecommender } from "../../src/models/itemKnn";
 import { pairs } from "../models/implicitFixtures";
@@ -188,6 +188,17 @@ describe("explain/faithfulness", () => {
       assert.ok(outcome.scoreDrop >= random[u].scoreDrop - 1e-6, `user ${u}`);
     });
     assert.ok(report.summaries[0].meanScoreDrop > report.summaries[1].meanScoreDrop);
+  });
+
+  it("has a recency baseline: the latest item first", () => {
+    assert.deepEqual(
+      recencyExplainer([5, 7, 6], 0, 0).map((a) => a.item),
+      [6, 7, 5],
+    );
+    // On the additive model, the latest item (3, weight 3) drops item 4's score by 3.
+    const report = deletionTest([full], additive, { recency: recencyExplainer }, { seed: 1 });
+    assert.deepEqual(report.outcomes.recency[0].deleted, [[3]]);
+    assert.equal(report.summaries[0].meanScoreDrop, 3);
   });
 
   it("rejects bad settings and bad explainers or scorers", () => {
