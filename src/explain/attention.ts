@@ -9,6 +9,9 @@
 //
 // The last layer's weights say what position q mixed at the end, but its inputs are already mixtures of
 // other positions; rollout follows the mixing down to the input tokens, treating each layer as linear.
+// In SASRec the scoring position is the latest item itself, and the residual term keeps at least α^L of
+// the rollout there (0.25 for two layers), so rollout tends to rank the latest item first; BERT4Rec's
+// [MASK] is no history item, and its share is dropped.
 // Either way the weights are the same whatever item is explained, and they are not the model's gradient:
 // whether the items they point at are the ones the score depends on is what faithfulness.ts measures.
 
