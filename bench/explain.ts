@@ -16,6 +16,8 @@
 // The test runs once per deletion count (the top 1 item, then the top 5: with ~100 items in a history, one
 // deletion rarely moves a rank). "of ceiling" puts a method's mean score drop on one scale for all models:
 // (method − random) / (occlusion − random), 0 for no better than random, 1 for the best single deletions.
+// With 5 deletions occlusion deletes its 5 best single items, which is not the best set of 5, so a method
+// can pass 1 there.
 
 import { initBackend } from "../src/backend/backend";
 import { Rng } from "../src/backend/random";
