@@ -11,3 +11,4 @@ export * from "./train/index";
 export * from "./models/index";
 export * from "./viz/index";
 export * from "./explain/index";
+export * from "./privacy/index";
