@@ -204,14 +204,33 @@ describe("privacy/dpSgd", () => {
       assert.ok(noisy > clean, `noisy ${noisy} vs clean ${clean}`);
     });
 
-    it("derives q and the steps from lotSize or samplingRate, and rejects bad settings", () => {
-      assert.deepEqual(dpSgdSchedule(90000, {}), { samplingRate: 1000 / 90000, steps: 10 * 90, stepsPerEpoch: 90 });
+    it("has its defaults, derives q and the steps from lotSize or samplingRate, and rejects bad settings", () => {
+      assert.deepEqual(dpSgdSchedule(90000, {}), { samplingRate: 10000 / 90000, steps: 20 * 9, stepsPerEpoch: 9 });
+      assert.deepEqual(dpSgdSchedule(500, { epochs: 3 }), { samplingRate: 1, steps: 3, stepsPerEpoch: 1 });
       assert.deepEqual(dpSgdSchedule(1000, { samplingRate: 0.3, epochs: 2 }), {
         samplingRate: 0.3,
         steps: 8,
         stepsPerEpoch: 4,
       });
       const data = randomRatings(1, 5, 5, 0.5);
+      const defaults = trainDpSgd(data, { epochs: 1, seed: 1 });
+      assert.equal(defaults.tables.factors, 8);
+      assert.equal(defaults.clipNorm, 0.5);
+      assert.equal(defaults.noiseMultiplier, 2.5);
+      // μ: the midpoint of the rating scale (public), not the training mean (here 2).
+      const scale = makeInteractions(
+        [
+          [0, 0, 1],
+          [1, 1, 1],
+          [0, 1, 5],
+          [1, 0, 1],
+        ],
+        2,
+        2,
+      );
+      const midpoint = trainDpSgd(scale, { epochs: 1, seed: 1 });
+      assert.equal(midpoint.tables.globalMean, 3);
+      assert.deepEqual(midpoint.ratingScale, [1, 5]);
       assert.throws(() => trainDpSgd(data, { seed: 1, lotSize: 10, samplingRate: 0.1 }), /not both/);
       assert.throws(
         () => trainDpSgd(data, { seed: 1, samplingRate: 1.5 }),
