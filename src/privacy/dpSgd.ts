@@ -53,17 +53,13 @@ export function clipGradient(gradient: Float64Array, clipNorm: number): number {
  */
 export function poissonLot(n: number, samplingRate: number, rng: Rng): Int32Array {
   if (samplingRate >= 1) return Int32Array.from({ length: n }, (_, k) => k);
-  const rows: number[] = [];
   if (samplingRate <= 0) return new Int32Array(0);
   const logMiss = Math.log1p(-samplingRate);
-  // P(gap = g) = (1 − q)^g q: the number of rows skipped before the next one sampled.
-  for (
-    let k = Math.floor(Math.log(1 - rng.next()) / logMiss);
-    k < n;
-    k += 1 + Math.floor(Math.log(1 - rng.next()) / logMiss)
-  ) {
-    rows.push(k);
-  }
+  // The number of rows skipped before the next sampled one is geometric, P(gap = g) = (1 − q)^g · q: inverting its
+  // distribution function at a uniform U ∈ (0, 1] gives floor(log U / log(1 − q)).
+  const gap = () => Math.floor(Math.log(1 - rng.next()) / logMiss);
+  const rows: number[] = [];
+  for (let k = gap(); k < n; k += 1 + gap()) rows.push(k);
   return Int32Array.from(rows);
 }
 
