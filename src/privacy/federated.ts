@@ -10,15 +10,17 @@
 //      ½ℓ, in local batches of B ratings, step γ·Σ over the batch: B = 1 is Surprise's SGD), updating its own p_u,
 //      b_u and a copy of the item rows it rated, and sends back only Δ_k = θ_k − θ_t (non-zero on those rows);
 //   3. the server applies the weighted mean, θ_{t+1} = θ_t + η_s · Σ_k n_k Δ_k / Σ_k n_k.
-// η_s = 1 is FedAvg as published (Reddi et al., "Adaptive Federated Optimization", ICLR 2021, name η_s the server
-// learning rate). With MF the mean is taken over ALL K clients for every item row, and most clients did not rate a
-// given item, so each item moves by roughly (its raters in the round / K) of a centralised step: FedAvg on sparse
-// clients learns item factors slowly, and a larger η_s (about K · mean n_k / n_k-of-raters) compensates.
+// η_s = 1 is FedAvg as published (Reddi et al., "Adaptive Federated Optimization", ICLR 2021, call η_s the server
+// learning rate). With MF the weighted mean runs over all K clients for every item row, though most of them did not
+// rate that item: a row moves by its raters' deltas times their share n_k / Σ n of the round's ratings, a small part
+// of a centralised step, so FedAvg on sparse clients learns item factors slowly. A server rate η_s > 1 makes up for
+// it, at the risk of overfitting sooner (bench/privacy.ts compares η_s = 1 and 10 with centralised SGD).
 //
 // What FedAvg protects and what it does not: raw ratings stay on the device, but the deltas are a function of them
 // (Δ_k is non-zero exactly on the items the client rated, which reveals them unless secure aggregation hides
 // individual Δ_k), and there is no formal guarantee without DP noise on the aggregate (DP-FedAvg, McMahan et al.
-// 2018, would clip each Δ_k and add Gaussian noise: user-level DP, accounted with rdpAccountant.ts at q = K / users).
+// 2018, would clip each Δ_k and add Gaussian noise: user-level DP, accounted with rdpAccountant.ts for clients sampled
+// with probability q = K / users).
 // μ and the rating scale are public constants, as in dpSgd.ts.
 
 import { Rng } from "../backend/random";
