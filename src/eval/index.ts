@@ -1,5 +1,5 @@
 // Evaluation: metrics, ranking and rating protocols, cross-validation, published results to compare with,
-// retrieval (exact and approximate nearest neighbours).
+// retrieval (exact and approximate nearest neighbours) and cost (parameters, bytes, latency).
 
 export * from "./metrics";
 export * from "./protocols";
@@ -8,3 +8,4 @@ export * from "./published";
 export * from "./pretraining";
 export * from "./candidates";
 export * from "./retrieval";
+export * from "./cost";
