@@ -91,9 +91,9 @@ describe("eval/cost", () => {
     });
 
     it("timed returns the result with the seconds taken", async () => {
-      const { result, seconds } = await timed(async () => 42);
+      const { result, seconds, cpuSeconds } = await timed(async () => 42);
       assert.equal(result, 42);
-      assert.ok(seconds >= 0);
+      assert.ok(seconds >= 0 && cpuSeconds >= 0);
     });
 
     it("latencyPerUser times one request per user and reports ordered percentiles", () => {
@@ -115,7 +115,12 @@ describe("eval/cost", () => {
       assert.equal(calls, 2 + 3, "two warm-up requests, then one per user");
       assert.equal(report.users, 3);
       assert.equal(report.k, 2);
+      assert.equal(report.clock, "wall");
       assert.ok(0 <= report.p50Ms && report.p50Ms <= report.p95Ms && report.p95Ms <= report.maxMs);
+      const cpu = latencyPerUser(model, [0, 1, 2], { k: 2, clock: "cpu" });
+      assert.equal(cpu.clock, "cpu");
+      assert.ok(0 <= cpu.p50Ms && cpu.p50Ms <= cpu.maxMs);
+      assert.throws(() => latencyPerUser(model, [0], { k: 1, clock: "gpu" as never }), /clock must be one of/);
       assert.throws(() => latencyPerUser(model, [], { k: 2 }), /no users/);
       assert.throws(() => latencyPerUser(model, [0], { k: 0 }), /k must be an integer >= 1/);
     });
