@@ -31,7 +31,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { checkInteger, checkPositive, checkPositiveInteger } from "../checks";
+import { Rng } from "../backend/random";
+import { checkChoice, checkInteger, checkPositive, checkPositiveInteger, checkSeed } from "../checks";
 import { TopKSelector } from "../data/topK";
 import { TopKRecommendations } from "./recommendTopK";
 
@@ -84,6 +85,70 @@ function checkSameDim(caller: string, queries: VectorTable, dim: number): void {
 /** Query indices 0..n−1: the `users` of the returned lists. */
 function rowIds(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, r) => r);
+}
+
+export interface GaussianVectorsConfig {
+  seed: number;
+  /** Scale each vector to unit length, as a two-tower model's vectors are. Default true. */
+  normalize?: boolean;
+}
+
+/**
+ * `count` vectors drawn from the Gaussian fitted to `like`'s rows (their mean and covariance), for
+ * scaling experiments past the size of a real catalogue: a catalogue of 100,000 items that has the
+ * geometry of trained embeddings (a few dominant directions), which is what decides how well a graph
+ * index works. Isotropic random vectors would be much harder for any index than real embeddings.
+ */
+export function gaussianVectorsLike(like: VectorTable, count: number, config: GaussianVectorsConfig): VectorTable {
+  const caller = "gaussianVectorsLike";
+  checkTable(caller, "like", like);
+  checkInteger(caller, "count", count, 0);
+  const d = like.dim;
+  const n = tableRows(like);
+  if (n < 2) throw new Error(`${caller}: need at least 2 rows to estimate a covariance, got ${n}`);
+  const rng = new Rng(checkSeed(caller, config.seed));
+  const mean = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) mean[c] += like.values[r * d + c] / n;
+  const cov = new Float64Array(d * d);
+  for (let r = 0; r < n; r++) {
+    for (let a = 0; a < d; a++) {
+      const xa = like.values[r * d + a] - mean[a];
+      for (let b = 0; b <= a; b++) cov[a * d + b] += (xa * (like.values[r * d + b] - mean[b])) / (n - 1);
+    }
+  }
+  // Cholesky factor L (Σ = LLᵀ, lower triangle), with a little jitter: Σ of fewer rows than dimensions,
+  // or of collinear ones, is only semi-definite.
+  let trace = 0;
+  for (let a = 0; a < d; a++) trace += cov[a * d + a];
+  const jitter = 1e-9 * (trace / d) + 1e-30;
+  const lower = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    let diagonal = cov[j * d + j] + jitter;
+    for (let k = 0; k < j; k++) diagonal -= lower[j * d + k] ** 2;
+    lower[j * d + j] = Math.sqrt(Math.max(diagonal, jitter));
+    for (let i = j + 1; i < d; i++) {
+      let x = cov[i * d + j];
+      for (let k = 0; k < j; k++) x -= lower[i * d + k] * lower[j * d + k];
+      lower[i * d + j] = x / lower[j * d + j];
+    }
+  }
+  const normalize = config.normalize ?? true;
+  const out = new Float32Array(count * d);
+  const z = new Float64Array(d);
+  const x = new Float64Array(d);
+  for (let r = 0; r < count; r++) {
+    for (let c = 0; c < d; c++) z[c] = rng.normal();
+    let norm = 0;
+    for (let a = 0; a < d; a++) {
+      let value = mean[a];
+      for (let k = 0; k <= a; k++) value += lower[a * d + k] * z[k];
+      x[a] = value;
+      norm += value * value;
+    }
+    const scale = normalize && norm > 0 ? 1 / Math.sqrt(norm) : 1;
+    for (let a = 0; a < d; a++) out[r * d + a] = x[a] * scale;
+  }
+  return { values: out, dim: d };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,6 +416,11 @@ export interface ThroughputOptions {
   minSeconds?: number;
   /** Untimed calls first (JIT, backend kernels). Default 2. */
   warmUp?: number;
+  /**
+   * "wall" (default): elapsed time. "cpu": this process's CPU time, steadier on a shared machine; it counts
+   * every thread, so use it with single-threaded searches (`threads: 1`, the wasm backend).
+   */
+  clock?: "wall" | "cpu";
 }
 
 export interface ThroughputReport {
@@ -359,11 +429,12 @@ export interface ThroughputReport {
   queries: number;
   seconds: number;
   batchSize: number;
+  clock: "wall" | "cpu";
 }
 
 /**
  * Queries per second of `search` (e.g. `(q) => index.search(q, 10)`) over `queries`, sent `batchSize`
- * at a time, on this thread. A wall-clock measurement: for benchmarks, not tests.
+ * at a time, on this thread. A measurement for benchmarks and notebooks, never for test assertions.
  */
 export function queriesPerSecond(
   search: (queries: VectorTable) => unknown,
@@ -375,6 +446,14 @@ export function queriesPerSecond(
   const batchSize = checkPositiveInteger(caller, "batchSize", options.batchSize ?? 1);
   const minSeconds = checkPositive(caller, "minSeconds", options.minSeconds ?? 1);
   const warmUp = checkInteger(caller, "warmUp", options.warmUp ?? 2, 0);
+  const clock = checkChoice(caller, "clock", options.clock ?? "wall", ["wall", "cpu"] as const);
+  const seconds =
+    clock === "wall"
+      ? () => performance.now() / 1000
+      : () => {
+          const used = process.cpuUsage();
+          return (used.user + used.system) / 1e6;
+        };
   const n = tableRows(queries);
   if (n === 0) throw new Error(`${caller}: no queries`);
   const dim = queries.dim;
@@ -393,11 +472,11 @@ export function queriesPerSecond(
   for (let w = 0; w < warmUp; w++) next();
   start = 0;
   let answered = 0;
-  const began = performance.now();
+  const began = seconds();
   let elapsed = 0;
   do {
     answered += next();
-    elapsed = (performance.now() - began) / 1000;
+    elapsed = seconds() - began;
   } while (elapsed < minSeconds);
-  return { queriesPerSecond: answered / elapsed, queries: answered, seconds: elapsed, batchSize };
+  return { queriesPerSecond: answered / elapsed, queries: answered, seconds: elapsed, batchSize, clock };
 }

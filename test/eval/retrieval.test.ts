@@ -7,6 +7,7 @@ import {
   ExactIndex,
   annRecall,
   exactTopK,
+  gaussianVectorsLike,
   queriesPerSecond,
   tableRows,
   vectorTable,
@@ -162,6 +163,32 @@ describe("eval/retrieval", () => {
       assertClose(annRecall(lists([[], [1]], 2), lists([[], [1, 2]], 2)), 0.5);
       assert.ok(Number.isNaN(annRecall(lists([[]], 1), lists([[]], 1))));
       assert.throws(() => annRecall(lists([[1]], 1), lists([[1], [2]], 1)), /1 approximate lists but 2 exact/);
+    });
+  });
+
+  describe("gaussianVectorsLike", () => {
+    // Four corners of a 2 × 2 square around (2, 1): mean (2, 1), variances 4/3 (n − 1 = 3), no covariance.
+    const corners = vectorTable(Float32Array.from([1, 0, 3, 0, 1, 2, 3, 2]), 2);
+
+    it("draws from the rows' mean and covariance", () => {
+      const n = 20000;
+      const drawn = gaussianVectorsLike(corners, n, { seed: 1, normalize: false });
+      assert.equal(tableRows(drawn), n);
+      const moments = [0, 0, 0, 0, 0]; // Σx, Σy, Σx², Σy², Σxy
+      for (let r = 0; r < n; r++) {
+        const [x, y] = [drawn.values[2 * r], drawn.values[2 * r + 1]];
+        [x, y, x * x, y * y, x * y].forEach((v, m) => (moments[m] += v / n));
+      }
+      const [mx, my, xx, yy, xy] = moments;
+      assertClose([mx, my], [2, 1], { atol: 0.03 });
+      assertClose([xx - mx * mx, yy - my * my, xy - mx * my], [4 / 3, 4 / 3, 0], { atol: 0.05 });
+    });
+
+    it("returns unit vectors by default, the same for the same seed", () => {
+      const a = gaussianVectorsLike(corners, 50, { seed: 2 });
+      for (let r = 0; r < 50; r++) assertClose(Math.hypot(a.values[2 * r], a.values[2 * r + 1]), 1, { atol: 1e-6 });
+      assert.deepEqual([...gaussianVectorsLike(corners, 50, { seed: 2 }).values], [...a.values]);
+      assert.throws(() => gaussianVectorsLike(vectorTable(new Float32Array(2), 2), 5, { seed: 1 }), /at least 2 rows/);
     });
   });
 
