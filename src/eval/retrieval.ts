@@ -169,14 +169,16 @@ export class ExactIndex {
   readonly size: number;
   readonly dim: number;
   private readonly batchSize: number;
-  private items: tf.Tensor2D | null;
+  private items: tf.Tensor2D | null; // [dim, size]
 
   constructor(items: VectorTable, config: ExactIndexConfig = {}) {
     checkTable("ExactIndex", "items", items);
     this.dim = items.dim;
     this.size = tableRows(items);
     this.batchSize = checkPositiveInteger("ExactIndex", "batchSize", config.batchSize ?? 256);
-    this.items = tf.tensor2d(items.values, [this.size, this.dim]);
+    // Stored as Vᵀ [dim, size]: q·Vᵀ with a transposed operand is 15× slower for one query on wasm
+    // (2.5 against 39 ms at 100,000 × 32).
+    this.items = tf.tidy(() => tf.transpose(tf.tensor2d(items.values, [this.size, this.dim])));
   }
 
   /** Each query's min(k, size) best items, best first (ties: lower item index); row r is query r. */
@@ -191,7 +193,7 @@ export class ExactIndex {
     for (let start = 0; start < n; start += this.batchSize) {
       const rows = Math.min(this.batchSize, n - start);
       const block = queries.values.subarray(start * this.dim, (start + rows) * this.dim);
-      const scores = tf.tidy(() => tf.matMul(tf.tensor2d(block, [rows, this.dim]), items, false, true)); // [rows, I]
+      const scores = tf.tidy(() => tf.matMul(tf.tensor2d(block, [rows, this.dim]), items)); // [rows, I]
       const data = scores.dataSync();
       scores.dispose();
       for (let r = 0; r < rows; r++) {
