@@ -25,7 +25,7 @@ import { Rng } from "../backend/random";
 import { checkNonNegative, checkPositive, checkPositiveInteger, checkSeed } from "../checks";
 import { Interactions } from "../data/interactions";
 import { ratingRange } from "../data/stats";
-import { FactorModel, FactorTables, createFactorTables, ratingGradient } from "./factorTables";
+import { BiasedMfModel, BiasedMfTables, createFactorTables, ratingGradient } from "./factorTables";
 import { DEFAULT_RDP_ORDERS, EpsilonConversion, PrivacySpent, dpSgdEpsilon } from "./rdpAccountant";
 
 // ---------------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ export interface DpSgdWorkspace {
   example: Float64Array;
 }
 
-export function createDpSgdWorkspace(tables: FactorTables): DpSgdWorkspace {
+export function createDpSgdWorkspace(tables: BiasedMfTables): DpSgdWorkspace {
   return {
     userFactors: new Float64Array(tables.userFactors.length),
     itemFactors: new Float64Array(tables.itemFactors.length),
@@ -101,7 +101,7 @@ export function createDpSgdWorkspace(tables: FactorTables): DpSgdWorkspace {
  * Every per-rating gradient is taken at the same point (the tables before the step). Noise is drawn from `rng`.
  */
 export function dpSgdStep(
-  tables: FactorTables,
+  tables: BiasedMfTables,
   data: Interactions,
   lot: ArrayLike<number>,
   options: DpSgdStepOptions,
@@ -188,13 +188,13 @@ export interface DpSgdProgress {
   /** Steps taken so far. */
   steps: number;
   /** The model as trained so far (its tables are updated in place by later epochs). */
-  model: FactorModel;
+  model: BiasedMfModel;
 }
 
 /** The DP-SGD model: biased MF plus what its privacy accounting needs. */
-export class DpSgdModel extends FactorModel {
+export class DpSgdModel extends BiasedMfModel {
   constructor(
-    tables: FactorTables,
+    tables: BiasedMfTables,
     ratingScale: readonly [number, number],
     /** q. */
     readonly samplingRate: number,

@@ -14,7 +14,7 @@ import { checkPairs } from "../checks";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 
 /** The parameters of biased MF: factor tables row-major, [rows × factors]. μ is a fixed offset, not trained. */
-export interface FactorTables {
+export interface BiasedMfTables {
   readonly numUsers: number;
   readonly numItems: number;
   readonly factors: number;
@@ -26,7 +26,7 @@ export interface FactorTables {
   readonly itemBias: Float64Array; // [I]
 }
 
-export interface FactorTablesInit {
+export interface BiasedMfTablesInit {
   factors: number;
   globalMean: number;
   /** Standard deviation of the normal initialisation of every factor (biases start at 0). */
@@ -39,7 +39,7 @@ export interface FactorTablesInit {
  * has ratings, since which users and items have ratings is itself private (models/matrixFactorization.ts leaves
  * unrated rows at 0).
  */
-export function createFactorTables(numUsers: number, numItems: number, init: FactorTablesInit): FactorTables {
+export function createFactorTables(numUsers: number, numItems: number, init: BiasedMfTablesInit): BiasedMfTables {
   const { factors, initStd, rng } = init;
   const userFactors = new Float64Array(numUsers * factors);
   const itemFactors = new Float64Array(numItems * factors);
@@ -58,7 +58,7 @@ export function createFactorTables(numUsers: number, numItems: number, init: Fac
 }
 
 /** A deep copy. */
-export function copyFactorTables(tables: FactorTables): FactorTables {
+export function copyFactorTables(tables: BiasedMfTables): BiasedMfTables {
   return {
     ...tables,
     userFactors: tables.userFactors.slice(),
@@ -69,7 +69,7 @@ export function copyFactorTables(tables: FactorTables): FactorTables {
 }
 
 /** r̂_ui, unclipped. */
-export function estimateRating(tables: FactorTables, user: number, item: number): number {
+export function estimateRating(tables: BiasedMfTables, user: number, item: number): number {
   const { factors: d, userFactors, itemFactors } = tables;
   let dot = 0;
   for (let f = 0, pu = user * d, qi = item * d; f < d; f++) dot += userFactors[pu + f] * itemFactors[qi + f];
@@ -83,7 +83,7 @@ export function estimateRating(tables: FactorTables, user: number, item: number)
  * Returns e.
  */
 export function ratingGradient(
-  tables: FactorTables,
+  tables: BiasedMfTables,
   user: number,
   item: number,
   rating: number,
@@ -106,12 +106,12 @@ export function ratingGradient(
 }
 
 /**
- * Biased MF over `FactorTables`, for the evaluation protocols: `predict` clips to the rating scale (as Surprise and
+ * Biased MF over `BiasedMfTables`, for the evaluation protocols: `predict` clips to the rating scale (as Surprise and
  * MatrixFactorization do), `scoreItems` and `scorePairs` rank by the unclipped r̂.
  */
-export class FactorModel implements RatingPredictor, ItemScorer {
+export class BiasedMfModel implements RatingPredictor, ItemScorer {
   constructor(
-    readonly tables: FactorTables,
+    readonly tables: BiasedMfTables,
     readonly ratingScale: readonly [number, number],
   ) {}
 
@@ -124,7 +124,7 @@ export class FactorModel implements RatingPredictor, ItemScorer {
   }
 
   predict(users: Int32Array, items: Int32Array): Float64Array {
-    checkPairs("FactorModel.predict", users, items);
+    checkPairs("BiasedMfModel.predict", users, items);
     const [low, high] = this.ratingScale;
     const out = new Float64Array(users.length);
     for (let k = 0; k < users.length; k++) {
@@ -134,7 +134,7 @@ export class FactorModel implements RatingPredictor, ItemScorer {
   }
 
   scorePairs(users: Int32Array, items: Int32Array): Float64Array {
-    checkPairs("FactorModel.scorePairs", users, items);
+    checkPairs("BiasedMfModel.scorePairs", users, items);
     const out = new Float64Array(users.length);
     for (let k = 0; k < users.length; k++) out[k] = estimateRating(this.tables, users[k], items[k]);
     return out;

@@ -30,7 +30,7 @@ import { Interactions } from "../data/interactions";
 import { ratingRange } from "../data/stats";
 import { rowsByUser } from "../data/userIndex";
 import { evaluateRatings } from "../eval/ratings";
-import { FactorModel, FactorTables, createFactorTables, ratingGradient } from "./factorTables";
+import { BiasedMfModel, BiasedMfTables, createFactorTables, ratingGradient } from "./factorTables";
 
 // ---------------------------------------------------------------------------------------------
 // One round
@@ -56,7 +56,7 @@ export interface FedAvgRoundOptions {
  * `data` by user; `rng` shuffles each client's ratings every local epoch. Returns the ratings the round used.
  */
 export function fedAvgRound(
-  tables: FactorTables,
+  tables: BiasedMfTables,
   data: Interactions,
   byUser: GroupedRows,
   clients: ArrayLike<number>,
@@ -99,7 +99,7 @@ interface ServerSums {
  * on those item rows, so that every client of the round starts from the same θ_t.
  */
 function clientUpdate(
-  tables: FactorTables,
+  tables: BiasedMfTables,
   data: Interactions,
   u: number,
   rows: Int32Array,
@@ -211,7 +211,7 @@ export interface FedAvgConfig {
   /** Held-out ratings: when given, each round's history entry has their RMSE. */
   test?: Interactions;
   /** Called after each round. */
-  onRound?: (round: FedAvgRoundLog, model: FactorModel) => void;
+  onRound?: (round: FedAvgRoundLog, model: BiasedMfModel) => void;
 }
 
 export interface FedAvgRoundLog {
@@ -226,7 +226,7 @@ export interface FedAvgRoundLog {
 
 export interface FedAvgResult {
   /** The server's item tables with every client's user row (each client would predict on its own device). */
-  model: FactorModel;
+  model: BiasedMfModel;
   history: FedAvgRoundLog[];
 }
 
@@ -254,7 +254,7 @@ export function trainFedAvg(train: Interactions, config: FedAvgConfig): FedAvgRe
   const globalMean = config.globalMean ?? (ratingScale[0] + ratingScale[1]) / 2;
 
   const tables = createFactorTables(train.numUsers, train.numItems, { factors, globalMean, initStd, rng: rng.fork() });
-  const model = new FactorModel(tables, ratingScale);
+  const model = new BiasedMfModel(tables, ratingScale);
   const byUser = rowsByUser(train);
   const eligible: number[] = [];
   for (let u = 0; u < train.numUsers; u++) if (byUser.offsets[u + 1] > byUser.offsets[u]) eligible.push(u);

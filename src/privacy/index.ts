@@ -19,13 +19,13 @@ export {
   type PrivacySpent,
 } from "./rdpAccountant";
 export {
-  FactorModel,
+  BiasedMfModel,
   copyFactorTables,
   createFactorTables,
   estimateRating,
   ratingGradient,
-  type FactorTables,
-  type FactorTablesInit,
+  type BiasedMfTables,
+  type BiasedMfTablesInit,
 } from "./factorTables";
 export {
   DpSgdModel,

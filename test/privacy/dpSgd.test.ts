@@ -11,7 +11,7 @@ import {
   trainDpSgd,
   type DpSgdStepOptions,
 } from "../../src/privacy/dpSgd";
-import { FactorTables, createFactorTables } from "../../src/privacy/factorTables";
+import { BiasedMfTables, createFactorTables } from "../../src/privacy/factorTables";
 import { lossThresholdAttack } from "../../src/privacy/membershipInference";
 import { dpSgdEpsilon } from "../../src/privacy/rdpAccountant";
 import { quiet, sharedDataset } from "../data/fixtures";
@@ -22,7 +22,7 @@ import { randomRatings } from "../models/ratingFixtures";
  * The 2×2 toy, D = 1, μ = 3: ratings (u0, i0, 5), (u0, i1, 3), (u1, i0, 4), and parameters
  *   p = [1, 0.5], q = [0.5, −1], b_u = [0.1, −0.2], b_i = [0.2, 0].
  */
-function toy(): { tables: FactorTables; data: ReturnType<typeof makeInteractions> } {
+function toy(): { tables: BiasedMfTables; data: ReturnType<typeof makeInteractions> } {
   const data = makeInteractions(
     [
       [0, 0, 5],
@@ -33,7 +33,7 @@ function toy(): { tables: FactorTables; data: ReturnType<typeof makeInteractions
     2,
     "toy",
   );
-  const tables: FactorTables = {
+  const tables: BiasedMfTables = {
     numUsers: 2,
     numItems: 2,
     factors: 1,

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { Rng } from "../../src/backend/random";
 import {
-  FactorModel,
-  FactorTables,
+  BiasedMfModel,
+  BiasedMfTables,
   copyFactorTables,
   createFactorTables,
   estimateRating,
@@ -10,7 +10,7 @@ import {
 } from "../../src/privacy/factorTables";
 
 /** ½ℓ_ui = ½[(r − r̂)² + λ(b_u² + b_i² + ‖p_u‖² + ‖q_i‖²)]. */
-function halfLoss(t: FactorTables, u: number, i: number, r: number, lambda: number): number {
+function halfLoss(t: BiasedMfTables, u: number, i: number, r: number, lambda: number): number {
   const d = t.factors;
   const e = r - estimateRating(t, u, i);
   let penalty = t.userBias[u] ** 2 + t.itemBias[i] ** 2;
@@ -20,7 +20,7 @@ function halfLoss(t: FactorTables, u: number, i: number, r: number, lambda: numb
 
 describe("privacy/factorTables", () => {
   it("estimates μ + b_u + b_i + q_iᵀp_u (a 2-factor example by hand)", () => {
-    const t: FactorTables = {
+    const t: BiasedMfTables = {
       numUsers: 1,
       numItems: 1,
       factors: 2,
@@ -72,10 +72,10 @@ describe("privacy/factorTables", () => {
     assert.notEqual(copy.userFactors[0], t.userFactors[0]);
   });
 
-  it("FactorModel: predict clips to the scale, scorePairs and scoreItems agree unclipped", () => {
+  it("BiasedMfModel: predict clips to the scale, scorePairs and scoreItems agree unclipped", () => {
     const t = createFactorTables(3, 5, { factors: 2, globalMean: 3, initStd: 1, rng: new Rng(6) });
     t.itemBias[4] = 10; // far above the scale
-    const model = new FactorModel(t, [1, 5]);
+    const model = new BiasedMfModel(t, [1, 5]);
     assert.equal(model.numUsers, 3);
     assert.equal(model.numItems, 5);
     const users = Int32Array.from([0, 1, 2, 2]);

@@ -3,7 +3,7 @@ import { Rng } from "../../src/backend/random";
 import { Interactions } from "../../src/data/interactions";
 import { rowsByUser } from "../../src/data/userIndex";
 import { dpSgdStep } from "../../src/privacy/dpSgd";
-import { FactorTables, copyFactorTables, createFactorTables } from "../../src/privacy/factorTables";
+import { BiasedMfTables, copyFactorTables, createFactorTables } from "../../src/privacy/factorTables";
 import { FedAvgRoundOptions, fedAvgRound, trainFedAvg } from "../../src/privacy/federated";
 import { makeInteractions } from "../eval/fixtures";
 import { randomRatings } from "../models/ratingFixtures";
@@ -17,7 +17,7 @@ const ONE_STEP: FedAvgRoundOptions = {
 };
 
 /** A centralised SGD step of rate γ on `rows`: dpSgdStep without noise or clipping, at η = γ and L = 1. */
-function centralisedStep(tables: FactorTables, data: Interactions, rows: number[], gamma: number) {
+function centralisedStep(tables: BiasedMfTables, data: Interactions, rows: number[], gamma: number) {
   dpSgdStep(
     tables,
     data,
@@ -27,7 +27,7 @@ function centralisedStep(tables: FactorTables, data: Interactions, rows: number[
   );
 }
 
-function assertTablesClose(a: FactorTables, b: FactorTables, tolerance: number): void {
+function assertTablesClose(a: BiasedMfTables, b: BiasedMfTables, tolerance: number): void {
   for (const key of ["userFactors", "itemFactors", "userBias", "itemBias"] as const) {
     a[key].forEach((v, j) => assert.ok(Math.abs(v - b[key][j]) <= tolerance, `${key}[${j}]: ${v} vs ${b[key][j]}`));
   }
