@@ -25,8 +25,8 @@ export const SURPRISE_ML100K: readonly PublishedRatingResult[] = [
 
 /**
  * The two other algorithms of the same Surprise table (README and docs): NMF and CoClustering, also
- * with their default hyper-parameters. Kept apart from `SURPRISE_ML100K`, whose eight rows notebook 02
- * reproduces; `npm run reproduce -- surprise-ml100k` runs all ten.
+ * with their default hyper-parameters. Kept apart from `SURPRISE_ML100K`, the eight rows the table
+ * started with; notebook 02 and `npm run reproduce -- surprise-ml100k` run all ten.
  */
 export const SURPRISE_ML100K_MORE: readonly PublishedRatingResult[] = [
   { algorithm: "NMF", rmse: 0.963, mae: 0.758 },
