@@ -199,7 +199,7 @@ const MODELS: Array<[string, Builder]> = [
       const model = new Bert4Rec({ numItems: train.numItems, maxLength: 100, dropout: 0.3, seed: 1 }, sequences);
       await trainSequentialRecommender(model, sequences, { epochs: BERT4REC_EPOCHS, seed: 11, progress });
       return {
-        budget: `${BERT4REC_EPOCHS} Cloze epochs`,
+        budget: `${BERT4REC_EPOCHS} Cloze epoch${BERT4REC_EPOCHS === 1 ? "" : "s"}`,
         scorer: model,
         weights: model,
         int8: "simulated",

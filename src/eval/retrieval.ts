@@ -4,8 +4,8 @@
 // Navigable Small World graphs", TPAMI 2020), and the two compared: recall of the approximate lists
 // against the exact ones, and queries per second.
 //
-// Inner product, not cosine. A factor model scores s(u, i) = uᵀv_i, and the norm of v_i carries
-// meaning (in MF and BPR-MF popular items get longer vectors), so the model's own ranking is the
+// Inner product, not cosine. A factor model scores s(u, i) = uᵀv_i, and the norm of v_i is part of the
+// score (it tends to grow with an item's popularity in MF and BPR-MF), so the model's own ranking is the
 // maximum-inner-product ranking; cosine would re-rank. The two-tower model normalises both towers
 // (s = uᵀv/τ with ‖u‖ = ‖v‖ = 1), so there inner product and cosine rank alike, and inner product is
 // simply the model's score; one metric covers both kinds of model. HNSW's graph search assumes a
@@ -17,10 +17,10 @@
 // ships prebuilt binaries for linux-x64, linux-arm64 and macOS: `npm ci` installs it on a clean
 // machine that reaches only the npm registry, with no compiler and no download of Node's headers.
 // hnswlib-node (the reference hnswlib) compiles with node-gyp on install, which needs a C++ toolchain
-// and Node's headers (fetched from nodejs.org when the Node build lacks them); pure-JS HNSW packages
-// are 10–50× slower, which would misstate what an index costs. usearch 2.25.3 is pinned as the last
-// release that supports Node 20 (2.26 requires Node 22). It is loaded lazily, on the first index built,
-// so the rest of the library works where the native addon does not load.
+// and Node's headers (fetched from nodejs.org when the Node build lacks them); a pure-JS HNSW would
+// install anywhere but would measure JavaScript, not what an index costs. usearch 2.25.3 is pinned as
+// the last release that supports Node 20 (2.26 requires Node 22). It is loaded lazily, on the first
+// index built, so the rest of the library works where the native addon does not load.
 //
 // usearch's parameters under their HNSW names: M = connectivity (graph neighbours per node),
 // efConstruction = expansion_add (candidate list while inserting), efSearch = expansion_search
