@@ -30,7 +30,7 @@ import {
   SequentialTransformer,
   SequentialTransformerConfig,
 } from "../nn/sequentialTransformer";
-import { loadModel, modelFromArtifacts } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 import type { LossModel } from "../train/trainer";
 
 /** BERT4Rec's hyper-parameters; the defaults in brackets. */
@@ -82,20 +82,19 @@ export class Bert4Rec extends SequentialTransformer<Bert4RecBatch> {
 
   /** A model saved by `save`, scoring from `histories` (sequences over the same items). */
   static load(path: string, histories: UserSequences): Promise<Bert4Rec> {
-    return loadModel("Bert4Rec.load", path, "Bert4Rec", (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories));
+    return BERT4REC_FORMAT.load(path, histories);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<Bert4Rec> {
-    return modelFromArtifacts(
-      "Bert4Rec.fromArtifacts",
-      json,
-      weights,
-      "Bert4Rec",
-      (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories),
-    );
+    return BERT4REC_FORMAT.fromArtifacts(json, weights, histories);
   }
 }
+
+const BERT4REC_FORMAT = tfModelFormat(
+  "Bert4Rec",
+  (config, histories: UserSequences) => new Bert4Rec(config as unknown as Bert4RecConfig, histories),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Fine-tuning for "will this user like item X": a classification head on the [MASK] state
