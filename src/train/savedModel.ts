@@ -194,14 +194,15 @@ export interface ArrayModelFormat<M, Args extends unknown[]> extends ModelLoader
 
 /**
  * The save and load of a class whose fitted state is typed arrays (kNN, Slope One, WALS...): `save`
- * writes them as named weights (float64 stays float64); `restore` rebuilds the model from them without
- * fitting again, reading each array with the dtype and shape it expects; every saved array must be
- * read. `data` picks the training data among load's arguments, when given, to check against the record.
+ * writes them as named weights (float64 stays float64); `restore` rebuilds the model from them alone,
+ * without fitting again, reading each array with the dtype and shape it expects; every saved array must
+ * be read. `data` says what load takes besides the folder: the training data, optional, checked against
+ * the record when given.
  * An error in `restore` is reported as the saved state not restoring the class, naming the file.
  */
 export function arrayModelFormat<M, Args extends unknown[]>(
   model: string,
-  restore: (saved: SavedArrays, ...args: Args) => M,
+  restore: (saved: SavedArrays) => M,
   data?: (...args: Args) => Interactions | undefined,
 ): ArrayModelFormat<M, Args> {
   const restoreFrom = async (where: string, checkpoint: VerifiedCheckpoint, args: Args): Promise<M> => {
@@ -213,7 +214,7 @@ export function arrayModelFormat<M, Args extends unknown[]>(
     const arrays = new CheckpointArrays(where, checkpoint);
     let restored: M;
     try {
-      restored = restore({ config: state.config, fitted, arrays, data: state.data }, ...args);
+      restored = restore({ config: state.config, fitted, arrays, data: state.data });
     } catch (error) {
       if (error instanceof CheckpointError) throw error;
       throw new Error(`${where}: ${file}: the saved state does not restore a ${model}: ${(error as Error).message}`);
