@@ -173,4 +173,33 @@ export class Bert4RecLikeClassifier extends LayeredModel implements LossModel<Li
   get layers(): tf.layers.Layer[] {
     return [...this.base.layers, this.head];
   }
+
+  /**
+   * Saves the fine-tuned encoder, item table and head, with the base's resolved config, to the folder
+   * `path` (see train/savedModel.ts). The histories are data: `load` takes them again.
+   */
+  save(path: string): Promise<void> {
+    return LIKE_CLASSIFIER_FORMAT.save(path, { base: { ...this.base.config } }, this.namedWeights());
+  }
+
+  /** A classifier saved by `save`, its base reading `histories` (sequences over the same items). */
+  static load(path: string, histories: UserSequences): Promise<Bert4RecLikeClassifier> {
+    return LIKE_CLASSIFIER_FORMAT.load(path, histories);
+  }
+
+  /** A saved classifier from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    histories: UserSequences,
+  ): Promise<Bert4RecLikeClassifier> {
+    return LIKE_CLASSIFIER_FORMAT.fromArtifacts(json, weights, histories);
+  }
 }
+
+/** A classifier of a saved config's shape: a fresh base and head, every weight of both then assigned. */
+const LIKE_CLASSIFIER_FORMAT = tfModelFormat("Bert4RecLikeClassifier", (config, histories: UserSequences) => {
+  const base = config.base;
+  if (base === null || typeof base !== "object") throw new Error("'base' must be the saved Bert4Rec's config");
+  return new Bert4RecLikeClassifier(new Bert4Rec(base as Bert4RecConfig, histories), { seed: 0 });
+});
