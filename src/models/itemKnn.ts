@@ -159,10 +159,9 @@ export class ItemKnnRecommender implements ItemScorer {
       const offsets = arrays.int32("graph/offsets", [numItems + 1]);
       const edges = offsets[numItems];
       // Rows run by similarity, not by index, so CsrMatrix's checks do not apply: scoring needs these.
-      for (let j = 0; j < numItems; j++) {
-        if (!(offsets[j] <= offsets[j + 1]) || offsets[0] !== 0)
-          throw arrays.invalid("graph/offsets", `is not a list of row starts from 0 (row ${j})`);
-      }
+      const decrease = offsets.findIndex((o, j) => (j === 0 ? o !== 0 : o < offsets[j - 1]));
+      if (decrease >= 0)
+        throw arrays.invalid("graph/offsets", `is not a list of row starts from 0 (entry ${decrease})`);
       const items = arrays.int32("graph/items", [edges]);
       const bad = items.findIndex((i) => !(i >= 0 && i < numItems));
       if (bad >= 0)
