@@ -21,13 +21,14 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
+import { checkInteger, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { CsrMatrix } from "../data/csr";
 import { choleskySolve, gram } from "../data/linalg";
 import { ItemScorer } from "../eval/scorers";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
+import { arrayModelFormat, TrainingData } from "../train/savedModel";
 
 // The dense linear algebra (FᵀF, the Cholesky solve) lives in data/linalg.ts; re-exported for notebooks.
 
@@ -183,10 +184,10 @@ export function fitWals(train: Interactions, config: WalsConfig): WalsModel {
     solveSide(byItem, x, y, d, alpha, lambda);
     config.onIteration?.(it, walsLoss(byUser, x, y, d, alpha, lambda));
   }
-  return new WalsModel(train.numUsers, train.numItems, d, Float32Array.from(x), Float32Array.from(y));
+  return new WalsModel(train.numUsers, train.numItems, d, Float32Array.from(x), Float32Array.from(y), train);
 }
 
-/** Fitted WALS factors; scores are x_uᵀy_i, the predicted preference. */
+/** Fitted WALS factors; scores are x_uᵀy_i, the predicted preference. `save` writes X and Y. */
 export class WalsModel implements ItemScorer {
   constructor(
     readonly numUsers: number,
@@ -196,7 +197,50 @@ export class WalsModel implements ItemScorer {
     readonly userFactors: Float32Array,
     /** Y, [numItems × factors], row-major. */
     readonly itemFactors: Float32Array,
+    /** The data the factors were fitted on (or its saved record), recorded by `save`. */
+    readonly trainedOn: TrainingData | null = null,
   ) {}
+
+  /** Saves X and Y to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const { numUsers, numItems, factors } = this;
+    return WalsModel.format.save(path, {
+      config: { numUsers, numItems, factors },
+      arrays: [
+        { name: "userFactors", values: this.userFactors, shape: [numUsers, factors] },
+        { name: "itemFactors", values: this.itemFactors, shape: [numItems, factors] },
+      ],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<WalsModel> {
+    return WalsModel.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<WalsModel> {
+    return WalsModel.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "WalsModel",
+    ({ config, arrays, data }) => {
+      const numUsers = checkInteger("WalsModel", "numUsers", config.numUsers, 0);
+      const numItems = checkInteger("WalsModel", "numItems", config.numItems, 0);
+      const factors = checkPositiveInteger("WalsModel", "factors", config.factors);
+      return new WalsModel(
+        numUsers,
+        numItems,
+        factors,
+        arrays.float32("userFactors", [numUsers, factors]),
+        arrays.float32("itemFactors", [numItems, factors]),
+        data ?? null,
+      );
+    },
+    (train?: Interactions) => train,
+  );
 
   /** x_uᵀy_i of every item for each user: [users.length × numItems], one matrix product. */
   scoreItems(users: Int32Array): Float32Array {
