@@ -343,22 +343,16 @@ function resolveConfig(caller: string, config: ApproximateIndexConfig): Required
   };
 }
 
-let usearchModule: Usearch | null = null;
-
+/** usearch, loaded on first use (Node's require cache keeps it), so importing the library loads no native addon. */
 function loadUsearch(): Usearch {
-  if (usearchModule === null) {
-    try {
-      // Lazily, so that importing the library does not load the native addon (see the file header).
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      usearchModule = require("usearch") as Usearch;
-    } catch (error) {
-      throw new Error(
-        `ApproximateIndex: the usearch native addon did not load on ${process.platform}-${process.arch} ` +
-          `(prebuilt for linux-x64, linux-arm64 and macOS; elsewhere npm must compile it): ${String(error)}`,
-      );
-    }
+  try {
+    return require("usearch") as Usearch;
+  } catch (error) {
+    throw new Error(
+      `ApproximateIndex: the usearch native addon did not load on ${process.platform}-${process.arch} ` +
+        `(prebuilt for linux-x64, linux-arm64 and macOS; elsewhere npm must compile it): ${String(error)}`,
+    );
   }
-  return usearchModule;
 }
 
 function newIndex(dim: number, config: Required<ApproximateIndexConfig>): import("usearch").Index {
