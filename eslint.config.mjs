@@ -21,7 +21,7 @@ export default tseslint.config(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
       ],
       // `require` stays for modules loaded lazily on purpose: optional or side-effect backends (tfjs-node, wasm),
-      // danfo (slow to load, only for DataFrame output), tslab's kernel internals and a tfjs internal used in a test.
+      // danfo (slow to load, only for DataFrame output), usearch (a native addon, only for ApproximateIndex), tslab's kernel internals and a tfjs internal used in a test.
       "@typescript-eslint/no-require-imports": [
         "error",
         {
@@ -29,6 +29,7 @@ export default tseslint.config(
             "^@tensorflow/tfjs-node$",
             "^@tensorflow/tfjs-backend-wasm$",
             "^danfojs-node$",
+            "^usearch$",
             "^tslab/dist/jupyter$",
             "^@tensorflow/tfjs-layers/dist/",
           ],

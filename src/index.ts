@@ -10,3 +10,5 @@ export * from "./nn/index";
 export * from "./train/index";
 export * from "./models/index";
 export * from "./viz/index";
+export * from "./explain/index";
+export * from "./privacy/index";

@@ -18,7 +18,13 @@ export * from "./csr";
 export * from "./topK";
 export * from "./userIndex";
 export * from "./featureMatrix";
-export { SparseRatings, type RatingRows, type SparseRatingsConfig } from "./sparseRatings";
+export {
+  SparseRatings,
+  type RatingRows,
+  type RatingSpace,
+  type SparseRatingsConfig,
+  type SparseRatingsParts,
+} from "./sparseRatings";
 export * from "./stats";
 export * from "./coldStart";
 export * from "./bertPretraining";
@@ -31,3 +37,4 @@ export {
   type SimilarityName,
   resolveSimilarityConfig,
 } from "./similarities";
+export { gram, sparseGram, choleskyFactor, choleskySolve, spdInverse } from "./linalg";

@@ -1,7 +1,10 @@
 // The train ratings grouped by user and by item (Surprise's `Trainset`), with their mean and the
-// rating scale, shared by the rating baselines, the neighbourhood models and Slope One; and the
-// checks those models make of the (user, item) pairs they are asked about.
+// rating scale, shared by the rating baselines, the neighbourhood models and Slope One; the checks
+// those models make of the (user, item) pairs they are asked about; and how those models save them.
 
+import { checkFinite, checkInteger } from "../checks";
+import type { CheckpointArrays, NamedArray } from "../train/checkpointFormat";
+import { csrArrays, readCsr } from "../train/savedModel";
 import { CsrMatrix } from "./csr";
 import { Interactions } from "./interactions";
 
@@ -20,12 +23,31 @@ export interface SparseRatingsConfig {
   ratingScale?: readonly [number, number];
 }
 
+/** The id space a rating model answers for and the scale its predictions are clipped to. */
+export interface RatingSpace {
+  readonly numUsers: number;
+  readonly numItems: number;
+  readonly ratingScale: readonly [number, number];
+}
+
+/** `value` clipped to [lowest, highest]. */
+export function clipToScale(value: number, [lowest, highest]: readonly [number, number]): number {
+  return value < lowest ? lowest : value > highest ? highest : value;
+}
+
+/** The parts a SparseRatings is rebuilt from (a saved model's): the rest is derived from them. */
+export interface SparseRatingsParts {
+  byUser: RatingRows;
+  globalMean: number;
+  ratingScale: readonly [number, number];
+}
+
 /**
  * The train ratings grouped by user (Surprise's `ur`) and by item (`ir`), with their mean μ and the
  * rating scale. Indices span the whole id space of the `Interactions` they came from, so the test
  * part of a split indexes them directly.
  */
-export class SparseRatings {
+export class SparseRatings implements RatingSpace {
   readonly numUsers: number;
   readonly numItems: number;
   /** Number of ratings. */
@@ -38,7 +60,20 @@ export class SparseRatings {
   readonly globalMean: number;
   readonly ratingScale: readonly [number, number];
 
-  constructor(train: Interactions, config: SparseRatingsConfig = {}) {
+  /** From the train ratings, or from the parts a saved model kept (then `config` is not read). */
+  constructor(train: Interactions | SparseRatingsParts, config: SparseRatingsConfig = {}) {
+    if (!(train instanceof Interactions)) {
+      const { byUser, globalMean, ratingScale } = train;
+      if (byUser.nnz === 0) throw new Error("SparseRatings: the saved rows hold no ratings");
+      this.numUsers = byUser.numRows;
+      this.numItems = byUser.numCols;
+      this.length = byUser.nnz;
+      this.globalMean = checkFinite("SparseRatings", "globalMean", globalMean);
+      this.ratingScale = checkRatingScale("SparseRatings", ratingScale);
+      this.byUser = byUser;
+      this.byItem = byUser.transpose();
+      return;
+    }
     const n = train.length;
     if (n === 0) throw new Error(`SparseRatings: the train data '${train.name}' has no ratings`);
     const { users, items, ratings, numUsers, numItems } = train;
@@ -77,13 +112,48 @@ export class SparseRatings {
 
   /** `value` clipped to the rating scale. */
   clip(value: number): number {
-    const [lowest, highest] = this.ratingScale;
-    return value < lowest ? lowest : value > highest ? highest : value;
+    return clipToScale(value, this.ratingScale);
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Saving
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a saved model keeps of its ratings: the rows by user as arrays (`ratings/offsets`, `…/indices`,
+ * `…/values`) and, under "fitted", their sizes, μ and the scale. The rows by item are the transpose,
+ * rebuilt in O(nnz); μ is kept as it was summed, since summing again in another order can move its
+ * last bit.
+ */
+export function sparseRatingsSaved(ratings: SparseRatings): { arrays: NamedArray[]; fitted: Record<string, unknown> } {
+  return {
+    arrays: csrArrays("ratings", ratings.byUser),
+    fitted: {
+      numUsers: ratings.numUsers,
+      numItems: ratings.numItems,
+      globalMean: ratings.globalMean,
+      ratingScale: [...ratings.ratingScale],
+    },
+  };
+}
+
+/** The SparseRatings that `sparseRatingsSaved` saved. */
+export function restoreSparseRatings(arrays: CheckpointArrays, fitted: Record<string, unknown>): SparseRatings {
+  const numUsers = checkInteger("fitted", "numUsers", fitted.numUsers, 0);
+  const numItems = checkInteger("fitted", "numItems", fitted.numItems, 0);
+  const scale = fitted.ratingScale;
+  if (!Array.isArray(scale) || scale.length !== 2)
+    throw new Error(`SparseRatings: ratingScale must be [lowest, highest], got ${JSON.stringify(scale)}`);
+  return new SparseRatings({
+    byUser: readCsr(arrays, "ratings", numUsers, numItems),
+    globalMean: fitted.globalMean as number,
+    ratingScale: [scale[0], scale[1]],
+  });
+}
+
 /** Throws unless users and items have equal lengths and lie in the id space of `ratings`. */
-export function checkRatingPairs(caller: string, ratings: SparseRatings, users: Int32Array, items: Int32Array): void {
+export function checkRatingPairs(caller: string, ratings: RatingSpace, users: Int32Array, items: Int32Array): void {
   if (users.length !== items.length) {
     throw new Error(`${caller}: users has ${users.length} entries but items has ${items.length}`);
   }
@@ -96,7 +166,7 @@ export function checkRatingPairs(caller: string, ratings: SparseRatings, users: 
 }
 
 /** Throws unless every user lies in the id space of `ratings`. */
-export function checkRatingUsers(caller: string, ratings: SparseRatings, users: Int32Array): void {
+export function checkRatingUsers(caller: string, ratings: RatingSpace, users: Int32Array): void {
   for (let j = 0; j < users.length; j++) {
     if (!(users[j] >= 0 && users[j] < ratings.numUsers)) {
       throw new Error(`${caller}: users[${j}] = ${users[j]} is outside the id space [0, ${ratings.numUsers})`);

@@ -1,4 +1,5 @@
-// Evaluation: metrics, ranking and rating protocols, cross-validation and published results to compare with.
+// Evaluation: metrics, ranking and rating protocols, cross-validation, published results to compare with,
+// retrieval (exact and approximate nearest neighbours) and cost (parameters, bytes, latency).
 
 export * from "./metrics";
 export * from "./protocols";
@@ -6,3 +7,5 @@ export * from "./crossValidation";
 export * from "./published";
 export * from "./pretraining";
 export * from "./candidates";
+export * from "./retrieval";
+export * from "./cost";

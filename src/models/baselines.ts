@@ -1,11 +1,15 @@
 // The two non-personalised baselines every ranking notebook reports beside its model: the most
 // popular items first, and a random order. Popularity is the one to beat (on MovieLens it beats
 // many personalised models); random shows what a metric's value is when nothing is learned.
-// Neither is trained by gradients: `fit(train)` reads what they need from the training log.
+// Neither is trained by gradients: `fit(train)` reads what they need from the training log. Both save
+// what they keep (the counts; the seed and the catalogue size) and score no user differently from
+// another, so neither has a `numUsers`: any user index can be scored.
 
 import { Rng } from "../backend/random";
+import { checkInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { ItemScorer } from "../eval/scorers";
+import { arrayModelFormat, TrainingData } from "../train/savedModel";
 
 /**
  * Scores every item by its number of training interactions, s(u, i) = |{(v, i) ∈ train}|, the same
@@ -14,14 +18,53 @@ import { ItemScorer } from "../eval/scorers";
  */
 export class PopularityRecommender implements ItemScorer {
   private counts: Float64Array | null = null;
+  private trainedOn: TrainingData | null = null;
 
   /** Counts each item's interactions in `train`. */
   fit(train: Interactions): this {
     const counts = new Float64Array(train.numItems);
     for (let r = 0; r < train.length; r++) counts[train.items[r]]++;
     this.counts = counts;
+    this.trainedOn = train;
     return this;
   }
+
+  /** Saves the counts to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const counts = this.fitted("save");
+    return PopularityRecommender.format.save(path, {
+      config: {},
+      fitted: { numItems: counts.length },
+      arrays: [{ name: "popularity", values: counts, shape: [counts.length] }],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<PopularityRecommender> {
+    return PopularityRecommender.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train?: Interactions,
+  ): Promise<PopularityRecommender> {
+    return PopularityRecommender.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "PopularityRecommender",
+    ({ fitted, arrays, data }) => {
+      const model = new PopularityRecommender();
+      const numItems = checkInteger("PopularityRecommender", "numItems", fitted.numItems, 0);
+      model.counts = arrays.float64("popularity", [numItems]);
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   get numItems(): number {
     return this.fitted("numItems").length;
@@ -68,6 +111,7 @@ const MAX_USERS = 2 ** 21;
 export class RandomRecommender implements ItemScorer {
   readonly seed: number;
   private size: number | null = null;
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: RandomRecommenderConfig) {
     if (!(Number.isInteger(config.seed) && Math.abs(config.seed) < 2 ** 31)) {
@@ -79,8 +123,44 @@ export class RandomRecommender implements ItemScorer {
   /** Takes the number of items from `train`; nothing else is learned. */
   fit(train: Interactions): this {
     this.size = train.numItems;
+    this.trainedOn = train;
     return this;
   }
+
+  /** Saves the seed and the number of items to the folder `path` (no arrays: that is all it is). */
+  save(path: string): Promise<void> {
+    return RandomRecommender.format.save(path, {
+      config: { seed: this.seed },
+      fitted: { numItems: this.numItems },
+      arrays: [],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<RandomRecommender> {
+    return RandomRecommender.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train?: Interactions,
+  ): Promise<RandomRecommender> {
+    return RandomRecommender.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "RandomRecommender",
+    ({ config, fitted, data }) => {
+      const model = new RandomRecommender(config as unknown as RandomRecommenderConfig);
+      model.size = checkInteger("RandomRecommender", "numItems", fitted.numItems, 0);
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   get numItems(): number {
     if (this.size === null) throw new Error("RandomRecommender.numItems: call fit(train) first");

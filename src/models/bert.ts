@@ -33,7 +33,7 @@ import { gatherRows } from "../nn/mlp";
 import { LearnedPositionEmbedding } from "../nn/positionEmbedding";
 import { TransformerEncoder } from "../nn/transformerEncoder";
 import { gatherPositions, softmaxCrossEntropyFromLabels } from "../train/losses";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration
@@ -473,28 +473,17 @@ export class BertForPretraining extends LayeredModel {
 
   /** Saves the weights and the resolved config to the folder `path` (see train/savedModel.ts). */
   save(path: string): Promise<void> {
-    return saveModel(path, "BertForPretraining", { ...this.config }, this.namedWeights());
+    return BERT_PRETRAINING_FORMAT.save(path, { ...this.config }, this.namedWeights());
   }
 
   /** A model saved by `save`. */
   static load(path: string): Promise<BertForPretraining> {
-    return loadModel(
-      "BertForPretraining.load",
-      path,
-      "BertForPretraining",
-      (c) => new BertForPretraining(c as unknown as BertConfig),
-    );
+    return BERT_PRETRAINING_FORMAT.load(path);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForPretraining> {
-    return modelFromArtifacts(
-      "BertForPretraining.fromArtifacts",
-      json,
-      weights,
-      "BertForPretraining",
-      (c) => new BertForPretraining(c as unknown as BertConfig),
-    );
+    return BERT_PRETRAINING_FORMAT.fromArtifacts(json, weights);
   }
 
   /** Both heads' logits for a batch. Run inside tf.tidy. */
@@ -545,6 +534,11 @@ export class BertForPretraining extends LayeredModel {
     return [...this.bert.layers, this.maskedLmHead, this.nextSentenceHead];
   }
 }
+
+const BERT_PRETRAINING_FORMAT = tfModelFormat(
+  "BertForPretraining",
+  (config) => new BertForPretraining(config as unknown as BertConfig),
+);
 
 // ---------------------------------------------------------------------------------------------
 // 7. Fine-tuning: BERT + a classifier on the pooled [CLS] vector
@@ -629,28 +623,17 @@ export class BertForSequenceClassification extends LayeredModel {
       numLabels: this.numLabels,
       dropout: (this.dropout as SeededDropout).rate,
     };
-    return saveModel(path, "BertForSequenceClassification", config, this.namedWeights());
+    return SEQUENCE_CLASSIFIER_FORMAT.save(path, config, this.namedWeights());
   }
 
   /** A model saved by `save`. */
   static load(path: string): Promise<BertForSequenceClassification> {
-    return loadModel(
-      "BertForSequenceClassification.load",
-      path,
-      "BertForSequenceClassification",
-      buildSequenceClassifier,
-    );
+    return SEQUENCE_CLASSIFIER_FORMAT.load(path);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BertForSequenceClassification> {
-    return modelFromArtifacts(
-      "BertForSequenceClassification.fromArtifacts",
-      json,
-      weights,
-      "BertForSequenceClassification",
-      buildSequenceClassifier,
-    );
+    return SEQUENCE_CLASSIFIER_FORMAT.fromArtifacts(json, weights);
   }
 
   /** softmax(y) of each row: [B × K], row-major. */
@@ -664,12 +647,14 @@ export class BertForSequenceClassification extends LayeredModel {
 }
 
 /** A classifier with a saved config's shape; loading then assigns every weight (the seed is irrelevant). */
-function buildSequenceClassifier(config: Record<string, unknown>): BertForSequenceClassification {
-  return new BertForSequenceClassification({
-    ...(config as unknown as Omit<SequenceClassificationConfig, "seed">),
-    seed: 0,
-  });
-}
+const SEQUENCE_CLASSIFIER_FORMAT = tfModelFormat(
+  "BertForSequenceClassification",
+  (config) =>
+    new BertForSequenceClassification({
+      ...(config as unknown as Omit<SequenceClassificationConfig, "seed">),
+      seed: 0,
+    }),
+);
 
 /** A classification batch's arrays as tensors (inside a tidy, they are disposed with it). */
 export function classificationInputs(batch: TextClassificationBatch): BertInputs {

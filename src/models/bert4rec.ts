@@ -30,7 +30,7 @@ import {
   SequentialTransformer,
   SequentialTransformerConfig,
 } from "../nn/sequentialTransformer";
-import { loadModel, modelFromArtifacts } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 import type { LossModel } from "../train/trainer";
 
 /** BERT4Rec's hyper-parameters; the defaults in brackets. */
@@ -82,20 +82,19 @@ export class Bert4Rec extends SequentialTransformer<Bert4RecBatch> {
 
   /** A model saved by `save`, scoring from `histories` (sequences over the same items). */
   static load(path: string, histories: UserSequences): Promise<Bert4Rec> {
-    return loadModel("Bert4Rec.load", path, "Bert4Rec", (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories));
+    return BERT4REC_FORMAT.load(path, histories);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<Bert4Rec> {
-    return modelFromArtifacts(
-      "Bert4Rec.fromArtifacts",
-      json,
-      weights,
-      "Bert4Rec",
-      (c) => new Bert4Rec(c as unknown as Bert4RecConfig, histories),
-    );
+    return BERT4REC_FORMAT.fromArtifacts(json, weights, histories);
   }
 }
+
+const BERT4REC_FORMAT = tfModelFormat(
+  "Bert4Rec",
+  (config, histories: UserSequences) => new Bert4Rec(config as unknown as Bert4RecConfig, histories),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Fine-tuning for "will this user like item X": a classification head on the [MASK] state
@@ -174,4 +173,33 @@ export class Bert4RecLikeClassifier extends LayeredModel implements LossModel<Li
   get layers(): tf.layers.Layer[] {
     return [...this.base.layers, this.head];
   }
+
+  /**
+   * Saves the fine-tuned encoder, item table and head, with the base's resolved config, to the folder
+   * `path` (see train/savedModel.ts). The histories are data: `load` takes them again.
+   */
+  save(path: string): Promise<void> {
+    return LIKE_CLASSIFIER_FORMAT.save(path, { base: { ...this.base.config } }, this.namedWeights());
+  }
+
+  /** A classifier saved by `save`, its base reading `histories` (sequences over the same items). */
+  static load(path: string, histories: UserSequences): Promise<Bert4RecLikeClassifier> {
+    return LIKE_CLASSIFIER_FORMAT.load(path, histories);
+  }
+
+  /** A saved classifier from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    histories: UserSequences,
+  ): Promise<Bert4RecLikeClassifier> {
+    return LIKE_CLASSIFIER_FORMAT.fromArtifacts(json, weights, histories);
+  }
 }
+
+/** A classifier of a saved config's shape: a fresh base and head, every weight of both then assigned. */
+const LIKE_CLASSIFIER_FORMAT = tfModelFormat("Bert4RecLikeClassifier", (config, histories: UserSequences) => {
+  const base = config.base;
+  if (base === null || typeof base !== "object") throw new Error("'base' must be the saved Bert4Rec's config");
+  return new Bert4RecLikeClassifier(new Bert4Rec(base as Bert4RecConfig, histories), { seed: 0 });
+});

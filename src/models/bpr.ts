@@ -26,7 +26,7 @@ import { LossModel } from "../train/trainer";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
 import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -229,17 +229,17 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
       regularization: this.regularization,
       itemBias: this.params.itemBias !== undefined,
     };
-    return saveModel(path, "BprMf", config, this.namedWeights());
+    return BPR_FORMAT.save(path, config, this.namedWeights());
   }
 
   /** A model saved by `save`. */
   static load(path: string): Promise<BprMf> {
-    return loadModel("BprMf.load", path, "BprMf", buildBprMf);
+    return BPR_FORMAT.load(path);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array): Promise<BprMf> {
-    return modelFromArtifacts("BprMf.fromArtifacts", json, weights, "BprMf", buildBprMf);
+    return BPR_FORMAT.fromArtifacts(json, weights);
   }
 
   dispose(): void {
@@ -248,9 +248,11 @@ export class BprMf implements LossModel<BprBatch>, ItemScorer {
 }
 
 /** A BprMf with a saved config's shape; `load` then assigns the weights (the seed is irrelevant). */
-function buildBprMf(config: Record<string, unknown>): BprMf {
-  return new BprMf(config.numUsers as number, config.numItems as number, {
-    ...(config as Omit<BprMfConfig, "seed">),
-    seed: 0,
-  });
-}
+const BPR_FORMAT = tfModelFormat(
+  "BprMf",
+  (config) =>
+    new BprMf(config.numUsers as number, config.numItems as number, {
+      ...(config as Omit<BprMfConfig, "seed">),
+      seed: 0,
+    }),
+);

@@ -15,13 +15,17 @@
 //   4. neighbours item–item cosine similarity (`similarItems`);
 //   5. profiles   each user's profile p_u is a weighted mean of the vectors of the items they
 //                 rated above their own mean, and s(u, i) = cos(p_u, v_i) ranks the items.
+//
+// `save` writes the unit item vectors and the fitted profiles, so a loaded model needs neither the
+// texts nor the training data.
 
-import { checkPositiveInteger } from "../checks";
+import { checkInteger, checkPositiveInteger } from "../checks";
 import { ItemCatalogue } from "../data/catalogue";
 import { CsrBuilder, CsrMatrix, SparseVector, l2NormalizeRows, sparseDot } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { rowsByUser } from "../data/userIndex";
 import { ItemScorer } from "../eval/scorers";
+import { arrayModelFormat, csrArrays, readCsr, TrainingData } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Item documents
@@ -109,6 +113,12 @@ export interface ContentBasedConfig {
   profile?: ProfileWeighting;
 }
 
+/**
+ * Passed by `load` alone: the saved vectors already have unit length, and scaling them again could move
+ * their last bits (and the loaded model's scores with them).
+ */
+const UNIT_LENGTH: unique symbol = Symbol("unit length");
+
 /** The nearest neighbours of an item, most similar first. */
 export interface Neighbours {
   items: Int32Array;
@@ -136,20 +146,26 @@ export class ContentBasedRecommender implements ItemScorer {
   private readonly termItems: CsrMatrix;
   private profiles: CsrMatrix | null = null;
   private profileNorms: Float64Array | null = null;
+  private trainedOn: TrainingData | null = null;
 
   /** @param itemVectors item feature rows; they are scaled to unit length here (a copy), so similarities are cosines. */
-  constructor(itemVectors: CsrMatrix, config: ContentBasedConfig = {}) {
+  constructor(itemVectors: CsrMatrix, config: ContentBasedConfig = {}, scaled?: typeof UNIT_LENGTH) {
     const weighting = config.profile ?? "aboveMean";
     if (weighting !== "aboveMean" && weighting !== "uniform") {
       throw new Error(`ContentBasedRecommender: 'profile' must be "aboveMean" or "uniform", got '${weighting}'`);
     }
     this.profileWeighting = weighting;
-    this.itemVectors = l2NormalizeRows(itemVectors);
+    this.itemVectors = scaled === UNIT_LENGTH ? itemVectors : l2NormalizeRows(itemVectors);
     this.termItems = this.itemVectors.transpose();
   }
 
   get numItems(): number {
     return this.itemVectors.numRows;
+  }
+
+  /** The users of the training data (those with a profile, empty or not). */
+  get numUsers(): number {
+    return this.fitted("numUsers").profiles.numRows;
   }
 
   /** cos(v_a, v_b). */
@@ -227,8 +243,55 @@ export class ContentBasedRecommender implements ItemScorer {
     }
     this.profiles = builder.build();
     this.profileNorms = norms;
+    this.trainedOn = train;
     return this;
   }
+
+  /** Saves the unit item vectors and the users' profiles to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const { profiles, norms } = this.fitted("save");
+    return ContentBasedRecommender.format.save(path, {
+      config: { profile: this.profileWeighting },
+      fitted: { numItems: this.numItems, numTerms: this.itemVectors.numCols, numUsers: profiles.numRows },
+      arrays: [
+        ...csrArrays("itemVectors", this.itemVectors),
+        ...csrArrays("profiles", profiles),
+        { name: "profileNorms", values: norms, shape: [norms.length] },
+      ],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`, fitted; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<ContentBasedRecommender> {
+    return ContentBasedRecommender.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train?: Interactions,
+  ): Promise<ContentBasedRecommender> {
+    return ContentBasedRecommender.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "ContentBasedRecommender",
+    ({ config, fitted, arrays, data }) => {
+      const caller = "ContentBasedRecommender";
+      const numItems = checkInteger(caller, "numItems", fitted.numItems, 0);
+      const numTerms = checkInteger(caller, "numTerms", fitted.numTerms, 0);
+      const numUsers = checkInteger(caller, "numUsers", fitted.numUsers, 0);
+      const vectors = readCsr(arrays, "itemVectors", numItems, numTerms);
+      const model = new ContentBasedRecommender(vectors, config as ContentBasedConfig, UNIT_LENGTH);
+      model.profiles = readCsr(arrays, "profiles", numUsers, numTerms);
+      model.profileNorms = arrays.float64("profileNorms", [numUsers]);
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   /** User u's profile p_u (ascending term ids, weights); empty for a user without train items. */
   profileOf(user: number): SparseVector {

@@ -43,7 +43,7 @@ import { ItemScorer } from "../eval/scorers";
 import { rowBatches } from "../train/batches";
 import { EpochLogs, fit, FitReporting, LossModel } from "../train/trainer";
 import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Sums of feature embeddings (the feature matrices: data/featureMatrix.ts)
@@ -271,7 +271,7 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
       itemFeatures: featureMatrixRecord(this.itemFeatures),
       userFeatures: featureMatrixRecord(this.userFeatures),
     };
-    return saveModel(path, "FeatureEmbeddingModel", config, this.namedWeights(), this.train);
+    return FEATURE_EMBEDDING_FORMAT.save(path, config, this.namedWeights(), this.train);
   }
 
   /**
@@ -279,13 +279,7 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
    * was built with when they were not the defaults (checked against the saved record).
    */
   static load(path: string, train: Interactions, features: SavedFeatures = {}): Promise<FeatureEmbeddingModel> {
-    return loadModel(
-      "FeatureEmbeddingModel.load",
-      path,
-      "FeatureEmbeddingModel",
-      (c) => buildFeatureEmbedding(c, train, features),
-      train,
-    );
+    return FEATURE_EMBEDDING_FORMAT.load(path, train, features);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
@@ -295,14 +289,7 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     train: Interactions,
     features: SavedFeatures = {},
   ): Promise<FeatureEmbeddingModel> {
-    return modelFromArtifacts(
-      "FeatureEmbeddingModel.fromArtifacts",
-      json,
-      weights,
-      "FeatureEmbeddingModel",
-      (c) => buildFeatureEmbedding(c, train, features),
-      train,
-    );
+    return FEATURE_EMBEDDING_FORMAT.fromArtifacts(json, weights, train, features);
   }
 
   dispose(): void {
@@ -411,6 +398,13 @@ function checkRows(features: FeatureMatrix, expected: number, field: string, wha
   }
 }
 
+const FEATURE_EMBEDDING_FORMAT = tfModelFormat(
+  "FeatureEmbeddingModel",
+  (config, train: Interactions, features: SavedFeatures) => buildFeatureEmbedding(config, train, features),
+  (train) => train,
+);
+
+/** A model with a saved config's shape and the features it records (default or given, checked). */
 function buildFeatureEmbedding(
   config: Record<string, unknown>,
   train: Interactions,

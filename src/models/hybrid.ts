@@ -22,10 +22,18 @@
 // items alone: popularity's single most-rated film squeezes every other item towards 0, so the same
 // weight buys far less of that model. The z-score uses every item's score. A row that is constant
 // (a model with no opinion about this user) normalises to all zeros: it adds nothing to the mix.
+//
+// Saving. A hybrid wraps arbitrary `ItemScorer`s, so it saves what it owns (weights and names, the
+// normalisation, the switching rule) in its own folder and each part in a subfolder, parts/<m> or
+// parts/primary and parts/fallback, with the part's own `save`: a part without one cannot be saved,
+// and `save` says which. Loading reads which class saved each part and calls the loader given for
+// that class (`PartLoaders`), since only the caller knows what else a part's `load` needs (the
+// training data, the histories).
 
 import { checkInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { ItemScorer } from "../eval/scorers";
+import { arrayModelFormat, savedModelName } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Per-user score normalisation
@@ -90,6 +98,57 @@ export function normalizeScoreRows(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Saving the parts
+// ---------------------------------------------------------------------------------------------
+
+/** A part that can be saved: a model with `save(dir)`, as every recommender of this library has. */
+type SaveablePart = ItemScorer & { save(dir: string): Promise<void> };
+
+/**
+ * How a hybrid's parts are loaded, by the class name each part's checkpoint records: for instance
+ * `{ KNNBasic: (dir) => KNNBasic.load(dir), BprMf: (dir) => BprMf.load(dir), Svdpp: (dir) => Svdpp.load(dir, train) }`.
+ */
+export type PartLoaders = Readonly<Record<string, (dir: string) => Promise<ItemScorer>>>;
+
+function saveableParts(caller: string, parts: ReadonlyArray<{ label: string; scorer: ItemScorer }>): SaveablePart[] {
+  return parts.map(({ label, scorer }) => {
+    if (typeof (scorer as Partial<SaveablePart>).save !== "function")
+      throw new Error(`${caller}: ${label} has no save(dir), so the hybrid cannot be saved`);
+    return scorer as SaveablePart;
+  });
+}
+
+function partDir(dir: string, part: string): string {
+  return `${dir.replace(/[\\/]+$/, "")}/parts/${part}`;
+}
+
+/** Loads the parts saved under `dir`, each with the loader for its class; disposes those loaded if one fails. */
+async function loadParts(caller: string, dir: string, parts: string[], loaders: PartLoaders): Promise<ItemScorer[]> {
+  const loaded: ItemScorer[] = [];
+  try {
+    for (const part of parts) {
+      const where = partDir(dir, part);
+      const model = await savedModelName(where);
+      const load = Object.prototype.hasOwnProperty.call(loaders, model) ? loaders[model] : undefined;
+      if (load === undefined) {
+        throw new Error(
+          `${caller}: part '${part}' (${where}) is a ${model}; pass a loader for it, e.g. { ${model}: (dir) => ${model}.load(dir) }`,
+        );
+      }
+      loaded.push(await load(where));
+    }
+  } catch (error) {
+    for (const part of loaded) (part as { dispose?: () => void }).dispose?.();
+    throw error;
+  }
+  return loaded;
+}
+
+function checkSavedNormalization(config: Record<string, unknown>, caller: string): ScoreNormalization {
+  return checkNormalization(config.normalization as ScoreNormalization, caller);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Weighted hybrid
 // ---------------------------------------------------------------------------------------------
 
@@ -139,6 +198,60 @@ export class WeightedHybrid implements ItemScorer {
     this.components = components.map((c) => ({ ...c }));
   }
 
+  /** The fewest users among the components that say how many they have (undefined when none does). */
+  get numUsers(): number | undefined {
+    const known = this.components.map((c) => c.scorer.numUsers).filter((n): n is number => n !== undefined);
+    return known.length === 0 ? undefined : Math.min(...known);
+  }
+
+  /**
+   * Saves the weights, names and normalisation to the folder `path`, and component m to `path`/parts/m
+   * with its own `save` (see the file header); fails before writing if a component has none.
+   */
+  async save(path: string): Promise<void> {
+    const parts = saveableParts(
+      "WeightedHybrid.save",
+      this.components.map((c, m) => ({ label: `component ${m}${c.name ? ` ('${c.name}')` : ""}`, scorer: c.scorer })),
+    );
+    await WeightedHybrid.format.save(path, {
+      config: {
+        normalization: this.normalization,
+        components: this.components.map(({ weight, name }) => (name === undefined ? { weight } : { weight, name })),
+      },
+      arrays: [],
+    });
+    for (const [m, part] of parts.entries()) await part.save(partDir(path, String(m)));
+  }
+
+  /** A hybrid saved by `save`, each component loaded by the loader for its class (see `PartLoaders`). */
+  static async load(path: string, loaders: PartLoaders): Promise<WeightedHybrid> {
+    const saved = await WeightedHybrid.format.load(path);
+    const scorers = await loadParts(
+      "WeightedHybrid.load",
+      path,
+      saved.components.map((_, m) => String(m)),
+      loaders,
+    );
+    return new WeightedHybrid({
+      normalization: saved.normalization,
+      components: saved.components.map((c, m) => ({ ...c, scorer: scorers[m] })),
+    });
+  }
+
+  /** What the hybrid's own checkpoint holds: the components without their models. */
+  private static readonly format = arrayModelFormat("WeightedHybrid", ({ config }) => {
+    const components = config.components;
+    if (!Array.isArray(components) || components.length === 0)
+      throw new Error("WeightedHybrid: 'components' must list at least one { weight, name? }");
+    return {
+      normalization: checkSavedNormalization(config, "WeightedHybrid"),
+      components: components.map((c: { weight?: unknown; name?: unknown }, m) => {
+        if (typeof c?.weight !== "number") throw new Error(`WeightedHybrid: component ${m} has no numeric weight`);
+        return typeof c.name === "string" ? { weight: c.weight, name: c.name } : { weight: c.weight };
+      }),
+    };
+  });
+
   scoreItems(users: Int32Array): Float32Array {
     const n = this.numItems;
     const mixed = new Float64Array(users.length * n);
@@ -155,13 +268,21 @@ export class WeightedHybrid implements ItemScorer {
 // Switching hybrid
 // ---------------------------------------------------------------------------------------------
 
+/** Which users and items a switching hybrid sends to its fallback: 1 = the fallback scores them. */
+export interface SwitchingRule {
+  fallbackUsers: Uint8Array;
+  fallbackItems: Uint8Array;
+}
+
 export interface SwitchingHybridConfig {
   /** The model for users and items with enough history: usually collaborative filtering. */
   primary: ItemScorer;
   /** The model where history is missing: usually content-based, which needs none. */
   fallback: ItemScorer;
-  /** The training interactions the rule counts. */
-  train: Interactions;
+  /** The training interactions the rule counts. Required unless `rule` is given. */
+  train?: Interactions;
+  /** The rule itself instead of `train` and the minimum counts (what `load` passes: a saved hybrid's rule). */
+  rule?: SwitchingRule;
   /** A user with fewer training interactions is scored by `fallback` for every item. Default 1 (users with none). */
   minUserInteractions?: number;
   /** An item with fewer training interactions is scored by `fallback` for every user. Default 1 (cold items). */
@@ -190,35 +311,101 @@ export class SwitchingHybrid implements ItemScorer {
 
   constructor(config: SwitchingHybridConfig) {
     const caller = "SwitchingHybrid";
-    const { primary, fallback, train } = config;
+    const { primary, fallback, train, rule } = config;
     if (primary.numItems !== fallback.numItems) {
       throw new Error(`${caller}: primary scores ${primary.numItems} items but fallback scores ${fallback.numItems}`);
     }
-    if (train.numItems !== primary.numItems) {
-      throw new Error(
-        `${caller}: '${train.name}' has ${train.numItems} items but the models score ${primary.numItems}`,
-      );
-    }
-    const minUser = checkInteger(caller, "minUserInteractions", config.minUserInteractions ?? 1, 0);
-    const minItem = checkInteger(caller, "minItemInteractions", config.minItemInteractions ?? 1, 0);
     this.primary = primary;
     this.fallback = fallback;
     this.normalization = checkNormalization(config.normalization ?? "zscore", caller);
-
-    const userCounts = new Int32Array(train.numUsers);
-    const itemCounts = new Int32Array(train.numItems);
-    for (let k = 0; k < train.length; k++) {
-      userCounts[train.users[k]]++;
-      itemCounts[train.items[k]]++;
+    if ((train === undefined) === (rule === undefined))
+      throw new Error(`${caller}: give either 'train' (the rule is counted in it) or 'rule', not both or neither`);
+    if (rule !== undefined) {
+      if (rule.fallbackItems.length !== primary.numItems)
+        throw new Error(
+          `${caller}: rule.fallbackItems has ${rule.fallbackItems.length} items but the models score ${primary.numItems}`,
+        );
+      for (const field of ["fallbackUsers", "fallbackItems"] as const) {
+        const bad = rule[field].findIndex((flag) => flag > 1);
+        if (bad >= 0) throw new Error(`${caller}: rule.${field}[${bad}] is ${rule[field][bad]}; flags are 0 or 1`);
+      }
+      this.fallbackUsers = rule.fallbackUsers.slice();
+      this.fallbackItems = rule.fallbackItems.slice();
+    } else {
+      const data = train as Interactions;
+      if (data.numItems !== primary.numItems) {
+        throw new Error(
+          `${caller}: '${data.name}' has ${data.numItems} items but the models score ${primary.numItems}`,
+        );
+      }
+      const minUser = checkInteger(caller, "minUserInteractions", config.minUserInteractions ?? 1, 0);
+      const minItem = checkInteger(caller, "minItemInteractions", config.minItemInteractions ?? 1, 0);
+      const userCounts = new Int32Array(data.numUsers);
+      const itemCounts = new Int32Array(data.numItems);
+      for (let k = 0; k < data.length; k++) {
+        userCounts[data.users[k]]++;
+        itemCounts[data.items[k]]++;
+      }
+      this.fallbackUsers = Uint8Array.from(userCounts, (c) => (c < minUser ? 1 : 0));
+      this.fallbackItems = Uint8Array.from(itemCounts, (c) => (c < minItem ? 1 : 0));
     }
-    this.fallbackUsers = Uint8Array.from(userCounts, (c) => (c < minUser ? 1 : 0));
-    this.fallbackItems = Uint8Array.from(itemCounts, (c) => (c < minItem ? 1 : 0));
     this.anyFallbackItem = this.fallbackItems.some((flag) => flag === 1);
   }
 
   get numItems(): number {
     return this.primary.numItems;
   }
+
+  /** The users of the training data the rule was counted in. */
+  get numUsers(): number {
+    return this.fallbackUsers.length;
+  }
+
+  /**
+   * Saves the rule and the normalisation to the folder `path`, and the two models to `path`/parts/primary
+   * and `path`/parts/fallback with their own `save` (see the file header); fails before writing if one has none.
+   */
+  async save(path: string): Promise<void> {
+    const [primary, fallback] = saveableParts("SwitchingHybrid.save", [
+      { label: "the primary model", scorer: this.primary },
+      { label: "the fallback model", scorer: this.fallback },
+    ]);
+    await SwitchingHybrid.format.save(path, {
+      config: { normalization: this.normalization },
+      fitted: { numUsers: this.fallbackUsers.length, numItems: this.fallbackItems.length },
+      arrays: [
+        { name: "fallbackUsers", values: this.fallbackUsers, shape: [this.fallbackUsers.length] },
+        { name: "fallbackItems", values: this.fallbackItems, shape: [this.fallbackItems.length] },
+      ],
+    });
+    await primary.save(partDir(path, "primary"));
+    await fallback.save(partDir(path, "fallback"));
+  }
+
+  /** A hybrid saved by `save`, its two models loaded by the loaders for their classes (see `PartLoaders`). */
+  static async load(path: string, loaders: PartLoaders): Promise<SwitchingHybrid> {
+    const saved = await SwitchingHybrid.format.load(path);
+    const [primary, fallback] = await loadParts("SwitchingHybrid.load", path, ["primary", "fallback"], loaders);
+    try {
+      return new SwitchingHybrid({ primary, fallback, rule: saved.rule, normalization: saved.normalization });
+    } catch (error) {
+      for (const part of [primary, fallback]) (part as { dispose?: () => void }).dispose?.();
+      throw error;
+    }
+  }
+
+  /** What the hybrid's own checkpoint holds: the rule and the normalisation. */
+  private static readonly format = arrayModelFormat("SwitchingHybrid", ({ config, fitted, arrays }) => {
+    const numUsers = checkInteger("SwitchingHybrid", "numUsers", fitted.numUsers, 0);
+    const numItems = checkInteger("SwitchingHybrid", "numItems", fitted.numItems, 0);
+    return {
+      normalization: checkSavedNormalization(config, "SwitchingHybrid"),
+      rule: {
+        fallbackUsers: arrays.bool("fallbackUsers", [numUsers]),
+        fallbackItems: arrays.bool("fallbackItems", [numItems]),
+      },
+    };
+  });
 
   /** Whether the fallback scores (user, item). */
   usesFallback(user: number, item: number): boolean {

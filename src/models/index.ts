@@ -5,6 +5,14 @@ export * from "./contentBased";
 export { NormalPredictor, type NormalPredictorConfig, BaselineOnly, type BaselineOnlyConfig } from "./ratingBaselines";
 export { KNNBasic, KNNWithMeans, KNNBaseline, type KnnConfig } from "./knn";
 export { SlopeOne, type SlopeOneConfig } from "./slopeOne";
+export { NMF, type NmfConfig, type NmfParams, fitNmf } from "./nmf";
+export {
+  CoClustering,
+  type CoClusteringConfig,
+  type ClusterMeans,
+  clusterMeans,
+  fitCoClustering,
+} from "./coClustering";
 export {
   MatrixFactorization,
   type MatrixFactorizationConfig,
@@ -42,8 +50,6 @@ export {
   walsLoss,
   implicitMatrix,
   solveSide,
-  choleskySolve,
-  gram,
   type SparseRows,
 } from "./wals";
 export * from "./ncf";
@@ -54,6 +60,17 @@ export * from "./bert";
 export * from "./bert4rec";
 export * from "./sasrec";
 export * from "./itemKnn";
+export {
+  Sar,
+  type SarConfig,
+  type SarSimilarity,
+  SAR_SIMILARITIES,
+  sarAffinity,
+  sarCooccurrence,
+  sarSimilarity,
+  timeDecayFactor,
+} from "./sar";
+export { Ease, type EaseConfig, easeWeights } from "./ease";
 export * from "./markovChain";
 export { LightGcn, type LightGcnConfig, type LightGcnParams, lightGcnPropagate, lightGcnLoss } from "./lightGcn";
 export {

@@ -8,11 +8,13 @@
 //
 // The rating-predicting KNN models of notebook 02 (knn.ts) predict a rating from neighbours' ratings;
 // this one only counts who interacted with what, which is what a next-item ranking protocol asks.
+// `save` writes the users' items and the pruned graph: a loaded model scores without the data.
 
-import { checkNonNegative, checkPositiveInteger, requireFitted } from "../checks";
+import { checkInteger, checkNonNegative, checkPositiveInteger, requireFitted } from "../checks";
 import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { ItemScorer } from "../eval/scorers";
+import { arrayModelFormat, csrArrays, readCsr, TrainingData } from "../train/savedModel";
 
 export interface ItemKnnConfig {
   /** k, the neighbours kept per item. Default 100. */
@@ -32,7 +34,9 @@ export interface ItemNeighbours {
 export class ItemKnnRecommender implements ItemScorer {
   readonly neighbours: number;
   readonly shrinkage: number;
-  private state: { train: Interactions; userItems: CsrMatrix; graph: ItemNeighbours } | null = null;
+  /** H_u of every user (the binary user × item matrix) and the graph. */
+  private state: { userItems: CsrMatrix; graph: ItemNeighbours } | null = null;
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: ItemKnnConfig = {}) {
     this.neighbours = checkPositiveInteger("ItemKnnRecommender", "neighbours", config.neighbours ?? 100);
@@ -77,15 +81,19 @@ export class ItemKnnRecommender implements ItemScorer {
       touched.length = 0;
     }
     this.state = {
-      train,
       userItems,
       graph: { offsets, items: Int32Array.from(items), similarities: Float32Array.from(similarities) },
     };
+    this.trainedOn = train;
     return this;
   }
 
   get numItems(): number {
-    return this.fitted("numItems").train.numItems;
+    return this.fitted("numItems").userItems.numCols;
+  }
+
+  get numUsers(): number {
+    return this.fitted("numUsers").userItems.numRows;
   }
 
   /** The pruned similarity graph (for inspection and tests). */
@@ -94,13 +102,13 @@ export class ItemKnnRecommender implements ItemScorer {
   }
 
   scoreItems(users: Int32Array): Float32Array {
-    const { train, userItems, graph } = this.fitted("scoreItems");
-    const n = train.numItems;
+    const { userItems, graph } = this.fitted("scoreItems");
+    const n = userItems.numCols;
     const out = new Float32Array(users.length * n);
     for (let b = 0; b < users.length; b++) {
       const u = users[b];
-      if (!(Number.isInteger(u) && u >= 0 && u < train.numUsers))
-        throw new RangeError(`ItemKnnRecommender.scoreItems: user ${u} is outside [0, ${train.numUsers})`);
+      if (!(Number.isInteger(u) && u >= 0 && u < userItems.numRows))
+        throw new RangeError(`ItemKnnRecommender.scoreItems: user ${u} is outside [0, ${userItems.numRows})`);
       const row = out.subarray(b * n, (b + 1) * n);
       for (let a = userItems.offsets[u]; a < userItems.offsets[u + 1]; a++) {
         const j = userItems.indices[a];
@@ -109,6 +117,64 @@ export class ItemKnnRecommender implements ItemScorer {
     }
     return out;
   }
+
+  /** Saves the users' items and the pruned similarity graph to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const { userItems, graph } = this.fitted("save");
+    const edges = graph.items.length;
+    return ItemKnnRecommender.format.save(path, {
+      config: { neighbours: this.neighbours, shrinkage: this.shrinkage },
+      fitted: { numUsers: userItems.numRows, numItems: userItems.numCols },
+      arrays: [
+        ...csrArrays("userItems", userItems, false),
+        { name: "graph/offsets", values: graph.offsets, shape: [graph.offsets.length] },
+        { name: "graph/items", values: graph.items, shape: [edges] },
+        { name: "graph/similarities", values: graph.similarities, shape: [edges] },
+      ],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`, fitted; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<ItemKnnRecommender> {
+    return ItemKnnRecommender.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train?: Interactions,
+  ): Promise<ItemKnnRecommender> {
+    return ItemKnnRecommender.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "ItemKnnRecommender",
+    ({ config, fitted, arrays, data }) => {
+      const model = new ItemKnnRecommender(config as ItemKnnConfig);
+      const numUsers = checkInteger("ItemKnnRecommender", "numUsers", fitted.numUsers, 0);
+      const numItems = checkInteger("ItemKnnRecommender", "numItems", fitted.numItems, 0);
+      const userItems = readCsr(arrays, "userItems", numUsers, numItems, false);
+      const offsets = arrays.int32("graph/offsets", [numItems + 1]);
+      const edges = offsets[numItems];
+      // Rows run by similarity, not by index, so CsrMatrix's checks do not apply: scoring needs these.
+      const decrease = offsets.findIndex((o, j) => (j === 0 ? o !== 0 : o < offsets[j - 1]));
+      if (decrease >= 0)
+        throw arrays.invalid("graph/offsets", `is not a list of row starts from 0 (entry ${decrease})`);
+      const items = arrays.int32("graph/items", [edges]);
+      const bad = items.findIndex((i) => !(i >= 0 && i < numItems));
+      if (bad >= 0)
+        throw arrays.invalid("graph/items", `holds ${items[bad]} at index ${bad}, outside [0, ${numItems})`);
+      model.state = {
+        userItems,
+        graph: { offsets, items, similarities: arrays.float32("graph/similarities", [edges]) },
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   private fitted(what: string) {
     return requireFitted(`ItemKnnRecommender.${what}`, this.state);

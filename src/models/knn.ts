@@ -20,18 +20,25 @@
 // Defaults are Surprise's: k = 40, minK = 1, similarity msd user-based, baselines by ALS. Surprise's
 // documentation recommends pearson_baseline for KNNBaseline (`similarity: { name: "pearson_baseline" }`);
 // its benchmark, and these defaults, use msd.
+//
+// A fitted model keeps the train ratings (the neighbours' ratings are what it averages), the similarity
+// matrix and the biases; `save` writes all three, so that `load` needs no refit and no data.
 
 import { Interactions } from "../data/interactions";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { checkInteger, requireFitted } from "../checks";
 import { rowMeans } from "../data/csr";
 import { BaselineConfig, Baselines, fitBaselines } from "../train/baselineEstimates";
+import { arrayModelFormat, SavedArrays, SavedArraysInput, TrainingData } from "../train/savedModel";
+import type { NamedArray } from "../train/checkpointFormat";
 import {
   RatingRows,
   SparseRatings,
   SparseRatingsConfig,
   checkRatingPairs,
   checkRatingUsers,
+  restoreSparseRatings,
+  sparseRatingsSaved,
 } from "../data/sparseRatings";
 import { SimilarityConfig, SimilarityMatrix, resolveSimilarityConfig, similarityMatrix } from "../data/similarities";
 
@@ -113,6 +120,8 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
   readonly k: number;
   readonly minK: number;
   protected fitted: Fitted | null = null;
+  /** The data `fit` read, or the record of it a loaded model kept: `save` records it. */
+  protected trainedOn: TrainingData | null = null;
   // Candidate neighbours of the current pair: similarity, index, and position in the rating rows.
   private candidateSims = new Float64Array(0);
   private candidateNeighbours = new Int32Array(0);
@@ -133,10 +142,70 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
   fit(train: Interactions): this {
     const ratings = new SparseRatings(train, this.config);
     const similarityConfig = resolveSimilarityConfig(this.config.similarity, this.modelName);
-    const needsBaselines = this.usesBaselines() || similarityConfig.name === "pearson_baseline";
-    const baselines = needsBaselines ? fitBaselines(ratings, this.config.baseline) : null;
-    const similarity = similarityMatrix(ratings, similarityConfig, baselines ?? undefined);
-    const userBased = similarityConfig.userBased;
+    const baselines = this.needsBaselines() ? fitBaselines(ratings, this.config.baseline) : null;
+    this.install(ratings, similarityMatrix(ratings, similarityConfig, baselines ?? undefined), baselines);
+    this.trainedOn = train;
+    return this;
+  }
+
+  /** The similarity matrix of the fitted model. */
+  get similarity(): SimilarityMatrix {
+    return this.state().similarity;
+  }
+
+  get numItems(): number {
+    return this.state().ratings.numItems;
+  }
+
+  get numUsers(): number {
+    return this.state().ratings.numUsers;
+  }
+
+  /** The fitted state as arrays (ratings, similarity, biases) for `save` (see train/savedModel.ts). */
+  protected saved(): SavedArraysInput {
+    const { ratings, similarity, baselines } = this.state();
+    const { arrays, fitted } = sparseRatingsSaved(ratings);
+    const all: NamedArray[] = [
+      ...arrays,
+      { name: "similarity", values: similarity.values, shape: [similarity.size, similarity.size] },
+    ];
+    if (baselines !== null) {
+      all.push(
+        { name: "baselines/userBias", values: baselines.userBias, shape: [ratings.numUsers] },
+        { name: "baselines/itemBias", values: baselines.itemBias, shape: [ratings.numItems] },
+      );
+    }
+    return { config: { ...this.config }, fitted, arrays: all, data: this.trainedOn };
+  }
+
+  /** This model, fitted as the saved one was: the arrays of `saved()` back in place, no similarity recomputed. */
+  protected restore({ fitted, arrays, data }: SavedArrays): this {
+    const ratings = restoreSparseRatings(arrays, fitted);
+    const { name, userBased } = resolveSimilarityConfig(this.config.similarity, this.modelName);
+    const size = userBased ? ratings.numUsers : ratings.numItems;
+    const similarity = { name, userBased, size, values: arrays.float32("similarity", [size, size]) };
+    const baselines = this.needsBaselines()
+      ? {
+          globalMean: ratings.globalMean,
+          userBias: arrays.float64("baselines/userBias", [ratings.numUsers]),
+          itemBias: arrays.float64("baselines/itemBias", [ratings.numItems]),
+        }
+      : null;
+    this.install(ratings, similarity, baselines);
+    this.trainedOn = data ?? null;
+    return this;
+  }
+
+  private needsBaselines(): boolean {
+    return (
+      this.usesBaselines() ||
+      resolveSimilarityConfig(this.config.similarity, this.modelName).name === "pearson_baseline"
+    );
+  }
+
+  /** Makes the model fitted: its state, the per-estimate buffers, and each model's own extras. */
+  private install(ratings: SparseRatings, similarity: SimilarityMatrix, baselines: Baselines | null): void {
+    const userBased = similarity.userBased;
     this.fitted = {
       ratings,
       similarity,
@@ -149,16 +218,6 @@ abstract class NeighbourhoodModel implements RatingPredictor, ItemScorer {
     this.candidateNeighbours = new Int32Array(longest);
     this.candidatePositions = new Int32Array(longest);
     this.afterFit(this.fitted);
-    return this;
-  }
-
-  /** The similarity matrix of the fitted model. */
-  get similarity(): SimilarityMatrix {
-    return this.state().similarity;
-  }
-
-  get numItems(): number {
-    return this.state().ratings.numItems;
   }
 
   /** r̂_ui of each pair (users[j], items[j]), clipped to the rating scale. */
@@ -312,6 +371,27 @@ export class KNNBasic extends NeighbourhoodModel {
     super("KNNBasic", config);
   }
 
+  /** Saves the fitted model (ratings, similarities) to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    return KNNBasic.format.save(path, this.saved());
+  }
+
+  /** A model saved by `save`, ready to predict; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<KNNBasic> {
+    return KNNBasic.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<KNNBasic> {
+    return KNNBasic.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "KNNBasic",
+    (saved) => new KNNBasic(saved.config as KnnConfig).restore(saved),
+    (train?: Interactions) => train,
+  );
+
   protected override residual(_neighbour: number, _y: number, rating: number): number {
     return rating;
   }
@@ -344,6 +424,27 @@ export class KNNWithMeans extends NeighbourhoodModel {
   constructor(config: KnnConfig = {}) {
     super("KNNWithMeans", config);
   }
+
+  /** Saves the fitted model (ratings, similarities) to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    return KNNWithMeans.format.save(path, this.saved());
+  }
+
+  /** A model saved by `save`, ready to predict; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<KNNWithMeans> {
+    return KNNWithMeans.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<KNNWithMeans> {
+    return KNNWithMeans.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "KNNWithMeans",
+    (saved) => new KNNWithMeans(saved.config as KnnConfig).restore(saved),
+    (train?: Interactions) => train,
+  );
 
   protected override afterFit(fitted: Fitted): void {
     this.means = rowMeans(fitted.xRows);
@@ -383,6 +484,27 @@ export class KNNBaseline extends NeighbourhoodModel {
   constructor(config: KnnConfig = {}) {
     super("KNNBaseline", config);
   }
+
+  /** Saves the fitted model (ratings, similarities, biases) to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    return KNNBaseline.format.save(path, this.saved());
+  }
+
+  /** A model saved by `save`, ready to predict; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<KNNBaseline> {
+    return KNNBaseline.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<KNNBaseline> {
+    return KNNBaseline.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "KNNBaseline",
+    (saved) => new KNNBaseline(saved.config as KnnConfig).restore(saved),
+    (train?: Interactions) => train,
+  );
 
   /** μ, b_u and b_i. */
   get baselines(): Baselines {

@@ -8,14 +8,16 @@
 //
 // The λ-weighted popularity prior (additive smoothing toward π) ranks what the chain has never seen
 // after i by popularity instead of leaving thousands of ties, and is the whole model for an item
-// that never had a successor. Fitting is one pass over the log; no gradients.
+// that never had a successor. Fitting is one pass over the log; no gradients. Scoring reads only each
+// user's last training item, so that is all of the histories the model keeps, and `save` writes.
 
-import { checkPositive, requireFitted } from "../checks";
+import { checkInteger, checkPositive, requireFitted } from "../checks";
 import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { UserSequences } from "../data/sequences";
 import { RowOrder } from "../data/userIndex";
 import { ItemScorer } from "../eval/scorers";
+import { arrayModelFormat, csrArrays, readCsr, TrainingData } from "../train/savedModel";
 
 export interface MarkovChainConfig {
   /** λ, the pseudo-count of the popularity prior in every row. Default 1. */
@@ -28,8 +30,9 @@ export interface MarkovChainConfig {
 export class MarkovChainRecommender implements ItemScorer {
   readonly smoothing: number;
   readonly order: RowOrder;
-  /** `successors` holds c(i, j): row i, column j. */
-  private state: { histories: UserSequences; successors: CsrMatrix; prior: Float64Array } | null = null;
+  /** Each user's last training item (−1: none); `successors` holds c(i, j): row i, column j. */
+  private state: { lastItems: Int32Array; successors: CsrMatrix; prior: Float64Array } | null = null;
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: MarkovChainConfig = {}) {
     this.smoothing = checkPositive("MarkovChainRecommender", "smoothing", config.smoothing ?? 1);
@@ -40,10 +43,12 @@ export class MarkovChainRecommender implements ItemScorer {
   fit(train: Interactions): this {
     const histories = UserSequences.from(train, this.order);
     const prior = new Float64Array(train.numItems);
+    const lastItems = new Int32Array(histories.numUsers).fill(-1);
     const from: number[] = [];
     const to: number[] = [];
     for (let u = 0; u < histories.numUsers; u++) {
       const items = histories.itemsOf(u);
+      if (items.length > 0) lastItems[u] = items[items.length - 1];
       for (let t = 0; t < items.length; t++) {
         prior[items[t]]++;
         if (t > 0) {
@@ -60,12 +65,17 @@ export class MarkovChainRecommender implements ItemScorer {
       Int32Array.from(to),
     ).dedupe("sum");
     if (train.length > 0) for (let j = 0; j < prior.length; j++) prior[j] /= train.length;
-    this.state = { histories, successors, prior };
+    this.state = { lastItems, successors, prior };
+    this.trainedOn = train;
     return this;
   }
 
   get numItems(): number {
     return this.fitted("numItems").prior.length;
+  }
+
+  get numUsers(): number {
+    return this.fitted("numUsers").lastItems.length;
   }
 
   /** P(j | i) for every j: [numItems]. */
@@ -86,19 +96,68 @@ export class MarkovChainRecommender implements ItemScorer {
 
   /** Each user's row P(· | last training item); a user with no history gets the prior π. */
   scoreItems(users: Int32Array): Float32Array {
-    const { histories, prior } = this.fitted("scoreItems");
+    const { lastItems, prior } = this.fitted("scoreItems");
     const n = prior.length;
     const out = new Float32Array(users.length * n);
     for (let b = 0; b < users.length; b++) {
       const u = users[b];
-      if (!(Number.isInteger(u) && u >= 0 && u < histories.numUsers)) {
-        throw new RangeError(`MarkovChainRecommender.scoreItems: user ${u} is outside [0, ${histories.numUsers})`);
+      if (!(Number.isInteger(u) && u >= 0 && u < lastItems.length)) {
+        throw new RangeError(`MarkovChainRecommender.scoreItems: user ${u} is outside [0, ${lastItems.length})`);
       }
-      const items = histories.itemsOf(u);
-      out.set(items.length === 0 ? prior : this.transitionRow(items[items.length - 1]), b * n);
+      out.set(lastItems[u] < 0 ? prior : this.transitionRow(lastItems[u]), b * n);
     }
     return out;
   }
+
+  /** Saves the counts, the prior and each user's last item to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const { lastItems, successors, prior } = this.fitted("save");
+    return MarkovChainRecommender.format.save(path, {
+      config: { smoothing: this.smoothing, order: this.order },
+      fitted: { numUsers: lastItems.length, numItems: prior.length },
+      arrays: [
+        ...csrArrays("successors", successors),
+        { name: "prior", values: prior, shape: [prior.length] },
+        { name: "lastItems", values: lastItems, shape: [lastItems.length] },
+      ],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`, fitted; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<MarkovChainRecommender> {
+    return MarkovChainRecommender.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train?: Interactions,
+  ): Promise<MarkovChainRecommender> {
+    return MarkovChainRecommender.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "MarkovChainRecommender",
+    ({ config, fitted, arrays, data }) => {
+      const model = new MarkovChainRecommender(config as MarkovChainConfig);
+      const numUsers = checkInteger("MarkovChainRecommender", "numUsers", fitted.numUsers, 0);
+      const numItems = checkInteger("MarkovChainRecommender", "numItems", fitted.numItems, 0);
+      const lastItems = arrays.int32("lastItems", [numUsers]);
+      const bad = lastItems.findIndex((i) => !(i >= -1 && i < numItems));
+      if (bad >= 0)
+        throw arrays.invalid("lastItems", `holds ${lastItems[bad]} at index ${bad}, outside [−1, ${numItems})`);
+      model.state = {
+        lastItems,
+        successors: readCsr(arrays, "successors", numItems, numItems),
+        prior: arrays.float64("prior", [numItems]),
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   private fitted(what: string) {
     return requireFitted(`MarkovChainRecommender.${what}`, this.state);

@@ -34,7 +34,7 @@ import { readAndDispose } from "../nn/tensors";
 import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
 import { LossModel } from "../train/trainer";
 import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVD)
@@ -266,18 +266,12 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
       biased: this.biased,
       ratingScale: [...this.ratingScale],
     };
-    return saveModel(path, "MatrixFactorization", config, this.namedWeights(), this.train);
+    return MF_FORMAT.save(path, config, this.namedWeights(), this.train);
   }
 
   /** A model saved by `save`, on the training data it was saved with (checked). */
   static load(path: string, train: Interactions): Promise<MatrixFactorization> {
-    return loadModel(
-      "MatrixFactorization.load",
-      path,
-      "MatrixFactorization",
-      (c) => new MatrixFactorization(train, { ...c, seed: 0 }),
-      train,
-    );
+    return MF_FORMAT.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
@@ -286,20 +280,19 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
     weights: ArrayBuffer | Uint8Array,
     train: Interactions,
   ): Promise<MatrixFactorization> {
-    return modelFromArtifacts(
-      "MatrixFactorization.fromArtifacts",
-      json,
-      weights,
-      "MatrixFactorization",
-      (c) => new MatrixFactorization(train, { ...c, seed: 0 }),
-      train,
-    );
+    return MF_FORMAT.fromArtifacts(json, weights, train);
   }
 
   dispose(): void {
     tf.dispose(this.trainableVariables());
   }
 }
+
+const MF_FORMAT = tfModelFormat(
+  "MatrixFactorization",
+  (config, train: Interactions) => new MatrixFactorization(train, { ...config, seed: 0 }),
+  (train) => train,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with the other factorisation models

@@ -38,7 +38,7 @@ import { readAndDispose } from "../nn/tensors";
 import { ImplicitFeedbackBatch, ImplicitFeedbackModel, negativeCount } from "../train/implicitFeedback";
 import { bprLoss, sampledLogLoss } from "../train/losses";
 import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // The model (its batches, losses and training loop: train/implicitFeedback.ts, train/losses.ts)
@@ -359,27 +359,26 @@ export class NeuralCF implements ImplicitFeedbackModel, ItemScorer {
       mlpLayers: [...this.mlpLayers],
       loss: this.objective,
     };
-    return saveModel(path, "NeuralCF", config, this.namedWeights(), this.train);
+    return NCF_FORMAT.save(path, config, this.namedWeights(), this.train);
   }
 
   /** A model saved by `save`, on the training data it was saved with (checked). */
   static load(path: string, train: Interactions): Promise<NeuralCF> {
-    return loadModel("NeuralCF.load", path, "NeuralCF", (c) => new NeuralCF(train, { ...c, seed: 0 }), train);
+    return NCF_FORMAT.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<NeuralCF> {
-    return modelFromArtifacts(
-      "NeuralCF.fromArtifacts",
-      json,
-      weights,
-      "NeuralCF",
-      (c) => new NeuralCF(train, { ...c, seed: 0 }),
-      train,
-    );
+    return NCF_FORMAT.fromArtifacts(json, weights, train);
   }
 
   dispose(): void {
     tf.dispose(this.trainableVariables());
   }
 }
+
+const NCF_FORMAT = tfModelFormat(
+  "NeuralCF",
+  (config, train: Interactions) => new NeuralCF(train, { ...config, seed: 0 }),
+  (train) => train,
+);

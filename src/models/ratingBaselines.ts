@@ -12,13 +12,23 @@
 // - predictions are clipped to the rating scale (Surprise's default `clip=True`); `scoreItems`, for
 //   ranking, returns the unclipped estimate (Surprise's `clip=False`), since clipping only makes ties.
 // They are not gradient models: `fit(train)` computes everything in closed form or in plain loops.
+// Neither keeps the ratings once fitted: only the id space, the scale, and μ, σ or the biases, which is
+// all that `save` writes.
 
 import { Rng } from "../backend/random";
-import { requireFitted } from "../checks";
+import { checkFinite, checkInteger, checkNonNegative, requireFitted } from "../checks";
 import { Interactions } from "../data/interactions";
-import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers } from "../data/sparseRatings";
+import {
+  RatingSpace,
+  SparseRatings,
+  SparseRatingsConfig,
+  checkRatingPairs,
+  checkRatingUsers,
+  clipToScale,
+} from "../data/sparseRatings";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { BaselineConfig, Baselines, fitBaselines } from "../train/baselineEstimates";
+import { arrayModelFormat, TrainingData } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // NormalPredictor
@@ -37,9 +47,9 @@ export interface NormalPredictorConfig extends SparseRatingsConfig {
  */
 export class NormalPredictor implements RatingPredictor {
   readonly config: NormalPredictorConfig;
-  private ratings: SparseRatings | null = null;
+  private fitted: { space: RatingSpace; mean: number; sigma: number } | null = null;
   private rng: Rng;
-  private sigma = NaN;
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: NormalPredictorConfig) {
     this.config = { ...config };
@@ -51,25 +61,68 @@ export class NormalPredictor implements RatingPredictor {
     const mu = ratings.globalMean;
     let squares = 0;
     for (let r = 0; r < train.length; r++) squares += (train.ratings[r] - mu) ** 2;
-    this.ratings = ratings;
-    this.sigma = Math.sqrt(squares / train.length);
+    this.fitted = { space: ratingSpace(ratings), mean: mu, sigma: Math.sqrt(squares / train.length) };
     this.rng = new Rng(this.config.seed);
+    this.trainedOn = train;
     return this;
   }
 
   /** μ̂ and σ̂ of the train ratings. */
   get distribution(): { mean: number; std: number } {
-    const ratings = requireFitted("NormalPredictor", this.ratings);
-    return { mean: ratings.globalMean, std: this.sigma };
+    const { mean, sigma } = requireFitted("NormalPredictor", this.fitted);
+    return { mean, std: sigma };
   }
 
   predict(users: Int32Array, items: Int32Array): Float64Array {
-    const ratings = requireFitted("NormalPredictor", this.ratings);
-    checkRatingPairs("NormalPredictor.predict", ratings, users, items);
+    const { space, mean, sigma } = requireFitted("NormalPredictor", this.fitted);
+    checkRatingPairs("NormalPredictor.predict", space, users, items);
     const out = new Float64Array(users.length);
-    for (let j = 0; j < out.length; j++) out[j] = ratings.clip(this.rng.normal(ratings.globalMean, this.sigma));
+    for (let j = 0; j < out.length; j++) out[j] = clipToScale(this.rng.normal(mean, sigma), space.ratingScale);
     return out;
   }
+
+  /**
+   * Saves μ̂, σ̂, the id space and the seed to the folder `path` (see train/savedModel.ts). The loaded
+   * model restarts its stream from the seed, as `fit` does.
+   */
+  save(path: string): Promise<void> {
+    const { space, mean, sigma } = requireFitted("NormalPredictor.save", this.fitted);
+    return NormalPredictor.format.save(path, {
+      config: { ...this.config },
+      fitted: { ...spaceRecord(space), mean, std: sigma },
+      arrays: [],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<NormalPredictor> {
+    return NormalPredictor.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(
+    json: unknown,
+    weights: ArrayBuffer | Uint8Array,
+    train?: Interactions,
+  ): Promise<NormalPredictor> {
+    return NormalPredictor.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "NormalPredictor",
+    ({ config, fitted, data }) => {
+      const model = new NormalPredictor(config as unknown as NormalPredictorConfig);
+      model.fitted = {
+        space: restoreSpace(fitted),
+        mean: checkFinite("NormalPredictor", "mean", fitted.mean),
+        sigma: checkNonNegative("NormalPredictor", "std", fitted.std),
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,43 +141,49 @@ export interface BaselineOnlyConfig extends SparseRatingsConfig {
  */
 export class BaselineOnly implements RatingPredictor, ItemScorer {
   readonly config: BaselineOnlyConfig;
-  private ratings: SparseRatings | null = null;
-  private fitted: Baselines | null = null;
+  private fitted: { space: RatingSpace; baselines: Baselines } | null = null;
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: BaselineOnlyConfig = {}) {
     this.config = { ...config };
   }
 
   fit(train: Interactions): this {
-    this.ratings = new SparseRatings(train, this.config);
-    this.fitted = fitBaselines(this.ratings, this.config.baseline);
+    const ratings = new SparseRatings(train, this.config);
+    this.fitted = { space: ratingSpace(ratings), baselines: fitBaselines(ratings, this.config.baseline) };
+    this.trainedOn = train;
     return this;
   }
 
   /** μ, b_u and b_i. */
   get baselines(): Baselines {
-    return requireFitted("BaselineOnly", this.fitted);
+    return this.state().baselines;
   }
 
   get numItems(): number {
-    return requireFitted("BaselineOnly", this.ratings).numItems;
+    return this.state().space.numItems;
+  }
+
+  get numUsers(): number {
+    return this.state().space.numUsers;
   }
 
   predict(users: Int32Array, items: Int32Array): Float64Array {
-    const ratings = requireFitted("BaselineOnly", this.ratings);
-    const { globalMean, userBias, itemBias } = this.baselines;
-    checkRatingPairs("BaselineOnly.predict", ratings, users, items);
+    const { space, baselines } = this.state();
+    const { globalMean, userBias, itemBias } = baselines;
+    checkRatingPairs("BaselineOnly.predict", space, users, items);
     const out = new Float64Array(users.length);
-    for (let j = 0; j < out.length; j++) out[j] = ratings.clip(globalMean + userBias[users[j]] + itemBias[items[j]]);
+    for (let j = 0; j < out.length; j++)
+      out[j] = clipToScale(globalMean + userBias[users[j]] + itemBias[items[j]], space.ratingScale);
     return out;
   }
 
   /** Unclipped μ + b_u + b_i of every item: [users.length × numItems]. */
   scoreItems(users: Int32Array): Float64Array {
-    const ratings = requireFitted("BaselineOnly", this.ratings);
-    const { globalMean, userBias, itemBias } = this.baselines;
-    checkRatingUsers("BaselineOnly.scoreItems", ratings, users);
-    const numItems = ratings.numItems;
+    const { space, baselines } = this.state();
+    const { globalMean, userBias, itemBias } = baselines;
+    checkRatingUsers("BaselineOnly.scoreItems", space, users);
+    const numItems = space.numItems;
     const out = new Float64Array(users.length * numItems);
     for (let row = 0; row < users.length; row++) {
       const base = globalMean + userBias[users[row]];
@@ -132,4 +191,75 @@ export class BaselineOnly implements RatingPredictor, ItemScorer {
     }
     return out;
   }
+
+  /** Saves μ, b_u, b_i and the id space to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const { space, baselines } = this.state();
+    const { globalMean, userBias, itemBias } = baselines;
+    return BaselineOnly.format.save(path, {
+      config: { ...this.config },
+      fitted: { ...spaceRecord(space), globalMean },
+      arrays: [
+        { name: "userBias", values: userBias, shape: [space.numUsers] },
+        { name: "itemBias", values: itemBias, shape: [space.numItems] },
+      ],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<BaselineOnly> {
+    return BaselineOnly.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<BaselineOnly> {
+    return BaselineOnly.format.fromArtifacts(json, weights, train);
+  }
+
+  private state() {
+    return requireFitted("BaselineOnly", this.fitted);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "BaselineOnly",
+    ({ config, fitted, arrays, data }) => {
+      const model = new BaselineOnly(config as BaselineOnlyConfig);
+      const space = restoreSpace(fitted);
+      model.fitted = {
+        space,
+        baselines: {
+          globalMean: checkFinite("BaselineOnly", "globalMean", fitted.globalMean),
+          userBias: arrays.float64("userBias", [space.numUsers]),
+          itemBias: arrays.float64("itemBias", [space.numItems]),
+        },
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function ratingSpace(ratings: SparseRatings): RatingSpace {
+  return { numUsers: ratings.numUsers, numItems: ratings.numItems, ratingScale: ratings.ratingScale };
+}
+
+function spaceRecord(space: RatingSpace): Record<string, unknown> {
+  return { numUsers: space.numUsers, numItems: space.numItems, ratingScale: [...space.ratingScale] };
+}
+
+function restoreSpace(fitted: Record<string, unknown>): RatingSpace {
+  const scale = fitted.ratingScale;
+  if (!Array.isArray(scale) || scale.length !== 2 || !scale.every(Number.isFinite) || !(scale[0] <= scale[1]))
+    throw new Error(
+      `ratingScale must be [lowest, highest] with finite lowest <= highest, got ${JSON.stringify(scale)}`,
+    );
+  return {
+    numUsers: checkInteger("fitted", "numUsers", fitted.numUsers, 0),
+    numItems: checkInteger("fitted", "numItems", fitted.numItems, 0),
+    ratingScale: [scale[0], scale[1]],
+  };
 }

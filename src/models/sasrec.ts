@@ -24,7 +24,7 @@ import {
   SequentialTransformer,
   SequentialTransformerConfig,
 } from "../nn/sequentialTransformer";
-import { loadModel, modelFromArtifacts } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 /** SASRec's hyper-parameters. */
 export interface SasRecConfig extends SequentialTransformerConfig {
@@ -76,17 +76,16 @@ export class SasRec extends SequentialTransformer<SasRecBatch> {
 
   /** A model saved by `save`, scoring from `histories` (sequences over the same items). */
   static load(path: string, histories: UserSequences): Promise<SasRec> {
-    return loadModel("SasRec.load", path, "SasRec", (c) => new SasRec(c as unknown as SasRecConfig, histories));
+    return SASREC_FORMAT.load(path, histories);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, histories: UserSequences): Promise<SasRec> {
-    return modelFromArtifacts(
-      "SasRec.fromArtifacts",
-      json,
-      weights,
-      "SasRec",
-      (c) => new SasRec(c as unknown as SasRecConfig, histories),
-    );
+    return SASREC_FORMAT.fromArtifacts(json, weights, histories);
   }
 }
+
+const SASREC_FORMAT = tfModelFormat(
+  "SasRec",
+  (config, histories: UserSequences) => new SasRec(config as unknown as SasRecConfig, histories),
+);

@@ -6,13 +6,22 @@
 // counts once, however many users support it (the "weighted" Slope One of the paper would weight it
 // by |U_ij|). An unknown user or item gets the global mean μ; predictions are clipped to the rating
 // scale. Surprise declares the ratings `int` in this loop, which truncates half-star ratings; here
-// they keep their values (no difference on integer scales such as MovieLens 100K's).
+// they keep their values (no difference on integer scales such as MovieLens 100K's). `save` writes the
+// ratings and both matrices, so that `load` needs no refit.
 
 import { Interactions } from "../data/interactions";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { rowMeans } from "../data/csr";
-import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers } from "../data/sparseRatings";
+import {
+  SparseRatings,
+  SparseRatingsConfig,
+  checkRatingPairs,
+  checkRatingUsers,
+  restoreSparseRatings,
+  sparseRatingsSaved,
+} from "../data/sparseRatings";
 import { requireFitted } from "../checks";
+import { arrayModelFormat, TrainingData } from "../train/savedModel";
 
 export type SlopeOneConfig = SparseRatingsConfig;
 
@@ -33,6 +42,7 @@ interface Fitted {
 export class SlopeOne implements RatingPredictor, ItemScorer {
   readonly config: SlopeOneConfig;
   private fitted: Fitted | null = null;
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: SlopeOneConfig = {}) {
     this.config = { ...config };
@@ -74,6 +84,7 @@ export class SlopeOne implements RatingPredictor, ItemScorer {
       }
     }
     this.fitted = { ratings, deviations, support, userMeans: rowMeans(byUser) };
+    this.trainedOn = train;
     return this;
   }
 
@@ -89,6 +100,10 @@ export class SlopeOne implements RatingPredictor, ItemScorer {
 
   get numItems(): number {
     return this.state().ratings.numItems;
+  }
+
+  get numUsers(): number {
+    return this.state().ratings.numUsers;
   }
 
   /** r̂_ui of each pair (users[j], items[j]), clipped to the rating scale. */
@@ -111,6 +126,51 @@ export class SlopeOne implements RatingPredictor, ItemScorer {
     }
     return out;
   }
+
+  /** Saves the fitted model (ratings, dev and |U_ij|) to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const { ratings, deviations, support } = this.state();
+    const { arrays, fitted } = sparseRatingsSaved(ratings);
+    const n = ratings.numItems;
+    return SlopeOne.format.save(path, {
+      config: { ...this.config },
+      fitted,
+      arrays: [
+        ...arrays,
+        { name: "deviations", values: deviations, shape: [n, n] },
+        { name: "support", values: support, shape: [n, n] },
+      ],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`, ready to predict; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<SlopeOne> {
+    return SlopeOne.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<SlopeOne> {
+    return SlopeOne.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "SlopeOne",
+    ({ config, fitted, arrays, data }) => {
+      const model = new SlopeOne(config as SlopeOneConfig);
+      const ratings = restoreSparseRatings(arrays, fitted);
+      const n = ratings.numItems;
+      model.fitted = {
+        ratings,
+        deviations: arrays.float64("deviations", [n, n]),
+        support: arrays.int32("support", [n, n]),
+        userMeans: rowMeans(ratings.byUser),
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   private state(): Fitted {
     return requireFitted("SlopeOne", this.fitted);

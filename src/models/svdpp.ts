@@ -36,7 +36,7 @@ import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
 import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (defaults are Surprise's SVDpp)
@@ -338,24 +338,17 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
   /** Saves the model and a record of its training data to the folder `path` (see train/savedModel.ts). */
   save(path: string): Promise<void> {
     const config = { factors: this.factors, regularization: this.regularization, ratingScale: [...this.ratingScale] };
-    return saveModel(path, "Svdpp", config, this.namedWeights(), this.train);
+    return SVDPP_FORMAT.save(path, config, this.namedWeights(), this.train);
   }
 
   /** A model saved by `save`, on the training data it was saved with (checked): N(u) is read from it. */
   static load(path: string, train: Interactions): Promise<Svdpp> {
-    return loadModel("Svdpp.load", path, "Svdpp", (c) => new Svdpp(train, { ...c, seed: 0 }), train);
+    return SVDPP_FORMAT.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<Svdpp> {
-    return modelFromArtifacts(
-      "Svdpp.fromArtifacts",
-      json,
-      weights,
-      "Svdpp",
-      (c) => new Svdpp(train, { ...c, seed: 0 }),
-      train,
-    );
+    return SVDPP_FORMAT.fromArtifacts(json, weights, train);
   }
 
   dispose(): void {
@@ -373,6 +366,12 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
     );
   }
 }
+
+const SVDPP_FORMAT = tfModelFormat(
+  "Svdpp",
+  (config, train: Interactions) => new Svdpp(train, { ...config, seed: 0 }),
+  (train) => train,
+);
 
 function usersOfRows(data: Interactions, rows: Int32Array): Int32Array {
   const users = new Int32Array(rows.length);

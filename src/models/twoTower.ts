@@ -47,7 +47,7 @@ import {
   itemFeatureMatrix,
 } from "../data/featureMatrix";
 import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Configuration
@@ -303,7 +303,7 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
       itemFeatures: this.itemFeatures && featureMatrixRecord(this.itemFeatures),
       userFeatures: this.userFeatures && featureMatrixRecord(this.userFeatures),
     };
-    return saveModel(path, "TwoTower", config, this.namedWeights(), this.train);
+    return TWO_TOWER_FORMAT.save(path, config, this.namedWeights(), this.train);
   }
 
   /**
@@ -311,7 +311,7 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
    * was built with when they were not the defaults (checked against the saved record).
    */
   static load(path: string, train: Interactions, features: SavedFeatures = {}): Promise<TwoTower> {
-    return loadModel("TwoTower.load", path, "TwoTower", (c) => buildTwoTower(c, train, features), train);
+    return TWO_TOWER_FORMAT.load(path, train, features);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
@@ -321,14 +321,7 @@ export class TwoTower implements ImplicitFeedbackModel, ItemScorer {
     train: Interactions,
     features: SavedFeatures = {},
   ): Promise<TwoTower> {
-    return modelFromArtifacts(
-      "TwoTower.fromArtifacts",
-      json,
-      weights,
-      "TwoTower",
-      (c) => buildTwoTower(c, train, features),
-      train,
-    );
+    return TWO_TOWER_FORMAT.fromArtifacts(json, weights, train, features);
   }
 
   dispose(): void {
@@ -389,6 +382,12 @@ function towerWeights(prefix: string, tower: Tower): NamedWeight[] {
     ...denseTowerWeights(`${prefix}/mlp`, tower.mlp),
   ];
 }
+
+const TWO_TOWER_FORMAT = tfModelFormat(
+  "TwoTower",
+  (config, train: Interactions, features: SavedFeatures) => buildTwoTower(config, train, features),
+  (train) => train,
+);
 
 /** A TwoTower with a saved config's shape and the features it records (default or given, checked). */
 function buildTwoTower(config: Record<string, unknown>, train: Interactions, features: SavedFeatures): TwoTower {

@@ -21,12 +21,16 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
+import { checkInteger, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
 import { CsrMatrix } from "../data/csr";
+import { choleskySolve, gram } from "../data/linalg";
 import { ItemScorer } from "../eval/scorers";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
+import { arrayModelFormat, TrainingData } from "../train/savedModel";
+
+// The dense linear algebra (FᵀF, the Cholesky solve) lives in data/linalg.ts; re-exported for notebooks.
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -77,22 +81,6 @@ export function implicitMatrix(data: Interactions, strength: WalsStrength): { by
 // One half-step: every row of `solved` from the fixed factors, in closed form
 // ---------------------------------------------------------------------------------------------
 
-/** FᵀF of a [n × d] row-major table: [d × d]. */
-export function gram(factors: Float64Array, d: number): Float64Array {
-  const out = new Float64Array(d * d);
-  const n = factors.length / d;
-  for (let r = 0; r < n; r++) {
-    const base = r * d;
-    for (let a = 0; a < d; a++) {
-      const fa = factors[base + a];
-      if (fa === 0) continue;
-      for (let b = a; b < d; b++) out[a * d + b] += fa * factors[base + b];
-    }
-  }
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) out[a * d + b] = out[b * d + a];
-  return out;
-}
-
 /**
  * x_r = (FᵀF + Σ_{c ∈ row r} α r_rc f_c f_cᵀ + λI)⁻¹ Σ_{c ∈ row r} (1 + α r_rc) f_c for every row r of
  * `matrix`, written into `solved` ([numRows × d]). `fixed` holds the f_c, [numColumns × d].
@@ -127,40 +115,6 @@ export function solveSide(
     for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) a[i * d + j] = a[j * d + i];
     choleskySolve(a, rhs, d);
     solved.set(rhs, r * d);
-  }
-}
-
-/**
- * Solves A x = b for a symmetric positive definite A ([d × d], row-major) in place: A is overwritten
- * by its Cholesky factor L (A = LLᵀ, lower triangle), b by x.
- */
-export function choleskySolve(a: Float64Array, b: Float64Array, d: number): void {
-  for (let j = 0; j < d; j++) {
-    let diagonal = a[j * d + j];
-    for (let k = 0; k < j; k++) diagonal -= a[j * d + k] * a[j * d + k];
-    if (!(diagonal > 0))
-      throw new Error(
-        `choleskySolve: the matrix is not positive definite (pivot ${j} is ${diagonal}); use regularization > 0`,
-      );
-    const l = Math.sqrt(diagonal);
-    a[j * d + j] = l;
-    for (let i = j + 1; i < d; i++) {
-      let s = a[i * d + j];
-      for (let k = 0; k < j; k++) s -= a[i * d + k] * a[j * d + k];
-      a[i * d + j] = s / l;
-    }
-  }
-  for (let i = 0; i < d; i++) {
-    // L z = b
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= a[i * d + k] * b[k];
-    b[i] = s / a[i * d + i];
-  }
-  for (let i = d - 1; i >= 0; i--) {
-    // Lᵀ x = z
-    let s = b[i];
-    for (let k = i + 1; k < d; k++) s -= a[k * d + i] * b[k];
-    b[i] = s / a[i * d + i];
   }
 }
 
@@ -230,10 +184,10 @@ export function fitWals(train: Interactions, config: WalsConfig): WalsModel {
     solveSide(byItem, x, y, d, alpha, lambda);
     config.onIteration?.(it, walsLoss(byUser, x, y, d, alpha, lambda));
   }
-  return new WalsModel(train.numUsers, train.numItems, d, Float32Array.from(x), Float32Array.from(y));
+  return new WalsModel(train.numUsers, train.numItems, d, Float32Array.from(x), Float32Array.from(y), train);
 }
 
-/** Fitted WALS factors; scores are x_uᵀy_i, the predicted preference. */
+/** Fitted WALS factors; scores are x_uᵀy_i, the predicted preference. `save` writes X and Y. */
 export class WalsModel implements ItemScorer {
   constructor(
     readonly numUsers: number,
@@ -243,7 +197,50 @@ export class WalsModel implements ItemScorer {
     readonly userFactors: Float32Array,
     /** Y, [numItems × factors], row-major. */
     readonly itemFactors: Float32Array,
+    /** The data the factors were fitted on (or its saved record), recorded by `save`. */
+    readonly trainedOn: TrainingData | null = null,
   ) {}
+
+  /** Saves X and Y to the folder `path` (see train/savedModel.ts). */
+  save(path: string): Promise<void> {
+    const { numUsers, numItems, factors } = this;
+    return WalsModel.format.save(path, {
+      config: { numUsers, numItems, factors },
+      arrays: [
+        { name: "userFactors", values: this.userFactors, shape: [numUsers, factors] },
+        { name: "itemFactors", values: this.itemFactors, shape: [numItems, factors] },
+      ],
+      data: this.trainedOn,
+    });
+  }
+
+  /** A model saved by `save`; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<WalsModel> {
+    return WalsModel.format.load(path, train);
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<WalsModel> {
+    return WalsModel.format.fromArtifacts(json, weights, train);
+  }
+
+  private static readonly format = arrayModelFormat(
+    "WalsModel",
+    ({ config, arrays, data }) => {
+      const numUsers = checkInteger("WalsModel", "numUsers", config.numUsers, 0);
+      const numItems = checkInteger("WalsModel", "numItems", config.numItems, 0);
+      const factors = checkPositiveInteger("WalsModel", "factors", config.factors);
+      return new WalsModel(
+        numUsers,
+        numItems,
+        factors,
+        arrays.float32("userFactors", [numUsers, factors]),
+        arrays.float32("itemFactors", [numItems, factors]),
+        data ?? null,
+      );
+    },
+    (train?: Interactions) => train,
+  );
 
   /** x_uᵀy_i of every item for each user: [users.length × numItems], one matrix product. */
   scoreItems(users: Int32Array): Float32Array {

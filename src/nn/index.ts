@@ -1,4 +1,5 @@
-// Neural-network pieces: attention, Transformer layers, embeddings, and saving layered models in Node.
+// Neural-network pieces: attention, Transformer layers, embeddings, saving layered models in Node, and int8
+// quantisation of weight tables.
 
 export * from "./attention";
 export * from "./multiHeadAttention";
@@ -15,3 +16,4 @@ export * from "./initializers";
 export { linear } from "./linear";
 export { DenseTower, gatherRows } from "./mlp";
 export { NormalizedAdjacency, type SparseProductMethod, SPARSE_PRODUCT_METHODS } from "./graphPropagation";
+export * from "./quantization";

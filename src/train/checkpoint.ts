@@ -23,6 +23,7 @@ import {
   checkpointText,
   checkWeights,
   encodeCheckpoint,
+  EncodedCheckpoint,
   LoadCheckpointOptions,
   restoreCheckpoint,
   SaveCheckpointOptions,
@@ -46,8 +47,16 @@ function previousDir(dir: string): string {
  */
 export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<void> {
   const where = "saveCheckpoint";
+  checkDir(where, dir);
+  await writeCheckpoint(where, dir, await encodeCheckpoint(where, options));
+}
+
+/**
+ * Writes an encoded checkpoint (`encodeCheckpoint`, `encodeArrays`) to `dir`, replacing any checkpoint
+ * there only once the new one is complete.
+ */
+export async function writeCheckpoint(where: string, dir: string, encoded: EncodedCheckpoint): Promise<void> {
   const target = checkDir(where, dir);
-  const encoded = await encodeCheckpoint(where, options);
   const text = checkpointText(where, encoded);
 
   const parent = path.dirname(target);
@@ -93,25 +102,8 @@ export async function loadCheckpoint<State extends object = Record<string, unkno
  * model's config from the state first). Errors start with `where` and name the file.
  */
 export async function readCheckpoint(where: string, dir: string): Promise<VerifiedCheckpoint> {
-  let folder = checkDir(where, dir);
-  // An interrupted save can leave only the previous checkpoint, moved aside: it is the latest complete one.
-  if (!fsSync.existsSync(folder) && fsSync.existsSync(path.join(previousDir(folder), CHECKPOINT_JSON)))
-    folder = previousDir(folder);
-  const jsonPath = path.join(folder, CHECKPOINT_JSON);
+  const { parsed, jsonPath, folder } = await readCheckpointJSON(where, dir);
   const binPath = path.join(folder, CHECKPOINT_WEIGHTS);
-
-  let text: string;
-  try {
-    text = await fs.readFile(jsonPath, "utf8");
-  } catch (error) {
-    throw new Error(`${where}: cannot read ${jsonPath}: ${(error as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${where}: ${jsonPath} is not valid JSON: ${(error as Error).message}`);
-  }
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(binPath);
@@ -119,6 +111,32 @@ export async function readCheckpoint(where: string, dir: string): Promise<Verifi
     throw new Error(`${where}: cannot read ${binPath}: ${(error as Error).message}`);
   }
   return verifyCheckpoint(where, parsed, bytes, { json: jsonPath, weights: binPath });
+}
+
+/**
+ * The parsed checkpoint.json of the checkpoint in `dir`, unverified (what a loader reads first to learn
+ * which class saved it), with its path and folder.
+ */
+export async function readCheckpointJSON(
+  where: string,
+  dir: string,
+): Promise<{ parsed: unknown; jsonPath: string; folder: string }> {
+  let folder = checkDir(where, dir);
+  // An interrupted save can leave only the previous checkpoint, moved aside: it is the latest complete one.
+  if (!fsSync.existsSync(folder) && fsSync.existsSync(path.join(previousDir(folder), CHECKPOINT_JSON)))
+    folder = previousDir(folder);
+  const jsonPath = path.join(folder, CHECKPOINT_JSON);
+  let text: string;
+  try {
+    text = await fs.readFile(jsonPath, "utf8");
+  } catch (error) {
+    throw new Error(`${where}: cannot read ${jsonPath}: ${(error as Error).message}`);
+  }
+  try {
+    return { parsed: JSON.parse(text), jsonPath, folder };
+  } catch (error) {
+    throw new Error(`${where}: ${jsonPath} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 /** Whether `dir` holds a checkpoint to load (or the previous one that an interrupted save left). */

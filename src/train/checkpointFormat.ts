@@ -2,6 +2,11 @@
 // bytes and JSON that checkpoint.ts writes, and verifying and restoring them. It imports nothing from
 // Node, so that a browser can load a saved model from a fetched JSON and ArrayBuffer (checkpoint.ts
 // and savedModel.ts put the Node file handling on top). The layout is described in checkpoint.ts.
+//
+// Two kinds of model use it: tfjs models save their variables (`encodeCheckpoint`, `restoreCheckpoint`),
+// and models fitted in plain loops (kNN, Slope One, WALS...) save typed arrays (`encodeArrays`, read back
+// with `CheckpointArrays`). Both write the same files; arrays may also be float64, which no tfjs
+// variable is, so that a Float64Array comes back bit for bit.
 
 import * as tf from "@tensorflow/tfjs";
 import type { NamedWeight } from "../nn/layeredModel";
@@ -12,7 +17,11 @@ const FORMAT = "recsys-ts-checkpoint";
 const FORMAT_VERSION = 1;
 /** The name tfjs's optimizers give their step count in getWeights. */
 const ITERATIONS = "iter";
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+const DTYPES = "float32, float64, int32 or bool";
+
+/** An error about a checkpoint's contents, already naming the file and the weight. */
+export class CheckpointError extends Error {}
 
 /** A variable and the name it is saved under, chosen by the model and stable across models and processes. */
 export type CheckpointWeight = NamedWeight;
@@ -46,6 +55,11 @@ export interface CheckpointJSON {
    * swapped names. Absent in checkpoints written before it existed (then not checked).
    */
   weightSpecsSha256?: string;
+  /**
+   * sha256 of each weight's bytes, in weightSpecs' order: when the file fails its checksum, the error
+   * names the weight that changed. Absent in checkpoints written before it existed.
+   */
+  weightSha256s?: string[];
   /** The optimizer's class name, or null when no optimizer state was saved. */
   optimizer: { className: string } | null;
   state: object;
@@ -110,25 +124,97 @@ export async function encodeCheckpoint(where: string, options: SaveCheckpointOpt
           `${where}: weight '${spec.name}' has dtype ${spec.dtype}; only float32, int32 and bool are stored`,
         );
     }
-    const problem = firstNonFinite(data, specs);
-    if (problem !== null)
-      throw new Error(
-        `${where}: weight '${problem.name}' holds ${problem.value} at index ${problem.index}; not saving a diverged model`,
-      );
-    json = {
-      format: FORMAT,
-      formatVersion: FORMAT_VERSION,
-      weightSpecs: specs,
-      byteLength: data.byteLength,
-      sha256: await sha256(data),
-      weightSpecsSha256: await sha256(utf8(JSON.stringify(specs))),
-      optimizer: options.optimizer === undefined ? null : { className: options.optimizer.getClassName() },
-      state,
-    };
+    const className = options.optimizer === undefined ? null : options.optimizer.getClassName();
+    json = await checkpointJSON(where, specs, data, className, state);
   } finally {
     tf.dispose(owned);
   }
   return { json, data };
+}
+
+/** A typed array saved as a weight: what a model fitted without tfjs keeps (bool: a Uint8Array of 0s and 1s). */
+export type SavedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** An array and the name and shape it is saved under. */
+export interface NamedArray {
+  name: string;
+  values: SavedArray;
+  /** Row-major; its size is values.length. */
+  shape: readonly number[];
+}
+
+/**
+ * Encodes typed arrays as a checkpoint (no optimizer), in the order given, each as its own dtype:
+ * Float32Array as float32, Float64Array as float64, Int32Array as int32, Uint8Array (0/1) as bool.
+ * Refuses non-finite values, as `encodeCheckpoint` does. An empty list gives an empty weights file.
+ */
+export async function encodeArrays(
+  where: string,
+  arrays: readonly NamedArray[],
+  state: object,
+): Promise<EncodedCheckpoint> {
+  if (!Array.isArray(arrays)) throw new Error(`${where}: arrays must be a list of { name, values, shape }`);
+  const names = new Set<string>();
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  for (const [i, a] of arrays.entries()) {
+    if (a === null || typeof a !== "object" || typeof a.name !== "string" || a.name === "")
+      throw new Error(`${where}: arrays[${i}] must be { name: non-empty string, values, shape }`);
+    if (a.name === ITERATIONS)
+      throw new Error(`${where}: arrays[${i}]: '${ITERATIONS}' is reserved for the optimizer's step count`);
+    if (names.has(a.name)) throw new Error(`${where}: two arrays are named '${a.name}'`);
+    names.add(a.name);
+    const dtype = dtypeOf(a.values);
+    if (dtype === null)
+      throw new Error(`${where}: array '${a.name}' must be a Float32Array, Float64Array, Int32Array or Uint8Array`);
+    if (!Array.isArray(a.shape) || !(a.shape as unknown[]).every((n) => Number.isInteger(n) && (n as number) >= 0))
+      throw new Error(`${where}: array '${a.name}' has shape ${JSON.stringify(a.shape)}, not a list of integers >= 0`);
+    if (tf.util.sizeFromShape(a.shape as number[]) !== a.values.length)
+      throw new Error(`${where}: array '${a.name}' has ${a.values.length} values for shape [${a.shape}]`);
+    if (dtype === "bool") {
+      const bad = (a.values as Uint8Array).findIndex((v) => v > 1);
+      if (bad >= 0)
+        throw new Error(`${where}: array '${a.name}' holds ${a.values[bad]} at index ${bad}; bool is 0 or 1`);
+    }
+    specs.push({
+      name: a.name,
+      shape: [...a.shape],
+      dtype: dtype as tf.io.WeightsManifestEntry["dtype"],
+      group: "model",
+    });
+    parts.push(new Uint8Array(a.values.buffer, a.values.byteOffset, a.values.byteLength));
+  }
+  const data = concatBytes(parts);
+  return { json: await checkpointJSON(where, specs, data, null, state), data };
+}
+
+/** The JSON of encoded weights: checks the state and the values, and computes the checksums. */
+async function checkpointJSON(
+  where: string,
+  specs: tf.io.WeightsManifestEntry[],
+  data: Uint8Array,
+  optimizer: string | null,
+  state: object,
+): Promise<CheckpointJSON> {
+  if (state === null || typeof state !== "object" || Array.isArray(state)) {
+    throw new Error(`${where}: state must be a plain object of JSON values, got ${JSON.stringify(state)}`);
+  }
+  const problem = firstNonFinite(data, specs);
+  if (problem !== null)
+    throw new Error(
+      `${where}: weight '${problem.name}' holds ${problem.value} at index ${problem.index}; not saving a diverged model`,
+    );
+  return {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    weightSpecs: specs,
+    byteLength: data.byteLength,
+    sha256: await sha256(data),
+    weightSpecsSha256: await sha256(utf8(JSON.stringify(specs))),
+    weightSha256s: await weightDigests(data, specs),
+    optimizer: optimizer === null ? null : { className: optimizer },
+    state,
+  };
 }
 
 /** `encoded.json` as the text of checkpoint.json; a clear error when the state is not JSON-able. */
@@ -163,8 +249,11 @@ export async function verifyCheckpoint(
   }
   const digest = await sha256(data);
   if (digest !== json.sha256) {
+    const changed = await changedWeight(data, json);
     throw new Error(
-      `${where}: ${source.weights} fails its checksum (sha256 ${digest}, ${source.json} says ${json.sha256}): the file is corrupt`,
+      `${where}: ${source.weights} fails its checksum (sha256 ${digest}, ${source.json} says ${json.sha256})` +
+        (changed === null ? "" : `, first in weight '${changed.name}' (bytes ${changed.start}–${changed.end - 1})`) +
+        ": the file is corrupt",
     );
   }
   const problem = firstNonFinite(data, json.weightSpecs);
@@ -344,7 +433,7 @@ function checkCheckpointJSON(where: string, value: unknown): CheckpointJSON {
   for (const [i, spec] of json.weightSpecs.entries()) {
     if (spec === null || typeof spec !== "object" || typeof spec.name !== "string") {
       throw new Error(
-        `${where}: weightSpecs[${i}] is not a { name, shape, dtype: float32 | int32 | bool, group } entry`,
+        `${where}: weightSpecs[${i}] is not a { name, shape, dtype: float32 | float64 | int32 | bool, group } entry`,
       );
     }
     const what = `weightSpecs[${i}] (weight '${spec.name}')`;
@@ -352,7 +441,7 @@ function checkCheckpointJSON(where: string, value: unknown): CheckpointJSON {
       throw new Error(`${where}: ${what}: "shape" must be a list of integers >= 0, got ${JSON.stringify(spec.shape)}`);
     }
     if (BYTES_PER_ELEMENT[spec.dtype] === undefined)
-      throw new Error(`${where}: ${what}: "dtype" must be float32, int32 or bool, got ${JSON.stringify(spec.dtype)}`);
+      throw new Error(`${where}: ${what}: "dtype" must be ${DTYPES}, got ${JSON.stringify(spec.dtype)}`);
     if (!(spec.group === undefined || spec.group === "model" || spec.group === "optimizer")) {
       throw new Error(`${where}: ${what}: "group" must be "model" or "optimizer", got ${JSON.stringify(spec.group)}`);
     }
@@ -378,6 +467,16 @@ function checkCheckpointJSON(where: string, value: unknown): CheckpointJSON {
     (typeof json.weightSpecsSha256 !== "string" || !/^[0-9a-f]{64}$/.test(json.weightSpecsSha256))
   ) {
     throw new Error(`${where}: "weightSpecsSha256" must be 64 hex digits`);
+  }
+  if (
+    json.weightSha256s !== undefined &&
+    (!Array.isArray(json.weightSha256s) ||
+      json.weightSha256s.length !== json.weightSpecs.length ||
+      !json.weightSha256s.every((h) => typeof h === "string" && /^[0-9a-f]{64}$/.test(h)))
+  ) {
+    throw new Error(
+      `${where}: "weightSha256s" must list 64 hex digits for each of the ${json.weightSpecs.length} weights`,
+    );
   }
   const optimizer = json.optimizer;
   if (
@@ -408,7 +507,35 @@ function weightAt(specs: readonly tf.io.WeightsManifestEntry[], byte: number): s
   return null;
 }
 
-/** The first NaN or ±Infinity among the float32 weights of `bytes` (laid out as `specs` say), or null. */
+/** Each weight's bytes' sha256, in `specs`' order. */
+async function weightDigests(bytes: Uint8Array, specs: readonly tf.io.WeightsManifestEntry[]): Promise<string[]> {
+  const digests: string[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const end = offset + tf.util.sizeFromShape(spec.shape) * BYTES_PER_ELEMENT[spec.dtype];
+    digests.push(await sha256(bytes.subarray(offset, end)));
+    offset = end;
+  }
+  return digests;
+}
+
+/** The first weight whose bytes fail their own checksum, with its byte range; null when none can be named. */
+async function changedWeight(
+  bytes: Uint8Array,
+  json: CheckpointJSON,
+): Promise<{ name: string; start: number; end: number } | null> {
+  if (json.weightSha256s === undefined) return null;
+  const digests = await weightDigests(bytes, json.weightSpecs);
+  let offset = 0;
+  for (const [i, spec] of json.weightSpecs.entries()) {
+    const end = offset + tf.util.sizeFromShape(spec.shape) * BYTES_PER_ELEMENT[spec.dtype];
+    if (digests[i] !== json.weightSha256s[i]) return { name: spec.name, start: offset, end };
+    offset = end;
+  }
+  return null;
+}
+
+/** The first NaN or ±Infinity among the float weights of `bytes` (laid out as `specs` say), or null. */
 function firstNonFinite(
   bytes: Uint8Array,
   specs: readonly tf.io.WeightsManifestEntry[],
@@ -423,6 +550,11 @@ function firstNonFinite(
       const values = start % 4 === 0 ? new Float32Array(bytes.buffer, start, size) : null;
       for (let i = 0; i < size; i++) {
         const value = values !== null ? values[i] : view.getFloat32(offset + 4 * i, true);
+        if (!Number.isFinite(value)) return { name: spec.name, index: i, value };
+      }
+    } else if ((spec.dtype as string) === "float64") {
+      for (let i = 0; i < size; i++) {
+        const value = view.getFloat64(offset + 8 * i, true);
         if (!Number.isFinite(value)) return { name: spec.name, index: i, value };
       }
     }
@@ -447,4 +579,122 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
 
 function toArrayBuffer(bytes: Uint8Array, start: number, length: number): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + length) as ArrayBuffer;
+}
+
+function dtypeOf(values: unknown): string | null {
+  if (values instanceof Float32Array) return "float32";
+  if (values instanceof Float64Array) return "float64";
+  if (values instanceof Int32Array) return "int32";
+  if (values instanceof Uint8Array) return "bool";
+  return null;
+}
+
+// ---- reading arrays back ----
+
+type ArrayOf<D extends string> = D extends "float32"
+  ? Float32Array
+  : D extends "float64"
+    ? Float64Array
+    : D extends "int32"
+      ? Int32Array
+      : Uint8Array;
+
+/**
+ * The weights of a verified checkpoint as typed arrays, read by name: a model restores itself by asking
+ * for each array it needs with the dtype and shape it expects, then `finish()` checks that it read every
+ * saved weight (a renamed or extra one is an error) and the weight specs' checksum. Every error names
+ * the file and the weight. Each array is a copy, so the checkpoint's bytes can be dropped.
+ */
+export class CheckpointArrays {
+  private readonly specs = new Map<string, { spec: tf.io.WeightsManifestEntry; offset: number }>();
+  private readonly read = new Set<string>();
+  private readonly file: string;
+
+  constructor(
+    private readonly where: string,
+    private readonly checkpoint: VerifiedCheckpoint,
+  ) {
+    this.file = checkpoint.source.json;
+    let offset = 0;
+    for (const spec of checkpoint.json.weightSpecs) {
+      if (spec.group === "optimizer")
+        throw new CheckpointError(
+          `${where}: ${this.file} holds an optimizer's weight '${spec.name}'; a saved model has none`,
+        );
+      this.specs.set(spec.name, { spec, offset });
+      offset += tf.util.sizeFromShape(spec.shape) * BYTES_PER_ELEMENT[spec.dtype];
+    }
+  }
+
+  /** Whether the checkpoint has a weight `name` (for an optional array). */
+  has(name: string): boolean {
+    return this.specs.has(name);
+  }
+
+  float32(name: string, shape: readonly number[]): Float32Array {
+    return this.take(name, "float32", shape);
+  }
+
+  float64(name: string, shape: readonly number[]): Float64Array {
+    return this.take(name, "float64", shape);
+  }
+
+  int32(name: string, shape: readonly number[]): Int32Array {
+    return this.take(name, "int32", shape);
+  }
+
+  /** A bool weight as 0s and 1s. */
+  bool(name: string, shape: readonly number[]): Uint8Array {
+    const values = this.take(name, "bool", shape);
+    const bad = values.findIndex((v) => v > 1);
+    if (bad >= 0) throw this.invalid(name, `holds ${values[bad]} at index ${bad}, not a bool`);
+    return values;
+  }
+
+  /** An error about weight `name`, naming the file: for the checks a model makes of what it read. */
+  invalid(name: string, problem: string): CheckpointError {
+    return new CheckpointError(`${this.where}: ${this.file}: weight '${name}' ${problem}`);
+  }
+
+  /** Checks that every saved weight was read, then the weight specs' checksum (see `restoreCheckpoint`). */
+  async finish(): Promise<void> {
+    for (const name of this.specs.keys()) {
+      if (!this.read.has(name))
+        throw new CheckpointError(`${this.where}: ${this.file} has a weight '${name}' that the model does not read`);
+    }
+    const json = this.checkpoint.json;
+    if (
+      json.weightSpecsSha256 !== undefined &&
+      (await sha256(utf8(JSON.stringify(json.weightSpecs)))) !== json.weightSpecsSha256
+    ) {
+      throw new CheckpointError(
+        `${this.where}: ${this.file}: its weightSpecs fail their checksum (weightSpecsSha256): weight names, shapes or order were edited`,
+      );
+    }
+  }
+
+  private take<D extends "float32" | "float64" | "int32" | "bool">(
+    name: string,
+    dtype: D,
+    shape: readonly number[],
+  ): ArrayOf<D> {
+    const entry = this.specs.get(name);
+    if (entry === undefined) throw new CheckpointError(`${this.where}: ${this.file} has no weight '${name}'`);
+    const { spec, offset } = entry;
+    if (spec.dtype !== dtype) throw this.invalid(name, `has dtype ${spec.dtype}, the model reads ${dtype}`);
+    if (!tf.util.arraysEqual(spec.shape, shape as number[]))
+      throw this.invalid(name, `has shape [${spec.shape}], the model expects [${shape}]`);
+    this.read.add(name);
+    const size = tf.util.sizeFromShape(spec.shape);
+    const buffer = toArrayBuffer(this.checkpoint.data, offset, size * BYTES_PER_ELEMENT[dtype]);
+    const values =
+      dtype === "float32"
+        ? new Float32Array(buffer)
+        : dtype === "float64"
+          ? new Float64Array(buffer)
+          : dtype === "int32"
+            ? new Int32Array(buffer)
+            : new Uint8Array(buffer);
+    return values as ArrayOf<D>;
+  }
 }

@@ -16,6 +16,7 @@ export * from "./progress";
 export * from "./optimizers";
 export * from "./schedules";
 export * from "./checkpoint";
+export { CheckpointArrays, CheckpointError, encodeArrays, type NamedArray, type SavedArray } from "./checkpointFormat";
 export * from "./savedModel";
 export * from "./bertPretraining";
 export * from "./sequentialTraining";

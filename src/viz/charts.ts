@@ -117,3 +117,22 @@ export function categoryScatter(
   });
   return { data, layout: { ...layout(options), showlegend: true } };
 }
+
+/** Named points with their names written beside them (cost against quality, one point per model). */
+export function labelledScatter(
+  options: ChartLabels & {
+    points: ReadonlyArray<{ label: string; x: number; y: number }>;
+    logX?: boolean;
+    logY?: boolean;
+  },
+): Figure {
+  const trace: Trace = {
+    type: "scatter",
+    mode: "markers+text",
+    x: options.points.map((p) => p.x),
+    y: options.points.map((p) => p.y),
+    text: options.points.map((p) => p.label),
+    textposition: "top center",
+  };
+  return { data: [trace], layout: { ...layout(options, options), showlegend: false } };
+}

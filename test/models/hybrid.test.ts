@@ -1,5 +1,9 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { ItemScorer, recommendTopK } from "../../src/eval/protocols";
+import { PopularityRecommender } from "../../src/models/baselines";
 import { SwitchingHybrid, WeightedHybrid, normalizeScoreRows } from "../../src/models/hybrid";
 import { pairs } from "./implicitFixtures";
 import { assertClose } from "../support/assertions";
@@ -269,6 +273,96 @@ describe("models/hybrid", () => {
       );
       const hybrid = new SwitchingHybrid({ primary, fallback, train });
       assert.throws(() => hybrid.scoreItems(Int32Array.of(3)), /user 3 is outside the 3 users/);
+    });
+
+    it("takes its rule as given instead of counting it: either train or rule", () => {
+      const { primary, fallback } = make();
+      const rule = { fallbackUsers: Uint8Array.of(0, 0, 1), fallbackItems: Uint8Array.of(0, 0, 0, 0, 1) };
+      const counted = new SwitchingHybrid({ primary, fallback, train });
+      const given = new SwitchingHybrid({ primary, fallback, rule });
+      assert.deepEqual(given.scoreItems(Int32Array.of(0, 1, 2)), counted.scoreItems(Int32Array.of(0, 1, 2)));
+      rule.fallbackUsers[0] = 1;
+      assert.equal(given.fallbackUsers[0], 0, "the rule is copied");
+      assert.throws(() => new SwitchingHybrid({ primary, fallback, train, rule }), /either 'train' .* or 'rule'/);
+      assert.throws(() => new SwitchingHybrid({ primary, fallback }), /either 'train' .* or 'rule'/);
+      assert.throws(
+        () => new SwitchingHybrid({ primary, fallback, rule: { ...rule, fallbackItems: Uint8Array.of(0, 1) } }),
+        /rule.fallbackItems has 2 items but the models score 5/,
+      );
+      assert.throws(
+        () => new SwitchingHybrid({ primary, fallback, rule: { ...rule, fallbackUsers: Uint8Array.of(0, 2, 1) } }),
+        /rule.fallbackUsers\[1\] is 2; flags are 0 or 1/,
+      );
+    });
+  });
+
+  describe("saving", () => {
+    // The contract suite (modelContract.test.ts) saves and loads both hybrids; here, what only they do.
+    let root: string;
+    before(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-hybrid-"));
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const train = pairs(
+      [
+        [0, 0],
+        [0, 1],
+        [1, 1],
+        [1, 2],
+      ],
+      2,
+      3,
+    );
+
+    it("saves its own settings beside its parts, and loads each part with the loader for its class", async () => {
+      const popular = new PopularityRecommender().fit(train);
+      const hybrid = new WeightedHybrid({ components: [{ scorer: popular, weight: 2, name: "pop" }] });
+      const dir = path.join(root, "weighted");
+      await hybrid.save(dir);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ["checkpoint.json", "parts", "weights.bin"]);
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8")).state, {
+        model: "WeightedHybrid",
+        config: { normalization: "zscore", components: [{ weight: 2, name: "pop" }] },
+      });
+      assert.equal(
+        JSON.parse(fs.readFileSync(path.join(dir, "parts", "0", "checkpoint.json"), "utf8")).state.model,
+        "PopularityRecommender",
+      );
+      const loaded = await WeightedHybrid.load(dir, { PopularityRecommender: (d) => PopularityRecommender.load(d) });
+      assert.deepEqual(
+        loaded.components.map(({ weight, name }) => [weight, name]),
+        [[2, "pop"]],
+      );
+      assert.deepEqual(loaded.scoreItems(Int32Array.of(0, 1)), hybrid.scoreItems(Int32Array.of(0, 1)));
+      await assert.rejects(
+        WeightedHybrid.load(dir, {}),
+        /WeightedHybrid.load: part '0' \(.*parts\/0\) is a PopularityRecommender; pass a loader for it, e.g. \{ PopularityRecommender: \(dir\) => PopularityRecommender.load\(dir\) \}/,
+      );
+    });
+
+    it("refuses to save a part that cannot save itself, before writing anything", async () => {
+      const table = new TableScorer([[1, 2, 3]]);
+      const hybrid = new WeightedHybrid({
+        components: [
+          { scorer: new PopularityRecommender().fit(train), weight: 1 },
+          { scorer: table, weight: 1, name: "table" },
+        ],
+      });
+      const dir = path.join(root, "unsaveable");
+      await assert.rejects(
+        hybrid.save(dir),
+        /WeightedHybrid.save: component 1 \('table'\) has no save\(dir\), so the hybrid cannot be saved/,
+      );
+      assert.equal(fs.existsSync(dir), false);
+      const switching = new SwitchingHybrid({
+        primary: table,
+        fallback: table,
+        rule: {
+          fallbackUsers: Uint8Array.of(0),
+          fallbackItems: Uint8Array.of(0, 0, 0),
+        },
+      });
+      await assert.rejects(switching.save(dir), /SwitchingHybrid.save: the primary model has no save\(dir\)/);
     });
   });
 });

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { ItemKnnRecommender } from "../../src/models/itemKnn";
+import { encodeArrays } from "../../src/train/checkpointFormat";
 import { pairs, plantedTastes } from "./implicitFixtures";
 
 describe("models/itemKnn", () => {
@@ -64,5 +65,34 @@ describe("models/itemKnn", () => {
       /call fit\(train\) before using the model/,
     );
     assert.throws(() => new ItemKnnRecommender().fit(train).scoreItems(Int32Array.of(9)), /user 9 is outside \[0, 4\)/);
+  });
+
+  it("refuses a saved graph it could not score from, naming the weight", async () => {
+    // One user with item 0, three items; the graph's rows are checked since scoring indexes by them.
+    const saved = (offsets: number[], items: number[]) =>
+      encodeArrays(
+        "test",
+        [
+          { name: "userItems/offsets", values: Int32Array.of(0, 1), shape: [2] },
+          { name: "userItems/indices", values: Int32Array.of(0), shape: [1] },
+          { name: "graph/offsets", values: Int32Array.from(offsets), shape: [4] },
+          { name: "graph/items", values: Int32Array.from(items), shape: [items.length] },
+          { name: "graph/similarities", values: new Float32Array(items.length).fill(0.5), shape: [items.length] },
+        ],
+        { model: "ItemKnnRecommender", config: {}, fitted: { numUsers: 1, numItems: 3 } },
+      );
+    const load = async (offsets: number[], items: number[]) => {
+      const { json, data } = await saved(offsets, items);
+      return ItemKnnRecommender.fromArtifacts(json, data);
+    };
+    assert.deepEqual(Array.from((await load([0, 1, 1, 2], [1, 0])).scoreItems(Int32Array.of(0))), [0, 0.5, 0]);
+    await assert.rejects(
+      load([0, 2, 1, 2], [1, 2]),
+      /ItemKnnRecommender.fromArtifacts: the model JSON: weight 'graph\/offsets' is not a list of row starts from 0 \(entry 2\)/,
+    );
+    await assert.rejects(
+      load([0, 1, 1, 2], [1, 3]),
+      /the model JSON: weight 'graph\/items' holds 3 at index 1, outside \[0, 3\)/,
+    );
   });
 });

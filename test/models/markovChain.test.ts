@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { Interactions } from "../../src/data/interactions";
 import { MarkovChainRecommender } from "../../src/models/markovChain";
+import { encodeArrays } from "../../src/train/checkpointFormat";
 import { pairs } from "./implicitFixtures";
 
 describe("models/markovChain", () => {
@@ -73,5 +74,30 @@ describe("models/markovChain", () => {
     );
     assert.throws(() => model.scoreItems(Int32Array.of(4)), /user 4 is outside \[0, 4\)/);
     assert.throws(() => model.transitionRow(5), /item 5 is outside \[0, 5\)/);
+  });
+
+  it("keeps each user's last item only, and refuses a saved one outside the catalogue", async () => {
+    // Two items, no transition; user 0 last saw item 1, user 1 nothing (−1).
+    const saved = (lastItems: number[]) =>
+      encodeArrays(
+        "test",
+        [
+          { name: "successors/offsets", values: Int32Array.of(0, 0, 0), shape: [3] },
+          { name: "successors/indices", values: new Int32Array(0), shape: [0] },
+          { name: "successors/values", values: new Float64Array(0), shape: [0] },
+          { name: "prior", values: Float64Array.of(0.25, 0.75), shape: [2] },
+          { name: "lastItems", values: Int32Array.from(lastItems), shape: [2] },
+        ],
+        { model: "MarkovChainRecommender", config: { smoothing: 1 }, fitted: { numUsers: 2, numItems: 2 } },
+      );
+    const { json, data } = await saved([1, -1]);
+    const model = await MarkovChainRecommender.fromArtifacts(json, data);
+    // No successor of item 1: P(j | 1) = λπ(j) / (0 + λ) = π(j), the prior, as for user 1 with no history.
+    assert.deepEqual(Array.from(model.scoreItems(Int32Array.of(0, 1))), [0.25, 0.75, 0.25, 0.75]);
+    const bad = await saved([2, -1]);
+    await assert.rejects(
+      MarkovChainRecommender.fromArtifacts(bad.json, bad.data),
+      /MarkovChainRecommender.fromArtifacts: the model JSON: weight 'lastItems' holds 2 at index 0, outside \[−1, 2\)/,
+    );
   });
 });

@@ -93,34 +93,6 @@ describe("models/ncf", () => {
     });
   });
 
-  describe("implicitFeedbackBatches", () => {
-    it("covers every training row once per epoch, each with n negatives its user has not seen", () => {
-      const { train } = plantedTastes();
-      const sampler = new NegativeSampler(train);
-      const batches = implicitFeedbackBatches(train, sampler, { batchSize: 64, negatives: 3, rng: new Rng(1) });
-      assert.equal(batches.length, Math.ceil(train.length / 64));
-      const seen = new Set<string>();
-      for (let r = 0; r < train.length; r++) seen.add(`${train.users[r]},${train.items[r]}`);
-      const covered: string[] = [];
-      for (const b of batches) {
-        assert.equal(b.negatives.length, 3 * b.users.length);
-        b.users.forEach((u, k) => {
-          covered.push(`${u},${b.positives[k]}`);
-          for (let j = 0; j < 3; j++)
-            assert.ok(
-              !seen.has(`${u},${b.negatives[3 * k + j]}`),
-              `user ${u} has seen negative ${b.negatives[3 * k + j]}`,
-            );
-        });
-      }
-      assert.deepEqual(covered.sort(), Array.from(seen).sort());
-      assert.throws(
-        () => implicitFeedbackBatches(train, sampler, { batchSize: 8, negatives: 1.5, rng: new Rng(1) }),
-        /negatives must be an integer >= 0/,
-      );
-    });
-  });
-
   describe("NeuralCF", () => {
     it("scores x̂ = hᵀ[p^G ⊙ q^G ; MLP(p^M, q^M)] + b, as the equations say, for each variant", () => {
       const { train } = plantedTastes();

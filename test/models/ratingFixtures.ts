@@ -1,5 +1,6 @@
 // Rating logs shared by the tests of the classical rating models (ratingBaselines, similarities,
-// knn, slopeOne): a tiny matrix the tests work by hand, and random logs for property checks.
+// knn, slopeOne, sparseRatings, baselineEstimates): tiny matrices the tests work by hand, and random
+// logs for property checks.
 
 import { Rng } from "../../src/backend/random";
 import { Interactions } from "../../src/data/interactions";
@@ -32,6 +33,20 @@ export const SMALL_ROWS: ReadonlyArray<readonly [number, number, number]> = [
 ];
 
 export const SMALL_MEAN = 31 / 11;
+
+/** The 2 × 2 log worked by hand in several tests:  u0: i0 = 4, i1 = 2;  u1: i0 = 5.  μ = 11/3. */
+export function tinyRatings(): Interactions {
+  return makeInteractions(
+    [
+      [0, 0, 4],
+      [0, 1, 2],
+      [1, 0, 5],
+    ],
+    2,
+    2,
+    "tiny",
+  );
+}
 
 /** SMALL_ROWS over 5 users and 5 items (u4, i4 unknown); `order` permutes the log's rows. */
 export function smallRatings(order?: readonly number[]): Interactions {

@@ -1,8 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
-import { Rng } from "../../src/backend/random";
-import { choleskySolve, fitWals, gram, implicitMatrix, solveSide, walsLoss } from "../../src/models/wals";
+import { fitWals, implicitMatrix, solveSide, walsLoss } from "../../src/models/wals";
 import { makeInteractions } from "../eval/fixtures";
 
 /** L of the header summed over every (u, i) pair, the slow way. */
@@ -47,33 +46,6 @@ function plantedGroups(): { data: ReturnType<typeof makeInteractions>; heldOut: 
 describe("models/wals", () => {
   before(async () => {
     await initBackend();
-  });
-
-  it("solves a symmetric positive definite system by Cholesky", () => {
-    // A = M Mᵀ + I for a fixed M; b = A x* for a known x*.
-    const rng = new Rng(2);
-    const d = 5;
-    const m = Float64Array.from({ length: d * d }, () => rng.normal());
-    const a = new Float64Array(d * d);
-    for (let i = 0; i < d; i++)
-      for (let j = 0; j < d; j++) {
-        let s = i === j ? 1 : 0;
-        for (let k = 0; k < d; k++) s += m[i * d + k] * m[j * d + k];
-        a[i * d + j] = s;
-      }
-    const solution = [1, -2, 0.5, 3, -1];
-    const b = Float64Array.from({ length: d }, (_, i) => solution.reduce((s, v, j) => s + a[i * d + j] * v, 0));
-    choleskySolve(Float64Array.from(a), b, d);
-    b.forEach((v, i) => assert.ok(Math.abs(v - solution[i]) < 1e-9, `x[${i}] = ${v}`));
-    assert.throws(
-      () => choleskySolve(Float64Array.from([1, 2, 2, 1]), new Float64Array(2), 2),
-      /not positive definite/,
-    );
-  });
-
-  it("computes FᵀF", () => {
-    const f = Float64Array.from([1, 2, 3, 4, 5, 6]); // 3 × 2
-    assert.deepEqual(Array.from(gram(f, 2)), [1 + 9 + 25, 2 + 12 + 30, 2 + 12 + 30, 4 + 16 + 36]);
   });
 
   it("builds r_ui both ways, summing duplicates for 'rating' and 1 for 'binary'", () => {

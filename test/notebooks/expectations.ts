@@ -3,7 +3,7 @@
 // notebook reports, so that the suite passes with MovieLens (RECSYS_DATA_DIR set) and without it.
 
 import * as assert from "node:assert/strict";
-import { SURPRISE_ML100K } from "../../src/eval/published";
+import { MS_RECOMMENDERS_ML100K_TOP10, SURPRISE_ML100K, SURPRISE_ML100K_MORE } from "../../src/eval/published";
 
 export type Results = Record<string, unknown>;
 
@@ -81,6 +81,9 @@ export const expectations: Record<string, (results: Results) => void> = {
     assert.ok((r.toySimilarityMaxDiff as number) < 1e-6 && (r.toyKnnMaxDiff as number) < 1e-6, "by-hand similarity and kNN");
     assert.ok((r.toyBaselineMaxDiff as number) < 1e-12, "by-hand ALS baselines");
     assert.ok((r.toyLossDiff as number) < 1e-5, "by-hand MF loss");
+    // SAR's S and EASE's B are float32 in the library; against ours rounded the same way, the scores agree.
+    assert.ok((r.sarToyMaxDiff as number) < 1e-9, `by-hand SAR scores: ${r.sarToyMaxDiff}`);
+    assert.ok((r.easeToyMaxDiff as number) < 1e-9, `by-hand EASE scores: ${r.easeToyMaxDiff}`);
     const rating = r.surprise as Record<string, { rmse: number; mae: number; folds: number }>;
     const ranking = r.rankingNdcg10 as Record<string, number>;
     const precision = r.rankingPrecision10 as Record<string, number>;
@@ -90,21 +93,23 @@ export const expectations: Record<string, (results: Results) => void> = {
           rating: {
             NormalPredictor: [1.52163, 1.22096], BaselineOnly: [0.94485, 0.74877], KNNBasic: [0.97937, 0.7734],
             KNNWithMeans: [0.95156, 0.7494], KNNBaseline: [0.93116, 0.73322], SlopeOne: [0.94614, 0.74324],
-            SVD: [0.9298, 0.73588], "SVD++": [0.91268, 0.71992],
+            SVD: [0.9298, 0.73588], "SVD++": [0.91268, 0.71992], NMF: [0.9658, 0.75934], CoClustering: [0.96555, 0.75553],
           },
           mfTestRmse: 0.93658, variance: [0.05915, 0.03022],
-          ndcg: { bpr: 0.40211, wals: 0.42686, svd: 0.10311, knnBaseline: 0.00104, popularity: 0.24791 },
-          precision: { bpr: 0.36341, wals: 0.37943, svd: 0.09576, knnBaseline: 0.00106, popularity: 0.22747 },
+          ndcg: { bpr: 0.40211, wals: 0.42686, svd: 0.10311, knnBaseline: 0.00104, popularity: 0.24791, sar: 0.3703, ease: 0.47573 },
+          precision: { bpr: 0.36341, wals: 0.37943, svd: 0.09576, knnBaseline: 0.00106, popularity: 0.22747, sar: 0.32025, ease: 0.42036 },
+          easeLambda: 500,
         }
       : {
           rating: {
             NormalPredictor: [1.5636, 1.2674], BaselineOnly: [0.85761, 0.68745], KNNBasic: [0.87697, 0.68022],
             KNNWithMeans: [0.81166, 0.62254], KNNBaseline: [0.80341, 0.62056], SlopeOne: [0.84669, 0.65654],
-            SVD: [0.83397, 0.6572], "SVD++": [0.74703, 0.58188],
+            SVD: [0.83397, 0.6572], "SVD++": [0.74703, 0.58188], NMF: [0.8362, 0.64916], CoClustering: [0.87237, 0.66203],
           },
           mfTestRmse: 0.83419, variance: [0.10333, 0.05656],
-          ndcg: { bpr: 0.31936, wals: 0.35277, svd: 0.03029, knnBaseline: 0.00402, popularity: 0.27875 },
-          precision: { bpr: 0.22842, wals: 0.24211, svd: 0.02495, knnBaseline: 0.00411, popularity: 0.18674 },
+          ndcg: { bpr: 0.31936, wals: 0.35277, svd: 0.03029, knnBaseline: 0.00402, popularity: 0.27875, sar: 0.3167, ease: 0.3796 },
+          precision: { bpr: 0.22842, wals: 0.24211, svd: 0.02495, knnBaseline: 0.00411, popularity: 0.18674, sar: 0.222, ease: 0.25947 },
+          easeLambda: 250,
         };
     const trained = new Set(["SVD", "SVD++"]);
     for (const [name, [rmse, mae]] of Object.entries(expected.rating)) {
@@ -114,7 +119,7 @@ export const expectations: Record<string, (results: Results) => void> = {
     }
     if (ml) {
       // The reproduction: every algorithm within ±0.01 of Surprise's table (±0.015 for the one-fold runs).
-      for (const published of SURPRISE_ML100K) {
+      for (const published of [...SURPRISE_ML100K, ...SURPRISE_ML100K_MORE]) {
         const ours = rating[published.algorithm];
         const tolerance = ours.folds === 5 ? 0.01 : 0.015;
         near(ours.rmse, published.rmse, tolerance, `${published.algorithm} RMSE against Surprise's ${published.rmse}`);
@@ -123,10 +128,29 @@ export const expectations: Record<string, (results: Results) => void> = {
     near(r.mfTestRmse, expected.mfTestRmse, 0.005, "MF test RMSE");
     const variance = r.itemFactorsExplainedVariance as number[];
     expected.variance.forEach((v, i) => near(variance[i], v, 0.01, `explained variance of component ${i + 1}`));
-    const rankingTolerance: Record<string, number> = { bpr: 0.02, wals: 0.005, svd: 0.01, knnBaseline: 0.002, popularity: 0.0005 };
+    const rankingTolerance: Record<string, number> = {
+      bpr: 0.02, wals: 0.005, svd: 0.01, knnBaseline: 0.002, popularity: 0.0005, sar: 0.0005, ease: 0.001,
+    };
     for (const [model, value] of Object.entries(expected.ndcg)) near(ranking[model], value, rankingTolerance[model], `${model} ndcg@10`);
     for (const [model, value] of Object.entries(expected.precision)) near(precision[model], value, rankingTolerance[model], `${model} precision@10`);
+    assert.equal(r.sarNdcg10, ranking.sar);
+    assert.equal(r.easeNdcg10, ranking.ease);
+    // EASE's λ: the best of the grid on the validation split carved from the training part.
+    const validation = r.easeValidationNdcg10 as Record<string, number>;
+    assert.deepEqual(Object.keys(validation), ["100", "250", "500", "1000"]);
+    const bestOnValidation = Object.entries(validation).reduce((a, b) => (b[1] > a[1] ? b : a));
+    assert.equal(r.easeLambda, Number(bestOnValidation[0]), `λ = ${r.easeLambda} is not the validation argmax`);
+    assert.equal(r.easeLambda, expected.easeLambda);
+    if (ml) {
+      // Microsoft's SAR row, and EASE at the level of the best published rows.
+      near(ranking.sar, MS_RECOMMENDERS_ML100K_TOP10.SAR.ndcg, 0.03, "SAR ndcg@10 against Microsoft's 0.382");
+      assert.ok(ranking.ease >= 0.45, `EASE ndcg@10 ${ranking.ease} < 0.45`);
+    }
     // Orders that hold on both data sets.
+    for (const [model, value] of Object.entries(ranking)) {
+      if (model !== "ease") assert.ok(ranking.ease > value, `EASE ${ranking.ease} should beat ${model} ${value}`);
+    }
+    assert.ok(ranking.sar > ranking.popularity, "SAR beats popularity");
     assert.ok(ranking.wals > ranking.popularity && ranking.bpr > ranking.popularity, "implicit-feedback models beat popularity");
     assert.ok(ranking.svd < ranking.popularity, "a rating model is a poor ranker");
     assert.ok(rating.KNNBaseline.rmse < rating.KNNWithMeans.rmse && rating.KNNWithMeans.rmse < rating.KNNBasic.rmse);

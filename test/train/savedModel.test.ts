@@ -6,10 +6,14 @@ import * as path from "node:path";
 import { initBackend } from "../../src/backend/backend";
 import { BertForPretraining, BertForSequenceClassification } from "../../src/models/bert";
 import { BprMf } from "../../src/models/bpr";
+import { KNNBasic } from "../../src/models/knn";
 import { MatrixFactorization } from "../../src/models/matrixFactorization";
+import { CsrMatrix } from "../../src/data/csr";
 import { saveCheckpoint } from "../../src/train/checkpoint";
+import { arrayModelFormat, csrArrays, readCsr, savedModelName } from "../../src/train/savedModel";
 import { assertNoLeak } from "../support/assertions";
 import { pairs } from "../models/implicitFixtures";
+import { smallRatings } from "../models/ratingFixtures";
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
@@ -206,6 +210,85 @@ describe("train/savedModel", () => {
     const loaded = await MatrixFactorization.load(dir, train);
     assert.deepEqual(loaded.scoreItems(Int32Array.of(0, 1, 2)), model.scoreItems(Int32Array.of(0, 1, 2)));
     for (const m of [model, loaded]) m.dispose();
+  });
+
+  describe("models that hold typed arrays (arrayModelFormat)", () => {
+    /** A toy array model: a sparse matrix and a scale factor. */
+    const format = arrayModelFormat(
+      "Toy",
+      ({ config, fitted, arrays }) => ({
+        scale: config.scale as number,
+        matrix: readCsr(arrays, "m", fitted.rows as number, fitted.cols as number),
+      }),
+      (train?: ReturnType<typeof pairs>) => train,
+    );
+    const matrix = CsrMatrix.fromDense([
+      [0, 1.5, 0],
+      [2, 0, 0.1],
+    ]);
+
+    it("saves config, fitted values and arrays, and restores them exactly", async () => {
+      const dir = path.join(root, "toy");
+      await format.save(dir, { config: { scale: 3 }, fitted: { rows: 2, cols: 3 }, arrays: csrArrays("m", matrix) });
+      const json = JSON.parse(fs.readFileSync(path.join(dir, "checkpoint.json"), "utf8"));
+      assert.deepEqual(json.state, { model: "Toy", config: { scale: 3 }, fitted: { rows: 2, cols: 3 } });
+      assert.deepEqual(
+        json.weightSpecs.map((s: { name: string; dtype: string }) => `${s.name}:${s.dtype}`),
+        ["m/offsets:int32", "m/indices:int32", "m/values:float64"],
+      );
+      assert.equal(await savedModelName(dir), "Toy");
+      const toy = await format.load(dir);
+      assert.equal(toy.scale, 3);
+      assert.deepEqual(Array.from(toy.matrix.toDense()), [0, 1.5, 0, 2, 0, 0.1]);
+      await assert.rejects(savedModelName(path.join(root, "nowhere")), /savedModelName: cannot read .*checkpoint.json/);
+    });
+
+    it("names the weights when the arrays do not form what the model reads", async () => {
+      const dir = path.join(root, "toy-bad");
+      const broken = [
+        { name: "m/offsets", values: Int32Array.of(0, 2, 1), shape: [3] },
+        { name: "m/indices", values: Int32Array.of(1), shape: [1] },
+        { name: "m/values", values: Float64Array.of(1), shape: [1] },
+      ];
+      await format.save(dir, { config: {}, fitted: { rows: 2, cols: 3 }, arrays: broken });
+      await assert.rejects(
+        format.load(dir),
+        /Toy.load: .*checkpoint.json: weight 'm\/offsets' and its indices do not form a sparse matrix: CsrMatrix: offsets decrease at row 1/,
+      );
+      // A fitted value that reads no array of the saved shape.
+      await format.save(dir, { config: {}, fitted: { rows: 3, cols: 3 }, arrays: csrArrays("m", matrix) });
+      await assert.rejects(
+        format.load(dir),
+        /Toy.load: .*checkpoint.json: weight 'm\/offsets' has shape \[3\], the model expects \[4\]/,
+      );
+      // An error of the model's own: the saved state does not restore it.
+      const failing = arrayModelFormat("Toy", () => {
+        throw new Error("Toy: scale must be a number");
+      });
+      await assert.rejects(
+        failing.load(dir),
+        /Toy.load: .*checkpoint.json: the saved state does not restore a Toy: Toy: scale must be a number/,
+      );
+    });
+
+    it("a fitted model loads without its data (no refit), and checks the data when given", async () => {
+      const train = smallRatings();
+      const model = new KNNBasic({ k: 2 }).fit(train);
+      const dir = path.join(root, "knn");
+      await model.save(dir);
+      const users = Int32Array.of(0, 1, 2, 3);
+      const items = Int32Array.of(2, 2, 3, 0);
+      assert.deepEqual((await KNNBasic.load(dir)).predict(users, items), model.predict(users, items));
+      assert.deepEqual((await KNNBasic.load(dir, train)).predict(users, items), model.predict(users, items));
+      await assert.rejects(
+        KNNBasic.load(dir, smallRatings([10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0])),
+        /KNNBasic.load: .*checkpoint.json was trained on .* with row contents \(sha256 of users, items, ratings\)/,
+      );
+      await assert.rejects(
+        KNNBasic.load(dir, pairs([[0, 0]], 1, 1)),
+        /was trained on .* with numUsers 5; 'tiny' has 1/,
+      );
+    });
   });
 
   it("BERT pretraining and the sequence classifier save and load every weight", async () => {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { barChart, categoryScatter, heatmap, histogram, lineChart } from "../../src/viz/charts";
+import { labelledScatter, barChart, categoryScatter, heatmap, histogram, lineChart } from "../../src/viz/charts";
 
 describe("viz/charts", () => {
   it("builds grouped bars with titled axes", () => {
@@ -55,5 +55,24 @@ describe("viz/charts", () => {
       1,
       "no empty 'other' series",
     );
+  });
+
+  it("writes each point's name beside it, on a log x axis when asked", () => {
+    const figure = labelledScatter({
+      title: "cost",
+      xTitle: "seconds",
+      points: [
+        { label: "MF", x: 2, y: 0.3 },
+        { label: "SASRec", x: 60, y: 0.4 },
+      ],
+      logX: true,
+    });
+    assert.equal(figure.data.length, 1);
+    assert.deepEqual(figure.data[0].x, [2, 60]);
+    assert.deepEqual(figure.data[0].y, [0.3, 0.4]);
+    assert.deepEqual(figure.data[0].text, ["MF", "SASRec"]);
+    assert.equal(figure.data[0].mode, "markers+text");
+    assert.equal(figure.layout.xaxis?.type, "log");
+    assert.equal(figure.layout.yaxis?.type, undefined);
   });
 });

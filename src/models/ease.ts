@@ -1,0 +1,185 @@
+// EASE^R, from Harald Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019: an
+// item × item weight matrix B, learned in closed form, that scores item j for a user as a weighted
+// sum over the items the user has. X is the binary user × item matrix of the training interactions.
+//
+//   min_B ‖X − XB‖²_F + λ‖B‖²_F   subject to diag(B) = 0                          (eq. 1)
+//
+// Without the constraint the answer would be B = I: every item predicts itself. With it, the
+// Lagrangian gives, for G = XᵀX + λI and P = G⁻¹,
+//
+//   B = I − P · diag(1 / diag(P)),   i.e. B_ij = −P_ij / P_jj (i ≠ j), B_jj = 0   (eqs. 4–8)
+//   s_u = x_u B                      the score of every item for user u
+//
+// One matrix inversion of size I × I, whatever the number of users: on MovieLens 100K (1,682 items)
+// a couple of seconds in float64 (data/linalg.ts). λ is the only hyper-parameter; the paper uses 500
+// on MovieLens 20M, 1,000 on Netflix and 200 on the Million Song Data; a small data set wants its
+// own, chosen on a validation split (bench/msModels.ts). Seen items are removed by the evaluation
+// protocol, not here.
+
+import * as tf from "@tensorflow/tfjs";
+import { checkPositive, requireFitted } from "../checks";
+import { CsrMatrix } from "../data/csr";
+import { Interactions } from "../data/interactions";
+import { sparseGram, spdInverse } from "../data/linalg";
+import { checkUsersInRange, ItemScorer } from "../eval/scorers";
+import type { NamedWeight } from "../nn/layeredModel";
+import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+
+export interface EaseConfig {
+  /** λ, the L2 penalty on B, added to the diagonal of XᵀX. Default 500 (the paper's MovieLens 20M value). */
+  regularization?: number;
+}
+
+interface Fitted {
+  train: Interactions;
+  /** X: each user's distinct training items, values 1. */
+  userItems: CsrMatrix;
+  /** B, [numItems × numItems] row-major: row i holds what having item i adds to each item's score. */
+  weights: Float32Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The closed form
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * B of eq. 8 for the binary X: G = XᵀX + λI, P = G⁻¹, B_ij = −P_ij / P_jj, B_jj = 0. [I × I],
+ * row-major, rounded to float32 once solved (it is what the model keeps and saves).
+ */
+export function easeWeights(userItems: CsrMatrix, regularization: number): Float32Array {
+  const n = userItems.numCols;
+  const p = sparseGram(userItems); // XᵀX: co-occurrence counts, [I × I]
+  for (let i = 0; i < n; i++) p[i * n + i] += regularization;
+  spdInverse(p, n, "Ease"); // P = G⁻¹; an item no one has keeps P_jj = 1/λ and B's column j is 0
+  const weights = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) weights[i * n + j] = i === j ? 0 : -p[i * n + j] / p[j * n + j];
+  }
+  return weights;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+// ---------------------------------------------------------------------------------------------
+
+/** EASE^R: `new Ease({ regularization }).fit(train)` solves for B; `scoreItems` gives x_u B. */
+export class Ease implements ItemScorer {
+  readonly regularization: number;
+  private state: Fitted | null = null;
+  /** B as a tfjs variable, only while saving or loading. */
+  private variables: NamedWeight[] | null = null;
+
+  constructor(config: EaseConfig = {}) {
+    // λ > 0: XᵀX alone is singular as soon as an item has no user, or two items have the same users.
+    this.regularization = checkPositive("Ease", "regularization", config.regularization ?? 500);
+  }
+
+  /** Solves for B on the distinct (user, item) pairs of `train`. */
+  fit(train: Interactions): this {
+    if (train.length === 0) throw new Error(`Ease.fit: the train data '${train.name}' has no interactions`);
+    const userItems = binaryUserItems(train);
+    this.state = { train, userItems, weights: easeWeights(userItems, this.regularization) };
+    return this;
+  }
+
+  get numUsers(): number {
+    return this.fitted("numUsers").train.numUsers;
+  }
+
+  get numItems(): number {
+    return this.fitted("numItems").train.numItems;
+  }
+
+  /** B, [numItems × numItems] row-major, zero diagonal. */
+  get weights(): Float32Array {
+    return this.fitted("weights").weights;
+  }
+
+  /** x_u B for each user: the sum of the rows of B of the user's training items. [users.length × numItems]. */
+  scoreItems(users: Int32Array): Float64Array {
+    const { userItems, weights } = this.fitted("scoreItems");
+    checkUsersInRange("Ease.scoreItems", users, userItems.numRows);
+    const n = userItems.numCols;
+    const out = new Float64Array(users.length * n);
+    for (let b = 0; b < users.length; b++) {
+      const row = b * n;
+      for (let p = userItems.offsets[users[b]]; p < userItems.offsets[users[b] + 1]; p++) {
+        const from = userItems.indices[p] * n;
+        for (let j = 0; j < n; j++) out[row + j] += weights[from + j];
+      }
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Saving and loading (train/savedModel.ts): B is the one weight; X comes from the training data
+  // handed to `load`, checked against the record saved with the model.
+  // -------------------------------------------------------------------------------------------
+
+  /** B under the name "weights", as a tfjs variable (made on the first call; `dispose` frees it). */
+  namedWeights(): NamedWeight[] {
+    const { weights } = this.fitted("namedWeights");
+    const n = this.numItems;
+    this.variables ??= [{ name: "weights", variable: tf.tidy(() => tf.variable(tf.tensor2d(weights, [n, n]))) }];
+    return this.variables;
+  }
+
+  /** Frees the tfjs variable of `namedWeights`; the model itself lives in typed arrays and stays usable. */
+  dispose(): void {
+    for (const { variable } of this.variables ?? []) variable.dispose();
+    this.variables = null;
+  }
+
+  /** Saves λ and B, with a record of the training data, to the folder `path`. */
+  async save(path: string): Promise<void> {
+    const { train } = this.fitted("save");
+    try {
+      await saveModel(path, "Ease", { regularization: this.regularization }, this.namedWeights(), train);
+    } finally {
+      this.dispose();
+    }
+  }
+
+  /** A model saved by `save`, on the training data it was fitted on (checked). */
+  static async load(path: string, train: Interactions): Promise<Ease> {
+    const model = await loadModel("Ease.load", path, "Ease", (config) => Ease.empty(config, train), train);
+    return model.adoptWeights();
+  }
+
+  /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
+  static async fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<Ease> {
+    const model = await modelFromArtifacts(
+      "Ease.fromArtifacts",
+      json,
+      weights,
+      "Ease",
+      (config) => Ease.empty(config, train),
+      train,
+    );
+    return model.adoptWeights();
+  }
+
+  /** A model with B all zeros, for loading to fill. */
+  private static empty(config: Record<string, unknown>, train: Interactions): Ease {
+    const model = new Ease(config as EaseConfig);
+    const n = train.numItems;
+    model.state = { train, userItems: binaryUserItems(train), weights: new Float32Array(n * n) };
+    return model;
+  }
+
+  /** Copies the loaded variable into B and frees it. */
+  private adoptWeights(): this {
+    this.fitted("load").weights.set(this.namedWeights()[0].variable.dataSync());
+    this.dispose();
+    return this;
+  }
+
+  private fitted(what: string): Fitted {
+    return requireFitted(`Ease.${what}`, this.state);
+  }
+}
+
+/** X: each user's distinct items (repeats count once), values 1. */
+function binaryUserItems(train: Interactions): CsrMatrix {
+  return CsrMatrix.fromTriples(train.numUsers, train.numItems, train.users, train.items).dedupe("first");
+}
