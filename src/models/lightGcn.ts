@@ -33,7 +33,7 @@ import type { NamedWeight } from "../nn/layeredModel";
 import { readAndDispose } from "../nn/tensors";
 import { ImplicitFeedbackBatch, ImplicitFeedbackModel, negativeCount } from "../train/implicitFeedback";
 import { bprLoss } from "../train/losses";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -228,24 +228,17 @@ export class LightGcn implements ImplicitFeedbackModel, ItemScorer {
   /** Saves the model and a record of its training data (its graph) to the folder `path`. */
   save(path: string): Promise<void> {
     const config = { factors: this.factors, layers: this.layers, regularization: this.regularization };
-    return saveModel(path, "LightGcn", config, this.namedWeights(), this.train);
+    return LIGHT_GCN_FORMAT.save(path, config, this.namedWeights(), this.train);
   }
 
   /** A model saved by `save`, on the training data it was saved with (checked): the graph is rebuilt from it. */
   static load(path: string, train: Interactions): Promise<LightGcn> {
-    return loadModel("LightGcn.load", path, "LightGcn", (c) => new LightGcn(train, { ...c, seed: 0 }), train);
+    return LIGHT_GCN_FORMAT.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<LightGcn> {
-    return modelFromArtifacts(
-      "LightGcn.fromArtifacts",
-      json,
-      weights,
-      "LightGcn",
-      (c) => new LightGcn(train, { ...c, seed: 0 }),
-      train,
-    );
+    return LIGHT_GCN_FORMAT.fromArtifacts(json, weights, train);
   }
 
   dispose(): void {
@@ -253,3 +246,10 @@ export class LightGcn implements ImplicitFeedbackModel, ItemScorer {
     this.adjacency.dispose();
   }
 }
+
+/** A LightGcn of a saved config's shape on the graph of `train` (checked against the saved record). */
+const LIGHT_GCN_FORMAT = tfModelFormat(
+  "LightGcn",
+  (config, train: Interactions) => new LightGcn(train, { ...config, seed: 0 }),
+  (train) => train,
+);

@@ -37,7 +37,7 @@ import { DenseTower, denseTowerWeights } from "../nn/mlp";
 import { readAndDispose } from "../nn/tensors";
 import { rowBatches } from "../train/batches";
 import { LossModel } from "../train/trainer";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { tfModelFormat } from "../train/savedModel";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -271,24 +271,17 @@ export class MultVae implements LossModel<MultVaeBatch>, ItemScorer {
   /** Saves the model and a record of its training data (the users' input rows) to the folder `path`. */
   save(path: string): Promise<void> {
     const config = { hiddenUnits: [...this.hiddenUnits], latentDim: this.latentDim, dropout: this.dropout };
-    return saveModel(path, "MultVae", config, this.namedWeights(), this.train);
+    return MULT_VAE_FORMAT.save(path, config, this.namedWeights(), this.train);
   }
 
   /** A model saved by `save`, on the training data it was saved with (checked). */
   static load(path: string, train: Interactions): Promise<MultVae> {
-    return loadModel("MultVae.load", path, "MultVae", (c) => new MultVae(train, { ...c, seed: 0 }), train);
+    return MULT_VAE_FORMAT.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
   static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<MultVae> {
-    return modelFromArtifacts(
-      "MultVae.fromArtifacts",
-      json,
-      weights,
-      "MultVae",
-      (c) => new MultVae(train, { ...c, seed: 0 }),
-      train,
-    );
+    return MULT_VAE_FORMAT.fromArtifacts(json, weights, train);
   }
 
   dispose(): void {
@@ -296,3 +289,10 @@ export class MultVae implements LossModel<MultVaeBatch>, ItemScorer {
     this.decoder.dispose();
   }
 }
+
+/** A MultVae of a saved config's shape on `train` (checked against the saved record); load assigns the weights. */
+const MULT_VAE_FORMAT = tfModelFormat(
+  "MultVae",
+  (config, train: Interactions) => new MultVae(train, { ...config, seed: 0 }),
+  (train) => train,
+);

@@ -26,8 +26,10 @@ import { FeatureEmbeddingModel } from "../../src/models/featureEmbedding";
 import { PartLoaders, SwitchingHybrid, WeightedHybrid } from "../../src/models/hybrid";
 import { ItemKnnRecommender } from "../../src/models/itemKnn";
 import { KNNBaseline, KNNBasic, KNNWithMeans } from "../../src/models/knn";
+import { LightGcn } from "../../src/models/lightGcn";
 import { MarkovChainRecommender } from "../../src/models/markovChain";
 import { MatrixFactorization } from "../../src/models/matrixFactorization";
+import { MultVae } from "../../src/models/multVae";
 import { NeuralCF } from "../../src/models/ncf";
 import { NMF } from "../../src/models/nmf";
 import { BaselineOnly, NormalPredictor } from "../../src/models/ratingBaselines";
@@ -167,6 +169,18 @@ const CASES: ModelCase[] = [
     seeded: true,
     build: (seed) => new FeatureEmbeddingModel(train, { factors: 4, seed }),
     load: (dir) => FeatureEmbeddingModel.load(dir, train),
+  },
+  {
+    name: "LightGcn",
+    seeded: true,
+    build: (seed) => new LightGcn(train, { factors: 4, layers: 2, seed }),
+    load: (dir) => LightGcn.load(dir, train),
+  },
+  {
+    name: "MultVae",
+    seeded: true,
+    build: (seed) => new MultVae(train, { hiddenUnits: [6], latentDim: 3, seed }),
+    load: (dir) => MultVae.load(dir, train),
   },
   {
     name: "Bert4Rec",
