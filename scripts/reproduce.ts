@@ -7,6 +7,10 @@
 //   sequential-ml100k notebook 07's next-item comparison on the full budget: popularity, item-kNN, BPR-MF, a
 //   sequential-ml1m   Markov chain, BERT4Rec and SASRec, leave-one-out by time, HR@10 and NDCG@10 under full
 //                     ranking and 100 uniform / popularity negatives
+//   ms-recommenders-ml100k  Microsoft Recommenders' top-10 table on MovieLens 100K (75/25 per user, seed 42):
+//                     popularity, SAR, EASE, BPR-MF, WALS, SVD, NeuMF, LightGCN and Mult-VAE, nDCG@10,
+//                     precision@10, recall@10, MAP@10 and fit seconds beside the published rows
+//                     (scripts/lib/msRecommenders.ts; `--models sar,ease` runs some of them)
 // Data comes from RECSYS_DATA_DIR or the download cache.
 
 import * as fs from "node:fs";
@@ -50,6 +54,7 @@ import { Bert4Rec } from "../src/models/bert4rec";
 import { SasRec } from "../src/models/sasrec";
 import { trainSequentialRecommender } from "../src/train/sequentialTraining";
 import { fit } from "../src/train/trainer";
+import { parseMsArgs, runMsComparison } from "./lib/msRecommenders";
 
 /** How each Surprise algorithm is fitted here, with Surprise's default hyper-parameters. */
 const SURPRISE_ALGORITHMS: Record<string, (train: Interactions, fold: number) => FoldModel | Promise<FoldModel>> = {
@@ -343,11 +348,20 @@ async function sequential(dataset: "ml-100k" | "ml-1m", args: string[]): Promise
   }
 }
 
+/** Microsoft Recommenders' top-10 table on MovieLens 100K (see scripts/lib/msRecommenders.ts). */
+async function msRecommendersMl100k(args: string[]): Promise<void> {
+  const options = parseMsArgs(args);
+  const backend = await initBackend();
+  if (!options.json) console.log(`${backend.name} backend`);
+  await runMsComparison(await loadMovieLens100K(), options, (line) => console.log(line));
+}
+
 const EXPERIMENTS: Record<string, (args: string[]) => Promise<void>> = {
   "surprise-ml100k": surpriseMl100k,
   "bert-pretrain": bertPretrain,
   "sequential-ml100k": (args) => sequential("ml-100k", args),
   "sequential-ml1m": (args) => sequential("ml-1m", args),
+  "ms-recommenders-ml100k": msRecommendersMl100k,
 };
 
 const [experiment, ...rest] = process.argv.slice(2);
