@@ -207,16 +207,19 @@ export const expectations: Record<string, (results: Results) => void> = {
     backendIsFast(r);
     assert.equal(r.figures, 3);
     assert.ok((r.scratchMaxDiff as number) < 1e-5 && (r.lossMaxDiff as number) < 1e-5, "by-hand scores and losses match the library");
+    // LightGCN's propagation and Mult-VAE's ELBO by hand on the toy graph, against the library (float32).
+    assert.ok((r.gcnMaxDiff as number) < 1e-5, `by-hand LightGCN scores: ${r.gcnMaxDiff}`);
+    assert.ok((r.elboMaxDiff as number) < 1e-5, `by-hand Mult-VAE ELBO and logits: ${r.elboMaxDiff}`);
     const ml = r.dataset === "ml-100k";
     const expected = ml
       ? {
-          ndcg: { GMF: 0.39934, MLP: 0.38285, NeuMF: 0.39532, "NeuMF (pretrained)": 0.42891, "two-tower": 0.41942 },
-          precision: { GMF: 0.3544, MLP: 0.33669, NeuMF: 0.3527, "NeuMF (pretrained)": 0.37858, "two-tower": 0.37402 },
+          ndcg: { GMF: 0.39934, MLP: 0.38285, NeuMF: 0.39532, "NeuMF (pretrained)": 0.42891, "two-tower": 0.41942, LightGCN: 0.42728, "Mult-VAE": 0.43429 },
+          precision: { GMF: 0.3544, MLP: 0.33669, NeuMF: 0.3527, "NeuMF (pretrained)": 0.37858, "two-tower": 0.37402, LightGCN: 0.37805, "Mult-VAE": 0.38494 },
           popularity: 0.24791, pretrainedStart: 0.42302, margin: 1.4,
         }
       : {
-          ndcg: { GMF: 0.32766, MLP: 0.32656, NeuMF: 0.33559, "NeuMF (pretrained)": 0.3421, "two-tower": 0.33128 },
-          precision: { GMF: 0.22779, MLP: 0.22674, NeuMF: 0.23368, "NeuMF (pretrained)": 0.23789, "two-tower": 0.22842 },
+          ndcg: { GMF: 0.32766, MLP: 0.32656, NeuMF: 0.33559, "NeuMF (pretrained)": 0.3421, "two-tower": 0.33128, LightGCN: 0.35638, "Mult-VAE": 0.35686 },
+          precision: { GMF: 0.22779, MLP: 0.22674, NeuMF: 0.23368, "NeuMF (pretrained)": 0.23789, "two-tower": 0.22842, LightGCN: 0.24537, "Mult-VAE": 0.24589 },
           popularity: 0.27875, pretrainedStart: 0.3447, margin: 1.1,
         };
     const ndcg = r["ndcg@10"] as Record<string, number>;
