@@ -339,6 +339,64 @@ export const expectations: Record<string, (results: Results) => void> = {
     }
     assert.equal(r.figures, 6);
   },
+
+  "08-challenges-and-future"(r) {
+    backendIsFast(r);
+    assert.equal(r.figures, 4);
+    // By hand: [3, 4] clipped to norm 1, and one unsampled Gaussian step's RDP α/(2σ²).
+    const clipped = r.clippedToyGradient as number[];
+    near(clipped[0], 0.6, 1e-9, "clipped gradient, first entry");
+    near(clipped[1], 0.8, 1e-9, "clipped gradient, second entry");
+    assert.ok((r.rdpMaxDiff as number) < 1e-12, `RDP by hand vs accountant: ${r.rdpMaxDiff}`);
+    // TF Privacy's MNIST tutorial publishes ε = 3.01 (classic conversion); the improved conversion proves less.
+    near(r.mnistEpsilon, 3.01, 0.005, "ε of TF Privacy's MNIST example (classic conversion)");
+    assert.ok((r.mnistEpsilonImproved as number) < (r.mnistEpsilon as number), "the improved conversion is tighter");
+    type Attack = { trainRmse: number; testRmse: number; auc: number };
+    const attack = r.attack as Record<"overfitted" | "regularised", Attack>;
+    // The lesson of §1.1: overfitting is what the attack exploits.
+    assert.ok(attack.overfitted.auc > attack.regularised.auc + 0.1, `attack AUC ${JSON.stringify(attack)}`);
+    assert.ok(attack.overfitted.trainRmse < attack.regularised.trainRmse, "the overfitted model fits its training data closer");
+    type DpRow = { epsilon: number | null; rmse: number; ndcg10: number; attackAuc: number };
+    const dp = r.dpSgd as DpRow[];
+    const targets = [0.5, 1, 2, 8];
+    assert.equal(dp.length, targets.length + 1, "one run per target ε and one without noise");
+    targets.forEach((target, i) => near(dp[i].epsilon, target, 0.01 * target, `ε of the DP-SGD run aiming at ${target}`));
+    assert.equal(dp[targets.length].epsilon, null, "the run without noise has ε = ∞");
+    // Privacy costs accuracy: the strictest budget is the worst, and none beats the non-private run by more than noise.
+    const noiseless = dp[targets.length];
+    for (const row of dp.slice(1)) assert.ok(dp[0].rmse > row.rmse, `RMSE at ε = 0.5 (${dp[0].rmse}) vs ${row.epsilon} (${row.rmse})`);
+    for (const row of dp) assert.ok(row.rmse >= noiseless.rmse - 0.005, `RMSE at ε = ${row.epsilon} (${row.rmse}) vs no noise`);
+    // Clipped, noisy training leaves the attack near chance.
+    for (const row of dp) assert.ok(row.attackAuc < 0.56, `attack AUC at ε = ${row.epsilon}: ${row.attackAuc}`);
+    const fed = r.fedAvg as { bestRmse: number; finalRmse: number; centralBestRmse: number };
+    assert.ok(fed.bestRmse < fed.centralBestRmse + 0.05, `FedAvg ${fed.bestRmse} vs centralised ${fed.centralBestRmse}`);
+    // Faithfulness (share of the occlusion ceiling): score decompositions are faithful, attention is not.
+    const faith = r.faithfulness as Record<string, Record<string, number>>;
+    assert.ok(faith["item-kNN"].neighbours > 0.95, `item-kNN neighbours ${faith["item-kNN"].neighbours}`);
+    assert.ok(faith["content TF-IDF"]["history share"] > 0.9, `content ${faith["content TF-IDF"]["history share"]}`);
+    assert.ok(faith.SASRec["attention, last layer"] < 0.3, `SASRec last layer ${faith.SASRec["attention, last layer"]}`);
+    assert.ok(Math.abs(faith.SASRec["attention rollout"] - faith.SASRec["most recent item"]) < 0.1, "rollout ≈ the most recent item");
+    // Compute: every model beats popularity except popularity itself; int8 tables rank as float32 ones do.
+    const cost = r.cost as Record<string, { parameters: number; bytes: number; ndcg10: number }>;
+    for (const name of ["item-kNN", "BPR-MF", "WALS", "two-tower", "SASRec"])
+      assert.ok(cost[name].ndcg10 > cost.popularity.ndcg10, `${name} ${cost[name].ndcg10} vs popularity ${cost.popularity.ndcg10}`);
+    for (const [name, row] of Object.entries(r.int8 as Record<string, { float32: number; int8: number }>))
+      near(row.int8, row.float32, 0.002, `NDCG@10 of ${name} with int8 tables`);
+    // An HNSW index with a wide search finds almost every true neighbour.
+    const retrieval = r.retrieval as Array<{ catalogue: string; method: string; recall10: number }>;
+    const widest = retrieval.filter((row) => row.method === "HNSW, efSearch 256");
+    assert.ok(widest.length >= 1, "the efSearch 256 rows");
+    for (const row of widest) assert.ok(row.recall10 > 0.99, `recall@10 on ${row.catalogue}: ${row.recall10}`);
+    if (r.dataset === "ml-100k") {
+      // Measured: regularised 0.588, overfitted 0.787 (test RMSE 0.934 against 1.012).
+      assert.ok(attack.regularised.testRmse < attack.overfitted.testRmse, "the overfitted model generalises worse");
+      near(attack.regularised.auc, 0.588, 0.03, "attack AUC on the regularised MF");
+      near(attack.overfitted.auc, 0.787, 0.03, "attack AUC on the overfitted MF");
+      near(cost.popularity.ndcg10, 0.04491, 1e-4, "popularity NDCG@10 (leave-one-out by time)");
+    } else {
+      assert.equal(r.dataset, "synthetic-books", `unexpected data set ${r.dataset}`);
+    }
+  },
 };
 
 interface NotebookJson {
