@@ -47,8 +47,17 @@ export const expectations: Record<string, (results: Results) => void> = {
   "01-content-based"(r) {
     backendIsFast(r);
     assert.ok((r.toyMaxDiff as number) < 1e-12, "the by-hand TF-IDF must equal the library's");
+    assert.ok((r.toyBm25MaxDiff as number) < 1e-12, `the by-hand BM25 must equal the library's: ${r.toyBm25MaxDiff}`);
+    assert.ok((r.toyProfileMaxDiff as number) < 1e-12, `the by-hand profiles must equal the library's: ${r.toyProfileMaxDiff}`);
+    // The library returns scores as float32.
+    assert.ok((r.toyProfileScoreMaxDiff as number) < 1e-6, `by-hand profile scores: ${r.toyProfileScoreMaxDiff}`);
+    assert.ok((r.metricsByHandMaxDiff as number) < 1e-12, `the by-hand metrics must equal the library's: ${r.metricsByHandMaxDiff}`);
+    // The toy of "The metrics, taught" does not depend on the data set; these were worked out on paper.
+    const toy = r.metricsToy as Record<string, number>;
+    const toyExpected = { ndcg: 0.37252, map: 0.25111, mapNumRelevant: 0.20794, mrr: 0.5, coverage: 0.8, novelty: 3.71459, rmse: 0.64343, mae: 0.58 };
+    for (const [metric, value] of Object.entries(toyExpected)) near(toy[metric], value, 1e-5, `toy ${metric}`);
     assert.equal(r.neighboursFound, 10);
-    assert.equal(r.figures, 2);
+    assert.equal(r.figures, 4);
     const ndcg = r["ndcg@10"] as Record<string, number>;
     const precision = r["precision@10"] as Record<string, number>;
     // The lesson of the notebook: content alone beats random but is far behind popularity.
@@ -72,6 +81,57 @@ export const expectations: Record<string, (results: Results) => void> = {
     near(r.neighbourOverlap, expected.overlap, 0.005, "neighbour overlap of TF-IDF and BM25");
     for (const [model, value] of Object.entries(expected.ndcg)) near(ndcg[model], value, 0.002, `ndcg@10 of ${model}`);
     for (const [model, value] of Object.entries(expected.precision)) near(precision[model], value, 0.002, `precision@10 of ${model}`);
+
+    // How to read the sizes: random's precision is what the split predicts; MAP divided by |R| is smaller.
+    near(r.randomPrecisionExpected, precision.random, 0.002, "random's expected precision@10 against its measured one");
+    assert.ok((r.precisionCeiling as number) > precision.popularity && (r.precisionCeiling as number) <= 1, "precision ceiling");
+    assert.ok(
+      (r.popularityMapNumRelevant as number) < (r.popularityMap as number),
+      `popularity's MAP@10 with D = |R| (${r.popularityMapNumRelevant}) below D = min(K, |R|) (${r.popularityMap})`,
+    );
+    // Sampled against full ranking: 100 negatives inflate every model's NDCG@10.
+    const sampled = r.sampledNdcg as Record<string, Record<string, number>>;
+    for (const model of ["tfidf", "popularity", "random"]) {
+      const s = sampled[model];
+      assert.ok(s.allUniform100 > s.allFull, `${model}: all items + 100 uniform ${s.allUniform100} vs full ${s.allFull}`);
+      assert.ok(s.oneUniform100 > s.oneFull, `${model}: one item + 100 uniform ${s.oneUniform100} vs full ${s.oneFull}`);
+      assert.ok(s.onePopularity100 > s.oneFull, `${model}: one item + 100 by popularity ${s.onePopularity100} vs full ${s.oneFull}`);
+    }
+    near(sampled.tfidf.allFull, ndcg.tfidf, 1e-9, "the full protocol's NDCG@10 of TF-IDF, evaluated twice");
+    // The by-hand expectation of sampled HR@10 and NDCG@10 from the full ranks matches the measured ones.
+    const byHand = r.sampledByHand as Record<string, number>;
+    near(byHand.hrExpected, byHand.hrMeasured, 0.03, "sampled HR@10 expected from the full ranks");
+    near(byHand.ndcgExpected, byHand.ndcgMeasured, 0.03, "sampled NDCG@10 expected from the full ranks");
+    const reading =
+      r.dataset === "ml-100k"
+        ? {
+            randomPrecision: 0.01764, ceiling: 0.9106, mapNumRelevant: 0.05178,
+            sampled: {
+              tfidf: { allUniform100: 0.40285, oneFull: 0.01047, oneUniform100: 0.11812, onePopularity100: 0.07575 },
+              popularity: { allUniform100: 0.65552, oneFull: 0.02815, oneUniform100: 0.22716, onePopularity100: 0.0622 },
+              random: { allUniform100: 0.1923, oneFull: 0.00276, oneUniform100: 0.05312, onePopularity100: 0.05129 },
+            },
+          }
+        : {
+            randomPrecision: 0.00698, ceiling: 0.714, mapNumRelevant: 0.12364,
+            sampled: {
+              tfidf: { allUniform100: 0.17194, oneFull: 0.0068, oneUniform100: 0.07541, onePopularity100: 0.06866 },
+              popularity: { allUniform100: 0.63348, oneFull: 0.07442, oneUniform100: 0.33256, onePopularity100: 0.09317 },
+              random: { allUniform100: 0.10358, oneFull: 0.00416, oneUniform100: 0.05311, onePopularity100: 0.05289 },
+            },
+          };
+    near(r.randomPrecisionExpected, reading.randomPrecision, 1e-4, "random's expected precision@10");
+    near(r.precisionCeiling, reading.ceiling, 1e-4, "precision@10 ceiling");
+    near(r.popularityMapNumRelevant, reading.mapNumRelevant, 0.002, "popularity's MAP@10 with D = |R|");
+    for (const [model, values] of Object.entries(reading.sampled)) {
+      for (const [protocol, value] of Object.entries(values)) near(sampled[model][protocol], value, 0.003, `${model} NDCG@10, ${protocol}`);
+    }
+    if (r.dataset === "ml-100k") {
+      // The notebook's example of sampling reordering models: popularity leads TF-IDF under full ranking of the
+      // held-out item, TF-IDF leads popularity with popularity-sampled negatives.
+      assert.ok(sampled.popularity.oneFull > 2 * sampled.tfidf.oneFull, "full ranking: popularity well ahead of TF-IDF");
+      assert.ok(sampled.tfidf.onePopularity100 > sampled.popularity.onePopularity100, "popularity-100: TF-IDF ahead of popularity");
+    }
   },
 
   "02-collaborative-filtering"(r) {
