@@ -4,6 +4,7 @@
 
 import * as assert from "node:assert/strict";
 import { MS_RECOMMENDERS_ML100K_TOP10, SURPRISE_ML100K, SURPRISE_ML100K_MORE } from "../../src/eval/published";
+import { exerciseIds } from "../../src/exercises/registry";
 
 export type Results = Record<string, unknown>;
 
@@ -17,10 +18,18 @@ function backendIsFast(results: Results): void {
   assert.ok(["tensorflow", "wasm"].includes(results.backend as string), `backend = ${results.backend}`);
 }
 
+/** The results line's `exercises` names every exercise registered for the notebook, and each passed. */
+function allExercisesPass(results: Results, notebook: string): void {
+  const expected = Object.fromEntries(exerciseIds(notebook).map((id) => [id, true]));
+  assert.ok(Object.keys(expected).length >= 3, `notebook ${notebook} has ${Object.keys(expected).length} exercises`);
+  assert.deepEqual(results.exercises, expected, "every exercise's check passes on the reference solution");
+}
+
 export const expectations: Record<string, (results: Results) => void> = {
   "00-environment-and-data"(r) {
     backendIsFast(r);
     assert.equal(r.seededDrawsEqual, true, "two tensors drawn with the same seed must be equal");
+    allExercisesPass(r, "00");
     assert.equal(r.figures, 3);
     if (r.dataset === "ml-100k") {
       // Counts from the data set's README; the rest computed independently from u.data.
@@ -299,6 +308,7 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "05-attention-and-transformers"(r) {
     backendIsFast(r);
+    allExercisesPass(r, "05");
     // By-hand formulas and the library agree up to float32 rounding.
     for (const key of ["byHandMaxDiff", "multiHeadMaxDiff", "layerNormMaxDiff", "permutationMaxDiff"]) {
       assert.ok((r[key] as number) <= 1e-5, `${key} = ${r[key]}`);
