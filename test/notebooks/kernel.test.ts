@@ -163,3 +163,91 @@ describe("kernel entry: which checkout's tslab starts", function () {
     assert.equal(writeKernelSpec(root), false, "a second setup changes nothing");
   });
 });
+
+describe("kernel launcher: an error output for each failed cell", () => {
+  const { errorContent, publishErrors } = load("../../scripts/lib/errorOutputs.cjs") as {
+    errorContent: (stderr: string) => { ename: string; evalue: string; traceback: string[] };
+    publishErrors: (server: unknown) => void;
+  };
+
+  it("reads the error's name and message from what tslab wrote to stderr", () => {
+    assert.deepEqual(errorContent("Error: Exercise 05.1: not done yet\n    at <anonymous>:3:7\n"), {
+      ename: "Error",
+      evalue: "Exercise 05.1: not done yet",
+      traceback: ["Error: Exercise 05.1: not done yet"],
+    });
+    assert.equal(errorContent("\nTypeError: x is not a function\n").ename, "TypeError");
+    // What tslab writes for a runtime error: where, the source line, a caret, then the error and its stack.
+    const runtime = 'evalmachine.<anonymous>:2\nthrow new RangeError("boom");\n^\n\nRangeError: boom\n    at f\n';
+    assert.deepEqual(errorContent(runtime), { ename: "RangeError", evalue: "boom", traceback: ["RangeError: boom"] });
+    assert.deepEqual(errorContent("3:7 - Cannot find name 'answer'.\n"), {
+      ename: "CompileError",
+      evalue: "3:7 - Cannot find name 'answer'.",
+      traceback: ["CompileError: 3:7 - Cannot find name 'answer'."],
+    });
+    assert.equal(errorContent("").evalue, "the cell failed (no message)");
+  });
+
+  /** A stand-in for tslab's ZmqServer: records what it sends, runs `cell` as its handler's execution. */
+  function fakeServer(cell: (writeStream: (name: string, text: string) => void) => string) {
+    const sent: Array<{ channel: string; type: string; content: Record<string, unknown> }> = [];
+    class ZmqServer {
+      connInfo = { key: "k" };
+      iopub = "iopub";
+      handler = {
+        handleExecute: async (_content: unknown, writeStream: (name: string, text: string) => void) => ({
+          status: cell(writeStream),
+          execution_count: 1,
+        }),
+      };
+      async handleExecute(): Promise<void> {
+        throw new Error("tslab's own handleExecute must have been replaced");
+      }
+    }
+    publishErrors(ZmqServer);
+    publishErrors(ZmqServer); // applying it twice changes nothing
+    const msg = {
+      content: { code: "" },
+      createReply() {
+        const reply = {
+          header: { msg_type: "" },
+          content: {} as Record<string, unknown>,
+          signAndSend: (_key: string, channel: string) =>
+            sent.push({ channel, type: reply.header.msg_type, content: reply.content }),
+        };
+        return reply;
+      },
+    };
+    const server = new ZmqServer() as unknown as { handleExecute: (sock: string, m: unknown) => Promise<void> };
+    return { run: () => server.handleExecute("shell", msg), sent };
+  }
+
+  it("a failed cell publishes its stderr, then an error output, then an execute_reply that names the error", async () => {
+    const { run, sent } = fakeServer((write) => {
+      write("stderr", "RangeError: k must be positive\n    at f\n");
+      return "error";
+    });
+    await run();
+    assert.deepEqual(
+      sent.map((m) => `${m.channel}:${m.type}`),
+      ["iopub:stream", "iopub:error", "shell:execute_reply"],
+    );
+    assert.equal(sent[1].content.ename, "RangeError");
+    assert.equal(sent[1].content.evalue, "k must be positive");
+    assert.equal(sent[2].content.status, "error");
+    assert.equal(sent[2].content.ename, "RangeError");
+  });
+
+  it("a cell that succeeds publishes no error, even when it wrote to stderr", async () => {
+    const { run, sent } = fakeServer((write) => {
+      write("stderr", "Error: a warning printed on purpose\n");
+      return "ok";
+    });
+    await run();
+    assert.deepEqual(
+      sent.map((m) => m.type),
+      ["stream", "execute_reply"],
+    );
+    assert.equal(sent[1].content.ename, undefined);
+  });
+});
