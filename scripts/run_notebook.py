@@ -73,8 +73,8 @@ def main():
     report["seconds"] = round(time.time() - started, 3)
 
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    # tslab answers a failed cell with an error reply but no error output, so the failing cell is the
-    # last one started; an error output, where a kernel sends one, names it too.
+    # The failing cell is the one with an error output (scripts/tslab-kernel.cjs adds them; stock tslab
+    # sends none), else the last one started.
     failed = next((i for i, c in code_cells if error_outputs(c)), None)
     if failed is None and not report["ok"] and started_cells:
         failed = started_cells[-1]
