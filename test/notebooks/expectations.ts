@@ -145,7 +145,8 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "02-collaborative-filtering"(r) {
     backendIsFast(r);
-    assert.equal(r.figures, 4);
+    // The similarity heatmap, the learning curve, the item factors, the Surprise RMSE bars and the NDCG@10 bars.
+    assert.equal(r.figures, 5);
     // The by-hand cells and the library agree.
     assert.ok((r.toySimilarityMaxDiff as number) < 1e-6 && (r.toyKnnMaxDiff as number) < 1e-6, "by-hand similarity and kNN");
     assert.ok((r.toyBaselineMaxDiff as number) < 1e-12, "by-hand ALS baselines");
@@ -153,6 +154,12 @@ export const expectations: Record<string, (results: Results) => void> = {
     // SAR's S and EASE's B are float32 in the library; against ours rounded the same way, the scores agree.
     assert.ok((r.sarToyMaxDiff as number) < 1e-9, `by-hand SAR scores: ${r.sarToyMaxDiff}`);
     assert.ok((r.easeToyMaxDiff as number) < 1e-9, `by-hand EASE scores: ${r.easeToyMaxDiff}`);
+    // SVD++'s r̂ by hand (float64, from the fitted parameters) against scoreItems, which sums in float32: |r̂| is
+    // at most about 5, where float32 numbers are up to 4.8e-7 apart (measured: 3.0e-7).
+    assert.ok((r.svdppToyMaxDiff as number) < 5e-6, `by-hand SVD++ prediction: ${r.svdppToyMaxDiff}`);
+    // One WALS alternation by hand (Gauss–Jordan, float64) against fitWals (Cholesky, float64, factors stored in
+    // float32, of size about 1: measured 3.8e-8).
+    assert.ok((r.walsToyMaxDiff as number) < 1e-6, `by-hand WALS step: ${r.walsToyMaxDiff}`);
     const rating = r.surprise as Record<string, { rmse: number; mae: number; folds: number }>;
     const ranking = r.rankingNdcg10 as Record<string, number>;
     const precision = r.rankingPrecision10 as Record<string, number>;
@@ -228,7 +235,12 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "03-hybrid-and-cold-start"(r) {
     backendIsFast(r);
-    assert.equal(r.figures, 1);
+    // NDCG@10 warm and cold, and the cold items in the top-10 lists.
+    assert.equal(r.figures, 2);
+    // One BPR step by hand against one SGD step of the library (float32 tables: measured 5.7e-8), and
+    // LightFM's mean of feature embeddings and the scores it gives (float32 sums of up to 32 products: 1.1e-6).
+    assert.ok((r.bprStepMaxDiff as number) < 1e-6, `by-hand BPR step: ${r.bprStepMaxDiff}`);
+    assert.ok((r.lightfmSumMaxDiff as number) < 1e-5, `by-hand LightFM sum: ${r.lightfmSumMaxDiff}`);
     type Row = { warmNdcg10: number; coldNdcg10: number; coldOnlyNdcg10: number; coldInTop10: number };
     const m = r.models as Record<string, Row>;
     const ml = r.dataset === "ml-100k";
