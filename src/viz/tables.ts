@@ -25,19 +25,23 @@ export interface TableOptions {
   maxRows?: number;
 }
 
-/** The shape of a danfojs DataFrame that `dataFrameRows` reads (danfojs is not imported here). */
+/**
+ * The shape of a danfojs DataFrame (or Series) that `dataFrameRows` reads; danfojs is not imported here.
+ * A DataFrame's values are rows of cells, a Series' are cells.
+ */
 export interface DataFrameLike {
   readonly columns: string[];
-  readonly values: unknown[][];
+  readonly values: ReadonlyArray<unknown>;
   readonly index: Array<string | number>;
 }
 
-/** A danfojs DataFrame's rows, its index as the first column (named "" as pandas leaves it). */
+/** A danfojs DataFrame's (or Series') rows, its index as the first column (named "" as pandas leaves it). */
 export function dataFrameRows(frame: DataFrameLike): Array<Record<string, TableCell>> {
   return frame.values.map((row, r) => {
+    const cells = Array.isArray(row) ? row : [row];
     const out: Record<string, TableCell> = { "": frame.index[r] as TableCell };
     frame.columns.forEach((column, c) => {
-      out[column] = row[c] as TableCell;
+      out[column] = cells[c] as TableCell;
     });
     return out;
   });

@@ -79,6 +79,13 @@ describe("viz/tables", () => {
     assert.deepEqual(messages[0].content.data, tableMimeBundle([{ a: 1 }]));
   });
 
+  it("reads a Series-shaped frame, one cell a row", () => {
+    assert.deepEqual(dataFrameRows({ columns: ["count"], values: [3, 4], index: [1, 2] }), [
+      { "": 1, count: 3 },
+      { "": 2, count: 4 },
+    ]);
+  });
+
   it("prints the text outside a notebook", () => {
     const logged: string[] = [];
     const original = console.log;
