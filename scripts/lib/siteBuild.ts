@@ -23,6 +23,7 @@ import {
   NOTEBOOK_DIR,
   prepareRunner,
   runNotebook,
+  type RunReport,
 } from "./notebookRunner";
 import { convertNotebooks, nbconvertVersion } from "./siteConvert";
 import { ASSETS, DOWNLOADS, indexPage, notebookPage, type SiteInfo, type SitePage } from "./sitePages";
@@ -93,41 +94,64 @@ function walk(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-/** Makes sure every notebook has a current executed copy, executing or reporting the others. */
-async function ensureExecuted(
+/** Where notebooks and their executed copies are, and how one is executed (the tests put fakes here). */
+export interface ExecutionSetup {
+  notebookDir: string;
+  executedDir: string;
+  run: (file: string) => Promise<RunReport>;
+}
+
+export function realExecution(python: string): ExecutionSetup {
+  let prepared = false;
+  return {
+    notebookDir: NOTEBOOK_DIR,
+    executedDir: EXECUTED_DIR,
+    run: (file) => {
+      if (!prepared) prepareRunner();
+      prepared = true;
+      return runNotebook(python, file);
+    },
+  };
+}
+
+/**
+ * Makes sure every notebook has a current executed copy: with `execute`, runs those that have none or whose code
+ * has changed since they ran; without, fails naming the missing ones and warns about the changed ones.
+ */
+export async function ensureExecuted(
   notebooks: string[],
-  python: string,
-  options: BuildOptions,
+  execute: boolean,
+  setup: ExecutionSetup,
   log: (line: string) => void,
 ): Promise<{ executed: string[]; stale: string[] }> {
   const missing: string[] = [];
   const stale: { file: string; reason: string }[] = [];
   for (const file of notebooks) {
-    const executed = path.join(EXECUTED_DIR, file);
+    const executed = path.join(setup.executedDir, file);
     if (!fs.existsSync(executed)) {
       missing.push(file);
       continue;
     }
-    const reason = staleReason(readNotebook(executed), readNotebook(path.join(NOTEBOOK_DIR, file)));
+    const reason = staleReason(readNotebook(executed), readNotebook(path.join(setup.notebookDir, file)));
     if (reason) stale.push({ file, reason });
   }
-  if (!options.execute) {
+  const shown = path.relative(PROJECT_ROOT, setup.executedDir) || setup.executedDir;
+  if (!execute) {
     if (missing.length > 0) {
       throw new Error(
-        `no executed copy of ${missing.join(", ")} in ${path.relative(PROJECT_ROOT, EXECUTED_DIR)}/: run npm test ` +
-          "(it executes every notebook there), or npm run site without --no-execute (it executes the missing ones).",
+        `no executed copy of ${missing.join(", ")} in ${shown}/: run npm test (it executes every notebook ` +
+          "there), or npm run site without --no-execute (it executes the missing ones).",
       );
     }
     for (const { file, reason } of stale) {
-      log(`warning: build/executed/${file} is not the notebook as it is now (${reason}); shown as it ran.`);
+      log(`warning: ${shown}/${file} is not the notebook as it is now (${reason}); shown as it ran.`);
     }
     return { executed: [], stale: stale.map((s) => s.file) };
   }
   const toRun = [...missing.map((file) => ({ file, reason: "no executed copy" })), ...stale];
-  if (toRun.length > 0) prepareRunner();
   for (const { file, reason } of toRun) {
     log(`Executing ${file} (${reason}) ...`);
-    const report = await runNotebook(python, file);
+    const report = await setup.run(file);
     if (!report.ok)
       throw new Error(`the site needs every notebook executed without error:\n${describeFailure(file, report)}`);
     log(`  ${file}: ${report.seconds.toFixed(0)} s`);
@@ -147,7 +171,7 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   }
 
   const python = ensureJupyter(log);
-  const { executed, stale } = await ensureExecuted(notebooks, python, options, log);
+  const { executed, stale } = await ensureExecuted(notebooks, options.execute, realExecution(python), log);
 
   // The notebooks as nbconvert will see them: plotly.js moved out into one shared file.
   fs.rmSync(WORK_DIR, { recursive: true, force: true });

@@ -24,8 +24,8 @@ import {
   type SharedScripts,
 } from "../../scripts/lib/executedNotebook";
 import { findJupyterPython, PROJECT_ROOT } from "../../scripts/lib/jupyter";
-import { listNotebooks } from "../../scripts/lib/notebookRunner";
-import { linkNotebookPages, readmeIntro } from "../../scripts/lib/siteBuild";
+import { listNotebooks, type RunReport } from "../../scripts/lib/notebookRunner";
+import { ensureExecuted, linkNotebookPages, readmeIntro } from "../../scripts/lib/siteBuild";
 import { convertNotebooks, splitConverted } from "../../scripts/lib/siteConvert";
 import { formatDuration, inlineMarkdown } from "../../scripts/lib/sitePages";
 import { resolveRequestPath, serveDirectory } from "../../scripts/lib/staticServer";
@@ -115,6 +115,75 @@ describe("npm run site: what it reads from an executed notebook", () => {
     assert.equal(countFormulas("$a\n\nb$"), 0, "inline math does not cross a blank line");
     assert.throws(() => parseNotebook("{", "x.ipynb"), /x\.ipynb is not valid JSON/);
     assert.throws(() => parseNotebook('{"cells": []}', "x.ipynb"), /x\.ipynb is not an nbformat 4 notebook/);
+  });
+});
+
+describe("npm run site: executing what has no current executed copy", () => {
+  let dir: string;
+  const write = (folder: string, file: string, nb: NotebookJson) => {
+    fs.mkdirSync(path.join(dir, folder), { recursive: true });
+    fs.writeFileSync(path.join(dir, folder, file), JSON.stringify(nb));
+  };
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-exec-"));
+    for (const name of ["a", "b", "c"]) write("notebooks", `${name}.ipynb`, notebook([code(`let ${name} = 1;`)]));
+    write("executed", "a.ipynb", notebook([code("let a = 1;")])); // current
+    write("executed", "b.ipynb", notebook([code("let b = 0;")])); // code changed since; c: never executed
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function setup(reports: Record<string, Partial<RunReport>> = {}) {
+    const ran: string[] = [];
+    return {
+      ran,
+      setup: {
+        notebookDir: path.join(dir, "notebooks"),
+        executedDir: path.join(dir, "executed"),
+        run: async (file: string): Promise<RunReport> => {
+          ran.push(file);
+          return { ok: true, seconds: 1, executed: path.join(dir, "executed", file), ...reports[file] };
+        },
+      },
+    };
+  }
+  const files = ["a.ipynb", "b.ipynb", "c.ipynb"];
+
+  it("runs the missing and the changed notebooks, not the current one", async () => {
+    const { ran, setup: s } = setup();
+    const lines: string[] = [];
+    const result = await ensureExecuted(files, true, s, (line) => lines.push(line));
+    assert.deepEqual(ran, ["c.ipynb", "b.ipynb"]);
+    assert.deepEqual(result, { executed: ["c.ipynb", "b.ipynb"], stale: [] });
+    assert.match(
+      lines.join("\n"),
+      /Executing c\.ipynb \(no executed copy\)[\s\S]*Executing b\.ipynb \(code cell 1 has changed/,
+    );
+  });
+
+  it("stops at a notebook that fails, with its failing cell", async () => {
+    const failed = {
+      ok: false,
+      failedCell: { index: 3, source: "boom()", ename: "Error", evalue: "boom", stderr: "" },
+    };
+    const { setup: s } = setup({ "c.ipynb": failed });
+    await assert.rejects(
+      ensureExecuted(files, true, s, () => {}),
+      /c\.ipynb: cell 3 failed with Error: boom[\s\S]*boom\(\)/,
+    );
+  });
+
+  it("without executing: fails naming the missing notebooks and saying to run npm test; warns about changed ones", async () => {
+    const { ran, setup: s } = setup();
+    await assert.rejects(
+      ensureExecuted(files, false, s, () => {}),
+      /no executed copy of c\.ipynb in .*: run npm test/,
+    );
+    fs.copyFileSync(path.join(dir, "notebooks", "c.ipynb"), path.join(dir, "executed", "c.ipynb"));
+    const lines: string[] = [];
+    const result = await ensureExecuted(files, false, s, (line) => lines.push(line));
+    assert.deepEqual(result, { executed: [], stale: ["b.ipynb"] });
+    assert.match(lines.join("\n"), /warning: .*b\.ipynb is not the notebook as it is now \(code cell 1 has changed/);
+    assert.deepEqual(ran, []);
   });
 });
 
