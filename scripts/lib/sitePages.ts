@@ -167,7 +167,9 @@ export function indexPage(pages: SitePage[], info: SiteInfo): string {
 <td><a href="${pageFile(page.name)}">${escapeHtml(page.title)}</a></td>
 <td>${inlineMarkdown(page.teaches)}</td>
 <td>${escapeHtml(page.seedSection)}</td>
-<td>${page.seconds === null ? "–" : escapeHtml(formatDuration(page.seconds))}</td>
+<td>${page.seconds === null ? "–" : escapeHtml(formatDuration(page.seconds))}${
+        page.dataset ? `<br><span class="site-dataset">${escapeHtml(page.dataset)}</span>` : ""
+      }</td>
 <td><a href="${DOWNLOADS}${page.name}.ipynb" download>.ipynb</a></td>
 </tr>`,
     )
@@ -177,8 +179,8 @@ export function indexPage(pages: SitePage[], info: SiteInfo): string {
 ${info.intro.map((p) => `<p>${inlineMarkdown(p)}</p>`).join("\n")}
 <h2 id="curriculum">Curriculum</h2>
 <p>Each page is a notebook as the course's tests executed it, with its outputs and interactive figures.
-<em>Seed section</em> is the section of the source text the notebook covers; <em>run time</em> is how long the
-notebook took to run top to bottom on the machine that built this site.</p>
+<em>Seed section</em> is the section of the source text the notebook covers; <em>run time</em> is how long that
+execution took, top to bottom, and on which data set.</p>
 <table class="site-curriculum">
 <thead><tr><th>notebook</th><th>what it teaches</th><th>seed section</th><th>run time</th><th>download</th></tr></thead>
 <tbody>

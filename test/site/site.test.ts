@@ -202,7 +202,7 @@ describe("the course's website in Chromium", function () {
           for (const [i, row] of rows.entries()) {
             assert.ok(row[0].startsWith(NOTEBOOKS[i].slice(0, 2)), `row ${i} is notebook ${NOTEBOOKS[i]}: ${row[0]}`);
             assert.ok(row[1].length > 20, `row ${i} says what ${NOTEBOOKS[i]} teaches`);
-            assert.match(row[3], /^\d+ (s|min)$|^\d+ h \d+ min$/, `row ${i} gives ${NOTEBOOKS[i]}'s run time`);
+            assert.match(row[3], /^(\d+ (s|min)|\d+ h \d+ min)\b/, `row ${i} gives ${NOTEBOOKS[i]}'s run time`);
           }
           const pageLinks = (await v.page.evaluate(
             `[...document.querySelectorAll(".site-curriculum a")].map((a) => a.getAttribute("href"))`,
