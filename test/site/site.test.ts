@@ -196,13 +196,17 @@ describe("the course's website in Chromium", function () {
         try {
           assert.equal((await v.page.evaluate(MATHJAX_DONE)) as string, "ok");
           const rows = (await v.page.evaluate(
-            `[...document.querySelectorAll(".site-curriculum tbody tr")].map((tr) => [...tr.cells].map((td) => td.textContent.trim()))`,
+            `[...document.querySelectorAll(".site-curriculum tbody tr")].map((tr) => [...tr.cells].map((td) => td.innerText.trim()))`,
           )) as string[][];
           assert.equal(rows.length, NOTEBOOKS.length, "one curriculum row per notebook");
           for (const [i, row] of rows.entries()) {
             assert.ok(row[0].startsWith(NOTEBOOKS[i].slice(0, 2)), `row ${i} is notebook ${NOTEBOOKS[i]}: ${row[0]}`);
             assert.ok(row[1].length > 20, `row ${i} says what ${NOTEBOOKS[i]} teaches`);
-            assert.match(row[3], /^(\d+ (s|min)|\d+ h \d+ min)\b/, `row ${i} gives ${NOTEBOOKS[i]}'s run time`);
+            assert.match(
+              row[3],
+              /^(\d+ (s|min)|\d+ h \d+ min)\b/,
+              `row ${i} gives ${NOTEBOOKS[i]}'s run time: ${JSON.stringify(row[3])}`,
+            );
           }
           const pageLinks = (await v.page.evaluate(
             `[...document.querySelectorAll(".site-curriculum a")].map((a) => a.getAttribute("href"))`,
