@@ -15,13 +15,13 @@ import {
   type NotebookJson,
   type SharedScripts,
 } from "./executedNotebook";
-import { ensureJupyter, PROJECT_ROOT } from "./jupyter";
+import { ensureJupyter, PROJECT_ROOT, writeKernelSpec } from "./jupyter";
 import {
   describeFailure,
   EXECUTED_DIR,
   listNotebooks,
   NOTEBOOK_DIR,
-  prepareRunner,
+  JUPYTER_DIR,
   runNotebook,
   type RunReport,
 } from "./notebookRunner";
@@ -101,15 +101,17 @@ export interface ExecutionSetup {
   run: (file: string) => Promise<RunReport>;
 }
 
-export function realExecution(python: string): ExecutionSetup {
+function realExecution(python: string): ExecutionSetup {
   let prepared = false;
   return {
     notebookDir: NOTEBOOK_DIR,
     executedDir: EXECUTED_DIR,
     run: (file) => {
-      if (!prepared) prepareRunner();
+      // This checkout's kernel, in the runner's private Jupyter path; once, and only when something runs.
+      if (!prepared) writeKernelSpec(JUPYTER_DIR);
       prepared = true;
-      return runNotebook(python, file);
+      fs.mkdirSync(EXECUTED_DIR, { recursive: true });
+      return runNotebook(python, path.join(NOTEBOOK_DIR, file), path.join(EXECUTED_DIR, file));
     },
   };
 }
