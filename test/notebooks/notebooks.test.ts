@@ -5,19 +5,16 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { findJupyterPython, PROJECT_ROOT, writeKernelSpec } from "../../scripts/lib/jupyter";
+import { findJupyterPython, writeKernelSpec } from "../../scripts/lib/jupyter";
+import {
+  describeFailure,
+  EXECUTED_DIR,
+  JUPYTER_DIR,
+  listNotebooks,
+  NOTEBOOK_DIR,
+  runNotebook,
+} from "../../scripts/lib/notebookRunner";
 import { checkPlotlyOutputs, expectations } from "./expectations";
-import { describeFailure, JUPYTER_DIR, runNotebook } from "./runner";
-
-const NOTEBOOK_DIR = path.join(PROJECT_ROOT, "notebooks");
-const EXECUTED_DIR = path.join(PROJECT_ROOT, "build", "executed");
-
-export function listNotebooks(): string[] {
-  return fs
-    .readdirSync(NOTEBOOK_DIR)
-    .filter((f) => f.endsWith(".ipynb"))
-    .sort();
-}
 
 /** The results object: the last line of the last cell's stdout, which must be JSON. */
 export function parseResultsLine(stdout: string | undefined): Record<string, unknown> {

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { findJupyterPython, PROJECT_ROOT, writeKernelSpec } from "../../scripts/lib/jupyter";
 import { type Notebook, STUDENT_DIR, writeStudentVersions } from "../../scripts/studentVersion";
-import { describeFailure, JUPYTER_DIR, runNotebook } from "./runner";
+import { describeFailure, JUPYTER_DIR, runNotebook } from "../../scripts/lib/notebookRunner";
 
 const NOTEBOOK = "05-attention-and-transformers.ipynb";
 

@@ -1,10 +1,15 @@
 // Running one notebook through Jupyter (scripts/run_notebook.py, nbclient) with this checkout's tslab kernel,
-// shared by the notebook tests and the test of the student copies.
+// registered in a private Jupyter path so that whatever kernel the user registered does not matter. Shared by the
+// notebook tests, the test of the student copies and `npm run site` (which executes notebooks not yet executed).
 
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { KERNEL_NAME, PROJECT_ROOT } from "../../scripts/lib/jupyter";
+import { KERNEL_NAME, PROJECT_ROOT } from "./jupyter";
 
+export const NOTEBOOK_DIR = path.join(PROJECT_ROOT, "notebooks");
+/** Where the notebook tests write the executed notebooks, and the site reads them. */
+export const EXECUTED_DIR = path.join(PROJECT_ROOT, "build", "executed");
 // A private Jupyter path, so the tests run this checkout's kernel whatever the user registered.
 export const JUPYTER_DIR = path.join(PROJECT_ROOT, "build", "jupyter");
 const RUNNER = path.join(PROJECT_ROOT, "scripts", "run_notebook.py");
@@ -16,6 +21,14 @@ export interface RunReport {
   error?: { kind: string; message: string };
   failedCell?: { index: number; source: string; ename: string; evalue: string; stderr: string };
   lastStdout?: string;
+}
+
+/** The course's notebooks (file names), in course order. */
+export function listNotebooks(): string[] {
+  return fs
+    .readdirSync(NOTEBOOK_DIR)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort();
 }
 
 /** Executes `notebook`, writes the executed copy to `executed` and resolves with the runner's report. */
