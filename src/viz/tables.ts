@@ -8,8 +8,12 @@ import { displayMimeBundle, escapeHtml, isNotebook, type MimeBundle } from "./di
 /** A cell: numbers are rounded for display, everything else is shown as text. */
 export type TableCell = string | number | boolean | null | undefined;
 
-/** Rows as objects (column name → cell), or a record of named rows (the names become the index column). */
-export type TableRows = ReadonlyArray<Record<string, TableCell>> | Record<string, Record<string, TableCell>>;
+/**
+ * Rows as objects (column name → cell), a record of named rows (the names become the index column), or a
+ * record of cells (a name and a value per row, as `console.table` shows a flat object).
+ */
+export type TableRows =
+  ReadonlyArray<Record<string, TableCell>> | Record<string, Record<string, TableCell>> | Record<string, TableCell>;
 
 export interface TableOptions {
   /**
@@ -87,9 +91,9 @@ function toGrid(rows: TableRows, options: TableOptions): Grid {
     throw new Error(`showTable: maxRows must be a positive integer, got ${maxRows}`);
   const records: Array<Record<string, TableCell>> = Array.isArray(rows)
     ? (rows as Array<Record<string, TableCell>>)
-    : Object.entries(rows as Record<string, Record<string, TableCell>>).map(([name, row]) => ({
+    : Object.entries(rows).map(([name, row]) => ({
         [options.indexName ?? ""]: name,
-        ...row,
+        ...(row !== null && typeof row === "object" ? row : { value: row }),
       }));
   const columns: string[] = [];
   for (const record of records) for (const key of Object.keys(record)) if (!columns.includes(key)) columns.push(key);

@@ -44,6 +44,13 @@ describe("viz/tables", () => {
     assert.equal(text, ["model    diff  rmse", "SVD    3.0e-9  0.93", "DP     0.0000     ∞"].join("\n"));
   });
 
+  it("shows a flat record as name and value, as console.table does", () => {
+    assert.equal(
+      tableText({ KNNBasic: "3.50  4.00", SVD: 0.25 }),
+      ["          value", "KNNBasic  3.50  4.00", "SVD       0.25"].join("\n"),
+    );
+  });
+
   it("caps the rows shown and says how many were left out", () => {
     const many = Array.from({ length: 7 }, (_, i) => ({ i: i }));
     assert.match(tableText(many, { maxRows: 5 }), /… 2 more rows$/);
