@@ -18,7 +18,8 @@ export type TableRows =
 export interface TableOptions {
   /**
    * Most decimals of a column holding fractional numbers (default 4): the column shows as many as its most
-   * precise value needs, all alike; a column of integers shows them whole, with thousands separators.
+   * precise value needs, all alike; a column of integers shows them whole (no separators: ids and timestamps
+   * are integers too).
    */
   digits?: number;
   /** Caption above the table. */
@@ -64,7 +65,7 @@ function formatCell(value: TableCell, decimals: number | null): string {
   if (typeof value === "number") {
     if (Number.isNaN(value)) return "NaN";
     if (!Number.isFinite(value)) return value > 0 ? "∞" : "−∞";
-    if (decimals === null) return value.toLocaleString("en");
+    if (decimals === null) return String(value);
     // Exponent form for tiny values: a 1e-9 difference must not read as 0.
     if (value !== 0 && Math.abs(value) < 10 ** -decimals) return value.toExponential(1);
     return value.toFixed(decimals);
