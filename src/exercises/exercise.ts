@@ -149,3 +149,15 @@ export function describeValue(value: unknown): string {
   if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
   return `${typeof value} ${String(value)}`;
 }
+
+/** Calls `f` (the learner's) and reads a finite-or-NaN number from what it returns; an AnswerError otherwise. */
+export function callForNumber(call: string, f: () => unknown): number {
+  const value = callAnswer(call, f, (v) => (v instanceof tf.Tensor && v.size === 1 ? v.dataSync()[0] : v));
+  if (typeof value !== "number") throw new AnswerError(`${call} should return a number, got ${describeValue(value)}`);
+  return value;
+}
+
+/** Whether `got` and `expected` agree to a relative 1e-9 (absolute 1e-12 near zero). */
+export function sameNumber(got: number, expected: number, rtol = 1e-9): boolean {
+  return Math.abs(got - expected) <= 1e-12 + rtol * Math.abs(expected);
+}

@@ -3,11 +3,17 @@
 
 import type { Exercise } from "./exercise";
 import { NB00_EXERCISES } from "./nb00";
+import { NB01_EXERCISES } from "./nb01";
 import { NB05_EXERCISES } from "./nb05";
+import { NB06_EXERCISES } from "./nb06";
+import { NB08_EXERCISES } from "./nb08";
 
 export const EXERCISES = {
   ...NB00_EXERCISES,
+  ...NB01_EXERCISES,
   ...NB05_EXERCISES,
+  ...NB06_EXERCISES,
+  ...NB08_EXERCISES,
 };
 
 /** Every registered id, as a type: `check("05.9", …)` is a compile error in the notebook too. */

@@ -55,6 +55,7 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "01-content-based"(r) {
     backendIsFast(r);
+    allExercisesPass(r, "01");
     assert.ok((r.toyMaxDiff as number) < 1e-12, "the by-hand TF-IDF must equal the library's");
     assert.ok((r.toyBm25MaxDiff as number) < 1e-12, `the by-hand BM25 must equal the library's: ${r.toyBm25MaxDiff}`);
     assert.ok((r.toyProfileMaxDiff as number) < 1e-12, `the by-hand profiles must equal the library's: ${r.toyProfileMaxDiff}`);
@@ -344,6 +345,7 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "06-bert-pretraining"(r) {
     backendIsFast(r);
+    allExercisesPass(r, "06");
     assert.equal(r.vocabRoundTrip, true, "vocab.txt reloads into the same tokenizer");
     assert.ok((r.lossMaxDiff as number) < 1e-4, `by-hand MLM and NSP losses match the library: ${r.lossMaxDiff}`);
     // The masking rates, over 4,000 draws of one pair (about 8 predicted positions each).
@@ -424,6 +426,7 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "08-challenges-and-future"(r) {
     backendIsFast(r);
+    allExercisesPass(r, "08");
     assert.equal(r.figures, 4);
     // By hand: [3, 4] clipped to norm 1, and one unsampled Gaussian step's RDP α/(2σ²).
     const clipped = r.clippedToyGradient as number[];
