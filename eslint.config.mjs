@@ -43,4 +43,9 @@ export default tseslint.config(
     languageOptions: { sourceType: "commonjs", globals: { ...globals.node } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  {
+    // Scripts the built site loads in the browser (copied to build/site/assets/).
+    files: ["scripts/site/assets/**/*.js"],
+    languageOptions: { sourceType: "script", globals: { ...globals.browser } },
+  },
 );

@@ -58,11 +58,23 @@ def main():
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         report["ok"] = False
         report["error"] = {"kind": type(error).__name__, "message": str(error)[-4000:]}
+    except (RuntimeError, AssertionError) as error:
+        # nbclient raises RuntimeError when the kernel dies before answering, then a bare AssertionError
+        # while cleaning up; neither says why. The kernel's own message is on stderr above.
+        if started_cells:
+            raise
+        report["ok"] = False
+        report["error"] = {
+            "kind": "KernelDidNotStart",
+            "message": f"the kernel '{args.kernel}' did not start ({type(error).__name__}: {error}); its message, "
+            "if any, is printed above. `npm run setup` in this checkout registers its kernel; "
+            "`jupyter kernelspec list` shows which one Jupyter finds.",
+        }
     report["seconds"] = round(time.time() - started, 3)
 
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    # tslab answers a failed cell with an error reply but no error output, so the failing cell is the
-    # last one started; an error output, where a kernel sends one, names it too.
+    # The failing cell is the one with an error output (scripts/tslab-kernel.cjs adds them; stock tslab
+    # sends none), else the last one started.
     failed = next((i for i, c in code_cells if error_outputs(c)), None)
     if failed is None and not report["ok"] and started_cells:
         failed = started_cells[-1]
@@ -86,6 +98,11 @@ def main():
     os.replace(tmp, args.executed)
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")
+    if report.get("error", {}).get("kind") == "KernelDidNotStart":
+        # nbclient's exit hook would clean up the kernel that never started and print a bare AssertionError.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

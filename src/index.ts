@@ -12,3 +12,4 @@ export * from "./models/index";
 export * from "./viz/index";
 export * from "./explain/index";
 export * from "./privacy/index";
+export * from "./exercises/index";

@@ -109,38 +109,47 @@ export function ensureJupyter(log: (line: string) => void = console.log): string
   );
 }
 
+const KERNEL_ENTRY = path.join(PROJECT_ROOT, "scripts", "lib", "kernelEntry.cjs");
+
 /**
- * The kernel spec that runs this checkout's own tslab with this Node.js, by absolute paths, through
- * `scripts/tslab-kernel.cjs` (which queues tslab's ZeroMQ sends; see there why).
+ * The kernel spec: this Node.js runs `entry.cjs` (a copy of scripts/lib/kernelEntry.cjs kept beside the spec),
+ * which starts the tslab of the checkout the notebook lives in, else of this one, through that checkout's
+ * `scripts/tslab-kernel.cjs` (which queues tslab's ZeroMQ sends; see there why). The copy outlives this
+ * checkout, so deleting one checkout does not break the others.
  */
-export function kernelSpec(): object {
+export function kernelSpec(kernelDir: string): object {
   const tslab = path.join(PROJECT_ROOT, "node_modules", "tslab", "dist", "main.js");
   if (!fs.existsSync(tslab)) {
     throw new Error(`tslab is not installed at ${tslab}: run npm ci first.`);
   }
-  const launcher = path.join(PROJECT_ROOT, "scripts", "tslab-kernel.cjs");
+  const entry = path.join(kernelDir, "entry.cjs");
   return {
-    argv: [process.execPath, launcher, "kernel", "--config-path", "{connection_file}"],
+    argv: [process.execPath, entry, "--registered", PROJECT_ROOT, "kernel", "--config-path", "{connection_file}"],
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     metadata: { project: PROJECT_ROOT },
   };
 }
 
-/**
- * Writes the kernel spec under `<dataDir>/kernels/recsys-ts/`. Returns false when an identical spec is
- * already there, so that setup is idempotent and fast.
- */
-export function writeKernelSpec(dataDir: string): boolean {
-  const dir = path.join(dataDir, "kernels", KERNEL_NAME);
-  const file = path.join(dir, "kernel.json");
-  const text = JSON.stringify(kernelSpec(), null, 2) + "\n";
+/** Writes `text` to `file` unless it already holds it (atomically); true when it wrote. */
+function writeIfChanged(file: string, text: string): boolean {
   if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return false;
-  fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
   return true;
+}
+
+/**
+ * Writes the kernel spec and its entry point under `<dataDir>/kernels/recsys-ts/`. Returns false when both
+ * are already there as they would be written, so that setup is idempotent and fast.
+ */
+export function writeKernelSpec(dataDir: string): boolean {
+  const dir = path.join(dataDir, "kernels", KERNEL_NAME);
+  const spec = JSON.stringify(kernelSpec(dir), null, 2) + "\n";
+  fs.mkdirSync(dir, { recursive: true });
+  const entryChanged = writeIfChanged(path.join(dir, "entry.cjs"), fs.readFileSync(KERNEL_ENTRY, "utf8"));
+  return writeIfChanged(path.join(dir, "kernel.json"), spec) || entryChanged;
 }
 
 /** The per-user Jupyter data directory of `python`'s Jupyter (where `--user` kernel specs go). */

@@ -152,6 +152,30 @@ export function restoreSparseRatings(arrays: CheckpointArrays, fitted: Record<st
   });
 }
 
+/** The id space and scale of `ratings`, without the ratings: all that some models keep of them. */
+export function ratingSpaceOf(ratings: RatingSpace): RatingSpace {
+  return { numUsers: ratings.numUsers, numItems: ratings.numItems, ratingScale: ratings.ratingScale };
+}
+
+/** What a saved model keeps of its id space and scale, under "fitted": numUsers, numItems and ratingScale. */
+export function ratingSpaceSaved(space: RatingSpace): Record<string, unknown> {
+  return { numUsers: space.numUsers, numItems: space.numItems, ratingScale: [...space.ratingScale] };
+}
+
+/** The RatingSpace that `ratingSpaceSaved` saved, checked. */
+export function restoreRatingSpace(fitted: Record<string, unknown>): RatingSpace {
+  const scale = fitted.ratingScale;
+  if (!Array.isArray(scale) || scale.length !== 2 || !scale.every(Number.isFinite) || !(scale[0] <= scale[1]))
+    throw new Error(
+      `ratingScale must be [lowest, highest] with finite lowest <= highest, got ${JSON.stringify(scale)}`,
+    );
+  return {
+    numUsers: checkInteger("fitted", "numUsers", fitted.numUsers, 0),
+    numItems: checkInteger("fitted", "numItems", fitted.numItems, 0),
+    ratingScale: [scale[0], scale[1]],
+  };
+}
+
 /** Throws unless users and items have equal lengths and lie in the id space of `ratings`. */
 export function checkRatingPairs(caller: string, ratings: RatingSpace, users: Int32Array, items: Int32Array): void {
   if (users.length !== items.length) {

@@ -23,15 +23,24 @@
 // difference on integer scales such as MovieLens 100K's). Defaults are Surprise's: 3 × 3 clusters,
 // 20 epochs.
 
-import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { checkInteger, checkPositiveInteger, checkSeed, requireFitted } from "../checks";
+import { checkFinite, checkInteger, checkPositiveInteger, checkSeed, requireFitted } from "../checks";
 import { CsrMatrix, rowMeans } from "../data/csr";
 import { Interactions } from "../data/interactions";
-import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers } from "../data/sparseRatings";
+import {
+  RatingSpace,
+  SparseRatings,
+  SparseRatingsConfig,
+  checkRatingPairs,
+  checkRatingUsers,
+  clipToScale,
+  ratingSpaceOf,
+  ratingSpaceSaved,
+  restoreRatingSpace,
+} from "../data/sparseRatings";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
-import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import type { CheckpointArrays } from "../train/checkpointFormat";
+import { arrayModelFormat, TrainingData } from "../train/savedModel";
 
 export interface CoClusteringConfig extends SparseRatingsConfig {
   /** k_u, the number of user clusters (Surprise's n_cltr_u). Default 3. */
@@ -54,15 +63,18 @@ export interface ClusterMeans {
   co: Float64Array; // [k_u × k_i], row-major
 }
 
-/** What a fitted model holds; everything but the clusters is recomputed from the ratings. */
+/** What a fitted model holds: no ratings, only what prediction reads of them. */
 interface Fitted {
-  train: Interactions;
-  ratings: SparseRatings;
+  space: RatingSpace;
+  /** μ, the mean train rating: the prediction for an unknown user or item. */
+  globalMean: number;
   /** Each user's cluster; −1 for a user without ratings. */
   userCluster: Int32Array;
   /** Each item's cluster; −1 for an item without ratings. */
   itemCluster: Int32Array;
+  /** μ_u of each user (0 for a user without ratings). */
   userMeans: Float64Array;
+  /** μ_i of each item (0 for an item without ratings). */
   itemMeans: Float64Array;
   means: ClusterMeans;
 }
@@ -207,8 +219,8 @@ export function fitCoClustering(
 export class CoClustering implements RatingPredictor, ItemScorer {
   readonly config: CoClusteringSettings;
   private state: Fitted | null = null;
-  /** The clusters as tfjs variables, only while saving or loading. */
-  private variables: NamedWeight[] | null = null;
+  /** The data the clusters were fitted on (or its saved record), recorded by `save`. */
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: CoClusteringConfig) {
     const caller = "CoClustering";
@@ -223,7 +235,12 @@ export class CoClustering implements RatingPredictor, ItemScorer {
 
   fit(train: Interactions): this {
     const ratings = new SparseRatings(train, this.config);
-    this.state = { train, ratings, ...fitCoClustering(ratings, this.config) };
+    this.state = {
+      space: ratingSpaceOf(ratings),
+      globalMean: ratings.globalMean,
+      ...fitCoClustering(ratings, this.config),
+    };
+    this.trainedOn = train;
     return this;
   }
 
@@ -243,27 +260,27 @@ export class CoClustering implements RatingPredictor, ItemScorer {
   }
 
   get numUsers(): number {
-    return this.fitted("numUsers").ratings.numUsers;
+    return this.fitted("numUsers").space.numUsers;
   }
 
   get numItems(): number {
-    return this.fitted("numItems").ratings.numItems;
+    return this.fitted("numItems").space.numItems;
   }
 
   /** r̂_ui of each pair (users[j], items[j]), clipped to the rating scale. */
   predict(users: Int32Array, items: Int32Array): Float64Array {
-    const { ratings } = this.fitted("predict");
-    checkRatingPairs("CoClustering.predict", ratings, users, items);
+    const { space } = this.fitted("predict");
+    checkRatingPairs("CoClustering.predict", space, users, items);
     const out = new Float64Array(users.length);
-    for (let j = 0; j < out.length; j++) out[j] = ratings.clip(this.estimate(users[j], items[j]));
+    for (let j = 0; j < out.length; j++) out[j] = clipToScale(this.estimate(users[j], items[j]), space.ratingScale);
     return out;
   }
 
   /** The unclipped r̂_ui of every item for each user: [users.length × numItems]. */
   scoreItems(users: Int32Array): Float64Array {
-    const { ratings } = this.fitted("scoreItems");
-    checkRatingUsers("CoClustering.scoreItems", ratings, users);
-    const n = ratings.numItems;
+    const { space } = this.fitted("scoreItems");
+    checkRatingUsers("CoClustering.scoreItems", space, users);
+    const n = space.numItems;
     const out = new Float64Array(users.length * n);
     for (let b = 0; b < users.length; b++) for (let i = 0; i < n; i++) out[b * n + i] = this.estimate(users[b], i);
     return out;
@@ -271,119 +288,88 @@ export class CoClustering implements RatingPredictor, ItemScorer {
 
   /** C̄_ui + (μ_u − C̄_u) + (μ_i − C̄_i); μ for an unknown user or item. */
   private estimate(u: number, i: number): number {
-    const { ratings, userCluster, itemCluster, userMeans, itemMeans, means } = this.fitted("estimate");
+    const { globalMean, userCluster, itemCluster, userMeans, itemMeans, means } = this.fitted("estimate");
     const uc = userCluster[u];
     const ic = itemCluster[i];
-    if (uc < 0 || ic < 0) return ratings.globalMean;
+    if (uc < 0 || ic < 0) return globalMean;
     return means.co[uc * this.config.itemClusters + ic] + userMeans[u] - means.user[uc] + itemMeans[i] - means.item[ic];
   }
 
   // -------------------------------------------------------------------------------------------
-  // Saving and loading (train/savedModel.ts): the clusters are the weights (int32); the means are
-  // recomputed from the training data handed to `load` (checked), so a loaded model predicts the
-  // same numbers exactly.
+  // Saving and loading (train/savedModel.ts): the clusters (int32), μ_u, μ_i and the cluster means
+  // (float64, as computed), and under "fitted" the id space, the scale and μ, so a loaded model
+  // predicts the same numbers exactly without the training data (which `load` checks against the
+  // saved record when given).
   // -------------------------------------------------------------------------------------------
 
-  /** The clusters under the names "userClusters" and "itemClusters", as int32 tfjs variables (see `dispose`). */
-  namedWeights(): NamedWeight[] {
-    const { userCluster, itemCluster } = this.fitted("namedWeights");
-    this.variables ??= [
-      { name: "userClusters", variable: tf.tidy(() => tf.variable(tf.tensor1d(userCluster, "int32"))) },
-      { name: "itemClusters", variable: tf.tidy(() => tf.variable(tf.tensor1d(itemCluster, "int32"))) },
-    ];
-    return this.variables;
-  }
-
-  /** Frees the tfjs variables of `namedWeights`; the model itself lives in typed arrays and stays usable. */
-  dispose(): void {
-    for (const { variable } of this.variables ?? []) variable.dispose();
-    this.variables = null;
-  }
-
-  /** Saves the settings and clusters, with a record of the training data, to the folder `path`. */
-  async save(path: string): Promise<void> {
-    const { train } = this.fitted("save");
+  /** Saves the settings, clusters and means, with a record of the training data, to the folder `path`. */
+  save(path: string): Promise<void> {
+    const { space, globalMean, userCluster, itemCluster, userMeans, itemMeans, means } = this.fitted("save");
     const { ratingScale, ...rest } = this.config;
     const config = { ...rest, ...(ratingScale === undefined ? {} : { ratingScale: [...ratingScale] }) };
-    try {
-      await saveModel(path, "CoClustering", config, this.namedWeights(), train);
-    } finally {
-      this.dispose();
-    }
+    const { numUsers, numItems } = space;
+    const { userClusters: ku, itemClusters: ki } = this.config;
+    return CoClustering.format.save(path, {
+      config,
+      fitted: { ...ratingSpaceSaved(space), globalMean },
+      arrays: [
+        { name: "userClusters", values: userCluster, shape: [numUsers] },
+        { name: "itemClusters", values: itemCluster, shape: [numItems] },
+        { name: "userMeans", values: userMeans, shape: [numUsers] },
+        { name: "itemMeans", values: itemMeans, shape: [numItems] },
+        { name: "clusterMeans/user", values: means.user, shape: [ku] },
+        { name: "clusterMeans/item", values: means.item, shape: [ki] },
+        { name: "clusterMeans/co", values: means.co, shape: [ku, ki] },
+      ],
+      data: this.trainedOn,
+    });
   }
 
-  /** A model saved by `save`, on the training data it was fitted on (checked). */
-  static async load(path: string, train: Interactions): Promise<CoClustering> {
-    const where = "CoClustering.load";
-    const model = await loadModel(where, path, "CoClustering", (c) => CoClustering.empty(c, train), train);
-    return model.adoptWeights(where);
+  /** A model saved by `save`, ready to predict; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<CoClustering> {
+    return CoClustering.format.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
-  static async fromArtifacts(
-    json: unknown,
-    weights: ArrayBuffer | Uint8Array,
-    train: Interactions,
-  ): Promise<CoClustering> {
-    const where = "CoClustering.fromArtifacts";
-    const model = await modelFromArtifacts(
-      where,
-      json,
-      weights,
-      "CoClustering",
-      (c) => CoClustering.empty(c, train),
-      train,
-    );
-    return model.adoptWeights(where);
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<CoClustering> {
+    return CoClustering.format.fromArtifacts(json, weights, train);
   }
 
-  /** A model over `train`'s ratings with every cluster −1, for loading to fill. */
-  private static empty(config: Record<string, unknown>, train: Interactions): CoClustering {
-    const model = new CoClustering(config as unknown as CoClusteringConfig);
-    const ratings = new SparseRatings(train, model.config);
-    const { userClusters: ku, itemClusters: ki } = model.config;
-    const userCluster = new Int32Array(train.numUsers).fill(-1);
-    const itemCluster = new Int32Array(train.numItems).fill(-1);
-    const means = { user: new Float64Array(ku), item: new Float64Array(ki), co: new Float64Array(ku * ki) };
-    model.state = {
-      train,
-      ratings,
-      userCluster,
-      itemCluster,
-      userMeans: rowMeans(ratings.byUser),
-      itemMeans: rowMeans(ratings.byItem),
-      means,
-    };
-    return model;
-  }
-
-  /** Copies the loaded clusters in, checks them, frees the variables and recomputes the means. */
-  private adoptWeights(where: string): this {
-    const state = this.fitted("load");
-    const [users, items] = this.namedWeights();
-    state.userCluster.set(users.variable.dataSync());
-    state.itemCluster.set(items.variable.dataSync());
-    this.dispose();
-    const { ratings } = state;
-    const check = (clusters: Int32Array, k: number, known: (x: number) => boolean, side: string) => {
-      for (let x = 0; x < clusters.length; x++) {
-        if (known(x) ? !(clusters[x] >= 0 && clusters[x] < k) : clusters[x] !== -1)
-          throw new Error(`${where}: ${side} ${x} has cluster ${clusters[x]}, which does not fit the training data`);
-      }
-    };
-    check(state.userCluster, this.config.userClusters, (u) => ratings.knowsUser(u), "user");
-    check(state.itemCluster, this.config.itemClusters, (i) => ratings.knowsItem(i), "item");
-    state.means = clusterMeans(
-      ratings,
-      state.userCluster,
-      state.itemCluster,
-      this.config.userClusters,
-      this.config.itemClusters,
-    );
-    return this;
-  }
+  private static readonly format = arrayModelFormat(
+    "CoClustering",
+    ({ config, fitted, arrays, data }) => {
+      const model = new CoClustering(config as unknown as CoClusteringConfig);
+      const space = restoreRatingSpace(fitted);
+      const { numUsers, numItems } = space;
+      const { userClusters: ku, itemClusters: ki } = model.config;
+      model.state = {
+        space,
+        globalMean: checkFinite("CoClustering", "globalMean", fitted.globalMean),
+        userCluster: readClusters(arrays, "userClusters", numUsers, ku),
+        itemCluster: readClusters(arrays, "itemClusters", numItems, ki),
+        userMeans: arrays.float64("userMeans", [numUsers]),
+        itemMeans: arrays.float64("itemMeans", [numItems]),
+        means: {
+          user: arrays.float64("clusterMeans/user", [ku]),
+          item: arrays.float64("clusterMeans/item", [ki]),
+          co: arrays.float64("clusterMeans/co", [ku, ki]),
+        },
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   private fitted(what: string): Fitted {
     return requireFitted(`CoClustering.${what}`, this.state);
   }
+}
+
+/** The saved clusters `name` of `count` users or items: each −1 (no ratings) or in [0, k). */
+function readClusters(arrays: CheckpointArrays, name: string, count: number, k: number): Int32Array {
+  const clusters = arrays.int32(name, [count]);
+  const bad = clusters.findIndex((c) => !(c >= -1 && c < k));
+  if (bad >= 0) throw arrays.invalid(name, `holds ${clusters[bad]} at index ${bad}, outside [−1, ${k})`);
+  return clusters;
 }

@@ -16,14 +16,12 @@
 // own, chosen on a validation split (bench/msModels.ts). Seen items are removed by the evaluation
 // protocol, not here.
 
-import * as tf from "@tensorflow/tfjs";
-import { checkPositive, requireFitted } from "../checks";
+import { checkInteger, checkPositive, requireFitted } from "../checks";
 import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { sparseGram, spdInverse } from "../data/linalg";
 import { checkUsersInRange, ItemScorer } from "../eval/scorers";
-import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { arrayModelFormat, csrArrays, readCsr, TrainingData } from "../train/savedModel";
 
 export interface EaseConfig {
   /** λ, the L2 penalty on B, added to the diagonal of XᵀX. Default 500 (the paper's MovieLens 20M value). */
@@ -31,8 +29,7 @@ export interface EaseConfig {
 }
 
 interface Fitted {
-  train: Interactions;
-  /** X: each user's distinct training items, values 1. */
+  /** X: each user's distinct training items, values 1 ([numUsers × numItems]). */
   userItems: CsrMatrix;
   /** B, [numItems × numItems] row-major: row i holds what having item i adds to each item's score. */
   weights: Float32Array;
@@ -66,8 +63,8 @@ export function easeWeights(userItems: CsrMatrix, regularization: number): Float
 export class Ease implements ItemScorer {
   readonly regularization: number;
   private state: Fitted | null = null;
-  /** B as a tfjs variable, only while saving or loading. */
-  private variables: NamedWeight[] | null = null;
+  /** The data B was fitted on (or its saved record), recorded by `save`. */
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: EaseConfig = {}) {
     // λ > 0: XᵀX alone is singular as soon as an item has no user, or two items have the same users.
@@ -78,16 +75,17 @@ export class Ease implements ItemScorer {
   fit(train: Interactions): this {
     if (train.length === 0) throw new Error(`Ease.fit: the train data '${train.name}' has no interactions`);
     const userItems = binaryUserItems(train);
-    this.state = { train, userItems, weights: easeWeights(userItems, this.regularization) };
+    this.state = { userItems, weights: easeWeights(userItems, this.regularization) };
+    this.trainedOn = train;
     return this;
   }
 
   get numUsers(): number {
-    return this.fitted("numUsers").train.numUsers;
+    return this.fitted("numUsers").userItems.numRows;
   }
 
   get numItems(): number {
-    return this.fitted("numItems").train.numItems;
+    return this.fitted("numItems").userItems.numCols;
   }
 
   /** B, [numItems × numItems] row-major, zero diagonal. */
@@ -112,67 +110,47 @@ export class Ease implements ItemScorer {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Saving and loading (train/savedModel.ts): B is the one weight; X comes from the training data
-  // handed to `load`, checked against the record saved with the model.
+  // Saving and loading (train/savedModel.ts): X and B are saved as they are, so a loaded model
+  // scores without the training data (which `load` checks against the saved record when given).
   // -------------------------------------------------------------------------------------------
 
-  /** B under the name "weights", as a tfjs variable (made on the first call; `dispose` frees it). */
-  namedWeights(): NamedWeight[] {
-    const { weights } = this.fitted("namedWeights");
-    const n = this.numItems;
-    this.variables ??= [{ name: "weights", variable: tf.tidy(() => tf.variable(tf.tensor2d(weights, [n, n]))) }];
-    return this.variables;
+  /** Saves λ, X (`userItems/…`) and B (`weights`), with a record of the training data, to the folder `path`. */
+  save(path: string): Promise<void> {
+    const { userItems, weights } = this.fitted("save");
+    const n = userItems.numCols;
+    return Ease.format.save(path, {
+      config: { regularization: this.regularization },
+      fitted: { numUsers: userItems.numRows, numItems: n },
+      arrays: [...csrArrays("userItems", userItems, false), { name: "weights", values: weights, shape: [n, n] }],
+      data: this.trainedOn,
+    });
   }
 
-  /** Frees the tfjs variable of `namedWeights`; the model itself lives in typed arrays and stays usable. */
-  dispose(): void {
-    for (const { variable } of this.variables ?? []) variable.dispose();
-    this.variables = null;
-  }
-
-  /** Saves λ and B, with a record of the training data, to the folder `path`. */
-  async save(path: string): Promise<void> {
-    const { train } = this.fitted("save");
-    try {
-      await saveModel(path, "Ease", { regularization: this.regularization }, this.namedWeights(), train);
-    } finally {
-      this.dispose();
-    }
-  }
-
-  /** A model saved by `save`, on the training data it was fitted on (checked). */
-  static async load(path: string, train: Interactions): Promise<Ease> {
-    const model = await loadModel("Ease.load", path, "Ease", (config) => Ease.empty(config, train), train);
-    return model.adoptWeights();
+  /** A model saved by `save`, ready to score; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<Ease> {
+    return Ease.format.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
-  static async fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<Ease> {
-    const model = await modelFromArtifacts(
-      "Ease.fromArtifacts",
-      json,
-      weights,
-      "Ease",
-      (config) => Ease.empty(config, train),
-      train,
-    );
-    return model.adoptWeights();
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<Ease> {
+    return Ease.format.fromArtifacts(json, weights, train);
   }
 
-  /** A model with B all zeros, for loading to fill. */
-  private static empty(config: Record<string, unknown>, train: Interactions): Ease {
-    const model = new Ease(config as EaseConfig);
-    const n = train.numItems;
-    model.state = { train, userItems: binaryUserItems(train), weights: new Float32Array(n * n) };
-    return model;
-  }
-
-  /** Copies the loaded variable into B and frees it. */
-  private adoptWeights(): this {
-    this.fitted("load").weights.set(this.namedWeights()[0].variable.dataSync());
-    this.dispose();
-    return this;
-  }
+  private static readonly format = arrayModelFormat(
+    "Ease",
+    ({ config, fitted, arrays, data }) => {
+      const model = new Ease(config as EaseConfig);
+      const numUsers = checkInteger("Ease", "numUsers", fitted.numUsers, 0);
+      const numItems = checkInteger("Ease", "numItems", fitted.numItems, 0);
+      model.state = {
+        userItems: readCsr(arrays, "userItems", numUsers, numItems, false),
+        weights: arrays.float32("weights", [numItems, numItems]),
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   private fitted(what: string): Fitted {
     return requireFitted(`Ease.${what}`, this.state);

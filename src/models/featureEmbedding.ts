@@ -5,10 +5,10 @@
 // and authors — so that an item no one has rated still has a representation, built from the content
 // features it shares with items people did rate.
 //
-//   p_i = Σ_{f ∈ F_i} w_if · e_f        item representation   (F_i: item i's features, e_f ∈ ℝ^D)
+//   q_i = Σ_{f ∈ F_i} w_if · e_f        item representation   (F_i: item i's features, e_f ∈ ℝ^D)
 //   b_i = Σ_{f ∈ F_i} w_if · β_f        item bias
-//   q_u = Σ_{g ∈ G_u} w_ug · e'_g       user representation   (G_u: user u's features)
-//   s(u, i) = q_u · p_i + b_i           score
+//   p_u = Σ_{g ∈ G_u} w_ug · e'_g       user representation   (G_u: user u's features)
+//   s(u, i) = p_u · q_i + b_i           score
 //
 // A warm item's features are its identity feature and its content features; a cold item (no training
 // interactions) has only its content features, so it lands where items of its genres and tags live.
@@ -20,7 +20,7 @@
 // (u, i) and an item j the user has not interacted with, drawn uniformly from the items that have
 // training interactions (`warmItemSampler`),
 //
-//   L = mean over (u, i, j) of  −ln σ(s(u, i) − s(u, j)) + λ (‖q_u‖² + ‖p_i‖² + ‖p_j‖² + b_i² + b_j²).
+//   L = mean over (u, i, j) of  −ln σ(s(u, i) − s(u, j)) + λ (‖p_u‖² + ‖q_i‖² + ‖q_j‖² + b_i² + b_j²).
 //
 // The sums over features are one `tf.gather` of each row's feature vectors and a weighted sum; the
 // gradient of the gather is a segment sum, the wasm kernel that `initBackend` registers.
@@ -184,12 +184,12 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     return this.train.numUsers;
   }
 
-  /** q_u for each user: [users.length, D] (the caller disposes it). */
+  /** p_u for each user: [users.length, D] (the caller disposes it). */
   userRepresentations(users: Int32Array): tf.Tensor2D {
     return sumFeatureEmbeddings(this.params.userEmbeddings, this.userFeatures.weights, users);
   }
 
-  /** p_i and b_i for each item: [items.length, D] and [items.length] (the caller disposes them). */
+  /** q_i and b_i for each item: [items.length, D] and [items.length] (the caller disposes them). */
   itemRepresentations(items: Int32Array): { vectors: tf.Tensor2D; biases: tf.Tensor1D } {
     return {
       vectors: sumFeatureEmbeddings(this.params.itemEmbeddings, this.itemFeatures.weights, items),
@@ -211,14 +211,14 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     items.set(positives);
     items.set(negatives, b);
     return tf.tidy(() => {
-      const q = this.userRepresentations(users); // [B, D]
+      const pu = this.userRepresentations(users); // [B, D]
       const { vectors, biases } = this.itemRepresentations(items); // [2B, D], [2B]
-      const [pi, pj] = tf.split(vectors, 2); // [B, D] each
+      const [qi, qj] = tf.split(vectors, 2); // [B, D] each
       const [bi, bj] = tf.split(biases, 2); // [B] each
-      const x = tf.add(tf.sum(tf.mul(q, tf.sub(pi, pj)), 1), tf.sub(bi, bj)); // s(u,i) − s(u,j): [B]
+      const x = tf.add(tf.sum(tf.mul(pu, tf.sub(qi, qj)), 1), tf.sub(bi, bj)); // s(u,i) − s(u,j): [B]
       const ranking = tf.mean(tf.softplus(tf.neg(x))); // −ln σ(x) = softplus(−x), stable for any x
       if (this.regularization === 0) return ranking as tf.Scalar;
-      const norms = [q, pi, pj].map((v) => tf.sum(tf.square(v), 1)); // ‖q_u‖², ‖p_i‖², ‖p_j‖²: [B] each
+      const norms = [pu, qi, qj].map((v) => tf.sum(tf.square(v), 1)); // ‖p_u‖², ‖q_i‖², ‖q_j‖²: [B] each
       const squares = tf.addN([...norms, tf.square(bi), tf.square(bj)]); // [B]
       return tf.add(ranking, tf.mul(tf.mean(squares), this.regularization)) as tf.Scalar;
     });
@@ -229,7 +229,7 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     return [itemEmbeddings, itemBiases, userEmbeddings];
   }
 
-  /** s(u, i) = q_u · p_i + b_i for every item: [users.length × numItems], row-major. */
+  /** s(u, i) = p_u · q_i + b_i for every item: [users.length × numItems], row-major. */
   scoreItems(users: Int32Array): Float32Array {
     return tf.tidy(() => {
       const q = this.userRepresentations(users); // [B, D]
@@ -250,7 +250,7 @@ export class FeatureEmbeddingModel implements LossModel<FeatureEmbeddingBatch>, 
     });
   }
 
-  /** p_i of every item, [numItems × D] row-major; a cold item's comes from its content features alone. */
+  /** q_i of every item, [numItems × D] row-major; a cold item's comes from its content features alone. */
   itemVectors(): Float32Array {
     return tf.tidy(() => this.itemRepresentations(allRows(this.numItems)).vectors.dataSync() as Float32Array);
   }

@@ -27,14 +27,23 @@
 // bias left out and no factor term. Predictions are clipped to the rating scale. Defaults are
 // Surprise's: 15 factors, 50 epochs, unbiased, λ_u = λ_i = 0.06, initialisation in [0, 1).
 
-import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
-import { checkInteger, checkNonNegative, checkPositiveInteger, checkSeed, requireFitted } from "../checks";
+import { checkFinite, checkInteger, checkNonNegative, checkPositiveInteger, checkSeed, requireFitted } from "../checks";
 import { Interactions } from "../data/interactions";
-import { SparseRatings, SparseRatingsConfig, checkRatingPairs, checkRatingUsers } from "../data/sparseRatings";
+import {
+  RatingSpace,
+  SparseRatings,
+  SparseRatingsConfig,
+  checkRatingPairs,
+  checkRatingUsers,
+  clipToScale,
+  ratingSpaceOf,
+  ratingSpaceSaved,
+  restoreRatingSpace,
+} from "../data/sparseRatings";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
-import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import type { NamedArray } from "../train/checkpointFormat";
+import { arrayModelFormat, TrainingData } from "../train/savedModel";
 
 export interface NmfConfig extends SparseRatingsConfig {
   /** The number of factors (Surprise's n_factors). Default 15. */
@@ -163,12 +172,24 @@ function multiplicativeUpdate(
 // The model
 // ---------------------------------------------------------------------------------------------
 
+/** What a fitted model keeps of its ratings (the id space, the scale, μ, who is known) and the parameters. */
+interface Fitted {
+  space: RatingSpace;
+  /** μ, the mean train rating. */
+  globalMean: number;
+  /** 1 for each user with a train rating (Surprise's `knows_user`), 0 for the others. */
+  knownUsers: Uint8Array;
+  /** 1 for each item with a train rating, 0 for the others. */
+  knownItems: Uint8Array;
+  params: NmfParams;
+}
+
 /** Surprise's NMF: `new NMF({ seed }).fit(train)`, then `predict` or, for ranking, `scoreItems`. */
 export class NMF implements RatingPredictor, ItemScorer {
   readonly config: NmfSettings;
-  private state: { train: Interactions; ratings: SparseRatings; params: NmfParams } | null = null;
-  /** The parameters as tfjs variables, only while saving or loading. */
-  private variables: NamedWeight[] | null = null;
+  private state: Fitted | null = null;
+  /** The data the parameters were fitted on (or its saved record), recorded by `save`. */
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: NmfConfig) {
     const caller = "NMF";
@@ -195,7 +216,14 @@ export class NMF implements RatingPredictor, ItemScorer {
   /** Runs `fitNmf` on the ratings of `train`. */
   fit(train: Interactions): this {
     const ratings = new SparseRatings(train, this.config);
-    this.state = { train, ratings, params: fitNmf(ratings, this.config) };
+    this.state = {
+      space: ratingSpaceOf(ratings),
+      globalMean: ratings.globalMean,
+      knownUsers: Uint8Array.from({ length: ratings.numUsers }, (_, u) => (ratings.knowsUser(u) ? 1 : 0)),
+      knownItems: Uint8Array.from({ length: ratings.numItems }, (_, i) => (ratings.knowsItem(i) ? 1 : 0)),
+      params: fitNmf(ratings, this.config),
+    };
+    this.trainedOn = train;
     return this;
   }
 
@@ -205,27 +233,27 @@ export class NMF implements RatingPredictor, ItemScorer {
   }
 
   get numUsers(): number {
-    return this.fitted("numUsers").ratings.numUsers;
+    return this.fitted("numUsers").space.numUsers;
   }
 
   get numItems(): number {
-    return this.fitted("numItems").ratings.numItems;
+    return this.fitted("numItems").space.numItems;
   }
 
   /** r̂_ui of each pair (users[j], items[j]), clipped to the rating scale. */
   predict(users: Int32Array, items: Int32Array): Float64Array {
-    const { ratings } = this.fitted("predict");
-    checkRatingPairs("NMF.predict", ratings, users, items);
+    const { space } = this.fitted("predict");
+    checkRatingPairs("NMF.predict", space, users, items);
     const out = new Float64Array(users.length);
-    for (let j = 0; j < out.length; j++) out[j] = ratings.clip(this.estimate(users[j], items[j]));
+    for (let j = 0; j < out.length; j++) out[j] = clipToScale(this.estimate(users[j], items[j]), space.ratingScale);
     return out;
   }
 
   /** The unclipped r̂_ui of every item for each user: [users.length × numItems]. */
   scoreItems(users: Int32Array): Float64Array {
-    const { ratings } = this.fitted("scoreItems");
-    checkRatingUsers("NMF.scoreItems", ratings, users);
-    const n = ratings.numItems;
+    const { space } = this.fitted("scoreItems");
+    checkRatingUsers("NMF.scoreItems", space, users);
+    const n = space.numItems;
     const out = new Float64Array(users.length * n);
     for (let b = 0; b < users.length; b++) for (let i = 0; i < n; i++) out[b * n + i] = this.estimate(users[b], i);
     return out;
@@ -233,11 +261,11 @@ export class NMF implements RatingPredictor, ItemScorer {
 
   /** r̂_ui before clipping, with Surprise's fallbacks for unknown users and items (see the header). */
   private estimate(u: number, i: number): number {
-    const { ratings, params } = this.fitted("estimate");
-    const knownUser = ratings.knowsUser(u);
-    const knownItem = ratings.knowsItem(i);
-    if (!this.config.biased && !(knownUser && knownItem)) return ratings.globalMean;
-    let est = this.config.biased ? ratings.globalMean : 0;
+    const { globalMean, knownUsers, knownItems, params } = this.fitted("estimate");
+    const knownUser = knownUsers[u] === 1;
+    const knownItem = knownItems[i] === 1;
+    if (!this.config.biased && !(knownUser && knownItem)) return globalMean;
+    let est = this.config.biased ? globalMean : 0;
     if (this.config.biased && knownUser) est += params.userBias[u];
     if (this.config.biased && knownItem) est += params.itemBias[i];
     if (knownUser && knownItem) {
@@ -248,94 +276,74 @@ export class NMF implements RatingPredictor, ItemScorer {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Saving and loading (train/savedModel.ts): the factors (and biases) are the weights; the ratings
-  // (who is known, μ, the scale) come from the training data handed to `load`, checked.
+  // Saving and loading (train/savedModel.ts): the factors (and biases) as they are (float32), who is
+  // known (bool), and under "fitted" the id space, the scale and μ, so a loaded model predicts without
+  // the training data (which `load` checks against the saved record when given).
   // -------------------------------------------------------------------------------------------
 
-  /** The parameters under stable names, as tfjs variables (made on the first call; `dispose` frees them). */
-  namedWeights(): NamedWeight[] {
-    const { params } = this.fitted("namedWeights");
-    const f = this.config.factors;
-    const tables: Array<[string, Float32Array, number[]]> = [
-      ["userFactors", params.userFactors, [params.userBias.length, f]],
-      ["itemFactors", params.itemFactors, [params.itemBias.length, f]],
-    ];
-    if (this.config.biased) {
-      tables.push(
-        ["userBias", params.userBias, [params.userBias.length]],
-        ["itemBias", params.itemBias, [params.itemBias.length]],
-      );
-    }
-    this.variables ??= tables.map(([name, values, shape]) => ({
-      name,
-      variable: tf.tidy(() => tf.variable(tf.tensor(values, shape))),
-    }));
-    return this.variables;
-  }
-
-  /** Frees the tfjs variables of `namedWeights`; the model itself lives in typed arrays and stays usable. */
-  dispose(): void {
-    for (const { variable } of this.variables ?? []) variable.dispose();
-    this.variables = null;
-  }
-
-  /** Saves the settings and parameters, with a record of the training data, to the folder `path`. */
-  async save(path: string): Promise<void> {
-    const { train } = this.fitted("save");
+  /** Saves the settings, parameters and what prediction needs of the ratings, with a record of the training data, to `path`. */
+  save(path: string): Promise<void> {
+    const { space, globalMean, knownUsers, knownItems, params } = this.fitted("save");
     const { ratingScale, ...rest } = this.config;
     const config = { ...rest, ...(ratingScale === undefined ? {} : { ratingScale: [...ratingScale] }) };
-    try {
-      await saveModel(path, "NMF", config, this.namedWeights(), train);
-    } finally {
-      this.dispose();
+    const { numUsers, numItems } = space;
+    const f = this.config.factors;
+    const arrays: NamedArray[] = [
+      { name: "knownUsers", values: knownUsers, shape: [numUsers] },
+      { name: "knownItems", values: knownItems, shape: [numItems] },
+      { name: "userFactors", values: params.userFactors, shape: [numUsers, f] },
+      { name: "itemFactors", values: params.itemFactors, shape: [numItems, f] },
+    ];
+    if (this.config.biased) {
+      arrays.push(
+        { name: "userBias", values: params.userBias, shape: [numUsers] },
+        { name: "itemBias", values: params.itemBias, shape: [numItems] },
+      );
     }
+    return NMF.format.save(path, {
+      config,
+      fitted: { ...ratingSpaceSaved(space), globalMean },
+      arrays,
+      data: this.trainedOn,
+    });
   }
 
-  /** A model saved by `save`, on the training data it was fitted on (checked). */
-  static async load(path: string, train: Interactions): Promise<NMF> {
-    const model = await loadModel("NMF.load", path, "NMF", (config) => NMF.empty(config, train), train);
-    return model.adoptWeights();
+  /** A model saved by `save`, ready to predict; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<NMF> {
+    return NMF.format.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
-  static async fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<NMF> {
-    const model = await modelFromArtifacts(
-      "NMF.fromArtifacts",
-      json,
-      weights,
-      "NMF",
-      (config) => NMF.empty(config, train),
-      train,
-    );
-    return model.adoptWeights();
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<NMF> {
+    return NMF.format.fromArtifacts(json, weights, train);
   }
 
-  /** A model with zero parameters over `train`'s ratings, for loading to fill. */
-  private static empty(config: Record<string, unknown>, train: Interactions): NMF {
-    const model = new NMF(config as unknown as NmfConfig);
-    const f = model.config.factors;
-    model.state = {
-      train,
-      ratings: new SparseRatings(train, model.config),
-      params: {
-        userFactors: new Float32Array(train.numUsers * f),
-        itemFactors: new Float32Array(train.numItems * f),
-        userBias: new Float32Array(train.numUsers),
-        itemBias: new Float32Array(train.numItems),
-      },
-    };
-    return model;
-  }
+  private static readonly format = arrayModelFormat(
+    "NMF",
+    ({ config, fitted, arrays, data }) => {
+      const model = new NMF(config as unknown as NmfConfig);
+      const space = restoreRatingSpace(fitted);
+      const { numUsers, numItems } = space;
+      const f = model.config.factors;
+      model.state = {
+        space,
+        globalMean: checkFinite("NMF", "globalMean", fitted.globalMean),
+        knownUsers: arrays.bool("knownUsers", [numUsers]),
+        knownItems: arrays.bool("knownItems", [numItems]),
+        params: {
+          userFactors: arrays.float32("userFactors", [numUsers, f]),
+          itemFactors: arrays.float32("itemFactors", [numItems, f]),
+          userBias: model.config.biased ? arrays.float32("userBias", [numUsers]) : new Float32Array(numUsers),
+          itemBias: model.config.biased ? arrays.float32("itemBias", [numItems]) : new Float32Array(numItems),
+        },
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
-  /** Copies the loaded variables into the parameters and frees them. */
-  private adoptWeights(): this {
-    const params = this.fitted("load").params as unknown as Record<string, Float32Array>;
-    for (const { name, variable } of this.namedWeights()) params[name].set(variable.dataSync());
-    this.dispose();
-    return this;
-  }
-
-  private fitted(what: string) {
+  private fitted(what: string): Fitted {
     return requireFitted(`NMF.${what}`, this.state);
   }
 }

@@ -16,7 +16,7 @@
 // all that `save` writes.
 
 import { Rng } from "../backend/random";
-import { checkFinite, checkInteger, checkNonNegative, requireFitted } from "../checks";
+import { checkFinite, checkNonNegative, requireFitted } from "../checks";
 import { Interactions } from "../data/interactions";
 import {
   RatingSpace,
@@ -25,6 +25,9 @@ import {
   checkRatingPairs,
   checkRatingUsers,
   clipToScale,
+  ratingSpaceOf,
+  ratingSpaceSaved,
+  restoreRatingSpace,
 } from "../data/sparseRatings";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { BaselineConfig, Baselines, fitBaselines } from "../train/baselineEstimates";
@@ -61,7 +64,7 @@ export class NormalPredictor implements RatingPredictor {
     const mu = ratings.globalMean;
     let squares = 0;
     for (let r = 0; r < train.length; r++) squares += (train.ratings[r] - mu) ** 2;
-    this.fitted = { space: ratingSpace(ratings), mean: mu, sigma: Math.sqrt(squares / train.length) };
+    this.fitted = { space: ratingSpaceOf(ratings), mean: mu, sigma: Math.sqrt(squares / train.length) };
     this.rng = new Rng(this.config.seed);
     this.trainedOn = train;
     return this;
@@ -89,7 +92,7 @@ export class NormalPredictor implements RatingPredictor {
     const { space, mean, sigma } = requireFitted("NormalPredictor.save", this.fitted);
     return NormalPredictor.format.save(path, {
       config: { ...this.config },
-      fitted: { ...spaceRecord(space), mean, std: sigma },
+      fitted: { ...ratingSpaceSaved(space), mean, std: sigma },
       arrays: [],
       data: this.trainedOn,
     });
@@ -114,7 +117,7 @@ export class NormalPredictor implements RatingPredictor {
     ({ config, fitted, data }) => {
       const model = new NormalPredictor(config as unknown as NormalPredictorConfig);
       model.fitted = {
-        space: restoreSpace(fitted),
+        space: restoreRatingSpace(fitted),
         mean: checkFinite("NormalPredictor", "mean", fitted.mean),
         sigma: checkNonNegative("NormalPredictor", "std", fitted.std),
       };
@@ -150,7 +153,7 @@ export class BaselineOnly implements RatingPredictor, ItemScorer {
 
   fit(train: Interactions): this {
     const ratings = new SparseRatings(train, this.config);
-    this.fitted = { space: ratingSpace(ratings), baselines: fitBaselines(ratings, this.config.baseline) };
+    this.fitted = { space: ratingSpaceOf(ratings), baselines: fitBaselines(ratings, this.config.baseline) };
     this.trainedOn = train;
     return this;
   }
@@ -198,7 +201,7 @@ export class BaselineOnly implements RatingPredictor, ItemScorer {
     const { globalMean, userBias, itemBias } = baselines;
     return BaselineOnly.format.save(path, {
       config: { ...this.config },
-      fitted: { ...spaceRecord(space), globalMean },
+      fitted: { ...ratingSpaceSaved(space), globalMean },
       arrays: [
         { name: "userBias", values: userBias, shape: [space.numUsers] },
         { name: "itemBias", values: itemBias, shape: [space.numItems] },
@@ -225,7 +228,7 @@ export class BaselineOnly implements RatingPredictor, ItemScorer {
     "BaselineOnly",
     ({ config, fitted, arrays, data }) => {
       const model = new BaselineOnly(config as BaselineOnlyConfig);
-      const space = restoreSpace(fitted);
+      const space = restoreRatingSpace(fitted);
       model.fitted = {
         space,
         baselines: {
@@ -239,27 +242,4 @@ export class BaselineOnly implements RatingPredictor, ItemScorer {
     },
     (train?: Interactions) => train,
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function ratingSpace(ratings: SparseRatings): RatingSpace {
-  return { numUsers: ratings.numUsers, numItems: ratings.numItems, ratingScale: ratings.ratingScale };
-}
-
-function spaceRecord(space: RatingSpace): Record<string, unknown> {
-  return { numUsers: space.numUsers, numItems: space.numItems, ratingScale: [...space.ratingScale] };
-}
-
-function restoreSpace(fitted: Record<string, unknown>): RatingSpace {
-  const scale = fitted.ratingScale;
-  if (!Array.isArray(scale) || scale.length !== 2 || !scale.every(Number.isFinite) || !(scale[0] <= scale[1]))
-    throw new Error(
-      `ratingScale must be [lowest, highest] with finite lowest <= highest, got ${JSON.stringify(scale)}`,
-    );
-  return {
-    numUsers: checkInteger("fitted", "numUsers", fitted.numUsers, 0),
-    numItems: checkInteger("fitted", "numItems", fitted.numItems, 0),
-    ratingScale: [scale[0], scale[1]],
-  };
 }

@@ -23,14 +23,12 @@
 // so such an item scores 0 rather than NaN. SAR's mutual-information similarities are left out:
 // they are −∞ wherever c_ij = 0, which makes almost every score −∞.
 
-import * as tf from "@tensorflow/tfjs";
-import { checkChoice, checkPositive, requireFitted } from "../checks";
+import { checkChoice, checkInteger, checkPositive, requireFitted } from "../checks";
 import { CsrMatrix } from "../data/csr";
 import { Interactions } from "../data/interactions";
 import { sparseGram } from "../data/linalg";
 import { checkUsersInRange, ItemScorer } from "../eval/scorers";
-import type { NamedWeight } from "../nn/layeredModel";
-import { loadModel, modelFromArtifacts, saveModel } from "../train/savedModel";
+import { arrayModelFormat, csrArrays, readCsr, TrainingData } from "../train/savedModel";
 
 export const SAR_SIMILARITIES = ["jaccard", "lift", "cooccurrence", "cosine", "inclusion index"] as const;
 export type SarSimilarity = (typeof SAR_SIMILARITIES)[number];
@@ -135,14 +133,13 @@ export function sarSimilarity(cooccurrence: Float64Array, numItems: number, simi
 // ---------------------------------------------------------------------------------------------
 
 interface Fitted {
-  train: Interactions;
   /** A, users × items. */
   affinity: CsrMatrix;
   /** The unity affinity and the min and max of A's entries, for `normalize`; null otherwise. */
   normalization: { unity: CsrMatrix; ratingMin: number; ratingMax: number } | null;
   /** S, [numItems × numItems] row-major. */
   similarity: Float32Array;
-  /** t₀ as resolved at fit time (null without time decay), saved so that loading rebuilds the same A. */
+  /** t₀ as resolved at fit time (null without time decay), saved in the config. */
   timeNow: number | null;
 }
 
@@ -155,8 +152,8 @@ export class Sar implements ItemScorer {
   readonly normalize: boolean;
   private readonly timeNowOption: number | undefined;
   private state: Fitted | null = null;
-  /** S as a tfjs variable, only while saving or loading. */
-  private variables: NamedWeight[] | null = null;
+  /** The data A and S were built from (or its saved record), recorded by `save`. */
+  private trainedOn: TrainingData | null = null;
 
   constructor(config: SarConfig = {}) {
     const caller = "Sar";
@@ -176,15 +173,16 @@ export class Sar implements ItemScorer {
     if (train.length === 0) throw new Error(`Sar.fit: the train data '${train.name}' has no interactions`);
     const cooccurrence = sarCooccurrence(train, this.threshold);
     this.state = this.withAffinity(train, sarSimilarity(cooccurrence, train.numItems, this.similarityType));
+    this.trainedOn = train;
     return this;
   }
 
   get numUsers(): number {
-    return this.fitted("numUsers").train.numUsers;
+    return this.fitted("numUsers").affinity.numRows;
   }
 
   get numItems(): number {
-    return this.fitted("numItems").train.numItems;
+    return this.fitted("numItems").affinity.numCols;
   }
 
   /** S, [numItems × numItems] row-major. */
@@ -231,27 +229,15 @@ export class Sar implements ItemScorer {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Saving and loading (train/savedModel.ts): S is the one weight; A is rebuilt from the training
-  // data handed to `load` (checked against the saved record) with the saved t₀.
+  // Saving and loading (train/savedModel.ts): A (`affinity/…`, float64), with `normalize` the unity
+  // affinity's values (`unityAffinity`, on A's pattern) and S (`similarity`) are saved as they are, so
+  // a loaded model scores without the training data (which `load` checks against the saved record
+  // when given). The config holds t₀ as resolved at fit time.
   // -------------------------------------------------------------------------------------------
 
-  /** S under the name "similarity", as a tfjs variable (made on the first call; `dispose` frees it). */
-  namedWeights(): NamedWeight[] {
-    const { similarity } = this.fitted("namedWeights");
-    const n = this.numItems;
-    this.variables ??= [{ name: "similarity", variable: tf.tidy(() => tf.variable(tf.tensor2d(similarity, [n, n]))) }];
-    return this.variables;
-  }
-
-  /** Frees the tfjs variable of `namedWeights`; the model itself lives in typed arrays and stays usable. */
-  dispose(): void {
-    for (const { variable } of this.variables ?? []) variable.dispose();
-    this.variables = null;
-  }
-
-  /** Saves the config (with t₀ as resolved) and S, with a record of the training data, to the folder `path`. */
-  async save(path: string): Promise<void> {
-    const { train, timeNow } = this.fitted("save");
+  /** Saves the config (with t₀ as resolved), A and S, with a record of the training data, to the folder `path`. */
+  save(path: string): Promise<void> {
+    const { affinity, normalization, similarity, timeNow } = this.fitted("save");
     const config = {
       similarity: this.similarityType,
       timeDecay: this.timeDecay,
@@ -260,45 +246,60 @@ export class Sar implements ItemScorer {
       normalize: this.normalize,
       ...(timeNow === null ? {} : { timeNow }),
     };
-    try {
-      await saveModel(path, "Sar", config, this.namedWeights(), train);
-    } finally {
-      this.dispose();
-    }
+    const n = affinity.numCols;
+    return Sar.format.save(path, {
+      config,
+      fitted: { numUsers: affinity.numRows, numItems: n },
+      arrays: [
+        ...csrArrays("affinity", affinity),
+        ...(normalization === null
+          ? []
+          : [{ name: "unityAffinity", values: normalization.unity.values, shape: [affinity.nnz] }]),
+        { name: "similarity", values: similarity, shape: [n, n] },
+      ],
+      data: this.trainedOn,
+    });
   }
 
-  /** A model saved by `save`, on the training data it was fitted on (checked). */
-  static async load(path: string, train: Interactions): Promise<Sar> {
-    const model = await loadModel("Sar.load", path, "Sar", (config) => Sar.empty(config, train), train);
-    return model.adoptWeights();
+  /** A model saved by `save`, ready to score; `train`, when given, is checked against the data it was fitted on. */
+  static load(path: string, train?: Interactions): Promise<Sar> {
+    return Sar.format.load(path, train);
   }
 
   /** A saved model from its checkpoint JSON and weights bytes (e.g. fetched in a browser). */
-  static async fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train: Interactions): Promise<Sar> {
-    const model = await modelFromArtifacts(
-      "Sar.fromArtifacts",
-      json,
-      weights,
-      "Sar",
-      (config) => Sar.empty(config, train),
-      train,
-    );
-    return model.adoptWeights();
+  static fromArtifacts(json: unknown, weights: ArrayBuffer | Uint8Array, train?: Interactions): Promise<Sar> {
+    return Sar.format.fromArtifacts(json, weights, train);
   }
 
-  /** A model with its affinities built and S all zeros, for loading to fill. */
-  private static empty(config: Record<string, unknown>, train: Interactions): Sar {
-    const model = new Sar(config as SarConfig);
-    model.state = model.withAffinity(train, new Float32Array(train.numItems * train.numItems));
-    return model;
-  }
-
-  /** Copies the loaded variable into S and frees it. */
-  private adoptWeights(): this {
-    this.fitted("load").similarity.set(this.namedWeights()[0].variable.dataSync());
-    this.dispose();
-    return this;
-  }
+  private static readonly format = arrayModelFormat(
+    "Sar",
+    ({ config, fitted, arrays, data }) => {
+      const model = new Sar(config as SarConfig);
+      if (model.timeDecay && model.timeNowOption === undefined)
+        throw new Error("timeDecay is on but the config holds no timeNow (t₀ as resolved at fit time)");
+      const numUsers = checkInteger("Sar", "numUsers", fitted.numUsers, 0);
+      const numItems = checkInteger("Sar", "numItems", fitted.numItems, 0);
+      const affinity = readCsr(arrays, "affinity", numUsers, numItems);
+      const unity = model.normalize
+        ? new CsrMatrix(
+            numUsers,
+            numItems,
+            affinity.offsets,
+            affinity.indices,
+            arrays.float64("unityAffinity", [affinity.nnz]),
+          )
+        : null;
+      model.state = {
+        affinity,
+        normalization: unity === null ? null : { unity, ...valueRange(affinity) },
+        similarity: arrays.float32("similarity", [numItems, numItems]),
+        timeNow: model.timeDecay ? (model.timeNowOption ?? null) : null,
+      };
+      model.trainedOn = data ?? null;
+      return model;
+    },
+    (train?: Interactions) => train,
+  );
 
   /** The fitted state around `similarity`: A (and what `normalize` needs) built from `train`. */
   private withAffinity(train: Interactions, similarity: Float32Array): Fitted {
@@ -314,22 +315,24 @@ export class Sar implements ItemScorer {
       decay = { timeNow: this.timeNowOption ?? latest, halfLifeSeconds: this.halfLifeDays * SECONDS_PER_DAY };
     }
     const affinity = sarAffinity(train, decay);
-    let normalization: Fitted["normalization"] = null;
-    if (this.normalize) {
-      let ratingMin = Infinity;
-      let ratingMax = -Infinity;
-      for (const a of affinity.values) {
-        ratingMin = Math.min(ratingMin, a);
-        ratingMax = Math.max(ratingMax, a);
-      }
-      normalization = { unity: sarAffinity(train, decay, true), ratingMin, ratingMax };
-    }
-    return { train, affinity, normalization, similarity, timeNow: decay?.timeNow ?? null };
+    const normalization = this.normalize ? { unity: sarAffinity(train, decay, true), ...valueRange(affinity) } : null;
+    return { affinity, normalization, similarity, timeNow: decay?.timeNow ?? null };
   }
 
   private fitted(what: string): Fitted {
     return requireFitted(`Sar.${what}`, this.state);
   }
+}
+
+/** The smallest and largest entry of A, r_min and r_max of `normalize`. */
+function valueRange(affinity: CsrMatrix): { ratingMin: number; ratingMax: number } {
+  let ratingMin = Infinity;
+  let ratingMax = -Infinity;
+  for (const a of affinity.values) {
+    ratingMin = Math.min(ratingMin, a);
+    ratingMax = Math.max(ratingMax, a);
+  }
+  return { ratingMin, ratingMax };
 }
 
 /** out += (row `user` of the sparse `rows`) · dense [numCols × n] `matrix`. */

@@ -5,3 +5,4 @@ export * from "./plotly";
 export * from "./charts";
 export * from "./projection";
 export * from "./liveCurves";
+export * from "./tables";

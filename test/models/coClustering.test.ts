@@ -5,7 +5,9 @@ import * as path from "node:path";
 import { initBackend } from "../../src/backend/backend";
 import { SparseRatings } from "../../src/data/sparseRatings";
 import { CoClustering, clusterMeans } from "../../src/models/coClustering";
+import { encodeArrays } from "../../src/train/checkpointFormat";
 import { assertClose, assertNoLeak } from "../support/assertions";
+import { assertRefused, flipLastBit, jsonPathOf, literal, weightsPathOf } from "./savedFiles";
 import { SMALL_MEAN, SMALL_ROWS, randomRatings, smallRatings } from "./ratingFixtures";
 
 type Rows = ReadonlyArray<readonly [number, number, number]>;
@@ -134,22 +136,134 @@ describe("models/coClustering", () => {
     );
   });
 
-  it("saves and loads: the same clusters and predictions, no tensor left behind", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-coclustering-"));
-    try {
-      const data = randomRatings(7, 15, 12, 0.4);
-      const model = new CoClustering({ userClusters: 4, itemClusters: 2, seed: 3 }).fit(data);
-      const dir = path.join(root, "cc");
+  describe("saving and loading", () => {
+    let root: string;
+    before(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-coclustering-"));
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+    // 9 users, 12 items; u6, i3 and i11 have no rating (cluster −1: they get μ).
+    const data = randomRatings(4, 9, 12, 0.3);
+    const fitted = () => new CoClustering({ userClusters: 4, itemClusters: 2, seed: 3 }).fit(data);
+
+    it("gives back the clusters, the means and the same predictions and scores, with or without the data", async () => {
+      const model = fitted();
+      assert.equal(model.userClusters[6], -1);
+      assert.equal(model.itemClusters[11], -1);
+      const everyone = Int32Array.from({ length: 9 }, (_, u) => u);
+      const dir = path.join(root, "round-trip");
       await assertNoLeak(async () => {
         await model.save(dir);
-        const loaded = await CoClustering.load(dir, data);
-        assert.deepEqual(loaded.config, model.config);
-        assert.deepEqual(loaded.userClusters, model.userClusters);
-        assert.deepEqual(loaded.clusterMeans, model.clusterMeans);
-        assert.deepEqual(loaded.predict(data.users, data.items), model.predict(data.users, data.items));
+        for (const loaded of [await CoClustering.load(dir, data), await CoClustering.load(dir)]) {
+          assert.deepEqual(loaded.config, model.config);
+          assert.deepEqual(loaded.userClusters, model.userClusters);
+          assert.deepEqual(loaded.itemClusters, model.itemClusters);
+          assert.deepEqual(loaded.clusterMeans, model.clusterMeans);
+          assert.deepEqual(loaded.predict(data.users, data.items), model.predict(data.users, data.items));
+          assert.deepEqual(loaded.scoreItems(everyone), model.scoreItems(everyone));
+        }
       });
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+      const saved = JSON.parse(fs.readFileSync(jsonPathOf(dir), "utf8"));
+      assert.deepEqual(
+        saved.weightSpecs.map(
+          (w: { name: string; dtype: string; shape: number[] }) => `${w.name} ${w.dtype} [${w.shape}]`,
+        ),
+        [
+          "userClusters int32 [9]",
+          "itemClusters int32 [12]",
+          "userMeans float64 [9]",
+          "itemMeans float64 [12]",
+          "clusterMeans/user float64 [4]",
+          "clusterMeans/item float64 [2]",
+          "clusterMeans/co float64 [4,2]",
+        ],
+      );
+      await assert.rejects(
+        CoClustering.load(dir, randomRatings(5, 9, 12, 0.3)),
+        /CoClustering.load: .*checkpoint.json was trained on 'random-4' with rows \d+; 'random-5' has \d+/,
+      );
+    });
+
+    it("refuses damaged files, naming the file and the weight or field", async () => {
+      const dir = path.join(root, "damaged");
+      await fitted().save(dir);
+      const json = literal(jsonPathOf(dir));
+      const load = () => CoClustering.load(dir);
+      await assertRefused(
+        dir,
+        flipLastBit,
+        load,
+        new RegExp(
+          `CoClustering.load: ${literal(weightsPathOf(dir))} fails its checksum .*, first in weight 'clusterMeans/co' .*: the file is corrupt`,
+        ),
+      );
+      // Fewer clusters in the config than the saved assignments use.
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.config.userClusters = 2),
+        load,
+        new RegExp(`CoClustering.load: ${json}: weight 'userClusters' holds [23] at index \\d+, outside \\[−1, 2\\)`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.config.itemClusters = 3),
+        load,
+        new RegExp(
+          `CoClustering.load: ${json}: weight 'clusterMeans/item' has shape \\[2\\], the model expects \\[3\\]`,
+        ),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.weightSpecs[2].name = "userMean"),
+        load,
+        new RegExp(`CoClustering.load: ${json} has no weight 'userMeans'`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => delete json.state.fitted!.globalMean,
+        load,
+        new RegExp(
+          `CoClustering.load: ${json}: the saved state does not restore a CoClustering: CoClustering: globalMean must be a finite number, got undefined`,
+        ),
+      );
+      // Undamaged again, it loads.
+      await CoClustering.load(dir);
+    });
+
+    it("refuses a saved cluster outside [−1, k), naming the weight", async () => {
+      // One user, one item, k_u = k_i = 1.
+      const saved = (itemCluster: number) =>
+        encodeArrays(
+          "test",
+          [
+            { name: "userClusters", values: Int32Array.of(0), shape: [1] },
+            { name: "itemClusters", values: Int32Array.of(itemCluster), shape: [1] },
+            { name: "userMeans", values: Float64Array.of(4), shape: [1] },
+            { name: "itemMeans", values: Float64Array.of(4), shape: [1] },
+            { name: "clusterMeans/user", values: Float64Array.of(4), shape: [1] },
+            { name: "clusterMeans/item", values: Float64Array.of(4), shape: [1] },
+            { name: "clusterMeans/co", values: Float64Array.of(4), shape: [1, 1] },
+          ],
+          {
+            model: "CoClustering",
+            config: { userClusters: 1, itemClusters: 1, epochs: 0, seed: 0 },
+            fitted: { numUsers: 1, numItems: 1, ratingScale: [1, 5], globalMean: 3 },
+          },
+        );
+      for (const [cluster, expected] of [
+        [0, 4],
+        [-1, 3],
+      ]) {
+        const { json, data } = await saved(cluster);
+        assert.deepEqual(Array.from((await CoClustering.fromArtifacts(json, data)).scoreItems(Int32Array.of(0))), [
+          expected,
+        ]);
+      }
+      const bad = await saved(1);
+      await assert.rejects(
+        CoClustering.fromArtifacts(bad.json, bad.data),
+        /CoClustering.fromArtifacts: the model JSON: weight 'itemClusters' holds 1 at index 0, outside \[−1, 1\)/,
+      );
+    });
   });
 });

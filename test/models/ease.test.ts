@@ -4,8 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../../src/backend/backend";
 import { Ease } from "../../src/models/ease";
+import { encodeArrays } from "../../src/train/checkpointFormat";
 import { makeInteractions } from "../eval/fixtures";
 import { assertClose, assertNoLeak } from "../support/assertions";
+import { assertRefused, flipLastBit, jsonPathOf, literal, weightsPathOf } from "./savedFiles";
 
 /**
  *        i0 i1 i2 i3
@@ -103,22 +105,107 @@ describe("models/ease", () => {
     assert.throws(() => new Ease().scoreItems(Int32Array.of(0)), /Ease.scoreItems: call fit\(train\)/);
   });
 
-  it("saves and loads: the same B and scores, no tensor left behind, and the training data is checked", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-ease-"));
-    try {
+  describe("saving and loading", () => {
+    let root: string;
+    before(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-ease-"));
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const users = Int32Array.of(0, 1, 2, 3, 4, 5);
+
+    it("gives back X, B and the same scores, with or without the data, and checks the data given", async () => {
       const train = toyLog();
       const model = new Ease({ regularization: 2 }).fit(train);
+      const dir = path.join(root, "round-trip");
       await assertNoLeak(async () => {
-        await model.save(path.join(root, "ease"));
-        const loaded = await Ease.load(path.join(root, "ease"), train);
-        assert.equal(loaded.regularization, 2);
-        assert.deepEqual(loaded.weights, model.weights);
-        assert.deepEqual(loaded.scoreItems(Int32Array.of(0, 1, 2)), model.scoreItems(Int32Array.of(0, 1, 2)));
+        await model.save(dir);
+        for (const loaded of [await Ease.load(dir, train), await Ease.load(dir)]) {
+          assert.equal(loaded.regularization, 2);
+          assert.equal(loaded.numUsers, 6);
+          assert.equal(loaded.numItems, 4);
+          assert.deepEqual(loaded.weights, model.weights);
+          assert.deepEqual(loaded.scoreItems(users), model.scoreItems(users));
+        }
       });
+      const saved = JSON.parse(fs.readFileSync(jsonPathOf(dir), "utf8"));
+      assert.deepEqual(
+        saved.weightSpecs.map(
+          (w: { name: string; dtype: string; shape: number[] }) => `${w.name} ${w.dtype} [${w.shape}]`,
+        ),
+        ["userItems/offsets int32 [7]", "userItems/indices int32 [12]", "weights float32 [4,4]"],
+      );
       const other = makeInteractions([[0, 1]], 6, 4, "other");
-      await assert.rejects(Ease.load(path.join(root, "ease"), other), /was trained on 'ease-toy'/);
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+      await assert.rejects(
+        Ease.load(dir, other),
+        new RegExp(`Ease.load: ${literal(jsonPathOf(dir))} was trained on 'ease-toy' with rows 13; 'other' has 1`),
+      );
+    });
+
+    it("refuses damaged files, naming the file and the weight or field", async () => {
+      const dir = path.join(root, "damaged");
+      await new Ease({ regularization: 2 }).fit(toyLog()).save(dir);
+      const json = literal(jsonPathOf(dir));
+      const load = () => Ease.load(dir);
+      await assertRefused(
+        dir,
+        flipLastBit,
+        load,
+        new RegExp(
+          `Ease.load: ${literal(weightsPathOf(dir))} fails its checksum .*, first in weight 'weights' .*: the file is corrupt`,
+        ),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.weightSpecs[2].shape = [2, 8]),
+        load,
+        new RegExp(`Ease.load: ${json}: weight 'weights' has shape \\[2,8\\], the model expects \\[4,4\\]`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.fitted!.numUsers = 5),
+        load,
+        new RegExp(`Ease.load: ${json}: weight 'userItems/offsets' has shape \\[7\\], the model expects \\[6\\]`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => delete json.state.fitted!.numItems,
+        load,
+        new RegExp(
+          `Ease.load: ${json}: the saved state does not restore a Ease: Ease: numItems must be an integer >= 0, got undefined`,
+        ),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.weightSpecs[2].name = "B"),
+        load,
+        new RegExp(`Ease.load: ${json} has no weight 'weights'`),
+      );
+      // Undamaged again, it loads.
+      await Ease.load(dir);
+    });
+
+    it("refuses saved arrays that do not form X, naming the weight", async () => {
+      // Two users, two items: u0 has item `column`, u1 nothing; B swaps the two items.
+      const saved = (column: number) =>
+        encodeArrays(
+          "test",
+          [
+            { name: "userItems/offsets", values: Int32Array.of(0, 1, 1), shape: [3] },
+            { name: "userItems/indices", values: Int32Array.of(column), shape: [1] },
+            { name: "weights", values: Float32Array.of(0, 1, 1, 0), shape: [2, 2] },
+          ],
+          { model: "Ease", config: { regularization: 1 }, fitted: { numUsers: 2, numItems: 2 } },
+        );
+      const good = await saved(1);
+      assert.deepEqual(
+        Array.from((await Ease.fromArtifacts(good.json, good.data)).scoreItems(Int32Array.of(0, 1))),
+        [1, 0, 0, 0],
+      );
+      const bad = await saved(-1);
+      await assert.rejects(
+        Ease.fromArtifacts(bad.json, bad.data),
+        /Ease.fromArtifacts: the model JSON: weight 'userItems\/offsets' and its indices do not form a sparse matrix: CsrMatrix: row 0 has column -1, outside \[0, 2\)/,
+      );
+    });
   });
 });

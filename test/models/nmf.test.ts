@@ -6,6 +6,7 @@ import { initBackend } from "../../src/backend/backend";
 import { NMF } from "../../src/models/nmf";
 import { makeInteractions } from "../eval/fixtures";
 import { assertClose, assertNoLeak } from "../support/assertions";
+import { assertRefused, flipLastBit, jsonPathOf, literal, weightsPathOf } from "./savedFiles";
 import { SMALL_MEAN, randomRatings, smallRatings } from "./ratingFixtures";
 
 /** u0 rated i0 five and i1 three, u1 rated i0 four; u2 and i2 are unknown. μ = 4. */
@@ -112,23 +113,99 @@ describe("models/nmf", () => {
     assert.throws(() => model.predict(Int32Array.of(3), Int32Array.of(0)), /NMF.predict: users\[0\] = 3 is outside/);
   });
 
-  it("saves and loads, unbiased and biased: the same parameters and predictions, no tensor left behind", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-nmf-"));
-    try {
-      const data = randomRatings(6, 12, 9, 0.5);
+  describe("saving and loading", () => {
+    let root: string;
+    before(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-nmf-"));
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+    // 9 users, 12 items; u6, i3 and i11 have no rating (they get μ, or the known side's bias).
+    const data = randomRatings(4, 9, 12, 0.3);
+    const fitted = (biased: boolean) =>
+      new NMF({ biased, factors: 4, epochs: 10, seed: 2, ratingScale: [1, 5] }).fit(data);
+
+    it("gives back the parameters and the same predictions and scores, with or without the data", async () => {
+      const everyone = Int32Array.from({ length: 9 }, (_, u) => u);
+      assert.ok(!data.users.includes(6) && !data.items.includes(3) && !data.items.includes(11));
       for (const biased of [false, true]) {
-        const model = new NMF({ biased, factors: 4, epochs: 10, seed: 2, ratingScale: [1, 5] }).fit(data);
-        const dir = path.join(root, `nmf-${biased}`);
+        const model = fitted(biased);
+        const dir = path.join(root, `round-trip-${biased}`);
         await assertNoLeak(async () => {
           await model.save(dir);
-          const loaded = await NMF.load(dir, data);
-          assert.deepEqual(loaded.config, model.config);
-          assert.deepEqual(loaded.params, model.params);
-          assert.deepEqual(loaded.predict(data.users, data.items), model.predict(data.users, data.items));
+          for (const loaded of [await NMF.load(dir, data), await NMF.load(dir)]) {
+            assert.deepEqual(loaded.config, model.config);
+            assert.deepEqual(loaded.params, model.params);
+            assert.deepEqual(loaded.predict(data.users, data.items), model.predict(data.users, data.items));
+            assert.deepEqual(loaded.scoreItems(everyone), model.scoreItems(everyone));
+          }
         });
+        const saved = JSON.parse(fs.readFileSync(jsonPathOf(dir), "utf8"));
+        assert.deepEqual(
+          saved.weightSpecs.map((w: { name: string; dtype: string }) => `${w.name} ${w.dtype}`),
+          [
+            "knownUsers bool",
+            "knownItems bool",
+            "userFactors float32",
+            "itemFactors float32",
+            ...(biased ? ["userBias float32", "itemBias float32"] : []),
+          ],
+        );
       }
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+      await assert.rejects(
+        NMF.load(path.join(root, "round-trip-false"), tiny()),
+        /NMF.load: .*checkpoint.json was trained on 'random-4' with numUsers 9; 'nmf-tiny' has 3/,
+      );
+    });
+
+    it("refuses damaged files, naming the file and the weight or field", async () => {
+      const dir = path.join(root, "damaged");
+      await fitted(true).save(dir);
+      const json = literal(jsonPathOf(dir));
+      const load = () => NMF.load(dir);
+      await assertRefused(
+        dir,
+        flipLastBit,
+        load,
+        new RegExp(
+          `NMF.load: ${literal(weightsPathOf(dir))} fails its checksum .*, first in weight 'itemBias' .*: the file is corrupt`,
+        ),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.config.factors = 5),
+        load,
+        new RegExp(`NMF.load: ${json}: weight 'userFactors' has shape \\[9,4\\], the model expects \\[9,5\\]`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.weightSpecs[0].shape = [3, 3]),
+        load,
+        new RegExp(`NMF.load: ${json}: weight 'knownUsers' has shape \\[3,3\\], the model expects \\[9\\]`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.config.biased = false),
+        load,
+        new RegExp(`NMF.load: ${json} has a weight 'userBias' that the model does not read`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.fitted!.globalMean = "3.1"),
+        load,
+        new RegExp(
+          `NMF.load: ${json}: the saved state does not restore a NMF: NMF: globalMean must be a finite number, got "3.1"`,
+        ),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.fitted!.ratingScale = [5, 1]),
+        load,
+        new RegExp(
+          `NMF.load: ${json}: the saved state does not restore a NMF: ratingScale must be \\[lowest, highest\\]`,
+        ),
+      );
+      // Undamaged again, it loads.
+      await NMF.load(dir);
+    });
   });
 });

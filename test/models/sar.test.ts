@@ -5,7 +5,9 @@ import * as path from "node:path";
 import { initBackend } from "../../src/backend/backend";
 import { IdIndex, Interactions } from "../../src/data/interactions";
 import { Sar, SarSimilarity, sarCooccurrence, timeDecayFactor } from "../../src/models/sar";
+import { encodeArrays } from "../../src/train/checkpointFormat";
 import { assertClose, assertNoLeak } from "../support/assertions";
+import { assertRefused, flipLastBit, jsonPathOf, literal, weightsPathOf } from "./savedFiles";
 
 const DAY = 24 * 60 * 60;
 
@@ -171,10 +173,15 @@ describe("models/sar", () => {
     assert.throws(() => new Sar().fit(toy()).scoreItems(Int32Array.of(3)), /Sar.scoreItems: users\[0\] is 3/);
   });
 
-  it("saves and loads: S, the resolved t₀ and the scores come back, no tensor left behind", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-sar-"));
-    try {
-      const train = log(
+  describe("saving and loading", () => {
+    let root: string;
+    before(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), "recsys-sar-"));
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    const decayed = () =>
+      log(
         [
           [0, 0, 4, 10 * DAY],
           [0, 1, 2, 9 * DAY],
@@ -184,18 +191,111 @@ describe("models/sar", () => {
         2,
         3,
       );
-      const model = new Sar({ similarity: "lift", timeDecay: true, halfLifeDays: 2, normalize: true }).fit(train);
+    const fitted = () =>
+      new Sar({ similarity: "lift", timeDecay: true, halfLifeDays: 2, normalize: true }).fit(decayed());
+
+    it("gives back A, S, the resolved t₀ and the same scores, with or without the data, no tensor left behind", async () => {
+      const train = decayed();
+      const model = fitted();
       const users = Int32Array.of(0, 1);
+      const dir = path.join(root, "round-trip");
       await assertNoLeak(async () => {
-        await model.save(path.join(root, "sar"));
-        const loaded = await Sar.load(path.join(root, "sar"), train);
-        assert.equal(loaded.similarityType, "lift");
-        assert.deepEqual(loaded.similarity, model.similarity);
-        assert.deepEqual(loaded.scoreItems(users), model.scoreItems(users));
+        await model.save(dir);
+        for (const loaded of [await Sar.load(dir, train), await Sar.load(dir)]) {
+          assert.equal(loaded.similarityType, "lift");
+          assert.equal(loaded.numUsers, 2);
+          assert.equal(loaded.numItems, 3);
+          assert.deepEqual(loaded.similarity, model.similarity);
+          assert.deepEqual(loaded.affinity, model.affinity);
+          assert.deepEqual(loaded.scoreItems(users), model.scoreItems(users));
+        }
       });
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+      // t₀ is saved as resolved at fit time; the arrays, no tfjs variable, are what weights.bin holds.
+      const saved = JSON.parse(fs.readFileSync(jsonPathOf(dir), "utf8"));
+      assert.equal(saved.state.config.timeNow, 10 * DAY);
+      assert.deepEqual(
+        saved.weightSpecs.map((w: { name: string; dtype: string }) => `${w.name} ${w.dtype}`),
+        [
+          "affinity/offsets int32",
+          "affinity/indices int32",
+          "affinity/values float64",
+          "unityAffinity float64",
+          "similarity float32",
+        ],
+      );
+      // Other data than it was fitted on is refused.
+      const other = log([[0, 0, 4, 10 * DAY]], 2, 3);
+      await assert.rejects(
+        Sar.load(dir, other),
+        new RegExp(`Sar.load: ${literal(jsonPathOf(dir))} was trained on 'sar-toy' with rows 4; 'sar-toy' has 1`),
+      );
+    });
+
+    it("refuses damaged files, naming the file and the weight or field", async () => {
+      const dir = path.join(root, "damaged");
+      await fitted().save(dir);
+      const json = literal(jsonPathOf(dir));
+      const load = () => Sar.load(dir);
+      await assertRefused(
+        dir,
+        flipLastBit,
+        load,
+        new RegExp(
+          `Sar.load: ${literal(weightsPathOf(dir))} fails its checksum .*, first in weight 'similarity' .*: the file is corrupt`,
+        ),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.weightSpecs[4].shape = [9]),
+        load,
+        new RegExp(`Sar.load: ${json}: weight 'similarity' has shape \\[9\\], the model expects \\[3,3\\]`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.fitted!.numItems = 4),
+        load,
+        new RegExp(`Sar.load: ${json}: weight 'similarity' has shape \\[3,3\\], the model expects \\[4,4\\]`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => (json.state.config.normalize = false),
+        load,
+        new RegExp(`Sar.load: ${json} has a weight 'unityAffinity' that the model does not read`),
+      );
+      await assertRefused(
+        dir,
+        ({ json }) => delete json.state.config.timeNow,
+        load,
+        new RegExp(
+          `Sar.load: ${json}: the saved state does not restore a Sar: timeDecay is on but the config holds no timeNow`,
+        ),
+      );
+      // Undamaged again, it loads.
+      await Sar.load(dir);
+    });
+
+    it("refuses saved arrays that do not form A, naming the weight", async () => {
+      // Two users, three items: u0 has item `column`, u1 nothing; S is the identity.
+      const saved = (column: number) =>
+        encodeArrays(
+          "test",
+          [
+            { name: "affinity/offsets", values: Int32Array.of(0, 1, 1), shape: [3] },
+            { name: "affinity/indices", values: Int32Array.of(column), shape: [1] },
+            { name: "affinity/values", values: Float64Array.of(2), shape: [1] },
+            { name: "similarity", values: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1), shape: [3, 3] },
+          ],
+          { model: "Sar", config: {}, fitted: { numUsers: 2, numItems: 3 } },
+        );
+      const good = await saved(2);
+      const model = await Sar.fromArtifacts(good.json, good.data);
+      assert.deepEqual(Array.from(model.scoreItems(Int32Array.of(0, 1))), [0, 0, 2, 0, 0, 0]);
+      const bad = await saved(3);
+      await assert.rejects(
+        Sar.fromArtifacts(bad.json, bad.data),
+        /Sar.fromArtifacts: the model JSON: weight 'affinity\/offsets' and its indices do not form a sparse matrix: CsrMatrix: row 0 has column 3, outside \[0, 3\)/,
+      );
+    });
   });
 });
 

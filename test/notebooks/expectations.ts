@@ -4,6 +4,7 @@
 
 import * as assert from "node:assert/strict";
 import { MS_RECOMMENDERS_ML100K_TOP10, SURPRISE_ML100K, SURPRISE_ML100K_MORE } from "../../src/eval/published";
+import { exerciseIds } from "../../src/exercises/registry";
 
 export type Results = Record<string, unknown>;
 
@@ -17,10 +18,18 @@ function backendIsFast(results: Results): void {
   assert.ok(["tensorflow", "wasm"].includes(results.backend as string), `backend = ${results.backend}`);
 }
 
+/** The results line's `exercises` names every exercise registered for the notebook, and each passed. */
+function allExercisesPass(results: Results, notebook: string): void {
+  const expected = Object.fromEntries(exerciseIds(notebook).map((id) => [id, true]));
+  assert.ok(Object.keys(expected).length >= 3, `notebook ${notebook} has ${Object.keys(expected).length} exercises`);
+  assert.deepEqual(results.exercises, expected, "every exercise's check passes on the reference solution");
+}
+
 export const expectations: Record<string, (results: Results) => void> = {
   "00-environment-and-data"(r) {
     backendIsFast(r);
     assert.equal(r.seededDrawsEqual, true, "two tensors drawn with the same seed must be equal");
+    allExercisesPass(r, "00");
     assert.equal(r.figures, 3);
     if (r.dataset === "ml-100k") {
       // Counts from the data set's README; the rest computed independently from u.data.
@@ -46,9 +55,19 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "01-content-based"(r) {
     backendIsFast(r);
+    allExercisesPass(r, "01");
     assert.ok((r.toyMaxDiff as number) < 1e-12, "the by-hand TF-IDF must equal the library's");
+    assert.ok((r.toyBm25MaxDiff as number) < 1e-12, `the by-hand BM25 must equal the library's: ${r.toyBm25MaxDiff}`);
+    assert.ok((r.toyProfileMaxDiff as number) < 1e-12, `the by-hand profiles must equal the library's: ${r.toyProfileMaxDiff}`);
+    // The library returns scores as float32.
+    assert.ok((r.toyProfileScoreMaxDiff as number) < 1e-6, `by-hand profile scores: ${r.toyProfileScoreMaxDiff}`);
+    assert.ok((r.metricsByHandMaxDiff as number) < 1e-12, `the by-hand metrics must equal the library's: ${r.metricsByHandMaxDiff}`);
+    // The toy of "The metrics, taught" does not depend on the data set; these were worked out on paper.
+    const toy = r.metricsToy as Record<string, number>;
+    const toyExpected = { ndcg: 0.37252, map: 0.25111, mapNumRelevant: 0.20794, mrr: 0.5, coverage: 0.8, novelty: 3.71459, rmse: 0.64343, mae: 0.58 };
+    for (const [metric, value] of Object.entries(toyExpected)) near(toy[metric], value, 1e-5, `toy ${metric}`);
     assert.equal(r.neighboursFound, 10);
-    assert.equal(r.figures, 2);
+    assert.equal(r.figures, 4);
     const ndcg = r["ndcg@10"] as Record<string, number>;
     const precision = r["precision@10"] as Record<string, number>;
     // The lesson of the notebook: content alone beats random but is far behind popularity.
@@ -72,11 +91,63 @@ export const expectations: Record<string, (results: Results) => void> = {
     near(r.neighbourOverlap, expected.overlap, 0.005, "neighbour overlap of TF-IDF and BM25");
     for (const [model, value] of Object.entries(expected.ndcg)) near(ndcg[model], value, 0.002, `ndcg@10 of ${model}`);
     for (const [model, value] of Object.entries(expected.precision)) near(precision[model], value, 0.002, `precision@10 of ${model}`);
+
+    // How to read the sizes: random's precision is what the split predicts; MAP divided by |R| is smaller.
+    near(r.randomPrecisionExpected, precision.random, 0.002, "random's expected precision@10 against its measured one");
+    assert.ok((r.precisionCeiling as number) > precision.popularity && (r.precisionCeiling as number) <= 1, "precision ceiling");
+    assert.ok(
+      (r.popularityMapNumRelevant as number) < (r.popularityMap as number),
+      `popularity's MAP@10 with D = |R| (${r.popularityMapNumRelevant}) below D = min(K, |R|) (${r.popularityMap})`,
+    );
+    // Sampled against full ranking: 100 negatives inflate every model's NDCG@10.
+    const sampled = r.sampledNdcg as Record<string, Record<string, number>>;
+    for (const model of ["tfidf", "popularity", "random"]) {
+      const s = sampled[model];
+      assert.ok(s.allUniform100 > s.allFull, `${model}: all items + 100 uniform ${s.allUniform100} vs full ${s.allFull}`);
+      assert.ok(s.oneUniform100 > s.oneFull, `${model}: one item + 100 uniform ${s.oneUniform100} vs full ${s.oneFull}`);
+      assert.ok(s.onePopularity100 > s.oneFull, `${model}: one item + 100 by popularity ${s.onePopularity100} vs full ${s.oneFull}`);
+    }
+    near(sampled.tfidf.allFull, ndcg.tfidf, 1e-9, "the full protocol's NDCG@10 of TF-IDF, evaluated twice");
+    // The by-hand expectation of sampled HR@10 and NDCG@10 from the full ranks matches the measured ones.
+    const byHand = r.sampledByHand as Record<string, number>;
+    near(byHand.hrExpected, byHand.hrMeasured, 0.03, "sampled HR@10 expected from the full ranks");
+    near(byHand.ndcgExpected, byHand.ndcgMeasured, 0.03, "sampled NDCG@10 expected from the full ranks");
+    const reading =
+      r.dataset === "ml-100k"
+        ? {
+            randomPrecision: 0.01764, ceiling: 0.9106, mapNumRelevant: 0.05178,
+            sampled: {
+              tfidf: { allUniform100: 0.40285, oneFull: 0.01047, oneUniform100: 0.11812, onePopularity100: 0.07575 },
+              popularity: { allUniform100: 0.65552, oneFull: 0.02815, oneUniform100: 0.22716, onePopularity100: 0.0622 },
+              random: { allUniform100: 0.1923, oneFull: 0.00276, oneUniform100: 0.05312, onePopularity100: 0.05129 },
+            },
+          }
+        : {
+            randomPrecision: 0.00698, ceiling: 0.714, mapNumRelevant: 0.12364,
+            sampled: {
+              tfidf: { allUniform100: 0.17194, oneFull: 0.0068, oneUniform100: 0.07541, onePopularity100: 0.06866 },
+              popularity: { allUniform100: 0.63348, oneFull: 0.07442, oneUniform100: 0.33256, onePopularity100: 0.09317 },
+              random: { allUniform100: 0.10358, oneFull: 0.00416, oneUniform100: 0.05311, onePopularity100: 0.05289 },
+            },
+          };
+    near(r.randomPrecisionExpected, reading.randomPrecision, 1e-4, "random's expected precision@10");
+    near(r.precisionCeiling, reading.ceiling, 1e-4, "precision@10 ceiling");
+    near(r.popularityMapNumRelevant, reading.mapNumRelevant, 0.002, "popularity's MAP@10 with D = |R|");
+    for (const [model, values] of Object.entries(reading.sampled)) {
+      for (const [protocol, value] of Object.entries(values)) near(sampled[model][protocol], value, 0.003, `${model} NDCG@10, ${protocol}`);
+    }
+    if (r.dataset === "ml-100k") {
+      // The notebook's example of sampling reordering models: popularity leads TF-IDF under full ranking of the
+      // held-out item, TF-IDF leads popularity with popularity-sampled negatives.
+      assert.ok(sampled.popularity.oneFull > 2 * sampled.tfidf.oneFull, "full ranking: popularity well ahead of TF-IDF");
+      assert.ok(sampled.tfidf.onePopularity100 > sampled.popularity.onePopularity100, "popularity-100: TF-IDF ahead of popularity");
+    }
   },
 
   "02-collaborative-filtering"(r) {
     backendIsFast(r);
-    assert.equal(r.figures, 4);
+    // The similarity heatmap, the learning curve, the item factors, the Surprise RMSE bars and the NDCG@10 bars.
+    assert.equal(r.figures, 5);
     // The by-hand cells and the library agree.
     assert.ok((r.toySimilarityMaxDiff as number) < 1e-6 && (r.toyKnnMaxDiff as number) < 1e-6, "by-hand similarity and kNN");
     assert.ok((r.toyBaselineMaxDiff as number) < 1e-12, "by-hand ALS baselines");
@@ -84,6 +155,12 @@ export const expectations: Record<string, (results: Results) => void> = {
     // SAR's S and EASE's B are float32 in the library; against ours rounded the same way, the scores agree.
     assert.ok((r.sarToyMaxDiff as number) < 1e-9, `by-hand SAR scores: ${r.sarToyMaxDiff}`);
     assert.ok((r.easeToyMaxDiff as number) < 1e-9, `by-hand EASE scores: ${r.easeToyMaxDiff}`);
+    // SVD++'s r̂ by hand (float64, from the fitted parameters) against scoreItems, which sums in float32: |r̂| is
+    // at most about 5, where float32 numbers are up to 4.8e-7 apart (measured: 3.0e-7).
+    assert.ok((r.svdppToyMaxDiff as number) < 5e-6, `by-hand SVD++ prediction: ${r.svdppToyMaxDiff}`);
+    // One WALS alternation by hand (Gauss–Jordan, float64) against fitWals (Cholesky, float64, factors stored in
+    // float32, of size about 1: measured 3.8e-8).
+    assert.ok((r.walsToyMaxDiff as number) < 1e-6, `by-hand WALS step: ${r.walsToyMaxDiff}`);
     const rating = r.surprise as Record<string, { rmse: number; mae: number; folds: number }>;
     const ranking = r.rankingNdcg10 as Record<string, number>;
     const precision = r.rankingPrecision10 as Record<string, number>;
@@ -159,7 +236,12 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "03-hybrid-and-cold-start"(r) {
     backendIsFast(r);
-    assert.equal(r.figures, 1);
+    // NDCG@10 warm and cold, and the cold items in the top-10 lists.
+    assert.equal(r.figures, 2);
+    // One BPR step by hand against one SGD step of the library (float32 tables: measured 5.7e-8), and
+    // LightFM's mean of feature embeddings and the scores it gives (float32 sums of up to 32 products: 1.1e-6).
+    assert.ok((r.bprStepMaxDiff as number) < 1e-6, `by-hand BPR step: ${r.bprStepMaxDiff}`);
+    assert.ok((r.lightfmSumMaxDiff as number) < 1e-5, `by-hand LightFM sum: ${r.lightfmSumMaxDiff}`);
     type Row = { warmNdcg10: number; coldNdcg10: number; coldOnlyNdcg10: number; coldInTop10: number };
     const m = r.models as Record<string, Row>;
     const ml = r.dataset === "ml-100k";
@@ -242,6 +324,7 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "05-attention-and-transformers"(r) {
     backendIsFast(r);
+    allExercisesPass(r, "05");
     // By-hand formulas and the library agree up to float32 rounding.
     for (const key of ["byHandMaxDiff", "multiHeadMaxDiff", "layerNormMaxDiff", "permutationMaxDiff"]) {
       assert.ok((r[key] as number) <= 1e-5, `${key} = ${r[key]}`);
@@ -265,6 +348,7 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "06-bert-pretraining"(r) {
     backendIsFast(r);
+    allExercisesPass(r, "06");
     assert.equal(r.vocabRoundTrip, true, "vocab.txt reloads into the same tokenizer");
     assert.ok((r.lossMaxDiff as number) < 1e-4, `by-hand MLM and NSP losses match the library: ${r.lossMaxDiff}`);
     // The masking rates, over 4,000 draws of one pair (about 8 predicted positions each).
@@ -341,6 +425,65 @@ export const expectations: Record<string, (results: Results) => void> = {
       for (const model of ["BERT4Rec", "SASRec"]) assert.ok(full(model) > full("popularity"), `${model} ${full(model)} vs popularity`);
     }
     assert.equal(r.figures, 6);
+  },
+
+  "08-challenges-and-future"(r) {
+    backendIsFast(r);
+    allExercisesPass(r, "08");
+    assert.equal(r.figures, 4);
+    // By hand: [3, 4] clipped to norm 1, and one unsampled Gaussian step's RDP α/(2σ²).
+    const clipped = r.clippedToyGradient as number[];
+    near(clipped[0], 0.6, 1e-9, "clipped gradient, first entry");
+    near(clipped[1], 0.8, 1e-9, "clipped gradient, second entry");
+    assert.ok((r.rdpMaxDiff as number) < 1e-12, `RDP by hand vs accountant: ${r.rdpMaxDiff}`);
+    // TF Privacy's MNIST tutorial publishes ε = 3.01 (classic conversion); the improved conversion proves less.
+    near(r.mnistEpsilon, 3.01, 0.005, "ε of TF Privacy's MNIST example (classic conversion)");
+    assert.ok((r.mnistEpsilonImproved as number) < (r.mnistEpsilon as number), "the improved conversion is tighter");
+    type Attack = { trainRmse: number; testRmse: number; auc: number };
+    const attack = r.attack as Record<"overfitted" | "regularised", Attack>;
+    // The lesson of §1.1: overfitting is what the attack exploits.
+    assert.ok(attack.overfitted.auc > attack.regularised.auc + 0.1, `attack AUC ${JSON.stringify(attack)}`);
+    assert.ok(attack.overfitted.trainRmse < attack.regularised.trainRmse, "the overfitted model fits its training data closer");
+    type DpRow = { epsilon: number | null; rmse: number; ndcg10: number; attackAuc: number };
+    const dp = r.dpSgd as DpRow[];
+    const targets = [0.5, 1, 2, 8];
+    assert.equal(dp.length, targets.length + 1, "one run per target ε and one without noise");
+    targets.forEach((target, i) => near(dp[i].epsilon, target, 0.01 * target, `ε of the DP-SGD run aiming at ${target}`));
+    assert.equal(dp[targets.length].epsilon, null, "the run without noise has ε = ∞");
+    // Privacy costs accuracy: the strictest budget is the worst, and none beats the non-private run by more than noise.
+    const noiseless = dp[targets.length];
+    for (const row of dp.slice(1)) assert.ok(dp[0].rmse > row.rmse, `RMSE at ε = 0.5 (${dp[0].rmse}) vs ${row.epsilon} (${row.rmse})`);
+    for (const row of dp) assert.ok(row.rmse >= noiseless.rmse - 0.005, `RMSE at ε = ${row.epsilon} (${row.rmse}) vs no noise`);
+    // Clipped, noisy training leaves the attack near chance.
+    for (const row of dp) assert.ok(row.attackAuc < 0.56, `attack AUC at ε = ${row.epsilon}: ${row.attackAuc}`);
+    const fed = r.fedAvg as { bestRmse: number; finalRmse: number; centralBestRmse: number };
+    assert.ok(fed.bestRmse < fed.centralBestRmse + 0.05, `FedAvg ${fed.bestRmse} vs centralised ${fed.centralBestRmse}`);
+    // Faithfulness (share of the occlusion ceiling): score decompositions are faithful, attention is not.
+    const faith = r.faithfulness as Record<string, Record<string, number>>;
+    assert.ok(faith["item-kNN"].neighbours > 0.95, `item-kNN neighbours ${faith["item-kNN"].neighbours}`);
+    assert.ok(faith["content TF-IDF"]["history share"] > 0.9, `content ${faith["content TF-IDF"]["history share"]}`);
+    assert.ok(faith.SASRec["attention, last layer"] < 0.3, `SASRec last layer ${faith.SASRec["attention, last layer"]}`);
+    assert.ok(Math.abs(faith.SASRec["attention rollout"] - faith.SASRec["most recent item"]) < 0.1, "rollout ≈ the most recent item");
+    // Compute: every model beats popularity except popularity itself; int8 tables rank as float32 ones do.
+    const cost = r.cost as Record<string, { parameters: number; bytes: number; ndcg10: number }>;
+    for (const name of ["item-kNN", "BPR-MF", "WALS", "two-tower", "SASRec"])
+      assert.ok(cost[name].ndcg10 > cost.popularity.ndcg10, `${name} ${cost[name].ndcg10} vs popularity ${cost.popularity.ndcg10}`);
+    for (const [name, row] of Object.entries(r.int8 as Record<string, { float32: number; int8: number }>))
+      near(row.int8, row.float32, 0.002, `NDCG@10 of ${name} with int8 tables`);
+    // An HNSW index with a wide search finds almost every true neighbour.
+    const retrieval = r.retrieval as Array<{ catalogue: string; method: string; recall10: number }>;
+    const widest = retrieval.filter((row) => row.method === "HNSW, efSearch 256");
+    assert.ok(widest.length >= 1, "the efSearch 256 rows");
+    for (const row of widest) assert.ok(row.recall10 > 0.99, `recall@10 on ${row.catalogue}: ${row.recall10}`);
+    if (r.dataset === "ml-100k") {
+      // Measured: regularised 0.588, overfitted 0.787 (test RMSE 0.934 against 1.012).
+      assert.ok(attack.regularised.testRmse < attack.overfitted.testRmse, "the overfitted model generalises worse");
+      near(attack.regularised.auc, 0.588, 0.03, "attack AUC on the regularised MF");
+      near(attack.overfitted.auc, 0.787, 0.03, "attack AUC on the overfitted MF");
+      near(cost.popularity.ndcg10, 0.04491, 1e-4, "popularity NDCG@10 (leave-one-out by time)");
+    } else {
+      assert.equal(r.dataset, "synthetic-books", `unexpected data set ${r.dataset}`);
+    }
   },
 };
 

@@ -3,66 +3,18 @@
 // Executed copies go to build/executed/ (ignored by git) for inspection.
 
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { findJupyterPython, KERNEL_NAME, PROJECT_ROOT, writeKernelSpec } from "../../scripts/lib/jupyter";
+import { findJupyterPython, writeKernelSpec } from "../../scripts/lib/jupyter";
+import {
+  describeFailure,
+  EXECUTED_DIR,
+  JUPYTER_DIR,
+  listNotebooks,
+  NOTEBOOK_DIR,
+  runNotebook,
+} from "../../scripts/lib/notebookRunner";
 import { checkPlotlyOutputs, expectations } from "./expectations";
-
-const NOTEBOOK_DIR = path.join(PROJECT_ROOT, "notebooks");
-const EXECUTED_DIR = path.join(PROJECT_ROOT, "build", "executed");
-// A private Jupyter path, so the tests run this checkout's kernel whatever the user registered.
-const JUPYTER_DIR = path.join(PROJECT_ROOT, "build", "jupyter");
-const RUNNER = path.join(PROJECT_ROOT, "scripts", "run_notebook.py");
-
-interface RunReport {
-  ok: boolean;
-  seconds: number;
-  executed: string;
-  error?: { kind: string; message: string };
-  failedCell?: { index: number; source: string; ename: string; evalue: string; stderr: string };
-  lastStdout?: string;
-}
-
-export function listNotebooks(): string[] {
-  return fs
-    .readdirSync(NOTEBOOK_DIR)
-    .filter((f) => f.endsWith(".ipynb"))
-    .sort();
-}
-
-function runNotebook(python: string, file: string): Promise<RunReport> {
-  const executed = path.join(EXECUTED_DIR, file);
-  const env = { ...process.env, JUPYTER_PATH: JUPYTER_DIR };
-  return new Promise((resolve, reject) => {
-    execFile(
-      python,
-      [RUNNER, path.join(NOTEBOOK_DIR, file), executed, "--kernel", KERNEL_NAME],
-      { env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const line = stdout.trim().split("\n").pop() ?? "";
-        try {
-          resolve(JSON.parse(line) as RunReport);
-        } catch {
-          reject(new Error(`the notebook runner failed (${error?.message ?? "no report"}):\n${stderr.slice(-4000)}`));
-        }
-      },
-    );
-  });
-}
-
-function describeFailure(file: string, report: RunReport): string {
-  const cell = report.failedCell;
-  if (!cell) return `${file} failed: ${report.error?.kind}: ${report.error?.message}`;
-  return [
-    `${file}: cell ${cell.index} failed${cell.ename ? ` with ${cell.ename}: ${cell.evalue}` : ""}`,
-    "--- cell source ---",
-    cell.source,
-    "--- stderr ---",
-    cell.stderr || "(empty)",
-    `executed copy: ${report.executed}`,
-  ].join("\n");
-}
 
 /** The results object: the last line of the last cell's stdout, which must be JSON. */
 export function parseResultsLine(stdout: string | undefined): Record<string, unknown> {
@@ -92,7 +44,7 @@ describe("notebooks, executed by Jupyter with the tslab kernel", function () {
   for (const file of listNotebooks()) {
     const name = file.replace(/\.ipynb$/, "");
     it(`${name} runs top to bottom and its results are within tolerance`, async function () {
-      const report = await runNotebook(python, file);
+      const report = await runNotebook(python, path.join(NOTEBOOK_DIR, file), path.join(EXECUTED_DIR, file));
       if (!report.ok) throw new Error(describeFailure(file, report));
       const results = parseResultsLine(report.lastStdout);
       const check = expectations[name];

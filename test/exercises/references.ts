@@ -1,0 +1,885 @@
+// A right answer for every registered exercise (the notebooks' reference solutions, written again here:
+// the notebook test runs the notebooks' own and asserts they pass), and wrong ones, each with what its
+// failure message must say. The mapped types make a new exercise without a reference a compile error.
+
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../src/backend/random";
+import { Interactions } from "../../src/data/interactions";
+import type { AnswerOf, ExerciseId } from "../../src/exercises/registry";
+import { gelu, geluTanh } from "../../src/nn/feedForward";
+import { causalMask, scaledDotProductAttention } from "../../src/nn/attention";
+import { nextSentencePairs } from "../../src/data/bertPretraining";
+import type { SparseTerms } from "../../src/exercises/nb01";
+import { quantizeInt8 } from "../../src/nn/quantization";
+import { clipGradient } from "../../src/privacy/dpSgd";
+
+export const REFERENCES: { [Id in ExerciseId]: AnswerOf<Id> } = {
+  "00.1": (seed, n, k) => Array.from(new Rng(seed).permutation(n).subarray(0, k)),
+  "00.2": (data, users, items) => {
+    const inUsers = new Set(users);
+    const inItems = new Set(items);
+    let observed = 0;
+    for (let k = 0; k < data.length; k++) if (inUsers.has(data.users[k]) && inItems.has(data.items[k])) observed++;
+    return observed / (inUsers.size * inItems.size);
+  },
+  "00.3": (counts) => {
+    const n = counts.length;
+    const mean = counts.reduce((s, c) => s + c, 0) / n;
+    if (mean === 0) return 0;
+    let sum = 0;
+    for (const a of counts) for (const b of counts) sum += Math.abs(a - b);
+    return sum / (2 * n * n * mean);
+  },
+  "05.1": (q, k) => scaledDotProductAttention(q, k, k, { mask: causalMask(q.shape[0]) }).weights,
+  "05.2": (scores) => {
+    const top = Math.max(...scores);
+    const exps = scores.map((s) => Math.exp(s - top));
+    const total = exps.reduce((a, b) => a + b, 0);
+    return exps.map((e) => e / total);
+  },
+  "05.3": (p, j, width) => {
+    const angle = p / Math.pow(10000, (j - (j % 2)) / width);
+    return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+  },
+  "05.4": (x) => tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.div(x, Math.SQRT2))))),
+  "05.5": (x, h) => {
+    const [b, t, d] = x.shape;
+    return tf.transpose(tf.reshape(x, [b, t, h, d / h]), [0, 2, 1, 3]);
+  },
+
+  "01.1": (count, df, numDocs) => count * (Math.log((1 + numDocs) / (1 + df)) + 1),
+  "01.2": (count, df, numDocs, length, avgLength, { k1, b }) => {
+    const idf = Math.log(1 + (numDocs - df + 0.5) / (df + 0.5));
+    return (idf * count * (k1 + 1)) / (count + k1 * (1 - b + (b * length) / avgLength));
+  },
+  "01.3": (a, b) => {
+    let dot = 0;
+    for (let i = 0, j = 0; i < a.indices.length && j < b.indices.length;) {
+      if (a.indices[i] === b.indices[j]) dot += a.values[i++] * b.values[j++];
+      else if (a.indices[i] < b.indices[j]) i++;
+      else j++;
+    }
+    const lengths = Math.hypot(...a.values) * Math.hypot(...b.values);
+    return lengths === 0 ? 0 : dot / lengths;
+  },
+  "01.4": (evaluate, k1s, bs) => {
+    let best = { k1: k1s[0], b: bs[0], score: -Infinity };
+    for (const k1 of k1s)
+      for (const b of bs) {
+        const score = evaluate(k1, b);
+        if (score > best.score) best = { k1: k1, b: b, score: score };
+      }
+    return best;
+  },
+  "06.1": (tokens, chosen, draws, randomTokens, maskId) => {
+    const out = tokens.slice();
+    chosen.forEach((t, j) => {
+      if (draws[j] < 0.8) out[t] = maskId;
+      else if (draws[j] < 0.9) out[t] = randomTokens[j];
+    });
+    return out;
+  },
+  "06.2": (logits, labels, weights) => {
+    let sum = 0;
+    let count = 0;
+    logits.forEach((row, t) => {
+      if (weights[t] !== 1) return;
+      const top = Math.max(...row);
+      const logSum = top + Math.log(row.reduce((s, x) => s + Math.exp(x - top), 0));
+      sum += logSum - row[labels[t]];
+      count++;
+    });
+    return sum / count;
+  },
+  "06.3": (word, vocab) => {
+    const pieces: string[] = [];
+    let start = 0;
+    while (start < word.length) {
+      let end = word.length;
+      let piece: string | null = null;
+      for (; end > start; end--) {
+        const candidate = (start > 0 ? "##" : "") + word.slice(start, end);
+        if (vocab.has(candidate)) {
+          piece = candidate;
+          break;
+        }
+      }
+      if (piece === null) return ["[UNK]"];
+      pieces.push(piece);
+      start = end;
+    }
+    return pieces;
+  },
+  "06.4": (documents, seed) => {
+    const rng = new Rng(seed);
+    return documents.map((doc, i) => {
+      if (rng.next() < 0.5) return { a: doc.a, b: doc.b, isNext: true };
+      let j = rng.int(documents.length - 1);
+      if (j >= i) j += 1;
+      return { a: doc.a, b: documents[j].b, isNext: false };
+    });
+  },
+  "08.1": (gradient, clipNorm) => {
+    const g = Float64Array.from(gradient);
+    clipGradient(g, clipNorm);
+    return g;
+  },
+  "08.2": (sigma, steps, delta, orders) =>
+    Math.min(...orders.map((a) => (steps * a) / (2 * sigma * sigma) + Math.log(1 / delta) / (a - 1))),
+  "08.3": (members, nonMembers) => {
+    let sum = 0;
+    for (const m of members) for (const n of nonMembers) sum += m < n ? 1 : m === n ? 0.5 : 0;
+    return sum / (members.length * nonMembers.length);
+  },
+  "08.4": (row) => {
+    const scale = Math.max(...row.map(Math.abs)) / 127;
+    return { scale: scale, codes: row.map((x) => (scale === 0 ? 0 : Math.round(x / scale))) };
+  },
+  "08.5": (approximate, exact, k) => {
+    const found = new Set(approximate.slice(0, k));
+    return exact.slice(0, k).filter((item) => found.has(item)).length / k;
+  },
+};
+
+/** Other right answers: a check must accept any correct solution, not only the course's. */
+export const OTHER_RIGHT_ANSWERS: { [Id in ExerciseId]?: AnswerOf<Id>[] } = {
+  "00.1": [(seed, n, k) => new Rng(seed).permutation(n).subarray(0, k).reverse()],
+  "00.3": [
+    (counts) => {
+      // The sorted formula is the same coefficient.
+      const c = counts.slice().sort((a, b) => a - b);
+      const total = c.reduce((s, x) => s + x, 0);
+      return total === 0 ? 0 : c.reduce((s, x, i) => s + (2 * (i + 1) - c.length - 1) * x, 0) / (c.length * total);
+    },
+  ],
+  "05.1": [
+    (q, k) => {
+      const t = q.shape[0];
+      const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(q.shape[1] as number));
+      const future = tf.sub(1, tf.linalg.bandPart(tf.ones([t, t]), -1, 0));
+      return tf.softmax(tf.add(scores, tf.mul(future, -1e9)));
+    },
+    (q, k) =>
+      tf
+        .squeeze(scaledDotProductAttention(q, k, k, { mask: causalMask(q.shape[0]) }).weights)
+        .arraySync() as number[][],
+  ],
+  "05.2": [(scores) => tf.softmax(tf.tensor1d(scores)).dataSync()],
+  "05.4": [(x) => gelu(x)],
+
+  "01.3": [
+    (a, b) => {
+      const dense = (x: SparseTerms) => {
+        const out = new Array<number>(64).fill(0);
+        x.indices.forEach((i, k) => (out[i] = x.values[k]));
+        return out;
+      };
+      const [da, db] = [dense(a), dense(b)];
+      const dot = da.reduce((s, x, i) => s + x * db[i], 0);
+      const n = Math.sqrt(da.reduce((s, x) => s + x * x, 0) * db.reduce((s, x) => s + x * x, 0));
+      return n === 0 ? 0 : dot / n;
+    },
+  ],
+  "06.2": [
+    (logits, labels, weights) => {
+      const lossPerPosition = tf.losses.softmaxCrossEntropy(
+        tf.oneHot(labels, logits[0].length),
+        tf.tensor2d(logits),
+        undefined,
+        0,
+        tf.Reduction.NONE,
+      );
+      return tf.div(tf.sum(tf.mul(lossPerPosition, weights)), tf.sum(weights));
+    },
+  ],
+  "06.4": [(documents, seed) => nextSentencePairs(documents, new Rng(seed))],
+  "08.1": [
+    (gradient, clipNorm) => {
+      const n = Math.hypot(...gradient);
+      return gradient.map((x) => x * Math.min(1, n === 0 ? 1 : clipNorm / n));
+    },
+  ],
+  "08.4": [
+    (row) => {
+      const table = quantizeInt8(row, row.length);
+      return { scale: table.scales[0], codes: table.values };
+    },
+  ],
+};
+
+function denseBy(divisor: (data: Interactions, users: number[], items: number[]) => number): AnswerOf<"00.2"> {
+  return (data, users, items) => {
+    const inUsers = new Set(users);
+    const inItems = new Set(items);
+    let observed = 0;
+    for (let k = 0; k < data.length; k++) if (inUsers.has(data.users[k]) && inItems.has(data.items[k])) observed++;
+    return observed / divisor(data, users, items);
+  };
+}
+
+export interface WrongAnswer<Id extends ExerciseId> {
+  what: string;
+  answer: AnswerOf<Id>;
+  /** What the failure message must say (a hint specific to this mistake, where the check names it). */
+  message: RegExp;
+}
+
+export const WRONG_ANSWERS: { [Id in ExerciseId]: WrongAnswer<Id>[] } = {
+  "00.1": [
+    {
+      what: "draws with replacement",
+      answer: (seed, n, k) => {
+        const rng = new Rng(seed);
+        return Array.from({ length: k }, () => rng.int(Math.min(n, 3)));
+      },
+      message: /twice: the \d+ items must be distinct/,
+    },
+    {
+      what: "Math.random",
+      answer: (_seed, n, k) => Array.from(new Rng(Math.random() * 1e9).permutation(n).subarray(0, k)),
+      message: /gave different samples .*create the Rng from the seed inside the function/,
+    },
+    {
+      what: "ignores the seed",
+      answer: (_seed, n, k) => Array.from(new Rng(42).permutation(n).subarray(0, k)),
+      message: /seeds 1 to 6 all gave the same sample/,
+    },
+    {
+      what: "indices from 1",
+      answer: (seed, n, k) => Array.from(new Rng(seed).permutation(n).subarray(0, k), (i) => i + 1),
+      message: /not an index in \[0, \d+\)/,
+    },
+    {
+      what: "one too few",
+      answer: (seed, n, k) => Array.from(new Rng(seed).permutation(n).subarray(0, k - 1)),
+      message: /returned 2 indices, expected 3/,
+    },
+    {
+      what: "not a function",
+      answer: [1, 2, 3] as unknown as AnswerOf<"00.1">,
+      message: /expected a function \(seed, n, k\) => indices, got an array/,
+    },
+  ],
+  "00.2": [
+    {
+      what: "divides by the whole matrix",
+      answer: denseBy((data) => data.numUsers * data.numItems),
+      message: /not by the whole matrix/,
+    },
+    { what: "a count", answer: denseBy(() => 1), message: /that is a count of ratings/ },
+    {
+      what: "user or item",
+      answer: (data, users, items) => {
+        let observed = 0;
+        for (let k = 0; k < data.length; k++)
+          if (users.includes(data.users[k]) || items.includes(data.items[k])) observed++;
+        return observed / (users.length * items.length);
+      },
+      message: /both its user and its item/,
+    },
+    {
+      what: "a string",
+      answer: (() => "0.5") as unknown as AnswerOf<"00.2">,
+      message: /should return a number, got string 0\.5/,
+    },
+  ],
+  "00.3": [
+    {
+      what: "no factor 2",
+      answer: (counts) => {
+        const n = counts.length;
+        const mean = counts.reduce((s, c) => s + c, 0) / n;
+        if (mean === 0) return 0;
+        let sum = 0;
+        for (const a of counts) for (const b of counts) sum += Math.abs(a - b);
+        return sum / (n * n * mean);
+      },
+      message: /each pair appears twice/,
+    },
+    {
+      what: "n(n − 1)",
+      answer: (counts) => {
+        const n = counts.length;
+        const mean = counts.reduce((s, c) => s + c, 0) / n;
+        if (mean === 0) return 0;
+        let sum = 0;
+        for (const a of counts) for (const b of counts) sum += Math.abs(a - b);
+        return sum / (2 * n * (n - 1) * mean);
+      },
+      message: /not 2·n·\(n − 1\)·mean/,
+    },
+    {
+      what: "NaN for all zeros",
+      answer: (counts) => {
+        const n = counts.length;
+        const mean = counts.reduce((s, c) => s + c, 0) / n;
+        let sum = 0;
+        for (const a of counts) for (const b of counts) sum += Math.abs(a - b);
+        return sum / (2 * n * n * mean);
+      },
+      message: /giniPairwise\(\[0, 0\]\) returned NaN — hint: with every count 0/,
+    },
+    {
+      what: "no absolute value",
+      answer: (counts) => {
+        const n = counts.length;
+        const mean = counts.reduce((s, c) => s + c, 0) / n;
+        if (mean === 0) return 0;
+        let sum = 0;
+        for (const a of counts) for (const b of counts) sum += a - b;
+        return sum / (2 * n * n * mean);
+      },
+      message: /sum the absolute differences/,
+    },
+  ],
+  "05.1": [
+    {
+      what: "no mask",
+      answer: (q, k) => scaledDotProductAttention(q, k, k).weights,
+      message: /query 0 gives weight .* to key \d, which comes after it/,
+    },
+    {
+      what: "transposed mask",
+      answer: (q, k) => {
+        const t = q.shape[0];
+        const mask = tf.reshape(tf.transpose(tf.reshape(causalMask(t), [t, t])), [1, 1, t, t]);
+        return scaledDotProductAttention(q, k, k, { mask: mask }).weights;
+      },
+      message: /the mask is transposed/,
+    },
+    {
+      what: "masked after the softmax",
+      answer: (q, k) => {
+        const t = q.shape[0];
+        return tf.mul(scaledDotProductAttention(q, k, k).weights, tf.reshape(causalMask(t), [t, t]));
+      },
+      message: /row 0 of the weights sums to .*mask the scores before the softmax/,
+    },
+    {
+      what: "unscaled",
+      answer: (q, k) =>
+        scaledDotProductAttention(tf.mul(q, Math.sqrt(q.shape[1] as number)), k, k, { mask: causalMask(q.shape[0]) })
+          .weights,
+      message: /unscaled — hint: divide the scores by √d_k \(here √3\)/,
+    },
+    {
+      what: "−Infinity times 0",
+      answer: (q, k) => {
+        const t = q.shape[0];
+        const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(q.shape[1] as number));
+        const future = tf.sub(1, tf.linalg.bandPart(tf.ones([t, t]), -1, 0));
+        return tf.softmax(tf.add(scores, tf.mul(future, -Infinity)));
+      },
+      message: /NaN weights/,
+    },
+    { what: "wrong shape", answer: (q) => tf.ones([q.shape[0]]), message: /should have shape \[5, 5\], got \[5\]/ },
+    {
+      what: "throws",
+      answer: () => {
+        throw new Error("Exercise 05.1: not done yet");
+      },
+      message: /threw: Exercise 05\.1: not done yet/,
+    },
+  ],
+  "05.2": [
+    {
+      what: "no shift",
+      answer: (scores) => {
+        const exps = scores.map((s) => Math.exp(s));
+        const total = exps.reduce((a, b) => a + b, 0);
+        return exps.map((e) => e / total);
+      },
+      message: /stableSoftmax\(\[1000, 1001, 1002\]\) returned \[NaN, NaN, NaN\] — hint: e\^1000 overflows/,
+    },
+    {
+      what: "not normalised",
+      answer: (scores) => scores.map((s) => Math.exp(s - Math.max(...scores))),
+      message: /sums to .* not 1/,
+    },
+    {
+      what: "one-hot",
+      answer: (scores) => scores.map((s) => (s === Math.max(...scores) ? 1 : 0)),
+      message: /which is not e\^s/,
+    },
+    {
+      what: "a weight too few",
+      answer: (scores) => scores.slice(1).map(() => 1 / (scores.length - 1)),
+      message: /should have shape \[3\], got \[2\]/,
+    },
+  ],
+  "05.3": [
+    {
+      what: "sine and cosine swapped",
+      answer: (p, j, width) => {
+        const angle = p / Math.pow(10000, (j - (j % 2)) / width);
+        return j % 2 === 1 ? Math.sin(angle) : Math.cos(angle);
+      },
+      message: /even dimensions \(j = 2i\) take the sine/,
+    },
+    {
+      what: "exponent j",
+      answer: (p, j, width) => {
+        const angle = p / Math.pow(10000, j / width);
+        return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+      },
+      message: /for odd j the exponent uses 2i = j − 1/,
+    },
+    {
+      what: "exponent i",
+      answer: (p, j, width) => {
+        const angle = p / Math.pow(10000, Math.floor(j / 2) / width);
+        return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+      },
+      message: /the exponent is 2i\/width/,
+    },
+    {
+      what: "multiplied",
+      answer: (p, j, width) => {
+        const angle = p * Math.pow(10000, (j - (j % 2)) / width);
+        return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+      },
+      message: /the angle is p divided by/,
+    },
+    {
+      what: "float32 rounding is fine, but degrees are not",
+      answer: (p, j, width) => Math.sin((p / Math.pow(10000, (j - (j % 2)) / width)) * (180 / Math.PI)),
+      message: /^✘ 05\.3: sinusoidalEntry\(\d+, \d+, \d+\) returned -?[\d.e-]+ — hint: P\[p, 2i\]/,
+    },
+  ],
+  "05.4": [
+    { what: "tanh approximation", answer: (x) => geluTanh(x), message: /BERT's tanh approximation/ },
+    {
+      what: "sigmoid approximation",
+      answer: (x) => tf.mul(x, tf.sigmoid(tf.mul(1.702, x))),
+      message: /x·σ\(1\.702x\)/,
+    },
+    { what: "erf(x)", answer: (x) => tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(x)))), message: /erf takes x\/√2/ },
+    {
+      what: "Φ(x)",
+      answer: (x) => tf.mul(0.5, tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))),
+      message: /GELU\(x\) is x times Φ\(x\)/,
+    },
+    { what: "ReLU", answer: (x) => tf.relu(x), message: /this is ReLU/ },
+    { what: "a reduced value", answer: (x) => tf.sum(gelu(x)), message: /should have shape \[13\], got \[\]/ },
+  ],
+  "05.5": [
+    {
+      what: "no transpose",
+      answer: (x, h) => {
+        const [b, t, d] = x.shape;
+        return tf.reshape(x, [b, t, h, d / h]);
+      },
+      message: /which is \[B, T, h, d\] — hint: the head axis must come before the time axis/,
+    },
+    {
+      what: "a reshape alone",
+      answer: (x, h) => {
+        const [b, t, d] = x.shape;
+        return tf.reshape(x, [b, h, t, d / h]);
+      },
+      message: /right shape but not the right values — hint: a reshape alone/,
+    },
+    {
+      what: "heads taken from the wrong end",
+      answer: (x, h) => {
+        const [b, t, d] = x.shape;
+        return tf.reverse(tf.transpose(tf.reshape(x, [b, t, h, d / h]), [0, 2, 1, 3]), 1);
+      },
+      message: /right shape but not the right values — hint: cut the last axis/,
+    },
+  ],
+
+  "01.1": [
+    {
+      what: "textbook idf",
+      answer: (c, df, n) => c * Math.log(n / df),
+      message: /the textbook idf .*hint: the notebook's vectors use the smoothed idf/,
+    },
+    { what: "no + 1", answer: (c, df, n) => c * Math.log((1 + n) / (1 + df)), message: /without its \+ 1/ },
+    { what: "log10", answer: (c, df, n) => c * (Math.log10((1 + n) / (1 + df)) + 1), message: /base-10/ },
+    {
+      what: "idf alone",
+      answer: (_c, df, n) => Math.log((1 + n) / (1 + df)) + 1,
+      message: /multiplies the idf by the term's count/,
+    },
+    {
+      what: "not a number",
+      answer: (() => "1") as unknown as AnswerOf<"01.1">,
+      message: /should return a number, got string 1/,
+    },
+  ],
+  "01.2": [
+    {
+      what: "classic idf",
+      answer: (c, df, n, length, avg, { k1, b }) =>
+        (Math.log((n - df + 0.5) / (df + 0.5)) * c * (k1 + 1)) / (c + k1 * (1 - b + (b * length) / avg)),
+      message: /the classic idf .*hint: that idf goes negative/,
+    },
+    {
+      what: "b and 1 − b swapped",
+      answer: (c, df, n, length, avg, { k1, b }) =>
+        (Math.log(1 + (n - df + 0.5) / (df + 0.5)) * c * (k1 + 1)) / (c + k1 * (b + ((1 - b) * length) / avg)),
+      message: /b and 1 − b swapped/,
+    },
+    {
+      what: "no length normalisation",
+      answer: (c, df, n, _length, _avg, { k1 }) =>
+        (Math.log(1 + (n - df + 0.5) / (df + 0.5)) * c * (k1 + 1)) / (c + k1),
+      message: /no length normalisation/,
+    },
+    {
+      what: "no k1 + 1",
+      answer: (c, df, n, length, avg, { k1, b }) =>
+        (Math.log(1 + (n - df + 0.5) / (df + 0.5)) * c) / (c + k1 * (1 - b + (b * length) / avg)),
+      message: /no \(k1 \+ 1\)/,
+    },
+  ],
+  "01.3": [
+    {
+      what: "dot only",
+      answer: (a, b) =>
+        a.indices.reduce(
+          (s, i, k) => s + a.values[k] * (b.indices.includes(i) ? b.values[b.indices.indexOf(i)] : 0),
+          0,
+        ),
+      message: /not divided by the lengths/,
+    },
+    {
+      what: "NaN for an empty vector",
+      answer: (a, b) => {
+        let dot = 0;
+        a.indices.forEach((i, k) => {
+          const j = b.indices.indexOf(i);
+          if (j >= 0) dot += a.values[k] * b.values[j];
+        });
+        return dot / (Math.hypot(...a.values) * Math.hypot(...b.values));
+      },
+      message: /returned NaN — hint: a vector with no entries has length 0/,
+    },
+    {
+      what: "paired by position",
+      answer: (a, b) => {
+        let s = 0;
+        for (let k = 0; k < Math.min(a.values.length, b.values.length); k++) s += a.values[k] * b.values[k];
+        return s / (Math.hypot(...a.values) * Math.hypot(...b.values));
+      },
+      message: /values\[k\] belongs to indices\[k\]/,
+    },
+  ],
+  "01.4": [
+    {
+      what: "minimises",
+      answer: (evaluate, k1s, bs) => {
+        let best = { k1: k1s[0], b: bs[0], score: Infinity };
+        for (const k1 of k1s)
+          for (const b of bs) if (evaluate(k1, b) < best.score) best = { k1: k1, b: b, score: evaluate(k1, b) };
+        return best;
+      },
+      message: /keep the maximum, not the minimum/,
+    },
+    {
+      what: "tunes k1 at the first b only",
+      answer: (evaluate, k1s, bs) => {
+        let best = { k1: k1s[0], b: bs[0], score: -Infinity };
+        for (const k1 of k1s)
+          if (evaluate(k1, bs[0]) > best.score) best = { k1: k1, b: bs[0], score: evaluate(k1, bs[0]) };
+        return best;
+      },
+      message: /pairs were never evaluated — hint: nest the two loops/,
+    },
+    {
+      what: "no score",
+      answer: ((evaluate: (k1: number, b: number) => number, k1s: number[], bs: number[]) => {
+        let best = { k1: k1s[0], b: bs[0], score: -Infinity };
+        for (const k1 of k1s)
+          for (const b of bs) if (evaluate(k1, b) > best.score) best = { k1: k1, b: b, score: evaluate(k1, b) };
+        return { k1: best.k1, b: best.b };
+      }) as unknown as AnswerOf<"01.4">,
+      message: /returned score undefined/,
+    },
+  ],
+  "06.1": [
+    {
+      what: "keep before random",
+      answer: (tokens, chosen, draws, randomTokens, maskId) => {
+        const out = tokens.slice();
+        chosen.forEach((t, j) => {
+          if (draws[j] < 0.8) out[t] = maskId;
+          else if (draws[j] >= 0.9) out[t] = randomTokens[j];
+        });
+        return out;
+      },
+      message: /\[0\.8, 0\.9\) takes the random token/,
+    },
+    {
+      what: "always mask",
+      answer: (tokens, chosen, _draws, _randomTokens, maskId) => {
+        const out = tokens.slice();
+        for (const t of chosen) out[t] = maskId;
+        return out;
+      },
+      message: /only draws below 0\.8 give \[MASK\]/,
+    },
+    {
+      what: "80/20",
+      answer: (tokens, chosen, draws, randomTokens, maskId) => {
+        const out = tokens.slice();
+        chosen.forEach((t, j) => (out[t] = draws[j] < 0.8 ? maskId : randomTokens[j]));
+        return out;
+      },
+      message: /the last 20% are split/,
+    },
+    {
+      what: "masks every position",
+      answer: (tokens, _chosen, _draws, _randomTokens, maskId) => tokens.map(() => maskId),
+      message: /was not chosen, yet it changed/,
+    },
+    {
+      what: "the chosen positions only",
+      answer: (tokens, chosen) => chosen.map((t) => tokens[t]),
+      message: /returned shape \[3\] — hint: return the whole sequence/,
+    },
+  ],
+  "06.2": [
+    {
+      what: "mean over every position",
+      answer: (logits, labels) => {
+        let sum = 0;
+        logits.forEach((row, t) => (sum += Math.log(row.reduce((s, x) => s + Math.exp(x), 0)) - row[labels[t]]));
+        return sum / logits.length;
+      },
+      message: /the mean over every position/,
+    },
+    {
+      what: "divided by the length",
+      answer: (logits, labels, weights) => {
+        let sum = 0;
+        logits.forEach(
+          (row, t) => (sum += weights[t] * (Math.log(row.reduce((s, x) => s + Math.exp(x), 0)) - row[labels[t]])),
+        );
+        return sum / logits.length;
+      },
+      message: /divided by all 6 positions — hint: divide by the number of predicted positions/,
+    },
+    {
+      what: "−logit",
+      answer: (logits, labels, weights) => {
+        let sum = 0;
+        logits.forEach((row, t) => (sum -= weights[t] * row[labels[t]]));
+        return sum / weights.reduce((s, w) => s + w, 0);
+      },
+      message: /the mean of −logit — hint: take the log-softmax/,
+    },
+  ],
+  "06.3": [
+    {
+      what: "shortest match",
+      answer: (word, vocab) => {
+        const pieces: string[] = [];
+        let start = 0;
+        while (start < word.length) {
+          let end = start + 1;
+          while (end <= word.length && !vocab.has((start > 0 ? "##" : "") + word.slice(start, end))) end++;
+          if (end > word.length) return ["[UNK]"];
+          pieces.push((start > 0 ? "##" : "") + word.slice(start, end));
+          start = end;
+        }
+        return pieces;
+      },
+      message: /longest piece that matches, not the shortest/,
+    },
+    {
+      what: "no ## on continuations",
+      answer: (word, vocab) => {
+        const pieces: string[] = [];
+        let start = 0;
+        while (start < word.length) {
+          let end = word.length;
+          while (end > start && !vocab.has((start > 0 ? "##" : "") + word.slice(start, end))) end--;
+          if (end === start) return ["[UNK]"];
+          pieces.push(word.slice(start, end));
+          start = end;
+        }
+        return pieces;
+      },
+      message: /looked up, and returned, with its "##" prefix/,
+    },
+    {
+      what: "a partial [UNK]",
+      answer: (word, vocab) => {
+        const pieces: string[] = [];
+        let start = 0;
+        while (start < word.length) {
+          let end = word.length;
+          while (end > start && !vocab.has((start > 0 ? "##" : "") + word.slice(start, end))) end--;
+          if (end === start) {
+            pieces.push("[UNK]");
+            break;
+          }
+          pieces.push((start > 0 ? "##" : "") + word.slice(start, end));
+          start = end;
+        }
+        return pieces;
+      },
+      message: /the whole word becomes the single \[UNK\]/,
+    },
+  ],
+  "06.4": [
+    {
+      what: "always IsNext",
+      answer: (documents) => documents.map((d) => ({ a: d.a, b: d.b, isNext: true })),
+      message: /100% of .* pairs are IsNext/,
+    },
+    {
+      what: "may pick its own B",
+      answer: (documents, seed) => {
+        const rng = new Rng(seed);
+        return documents.map((doc) =>
+          rng.next() < 0.5
+            ? { a: doc.a, b: doc.b, isNext: true }
+            : { a: doc.a, b: documents[rng.int(documents.length)].b, isNext: false },
+        );
+      },
+      message: /NotNext with its own B — hint: draw the NotNext partner among the other documents/,
+    },
+    {
+      what: "Math.random",
+      answer: (documents) =>
+        documents.map((doc, i) =>
+          Math.random() < 0.5
+            ? { a: doc.a, b: doc.b, isNext: true }
+            : { a: doc.a, b: documents[(i + 1) % documents.length].b, isNext: false },
+        ),
+      message: /two calls with seed 1 gave different pairs/,
+    },
+    {
+      what: "ignores the seed",
+      answer: (documents) => nextSentencePairs(documents, new Rng(7)),
+      message: /seeds 1 and 2 gave the same pairs/,
+    },
+    {
+      what: "labels flipped",
+      answer: (documents, seed) =>
+        nextSentencePairs(documents, new Rng(seed)).map((p) => ({ a: p.a, b: p.b, isNext: !p.isNext })),
+      message: /is (IsNext with B|NotNext with its own B)/,
+    },
+  ],
+  "08.1": [
+    {
+      what: "per coordinate",
+      answer: (g, c) => g.map((x) => Math.max(-c, Math.min(c, x))),
+      message: /clip the norm of the whole vector/,
+    },
+    {
+      what: "always to C",
+      answer: (g, c) => {
+        const n = Math.hypot(...g);
+        return g.map((x) => (n === 0 ? 0 : (x * c) / n));
+      },
+      message: /never scaled up/,
+    },
+    {
+      what: "NaN at zero",
+      answer: (g, c) => g.map((x) => (x / Math.hypot(...g)) * Math.min(Math.hypot(...g), c)),
+      message: /a zero gradient has norm 0/,
+    },
+  ],
+  "08.2": [
+    {
+      what: "one step",
+      answer: (sigma, _steps, delta, orders) =>
+        Math.min(...orders.map((a) => a / (2 * sigma * sigma) + Math.log(1 / delta) / (a - 1))),
+      message: /T steps compose/,
+    },
+    {
+      what: "σ not squared",
+      answer: (sigma, steps, delta, orders) =>
+        Math.min(...orders.map((a) => (steps * a) / (2 * sigma) + Math.log(1 / delta) / (a - 1))),
+      message: /σ squared/,
+    },
+    {
+      what: "max over orders",
+      answer: (sigma, steps, delta, orders) =>
+        Math.max(...orders.map((a) => (steps * a) / (2 * sigma * sigma) + Math.log(1 / delta) / (a - 1))),
+      message: /keep the smallest/,
+    },
+    {
+      what: "no δ term",
+      answer: (sigma, steps, _delta, orders) => Math.min(...orders.map((a) => (steps * a) / (2 * sigma * sigma))),
+      message: /adds log\(1\/δ\)\/\(α − 1\)/,
+    },
+  ],
+  "08.3": [
+    {
+      what: "reversed",
+      answer: (m, n) => {
+        let sum = 0;
+        for (const x of m) for (const y of n) sum += x > y ? 1 : x === y ? 0.5 : 0;
+        return sum / (m.length * n.length);
+      },
+      message: /their losses are lower/,
+    },
+    {
+      what: "ties as 0",
+      answer: (m, n) => {
+        let sum = 0;
+        for (const x of m) for (const y of n) sum += x < y ? 1 : 0;
+        return sum / (m.length * n.length);
+      },
+      message: /a tie .* counts ½/,
+    },
+  ],
+  "08.4": [
+    {
+      what: "scale max/255",
+      answer: (row) => {
+        const scale = Math.max(...row.map(Math.abs)) / 255;
+        return { scale: scale, codes: row.map((x) => (scale === 0 ? 0 : Math.round(x / scale))) };
+      },
+      message: /symmetric, in \[−127, 127\]/,
+    },
+    {
+      what: "truncates",
+      answer: (row) => {
+        const scale = Math.max(...row.map(Math.abs)) / 127;
+        return { scale: scale, codes: row.map((x) => (scale === 0 ? 0 : Math.trunc(x / scale))) };
+      },
+      message: /more than half a step — hint: round to the nearest integer/,
+    },
+    {
+      what: "NaN for zeros",
+      answer: (row) => {
+        const scale = Math.max(...row.map(Math.abs)) / 127;
+        return { scale: scale, codes: row.map((x) => Math.round(x / scale)) };
+      },
+      message: /a row of zeros/,
+    },
+    {
+      what: "scale 1/127 of the mean",
+      answer: (row) => {
+        const scale = row.reduce((s, x) => s + Math.abs(x), 0) / row.length / 127;
+        return {
+          scale: scale,
+          codes: row.map((x) => (scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(x / scale))))),
+        };
+      },
+      message: /the scale is the row's max \|x\| \/ 127/,
+    },
+  ],
+  "08.5": [
+    {
+      what: "position by position",
+      answer: (a, e, k) => {
+        let hits = 0;
+        for (let i = 0; i < k; i++) if (a[i] === e[i]) hits++;
+        return hits / k;
+      },
+      message: /order does not matter/,
+    },
+    {
+      what: "no cut",
+      answer: (a, e, k) => e.slice(0, k).filter((x) => a.includes(x)).length / k,
+      message: /cut both lists at k/,
+    },
+  ],
+};
