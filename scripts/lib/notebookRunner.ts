@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { KERNEL_NAME, PROJECT_ROOT } from "./jupyter";
+import { findJupyterPython, KERNEL_NAME, PROJECT_ROOT, writeKernelSpec } from "./jupyter";
 
 export const NOTEBOOK_DIR = path.join(PROJECT_ROOT, "notebooks");
 /** Where the notebook tests write the executed notebooks, and the site reads them. */
@@ -13,6 +13,17 @@ export const EXECUTED_DIR = path.join(PROJECT_ROOT, "build", "executed");
 // A private Jupyter path, so the tests run this checkout's kernel whatever the user registered.
 export const JUPYTER_DIR = path.join(PROJECT_ROOT, "build", "jupyter");
 const RUNNER = path.join(PROJECT_ROOT, "scripts", "run_notebook.py");
+
+/**
+ * The Python whose Jupyter runs notebooks, with this checkout's kernel registered in JUPYTER_DIR (the private
+ * Jupyter path `runNotebook` uses); throws when no Python has Jupyter.
+ */
+export function prepareNotebookRunner(): string {
+  const python = findJupyterPython();
+  if (!python) throw new Error("no Python with Jupyter (nbclient, nbformat, ipykernel) was found: run npm run setup");
+  writeKernelSpec(JUPYTER_DIR);
+  return python;
+}
 
 export interface RunReport {
   ok: boolean;

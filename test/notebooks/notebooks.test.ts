@@ -5,13 +5,12 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { findJupyterPython, writeKernelSpec } from "../../scripts/lib/jupyter";
 import {
   describeFailure,
   EXECUTED_DIR,
-  JUPYTER_DIR,
   listNotebooks,
   NOTEBOOK_DIR,
+  prepareNotebookRunner,
   runNotebook,
 } from "../../scripts/lib/notebookRunner";
 import { checkPlotlyOutputs, expectations } from "./expectations";
@@ -34,10 +33,7 @@ describe("notebooks, executed by Jupyter with the tslab kernel", function () {
   let python: string;
 
   before(function () {
-    const found = findJupyterPython();
-    if (!found) throw new Error("no Python with Jupyter (nbclient, nbformat, ipykernel) was found: run npm run setup");
-    python = found;
-    writeKernelSpec(JUPYTER_DIR);
+    python = prepareNotebookRunner();
     fs.mkdirSync(EXECUTED_DIR, { recursive: true });
   });
 

@@ -5,9 +5,9 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { findJupyterPython, PROJECT_ROOT, writeKernelSpec } from "../../scripts/lib/jupyter";
+import { PROJECT_ROOT } from "../../scripts/lib/jupyter";
 import { type Notebook, STUDENT_DIR, writeStudentVersions } from "../../scripts/studentVersion";
-import { describeFailure, JUPYTER_DIR, runNotebook } from "../../scripts/lib/notebookRunner";
+import { describeFailure, prepareNotebookRunner, runNotebook } from "../../scripts/lib/notebookRunner";
 
 const NOTEBOOK = "05-attention-and-transformers.ipynb";
 
@@ -16,10 +16,7 @@ describe("student copies, executed by Jupyter with the tslab kernel", function (
   let python: string;
 
   before(function () {
-    const found = findJupyterPython();
-    if (!found) throw new Error("no Python with Jupyter (nbclient, nbformat, ipykernel) was found: run npm run setup");
-    python = found;
-    writeKernelSpec(JUPYTER_DIR);
+    python = prepareNotebookRunner();
     writeStudentVersions();
   });
 
