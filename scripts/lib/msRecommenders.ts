@@ -8,13 +8,17 @@
 // the published row of the algorithm it stands for (src/eval/published.ts), and `seconds` is the wall
 // time of fitting the model that is scored (a choice made on validation is timed apart, `selectionSeconds`).
 //
-// No setting is chosen on the test split. EASE's λ is chosen here on every run (four closed-form fits on a
-// validation split of the training part). LightGCN's and Mult-VAE's settings are the ones
-// `npx tsx bench/deepModels.ts --tune` chose on a validation split of the training part (the 20% of
-// each user's training interactions that stratifiedSplit(train, 0.8, seed 7) sets aside): the learning
-// rate (and Mult-VAE's batch and anneal length) from a grid, the epochs as the best validation epoch;
-// the model is then trained afresh on the whole training part for those epochs. Those runs take many
-// minutes; this command replays their choice. The other models use notebook 02's and 04's recipes.
+// No setting is chosen on the test split. Every choice made here is made on one validation split of the
+// training part (stratifiedSplit(train, 0.75, seed 1): 25% of each user's training interactions held out):
+// EASE's λ and EDLAE dropout p (twelve closed-form fits), and the weights of the hybrid of EASE, Mult-VAE
+// and LightGCN (each part fitted on the validation split's training part, then refitted on the whole
+// training part). LightGCN's and Mult-VAE's own settings are the ones `npx tsx bench/deepModels.ts --tune`
+// chose on a validation split of the training part (stratifiedSplit(train, 0.8, seed 7)): the learning
+// rate (and Mult-VAE's batch and anneal length) from a grid, the epochs as the best validation epoch; the
+// model is then trained afresh on the whole training part for those epochs. Those runs take many minutes;
+// this command replays their choice. BPR-MF appears twice: notebook 02's batched recipe (Adam), and the
+// published row's own training, Cornac's per-triple LearnBPR with Microsoft's settings. The other models
+// use notebook 02's and 04's recipes.
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../src/backend/random";
@@ -27,6 +31,7 @@ import { ItemScorer } from "../../src/eval/scorers";
 import { PopularityRecommender } from "../../src/models/baselines";
 import { BprMf, bprBatches } from "../../src/models/bpr";
 import { Ease } from "../../src/models/ease";
+import { WeightedHybrid } from "../../src/models/hybrid";
 import { LightGcn } from "../../src/models/lightGcn";
 import { MatrixFactorization } from "../../src/models/matrixFactorization";
 import { MultVae, multVaeBatches } from "../../src/models/multVae";
@@ -34,6 +39,7 @@ import { NeuralCF } from "../../src/models/ncf";
 import { Sar } from "../../src/models/sar";
 import { fitWals } from "../../src/models/wals";
 import { fitImplicitFeedback } from "../../src/train/implicitFeedback";
+import { learnBpr } from "../../src/train/learnBpr";
 import { fitRatingSgd } from "../../src/train/ratingSgd";
 import { klAnnealing } from "../../src/train/schedules";
 import { EpochLogs, fit, TrainingCallback } from "../../src/train/trainer";
@@ -169,18 +175,24 @@ export const MULT_VAE: DeepRecipe<MultVae> = {
   },
 };
 
+/** A deep recipe's model trained on `train` for its chosen epochs. */
+async function fitDeep<M extends MsModel & { dispose(): void }>(
+  recipe: DeepRecipe<M>,
+  train: Interactions,
+): Promise<M> {
+  const { epochs, ...setting } = recipe.chosen;
+  const model = recipe.build(train);
+  await recipe.train(model, epochs, setting, []);
+  return model;
+}
+
 /** A deep recipe with its chosen setting, as a row of the table. */
 function deepRow<M extends MsModel & { dispose(): void }>(key: string, recipe: DeepRecipe<M>): Recipe {
   return {
     key,
     name: recipe.name,
     published: recipe.published,
-    async fit(train) {
-      const { epochs, ...setting } = recipe.chosen;
-      const model = recipe.build(train);
-      await recipe.train(model, epochs, setting, []);
-      return { model, settings: { ...setting, epochs } };
-    },
+    fit: async (train) => ({ model: await fitDeep(recipe, train), settings: { ...recipe.chosen } }),
   };
 }
 
@@ -188,12 +200,94 @@ function deepRow<M extends MsModel & { dispose(): void }>(key: string, recipe: D
 // Every model of the table
 // ---------------------------------------------------------------------------------------------
 
-/** EASE's candidate λ, scored on a validation split of the training part (notebook 02's grid). */
+/** EASE's candidate λ (notebook 02's grid) and EDLAE dropout p, scored on a validation split of the training part. */
 export const EASE_LAMBDAS = [100, 250, 500, 1000];
+export const EASE_DROPOUTS = [0, 0.25, 0.5];
+
+/** The validation split every choice of this table is made on: 25% of each user's training interactions. */
+const validationSplit = (train: Interactions) => stratifiedSplit(train, { ratio: 0.75, seed: 1 });
 
 /** nDCG@10 of `model` with `train`'s items excluded and `test`'s relevant. */
 function validationNdcg(model: ItemScorer, train: Interactions, test: Interactions): number {
   return evaluateRanking(model, { train, test, k: 10, metrics: ["ndcg"] }).metrics["ndcg@10"];
+}
+
+/** The EASE setting (λ, p) of the grid with the best validation nDCG@10, and that score. */
+function chooseEase(inner: { train: Interactions; test: Interactions }): {
+  lambda: number;
+  dropout: number;
+  ndcg: number;
+} {
+  const scored = EASE_LAMBDAS.flatMap((lambda) =>
+    EASE_DROPOUTS.map((dropout) => ({
+      lambda,
+      dropout,
+      ndcg: validationNdcg(new Ease({ regularization: lambda, dropout }).fit(inner.train), inner.train, inner.test),
+    })),
+  );
+  return scored.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+}
+
+/** The hybrid's candidate weights (EASE, Mult-VAE, LightGCN): every point of the simplex in steps of 0.1. */
+export const HYBRID_WEIGHTS: ReadonlyArray<readonly [number, number, number]> = Array.from({ length: 11 }, (_, a) =>
+  Array.from({ length: 11 - a }, (_, b) => [a / 10, b / 10, (10 - a - b) / 10] as const),
+).flat();
+
+/**
+ * The weighted hybrid of notebook 03 over the three strongest models of the table, EASE, Mult-VAE and
+ * LightGCN, each z-scored per user: three views of the same matrix (a linear item-item model, a
+ * nonlinear one of the user's whole row, and propagation over the graph) that err on different users.
+ * EASE's setting and the weights are chosen on the validation split, with every part fitted on its
+ * training part; the parts are then refitted on the whole training part.
+ */
+async function easeVaeGcnHybrid(train: Interactions): Promise<Fitted> {
+  const started = performance.now();
+  const inner = validationSplit(train);
+  const ease = chooseEase(inner);
+  const parts = async (data: Interactions) => ({
+    ease: new Ease({ regularization: ease.lambda, dropout: ease.dropout }).fit(data),
+    vae: await fitDeep(MULT_VAE, data),
+    gcn: await fitDeep(LIGHT_GCN, data),
+  });
+  const hybridOf = (p: Awaited<ReturnType<typeof parts>>, [we, wv, wg]: readonly [number, number, number]) =>
+    new WeightedHybrid({
+      components: [
+        { scorer: p.ease, weight: we, name: "EASE" },
+        { scorer: p.vae, weight: wv, name: "Mult-VAE" },
+        { scorer: p.gcn, weight: wg, name: "LightGCN" },
+      ],
+    });
+  const onValidation = await parts(inner.train);
+  const scored = HYBRID_WEIGHTS.map((weights) => ({
+    weights,
+    ndcg: validationNdcg(hybridOf(onValidation, weights), inner.train, inner.test),
+  }));
+  onValidation.vae.dispose();
+  onValidation.gcn.dispose();
+  const best = scored.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+  const selectionSeconds = (performance.now() - started) / 1000;
+  const fitted = await parts(train);
+  const hybrid = hybridOf(fitted, best.weights);
+  const model: MsModel = {
+    numItems: hybrid.numItems,
+    numUsers: hybrid.numUsers,
+    scoreItems: (users) => hybrid.scoreItems(users),
+    dispose() {
+      fitted.vae.dispose();
+      fitted.gcn.dispose();
+    },
+  };
+  const [easeWeight, vaeWeight, gcnWeight] = best.weights;
+  return {
+    model,
+    settings: {
+      lambda: ease.lambda,
+      dropout: ease.dropout,
+      weights: { EASE: easeWeight, "Mult-VAE": vaeWeight, LightGCN: gcnWeight },
+      validationNdcg10: Number(best.ndcg.toFixed(4)),
+    },
+    selectionSeconds,
+  };
 }
 
 /** NeuMF with pretraining, notebook 04's recipe: GMF and MLP 12 epochs each, then NeuMF from both for 3. */
@@ -234,18 +328,14 @@ export const RECIPES: readonly Recipe[] = [
   {
     key: "ease",
     name: "EASE",
+    // λ and EDLAE's dropout p chosen on validation (twelve closed-form fits), then refitted on the whole training part.
     fit: (train) => {
       const started = performance.now();
-      const inner = stratifiedSplit(train, { ratio: 0.75, seed: 1 });
-      const scored = EASE_LAMBDAS.map((lambda) => ({
-        lambda,
-        ndcg: validationNdcg(new Ease({ regularization: lambda }).fit(inner.train), inner.train, inner.test),
-      }));
-      const best = scored.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+      const best = chooseEase(validationSplit(train));
       const selectionSeconds = (performance.now() - started) / 1000;
       return {
-        model: new Ease({ regularization: best.lambda }).fit(train),
-        settings: { lambda: best.lambda, validationNdcg10: Number(best.ndcg.toFixed(4)) },
+        model: new Ease({ regularization: best.lambda, dropout: best.dropout }).fit(train),
+        settings: { lambda: best.lambda, dropout: best.dropout, validationNdcg10: Number(best.ndcg.toFixed(4)) },
         selectionSeconds,
       };
     },
@@ -268,6 +358,22 @@ export const RECIPES: readonly Recipe[] = [
       });
       optimizer.dispose();
       return { model, settings: { factors: model.factors, learningRate: 0.01, epochs: 20, batchSize: 1024 } };
+    },
+  },
+  {
+    key: "bpr-learnbpr",
+    name: "BPR-MF (LearnBPR)",
+    published: "BPR",
+    // The published row's own training: Cornac's BPR as Microsoft's benchmark runs it (k = 200, 200 epochs of
+    // per-triple SGD at α = 0.01, λ = 0.001, initial factors of spread 1/k), here with train/learnBpr.ts.
+    async fit(train) {
+      const factors = 200;
+      const settings = { factors, epochs: 200, learningRate: 0.01, regularization: 0.001 };
+      // Cornac draws the factors from U(−0.5, 0.5)/k; a normal of the same standard deviation, 1/(k√12).
+      const initStd = 1 / (factors * Math.sqrt(12));
+      const model = new BprMf(train.numUsers, train.numItems, { factors, regularization: 0.001, initStd, seed: 42 });
+      await learnBpr(model, train, { epochs: settings.epochs, learningRate: 0.01, seed: 42, progress: "silent" });
+      return { model, settings };
     },
   },
   {
@@ -294,6 +400,7 @@ export const RECIPES: readonly Recipe[] = [
   { key: "neumf", name: "NeuMF (pretrained)", published: "NCF", fit: neumfPretrained },
   deepRow("lightgcn", LIGHT_GCN),
   deepRow("multvae", MULT_VAE),
+  { key: "hybrid", name: "EASE+VAE+LightGCN", fit: easeVaeGcnHybrid },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,14 @@
 // on MovieLens 20M, 1,000 on Netflix and 200 on the Million Song Data; a small data set wants its
 // own, chosen on a validation split (bench/msModels.ts). Seen items are removed by the evaluation
 // protocol, not here.
+//
+// Dropout (EDLAE; Steck, "Autoencoders that don't overfit towards the Identity", NeurIPS 2020). Training
+// the same linear model to reconstruct X from a copy with each entry dropped with probability p is, in
+// expectation, ridge regression with a penalty per item that grows with the item's popularity:
+//
+//   Λ = λI + p/(1 − p) · diag(XᵀX),   P = (XᵀX + Λ)⁻¹,   B as above                    (EDLAE, eq. 8)
+//
+// Popular items, whose columns of XᵀX are largest, are shrunk more; p = 0 is EASE^R.
 
 import { checkInteger, checkPositive, requireFitted } from "../checks";
 import { CsrMatrix } from "../data/csr";
@@ -26,6 +34,8 @@ import { arrayModelFormat, csrArrays, readCsr, TrainingData } from "../train/sav
 export interface EaseConfig {
   /** λ, the L2 penalty on B, added to the diagonal of XᵀX. Default 500 (the paper's MovieLens 20M value). */
   regularization?: number;
+  /** p in [0, 1): EDLAE's dropout, adding p/(1 − p)·(XᵀX)_jj to item j's penalty. Default 0 (EASE^R). */
+  dropout?: number;
 }
 
 interface Fitted {
@@ -40,13 +50,15 @@ interface Fitted {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * B of eq. 8 for the binary X: G = XᵀX + λI, P = G⁻¹, B_ij = −P_ij / P_jj, B_jj = 0. [I × I],
- * row-major, rounded to float32 once solved (it is what the model keeps and saves).
+ * B of eq. 8 for the binary X: G = XᵀX + Λ, P = G⁻¹, B_ij = −P_ij / P_jj, B_jj = 0, where
+ * Λ = λI + p/(1 − p)·diag(XᵀX) (p = `dropout`, 0 for EASE^R). [I × I], row-major, rounded to float32
+ * once solved (it is what the model keeps and saves).
  */
-export function easeWeights(userItems: CsrMatrix, regularization: number): Float32Array {
+export function easeWeights(userItems: CsrMatrix, regularization: number, dropout = 0): Float32Array {
   const n = userItems.numCols;
   const p = sparseGram(userItems); // XᵀX: co-occurrence counts, [I × I]
-  for (let i = 0; i < n; i++) p[i * n + i] += regularization;
+  const emphasis = dropout / (1 - dropout);
+  for (let i = 0; i < n; i++) p[i * n + i] += regularization + emphasis * p[i * n + i];
   spdInverse(p, n, "Ease"); // P = G⁻¹; an item no one has keeps P_jj = 1/λ and B's column j is 0
   const weights = new Float32Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -62,6 +74,7 @@ export function easeWeights(userItems: CsrMatrix, regularization: number): Float
 /** EASE^R: `new Ease({ regularization }).fit(train)` solves for B; `scoreItems` gives x_u B. */
 export class Ease implements ItemScorer {
   readonly regularization: number;
+  readonly dropout: number;
   private state: Fitted | null = null;
   /** The data B was fitted on (or its saved record), recorded by `save`. */
   private trainedOn: TrainingData | null = null;
@@ -69,13 +82,16 @@ export class Ease implements ItemScorer {
   constructor(config: EaseConfig = {}) {
     // λ > 0: XᵀX alone is singular as soon as an item has no user, or two items have the same users.
     this.regularization = checkPositive("Ease", "regularization", config.regularization ?? 500);
+    this.dropout = config.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout < 1))
+      throw new Error(`Ease: dropout must be in [0, 1), got ${this.dropout}`);
   }
 
   /** Solves for B on the distinct (user, item) pairs of `train`. */
   fit(train: Interactions): this {
     if (train.length === 0) throw new Error(`Ease.fit: the train data '${train.name}' has no interactions`);
     const userItems = binaryUserItems(train);
-    this.state = { userItems, weights: easeWeights(userItems, this.regularization) };
+    this.state = { userItems, weights: easeWeights(userItems, this.regularization, this.dropout) };
     this.trainedOn = train;
     return this;
   }
@@ -119,7 +135,7 @@ export class Ease implements ItemScorer {
     const { userItems, weights } = this.fitted("save");
     const n = userItems.numCols;
     return Ease.format.save(path, {
-      config: { regularization: this.regularization },
+      config: { regularization: this.regularization, dropout: this.dropout },
       fitted: { numUsers: userItems.numRows, numItems: n },
       arrays: [...csrArrays("userItems", userItems, false), { name: "weights", values: weights, shape: [n, n] }],
       data: this.trainedOn,

@@ -5,6 +5,7 @@ export * from "./losses";
 export * from "./batches";
 export * from "./ratingSgd";
 export * from "./implicitFeedback";
+export * from "./learnBpr";
 export {
   fitBaselines,
   type Baselines,

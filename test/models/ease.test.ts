@@ -58,12 +58,17 @@ function solve(m: number[][], r: number[]): number[] {
 }
 
 /**
- * Column j of B by eq. 1 directly: minimise ‖X_j − X B_j‖² + λ‖B_j‖² with B_jj = 0, i.e. ridge
- * regression of column j on the other columns: (X₋ⱼᵀX₋ⱼ + λI) b = X₋ⱼᵀ X_j.
+ * Column j of B by eq. 1 directly: minimise ‖X_j − X B_j‖² + Σ_a Λ_a B_aj² with B_jj = 0, i.e. ridge
+ * regression of column j on the other columns: (X₋ⱼᵀX₋ⱼ + Λ) b = X₋ⱼᵀ X_j. Λ_a = λ for EASE^R; EDLAE
+ * adds p/(1 − p)·(XᵀX)_aa, the expected cost of dropping x_ua from the input.
  */
-function directColumn(j: number, lambda: number): number[] {
+function directColumn(j: number, lambda: number, dropout = 0): number[] {
   const others = [0, 1, 2, 3].filter((c) => c !== j);
-  const m = others.map((a) => others.map((b) => X.reduce((s, row) => s + row[a] * row[b], 0) + (a === b ? lambda : 0)));
+  const count = (a: number) => X.reduce((s, row) => s + row[a], 0); // (XᵀX)_aa for a binary X
+  const penalty = (a: number) => lambda + (dropout / (1 - dropout)) * count(a);
+  const m = others.map((a) =>
+    others.map((b) => X.reduce((s, row) => s + row[a] * row[b], 0) + (a === b ? penalty(a) : 0)),
+  );
   const r = others.map((a) => X.reduce((s, row) => s + row[a] * row[j], 0));
   const b = solve(m, r);
   const column = [0, 0, 0, 0];
@@ -85,6 +90,25 @@ describe("models/ease", () => {
         assert.equal(weights[j * 4 + j], 0);
       }
     }
+  });
+
+  it("with dropout p, B matches the ridge regression whose penalty on item a grows by p/(1 − p)·(XᵀX)_aa (EDLAE)", () => {
+    for (const [lambda, dropout] of [
+      [0.5, 0.25],
+      [3, 0.5],
+    ]) {
+      const weights = new Ease({ regularization: lambda, dropout }).fit(toyLog()).weights;
+      for (let j = 0; j < 4; j++) {
+        const column = [0, 1, 2, 3].map((i) => weights[i * 4 + j]);
+        assertClose(
+          column,
+          directColumn(j, lambda, dropout),
+          { atol: 1e-6, rtol: 1e-5 },
+          `column ${j}, p = ${dropout}`,
+        );
+      }
+    }
+    assert.throws(() => new Ease({ dropout: 1 }), /Ease: dropout must be in \[0, 1\), got 1/);
   });
 
   it("scores x_u B: the sum of B's rows over the user's items; a user without items scores 0", () => {

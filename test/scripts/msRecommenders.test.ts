@@ -8,7 +8,14 @@ import { stratifiedSplit } from "../../src/data/splitters";
 import { MS_RECOMMENDERS_ML100K_TOP10 } from "../../src/eval/published";
 import { evaluateRanking } from "../../src/eval/ranking";
 import { Sar } from "../../src/models/sar";
-import { parseMsArgs, RECIPES, runMsComparison } from "../../scripts/lib/msRecommenders";
+import {
+  EASE_DROPOUTS,
+  EASE_LAMBDAS,
+  HYBRID_WEIGHTS,
+  parseMsArgs,
+  RECIPES,
+  runMsComparison,
+} from "../../scripts/lib/msRecommenders";
 
 describe("scripts/lib/msRecommenders (reproduce ms-recommenders-ml100k)", () => {
   before(() => initBackend());
@@ -17,7 +24,7 @@ describe("scripts/lib/msRecommenders (reproduce ms-recommenders-ml100k)", () => 
     assert.deepEqual(parseMsArgs([]), { json: false, models: RECIPES.map((r) => r.key) });
     assert.deepEqual(
       RECIPES.map((r) => r.key),
-      ["popularity", "sar", "ease", "bpr", "wals", "svd", "neumf", "lightgcn", "multvae"],
+      ["popularity", "sar", "ease", "bpr", "bpr-learnbpr", "wals", "svd", "neumf", "lightgcn", "multvae", "hybrid"],
     );
     assert.deepEqual(parseMsArgs(["--models", "ease,sar", "--json"]), { json: true, models: ["sar", "ease"] });
     assert.throws(() => parseMsArgs(["--models", "sar,bivae"]), /unknown model bivae; models: popularity, sar/);
@@ -61,7 +68,8 @@ describe("scripts/lib/msRecommenders (reproduce ms-recommenders-ml100k)", () => 
     );
     assert.deepEqual([sar.published, sar.publishedNdcg10], ["SAR", MS_RECOMMENDERS_ML100K_TOP10.SAR.ndcg]);
     // EASE's λ is one of the grid's, chosen on validation.
-    assert.ok([100, 250, 500, 1000].includes(ease.settings.lambda as number));
+    assert.ok(EASE_LAMBDAS.includes(ease.settings.lambda as number));
+    assert.ok(EASE_DROPOUTS.includes(ease.settings.dropout as number));
     // The row is SAR on Microsoft's split and metrics (MAP over the relevant items), rounded to 4 digits.
     const { train, test } = stratifiedSplit(data, { ratio: 0.75, seed: 42 });
     const direct = evaluateRanking(new Sar({ similarity: "jaccard", timeDecay: true, halfLifeDays: 30 }).fit(train), {
@@ -73,6 +81,26 @@ describe("scripts/lib/msRecommenders (reproduce ms-recommenders-ml100k)", () => 
     }).metrics;
     assert.equal(sar.ndcg10, Number(direct["ndcg@10"].toFixed(4)));
     assert.equal(sar.map10, Number(direct["map@10"].toFixed(4)));
+  });
+
+  it("weighs the hybrid's parts by a point of the simplex chosen on validation; LearnBPR stands beside Cornac's BPR", async () => {
+    assert.equal(HYBRID_WEIGHTS.length, 66);
+    for (const w of HYBRID_WEIGHTS) assert.ok(Math.abs(w[0] + w[1] + w[2] - 1) < 1e-12 && Math.min(...w) >= 0);
+    const data = generateSynthetic({ seed: 3, numUsers: 80, numItems: 60 }).interactions;
+    const [bpr, hybrid] = await runMsComparison(
+      data,
+      parseMsArgs(["--json", "--models", "bpr-learnbpr,hybrid"]),
+      () => {},
+    );
+    assert.deepEqual([bpr.model, bpr.published], ["BPR-MF (LearnBPR)", "BPR"]);
+    assert.deepEqual(bpr.settings, { factors: 200, epochs: 200, learningRate: 0.01, regularization: 0.001 });
+    assert.equal(hybrid.model, "EASE+VAE+LightGCN");
+    const weights = hybrid.settings.weights as Record<string, number>;
+    assert.deepEqual(Object.keys(weights), ["EASE", "Mult-VAE", "LightGCN"]);
+    assert.ok(
+      HYBRID_WEIGHTS.some((w) => w[0] === weights.EASE && w[1] === weights["Mult-VAE"] && w[2] === weights.LightGCN),
+    );
+    assert.ok(hybrid.selectionSeconds > 0 && hybrid.ndcg10 > 0);
   });
 
   it("prints a table: the protocol, a header, one row per model with the published numbers, the settings", async () => {
