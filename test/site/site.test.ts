@@ -100,7 +100,7 @@ describe("the course's website in Chromium", function () {
     console.log(`      site built and served at ${server.url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // Built from executed copies older than their notebooks (never in CI, where npm test has just run): say so.
     for (const line of server.output().split("\n")) if (line.startsWith("warning:")) console.log(`      ${line}`);
-    fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+    // Not emptied first: jupyter.test.ts writes its screenshot here too.
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: executable, headless: true });
     demoModels = await loadPageModels(readPageData(SITE_DIR));
