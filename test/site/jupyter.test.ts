@@ -12,28 +12,16 @@ import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { CHROMIUM_HINT, findChromium } from "../../scripts/lib/chromium";
 import { figureCount, parseNotebook, type NotebookJson } from "../../scripts/lib/executedNotebook";
 import { findJupyterPython, KERNEL_NAME, PROJECT_ROOT } from "../../scripts/lib/jupyter";
+import { freePort } from "../../scripts/lib/staticServer";
 
 const NOTEBOOK = "00-environment-and-data.ipynb";
 const WORK_DIR = path.join(PROJECT_ROOT, "build", "site-jupyter");
 const SCREENSHOT = path.join(PROJECT_ROOT, "build", "site-screenshots", "jupyter-00.png");
-
-/** A port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Jupyter {
   child: ChildProcess;
