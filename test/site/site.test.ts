@@ -291,6 +291,31 @@ describe("the course's website in Chromium", function () {
         }
       });
 
+      // Once, from file://: the backend, not the origin, is under test.
+      if (origin.label === "file://")
+        it("the demo's fallback, tfjs's cpu backend (?backend=cpu), recommends as Node does too", async function () {
+          const v = await visit("demo.html?backend=cpu");
+          try {
+            await v.page.waitForFunction(`document.getElementById("demo").dataset.state !== "loading"`, undefined, {
+              timeout: 120_000,
+            });
+            const ready = await pageState(v.page);
+            assert.equal(ready.state, "ready");
+            assert.equal(ready.backend, "cpu");
+            await v.page.click("#demo-choices .demo-book >> nth=0");
+            await v.page.click("#demo-choices .demo-book >> nth=1");
+            const shown = await waitForRenders(v.page, 2);
+            const difference = assertMatchesNode(shown, demoModels, "two picks on cpu");
+            assert.deepEqual(v.problems, []);
+            console.log(
+              `      demo on the cpu backend: ready ${ready.readyMs} ms after navigation, a pick in ` +
+                `${shown.lastRecommendationMs} ms; largest difference from Node ${difference.toExponential(1)}`,
+            );
+          } finally {
+            await v.page.close();
+          }
+        });
+
       for (const [i, name] of NOTEBOOKS.entries()) {
         it(`${name}: every figure drawn, every formula typeset, links resolve, nothing fails or leaves the site`, async function () {
           const downloaded = path.join(SITE_DIR, "notebooks", `${name}.ipynb`);

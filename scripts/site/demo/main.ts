@@ -36,27 +36,34 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** wasm (SIMD where the browser has it, single-threaded), else WebGL, else cpu: the first that starts. */
-async function startBackend(data: DemoData): Promise<Backend> {
-  const skipped: string[] = [];
-  try {
-    const urls: Record<string, string> = {};
-    for (const file of WASM_FILES) {
-      const blob = new Blob([base64ToBytes(data.wasm[file])], { type: "application/wasm" });
-      urls[file] = URL.createObjectURL(blob);
-    }
-    // Threads need a cross-origin-isolated page, which neither file:// nor a plain static host gives.
-    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-    setWasmPaths({ ...urls, "tfjs-backend-wasm-threaded-simd.wasm": urls["tfjs-backend-wasm-simd.wasm"] });
-    // The library's fused kernels (layer norm, softmax, matrix products), as in Node: the same arithmetic.
-    registerWasmTrainingKernels();
-    if (await tf.setBackend("wasm")) return { name: "wasm", skipped };
-    skipped.push("wasm: tf.setBackend failed");
-  } catch (error) {
-    skipped.push(`wasm: ${reason(error)}`);
+const BACKENDS = ["wasm", "webgl", "cpu"];
+
+/** Points tfjs's wasm backend at its binaries (blob URLs of the embedded bytes) and adds the library's kernels. */
+function prepareWasm(data: DemoData): void {
+  const urls: Record<string, string> = {};
+  for (const file of WASM_FILES) {
+    const blob = new Blob([base64ToBytes(data.wasm[file])], { type: "application/wasm" });
+    urls[file] = URL.createObjectURL(blob);
   }
-  for (const name of ["webgl", "cpu"]) {
+  // Threads need a cross-origin-isolated page, which neither file:// nor a plain static host gives.
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  setWasmPaths({ ...urls, "tfjs-backend-wasm-threaded-simd.wasm": urls["tfjs-backend-wasm-simd.wasm"] });
+  // The library's fused kernels (layer norm, softmax, matrix products), as in Node: the same arithmetic.
+  registerWasmTrainingKernels();
+}
+
+/**
+ * wasm (SIMD where the browser has it, single-threaded), else WebGL, else cpu: the first that starts. A page
+ * address ending in ?backend=webgl or ?backend=cpu starts there instead (the test checks the cpu fallback so).
+ */
+async function startBackend(data: DemoData): Promise<Backend> {
+  const asked = new URLSearchParams(location.search).get("backend") ?? "wasm";
+  const start = BACKENDS.indexOf(asked);
+  if (start < 0) throw new Error(`?backend= must be one of ${BACKENDS.join(", ")}, not ${asked}`);
+  const skipped = BACKENDS.slice(0, start).map((name) => `${name}: the address asks for ${asked}`);
+  for (const name of BACKENDS.slice(start)) {
     try {
+      if (name === "wasm") prepareWasm(data);
       if (await tf.setBackend(name)) return { name, skipped };
       skipped.push(`${name}: tf.setBackend failed`);
     } catch (error) {
