@@ -8,8 +8,9 @@
 // src/data/defaultDataset.ts), never on MovieLens, whose terms forbid redistributing it: the page ships the data's
 // titles. Each reader's last book is held out, so that the page can show how well each model predicts it.
 //
-// Training takes about half a minute on two cores; the models are cached in build/site-demo/ under a key of the
-// settings, the library's source and the book list, so a rebuild with nothing changed trains nothing.
+// Training takes a minute or so on two idle cores (4–5 on busy ones: 261 s measured); the models are cached in
+// build/site-demo/ under a key of the settings, the library's source and the book list, so a rebuild with nothing
+// changed trains nothing.
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
