@@ -5,7 +5,8 @@
 //   npm run site -- --serve [--port N] build, then serve it on http://127.0.0.1:N/ (8000 unless told)
 //
 // What it makes: index.html (the README's introduction and curriculum: what each notebook teaches, its seed
-// section and how long it ran), one page per notebook (<name>.html: cells, outputs and interactive Plotly figures,
+// section and how long it ran), demo.html (notebook 07's SASRec and a Markov chain recommending in the browser
+// with TensorFlow.js as the reader picks books: scripts/lib/siteDemo.ts), one page per notebook (<name>.html: cells, outputs and interactive Plotly figures,
 // previous / next / contents), notebooks/<name>.ipynb (the executed notebook, to download) and assets/ (JupyterLab's
 // cell CSS from nbconvert, plotly.js once for all pages, MathJax 3, the site's CSS). Every reference is a relative
 // path to a file inside build/site/: it works offline, from file://, and from any folder of any static host.
@@ -54,7 +55,8 @@ async function main(): Promise<void> {
   console.log(
     `Built ${path.relative(process.cwd(), result.outDir) || "."}/ in ${result.seconds.toFixed(1)} s: ` +
       `${result.pages.length} notebook pages and the index, ${figures} figures, ${result.files} files, ` +
-      `${formatBytes(result.bytes)}${result.executed.length ? ` (executed ${result.executed.join(", ")})` : ""}.`,
+      `${formatBytes(result.bytes)}${result.executed.length ? ` (executed ${result.executed.join(", ")})` : ""}; ` +
+      `the demo ${formatBytes(result.demoBytes)}, its models ${result.demoTrained ? "trained now" : "from build/site-demo/"}.`,
   );
   console.log(`Open file://${path.join(SITE_DIR, "index.html")}`);
   if (!args.serve) return;

@@ -26,7 +26,9 @@ import {
   type RunReport,
 } from "./notebookRunner";
 import { convertNotebooks, nbconvertVersion } from "./siteConvert";
-import { ASSETS, DOWNLOADS, indexPage, notebookPage, type SiteInfo, type SitePage } from "./sitePages";
+import { bundleDemo, demoDataScript, demoPage, prepareDemo } from "./siteDemo";
+import { ASSETS, DEMO_PAGE, DOWNLOADS, indexPage, notebookPage, type SiteInfo, type SitePage } from "./sitePages";
+import { DEMO_DATA_GLOBAL } from "../site/demo/data";
 
 export const SITE_DIR = path.join(PROJECT_ROOT, "build", "site");
 const WORK_DIR = path.join(PROJECT_ROOT, "build", "site-work");
@@ -50,6 +52,10 @@ export interface BuildResult {
   executed: string[];
   /** Notebooks shown from an executed copy whose code differs from the notebook's (only without `execute`). */
   stale: string[];
+  /** Whether this build trained the demo's models (false: reused from build/site-demo/). */
+  demoTrained: boolean;
+  /** Bytes of the demo page with its data and script. */
+  demoBytes: number;
 }
 
 function readNotebook(file: string): NotebookJson {
@@ -203,6 +209,8 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     prepared.push(target);
   }
 
+  const demo = await prepareDemo(log);
+
   log(`Converting ${notebooks.length} notebooks with nbconvert ...`);
   const converted = convertNotebooks(python, prepared, path.join(WORK_DIR, "html"));
   const info: SiteInfo = {
@@ -240,6 +248,13 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     fs.copyFileSync(path.join(EXECUTED_DIR, `${page.name}.ipynb`), path.join(downloads, `${page.name}.ipynb`));
   });
   fs.writeFileSync(path.join(staging, "index.html"), indexPage(pages, info));
+  // The demo: its page, its data (models and wasm binaries inside) and its bundled script.
+  fs.writeFileSync(path.join(staging, `${DEMO_PAGE}.html`), demoPage(pages, info, demo.data));
+  fs.writeFileSync(path.join(assets, "demo-data.js"), demoDataScript(demo.data, DEMO_DATA_GLOBAL));
+  await bundleDemo(path.join(assets, "demo.js"));
+  const demoBytes = [`${DEMO_PAGE}.html`, `${ASSETS}demo-data.js`, `${ASSETS}demo.js`]
+    .map((file) => fs.statSync(path.join(staging, file)).size)
+    .reduce((a, b) => a + b, 0);
   // No Jekyll on GitHub Pages: serve the files as they are.
   fs.writeFileSync(path.join(staging, ".nojekyll"), "");
 
@@ -247,5 +262,15 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
   fs.renameSync(staging, outDir);
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
   const { files, bytes } = walk(outDir);
-  return { outDir, pages, files, bytes, seconds: (Date.now() - started) / 1000, executed, stale };
+  return {
+    outDir,
+    pages,
+    files,
+    bytes,
+    seconds: (Date.now() - started) / 1000,
+    executed,
+    stale,
+    demoTrained: demo.trained,
+    demoBytes,
+  };
 }

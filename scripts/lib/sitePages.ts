@@ -77,17 +77,22 @@ function runSummary(page: SitePage): string {
   return parts.join(" ");
 }
 
-interface ShellOptions {
+export interface ShellOptions {
   title: string;
   pages: SitePage[];
-  /** The notebook shown, to mark it in the contents; null on the index. */
+  /** The page shown, to mark it in the contents (a notebook's name, or DEMO_PAGE); null on the index. */
   current: string | null;
   main: string;
   info: SiteInfo;
+  /** Scripts (site-relative) loaded at the end of the body, in order. */
+  scripts?: string[];
 }
 
+/** The demo page's name: demo.html (see siteDemo.ts). */
+export const DEMO_PAGE = "demo";
+
 /** The page around every page's content: header, contents sidebar, local styles and scripts, footer. */
-function shell(options: ShellOptions): string {
+export function shell(options: ShellOptions): string {
   const contents = options.pages
     .map((page) => {
       const current = page.name === options.current ? ' aria-current="page"' : "";
@@ -116,6 +121,7 @@ function shell(options: ShellOptions): string {
 <ol>
 ${contents}
 </ol>
+<p class="site-demo-link"><a href="${pageFile(DEMO_PAGE)}"${options.current === DEMO_PAGE ? ' aria-current="page"' : ""}>Demo: recommendations in your browser</a></p>
 </nav>
 <div class="site-main">
 ${options.main}
@@ -125,6 +131,7 @@ ${options.main}
 Built ${escapeHtml(options.info.builtAt.slice(0, 10))} from the executed notebooks with Jupyter nbconvert
 ${escapeHtml(options.info.nbconvert)}. Figures: plotly.js; math: MathJax. Everything is served from this site.
 </footer>
+${(options.scripts ?? []).map((src) => `<script src="${src}"></script>`).join("\n")}
 </body>
 </html>
 `;
@@ -187,6 +194,9 @@ execution took, top to bottom, and on which data set.</p>
 ${rows}
 </tbody>
 </table>
+<h2 id="demo">Try it in your browser</h2>
+<p>The <a href="${pageFile(DEMO_PAGE)}">demo</a> runs notebook 07's SASRec and a Markov chain in this page with
+TensorFlow.js: pick a few books and see what each recommends next, and which of your picks SASRec attended to.</p>
 <h2 id="run-it">Run it yourself</h2>
 <p>With Node.js 20 and Python 3: <code>npm ci &amp;&amp; npm run course</code> opens the notebooks in Jupyter with the
 TypeScript kernel; <code>npm test</code> executes every notebook and checks its results.</p>

@@ -3,6 +3,7 @@
 
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 
@@ -82,6 +83,18 @@ export function serveDirectory(root: string, port = 0): Promise<RunningServer> {
             server.close(() => done());
           }),
       });
+    });
+  });
+}
+
+/** A port on 127.0.0.1 that nothing listens on now (for a server that cannot take port 0, e.g. Jupyter). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
     });
   });
 }

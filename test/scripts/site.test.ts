@@ -28,7 +28,7 @@ import { listNotebooks, type RunReport } from "../../scripts/lib/notebookRunner"
 import { ensureExecuted, linkNotebookPages, readmeIntro } from "../../scripts/lib/siteBuild";
 import { convertNotebooks, splitConverted } from "../../scripts/lib/siteConvert";
 import { formatDuration, inlineMarkdown } from "../../scripts/lib/sitePages";
-import { resolveRequestPath, serveDirectory } from "../../scripts/lib/staticServer";
+import { freePort, resolveRequestPath, serveDirectory } from "../../scripts/lib/staticServer";
 import { figureMimeBundle, plotlyBundleScript } from "../../src/viz/plotly";
 
 function notebook(cells: NotebookCell[]): NotebookJson {
@@ -312,6 +312,17 @@ describe("npm run site: the static server", () => {
     } finally {
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("freePort gives a port on 127.0.0.1 that a server can then take", async () => {
+    const port = await freePort();
+    assert.ok(Number.isInteger(port) && port > 0 && port < 65536, `port ${port}`);
+    const server = await serveDirectory(os.tmpdir(), port);
+    try {
+      assert.equal(server.port, port);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -17,6 +17,8 @@ import { countFormulas, figureCount, markdownText, parseNotebook } from "../../s
 import { PROJECT_ROOT } from "../../scripts/lib/jupyter";
 import { listNotebooks } from "../../scripts/lib/notebookRunner";
 import { SITE_DIR } from "../../scripts/lib/siteBuild";
+import type { DemoModels } from "../../scripts/site/demo/recommend";
+import { assertMatchesNode, loadPageModels, pageState, readPageData, waitForRenders } from "./demoPage";
 
 const SCREENSHOTS = path.join(PROJECT_ROOT, "build", "site-screenshots");
 /** The notebook page photographed: figures and formulas both. */
@@ -87,6 +89,8 @@ describe("the course's website in Chromium", function () {
   this.timeout(10 * 60_000);
   let browser: Browser;
   let server: { child: ChildProcess; url: string; output: () => string };
+  /** The demo page's models, loaded in Node from the page's own data. */
+  let demoModels: DemoModels;
 
   before(async function () {
     const executable = findChromium();
@@ -96,9 +100,10 @@ describe("the course's website in Chromium", function () {
     console.log(`      site built and served at ${server.url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // Built from executed copies older than their notebooks (never in CI, where npm test has just run): say so.
     for (const line of server.output().split("\n")) if (line.startsWith("warning:")) console.log(`      ${line}`);
-    fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+    // Not emptied first: jupyter.test.ts writes its screenshot here too.
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: executable, headless: true });
+    demoModels = await loadPageModels(readPageData(SITE_DIR));
   });
 
   after(async function () {
@@ -227,6 +232,89 @@ describe("the course's website in Chromium", function () {
           await v.page.close();
         }
       });
+
+      it("the demo recommends in the page: top-10 and attention as Node computes them, updated on every pick", async function () {
+        const v = await visit("demo.html");
+        try {
+          await v.page.waitForFunction(`document.getElementById("demo").dataset.state !== "loading"`, undefined, {
+            timeout: 120_000,
+          });
+          const ready = await pageState(v.page);
+          const status = (await v.page.evaluate(`document.getElementById("demo-status").textContent`)) as string;
+          assert.equal(ready.state, "ready", `the demo did not start: ${status}`);
+          assert.deepEqual(ready.sasrec, [], "nothing is recommended before a pick");
+          const differences: number[] = [];
+
+          // First pick: the most read book, as soon as the page is ready.
+          await v.page.click("#demo-choices .demo-book >> nth=0");
+          const first = await waitForRenders(v.page, 1);
+          assert.equal(first.picks.length, 1);
+          assert.equal(first.sasrec.length, 10);
+          differences.push(assertMatchesNode(first, demoModels, "one pick"));
+
+          // Second pick through the search box: SASRec's fourth suggestion, found by its title.
+          const wanted = first.sasrec[3].item;
+          await v.page.fill("#demo-search", readPageData(SITE_DIR).books.titles[wanted]);
+          await v.page.click(`#demo-choices .demo-book[data-item="${wanted}"]`);
+          const second = await waitForRenders(v.page, 2);
+          assert.deepEqual(second.picks, [first.picks[0], wanted]);
+          differences.push(assertMatchesNode(second, demoModels, "two picks"));
+          assert.notDeepEqual(second.sasrec, first.sasrec, "SASRec's list changes with the second pick");
+
+          await v.page.fill("#demo-search", "");
+          await v.page.click("#demo-choices .demo-book >> nth=2");
+          const third = await waitForRenders(v.page, 3);
+          assert.equal(third.picks.length, 3);
+          differences.push(assertMatchesNode(third, demoModels, "three picks"));
+          if (origin.label === "file://") {
+            await v.page.screenshot({ path: path.join(SCREENSHOTS, "demo.png"), fullPage: true });
+          }
+
+          // Removing the first pick recommends again, for the two left.
+          await v.page.click("#demo-picks li >> nth=0 >> .demo-remove");
+          const removed = await waitForRenders(v.page, 4);
+          assert.deepEqual(removed.picks, third.picks.slice(1));
+          differences.push(assertMatchesNode(removed, demoModels, "a pick removed"));
+          assert.notDeepEqual(removed.sasrec, third.sasrec, "the list changes when a pick is removed");
+
+          await assertLinksResolve(v, "demo.html");
+          assertStaysInSite(v);
+          assert.deepEqual(v.problems, []);
+          console.log(
+            `      demo on the ${ready.backend} backend: ready ${ready.readyMs} ms after navigation, first ` +
+              `recommendation at ${first.firstRecommendationMs} ms (computed in ${first.lastRecommendationMs} ms); ` +
+              `later picks ${[second, third, removed].map((s) => s.lastRecommendationMs).join(", ")} ms; ` +
+              `largest difference from Node ${Math.max(...differences).toExponential(1)}`,
+          );
+        } finally {
+          await v.page.close();
+        }
+      });
+
+      // Once, from file://: the backend, not the origin, is under test.
+      if (origin.label === "file://")
+        it("the demo's fallback, tfjs's cpu backend (?backend=cpu), recommends as Node does too", async function () {
+          const v = await visit("demo.html?backend=cpu");
+          try {
+            await v.page.waitForFunction(`document.getElementById("demo").dataset.state !== "loading"`, undefined, {
+              timeout: 120_000,
+            });
+            const ready = await pageState(v.page);
+            assert.equal(ready.state, "ready");
+            assert.equal(ready.backend, "cpu");
+            await v.page.click("#demo-choices .demo-book >> nth=0");
+            await v.page.click("#demo-choices .demo-book >> nth=1");
+            const shown = await waitForRenders(v.page, 2);
+            const difference = assertMatchesNode(shown, demoModels, "two picks on cpu");
+            assert.deepEqual(v.problems, []);
+            console.log(
+              `      demo on the cpu backend: ready ${ready.readyMs} ms after navigation, a pick in ` +
+                `${shown.lastRecommendationMs} ms; largest difference from Node ${difference.toExponential(1)}`,
+            );
+          } finally {
+            await v.page.close();
+          }
+        });
 
       for (const [i, name] of NOTEBOOKS.entries()) {
         it(`${name}: every figure drawn, every formula typeset, links resolve, nothing fails or leaves the site`, async function () {
