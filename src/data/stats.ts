@@ -20,6 +20,17 @@ export function userActivity(data: Interactions): Int32Array {
   return countOccurrences(data.users, data.numUsers);
 }
 
+/**
+ * Each item's rank by popularity: 1 for the item with the highest count, ties broken by the lower index
+ * (so every rank 1..n is used once). The scale on which "how popular are the recommended items" reads.
+ */
+export function popularityRanks(counts: ArrayLike<number>): Int32Array {
+  const order = Array.from({ length: counts.length }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+  const ranks = new Int32Array(counts.length);
+  order.forEach((item, position) => (ranks[item] = position + 1));
+  return ranks;
+}
+
 /** Fraction of the user × item matrix that is observed: |R| / (|U|·|I|). */
 export function density(data: Interactions): number {
   return data.length / (data.numUsers * data.numItems);

@@ -1,8 +1,9 @@
 // Ranking evaluation, the two ways the literature evaluates a ranking model side by side —
 //   - full ranking: every item the user has not trained on is a candidate (Microsoft Recommenders,
 //     RecBole's "full" mode);
-//   - sampled ranking: the held-out item(s) are ranked among N sampled negatives, 100 by default,
-//     uniform or popularity-proportional (NCF, SASRec, BERT4Rec).
+//   - sampled ranking: the held-out item is ranked among N sampled negatives, 100 by default, uniform or
+//     popularity-proportional (NCF, SASRec, BERT4Rec, on a leave-one-out split). With several test items
+//     per user, all of them are ranked together with the N negatives: a variant, labelled "all-test+N".
 // Sampled metrics are much higher than full ones and can even order models differently (Krichene and
 // Rendle, "On Sampled Metrics for Item Recommendation", KDD 2020); reporting both makes that visible.
 
@@ -59,7 +60,8 @@ export const DEFAULT_RANKING_METRICS: readonly RankingMetricName[] = [
 
 /**
  * The sampled protocol's settings. All of a user's test items are ranked together with the user's N
- * negatives (with leave-one-out splits, one positive among N + 1 candidates).
+ * negatives: with a leave-one-out split, one positive among N + 1 candidates, as the NCF, SASRec and
+ * BERT4Rec papers do; with several test items per user, a variant the report labels "all-test+N".
  */
 export interface SampledProtocol {
   /** Negatives per user; default 100. */
@@ -98,7 +100,10 @@ export interface EvaluateRankingOptions {
 }
 
 export interface RankingReport {
-  /** A short column label: "full" or "sampled-100-uniform". */
+  /**
+   * A short column label: "full"; "sampled-100-uniform" when every user has one held-out item (the papers'
+   * protocol); "all-test+100-uniform" when users' several test items are ranked together with the negatives.
+   */
   label: string;
   /** What was ranked against what, in words. */
   protocol: string;
@@ -196,11 +201,6 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
     const seed = protocol.sampled.seed;
     if (!Number.isFinite(seed)) throw new Error(`${fn}: sampled.seed must be a finite number, got ${seed}`);
     sampled = { negatives, strategy, seed };
-    label = `sampled-${negatives}-${strategy}`;
-    description =
-      `sampled ranking: each user's test item(s) among ${negatives} ` +
-      `${strategy === "uniform" ? "uniformly sampled" : "popularity-sampled"} ` +
-      `negatives (seed ${seed}), drawn from items outside the user's train and test items`;
   }
   const held = groupByUser(test);
   const users = usersToEvaluate(fn, held, options.users, test.numUsers);
@@ -208,6 +208,20 @@ function resolveRankingOptions(model: ItemScorer, options: EvaluateRankingOption
     throw new Error(
       `${fn}: no user to evaluate: test '${test.name}' (${test.length} rows) has no test items for ${options.users === undefined ? "any user" : "the users given in 'users'"}`,
     );
+  }
+  if (sampled !== null) {
+    // The papers' protocol ranks ONE held-out item among the negatives; ranking all of a user's test items
+    // together with them is a different (and easier) task, so it gets a different name.
+    const { negatives, strategy, seed } = sampled;
+    const meanHeld = meanDistinctTestItems(held, users);
+    const drawn = `${negatives} ${strategy === "uniform" ? "uniformly sampled" : "popularity-sampled"} negatives (seed ${seed}), drawn from items outside the user's train and test items`;
+    if (meanHeld === 1) {
+      label = `sampled-${negatives}-${strategy}`;
+      description = `sampled ranking: each user's one held-out item among ${drawn}`;
+    } else {
+      label = `all-test+${negatives}-${strategy}`;
+      description = `sampled ranking: all of each user's test items (${meanHeld.toFixed(1)} on average) ranked together with ${drawn}`;
+    }
   }
   let similarity: ItemSimilarity | null = null;
   if (metricNames.includes("diversity")) {
@@ -403,6 +417,13 @@ const RANKING_METRICS: readonly RankingMetricName[] = [
   "diversity",
 ];
 const LIST_METRICS: readonly RankingMetricName[] = ["coverage", "novelty", "diversity"];
+
+/** Mean number of distinct test items of the evaluated users (1 exactly when each has one). */
+function meanDistinctTestItems(held: CsrMatrix, users: Int32Array): number {
+  let total = 0;
+  for (const user of users) total += relevantItems(held, user).size;
+  return total / users.length;
+}
 
 function relevantItems(held: CsrMatrix, user: number): Set<number> {
   const set = new Set<number>();

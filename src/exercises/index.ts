@@ -7,6 +7,15 @@ export { EXERCISES, exerciseIds, findExercise, type AnswerOf, type ExerciseId } 
 export { exercise, AnswerError, type Exercise, type Problem } from "./exercise";
 export type { SeededSample, SubMatrixDensity, GiniPairwise } from "./nb00";
 export type { CausalWeights, StableSoftmax, SinusoidalEntry, GeluByHand, SplitHeadsByHand } from "./nb05";
+export type {
+  BprManyNegatives,
+  NeumfPair,
+  NeumfLogit,
+  TowerLayer,
+  LogQInBatchLoss,
+  PropagateOnce,
+  NegativeElbo,
+} from "./nb04";
 export type { TfidfWeight, Bm25Weight, Bm25Params, SparseTerms, SparseCosine, TuneBm25 } from "./nb01";
 export type { CorruptForMlm, MaskedLmLoss, WordPieces, NspPairs } from "./nb06";
 export type { ClipToNorm, GaussianEpsilon, LossThresholdAuc, QuantizeRow, RecallAtK } from "./nb08";

@@ -27,8 +27,13 @@ export type ProgressMetrics = Record<string, number>;
 export interface Progress {
   /** Advances by `steps` and updates the shown metrics. */
   tick(steps?: number, metrics?: ProgressMetrics): void;
-  /** Ends the loop; in log mode this prints its one line. */
+  /** Ends the loop; in log mode this prints its one line. In a notebook it only redraws, so a loop may go on. */
   done(metrics?: ProgressMetrics): void;
+  /**
+   * Renames the loop and, when given, changes its total, keeping the count: one display for a loop of loops
+   * (`fit`'s epochs in a notebook, where the label says which epoch runs and the total counts every step).
+   */
+  relabel(label: string, total?: number): void;
 }
 
 /** The mode `createProgress` picks when none is given. */
@@ -76,23 +81,25 @@ export function createProgress(options: ProgressOptions): Progress {
   // Notebook redraws are messages to the front end: a few a second are plenty.
   const minInterval = options.minIntervalMs ?? 500;
   const started = now();
+  let label = options.label;
+  let total = options.total;
   let count = 0;
   let metrics: ProgressMetrics = {};
   let lastDraw = -Infinity;
 
   if (mode === "silent") {
-    return { tick() {}, done() {} };
+    return { tick() {}, done() {}, relabel() {} };
   }
 
   if (mode === "terminal") {
     const bar = new SingleBar(
       {
-        format: `${options.label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted} {metrics}`,
+        format: `{label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted} {metrics}`,
         hideCursor: true,
       },
       Presets.shades_classic,
     );
-    bar.start(options.total, 0, { metrics: "" });
+    bar.start(total, 0, { label, metrics: "" });
     return {
       tick(steps = 1, m) {
         count += steps;
@@ -103,6 +110,10 @@ export function createProgress(options: ProgressOptions): Progress {
         if (m) metrics = m;
         bar.update(count, { metrics: formatMetrics(metrics) });
         bar.stop();
+      },
+      relabel(next, nextTotal) {
+        if (nextTotal !== undefined) bar.setTotal(nextTotal);
+        bar.update(count, { label: next });
       },
     };
   }
@@ -116,8 +127,12 @@ export function createProgress(options: ProgressOptions): Progress {
       done(m) {
         if (m) metrics = m;
         log(
-          `${options.label}: ${count}/${options.total} in ${((now() - started) / 1000).toFixed(1)}s ${formatMetrics(metrics)}`.trimEnd(),
+          `${label}: ${count}/${total} in ${((now() - started) / 1000).toFixed(1)}s ${formatMetrics(metrics)}`.trimEnd(),
         );
+      },
+      relabel(next, nextTotal) {
+        label = next;
+        if (nextTotal !== undefined) total = nextTotal;
       },
     };
   }
@@ -126,8 +141,8 @@ export function createProgress(options: ProgressOptions): Progress {
   // hrtime is unique within the kernel process, which is all a display id must be.
   const displayId = `recsys-progress-${process.hrtime.bigint()}`;
   const draw = (update: boolean) => {
-    const line = progressLine(options.label, count, options.total, now() - started, metrics);
-    const html = `<div style="font-family:monospace"><progress value="${count}" max="${options.total}" style="width:240px;vertical-align:middle"></progress> ${escapeHtml(line)}</div>`;
+    const line = progressLine(label, count, total, now() - started, metrics);
+    const html = `<div style="font-family:monospace"><progress value="${count}" max="${total}" style="width:240px;vertical-align:middle"></progress> ${escapeHtml(line)}</div>`;
     displayMimeBundle({ "text/plain": line, "text/html": html }, { displayId, update });
     lastDraw = now();
   };
@@ -141,6 +156,10 @@ export function createProgress(options: ProgressOptions): Progress {
     done(m) {
       if (m) metrics = m;
       draw(true);
+    },
+    relabel(next, nextTotal) {
+      label = next;
+      if (nextTotal !== undefined) total = nextTotal;
     },
   };
 }

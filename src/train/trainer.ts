@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkInteger } from "../checks";
 import { clipByGlobalNorm } from "./optimizers";
-import { createProgress, ProgressMode } from "./progress";
+import { createProgress, defaultProgressMode, Progress, ProgressMode } from "./progress";
 
 /** A model the trainer can fit: a scalar loss for a batch, and the variables that loss depends on. */
 export interface LossModel<Batch> {
@@ -56,7 +56,7 @@ export interface TrainingCallback {
 /** What a training loop reports to; the models' own fit functions pass these through to `fit`. */
 export interface FitReporting {
   callbacks?: TrainingCallback[];
-  /** Progress display; by default the notebook, a terminal bar or one log line per epoch. */
+  /** Progress display; by default one live line per fit in a notebook, else a terminal bar or a log line per epoch. */
   progress?: ProgressMode;
   /** Prefix of the progress label, e.g. the model's name. */
   label?: string;
@@ -119,14 +119,25 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
   // Counted from the optimizer's own update count, which a restored checkpoint carries.
   let globalStep = config.optimizer.iterations;
 
+  // A notebook shows one live line for the whole fit (a run of hundreds of epochs stays one line), relabelled
+  // at each epoch and counting every step; a terminal or a log gets a bar or a line per epoch, as Keras does.
+  const mode = config.progress ?? defaultProgressMode();
+  let fitProgress: Progress | null = null;
+  let stepsBefore = 0;
   for (let epoch = initialEpoch; epoch < config.epochs; epoch++) {
     const batches = config.batches(epoch);
     const total = Array.isArray(batches) ? batches.length : 0;
-    const progress = createProgress({
-      total,
-      label: `${prefix}epoch ${epoch + 1}/${config.epochs}`,
-      mode: config.progress,
-    });
+    const label = `${prefix}epoch ${epoch + 1}/${config.epochs}`;
+    let progress: Progress;
+    if (mode === "notebook") {
+      // Total: the steps so far and this epoch's length for every epoch left (epochs of one length are the rule).
+      const fitTotal = stepsBefore + total * (config.epochs - epoch);
+      if (fitProgress === null) fitProgress = createProgress({ total: fitTotal, label, mode });
+      else fitProgress.relabel(label, fitTotal);
+      progress = fitProgress;
+    } else {
+      progress = createProgress({ total, label, mode });
+    }
     const started = performance.now();
     let lossSum = 0;
     let steps = 0;
@@ -166,6 +177,7 @@ export async function fit<Batch>(model: LossModel<Batch>, config: FitConfig<Batc
         `fit: epoch ${epoch + 1} had no batches (is the training data empty, or the batch size larger than it with dropLast?)`,
       );
     }
+    stepsBefore += steps;
     const seconds = (performance.now() - started) / 1000;
     const logs: EpochLogs = { epoch: epoch + 1, loss: lossSum / steps, seconds };
     if (config.tokensPerBatch) logs.tokensPerSecond = seconds > 0 ? tokens / seconds : 0;

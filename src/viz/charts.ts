@@ -59,6 +59,35 @@ export function histogram(options: ChartLabels & { values: ArrayLike<number>; bi
   return { data: [trace], layout: { ...layout(options, { logY: options.logY }), bargap: 0.05 } };
 }
 
+/**
+ * Empirical CDFs of several samples on one chart: at each value x, the share of the sample ≤ x (a step
+ * line). Compares whole distributions (popularity ranks of recommended items) where a mean hides the tail.
+ */
+export function ecdfChart(
+  options: ChartLabels & { series: Array<{ name: string; values: ArrayLike<number> }>; logX?: boolean },
+): Figure {
+  const data: Trace[] = options.series.map((s) => {
+    const sorted = Float64Array.from(s.values).sort();
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let k = 0; k < sorted.length; k++) {
+      // One point per distinct value, at the share of the sample up to and including it.
+      if (k + 1 < sorted.length && sorted[k + 1] === sorted[k]) continue;
+      x.push(sorted[k]);
+      y.push((k + 1) / sorted.length);
+    }
+    return { type: "scatter", mode: "lines", line: { shape: "hv" }, name: s.name, x, y };
+  });
+  return {
+    data,
+    layout: {
+      ...layout(options, { logX: options.logX }),
+      yaxis: { ...axis(options.yTitle, false), range: [0, 1.02] },
+      showlegend: options.series.length > 1,
+    },
+  };
+}
+
 /** A heatmap of a matrix given row by row (attention weights, similarity matrices). */
 export function heatmap(
   options: ChartLabels & {

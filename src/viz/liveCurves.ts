@@ -1,6 +1,7 @@
 // Learning curves that grow while a model trains: a training callback that redraws one figure in place
 // (the notebook passes it to `fit`; training code itself never plots). The training loss is averaged
 // over a few steps, and metrics from the epoch logs (held-out loss, accuracy) are added at each epoch's end.
+// `liveLossComparison` puts several runs (GMF and MLP, a model with and without a correction) in one figure.
 
 import { checkInteger, checkPositiveInteger } from "../checks";
 import type { EpochLogs, StepLogs, TrainingCallback } from "../train/trainer";
@@ -82,6 +83,55 @@ export function liveLearningCurves(
       if (epochSeries.length > 0)
         epochs.push({ x: byEpoch ? logs.epoch : lastStep, values: epochSeries.map(([, read]) => read(logs)) });
       redraw(figure());
+    },
+  };
+}
+
+export interface LossComparisonConfig {
+  title: string;
+  yTitle?: string;
+  /** Plot the y axis on a log scale (losses that fall by orders of magnitude). */
+  logY?: boolean;
+  height?: number;
+}
+
+/**
+ * One figure with a curve of each run's mean training loss per epoch, redrawn in place at each epoch's
+ * end: `run(name)` is the callback to pass to that run's `fit`. The figure appears at the first epoch's
+ * end, so a cell that trains nothing shows nothing.
+ */
+export function liveLossComparison(
+  display: LiveFigureDisplay,
+  config: LossComparisonConfig,
+): { run(name: string): TrainingCallback; figure(): Figure } {
+  const runs: Array<{ name: string; x: number[]; y: number[] }> = [];
+  let redraw: ((next: Figure) => void) | null = null;
+  const figure = (): Figure =>
+    lineChart({
+      title: config.title,
+      xTitle: "epoch",
+      yTitle: config.yTitle ?? "mean training loss",
+      mode: "lines+markers",
+      logY: config.logY,
+      height: config.height ?? 350,
+      series: runs.map((r) => ({ name: r.name, x: r.x, y: r.y })),
+    });
+  return {
+    figure,
+    run(name: string): TrainingCallback {
+      if (runs.some((r) => r.name === name)) {
+        throw new Error(`liveLossComparison: a run named '${name}' is already in '${config.title}'`);
+      }
+      const curve = { name, x: [] as number[], y: [] as number[] };
+      runs.push(curve);
+      return {
+        onEpochEnd(logs: EpochLogs) {
+          curve.x.push(logs.epoch);
+          curve.y.push(logs.loss);
+          if (redraw === null) redraw = display.showLive(figure());
+          else redraw(figure());
+        },
+      };
     },
   };
 }

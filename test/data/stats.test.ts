@@ -6,6 +6,7 @@ import {
   giniCoefficient,
   headShare,
   itemPopularity,
+  popularityRanks,
   summarize,
   userActivity,
 } from "../../src/data/stats";
@@ -29,6 +30,11 @@ describe("data/stats", () => {
     assert.deepEqual(Array.from(itemPopularity(data)), [3, 2, 1, 0]);
     assert.deepEqual(Array.from(userActivity(data)), [3, 2, 1]);
     assert.deepEqual(Array.from(countOccurrences(Int32Array.from([1, 1]), 3)), [0, 2, 0]);
+  });
+
+  it("ranks items by popularity, 1 for the most counted, ties by the lower index", () => {
+    assert.deepEqual(Array.from(popularityRanks([3, 10, 0, 3, 7])), [3, 1, 5, 4, 2]);
+    assert.deepEqual(Array.from(popularityRanks([])), []);
   });
 
   it("computes density as |R| / (|U|·|I|)", () => {

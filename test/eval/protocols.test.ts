@@ -447,6 +447,60 @@ describe("evaluateRanking, sampled protocol", () => {
     }
   });
 
+  it("names the variant that ranks several test items per user together with the negatives", () => {
+    // Users 0 and 1 each have two test items (users 2 and 3 one): 6 test items over 4 users, 1.5 on average.
+    const tr = makeInteractions(
+      [
+        [0, 0],
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      4,
+      20,
+    );
+    const te = makeInteractions(
+      [
+        [0, 4],
+        [0, 5],
+        [1, 6],
+        [1, 7],
+        [2, 8],
+        [3, 9],
+      ],
+      4,
+      20,
+    );
+    const { model, asked } = pairSpy(20, (u, i) => i);
+    const report = evaluateRanking(model, {
+      train: tr,
+      test: te,
+      k: 5,
+      protocol: { sampled: { negatives: 3, seed: 1 } },
+    });
+    assert.equal(report.label, "all-test+3-uniform");
+    assert.match(report.protocol, /all of each user's test items \(1\.5 on average\) ranked together with 3 uniformly/);
+    assert.equal(asked.get(0)!.length, 5, "both test items and 3 negatives");
+    const single = makeInteractions(
+      [
+        [0, 4],
+        [1, 6],
+        [2, 8],
+        [3, 9],
+      ],
+      4,
+      20,
+    );
+    const one = evaluateRanking(model, {
+      train: tr,
+      test: single,
+      k: 5,
+      protocol: { sampled: { negatives: 3, seed: 1 } },
+    });
+    assert.equal(one.label, "sampled-3-uniform");
+    assert.match(one.protocol, /each user's one held-out item among 3 uniformly sampled negatives/);
+  });
+
   it("a random model's sampled HR@10 is close to 10/101", () => {
     const { train: tr, test: te } = randomSplit(3000, 500, 5, 21);
     const rng = new Rng(99);

@@ -12,6 +12,9 @@ import { nextSentencePairs } from "../../src/data/bertPretraining";
 import type { SparseTerms } from "../../src/exercises/nb01";
 import { quantizeInt8 } from "../../src/nn/quantization";
 import { clipGradient } from "../../src/privacy/dpSgd";
+import { bprLoss, softmaxCrossEntropyFromLabels } from "../../src/train/losses";
+import { gaussianKl, multinomialLogLikelihood } from "../../src/models/multVae";
+import type { NeumfPair } from "../../src/exercises/nb04";
 
 export const REFERENCES: { [Id in ExerciseId]: AnswerOf<Id> } = {
   "00.1": (seed, n, k) => Array.from(new Rng(seed).permutation(n).subarray(0, k)),
@@ -30,6 +33,35 @@ export const REFERENCES: { [Id in ExerciseId]: AnswerOf<Id> } = {
     for (const a of counts) for (const b of counts) sum += Math.abs(a - b);
     return sum / (2 * n * n * mean);
   },
+  // Notebook 04 (helpers at the end of the file).
+  "04.1": (positive, negatives) => {
+    let total = 0;
+    let pairs = 0;
+    negatives.forEach((row, b) =>
+      row.forEach((negative) => {
+        total -= Math.log(1 / (1 + Math.exp(-(positive[b] - negative))));
+        pairs++;
+      }),
+    );
+    return total / pairs;
+  },
+  "04.2": (pair) => neumfLogitByHand(pair),
+  "04.3": (scores, shares) => {
+    let total = 0;
+    scores.forEach((row, b) => {
+      const logits = row.map((s, j) => s - Math.log(shares[j]));
+      total -= logits[b] - Math.log(logits.reduce((acc, l) => acc + Math.exp(l), 0));
+    });
+    return total / scores.length;
+  },
+  "04.4": (edges, numUsers, numItems, embeddings) => propagateByHand(edges, numUsers, numItems, embeddings),
+  "04.5": (logits, x, mu, logVar, beta) => {
+    const logNormalizer = Math.log(logits.reduce((acc, l) => acc + Math.exp(l), 0));
+    const logLikelihood = x.reduce((acc, xi, i) => acc + xi * (logits[i] - logNormalizer), 0);
+    const kl = -0.5 * mu.reduce((acc, m, d) => acc + 1 + logVar[d] - m * m - Math.exp(logVar[d]), 0);
+    return -logLikelihood + beta * kl;
+  },
+
   "05.1": (q, k) => scaledDotProductAttention(q, k, k, { mask: causalMask(q.shape[0]) }).weights,
   "05.2": (scores) => {
     const top = Math.max(...scores);
@@ -152,6 +184,34 @@ export const OTHER_RIGHT_ANSWERS: { [Id in ExerciseId]?: AnswerOf<Id>[] } = {
       return total === 0 ? 0 : c.reduce((s, x, i) => s + (2 * (i + 1) - c.length - 1) * x, 0) / (c.length * total);
     },
   ],
+  "04.1": [(positive, negatives) => bprLoss(tf.tensor1d(positive), tf.tensor2d(negatives))],
+  "04.2": [(pair) => neumfLogitWithTf(pair)],
+  "04.3": [
+    (scores, shares) => {
+      const logits = tf.sub(tf.tensor2d(scores), tf.log(tf.tensor1d(shares)));
+      const labels = Int32Array.from(scores, (_, b) => b);
+      return tf.mean(softmaxCrossEntropyFromLabels(logits as tf.Tensor2D, labels));
+    },
+  ],
+  "04.4": [
+    (edges, numUsers, numItems, embeddings) => {
+      // Dense Â from the degrees, as the notebook's by-hand cell builds it.
+      const n = numUsers + numItems;
+      const a = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+      for (const [u, i] of edges) a[u][numUsers + i] = a[numUsers + i][u] = 1;
+      const degree = a.map((row) => row.reduce((acc, x) => acc + x, 0));
+      const aHat = a.map((row, v) => row.map((x, w) => (x === 0 ? 0 : x / Math.sqrt(degree[v] * degree[w]))));
+      return tf.matMul(tf.tensor2d(aHat), tf.tensor2d(embeddings));
+    },
+  ],
+  "04.5": [
+    (logits, x, mu, logVar, beta) =>
+      tf.add(
+        tf.neg(multinomialLogLikelihood(tf.tensor2d([logits]), tf.tensor2d([x]))),
+        tf.mul(beta, gaussianKl(tf.tensor2d([mu]), tf.tensor2d([logVar]))),
+      ),
+  ],
+
   "05.1": [
     (q, k) => {
       const t = q.shape[0];
@@ -332,6 +392,149 @@ export const WRONG_ANSWERS: { [Id in ExerciseId]: WrongAnswer<Id>[] } = {
       message: /sum the absolute differences/,
     },
   ],
+  "04.1": [
+    {
+      what: "negative minus positive",
+      answer: (positive, negatives) => {
+        const terms = negatives.flatMap((row, b) => row.map((n) => -Math.log(1 / (1 + Math.exp(positive[b] - n)))));
+        return terms.reduce((a, t) => a + t, 0) / terms.length;
+      },
+      message: /returned .* — hint: the difference is positive minus negative/,
+    },
+    {
+      what: "first negative only",
+      answer: (positive, negatives) =>
+        positive.reduce((a, p, b) => a - Math.log(1 / (1 + Math.exp(-(p - negatives[b][0])))), 0) / positive.length,
+      message: /use all of them, not just the first/,
+    },
+    {
+      what: "mean over positives",
+      answer: (positive, negatives) =>
+        negatives
+          .flatMap((row, b) => row.map((n) => -Math.log(1 / (1 + Math.exp(-(positive[b] - n))))))
+          .reduce((a, t) => a + t, 0) / positive.length,
+      message: /not over the positives only/,
+    },
+    {
+      what: "NCF's log loss",
+      answer: (positive, negatives) => {
+        const terms = [
+          ...positive.map((p) => -Math.log(1 / (1 + Math.exp(-p)))),
+          ...negatives.flat().map((n) => -Math.log(1 - 1 / (1 + Math.exp(-n)))),
+        ];
+        return terms.reduce((a, t) => a + t, 0) / terms.length;
+      },
+      message: /that is NCF's log loss/,
+    },
+    { what: "an array", answer: (positive) => positive, message: /should return a number, got an array/ },
+  ],
+  "04.2": [
+    { what: "sigmoid", answer: (pair) => 1 / (1 + Math.exp(-neumfLogitByHand(pair))), message: /return the logit/ },
+    { what: "no ReLU", answer: (pair) => neumfLogitByHand(pair, { relu: false }), message: /ends with a ReLU/ },
+    {
+      what: "MLP part first",
+      answer: (pair) => neumfLogitByHand(pair, { mlpFirst: true }),
+      message: /the GMF part comes first/,
+    },
+    { what: "no output bias", answer: (pair) => neumfLogitByHand(pair) - pair.b, message: /has a bias b/ },
+    {
+      what: "item first into the tower",
+      answer: (pair) => neumfLogitByHand({ ...pair, pM: pair.qM, qM: pair.pM }),
+      message: /z₀ = \[p\^M_u ; q\^M_i\]: the user first/,
+    },
+  ],
+  "04.3": [
+    {
+      what: "no correction",
+      answer: (scores) =>
+        REFERENCES["04.3"](
+          scores,
+          scores.map(() => 1),
+        ),
+      message: /that is the loss without the correction/,
+    },
+    {
+      what: "adds ln Q",
+      answer: (scores, shares) =>
+        REFERENCES["04.3"](
+          scores,
+          shares.map((q) => 1 / q),
+        ),
+      message: /subtract ln Q_j, do not add it/,
+    },
+    {
+      what: "softmax down the columns",
+      answer: (scores, shares) =>
+        REFERENCES["04.3"](
+          scores.map((row, b) => row.map((_, j) => scores[j][b])),
+          shares,
+        ),
+      message: /along the row/,
+    },
+    {
+      what: "summed over the batch",
+      answer: (scores, shares) => (REFERENCES["04.3"](scores, shares) as number) * scores.length,
+      message: /average over the B users/,
+    },
+  ],
+  "04.4": [
+    {
+      what: "mean of the neighbours",
+      answer: (edges, numUsers, numItems, embeddings) => propagateByHand(edges, numUsers, numItems, embeddings, "row"),
+      message: /that is D⁻¹A/,
+    },
+    {
+      what: "unnormalised",
+      answer: (edges, numUsers, numItems, embeddings) => propagateByHand(edges, numUsers, numItems, embeddings, "none"),
+      message: /an unnormalised sum grows with the degree/,
+    },
+    {
+      what: "self-loops",
+      answer: (edges, numUsers, numItems, embeddings) =>
+        propagateByHand(edges, numUsers, numItems, embeddings).map((row, v) => row.map((x, k) => x + embeddings[v][k])),
+      message: /no self-loops/,
+    },
+    {
+      what: "users only",
+      answer: (edges, numUsers, numItems, embeddings) =>
+        propagateByHand(edges, numUsers, numItems, embeddings).slice(0, numUsers),
+      message: /should have shape \[7, 2\], got \[3, 2\]/,
+    },
+  ],
+  "04.5": [
+    {
+      what: "KL subtracted",
+      answer: (logits, x, mu, logVar, beta) =>
+        (REFERENCES["04.5"](logits, x, mu, logVar, 0) as number) - beta * klByHand(mu, logVar),
+      message: /the KL term is a penalty/,
+    },
+    {
+      what: "β ignored",
+      answer: (logits, x, mu, logVar) => REFERENCES["04.5"](logits, x, mu, logVar, 1),
+      message: /weigh the KL term by β/,
+    },
+    {
+      what: "log σ² read as σ²",
+      answer: (logits, x, mu, logVar, beta) =>
+        (REFERENCES["04.5"](logits, x, mu, logVar, 0) as number) +
+        beta * -0.5 * mu.reduce((a, m, d) => a + 1 + logVar[d] - m * m - logVar[d], 0),
+      message: /the variance in the KL term is exp\(logVar\)/,
+    },
+    {
+      what: "unnormalised logits",
+      answer: (logits, x, mu, logVar, beta) =>
+        -x.reduce((a, xi, i) => a + xi * logits[i], 0) + beta * klByHand(mu, logVar),
+      message: /log π_i is the log-softmax/,
+    },
+    {
+      what: "throws",
+      answer: () => {
+        throw new Error("Exercise 04.5: not done yet");
+      },
+      message: /threw: Exercise 04\.5: not done yet/,
+    },
+  ],
+
   "05.1": [
     {
       what: "no mask",
@@ -883,3 +1086,55 @@ export const WRONG_ANSWERS: { [Id in ExerciseId]: WrongAnswer<Id>[] } = {
     },
   ],
 };
+
+// ---------------------------------------------------------------------------------------------
+// Notebook 04's helpers: right answers written out, and the switches that make them wrong.
+// ---------------------------------------------------------------------------------------------
+
+function neumfLogitByHand(pair: NeumfPair, options: { relu?: boolean; mlpFirst?: boolean } = {}): number {
+  let z = [...pair.pM, ...pair.qM];
+  for (const { kernel, bias } of pair.layers) {
+    z = bias.map((bj, j) => {
+      const pre = z.reduce((acc, zi, i) => acc + zi * kernel[i][j], bj);
+      return options.relu === false ? pre : Math.max(0, pre);
+    });
+  }
+  const gmf = pair.pG.map((p, f) => p * pair.qG[f]);
+  const joined = options.mlpFirst ? [...z, ...gmf] : [...gmf, ...z];
+  return joined.reduce((acc, v, k) => acc + v * pair.h[k], pair.b);
+}
+
+function neumfLogitWithTf(pair: NeumfPair): tf.Tensor {
+  let z: tf.Tensor2D = tf.tensor2d([[...pair.pM, ...pair.qM]]);
+  for (const { kernel, bias } of pair.layers)
+    z = tf.relu(tf.add(tf.matMul(z, tf.tensor2d(kernel)), tf.tensor1d(bias))) as tf.Tensor2D;
+  const gmf = tf.mul(tf.tensor2d([pair.pG]), tf.tensor2d([pair.qG]));
+  return tf.add(tf.matMul(tf.concat([gmf, z], 1), tf.tensor2d(pair.h, [pair.h.length, 1])), pair.b);
+}
+
+function propagateByHand(
+  edges: Array<[number, number]>,
+  numUsers: number,
+  numItems: number,
+  embeddings: number[][],
+  normalisation: "symmetric" | "row" | "none" = "symmetric",
+): number[][] {
+  const degree = new Array<number>(numUsers + numItems).fill(0);
+  for (const [u, i] of edges) {
+    degree[u]++;
+    degree[numUsers + i]++;
+  }
+  const out = embeddings.map((row) => row.map(() => 0));
+  const weight = (v: number, w: number) =>
+    normalisation === "none" ? 1 : normalisation === "row" ? 1 / degree[v] : 1 / Math.sqrt(degree[v] * degree[w]);
+  for (const [u, i] of edges) {
+    const item = numUsers + i;
+    embeddings[item].forEach((x, k) => (out[u][k] += weight(u, item) * x));
+    embeddings[u].forEach((x, k) => (out[item][k] += weight(item, u) * x));
+  }
+  return out;
+}
+
+function klByHand(mu: number[], logVar: number[]): number {
+  return -0.5 * mu.reduce((acc, m, d) => acc + 1 + logVar[d] - m * m - Math.exp(logVar[d]), 0);
+}

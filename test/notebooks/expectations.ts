@@ -287,7 +287,9 @@ export const expectations: Record<string, (results: Results) => void> = {
 
   "04-deep-recommenders"(r) {
     backendIsFast(r);
-    assert.equal(r.figures, 3);
+    allExercisesPass(r, "04");
+    // 3 charts, 5 live loss charts (one per training cell) and the popularity of recommended items.
+    assert.equal(r.figures, 9);
     assert.ok((r.scratchMaxDiff as number) < 1e-5 && (r.lossMaxDiff as number) < 1e-5, "by-hand scores and losses match the library");
     // LightGCN's propagation and Mult-VAE's ELBO by hand on the toy graph, against the library (float32).
     assert.ok((r.gcnMaxDiff as number) < 1e-5, `by-hand LightGCN scores: ${r.gcnMaxDiff}`);
@@ -316,8 +318,36 @@ export const expectations: Record<string, (results: Results) => void> = {
     assert.ok(ndcg["NeuMF (pretrained)"] >= ndcg.NeuMF, "pretraining helps NeuMF");
     const logQ = r.logQ as { withNdcg: number; withoutNdcg: number; withNovelty: number; withoutNovelty: number };
     assert.ok(logQ.withoutNdcg < ndcg.popularity && logQ.withoutNovelty > logQ.withNovelty + 2, "without log-Q, in-batch softmax over-penalises popular items");
-    const sampled = r.sampled as Record<string, number>;
-    assert.ok(sampled["ndcg@10 sampled-100"] > 1.5 * sampled["ndcg@10 full"], "sampled metrics are much higher than full ones");
+    const sampled = r.sampled as Record<string, number> & { label: string };
+    assert.equal(sampled.label, "all-test+100-uniform", "ranking all of a user's test items with 100 negatives is labelled as such");
+    assert.ok(sampled["ndcg@10 all-test+100"] > 1.5 * sampled["ndcg@10 full"], "sampled metrics are much higher than full ones");
+    // The papers' protocol (leave-one-out, one held-out item among 100 negatives) beside ours and the full ranking.
+    type ProtocolRow = { allTestHr: number; allTestNdcg: number; looHr: number; looNdcg: number; looFullHr: number; looFullNdcg: number };
+    const protocols = r.protocols as Record<string, ProtocolRow>;
+    assert.deepEqual(Object.keys(protocols), ["popularity", "GMF", "MLP", "NeuMF (pretrained)", "two-tower"]);
+    for (const [model, row] of Object.entries(protocols)) {
+      assert.ok(row.looHr > 2 * (10 / 101), `${model}: HR@10 ${row.looHr} under 1 + 100 is well above chance`);
+      assert.ok(row.allTestHr >= row.looHr && row.looHr > 2 * row.looFullHr, `${model}: all-test+100 > 1 + 100 > full`);
+      assert.ok(row.looNdcg < row.looHr && row.looFullNdcg < row.looFullHr, `${model}: NDCG@10 <= HR@10 with one relevant item`);
+      if (model !== "popularity") assert.ok(row.looHr > protocols.popularity.looHr, `${model} beats popularity under 1 + 100`);
+    }
+    if (ml) {
+      const loo = { popularity: [0.4178, 0.0859], GMF: [0.6437, 0.1166], MLP: [0.6384, 0.1209], "NeuMF (pretrained)": [0.6543, 0.1379], "two-tower": [0.6437, 0.1294] };
+      for (const [model, [hr, fullHr]] of Object.entries(loo)) {
+        near(protocols[model].looHr, hr, 0.03, `${model} HR@10, 1 + 100`);
+        near(protocols[model].looFullHr, fullHr, 0.03, `${model} HR@10, 1 in the full ranking`);
+      }
+    }
+    // The log-Q correction and the popularity of what is recommended: ranks 1 = most popular.
+    const popularityOf = r.logQPopularity as Record<string, { meanRank: number; medianRank: number; top100Share: number }>;
+    const [withQ, withoutQ, byPopularity] = [popularityOf["two-tower with log-Q"], popularityOf["two-tower without log-Q"], popularityOf.popularity];
+    assert.ok(withoutQ.meanRank > 3 * withQ.meanRank && withQ.meanRank > byPopularity.meanRank, "without log-Q the recommended items are far less popular");
+    assert.ok(withoutQ.top100Share < 0.5 * withQ.top100Share, "without log-Q few slots hold head items");
+    if (ml) {
+      near(withQ.meanRank, 129.3, 40, "mean popularity rank with log-Q");
+      near(withoutQ.meanRank, 856.8, 150, "mean popularity rank without log-Q");
+      near(byPopularity.meanRank, 9.5, 0.5, "mean popularity rank of the popularity baseline");
+    }
     const validation = r.validationNdcg as { logLoss: number; bpr: number; popularity: number };
     assert.ok(validation.logLoss > validation.popularity && validation.bpr > validation.popularity);
   },

@@ -21,3 +21,17 @@ export function withFakeKernel(body: () => void): DisplayMessage[] {
   }
   return messages;
 }
+
+/** `withFakeKernel` for an async body (a training loop): the kernel stays attached until it settles. */
+export async function withFakeKernelAsync(body: () => Promise<void>): Promise<DisplayMessage[]> {
+  const messages: DisplayMessage[] = [];
+  const previous = jupyter.lastWriteDisplayData;
+  jupyter.lastWriteDisplayData = (content: DisplayMessage["content"], update: boolean) =>
+    messages.push({ content, update });
+  try {
+    await body();
+  } finally {
+    jupyter.lastWriteDisplayData = previous;
+  }
+  return messages;
+}

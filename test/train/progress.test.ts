@@ -52,6 +52,32 @@ describe("train/progress", () => {
     assert.match(String(last["text/html"]), /<progress value="100" max="100"/);
   });
 
+  it("relabels one display, keeping the count, and takes a new total", () => {
+    const messages = withFakeKernel(() => {
+      const p = createProgress({
+        total: 4,
+        label: "fit epoch 1/2",
+        mode: "notebook",
+        minIntervalMs: 0,
+        now: clock(10),
+      });
+      p.tick(2, { loss: 1 });
+      p.done();
+      p.relabel("fit epoch 2/2", 5);
+      p.tick(3, { loss: 0.5 });
+      p.done();
+    });
+    assert.equal(new Set(messages.map((m) => m.content.transient.display_id)).size, 1);
+    const last = String(messages[messages.length - 1].content.data["text/plain"]);
+    assert.match(last, /^fit epoch 2\/2 100% 5\/5 .* loss=0\.5000$/);
+    const lines: string[] = [];
+    const log = createProgress({ total: 2, label: "a", mode: "log", log: (l) => lines.push(l), now: () => 0 });
+    log.tick(1);
+    log.relabel("b", 3);
+    log.done();
+    assert.deepEqual(lines, ["b: 1/3 in 0.0s"]);
+  });
+
   it("stays quiet when silent", () => {
     const lines: string[] = [];
     const p = createProgress({ total: 1, label: "x", mode: "silent", log: (l) => lines.push(l) });

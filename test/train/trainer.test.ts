@@ -5,6 +5,7 @@ import { Rng } from "../../src/backend/random";
 import { rowBatches } from "../../src/train/batches";
 import { AdamW } from "../../src/train/optimizers";
 import { earlyStopping, evaluateEachEpoch, fit, LossModel, StepLogs } from "../../src/train/trainer";
+import { withFakeKernelAsync } from "../support/fakeKernel";
 
 // y = 3x − 1 with a little noise: a model whose answer is known.
 function lineData(n: number, seed: number): { x: Float32Array; y: Float32Array } {
@@ -288,5 +289,17 @@ describe("train/trainer: clipping, throughput, step callbacks, resuming", () => 
       run({ optimizer: tf.train.sgd(0.1), tokensPerBatch: () => NaN }),
       /fit: tokensPerBatch gave NaN at epoch 1, step 1/,
     );
+  });
+
+  it("shows one live line for a whole fit in a notebook, however many epochs", async () => {
+    let history: Awaited<ReturnType<typeof run>>["history"] = [];
+    const messages = await withFakeKernelAsync(async () => {
+      history = (await run({ optimizer: tf.train.sgd(0.01), epochs: 40, progress: "notebook" })).history;
+    });
+    assert.equal(history.length, 40);
+    assert.equal(new Set(messages.map((m) => m.content.transient.display_id)).size, 1, "one display for 40 epochs");
+    assert.equal(messages.filter((m) => !m.update).length, 1, "created once, then only updated");
+    const last = String(messages[messages.length - 1].content.data["text/plain"]);
+    assert.match(last, /^epoch 40\/40 100% 320\/320 .* loss=\S+$/);
   });
 });

@@ -1,5 +1,13 @@
 import * as assert from "node:assert/strict";
-import { labelledScatter, barChart, categoryScatter, heatmap, histogram, lineChart } from "../../src/viz/charts";
+import {
+  labelledScatter,
+  barChart,
+  categoryScatter,
+  ecdfChart,
+  heatmap,
+  histogram,
+  lineChart,
+} from "../../src/viz/charts";
 
 describe("viz/charts", () => {
   it("builds grouped bars with titled axes", () => {
@@ -21,6 +29,23 @@ describe("viz/charts", () => {
     assert.equal(fig.layout.yaxis?.type, "log");
     assert.equal(fig.data[0].mode, "markers");
     assert.equal(lineChart({ title: "lin", series: [{ x: [1], y: [1] }] }).layout.xaxis?.type, undefined);
+  });
+
+  it("draws empirical CDFs as steps, one point per distinct value", () => {
+    const fig = ecdfChart({
+      title: "ranks",
+      series: [
+        { name: "a", values: [3, 1, 3, 10] },
+        { name: "b", values: [5] },
+      ],
+      logX: true,
+    });
+    assert.deepEqual(fig.data[0].x, [1, 3, 10]);
+    assert.deepEqual(fig.data[0].y, [0.25, 0.75, 1]);
+    assert.deepEqual(fig.data[0].line, { shape: "hv" });
+    assert.deepEqual([fig.data[1].x, fig.data[1].y], [[5], [1]]);
+    assert.equal(fig.layout.xaxis?.type, "log");
+    assert.equal(fig.layout.showlegend, true);
   });
 
   it("bins histograms in the browser and shows matrices top to bottom", () => {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import type { Figure } from "../../src/viz/plotly";
-import { liveLearningCurves } from "../../src/viz/liveCurves";
+import { liveLearningCurves, liveLossComparison } from "../../src/viz/liveCurves";
 
 /** Records what a live figure would show. */
 function recorder() {
@@ -54,6 +54,27 @@ describe("viz/liveCurves", () => {
     assert.deepEqual(Array.from(last.data[0].y as number[]), [2, 1]);
     assert.deepEqual(Array.from(last.data[1].y as number[]), [0.1, 0.2]);
     assert.equal(last.layout.xaxis?.title?.text, "epoch");
+  });
+
+  it("compares runs in one figure, shown at the first epoch's end and then redrawn in place", async () => {
+    const { shown, display } = recorder();
+    const comparison = liveLossComparison(display, { title: "losses" });
+    const gmf = comparison.run("GMF");
+    const mlp = comparison.run("MLP");
+    assert.equal(shown.length, 0, "nothing to show before an epoch ends");
+    for (const epoch of [1, 2, 3]) await gmf.onEpochEnd!(epochLogs(epoch, {}));
+    for (const epoch of [1, 2]) await mlp.onEpochEnd!({ epoch, loss: 10 * epoch, seconds: 1 });
+    assert.equal(shown.length, 5, "one showLive, then one redraw per epoch");
+    const last = shown[shown.length - 1];
+    assert.deepEqual(
+      last.data.map((t) => t.name),
+      ["GMF", "MLP"],
+    );
+    assert.deepEqual(Array.from(last.data[0].x as number[]), [1, 2, 3]);
+    assert.deepEqual(Array.from(last.data[0].y as number[]), [2, 1, 2 / 3]);
+    assert.deepEqual(Array.from(last.data[1].y as number[]), [10, 20]);
+    assert.equal(last.layout.xaxis?.title?.text, "epoch");
+    assert.throws(() => comparison.run("GMF"), /a run named 'GMF' is already in 'losses'/);
   });
 
   it("rejects bad settings", () => {
