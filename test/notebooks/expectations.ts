@@ -350,6 +350,14 @@ export const expectations: Record<string, (results: Results) => void> = {
     }
     const validation = r.validationNdcg as { logLoss: number; bpr: number; popularity: number };
     assert.ok(validation.logLoss > validation.popularity && validation.bpr > validation.popularity);
+    // BPR-MF trained two ways: notebook 02's batched Adam, and LearnBPR with Cornac's settings (Microsoft's BPR row).
+    const bpr = r.bprNdcg as { adam: number; learnBpr: number };
+    assert.ok(bpr.adam > ndcg.popularity && bpr.learnBpr > ndcg.popularity, "both BPR trainings beat popularity");
+    if (ml) {
+      near(bpr.adam, 0.4021, 0.01, "BPR-MF with Adam, nDCG@10");
+      near(bpr.learnBpr, 0.4315, 0.005, "BPR-MF with LearnBPR, nDCG@10");
+      assert.ok(bpr.learnBpr > bpr.adam + 0.02, "LearnBPR with Cornac's settings closes most of the gap to Cornac's 0.442");
+    }
   },
 
   "05-attention-and-transformers"(r) {
