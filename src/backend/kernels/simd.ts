@@ -48,6 +48,27 @@ export interface SimdKernels {
     n: number,
     k: number,
   ): void;
+  /**
+   * One epoch of Surprise's SVD SGD over the `n` rows listed at `rows` (see simd.wat): float64 tables
+   * p, q, bu, bi (biases used when `biased` ≠ 0), int32 users and items, float32 ratings. Returns the
+   * sum of the per-rating losses.
+   */
+  svd_sgd_epoch(
+    p: number,
+    q: number,
+    bu: number,
+    bi: number,
+    biased: number,
+    users: number,
+    items: number,
+    ratings: number,
+    rows: number,
+    n: number,
+    d: number,
+    mean: number,
+    reg: number,
+    lr: number,
+  ): number;
   /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */
   layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, epsilon: number, y: number): void;
   /** dx, and [dγ; dβ] into params [2, cols], accumulated in the 2·cols float64s at acc. */
@@ -73,7 +94,7 @@ interface WasmInternals {
 /** The WebAssembly API calls used here (the project compiles without the DOM typings that declare it). */
 interface WebAssemblyApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number }) => object;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
@@ -98,6 +119,17 @@ export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
     instances.set(memory, kernels);
   }
   return kernels;
+}
+
+/**
+ * The kernels on a fresh memory of their own, of at least `bytes` bytes (from offset 0), for work that
+ * keeps its data in wasm memory outside any tfjs backend; undefined when SIMD is unavailable.
+ */
+export function simdKernelsOnOwnMemory(bytes: number): { kernels: SimdKernels; buffer: ArrayBuffer } | undefined {
+  if (!simdSupported) return undefined;
+  const memory = new wasmApi.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+  const instance = new wasmApi.Instance(new wasmApi.Module(BYTES), { env: { memory, log: Math.log } });
+  return { kernels: instance.exports as unknown as SimdKernels, buffer: memory.buffer };
 }
 
 /** `simdKernelsFor(backend)`, or an error naming the kernel `where` that needed them. */
