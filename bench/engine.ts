@@ -13,7 +13,7 @@
 // afterwards. `--profile` adds the kernels that take the most time in one step.
 //
 // `--threads` (the SIMD gemm's threads, default: the cores available) and `--fma` (its multiply-adds
-// fused by relaxed SIMD, or not; default: the engine's choice) each take a list: every combination is
+// fused by relaxed SIMD, or not; default: the process's setting, plain unless RECSYS_SIMD_FMA=1) each take a list: every combination is
 // timed on the same model, the steps interleaved, and reported on its own line (fields `threads` and
 // `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.
 //

@@ -34,7 +34,15 @@ import { meanRating, ratedMasks, ratingRange } from "../data/stats";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
-import { FusedRatingSgd, RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
+import {
+  FusedRatingSgd,
+  RatingBatch,
+  RatingColumns,
+  SgdDefaults,
+  SgdEpochSettings,
+  assignFloat64,
+  ratingBatch,
+} from "../train/ratingSgd";
 import { LossModel } from "../train/trainer";
 import type { NamedWeight } from "../nn/layeredModel";
 import { tfModelFormat } from "../train/savedModel";
@@ -145,21 +153,6 @@ export interface MatrixFactorizationTables {
   itemBias: Float64Array | null;
 }
 
-/** The rating columns an SGD epoch reads (an `Interactions` has them). */
-export interface RatingColumns {
-  readonly users: Int32Array;
-  readonly items: Int32Array;
-  readonly ratings: Float32Array;
-}
-
-/** What a fused epoch needs besides the tables: D, μ, λ and γ. */
-export interface SgdEpochSettings {
-  factors: number;
-  globalMean: number;
-  regularization: number;
-  learningRate: number;
-}
-
 /**
  * One epoch of Surprise's SVD SGD (matrix_factorization.pyx, `SVD.sgd`) over `rows` of `data`, in
  * that order, updating `tables` in place: e = r − r̂, b_u += γ(e − λb_u), b_i += γ(e − λb_i),
@@ -202,17 +195,6 @@ export function svdSgdEpoch(
     lossSum += err * err + reg * penalty;
   }
   return lossSum / rows.length;
-}
-
-/** The float64 copy of a variable's values (null for an absent one). */
-export function float64Copy(variable: tf.Variable | undefined): Float64Array | null {
-  return variable ? Float64Array.from(variable.dataSync() as Float32Array) : null;
-}
-
-/** Writes float64 `values` into `variable` (as float32), keeping its shape. */
-export function assignFloat64(variable: tf.Variable | undefined, values: Float64Array | null): void {
-  if (!variable || !values) return;
-  tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(values), variable.shape)));
 }
 
 // ---------------------------------------------------------------------------------------------

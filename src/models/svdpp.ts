@@ -40,9 +40,17 @@ import { meanRating, ratingRange, ratedMasks } from "../data/stats";
 import { UserItems } from "../data/userIndex";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { LossModel } from "../train/trainer";
-import { FusedRatingSgd, RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
+import {
+  FusedRatingSgd,
+  RatingBatch,
+  RatingColumns,
+  SgdDefaults,
+  SgdEpochSettings,
+  assignFloat64,
+  float64Copy,
+  ratingBatch,
+} from "../train/ratingSgd";
 import { GroupedRows } from "../data/csr";
-import { RatingColumns, SgdEpochSettings, assignFloat64, float64Copy } from "./matrixFactorization";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
 import type { NamedWeight } from "../nn/layeredModel";

@@ -167,3 +167,33 @@ async function fusedFit(sgd: FusedRatingSgd, byUser: GroupedRows, config: FusedF
   }
   return history;
 }
+
+// ---------------------------------------------------------------------------------------------
+// What the models' fused epochs share
+// ---------------------------------------------------------------------------------------------
+
+/** The rating columns an SGD epoch reads (an `Interactions` has them). */
+export interface RatingColumns {
+  readonly users: Int32Array;
+  readonly items: Int32Array;
+  readonly ratings: Float32Array;
+}
+
+/** What a fused epoch needs besides the tables: D, μ, λ and γ. */
+export interface SgdEpochSettings {
+  factors: number;
+  globalMean: number;
+  regularization: number;
+  learningRate: number;
+}
+
+/** The float64 copy of a variable's values (null for an absent one). */
+export function float64Copy(variable: tf.Variable | undefined): Float64Array | null {
+  return variable ? Float64Array.from(variable.dataSync() as Float32Array) : null;
+}
+
+/** Writes float64 `values` into `variable` (as float32), keeping its shape. */
+export function assignFloat64(variable: tf.Variable | undefined, values: Float64Array | null): void {
+  if (!variable || !values) return;
+  tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(values), variable.shape)));
+}

@@ -83,7 +83,7 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     assert.equal(sharedMemory(text).split("\n")[0], '(import "env" "memory" (memory 1 65536 shared))');
   });
 
-  it("pick the FMA gemm where the engine runs relaxed SIMD, unless RECSYS_SIMD_FMA says otherwise", () => {
+  it("run the FMA gemm where the engine runs relaxed SIMD, when asked (RECSYS_SIMD_FMA=1 or setSimdVariant)", () => {
     // Node 20 runs relaxed SIMD once the flag is set; a CPU without FMA still runs it (unfused).
     assert.equal(fmaSupported(), true);
     const saved = simdVariant();
