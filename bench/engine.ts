@@ -1,6 +1,6 @@
 // Training-engine benchmark: how close a training step comes to the backend's own matmul speed.
 //
-//   npx tsx bench/engine.ts [--json] [--before] [--profile] [--steps 6]
+//   npx tsx bench/engine.ts [--json] [--before] [--profile] [--steps 6] [--threads 1,2] [--fma off,on] [--gemm]
 //
 // For the backend initBackend picks (RECSYS_BACKEND overrides), it prints for each workload the ms
 // per training step (Adam), the achieved model GFLOP/s, the process's plain 512×512 matmul rate
@@ -12,6 +12,11 @@
 // matrix, and, for BERT4Rec, every position projected to the catalogue with the loss masked
 // afterwards. `--profile` adds the kernels that take the most time in one step.
 //
+// `--threads` (the SIMD gemm's threads, default: the cores available) and `--fma` (its multiply-adds
+// fused by relaxed SIMD, or not; default: the process's setting, plain unless RECSYS_SIMD_FMA=1) each take a list: every combination is
+// timed on the same model, the steps interleaved, and reported on its own line (fields `threads` and
+// `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.
+//
 // FLOP count (analytic, multiply and add counted as 2): a dense map with P weights applied to n rows
 // costs 2·P·n forward. Per encoder layer and token: attention projections 4·D², feed-forward 2·D·d_ff;
 // attention scores and weighted sum 4·B·T²·D per layer; the catalogue projection D·C per scored row.
@@ -22,6 +27,8 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm"; // registers the stock wasm kernels now, for the snapshot below
 import { describeBackend, initBackend } from "../src/backend/backend";
 import { registerFastBatchMatMul } from "../src/backend/kernels/batchMatMul";
+import { gemmThreads, setGemmThreads } from "../src/backend/kernels/gemmPool";
+import { setSimdVariant, simdVariant, type SimdVariant } from "../src/backend/kernels/simd";
 import { Rng } from "../src/backend/random";
 import { loadMovieLens100K } from "../src/data/movielens";
 import { MatrixFactorization } from "../src/models/matrixFactorization";
@@ -49,6 +56,22 @@ interface Result {
   peakRssMb: number;
   /** Input tokens (B·T, padding included) per second, for the BERT pretraining workload. */
   tokensPerSecond?: number;
+  /** Threads of the SIMD gemm (gemmPool.ts). */
+  threads: number;
+  /** The SIMD gemm's build: "fma" (relaxed SIMD's fused multiply-add) or "plain". */
+  simd: SimdVariant;
+}
+
+/** One combination of the engine's settings that the steps are timed under. */
+interface EngineConfig {
+  threads: number;
+  simd: SimdVariant;
+}
+
+/** A step's timing under one configuration. */
+interface Timing extends EngineConfig {
+  ms: number;
+  matmul: number;
 }
 
 const args = process.argv.slice(2);
@@ -58,6 +81,28 @@ const profile = args.includes("--profile");
 const stepsIndex = args.indexOf("--steps");
 const steps = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 6;
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const listOption = (name: string): string[] | undefined => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1].split(",") : undefined;
+};
+const gemmOnly = args.includes("--gemm");
+
+/** Every combination of --threads and --fma (each defaulting to the engine's current setting). */
+function engineConfigs(): EngineConfig[] {
+  const threads = (listOption("--threads") ?? [String(gemmThreads())]).map(Number);
+  const variants = (listOption("--fma") ?? [simdVariant() === "fma" ? "on" : "off"]).map((v): SimdVariant => {
+    if (v !== "on" && v !== "off") throw new Error(`--fma takes on and/or off, got '${v}'`);
+    return v === "on" ? "fma" : "plain";
+  });
+  return threads.flatMap((t) => variants.map((simd) => ({ threads: t, simd })));
+}
+
+let configs: EngineConfig[] = [];
+
+function useConfig(config: EngineConfig): void {
+  setGemmThreads(config.threads);
+  setSimdVariant(config.simd);
+}
 
 // The stock wasm kernels, captured at startup before initBackend adds recsys-ts's (for --before).
 const stockWasmKernels = new Map(tf.getKernelsForBackend("wasm").map((k) => [k.kernelName, k]));
@@ -98,21 +143,65 @@ function matmulGflops(repeats = 5): number {
 }
 
 /**
- * Two warm-up calls of `step`, then the median ms of `steps` timed calls and the median matmul rate
- * measured right after each (medians: a garbage collection or a neighbour's burst moves a mean).
+ * For each configuration, two warm-up calls of `step`, then the median ms of `steps` timed calls and
+ * the median matmul rate measured right after each (medians: a garbage collection or a neighbour's
+ * burst moves a mean). The configurations take turns step by step, so that a busy machine slows them alike.
  */
-function timeSteps(step: () => void): { ms: number; matmul: number } {
-  step();
-  step();
-  const times: number[] = [];
-  const rates: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const start = performance.now();
+function timeSteps(step: () => void): Timing[] {
+  const times = configs.map(() => [] as number[]);
+  const rates = configs.map(() => [] as number[]);
+  configs.forEach((config) => {
+    useConfig(config);
     step();
-    times.push(performance.now() - start);
-    rates.push(matmulGflops(2));
+    step();
+  });
+  for (let i = 0; i < steps; i++) {
+    configs.forEach((config, c) => {
+      useConfig(config);
+      const start = performance.now();
+      step();
+      times[c].push(performance.now() - start);
+      rates[c].push(matmulGflops(2));
+    });
   }
-  return { ms: median(times), matmul: median(rates) };
+  return configs.map((config, c) => ({ ...config, ms: median(times[c]), matmul: median(rates[c]) }));
+}
+
+/**
+ * The SIMD gemm alone, in GFLOP/s, on the products that dominate the bench's steps, under every
+ * configuration (taking turns): a weight gradient Xᵀ·dY, a plain and a short product, and a batch of
+ * attention products. Run through tf.matMul (the wrapper routes them to the SIMD gemm, pooled when
+ * threads > 1), so the copies into shared memory are counted.
+ */
+function gemmRates(): Array<{ product: string; gflops: number } & EngineConfig> {
+  const products: Array<[string, number[], number[], boolean]> = [
+    ["Xᵀ·dY [6400,64]ᵀ·[6400,256]", [6400, 64], [6400, 256], true],
+    ["Xᵀ·dY [6400,256]ᵀ·[6400,64]", [6400, 256], [6400, 64], true],
+    ["short [128,64]·[64,1700]", [128, 64], [64, 1700], false],
+    ["attention [128,100,32]·[128,32,100]", [128, 100, 32], [128, 32, 100], false],
+  ];
+  const rows: Array<{ product: string; gflops: number } & EngineConfig> = [];
+  for (const [name, aShape, bShape, transposeA] of products) {
+    const [a, b] = [tf.randomNormal(aShape, 0, 1, "float32", 1), tf.randomNormal(bShape, 0, 1, "float32", 2)];
+    const k = transposeA ? aShape[aShape.length - 2] : aShape[aShape.length - 1];
+    const m = transposeA ? aShape[aShape.length - 1] : aShape[aShape.length - 2];
+    const outSize = (tf.util.sizeFromShape(aShape) / (m * k)) * m * bShape[bShape.length - 1];
+    const flops = 2 * outSize * k;
+    const times = configs.map(() => [] as number[]);
+    for (let r = 0; r < 2 + 2 * steps; r++) {
+      configs.forEach((config, c) => {
+        useConfig(config);
+        const start = performance.now();
+        const product = tf.matMul(a, b, transposeA, false);
+        product.dataSync(); // (not returned from a tidy, which would walk the array for tensors)
+        product.dispose();
+        if (r >= 2) times[c].push(performance.now() - start);
+      });
+    }
+    configs.forEach((config, c) => rows.push({ product: name, ...config, gflops: flops / median(times[c]) / 1e6 }));
+    tf.dispose([a, b]);
+  }
+  return rows;
 }
 
 interface TransformerShape {
@@ -140,9 +229,7 @@ function transformerForwardFlops(s: TransformerShape, scored: number): number {
  * FLOPs of a step, and the median matmul rate measured right after each step (so that each step is
  * compared with the machine's speed at that moment: on a shared machine it drifts within a run).
  */
-async function transformerStep(
-  s: TransformerShape,
-): Promise<{ ms: number; flops: number; matmul: number; profile?: string }> {
+async function transformerStep(s: TransformerShape): Promise<{ timings: Timing[]; flops: number; profile?: string }> {
   const rng = new Rng(7);
   const { batch: B, length: T, width: D, items: C } = s;
   const initial = [tf.randomNormal([C, D], 0, 0.02, "float32", 1), tf.zeros([C])];
@@ -207,7 +294,7 @@ async function transformerStep(
     value.dataSync();
     value.dispose();
   };
-  const { ms, matmul } = timeSteps(step);
+  const timings = timeSteps(step);
   let profileText: string | undefined;
   if (profile) profileText = await kernelProfile(step);
   tf.dispose([embeddings, outputBias, ids, labels, weights, scoredTensor, labelsEverywhere]);
@@ -215,9 +302,8 @@ async function transformerStep(
   encoder.dispose();
   positions.dispose();
   return {
-    ms,
+    timings,
     flops: 3 * transformerForwardFlops(s, s.maskProbability >= 1 ? B * T : scored.length),
-    matmul,
     profile: profileText,
   };
 }
@@ -247,7 +333,7 @@ async function kernelProfile(step: () => void): Promise<string> {
  * One BERT pretraining step at notebook 06's shape (B64 T48 D64 H2 L2, a 3,000-token vocabulary, 15% of
  * the tokens masked, MLM + NSP), with AdamW and global-norm clipping as `pretrainBert` runs it.
  */
-async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmul: number; tokens: number }> {
+async function bertPretrainingStep(): Promise<{ timings: Timing[]; flops: number; tokens: number }> {
   const [B, T, V, D, L] = [64, 48, 3000, 64, 2];
   const rng = new Rng(11);
   const model = new BertForPretraining({
@@ -303,7 +389,7 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
       value.dataSync();
     });
   };
-  const { ms, matmul } = timeSteps(step);
+  const timings = timeSteps(step);
   optimizer.dispose();
   model.dispose();
   const shape: TransformerShape = {
@@ -319,7 +405,7 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
   // The encoder, the MLM projection of the masked rows (FLOP model of the header), and the MLM transform.
   const flops =
     3 * (transformerForwardFlops(shape, fixed.maskedPositions.length) + 2 * D * D * fixed.maskedPositions.length);
-  return { ms, flops, matmul, tokens: B * T };
+  return { timings, flops, tokens: B * T };
 }
 
 /**
@@ -330,7 +416,7 @@ async function bertPretrainingStep(): Promise<{ ms: number; flops: number; matmu
  */
 async function sequentialTrainingStep(
   kind: "bert4rec" | "sasrec",
-): Promise<{ ms: number; flops: number; matmul: number; tokens: number; epochSteps: number }> {
+): Promise<{ timings: Timing[]; flops: number; tokens: number; epochSteps: number }> {
   const [B, T, D, N, L] = [64, 100, 64, 1682, 2];
   const rng = new Rng(5);
   const sequences = UserSequences.fromArrays(
@@ -356,7 +442,7 @@ async function sequentialTrainingStep(
     loss?.dataSync();
     loss?.dispose();
   };
-  const { ms, matmul } = timeSteps(step);
+  const timings = timeSteps(step);
   optimizer.dispose();
   model.dispose();
   const shape: TransformerShape = {
@@ -371,11 +457,16 @@ async function sequentialTrainingStep(
   };
   // ML-100k's 943 training histories, cut into windows 50 items apart as notebook 07 trains them: 1,879 windows.
   const epochSteps = Math.ceil(1879 / B);
-  return { ms, flops: 3 * transformerForwardFlops(shape, batch.positions.length), matmul, tokens: B * T, epochSteps };
+  return { timings, flops: 3 * transformerForwardFlops(shape, batch.positions.length), tokens: B * T, epochSteps };
 }
 
-/** One epoch of biased MF (Surprise's SVD settings) on MovieLens 100K, if the data set is found. */
-async function matrixFactorizationEpoch(): Promise<{ ms: number; flops: number; steps: number } | undefined> {
+/**
+ * One epoch of biased MF (Surprise's SVD settings) on MovieLens 100K, if the data set is found: ms per
+ * step of `batchSize` ratings (a whole epoch for 1, Surprise's per-rating SGD run by the fused epoch).
+ */
+async function matrixFactorizationEpoch(
+  batchSize: number,
+): Promise<{ ms: number; flops: number; steps: number } | undefined> {
   let data;
   try {
     data = await loadMovieLens100K({ download: false });
@@ -384,14 +475,13 @@ async function matrixFactorizationEpoch(): Promise<{ ms: number; flops: number; 
   }
   const model = new MatrixFactorization(data, { factors: 100, seed: 1 });
   const start = performance.now();
-  const logs = await fitRatingSgd(model, { epochs: 1, seed: 1, progress: "silent" });
+  await fitRatingSgd(model, { epochs: 1, seed: 1, batchSize, progress: "silent" });
   const ms = performance.now() - start;
-  const batchSize = model.sgdDefaults.batchSize;
-  const stepsRun = Math.floor(data.length / batchSize);
+  const stepsRun = batchSize === 1 ? 1 : Math.floor(data.length / batchSize);
+  const ratings = batchSize === 1 ? data.length : stepsRun * batchSize;
   // Per rating: the dot product and the bias terms forward (2·(D + 2)), ×3 for the step.
-  const flops = 3 * 2 * (model.factors + 2) * stepsRun * batchSize;
-  void logs;
-  (model as unknown as { dispose?: () => void }).dispose?.();
+  const flops = 3 * 2 * (model.factors + 2) * ratings;
+  model.dispose();
   return { ms: ms / stepsRun, flops, steps: stepsRun };
 }
 
@@ -399,16 +489,24 @@ async function main(): Promise<void> {
   const info = await initBackend();
   if (before && info.name === "wasm") useStockWasmKernels();
   const mode = before ? "before" : "after";
-  if (!json) console.log(`${describeBackend(info)}; ${mode}`);
+  configs = engineConfigs();
+  if (!json) {
+    const settings = configs.map((c) => `${c.threads} thread${c.threads === 1 ? "" : "s"}, ${c.simd} gemm`);
+    console.log(`${describeBackend(info)}; ${mode}; SIMD gemm: ${settings.join(" | ")}`);
+  }
+  if (gemmOnly) {
+    for (const row of gemmRates()) {
+      const gflops = Math.round(row.gflops * 100) / 100;
+      if (json) console.log(JSON.stringify({ gemm: row.product, threads: row.threads, simd: row.simd, gflops }));
+      else
+        console.log(
+          `  gemm ${row.product.padEnd(38)} ${row.threads}t ${row.simd.padEnd(5)} ${gflops.toFixed(2).padStart(7)} GFLOP/s`,
+        );
+    }
+  }
 
-  const report = (
-    workload: string,
-    ms: number,
-    flops: number,
-    matmul: number,
-    extra?: string,
-    tokensPerStep?: number,
-  ) => {
+  const report = (workload: string, timing: Timing, flops: number, extra?: string, tokensPerStep?: number) => {
+    const { ms, matmul } = timing;
     const modelGflops = flops / ms / 1e6;
     const result: Result = {
       workload,
@@ -421,13 +519,16 @@ async function main(): Promise<void> {
       gflopPerStep: Math.round(flops / 1e6) / 1000,
       peakRssMb: peakRssMb(),
       ...(tokensPerStep === undefined ? {} : { tokensPerSecond: Math.round(tokensPerStep / (ms / 1000)) }),
+      threads: timing.threads,
+      simd: timing.simd,
     };
     if (json) console.log(JSON.stringify(result));
     else {
       console.log(
         `  ${workload.padEnd(44)} ${result.msPerStep.toFixed(1).padStart(8)} ms/step  ${result.gflopPerStep.toFixed(2)} GFLOP  ` +
           `${result.modelGflops.toFixed(2).padStart(6)} GFLOP/s  matmul ${result.matmulGflops.toFixed(1)}  ratio ${result.ratio.toFixed(2)}  peak RSS ${result.peakRssMb} MB` +
-          (result.tokensPerSecond === undefined ? "" : `  ${result.tokensPerSecond} tokens/s`),
+          (result.tokensPerSecond === undefined ? "" : `  ${result.tokensPerSecond} tokens/s`) +
+          (configs.length > 1 ? `  [${timing.threads}t ${timing.simd}]` : ""),
       );
       if (extra) console.log(extra);
     }
@@ -466,45 +567,51 @@ async function main(): Promise<void> {
     },
   ];
   for (const shape of workloads) {
-    const { ms, flops, matmul, profile: text } = await transformerStep(shape);
-    report(shape.name, ms, flops, matmul, text);
+    const { timings, flops, profile: text } = await transformerStep(shape);
+    timings.forEach((timing, c) => report(shape.name, timing, flops, c === timings.length - 1 ? text : undefined));
   }
   const bert = await bertPretrainingStep();
-  report(
-    "bert-pretrain B64 T48 D64 H2 L2, vocab 3000, MLM 15% + NSP, AdamW, clip 1",
-    bert.ms,
-    bert.flops,
-    bert.matmul,
-    undefined,
-    bert.tokens,
-  );
+  for (const timing of bert.timings) {
+    report(
+      "bert-pretrain B64 T48 D64 H2 L2, vocab 3000, MLM 15% + NSP, AdamW, clip 1",
+      timing,
+      bert.flops,
+      undefined,
+      bert.tokens,
+    );
+  }
   for (const kind of ["bert4rec", "sasrec"] as const) {
     const seq = await sequentialTrainingStep(kind);
     const shapeName =
       kind === "bert4rec"
         ? "B64 T100 D64 H2 L2, 1682 items, Cloze ρ=0.2"
         : "B64 T100 D64 H1 L2, 1682 items, every next item";
-    report(
-      `${kind}-train ${shapeName}, full softmax, AdamW`,
-      seq.ms,
-      seq.flops,
-      seq.matmul,
-      json
-        ? undefined
-        : `    an ML-100k epoch (${seq.epochSteps} steps): ${((seq.ms * seq.epochSteps) / 1000).toFixed(1)} s`,
-      seq.tokens,
-    );
+    for (const timing of seq.timings) {
+      report(
+        `${kind}-train ${shapeName}, full softmax, AdamW`,
+        timing,
+        seq.flops,
+        json
+          ? undefined
+          : `    an ML-100k epoch (${seq.epochSteps} steps): ${((timing.ms * seq.epochSteps) / 1000).toFixed(1)} s`,
+        seq.tokens,
+      );
+    }
   }
-  const matmulBefore = matmulGflops();
-  const mf = await matrixFactorizationEpoch();
-  if (mf === undefined) {
-    if (!json) console.log("  biased MF epoch: skipped (MovieLens 100K not found; set RECSYS_DATA_DIR)");
-  } else {
+  for (const batchSize of [4096, 1]) {
+    const matmulBefore = matmulGflops();
+    const mf = await matrixFactorizationEpoch(batchSize);
+    if (mf === undefined) {
+      if (!json) console.log("  biased MF epoch: skipped (MovieLens 100K not found; set RECSYS_DATA_DIR)");
+      break;
+    }
+    const timing = { ms: mf.ms, matmul: (matmulBefore + matmulGflops()) / 2, threads: 1, simd: simdVariant() };
     report(
-      `biased MF ml-100k, D100, batch 4096 (${mf.steps} steps/epoch)`,
-      mf.ms,
+      batchSize === 1
+        ? `biased MF ml-100k, D100, Surprise's per-rating SGD, fused (ms per epoch)`
+        : `biased MF ml-100k, D100, batch ${batchSize} (${mf.steps} steps/epoch)`,
+      timing,
       mf.flops,
-      (matmulBefore + matmulGflops()) / 2,
     );
   }
 }

@@ -68,12 +68,13 @@ const SURPRISE_ALGORITHMS: Record<string, (train: Interactions, fold: number) =>
   CoClustering: (train, fold) => new CoClustering({ seed: fold }).fit(train),
   SVD: async (train, fold) => {
     const model = new MatrixFactorization(train, { seed: fold });
-    await fitRatingSgd(model, { seed: fold, label: "SVD" });
+    // Batch size 1: Surprise's own per-rating SGD, in its order (the fused float64 epoch).
+    await fitRatingSgd(model, { seed: fold, batchSize: 1, label: "SVD" });
     return model;
   },
   "SVD++": async (train, fold) => {
     const model = new Svdpp(train, { seed: fold });
-    await fitRatingSgd(model, { seed: fold, label: "SVD++" });
+    await fitRatingSgd(model, { seed: fold, batchSize: 1, label: "SVD++" });
     return model;
   },
 };

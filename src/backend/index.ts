@@ -10,5 +10,12 @@ export {
   type BackendName,
   type InitBackendOptions,
 } from "./backend";
-export { registerWasmTrainingKernels } from "./kernels/index";
+export {
+  gemmThreads,
+  registerWasmTrainingKernels,
+  setGemmThreads,
+  setSimdVariant,
+  simdVariant,
+  type SimdVariant,
+} from "./kernels/index";
 export { Rng, type ShuffleableArray } from "./random";

@@ -20,6 +20,8 @@ export {
   matrixFactorizationLoss,
   matrixFactorizationEstimate,
   type MatrixFactorizationParams,
+  type MatrixFactorizationTables,
+  svdSgdEpoch,
 } from "./matrixFactorization";
 export {
   Svdpp,
@@ -31,6 +33,8 @@ export {
   implicitBatch,
   type ImplicitBatch,
   implicitFeedback,
+  type SvdppTables,
+  svdppSgdEpoch,
 } from "./svdpp";
 export {
   BprMf,

@@ -19,11 +19,14 @@
 // within a batch do not see each other, and the ratings are shuffled each epoch (Surprise visits
 // them user by user, in the same order every epoch). Neither matters much: the measured RMSE per
 // batch size and against Surprise's published numbers are in README.md ("Measured results").
+// With a batch size of 1 (`fitRatingSgd`), training is Surprise's SGD exactly, in its order, in
+// float64: `svdSgdEpoch` below, a typed-array loop with Surprise's update rule.
 //
 // Prediction follows Surprise: a user (item) without training ratings has b_u = 0 and p_u = 0
 // (b_i = 0, q_i = 0), and predicted ratings are clipped to the rating scale.
 
 import * as tf from "@tensorflow/tfjs";
+import { SimdSvdSgd } from "../backend/kernels/factorizationSgd";
 import { Rng } from "../backend/random";
 import { checkFinite, checkNonNegative, checkPairs, checkPositiveInteger } from "../checks";
 import { Interactions } from "../data/interactions";
@@ -31,7 +34,15 @@ import { meanRating, ratedMasks, ratingRange } from "../data/stats";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
-import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
+import {
+  FusedRatingSgd,
+  RatingBatch,
+  RatingColumns,
+  SgdDefaults,
+  SgdEpochSettings,
+  assignFloat64,
+  ratingBatch,
+} from "../train/ratingSgd";
 import { LossModel } from "../train/trainer";
 import type { NamedWeight } from "../nn/layeredModel";
 import { tfModelFormat } from "../train/savedModel";
@@ -131,6 +142,62 @@ export function matrixFactorizationLoss(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Surprise's per-rating SGD, fused: one epoch as a float64 loop over the rows
+// ---------------------------------------------------------------------------------------------
+
+/** The tables Surprise's SGD updates, in float64 (row-major [U, D] and [I, D]); biases null when unbiased. */
+export interface MatrixFactorizationTables {
+  userFactors: Float64Array;
+  itemFactors: Float64Array;
+  userBias: Float64Array | null;
+  itemBias: Float64Array | null;
+}
+
+/**
+ * One epoch of Surprise's SVD SGD (matrix_factorization.pyx, `SVD.sgd`) over `rows` of `data`, in
+ * that order, updating `tables` in place: e = r − r̂, b_u += γ(e − λb_u), b_i += γ(e − λb_i),
+ * p_u += γ(e·q_i − λp_u), q_i += γ(e·p_u − λq_i), every update from the values before it. Returns the
+ * mean per-rating loss ℓ (see the header), each taken before its rating's update.
+ */
+export function svdSgdEpoch(
+  tables: MatrixFactorizationTables,
+  data: RatingColumns,
+  rows: Int32Array,
+  settings: SgdEpochSettings,
+): number {
+  const { userFactors: p, itemFactors: q, userBias: bu, itemBias: bi } = tables;
+  const { factors: d, globalMean, regularization: reg, learningRate: lr } = settings;
+  const { users, items, ratings } = data;
+  let lossSum = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    const u = users[row];
+    const i = items[row];
+    const pu = u * d;
+    const qi = i * d;
+    let dot = 0;
+    for (let f = 0; f < d; f++) dot += q[qi + f] * p[pu + f];
+    const bu0 = bu ? bu[u] : 0;
+    const bi0 = bi ? bi[i] : 0;
+    const err = ratings[row] - (globalMean + bu0 + bi0 + dot);
+    if (bu && bi) {
+      bu[u] += lr * (err - reg * bu0);
+      bi[i] += lr * (err - reg * bi0);
+    }
+    let penalty = bu0 * bu0 + bi0 * bi0;
+    for (let f = 0; f < d; f++) {
+      const puf = p[pu + f];
+      const qif = q[qi + f];
+      p[pu + f] += lr * (err * qif - reg * puf);
+      q[qi + f] += lr * (err * puf - reg * qif);
+      penalty += puf * puf + qif * qif;
+    }
+    lossSum += err * err + reg * penalty;
+  }
+  return lossSum / rows.length;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The model object: variables, loss for `fit`, predictions for the evaluation protocols
 // ---------------------------------------------------------------------------------------------
 
@@ -199,6 +266,49 @@ export class MatrixFactorization implements LossModel<Int32Array>, RatingPredict
   trainableVariables(): tf.Variable[] {
     const { userFactors, itemFactors, userBias, itemBias } = this.params;
     return userBias && itemBias ? [userFactors, itemFactors, userBias, itemBias] : [userFactors, itemFactors];
+  }
+
+  /**
+   * Surprise's per-rating SGD on float64 copies of the parameters, for `fitRatingSgd`: the SIMD
+   * kernel (backend/kernels/factorizationSgd.ts) where the engine has WebAssembly SIMD, else
+   * `svdSgdEpoch`. The rows' order is fixed by the first epoch.
+   */
+  fusedSgd(): FusedRatingSgd {
+    const { params, train } = this;
+    const settings = { factors: this.factors, globalMean: this.globalMean, regularization: this.regularization };
+    let simd: SimdSvdSgd | undefined;
+    let tables: MatrixFactorizationTables | undefined;
+    const start = (rows: Int32Array): MatrixFactorizationTables => {
+      const shape = { numUsers: train.numUsers, numItems: train.numItems, factors: this.factors, biased: this.biased };
+      simd = SimdSvdSgd.create(shape, { users: train.users, items: train.items, ratings: train.ratings, rows });
+      const started: MatrixFactorizationTables = simd ?? {
+        userFactors: new Float64Array(train.numUsers * this.factors),
+        itemFactors: new Float64Array(train.numItems * this.factors),
+        userBias: this.biased ? new Float64Array(train.numUsers) : null,
+        itemBias: this.biased ? new Float64Array(train.numItems) : null,
+      };
+      started.userFactors.set(params.userFactors.dataSync());
+      started.itemFactors.set(params.itemFactors.dataSync());
+      if (params.userBias && params.itemBias) {
+        started.userBias?.set(params.userBias.dataSync());
+        started.itemBias?.set(params.itemBias.dataSync());
+      }
+      return started;
+    };
+    return {
+      epoch: (byUser, learningRate) => {
+        tables ??= start(byUser.rows);
+        if (simd) return simd.epoch({ ...settings, learningRate });
+        return svdSgdEpoch(tables, train, byUser.rows, { ...settings, learningRate });
+      },
+      store: () => {
+        if (!tables) return;
+        assignFloat64(params.userFactors, tables.userFactors);
+        assignFloat64(params.itemFactors, tables.itemFactors);
+        assignFloat64(params.userBias, tables.userBias);
+        assignFloat64(params.itemBias, tables.itemBias);
+      },
+    };
   }
 
   /** Predicted ratings of the pairs (users[k], items[k]), clipped to the rating scale. */

@@ -23,6 +23,14 @@
 // γ·|B|/2 on the mean per-rating loss via `fitRatingSgd`, penalties counted per occurrence in the
 // batch (Σ_{j∈N(u)} ‖y_j‖² once for every rating of u in the batch). Measured RMSE and MAE against
 // Surprise's published ones: README.md ("Measured results"; `npm run reproduce -- surprise-ml100k`).
+//
+// With a batch size of 1, training is Surprise's SGD exactly, in its order, in float64 (`svdppSgdEpoch`).
+// Surprise's own loop costs |N(u)|·D per rating twice over (z_u from every y_j, then every y_j
+// updated). Here that work is done once per user: each rating of u moves every y_j of N(u) by the
+// same affine map y ← a·y + b (a = 1 − γλ, b = γ·e·q_i/√|N(u)|), and Surprise visits a user's ratings
+// one after another, so the maps compose into one (A, B) applied when the user's ratings are done,
+// while z_u and Σ‖y_j‖² follow the map in O(D). Same arithmetic up to float64 rounding, |N(u)| times
+// less work: the five ML-100K folds train in seconds instead of minutes.
 
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
@@ -32,7 +40,17 @@ import { meanRating, ratingRange, ratedMasks } from "../data/stats";
 import { UserItems } from "../data/userIndex";
 import { ItemScorer, RatingPredictor } from "../eval/scorers";
 import { LossModel } from "../train/trainer";
-import { RatingBatch, SgdDefaults, ratingBatch } from "../train/ratingSgd";
+import {
+  FusedRatingSgd,
+  RatingBatch,
+  RatingColumns,
+  SgdDefaults,
+  SgdEpochSettings,
+  assignFloat64,
+  float64Copy,
+  ratingBatch,
+} from "../train/ratingSgd";
+import { GroupedRows } from "../data/csr";
 import { normalTable } from "../nn/initializers";
 import { readAndDispose } from "../nn/tensors";
 import type { NamedWeight } from "../nn/layeredModel";
@@ -227,6 +245,110 @@ export function svdppLoss(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Surprise's per-rating SGD, fused (see the header)
+// ---------------------------------------------------------------------------------------------
+
+/** The tables Surprise's SVD++ SGD updates, in float64 (row-major [U, D] and [I, D]). */
+export interface SvdppTables {
+  userBias: Float64Array;
+  itemBias: Float64Array;
+  userFactors: Float64Array;
+  itemFactors: Float64Array;
+  implicitFactors: Float64Array;
+}
+
+/**
+ * One epoch of Surprise's SVD++ SGD (matrix_factorization.pyx, `SVDpp.sgd`) over the rows of
+ * `byUser`, user by user, updating `tables` in place: z = |N(u)|^-½ Σ_j y_j, e = r − r̂,
+ * b_u += γ(e − λb_u), b_i += γ(e − λb_i), p_u += γ(e·q_i − λp_u), q_i += γ(e·(p_u + z) − λq_i),
+ * y_j += γ(e·q_i/√|N(u)| − λy_j) for j ∈ N(u), every update from the values before it (the y_j
+ * updates deferred to the end of the user's ratings, as the header explains). Returns the mean
+ * per-rating loss ℓ, each taken before its rating's update.
+ */
+export function svdppSgdEpoch(
+  tables: SvdppTables,
+  data: RatingColumns,
+  byUser: GroupedRows,
+  neighbourhoods: UserItems,
+  settings: SgdEpochSettings,
+): number {
+  const { userBias: bu, itemBias: bi, userFactors: p, itemFactors: q, implicitFactors: y } = tables;
+  const { factors: d, globalMean, regularization: reg, learningRate: lr } = settings;
+  const { items, ratings } = data;
+  const a = 1 - lr * reg; // the y_j map's factor per rating
+  const z = new Float64Array(d); // z_u, current
+  const shift = new Float64Array(d); // B of the composed map y ← A·y + B
+  const nOffsets = neighbourhoods.offsets;
+  const nItems = neighbourhoods.items;
+  let lossSum = 0;
+  let visited = 0;
+  for (let u = 0; u + 1 < byUser.offsets.length; u++) {
+    const first = byUser.offsets[u];
+    const end = byUser.offsets[u + 1];
+    if (first === end) continue;
+    const jStart = nOffsets[u];
+    const jEnd = nOffsets[u + 1];
+    const count = jEnd - jStart;
+    const root = Math.sqrt(count);
+    // z_u and Σ_j ‖y_j‖² from the stored y_j, once per user.
+    z.fill(0);
+    let ySquares = 0;
+    for (let k = jStart; k < jEnd; k++) {
+      const yj = nItems[k] * d;
+      for (let f = 0; f < d; f++) {
+        const v = y[yj + f];
+        z[f] += v;
+        ySquares += v * v;
+      }
+    }
+    for (let f = 0; f < d; f++) z[f] /= root;
+    shift.fill(0);
+    let scale = 1; // A
+    const pu = u * d;
+    for (let at = first; at < end; at++) {
+      const row = byUser.rows[at];
+      const i = items[row];
+      const qi = i * d;
+      let dot = 0;
+      for (let f = 0; f < d; f++) dot += q[qi + f] * (p[pu + f] + z[f]);
+      const bu0 = bu[u];
+      const bi0 = bi[i];
+      const err = ratings[row] - (globalMean + bu0 + bi0 + dot);
+      bu[u] += lr * (err - reg * bu0);
+      bi[i] += lr * (err - reg * bi0);
+      let penalty = bu0 * bu0 + bi0 * bi0 + ySquares;
+      // b = γ·e·q_i/√|N(u)|; Σ_j ‖a·y_j + b‖² = a²Σ‖y_j‖² + 2a·b·(√|N(u)|·z) + |N(u)|·‖b‖².
+      const errOverRoot = (lr * err) / root;
+      let bDotZ = 0;
+      let bSquared = 0;
+      for (let f = 0; f < d; f++) {
+        const puf = p[pu + f];
+        const qif = q[qi + f];
+        const zf = z[f];
+        p[pu + f] += lr * (err * qif - reg * puf);
+        q[qi + f] += lr * (err * (puf + zf) - reg * qif);
+        penalty += puf * puf + qif * qif;
+        const b = errOverRoot * qif;
+        bDotZ += b * zf;
+        bSquared += b * b;
+        z[f] = a * zf + root * b;
+        shift[f] = a * shift[f] + b;
+      }
+      ySquares = a * a * ySquares + 2 * a * root * bDotZ + count * bSquared;
+      scale *= a;
+      lossSum += err * err + reg * penalty;
+      visited++;
+    }
+    // The user's composed map, applied to each y_j once.
+    for (let k = jStart; k < jEnd; k++) {
+      const yj = nItems[k] * d;
+      for (let f = 0; f < d; f++) y[yj + f] = scale * y[yj + f] + shift[f];
+    }
+  }
+  return lossSum / visited;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The model object
 // ---------------------------------------------------------------------------------------------
 
@@ -299,6 +421,28 @@ export class Svdpp implements LossModel<Int32Array>, RatingPredictor, ItemScorer
   trainableVariables(): tf.Variable[] {
     const { userBias, itemBias, userFactors, itemFactors, implicitFactors } = this.params;
     return [userBias, itemBias, userFactors, itemFactors, implicitFactors];
+  }
+
+  /** Surprise's per-rating SGD on float64 copies of the parameters (`svdppSgdEpoch`), for `fitRatingSgd`. */
+  fusedSgd(): FusedRatingSgd {
+    const { params } = this;
+    const tables: SvdppTables = {
+      userBias: float64Copy(params.userBias)!,
+      itemBias: float64Copy(params.itemBias)!,
+      userFactors: float64Copy(params.userFactors)!,
+      itemFactors: float64Copy(params.itemFactors)!,
+      implicitFactors: float64Copy(params.implicitFactors)!,
+    };
+    const settings = { factors: this.factors, globalMean: this.globalMean, regularization: this.regularization };
+    return {
+      epoch: (byUser, learningRate) =>
+        svdppSgdEpoch(tables, this.train, byUser, this.neighbourhoods, { ...settings, learningRate }),
+      store: () => {
+        for (const [name, variable] of Object.entries(params)) {
+          assignFloat64(variable as tf.Variable, tables[name as keyof SvdppTables]);
+        }
+      },
+    };
   }
 
   /** Predicted ratings of the pairs (users[k], items[k]), clipped to the rating scale. */

@@ -4,7 +4,13 @@ import { initBackend } from "../../src/backend/backend";
 import { Rng } from "../../src/backend/random";
 import { randomSplit } from "../../src/data/splitters";
 import { evaluateRatings } from "../../src/eval/protocols";
-import { MatrixFactorization, matrixFactorizationLoss } from "../../src/models/matrixFactorization";
+import {
+  MatrixFactorization,
+  MatrixFactorizationTables,
+  matrixFactorizationLoss,
+  svdSgdEpoch,
+} from "../../src/models/matrixFactorization";
+import { rowsByUser } from "../../src/data/userIndex";
 import { checkGradients, plantedRatings, randomTensor } from "./gradientCheck";
 import { SMALL_MEAN, SMALL_ROWS, smallRatings } from "./ratingFixtures";
 import { fitRatingSgd, ratingBatch } from "../../src/train/ratingSgd";
@@ -24,6 +30,39 @@ function dot(a: Float32Array, i: number, b: Float32Array, j: number, d: number):
   let s = 0;
   for (let f = 0; f < d; f++) s += a[i * d + f] * b[j * d + f];
   return s;
+}
+
+/**
+ * Surprise's SVD.sgd (matrix_factorization.pyx), one epoch transcribed loop for loop on nested arrays:
+ * the reference the fused epoch must equal.
+ */
+function surpriseSvdEpoch(
+  t: { p: number[][]; q: number[][]; bu: number[]; bi: number[] },
+  ratings: ReadonlyArray<readonly [number, number, number]>,
+  s: { globalMean: number; learningRate: number; regularization: number; biased: boolean },
+): void {
+  const lr = s.learningRate;
+  const reg = s.regularization;
+  for (const [u, i, r] of ratings) {
+    let dot = 0;
+    for (let f = 0; f < t.p[u].length; f++) dot += t.q[i][f] * t.p[u][f];
+    const err = r - (s.globalMean + t.bu[u] + t.bi[i] + dot);
+    if (s.biased) {
+      t.bu[u] += lr * (err - reg * t.bu[u]);
+      t.bi[i] += lr * (err - reg * t.bi[i]);
+    }
+    for (let f = 0; f < t.p[u].length; f++) {
+      const puf = t.p[u][f];
+      const qif = t.q[i][f];
+      t.p[u][f] += lr * (err * qif - reg * puf);
+      t.q[i][f] += lr * (err * puf - reg * qif);
+    }
+  }
+}
+
+/** Rows of a [n × d] table. */
+function nested(values: Float64Array, d: number): number[][] {
+  return Array.from({ length: values.length / d }, (_, r) => Array.from(values.subarray(r * d, (r + 1) * d)));
 }
 
 describe("models/matrixFactorization", () => {
@@ -240,5 +279,94 @@ describe("models/matrixFactorization", () => {
     );
     assert.throws(() => new MatrixFactorization(smallRatings(), { regularization: -1, seed: 0 }), /regularization/);
     assert.throws(() => new MatrixFactorization(smallRatings([]), { seed: 0 }), /empty/);
+  });
+  it("svdSgdEpoch takes Surprise's per-rating step: one rating worked by hand", () => {
+    // D = 2, p_u = (0.1, 0.2), q_i = (0.3, −0.1), μ = 3, b = 0, r = 4, γ = 0.1, λ = 0.5:
+    // q·p = 0.01, e = 0.99; b_u = b_i = γe = 0.099; p_u = (0.1 + 0.1(0.99·0.3 − 0.05), 0.2 + 0.1(−0.099 − 0.1))
+    // = (0.1247, 0.1801); q_i = (0.3 + 0.1(0.099 − 0.15), −0.1 + 0.1(0.198 + 0.05)) = (0.2949, −0.0752);
+    // ℓ = 0.99² + 0.5(0.01 + 0.09 + 0.04 + 0.01) = 1.0551.
+    const tables: MatrixFactorizationTables = {
+      userFactors: Float64Array.of(0.1, 0.2),
+      itemFactors: Float64Array.of(0.3, -0.1),
+      userBias: Float64Array.of(0),
+      itemBias: Float64Array.of(0),
+    };
+    const data = { users: Int32Array.of(0), items: Int32Array.of(0), ratings: Float32Array.of(4) };
+    const loss = svdSgdEpoch(tables, data, Int32Array.of(0), {
+      factors: 2,
+      globalMean: 3,
+      regularization: 0.5,
+      learningRate: 0.1,
+    });
+    const close = (actual: ArrayLike<number>, expected: number[]) =>
+      expected.forEach((v, k) => assert.ok(Math.abs(actual[k] - v) < 1e-12, `${actual[k]} vs ${v}`));
+    close(tables.userBias!, [0.099]);
+    close(tables.itemBias!, [0.099]);
+    close(tables.userFactors, [0.1247, 0.1801]);
+    close(tables.itemFactors, [0.2949, -0.0752]);
+    close([loss], [1.0551]);
+  });
+
+  for (const biased of [true, false]) {
+    it(`svdSgdEpoch is Surprise's SVD.sgd loop, rating after rating in its order (${biased ? "biased" : "PMF"})`, () => {
+      const data = smallRatings();
+      const d = 3;
+      const rng = new Rng(3);
+      const tables: MatrixFactorizationTables = {
+        userFactors: Float64Array.from({ length: 5 * d }, () => rng.normal(0, 0.3)),
+        itemFactors: Float64Array.from({ length: 5 * d }, () => rng.normal(0, 0.3)),
+        userBias: biased ? new Float64Array(5) : null,
+        itemBias: biased ? new Float64Array(5) : null,
+      };
+      const reference = {
+        p: nested(tables.userFactors, d),
+        q: nested(tables.itemFactors, d),
+        bu: new Array<number>(5).fill(0),
+        bi: new Array<number>(5).fill(0),
+      };
+      const settings = { factors: d, globalMean: biased ? SMALL_MEAN : 0, regularization: 0.1, learningRate: 0.05 };
+      const rows = rowsByUser(data).rows; // Surprise's order: user by user
+      const inOrder = Array.from(rows, (row) => SMALL_ROWS[row]);
+      for (let epoch = 0; epoch < 3; epoch++) {
+        svdSgdEpoch(tables, data, rows, settings);
+        surpriseSvdEpoch(reference, inOrder, { ...settings, biased });
+      }
+      const close = (actual: Float64Array | null, expected: number[]) =>
+        expected.forEach((v, k) => assert.ok(Math.abs(actual![k] - v) < 1e-12, `${actual![k]} vs ${v}`));
+      close(tables.userFactors, reference.p.flat());
+      close(tables.itemFactors, reference.q.flat());
+      if (biased) {
+        close(tables.userBias, reference.bu);
+        close(tables.itemBias, reference.bi);
+      }
+    });
+  }
+
+  it("trains with batch size 1 by the fused epoch, as one tfjs step per rating in the same order does", async () => {
+    const data = smallRatings();
+    const trained = async (generic: boolean) => {
+      const model = new MatrixFactorization(data, { factors: 3, seed: 2 });
+      // A step callback needs a step per rating: fitRatingSgd then runs the generic loop.
+      const callbacks = generic ? [{ onStepEnd: () => undefined }] : [];
+      const logs = await fitRatingSgd(model, {
+        epochs: 4,
+        batchSize: 1,
+        learningRate: 0.05,
+        seed: 0,
+        progress: "silent",
+        callbacks,
+      });
+      const w = weights(model);
+      model.dispose();
+      return { w, losses: logs.map((l) => l.loss) };
+    };
+    const fused = await trained(false);
+    const generic = await trained(true);
+    // float64 against float32 over 44 updates of values of size ~1: 1e-5.
+    for (const key of ["p", "q", "bu", "bi"] as const) {
+      fused.w[key].forEach((v, k) => assert.ok(Math.abs(v - generic.w[key][k]) < 1e-5, `${key}[${k}]`));
+    }
+    fused.losses.forEach((l, e) => assert.ok(Math.abs(l - generic.losses[e]) < 1e-5, `epoch ${e + 1} loss`));
+    assert.ok(fused.losses[3] < fused.losses[0]);
   });
 });

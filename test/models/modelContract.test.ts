@@ -15,6 +15,7 @@ import { Rng } from "../../src/backend/random";
 import { CsrMatrix } from "../../src/data/csr";
 import { IdIndex, Interactions } from "../../src/data/interactions";
 import { BERT4REC_ITEM_OFFSET, likeBatches, UserSequences } from "../../src/data/sequences";
+import { rowsByUser } from "../../src/data/userIndex";
 import { ItemScorer, recommendTopK } from "../../src/eval/protocols";
 import { PopularityRecommender, RandomRecommender } from "../../src/models/baselines";
 import { Bert4Rec, Bert4RecLikeClassifier } from "../../src/models/bert4rec";
@@ -126,6 +127,15 @@ const PART_LOADERS: PartLoaders = {
   ContentBasedRecommender: (dir) => ContentBasedRecommender.load(dir, train),
 };
 
+/** `model` after three of Surprise's per-rating epochs, run synchronously by its fused SGD. */
+function fusedlyTrained<M extends MatrixFactorization | Svdpp>(model: M): M {
+  const sgd = model.fusedSgd();
+  const byUser = rowsByUser(train);
+  for (let epoch = 0; epoch < 3; epoch++) sgd.epoch(byUser, 0.01);
+  sgd.store();
+  return model;
+}
+
 const CASES: ModelCase[] = [
   // tfjs models: weights drawn from the seed.
   {
@@ -144,6 +154,19 @@ const CASES: ModelCase[] = [
     name: "Svdpp",
     seeded: true,
     build: (seed) => new Svdpp(train, { factors: 4, seed }),
+    load: (dir) => Svdpp.load(dir, train),
+  },
+  // Trained by Surprise's per-rating SGD (the fused epoch fitRatingSgd runs for batch size 1).
+  {
+    name: "MatrixFactorization (fused per-rating SGD)",
+    seeded: true,
+    build: (seed) => fusedlyTrained(new MatrixFactorization(train, { factors: 4, seed })),
+    load: (dir) => MatrixFactorization.load(dir, train),
+  },
+  {
+    name: "Svdpp (fused per-rating SGD)",
+    seeded: true,
+    build: (seed) => fusedlyTrained(new Svdpp(train, { factors: 4, seed })),
     load: (dir) => Svdpp.load(dir, train),
   },
   ...(["gmf", "mlp", "neumf"] as const).map((variant) => ({

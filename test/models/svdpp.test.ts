@@ -6,7 +6,8 @@ import { randomSplit } from "../../src/data/splitters";
 import { UserItems } from "../../src/data/userIndex";
 import { evaluateRatings } from "../../src/eval/protocols";
 import { matrixFactorizationEstimate } from "../../src/models/matrixFactorization";
-import { Svdpp, implicitBatch, svdppEstimate, svdppLoss } from "../../src/models/svdpp";
+import { Svdpp, SvdppTables, implicitBatch, svdppEstimate, svdppLoss, svdppSgdEpoch } from "../../src/models/svdpp";
+import { rowsByUser } from "../../src/data/userIndex";
 import { checkGradients, plantedRatings, randomTensor } from "./gradientCheck";
 import { SMALL_MEAN, SMALL_ROWS, smallRatings } from "./ratingFixtures";
 import { fitRatingSgd, ratingBatch } from "../../src/train/ratingSgd";
@@ -33,6 +34,39 @@ function handEstimate(model: Svdpp, u: number, i: number): number {
     dot += q[i * D + f] * (p[u * D + f] + z);
   }
   return SMALL_MEAN + bu[u] + bi[i] + dot;
+}
+
+/**
+ * Surprise's SVDpp.sgd (matrix_factorization.pyx), one epoch transcribed loop for loop on nested
+ * arrays, I_u the items of u's ratings: the reference the fused epoch must equal.
+ */
+function surpriseSvdppEpoch(
+  t: { p: number[][]; q: number[][]; y: number[][]; bu: number[]; bi: number[] },
+  ratings: ReadonlyArray<readonly [number, number, number]>,
+  s: { globalMean: number; learningRate: number; regularization: number },
+): void {
+  const lr = s.learningRate;
+  const reg = s.regularization;
+  const d = t.p[0].length;
+  for (const [u, i, r] of ratings) {
+    const iu = SMALL_ROWS.filter((row) => row[0] === u).map((row) => row[1]);
+    const sqrtIu = Math.sqrt(iu.length);
+    const implicit = new Array<number>(d).fill(0);
+    for (const j of iu) for (let f = 0; f < d; f++) implicit[f] += t.y[j][f] / sqrtIu;
+    let dot = 0;
+    for (let f = 0; f < d; f++) dot += t.q[i][f] * (t.p[u][f] + implicit[f]);
+    const err = r - (s.globalMean + t.bu[u] + t.bi[i] + dot);
+    t.bu[u] += lr * (err - reg * t.bu[u]);
+    t.bi[i] += lr * (err - reg * t.bi[i]);
+    for (let f = 0; f < d; f++) {
+      const puf = t.p[u][f];
+      const qif = t.q[i][f];
+      t.p[u][f] += lr * (err * qif - reg * puf);
+      t.q[i][f] += lr * (err * (puf + implicit[f]) - reg * qif);
+      const errQifSqrt = (err * qif) / sqrtIu;
+      for (const j of iu) t.y[j][f] += lr * (errQifSqrt - reg * t.y[j][f]);
+    }
+  }
 }
 
 describe("models/svdpp", () => {
@@ -237,5 +271,85 @@ describe("models/svdpp", () => {
     const a = await trained(1);
     assert.deepEqual(a, await trained(1));
     assert.notDeepEqual(a, await trained(2));
+  });
+  it("svdppSgdEpoch is Surprise's SVDpp.sgd loop, rating after rating in its order, and returns the mean ℓ", () => {
+    const data = smallRatings();
+    const rng = new Rng(5);
+    const table64 = (rows: number) => Float64Array.from({ length: rows * D }, () => rng.normal(0, 0.3));
+    const tables: SvdppTables = {
+      userBias: new Float64Array(5),
+      itemBias: new Float64Array(5),
+      userFactors: table64(5),
+      itemFactors: table64(5),
+      implicitFactors: table64(5),
+    };
+    const nested = (values: Float64Array) =>
+      Array.from({ length: 5 }, (_, r) => Array.from(values.subarray(r * D, (r + 1) * D)));
+    const reference = {
+      p: nested(tables.userFactors),
+      q: nested(tables.itemFactors),
+      y: nested(tables.implicitFactors),
+      bu: new Array<number>(5).fill(0),
+      bi: new Array<number>(5).fill(0),
+    };
+    // A large γλ so that the deferred y_j maps (a = 1 − γλ = 0.7) are exercised well away from 1.
+    const settings = { factors: D, globalMean: SMALL_MEAN, regularization: 3, learningRate: 0.1 };
+    const byUser = rowsByUser(data);
+    const inOrder = Array.from(byUser.rows, (row) => SMALL_ROWS[row]);
+    const neighbourhoods = UserItems.from(data);
+    for (let epoch = 0; epoch < 3; epoch++) {
+      // ℓ of each rating before its update, from the reference's parameters at that point.
+      let expectedLoss = 0;
+      for (const rating of inOrder) {
+        const [u, i, r] = rating;
+        const iu = SMALL_ROWS.filter((row) => row[0] === u).map((row) => row[1]);
+        let dot = 0;
+        let penalty = reference.bu[u] ** 2 + reference.bi[i] ** 2;
+        for (let f = 0; f < D; f++) {
+          const z = iu.reduce((sum, j) => sum + reference.y[j][f], 0) / Math.sqrt(iu.length);
+          dot += reference.q[i][f] * (reference.p[u][f] + z);
+          penalty += reference.p[u][f] ** 2 + reference.q[i][f] ** 2;
+          for (const j of iu) penalty += reference.y[j][f] ** 2;
+        }
+        const err = r - (SMALL_MEAN + reference.bu[u] + reference.bi[i] + dot);
+        expectedLoss += err * err + settings.regularization * penalty;
+        surpriseSvdppEpoch(reference, [rating], settings);
+      }
+      const loss = svdppSgdEpoch(tables, data, byUser, neighbourhoods, settings);
+      assert.ok(Math.abs(loss - expectedLoss / inOrder.length) < 1e-10, `epoch ${epoch + 1}: ${loss}`);
+    }
+    const close = (actual: Float64Array, expected: number[]) =>
+      expected.forEach((v, k) => assert.ok(Math.abs(actual[k] - v) < 1e-12, `${actual[k]} vs ${v}`));
+    close(tables.userBias, reference.bu);
+    close(tables.itemBias, reference.bi);
+    close(tables.userFactors, reference.p.flat());
+    close(tables.itemFactors, reference.q.flat());
+    close(tables.implicitFactors, reference.y.flat());
+  });
+
+  it("trains with batch size 1 by the fused epoch, as one tfjs step per rating in the same order does", async () => {
+    const trained = async (generic: boolean) => {
+      const model = new Svdpp(smallRatings(), { factors: D, seed: 3 });
+      // A step callback needs a step per rating: fitRatingSgd then runs the generic loop.
+      const callbacks = generic ? [{ onStepEnd: () => undefined }] : [];
+      const logs = await fitRatingSgd(model, {
+        epochs: 3,
+        batchSize: 1,
+        learningRate: 0.05,
+        seed: 0,
+        progress: "silent",
+        callbacks,
+      });
+      const tables = model.trainableVariables().map((v) => table(v));
+      model.dispose();
+      return { tables, losses: logs.map((l) => l.loss) };
+    };
+    const fused = await trained(false);
+    const generic = await trained(true);
+    // float64 against float32 over 33 updates of values of size ~1: 1e-5.
+    fused.tables.forEach((t, n) =>
+      t.forEach((v, k) => assert.ok(Math.abs(v - generic.tables[n][k]) < 1e-5, `${n}[${k}]`)),
+    );
+    fused.losses.forEach((l, e) => assert.ok(Math.abs(l - generic.losses[e]) < 1e-5, `epoch ${e + 1} loss`));
   });
 });

@@ -4,6 +4,7 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/backend/backend";
+import { GroupedRows } from "../../src/data/csr";
 import { fitRatingSgd, ratingBatch, RatingSgdModel } from "../../src/train/ratingSgd";
 import { makeInteractions } from "../eval/fixtures";
 import { assertClose, assertNoLeak } from "../support/assertions";
@@ -26,17 +27,20 @@ const log = () =>
  * A model with one weight w and loss mean over the batch of (w − r)², recording each batch's size. From
  * w = 0 a step at rate η moves w by η · 2 · mean(r); at η = γ|B|/2 that is γ · Σ r, Surprise's |B| steps.
  */
-function oneWeight(epochs = 1): RatingSgdModel & { w: tf.Variable; sizes: number[] } {
+function oneWeight(epochs = 1): RatingSgdModel & { w: tf.Variable; sizes: number[]; visited: number[] } {
   const train = log();
   const w = tf.variable(tf.scalar(0));
   const sizes: number[] = [];
+  const visited: number[] = [];
   return {
     train,
     w,
     sizes,
+    visited,
     sgdDefaults: { epochs, learningRate: 0.01, batchSize: 4 },
     loss(rows: Int32Array) {
       sizes.push(rows.length);
+      visited.push(...rows);
       const { ratings, users, items } = ratingBatch(train, rows);
       tf.dispose([users, items]);
       return tf.mean(tf.square(tf.sub(w, ratings))) as tf.Scalar;
@@ -87,5 +91,75 @@ describe("train/ratingSgd", () => {
       /fitRatingSgd: batchSize must be a positive integer/,
     );
     tf.dispose([model.w, whole.w]);
+  });
+  it("with batch size 1 steps rating by rating in Surprise's order, user by user, the same every epoch", async () => {
+    const train = makeInteractions(
+      [
+        [2, 0, 1],
+        [0, 1, 2],
+        [1, 2, 3],
+        [0, 2, 4],
+      ],
+      3,
+      3,
+      "unordered",
+    );
+    const model = { ...oneWeight(), train };
+    await fitRatingSgd(model, { seed: 3, epochs: 2, batchSize: 1, progress: "silent" });
+    // Users 0 (rows 1, 3), 1 (row 2), 2 (row 0); the seed plays no part.
+    assert.deepEqual(model.visited, [1, 3, 2, 0, 1, 3, 2, 0]);
+    model.w.dispose();
+  });
+
+  it("runs a model's fused epoch for batch size 1, storing the weights before each epoch's callbacks", async () => {
+    const calls: string[] = [];
+    const model: RatingSgdModel = {
+      ...oneWeight(),
+      fusedSgd: () => ({
+        epoch(byUser: GroupedRows, learningRate: number) {
+          calls.push(`epoch ${Array.from(byUser.rows).join(",")} at ${learningRate}`);
+          return 0.5 / calls.length;
+        },
+        store: () => void calls.push("store"),
+      }),
+    };
+    const logs = await fitRatingSgd(model, {
+      seed: 0,
+      epochs: 3,
+      batchSize: 1,
+      learningRate: 0.2,
+      progress: "silent",
+      callbacks: [
+        {
+          onEpochEnd: (l) => {
+            calls.push(`callback ${l.epoch}`);
+            return l.epoch === 2 ? "stop" : { metric: l.epoch * 10 };
+          },
+        },
+      ],
+    });
+    assert.deepEqual(calls, [
+      "epoch 0,1,2,3 at 0.2",
+      "store",
+      "callback 1",
+      "epoch 0,1,2,3 at 0.2",
+      "store",
+      "callback 2",
+    ]);
+    assert.deepEqual(
+      logs.map(({ epoch, loss, metric }) => ({ epoch, loss, metric })),
+      [
+        { epoch: 1, loss: 0.5, metric: 10 },
+        { epoch: 2, loss: 0.5 / 4, metric: undefined },
+      ],
+    );
+    const diverging: RatingSgdModel = {
+      ...oneWeight(),
+      fusedSgd: () => ({ epoch: () => NaN, store: () => undefined }),
+    };
+    await assert.rejects(
+      fitRatingSgd(diverging, { seed: 0, batchSize: 1, progress: "silent" }),
+      /fitRatingSgd: the loss became NaN at epoch 1; lower the learning rate/,
+    );
   });
 });

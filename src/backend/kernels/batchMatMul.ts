@@ -26,6 +26,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { gemmPool, type PooledProduct } from "./gemmPool";
 import { simdKernelsFor, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -50,6 +51,13 @@ export interface FastBatchMatMulOptions {
  * timed on the stock kernel.
  */
 export const SIMD_GEMM_MAX_ROWS = 256;
+
+/**
+ * Products of at least this many FLOPs (2·m·n·k over the batch) run on the worker pool when more than
+ * one thread is set (gemmPool.ts): below it, waking the workers and copying the operands cost more
+ * than the second core saves (measured in bench/engine.ts).
+ */
+export const POOLED_GEMM_MIN_FLOPS = 4e6;
 
 /** Marks the wrapper, so that registering twice never wraps the wrapper, and keeps what it wraps. */
 const ORIGINAL = Symbol("recsys-ts BatchMatMul: the wrapped kernel");
@@ -103,6 +111,11 @@ class HeapOps {
   constructor(private readonly backend: WasmInternals) {
     this.wasm = backend.wasm;
     this.params = this.wasm._malloc(8 * 4);
+  }
+
+  /** The module's whole heap, as bytes (a fresh view: the heap may have grown). */
+  bytes(): Uint8Array {
+    return this.wasm.HEAPU8;
   }
 
   /** Heap offset of a float32 tensor's data. */
@@ -333,25 +346,38 @@ function simdProduct(
   const [baseA, baseB, baseOut] = [heap.offsetOf(a), heap.offsetOf(b), heap.offsetOf(out)];
   const batch = tf.util.sizeFromShape(outer);
   const [rowStride, colStride] = transposeA ? [1, m] : [k, 1];
+  // Byte offsets of each product's operands from the tensors' starts.
+  let products: PooledProduct[];
+  let rows = m;
   if (!transposeA && batchOfShape(b.shape) === 1 && batchOfShape(a.shape) === batch) {
-    simd.gemm(baseA, rowStride, colStride, baseB, n, baseOut, n, batch * m, n, k);
-    return out;
+    products = [{ a: 0, b: 0, c: 0 }];
+    rows = batch * m;
+  } else {
+    const [indexA, indexB] = [batchIndex(a.shape, outer), batchIndex(b.shape, outer)];
+    products = Array.from({ length: batch }, (_, t) => ({
+      a: 4 * indexA(t) * m * k,
+      b: 4 * indexB(t) * k * n,
+      c: 4 * t * m * n,
+    }));
   }
-  const [indexA, indexB] = [batchIndex(a.shape, outer), batchIndex(b.shape, outer)];
-  for (let t = 0; t < batch; t++) {
-    simd.gemm(
-      baseA + 4 * indexA(t) * m * k,
+  const pool = 2 * batch * m * n * k >= POOLED_GEMM_MIN_FLOPS ? gemmPool() : undefined;
+  if (pool) {
+    const region = (offset: number, x: tf.TensorInfo) => ({ offset, bytes: 4 * tf.util.sizeFromShape(x.shape) });
+    pool.gemm({
+      heap: heap.bytes(),
+      aRegion: region(baseA, a),
+      bRegion: region(baseB, b),
+      cRegion: region(baseOut, out),
+      products,
       rowStride,
       colStride,
-      baseB + 4 * indexB(t) * k * n,
-      n,
-      baseOut + 4 * t * m * n,
-      n,
-      m,
+      m: rows,
       n,
       k,
-    );
+    });
+    return out;
   }
+  for (const p of products) simd.gemm(baseA + p.a, rowStride, colStride, baseB + p.b, n, baseOut + p.c, n, rows, n, k);
   return out;
 }
 

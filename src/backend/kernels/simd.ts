@@ -1,10 +1,22 @@
 // The SIMD kernels of simd.wat, instantiated on the memory of a tfjs wasm backend so that they read
 // and write tensors in place. Their JavaScript signatures take byte offsets, as tfjs's own wasm
 // kernels do; `heapOffset` gives a tensor's.
+//
+// Two builds of the module (scripts/build-simd-kernels.ts): "plain", and "fma", whose gemm multiplies
+// and adds with relaxed SIMD's f32x4.relaxed_madd (one rounding instead of two, one instruction where
+// the CPU has FMA). Node 20 compiles relaxed SIMD only behind --experimental-wasm-relaxed-simd, which
+// is set here at run time before the FMA build is validated; newer engines have it on. The variant
+// in use is `simdVariant()`: "plain" unless RECSYS_SIMD_FMA=1 or `setSimdVariant("fma")` asks for FMA.
 
+import * as v8 from "node:v8";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { SIMD_KERNELS_BASE64 } from "./simdBinary";
+import {
+  SIMD_KERNELS_BASE64,
+  SIMD_KERNELS_FMA_BASE64,
+  SIMD_KERNELS_SHARED_BASE64,
+  SIMD_KERNELS_SHARED_FMA_BASE64,
+} from "./simdBinary";
 
 /** The exports of simd.wat (pointers are byte offsets, sizes count float32s). */
 export interface SimdKernels {
@@ -48,6 +60,27 @@ export interface SimdKernels {
     n: number,
     k: number,
   ): void;
+  /**
+   * One epoch of Surprise's SVD SGD over the `n` rows listed at `rows` (see simd.wat): float64 tables
+   * p, q, bu, bi (biases used when `biased` ≠ 0), int32 users and items, float32 ratings. Returns the
+   * sum of the per-rating losses.
+   */
+  svd_sgd_epoch(
+    p: number,
+    q: number,
+    bu: number,
+    bi: number,
+    biased: number,
+    users: number,
+    items: number,
+    ratings: number,
+    rows: number,
+    n: number,
+    d: number,
+    mean: number,
+    reg: number,
+    lr: number,
+  ): number;
   /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */
   layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, epsilon: number, y: number): void;
   /** dx, and [dγ; dβ] into params [2, cols], accumulated in the 2·cols float64s at acc. */
@@ -73,31 +106,114 @@ interface WasmInternals {
 /** The WebAssembly API calls used here (the project compiles without the DOM typings that declare it). */
 interface WebAssemblyApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number }) => object;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-const BYTES = Uint8Array.from(Buffer.from(SIMD_KERNELS_BASE64, "base64"));
+/** The two builds of simd.wat: "fma" differs only in its gemm's multiply-adds (see the header). */
+export type SimdVariant = "plain" | "fma";
+
+/** The environment variable that forces the gemm's variant: 1 (FMA, an error where unsupported) or 0 (plain). */
+export const SIMD_FMA_ENV_VAR = "RECSYS_SIMD_FMA";
+
+const BYTES: Record<SimdVariant, Uint8Array> = {
+  plain: Uint8Array.from(Buffer.from(SIMD_KERNELS_BASE64, "base64")),
+  fma: Uint8Array.from(Buffer.from(SIMD_KERNELS_FMA_BASE64, "base64")),
+};
+
+const SHARED_BYTES: Record<SimdVariant, Uint8Array> = {
+  plain: Uint8Array.from(Buffer.from(SIMD_KERNELS_SHARED_BASE64, "base64")),
+  fma: Uint8Array.from(Buffer.from(SIMD_KERNELS_SHARED_FMA_BASE64, "base64")),
+};
+
+/** The bytes of the module in `variant` that imports a shared memory (gemmPool.ts's workers run it). */
+export function sharedMemoryModuleBytes(variant: SimdVariant): Uint8Array {
+  return SHARED_BYTES[variant];
+}
 
 /** Whether this JavaScript engine runs WebAssembly SIMD (every Node ≥ 16 does). */
-export const simdSupported: boolean = wasmApi.validate(BYTES);
+export const simdSupported: boolean = wasmApi.validate(BYTES.plain);
 
-// One instance per wasm memory (a backend's lifetime): instantiating costs ~1 ms, a kernel call ~1 µs.
-const instances = new WeakMap<object, SimdKernels>();
+let fmaChecked: boolean | undefined;
 
-/** The kernels bound to `backend`'s memory, or undefined when SIMD or the memory is unavailable. */
-export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
+/**
+ * Whether this engine runs the FMA build: relaxed SIMD, switched on first where Node needs the flag.
+ * (Where the CPU has no FMA, V8 runs relaxed_madd as a multiply and an add: correct, no faster.)
+ */
+export function fmaSupported(): boolean {
+  if (fmaChecked === undefined) {
+    if (simdSupported && !wasmApi.validate(BYTES.fma)) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+    fmaChecked = simdSupported && wasmApi.validate(BYTES.fma);
+  }
+  return fmaChecked;
+}
+
+let chosenVariant: SimdVariant | undefined;
+
+/**
+ * The variant the kernels run: RECSYS_SIMD_FMA=1|0 when set, else the one `setSimdVariant` chose, else
+ * "plain". FMA is opt-in although its gemm is faster (bench/engine.ts --gemm --fma off,on): rounding
+ * once instead of twice moves every product by an ulp or so, and a seeded training run then follows
+ * another trajectory (test/models/bert4rec.test.ts's tiny model ends at another accuracy, and the
+ * notebooks' recorded results were measured with the plain build).
+ */
+export function simdVariant(): SimdVariant {
+  if (chosenVariant === undefined) {
+    const forced = process.env[SIMD_FMA_ENV_VAR];
+    if (forced !== undefined && forced !== "0" && forced !== "1") {
+      throw new Error(`${SIMD_FMA_ENV_VAR} must be 1 (FMA) or 0 (plain multiply and add), got '${forced}'`);
+    }
+    chosenVariant = forced === "1" ? "fma" : "plain";
+  }
+  if (chosenVariant === "fma" && !fmaSupported()) {
+    throw new Error(`${SIMD_FMA_ENV_VAR}=1, but this JavaScript engine does not run WebAssembly relaxed SIMD`);
+  }
+  return chosenVariant;
+}
+
+/** Makes later kernel look-ups use `variant` (e.g. to measure both); an error where FMA is unsupported. */
+export function setSimdVariant(variant: SimdVariant): void {
+  if (variant === "fma" && !fmaSupported()) {
+    throw new Error("setSimdVariant: this JavaScript engine does not run WebAssembly relaxed SIMD");
+  }
+  chosenVariant = variant;
+}
+
+// Compiled once per variant; one instance per wasm memory and variant (a backend's lifetime):
+// instantiating costs ~1 ms, a kernel call ~1 µs.
+const modules: Partial<Record<SimdVariant, object>> = {};
+const instances: Record<SimdVariant, WeakMap<object, SimdKernels>> = { plain: new WeakMap(), fma: new WeakMap() };
+
+function instantiate(memory: object, variant: SimdVariant): SimdKernels {
+  const module = (modules[variant] ??= new wasmApi.Module(BYTES[variant]));
+  return new wasmApi.Instance(module, { env: { memory, log: Math.log } }).exports as unknown as SimdKernels;
+}
+
+/**
+ * The kernels bound to `backend`'s memory, in `variant` (default `simdVariant()`), or undefined when
+ * SIMD or the memory is unavailable.
+ */
+export function simdKernelsFor(backend: BackendWasm, variant: SimdVariant = simdVariant()): SimdKernels | undefined {
   const memory = (backend as unknown as WasmInternals).wasm.asm?.memory;
   if (!simdSupported || !(memory instanceof wasmApi.Memory)) return undefined;
-  let kernels = instances.get(memory);
+  let kernels = instances[variant].get(memory);
   if (kernels === undefined) {
-    const instance = new wasmApi.Instance(new wasmApi.Module(BYTES), { env: { memory, log: Math.log } });
-    kernels = instance.exports as unknown as SimdKernels;
-    instances.set(memory, kernels);
+    kernels = instantiate(memory, variant);
+    instances[variant].set(memory, kernels);
   }
   return kernels;
+}
+
+/**
+ * The kernels on a fresh memory of their own, of at least `bytes` bytes (from offset 0), for work that
+ * keeps its data in wasm memory outside any tfjs backend; undefined when SIMD is unavailable.
+ */
+export function simdKernelsOnOwnMemory(bytes: number): { kernels: SimdKernels; buffer: ArrayBuffer } | undefined {
+  if (!simdSupported) return undefined;
+  const memory = new wasmApi.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+  return { kernels: instantiate(memory, "plain"), buffer: memory.buffer };
 }
 
 /** `simdKernelsFor(backend)`, or an error naming the kernel `where` that needed them. */

@@ -1035,4 +1035,90 @@
       (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
       (br $each_k_block))))
 
+  ;; ---------------------------------------------------------------------------------------------
+  ;; One epoch of Surprise's SVD SGD in float64 (src/models/matrixFactorization.ts, svdSgdEpoch, is the
+  ;; same loop in JavaScript): for each row in the order at $rows, e = r − (μ + b_u + b_i + q_i·p_u),
+  ;; b_u += γ(e − λb_u), b_i += γ(e − λb_i), p_u += γ(e·q_i − λp_u), q_i += γ(e·p_u − λq_i), two factors
+  ;; per step. Tables are float64 ([U, D], [I, D], [U], [I]; the biases ignored unless $biased), users
+  ;; and items int32, ratings float32. Returns Σ of the per-rating loss e² + λ(b_u² + b_i² + ‖p_u‖² +
+  ;; ‖q_i‖²), each before its update. The dot product sums two lanes, so it rounds differently from
+  ;; Surprise's one running sum (float64: ~1e-16 relative).
+  (func (export "svd_sgd_epoch") (param $p i32) (param $q i32) (param $bu i32) (param $bi i32) (param $biased i32)
+                                 (param $users i32) (param $items i32) (param $ratings i32) (param $rows i32) (param $n i32)
+                                 (param $d i32) (param $mean f64) (param $reg f64) (param $lr f64) (result f64)
+    (local $k i32) (local $row i32) (local $pu i32) (local $qi i32) (local $f i32) (local $pairs i32)
+    (local $bua i32) (local $bia i32) (local $bu0 f64) (local $bi0 f64) (local $dot f64) (local $err f64)
+    (local $penalty f64) (local $loss f64) (local $puf f64) (local $qif f64)
+    (local $acc v128) (local $x v128) (local $y v128) (local $errv v128) (local $lrv v128) (local $regv v128)
+    (local.set $pairs (i32.shl (i32.and (local.get $d) (i32.const -2)) (i32.const 3)))
+    (local.set $lrv (f64x2.splat (local.get $lr)))
+    (local.set $regv (f64x2.splat (local.get $reg)))
+    (block $rows_done (loop $each_row
+      (br_if $rows_done (i32.ge_u (local.get $k) (local.get $n)))
+      (local.set $row (i32.shl (i32.load (i32.add (local.get $rows) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 2)))
+      (local.set $pu (i32.add (local.get $p)
+        (i32.shl (i32.mul (i32.load (i32.add (local.get $users) (local.get $row))) (local.get $d)) (i32.const 3))))
+      (local.set $qi (i32.add (local.get $q)
+        (i32.shl (i32.mul (i32.load (i32.add (local.get $items) (local.get $row))) (local.get $d)) (i32.const 3))))
+      ;; q_i·p_u
+      (local.set $acc (v128.const i64x2 0 0))
+      (local.set $f (i32.const 0))
+      (block $done (loop $dot_pairs
+        (br_if $done (i32.ge_u (local.get $f) (local.get $pairs)))
+        (local.set $acc (f64x2.add (local.get $acc)
+          (f64x2.mul (v128.load (i32.add (local.get $qi) (local.get $f))) (v128.load (i32.add (local.get $pu) (local.get $f))))))
+        (local.set $f (i32.add (local.get $f) (i32.const 16)))
+        (br $dot_pairs)))
+      (local.set $dot (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+      (if (i32.and (local.get $d) (i32.const 1)) (then
+        (local.set $dot (f64.add (local.get $dot)
+          (f64.mul (f64.load (i32.add (local.get $qi) (local.get $f))) (f64.load (i32.add (local.get $pu) (local.get $f))))))))
+      ;; e, and the biases' updates
+      (local.set $bu0 (f64.const 0))
+      (local.set $bi0 (f64.const 0))
+      (if (local.get $biased) (then
+        (local.set $bua (i32.add (local.get $bu) (i32.shl (i32.load (i32.add (local.get $users) (local.get $row))) (i32.const 3))))
+        (local.set $bia (i32.add (local.get $bi) (i32.shl (i32.load (i32.add (local.get $items) (local.get $row))) (i32.const 3))))
+        (local.set $bu0 (f64.load (local.get $bua)))
+        (local.set $bi0 (f64.load (local.get $bia)))))
+      (local.set $err (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $ratings) (local.get $row))))
+        (f64.add (f64.add (f64.add (local.get $mean) (local.get $bu0)) (local.get $bi0)) (local.get $dot))))
+      (if (local.get $biased) (then
+        (f64.store (local.get $bua) (f64.add (local.get $bu0)
+          (f64.mul (local.get $lr) (f64.sub (local.get $err) (f64.mul (local.get $reg) (local.get $bu0))))))
+        (f64.store (local.get $bia) (f64.add (local.get $bi0)
+          (f64.mul (local.get $lr) (f64.sub (local.get $err) (f64.mul (local.get $reg) (local.get $bi0))))))))
+      ;; the factors' updates, and ‖p_u‖² + ‖q_i‖² from the values before them
+      (local.set $errv (f64x2.splat (local.get $err)))
+      (local.set $acc (v128.const i64x2 0 0))
+      (local.set $f (i32.const 0))
+      (block $done (loop $update_pairs
+        (br_if $done (i32.ge_u (local.get $f) (local.get $pairs)))
+        (local.set $x (v128.load (i32.add (local.get $pu) (local.get $f))))
+        (local.set $y (v128.load (i32.add (local.get $qi) (local.get $f))))
+        (v128.store (i32.add (local.get $pu) (local.get $f)) (f64x2.add (local.get $x)
+          (f64x2.mul (local.get $lrv) (f64x2.sub (f64x2.mul (local.get $errv) (local.get $y)) (f64x2.mul (local.get $regv) (local.get $x))))))
+        (v128.store (i32.add (local.get $qi) (local.get $f)) (f64x2.add (local.get $y)
+          (f64x2.mul (local.get $lrv) (f64x2.sub (f64x2.mul (local.get $errv) (local.get $x)) (f64x2.mul (local.get $regv) (local.get $y))))))
+        (local.set $acc (f64x2.add (local.get $acc)
+          (f64x2.add (f64x2.mul (local.get $x) (local.get $x)) (f64x2.mul (local.get $y) (local.get $y)))))
+        (local.set $f (i32.add (local.get $f) (i32.const 16)))
+        (br $update_pairs)))
+      (local.set $penalty (f64.add (f64.add (f64.mul (local.get $bu0) (local.get $bu0)) (f64.mul (local.get $bi0) (local.get $bi0)))
+        (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
+      (if (i32.and (local.get $d) (i32.const 1)) (then
+        (local.set $puf (f64.load (i32.add (local.get $pu) (local.get $f))))
+        (local.set $qif (f64.load (i32.add (local.get $qi) (local.get $f))))
+        (f64.store (i32.add (local.get $pu) (local.get $f)) (f64.add (local.get $puf)
+          (f64.mul (local.get $lr) (f64.sub (f64.mul (local.get $err) (local.get $qif)) (f64.mul (local.get $reg) (local.get $puf))))))
+        (f64.store (i32.add (local.get $qi) (local.get $f)) (f64.add (local.get $qif)
+          (f64.mul (local.get $lr) (f64.sub (f64.mul (local.get $err) (local.get $puf)) (f64.mul (local.get $reg) (local.get $qif))))))
+        (local.set $penalty (f64.add (local.get $penalty)
+          (f64.add (f64.mul (local.get $puf) (local.get $puf)) (f64.mul (local.get $qif) (local.get $qif)))))))
+      (local.set $loss (f64.add (local.get $loss)
+        (f64.add (f64.mul (local.get $err) (local.get $err)) (f64.mul (local.get $reg) (local.get $penalty)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $each_row)))
+    (local.get $loss))
+
 )

@@ -2,15 +2,32 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { assembleSimdKernels, BINARY_FILE, simdBinarySource } from "../../../scripts/build-simd-kernels";
-import { heapOffset, requireSimdKernels, simdKernelsFor, simdSupported } from "../../../src/backend/kernels/simd";
+import {
+  assembleSimdKernels,
+  BINARY_FILE,
+  fusedMultiplyAdds,
+  sharedMemory,
+  simdBinarySource,
+} from "../../../scripts/build-simd-kernels";
+import {
+  fmaSupported,
+  heapOffset,
+  requireSimdKernels,
+  SIMD_FMA_ENV_VAR,
+  setSimdVariant,
+  simdKernelsFor,
+  simdSupported,
+  simdVariant,
+  type SimdVariant,
+} from "../../../src/backend/kernels/simd";
+import { Rng } from "../../../src/backend/random";
 import { useWasmTrainingKernels } from "./support";
 
 describe("WebAssembly SIMD kernels (simd.wat)", () => {
   useWasmTrainingKernels();
 
   it("ship as exactly the binary that scripts/build-simd-kernels.ts assembles from simd.wat", async function () {
-    this.timeout(120_000); // binaryen's -O3 takes ~15 s on two cores
+    this.timeout(300_000); // binaryen's -O3 of four modules takes ~15 s of CPU, minutes on a busy machine
     const expected = simdBinarySource(await assembleSimdKernels());
     const committed = fs.readFileSync(BINARY_FILE, "utf8");
     assert.ok(
@@ -51,4 +68,81 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
       /^Error: SomeKernel: WebAssembly SIMD is unavailable/,
     );
   });
+  it("build an FMA module by fusing exactly the gemm's accumulations, and a shared-memory one", () => {
+    const text = [
+      '(import "env" "memory" (memory 1))',
+      "(local.set $c0_1 (f32x4.add (local.get $c0_1) (f32x4.mul (local.get $x) (i8x16.shuffle 0 1 (local.get $v) (local.get $v)))))",
+      "(local.set $y (f32x4.add (local.get $y) (f32x4.mul (local.get $x) (local.get $b))))",
+    ].join("\n");
+    assert.equal(
+      fusedMultiplyAdds(text).split("\n")[1],
+      "(local.set $c0_1 (f32x4.relaxed_madd (local.get $x) (i8x16.shuffle 0 1 (local.get $v) (local.get $v)) (local.get $c0_1)))",
+    );
+    assert.equal(fusedMultiplyAdds(text).split("\n")[2], text.split("\n")[2], "not a gemm accumulator: unchanged");
+    assert.throws(() => fusedMultiplyAdds("(module)"), /no gemm accumulation/);
+    assert.equal(sharedMemory(text).split("\n")[0], '(import "env" "memory" (memory 1 65536 shared))');
+  });
+
+  it("run the FMA gemm where the engine runs relaxed SIMD, when asked (RECSYS_SIMD_FMA=1 or setSimdVariant)", () => {
+    // Node 20 runs relaxed SIMD once the flag is set; a CPU without FMA still runs it (unfused).
+    assert.equal(fmaSupported(), true);
+    const saved = simdVariant();
+    try {
+      setSimdVariant("plain");
+      assert.equal(simdVariant(), "plain");
+      setSimdVariant("fma");
+      assert.equal(simdVariant(), "fma");
+    } finally {
+      setSimdVariant(saved);
+    }
+    assert.equal(SIMD_FMA_ENV_VAR, "RECSYS_SIMD_FMA");
+  });
+
+  for (const variant of ["plain", "fma"] as SimdVariant[]) {
+    it(`run the gemm (${variant}) within float32 rounding of a float64 product, A row- and column-major`, async () => {
+      await tf.setBackend("wasm");
+      const backend = tf.backend() as BackendWasm;
+      const kernels = simdKernelsFor(backend, variant)!;
+      const rng = new Rng(3);
+      // m, n, k cover the 6×8, 1×8, 6×4, 1×4 and 1×1 tiles and two 256-step blocks of the contraction.
+      const [m, n, k] = [13, 21, 300];
+      const a = Float32Array.from({ length: m * k }, () => rng.normal());
+      const b = Float32Array.from({ length: k * n }, () => rng.normal());
+      for (const columnMajor of [false, true]) {
+        const stored = columnMajor
+          ? Float32Array.from({ length: m * k }, (_, at) => a[(at % m) * k + Math.floor(at / m)])
+          : a;
+        const [ta, tb, tc] = [tf.tensor1d(stored), tf.tensor1d(b), tf.zeros([m * n])];
+        const [rowStride, colStride] = columnMajor ? [1, m] : [k, 1];
+        kernels.gemm(
+          heapOffset(backend, ta),
+          rowStride,
+          colStride,
+          heapOffset(backend, tb),
+          n,
+          heapOffset(backend, tc),
+          n,
+          m,
+          n,
+          k,
+        );
+        const c = tc.dataSync();
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let exact = 0;
+            let magnitude = 0;
+            for (let p = 0; p < k; p++) {
+              exact += a[i * k + p] * b[p * n + j];
+              magnitude += Math.abs(a[i * k + p] * b[p * n + j]);
+            }
+            // A running float32 sum of k products errs by at most ~k·ε·Σ|a·b| (ε = 2⁻²⁴) whether each
+            // multiply-add rounds twice (plain) or once (FMA); the bound is loose, the typical error √k·ε·Σ.
+            const bound = k * 2 ** -24 * magnitude;
+            assert.ok(Math.abs(c[i * n + j] - exact) <= bound, `C(${i}, ${j}) = ${c[i * n + j]} vs ${exact}`);
+          }
+        }
+        tf.dispose([ta, tb, tc]);
+      }
+    });
+  }
 });
