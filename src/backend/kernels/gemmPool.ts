@@ -9,9 +9,10 @@
 // same instructions in the same order whatever the split, so results are bitwise identical for any
 // thread count. The workers sleep in Atomics.wait between products and do not keep the process alive.
 //
-// Threads: RECSYS_THREADS, else `setGemmThreads`, else os.availableParallelism().
+// Threads: RECSYS_THREADS, else `setGemmThreads`, else 1. One by default because that measured faster on
+// the course's 2-core machines (2 threads took 5–40% longer per Transformer step while other jobs shared
+// the cores, bench/engine.ts --threads 1,2); set RECSYS_THREADS=2 where a core is free.
 
-import * as os from "node:os";
 import { Worker } from "node:worker_threads";
 import { sharedMemoryModuleBytes, simdSupported, simdVariant, type SimdKernels, type SimdVariant } from "./simd";
 
@@ -20,7 +21,7 @@ export const THREADS_ENV_VAR = "RECSYS_THREADS";
 
 let configuredThreads: number | undefined;
 
-/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else the cores available. */
+/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else 1 (see the header). */
 export function gemmThreads(): number {
   const fromEnv = process.env[THREADS_ENV_VAR];
   if (fromEnv !== undefined) {
@@ -30,7 +31,7 @@ export function gemmThreads(): number {
     }
     return threads;
   }
-  return configuredThreads ?? os.availableParallelism();
+  return configuredThreads ?? 1;
 }
 
 /** Sets the gemm's thread count (RECSYS_THREADS, when set, still wins); 1 runs every product inline. */
