@@ -7,16 +7,19 @@
 import { Rng } from "../backend/random";
 import {
   AnswerError,
-  Problem,
   allClose,
   callAnswer,
   callForNumber,
-  describeValue,
   exercise,
   expectFunction,
   formatNumber,
   readValues,
   sameNumber,
+  normalDraws,
+  mistakeExplaining,
+  readRecord,
+  readNumberField,
+  readListField,
 } from "./exercise";
 
 /**
@@ -63,18 +66,7 @@ export type WalsUserStep = (
   lambda: number,
 ) => ArrayLike<number>;
 
-const normals = (rng: Rng, n: number, std = 1) => Array.from({ length: n }, () => rng.normal(0, std));
 const dot = (a: number[], b: number[]) => a.reduce((s, x, f) => s + x * b[f], 0);
-
-/** Names the mistake among `variants` that explains every case (got[c] against reference(c, variant)). */
-function explainedBy<V extends string>(
-  variants: [V, string][],
-  agrees: (variant: V) => boolean,
-  problem: string,
-): Problem {
-  const mistake = variants.find(([variant]) => agrees(variant));
-  return mistake === undefined ? problem : { problem, hint: mistake[1] };
-}
 
 // ---- 02.1 -------------------------------------------------------------------------------------------
 
@@ -144,7 +136,7 @@ const pearsonBaseline = exercise<PearsonBaseline>({
     const wrong = cases.findIndex((c, k) => !sameNumber(got[k], pearsonBaselineReference(...c), 1e-5));
     if (wrong >= 0) {
       const problem = `${show(cases[wrong])} returned ${formatNumber(got[wrong])}`;
-      return explainedBy(
+      return mistakeExplaining(
         PEARSON_MISTAKES,
         (v) => cases.every((c, k) => sameNumber(got[k], pearsonBaselineReference(...c, v), 1e-5)),
         problem,
@@ -201,25 +193,13 @@ const SGD_MISTAKES: [SgdVariant, string][] = [
 
 /** Reads {bu, bi, pu, qi} with pu, qi of `size` entries; an AnswerError naming the field otherwise. */
 function readMfTerm(value: unknown, size: number, call: string): MfTerm {
-  if (typeof value !== "object" || value === null) {
-    throw new AnswerError(`${call} should return { bu, bi, pu, qi }, got ${describeValue(value)}`);
-  }
-  const record = value as Record<string, unknown>;
-  const out: Partial<MfTerm> = {};
-  for (const key of ["bu", "bi"] as const) {
-    if (typeof record[key] !== "number") {
-      throw new AnswerError(`${call}: ${key} should be a number, got ${describeValue(record[key])}`);
-    }
-    out[key] = record[key] as number;
-  }
-  for (const key of ["pu", "qi"] as const) {
-    const values = readValues(record[key], `${call}'s ${key}`);
-    if (values.shape.join() !== String(size)) {
-      throw new AnswerError(`${call}: ${key} should have ${size} entries, got shape [${values.shape.join(", ")}]`);
-    }
-    out[key] = values.data;
-  }
-  return out as MfTerm;
+  const record = readRecord(value, "{ bu, bi, pu, qi }", call);
+  return {
+    bu: readNumberField(record, "bu", call),
+    bi: readNumberField(record, "bi", call),
+    pu: readListField(record, "pu", call, size),
+    qi: readListField(record, "qi", call, size),
+  };
 }
 
 function sameTerm(a: MfTerm, b: MfTerm): boolean {
@@ -235,7 +215,12 @@ const mfSgdStep = exercise<MfSgdStep>({
     const cases: [number, number, MfTerm, number, number][] = [3, 5, 4].map((size, c) => [
       [5, 1, 3][c],
       [3.53, 3.2, 3.9][c],
-      { bu: rng.normal(0, 0.3), bi: rng.normal(0, 0.3), pu: normals(rng, size, 0.5), qi: normals(rng, size, 0.5) },
+      {
+        bu: rng.normal(0, 0.3),
+        bi: rng.normal(0, 0.3),
+        pu: normalDraws(rng, size, 0.5),
+        qi: normalDraws(rng, size, 0.5),
+      },
       [0.05, 0.1, 0.2][c],
       [0.02, 0.1, 0.5][c],
     ]);
@@ -259,7 +244,7 @@ const mfSgdStep = exercise<MfSgdStep>({
       (key) => !allClose([term[key]].flat(), [expected[key]].flat(), 1e-10, 1e-8),
     );
     const problem = `${got[wrong].call}: ${field} is not what the step gives`;
-    return explainedBy(
+    return mistakeExplaining(
       SGD_MISTAKES,
       (v) => cases.every((c, k) => sameTerm(got[k].term, sgdReference(...c, v))),
       problem,
@@ -313,9 +298,9 @@ const svdppPredict = exercise<SvdppPredict>({
       3 + rng.next(),
       rng.normal(0, 0.4),
       rng.normal(0, 0.4),
-      normals(rng, size, 0.5),
-      normals(rng, size, 0.5),
-      Array.from({ length: rated }, () => normals(rng, size, 0.4)),
+      normalDraws(rng, size, 0.5),
+      normalDraws(rng, size, 0.5),
+      Array.from({ length: rated }, () => normalDraws(rng, size, 0.4)),
     ]);
     const show = (c: (typeof cases)[number]) =>
       `svdppPredict(μ = ${formatNumber(c[0])}, ${c[3].length} factors, |N(u)| = ${c[5].length})`;
@@ -333,7 +318,7 @@ const svdppPredict = exercise<SvdppPredict>({
     );
     const wrong = cases.findIndex((c, k) => !sameNumber(got[k], svdppReference(...c), 1e-9));
     if (wrong >= 0) {
-      return explainedBy(
+      return mistakeExplaining(
         SVDPP_MISTAKES,
         (v) => cases.every((c, k) => sameNumber(got[k], svdppReference(...c, v), 1e-9)),
         `${show(cases[wrong])} returned ${formatNumber(got[wrong])}`,
@@ -419,7 +404,7 @@ const walsUserStep = exercise<WalsUserStep>({
     ).map(([items, size, alpha, lambda]) => {
       const ratings = Array.from({ length: items }, () => (rng.next() < 0.45 ? 1 + rng.int(5) : 0));
       if (ratings.every((r) => r === 0)) ratings[0] = 4;
-      return [ratings, Array.from({ length: items }, () => normals(rng, size, 0.5)), alpha, lambda];
+      return [ratings, Array.from({ length: items }, () => normalDraws(rng, size, 0.5)), alpha, lambda];
     });
     const got = cases.map(([ratings, q, alpha, lambda]) => {
       const call = `walsUserStep([${ratings.join(", ")}], Q [${q.length} × ${q[0].length}], α = ${alpha}, λ = ${lambda})`;
@@ -444,7 +429,7 @@ const walsUserStep = exercise<WalsUserStep>({
     });
     const wrong = cases.findIndex((c, k) => !allClose(got[k].p, walsReference(...c), 1e-8, 1e-6));
     if (wrong < 0) return null;
-    return explainedBy(
+    return mistakeExplaining(
       WALS_MISTAKES,
       (v) => cases.every((c, k) => allClose(got[k].p, walsReference(...c, v), 1e-8, 1e-6)),
       `${got[wrong].call} returned [${got[wrong].p.map(formatNumber).join(", ")}]`,

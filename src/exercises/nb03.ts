@@ -7,7 +7,6 @@
 import { Rng } from "../backend/random";
 import {
   AnswerError,
-  Problem,
   allClose,
   callAnswer,
   describeValue,
@@ -16,6 +15,11 @@ import {
   formatNumber,
   readValues,
   sameNumber,
+  normalDraws,
+  mistakeExplaining,
+  readRecord,
+  readNumberField,
+  readListField,
 } from "./exercise";
 
 /** 03.1: Σ_m w_m · zscore(scores[m]) over one user's catalogue; scores[m] holds model m's score of every item. */
@@ -54,17 +58,7 @@ export type LightfmItem = (
   normalize: boolean,
 ) => { vector: ArrayLike<number>; bias: number };
 
-const normals = (rng: Rng, n: number, std = 1) => Array.from({ length: n }, () => rng.normal(0, std));
 const dot = (a: number[], b: number[]) => a.reduce((s, x, f) => s + x * b[f], 0);
-
-function explainedBy<V extends string>(
-  variants: [V, string][],
-  agrees: (variant: V) => boolean,
-  problem: string,
-): Problem {
-  const mistake = variants.find(([variant]) => agrees(variant));
-  return mistake === undefined ? problem : { problem, hint: mistake[1] };
-}
 
 // ---- 03.1 -------------------------------------------------------------------------------------------
 
@@ -103,15 +97,15 @@ const weightedHybridScores = exercise<WeightedHybridScores>({
     const rng = new Rng(301);
     const cases: [number[][], number[]][] = [
       [
-        [normals(rng, 8, 3), Array.from({ length: 8 }, () => rng.next())],
+        [normalDraws(rng, 8, 3), Array.from({ length: 8 }, () => rng.next())],
         [1, 1],
       ],
       [
-        [normals(rng, 11, 0.5), normals(rng, 11, 5).map((x) => x + 4), normals(rng, 11)],
+        [normalDraws(rng, 11, 0.5), normalDraws(rng, 11, 5).map((x) => x + 4), normalDraws(rng, 11)],
         [0.6, 0.3, 0.1],
       ],
       [
-        [normals(rng, 6, 2), Array.from({ length: 6 }, () => 0.25)],
+        [normalDraws(rng, 6, 2), Array.from({ length: 6 }, () => 0.25)],
         [0.7, 0.3],
       ],
     ];
@@ -140,7 +134,7 @@ const weightedHybridScores = exercise<WeightedHybridScores>({
     if (got[wrong].values.some((x) => Number.isNaN(x))) {
       return { problem, hint: "a model that scores every item alike has std 0: its z-scores are all 0, not 0/0" };
     }
-    return explainedBy(
+    return mistakeExplaining(
       HYBRID_MISTAKES,
       (v) => cases.every((c, k) => allClose(got[k].values, hybridReference(...c, v), 1e-9, 1e-7)),
       problem,
@@ -253,24 +247,14 @@ const HINGE_MISTAKES: [HingeVariant, string][] = [
 ];
 
 function readTriple(value: unknown, size: number, call: string): BprTriple {
-  if (typeof value !== "object" || value === null) {
-    throw new AnswerError(`${call} should return { pu, qi, qj, bi, bj }, got ${describeValue(value)}`);
-  }
-  const record = value as Record<string, unknown>;
-  const vector = (key: string) => {
-    const values = readValues(record[key], `${call}'s ${key}`);
-    if (values.shape.join() !== String(size)) {
-      throw new AnswerError(`${call}: ${key} should have ${size} entries, got shape [${values.shape.join(", ")}]`);
-    }
-    return values.data;
+  const record = readRecord(value, "{ pu, qi, qj, bi, bj }", call);
+  return {
+    pu: readListField(record, "pu", call, size),
+    qi: readListField(record, "qi", call, size),
+    qj: readListField(record, "qj", call, size),
+    bi: readNumberField(record, "bi", call),
+    bj: readNumberField(record, "bj", call),
   };
-  const scalar = (key: string) => {
-    if (typeof record[key] !== "number") {
-      throw new AnswerError(`${call}: ${key} should be a number, got ${describeValue(record[key])}`);
-    }
-    return record[key] as number;
-  };
-  return { pu: vector("pu"), qi: vector("qi"), qj: vector("qj"), bi: scalar("bi"), bj: scalar("bj") };
 }
 
 const flatTriple = (p: BprTriple) => [...p.pu, ...p.qi, ...p.qj, p.bi, p.bj];
@@ -282,11 +266,11 @@ const hingeBprStep = exercise<HingeBprStep>({
     const f = expectFunction(answer, "({ pu, qi, qj, bi, bj }, eta, margin) => { pu, qi, qj, bi, bj }");
     const rng = new Rng(303);
     const triple = (size: number, lift: number): BprTriple => {
-      const pu = normals(rng, size, 0.6);
+      const pu = normalDraws(rng, size, 0.6);
       return {
         pu,
         qi: pu.map((x) => lift * x + rng.normal(0, 0.3)),
-        qj: normals(rng, size, 0.6),
+        qj: normalDraws(rng, size, 0.6),
         bi: rng.normal(0, 0.2),
         bj: rng.normal(0, 0.2),
       };
@@ -328,7 +312,7 @@ const hingeBprStep = exercise<HingeBprStep>({
     );
     const [p] = cases[wrong];
     const x = dot(p.pu, p.qi) + p.bi - dot(p.pu, p.qj) - p.bj;
-    return explainedBy(
+    return mistakeExplaining(
       HINGE_MISTAKES,
       agrees,
       `${got[wrong].call}, x̂_uij = ${formatNumber(x)}: the step is not the hinge's`,
@@ -368,8 +352,8 @@ const lightfmItem = exercise<LightfmItem>({
       { size: 3, rows: 9 },
       { size: 5, rows: 14 },
     ].map(({ size, rows }) => ({
-      embeddings: Array.from({ length: rows }, () => normals(rng, size, 0.5)),
-      biases: normals(rng, rows, 0.3),
+      embeddings: Array.from({ length: rows }, () => normalDraws(rng, size, 0.5)),
+      biases: normalDraws(rng, rows, 0.3),
     }));
     const cases: [number[], number[][], number[], boolean][] = [
       [[0, 4, 7], tables[0].embeddings, tables[0].biases, true],
@@ -419,7 +403,7 @@ const lightfmItem = exercise<LightfmItem>({
       )
         ? "its bias"
         : "its vector";
-      return explainedBy(LIGHTFM_MISTAKES, agrees, `${got[wrong].call}: ${which} is not the weighted sum`);
+      return mistakeExplaining(LIGHTFM_MISTAKES, agrees, `${got[wrong].call}: ${which} is not the weighted sum`);
     }
     const empty = callAnswer(
       "lightfmItem([], embeddings, biases, true)",

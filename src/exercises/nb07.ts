@@ -8,7 +8,6 @@ import type * as tf from "@tensorflow/tfjs";
 import { Rng } from "../backend/random";
 import {
   AnswerError,
-  Problem,
   callAnswer,
   describeValue,
   exercise,
@@ -16,6 +15,9 @@ import {
   formatNumber,
   readValues,
   sameNumber,
+  mistakeExplaining,
+  readRecord,
+  readListField,
 } from "./exercise";
 
 /** 07.1: test = the latest item, validation = the one before, train = the rest in time order. */
@@ -45,33 +47,8 @@ const PAD = 0;
 const MASK = 1;
 const OFFSET = 2;
 
-function explainedBy<V extends string>(
-  variants: [V, string][],
-  agrees: (variant: V) => boolean,
-  problem: string,
-): Problem {
-  const mistake = variants.find(([variant]) => agrees(variant));
-  return mistake === undefined ? problem : { problem, hint: mistake[1] };
-}
-
 const sameList = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   a.length === b.length && Array.from(b).every((x, i) => a[i] === x);
-
-/** Reads a field of an answer object as a list of numbers. */
-function readList(record: Record<string, unknown>, key: string, call: string): number[] {
-  const values = readValues(record[key], `${call}'s ${key}`);
-  if (values.shape.length !== 1) {
-    throw new AnswerError(`${call}: ${key} should be a flat list, got shape [${values.shape.join(", ")}]`);
-  }
-  return values.data;
-}
-
-function readRecord(value: unknown, fields: string, call: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new AnswerError(`${call} should return ${fields}, got ${describeValue(value)}`);
-  }
-  return value as Record<string, unknown>;
-}
 
 // ---- 07.1 -------------------------------------------------------------------------------------------
 
@@ -125,7 +102,7 @@ const leaveOneOut = exercise<LeaveOneOut>({
       return {
         call,
         split: {
-          train: readList(record, "train", call),
+          train: readListField(record, "train", call),
           validation: record.validation as number,
           test: record.test as number,
         },
@@ -152,7 +129,7 @@ const leaveOneOut = exercise<LeaveOneOut>({
       );
     });
     const split = got[wrong].split;
-    return explainedBy(
+    return mistakeExplaining(
       SPLIT_MISTAKES,
       agrees,
       `${got[wrong].call} returned train [${split.train.join(", ")}], validation ${split.validation}, test ${split.test}`,
@@ -224,9 +201,9 @@ const clozeInput = exercise<ClozeInput>({
         (v) => readRecord(v, "{ tokenIds, positions, labels }", call),
       );
       const input = {
-        tokenIds: readList(record, "tokenIds", call),
-        positions: readList(record, "positions", call),
-        labels: readList(record, "labels", call),
+        tokenIds: readListField(record, "tokenIds", call),
+        positions: readListField(record, "positions", call),
+        labels: readListField(record, "labels", call),
       };
       if (input.tokenIds.length !== maxLength) {
         throw new AnswerError(
@@ -263,7 +240,7 @@ const clozeInput = exercise<ClozeInput>({
       : !sameList(input.positions, expected.positions)
         ? `positions [${input.positions.join(", ")}]`
         : `labels [${input.labels.join(", ")}]`;
-    return explainedBy(CLOZE_MISTAKES, agrees, `${call} returned ${field}, which is not the Cloze input`);
+    return mistakeExplaining(CLOZE_MISTAKES, agrees, `${call} returned ${field}, which is not the Cloze input`);
   },
 });
 
@@ -328,7 +305,7 @@ const hitRateNdcg = exercise<HitRateNdcg>({
     if (agrees("")) return null;
     const wrong = cases.findIndex((c, k) => !rankReference(...c).every((x, m) => sameNumber(got[k].values[m], x)));
     const [hr, ndcg] = got[wrong].values;
-    return explainedBy(
+    return mistakeExplaining(
       RANK_MISTAKES,
       agrees,
       `${got[wrong].call} returned hitRate ${formatNumber(hr)}, ndcg ${formatNumber(ndcg)}`,
@@ -395,7 +372,7 @@ const attentionMask = exercise<AttentionMask>({
     const wrong = cases.findIndex((c, k) => !sameList(got[k].values, maskReference(...c)));
     const t = cases[wrong][0].length;
     const rows = Array.from({ length: t }, (_, q) => `[${got[wrong].values.slice(q * t, (q + 1) * t).join(" ")}]`);
-    return explainedBy(MASK_MISTAKES, agrees, `${got[wrong].call} returned ${rows.join(" ")}`);
+    return mistakeExplaining(MASK_MISTAKES, agrees, `${got[wrong].call} returned ${rows.join(" ")}`);
   },
 });
 

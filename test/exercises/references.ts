@@ -391,18 +391,37 @@ function denseBy(divisor: (data: Interactions, users: number[], items: number[])
   };
 }
 
-/** Solves a·x = b by Gaussian elimination (the small systems of the WALS answers below). */
-function solveByHand(a: number[][], b: number[]): number[] {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r][c] / m[c][c];
-      m[r] = m[r].map((x, k) => x - f * m[c][k]);
+/**
+ * argmin_p Σ_i c_i (x_i − q_iᵀp)² + λ‖p‖², by Gaussian elimination on (QᵀCQ + λI) p = QᵀCx: the WALS step
+ * with the confidences c and targets x that a wrong answer chose.
+ */
+function weightedRidge(q: number[][], c: number[], x: number[], lambda: number): number[] {
+  const d = q[0].length;
+  const m = Array.from({ length: d }, (_, r) => [
+    ...Array.from({ length: d }, (_, k) => q.reduce((s, row, i) => s + c[i] * row[r] * row[k], r === k ? lambda : 0)),
+    q.reduce((s, row, i) => s + c[i] * row[r] * x[i], 0),
+  ]);
+  for (let col = 0; col < d; col++) {
+    for (let r = 0; r < d; r++) {
+      if (r === col) continue;
+      const f = m[r][col] / m[col][col];
+      m[r] = m[r].map((v, k) => v - f * m[col][k]);
     }
   }
-  return m.map((row, r) => row[n] / row[r]);
+  return m.map((row, r) => row[d] / row[r]);
+}
+
+/** SVD++'s reference with every y_j scaled by scale(|N(u)|): the wrong normalisations of the implicit term. */
+function svdppWithImplicitScaled(scale: (n: number) => number): AnswerOf<"02.3"> {
+  return (mu, bu, bi, pu, qi, implicit) =>
+    REFERENCES["02.3"](
+      mu,
+      bu,
+      bi,
+      pu,
+      qi,
+      implicit.map((y) => y.map((v) => v * scale(implicit.length))),
+    );
 }
 
 export interface WrongAnswer<Id extends ExerciseId> {
@@ -1156,28 +1175,12 @@ export const WRONG_ANSWERS: { [Id in ExerciseId]: WrongAnswer<Id>[] } = {
   "02.3": [
     {
       what: "divides by |N(u)|",
-      answer: (mu, bu, bi, pu, qi, implicit) =>
-        REFERENCES["02.3"](
-          mu,
-          bu,
-          bi,
-          pu,
-          qi,
-          implicit.map((y) => y.map((v) => v / Math.sqrt(implicit.length))),
-        ),
+      answer: svdppWithImplicitScaled((n) => 1 / Math.sqrt(n)),
       message: /one over the square root of the count, not one over the count/,
     },
     {
       what: "no normalisation",
-      answer: (mu, bu, bi, pu, qi, implicit) =>
-        REFERENCES["02.3"](
-          mu,
-          bu,
-          bi,
-          pu,
-          qi,
-          implicit.map((y) => y.map((v) => v * Math.sqrt(implicit.length))),
-        ),
+      answer: svdppWithImplicitScaled((n) => Math.sqrt(n)),
       message: /so it does not grow with the number of rated items/,
     },
     {
@@ -1205,19 +1208,13 @@ export const WRONG_ANSWERS: { [Id in ExerciseId]: WrongAnswer<Id>[] } = {
   "02.4": [
     {
       what: "rating as target",
-      answer: (ratings, q, alpha, lambda) => {
-        // x_u = r_u: solve with the rating as target (scale the binary solution's right-hand side per item).
-        const d = q[0].length;
-        const a = Array.from({ length: d }, (_, r) =>
-          Array.from({ length: d }, (_, c) =>
-            q.reduce((s, row, i) => s + (1 + alpha * ratings[i]) * row[r] * row[c], r === c ? lambda : 0),
-          ),
-        );
-        const b = Array.from({ length: d }, (_, r) =>
-          q.reduce((s, row, i) => s + (1 + alpha * ratings[i]) * row[r] * ratings[i], 0),
-        );
-        return solveByHand(a, b);
-      },
+      answer: (ratings, q, alpha, lambda) =>
+        weightedRidge(
+          q,
+          ratings.map((r) => 1 + alpha * r),
+          ratings,
+          lambda,
+        ),
       message: /the target is the binary x_ui/,
     },
     {
@@ -1240,18 +1237,13 @@ export const WRONG_ANSWERS: { [Id in ExerciseId]: WrongAnswer<Id>[] } = {
     },
     {
       what: "no confidence 1",
-      answer: (ratings, q, alpha, lambda) => {
-        const d = q[0].length;
-        const a = Array.from({ length: d }, (_, r) =>
-          Array.from({ length: d }, (_, c) =>
-            q.reduce((s, row, i) => s + alpha * ratings[i] * row[r] * row[c], r === c ? lambda : 0),
-          ),
-        );
-        const b = Array.from({ length: d }, (_, r) =>
-          q.reduce((s, row, i) => s + alpha * ratings[i] * row[r] * (ratings[i] > 0 ? 1 : 0), 0),
-        );
-        return solveByHand(a, b);
-      },
+      answer: (ratings, q, alpha, lambda) =>
+        weightedRidge(
+          q,
+          ratings.map((r) => alpha * r),
+          ratings.map((r) => (r > 0 ? 1 : 0)),
+          lambda,
+        ),
       message: /1, not 0, on the empty cells/,
     },
     { what: "wrong length", answer: () => [1, 2, 3, 4, 5], message: /p_u has one entry per factor \(2 here\)/ },
