@@ -7,6 +7,7 @@
 // say what is wrong in terms of the task, never what the solution is.
 
 import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../backend/random";
 
 /** What is wrong with an answer: a sentence, or a sentence with a hint more specific than the exercise's. */
 export type Problem = string | { problem: string; hint: string };
@@ -160,4 +161,48 @@ export function callForNumber(call: string, f: () => unknown): number {
 /** Whether `got` and `expected` agree to a relative 1e-9 (absolute 1e-12 near zero). */
 export function sameNumber(got: number, expected: number, rtol = 1e-9): boolean {
   return Math.abs(got - expected) <= 1e-12 + rtol * Math.abs(expected);
+}
+
+/** n draws from N(0, std²) of a seeded Rng: a check's own inputs. */
+export function normalDraws(rng: Rng, n: number, std = 1): number[] {
+  return Array.from({ length: n }, () => rng.normal(0, std));
+}
+
+/**
+ * `problem`, with the hint of the first mistake that explains every case (`agrees(variant)` is true when
+ * the answer matches the reference computed with that mistake), or alone when none does.
+ */
+export function mistakeExplaining<V extends string>(
+  mistakes: [V, string][],
+  agrees: (variant: V) => boolean,
+  problem: string,
+): Problem {
+  const mistake = mistakes.find(([variant]) => agrees(variant));
+  return mistake === undefined ? problem : { problem, hint: mistake[1] };
+}
+
+/** `value` as a record of fields, or an AnswerError saying the answer should be `{ fields }`. */
+export function readRecord(value: unknown, fields: string, call: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof tf.Tensor) {
+    throw new AnswerError(`${call} should return ${fields}, got ${describeValue(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The number in field `key`, or an AnswerError naming the field. */
+export function readNumberField(record: Record<string, unknown>, key: string, call: string): number {
+  const value = record[key];
+  if (typeof value !== "number")
+    throw new AnswerError(`${call}: ${key} should be a number, got ${describeValue(value)}`);
+  return value;
+}
+
+/** The flat list of numbers in field `key` (of `size` entries when given), or an AnswerError naming the field. */
+export function readListField(record: Record<string, unknown>, key: string, call: string, size?: number): number[] {
+  const values = readValues(record[key], `${call}'s ${key}`);
+  if (values.shape.length !== 1 || (size !== undefined && values.shape[0] !== size)) {
+    const wanted = size === undefined ? "a flat list" : `${size} entries`;
+    throw new AnswerError(`${call}: ${key} should have ${wanted}, got shape [${values.shape.join(", ")}]`);
+  }
+  return values.data;
 }

@@ -17,5 +17,8 @@ export type {
   NegativeElbo,
 } from "./nb04";
 export type { TfidfWeight, Bm25Weight, Bm25Params, SparseTerms, SparseCosine, TuneBm25 } from "./nb01";
+export type { PearsonBaseline, MfTerm, MfSgdStep, SvdppPredict, WalsUserStep } from "./nb02";
+export type { WeightedHybridScores, TuneHybridWeight, BprTriple, HingeBprStep, LightfmItem } from "./nb03";
+export type { LeaveOneOut, ClozeInput, HitRateNdcg, AttentionMask } from "./nb07";
 export type { CorruptForMlm, MaskedLmLoss, WordPieces, NspPairs } from "./nb06";
 export type { ClipToNorm, GaussianEpsilon, LossThresholdAuc, QuantizeRow, RecallAtK } from "./nb08";

@@ -4,17 +4,23 @@
 import type { Exercise } from "./exercise";
 import { NB00_EXERCISES } from "./nb00";
 import { NB01_EXERCISES } from "./nb01";
+import { NB02_EXERCISES } from "./nb02";
+import { NB03_EXERCISES } from "./nb03";
 import { NB04_EXERCISES } from "./nb04";
 import { NB05_EXERCISES } from "./nb05";
 import { NB06_EXERCISES } from "./nb06";
+import { NB07_EXERCISES } from "./nb07";
 import { NB08_EXERCISES } from "./nb08";
 
 export const EXERCISES = {
   ...NB00_EXERCISES,
   ...NB01_EXERCISES,
+  ...NB02_EXERCISES,
+  ...NB03_EXERCISES,
   ...NB04_EXERCISES,
   ...NB05_EXERCISES,
   ...NB06_EXERCISES,
+  ...NB07_EXERCISES,
   ...NB08_EXERCISES,
 };
 

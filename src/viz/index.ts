@@ -1,4 +1,4 @@
-// Figures: Plotly figure builders and rich display in notebooks.
+// Figures: Plotly figure builders, tables, architecture diagrams and rich display in notebooks.
 
 export * from "./display";
 export * from "./plotly";
@@ -6,3 +6,5 @@ export * from "./charts";
 export * from "./projection";
 export * from "./liveCurves";
 export * from "./tables";
+export * from "./diagrams";
+export * from "./architectures";

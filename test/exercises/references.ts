@@ -7,7 +7,9 @@ import { Rng } from "../../src/backend/random";
 import { Interactions } from "../../src/data/interactions";
 import type { AnswerOf, ExerciseId } from "../../src/exercises/registry";
 import { gelu, geluTanh } from "../../src/nn/feedForward";
-import { causalMask, scaledDotProductAttention } from "../../src/nn/attention";
+import { causalMask, paddingMask, scaledDotProductAttention } from "../../src/nn/attention";
+import { normalizeScoreRows } from "../../src/models/hybrid";
+import type { MfTerm } from "../../src/exercises/nb02";
 import { nextSentencePairs } from "../../src/data/bertPretraining";
 import type { SparseTerms } from "../../src/exercises/nb01";
 import { quantizeInt8 } from "../../src/nn/quantization";
@@ -171,6 +173,124 @@ export const REFERENCES: { [Id in ExerciseId]: AnswerOf<Id> } = {
     const found = new Set(approximate.slice(0, k));
     return exact.slice(0, k).filter((item) => found.has(item)).length / k;
   },
+  "02.1": (ratingsA, ratingsB, baselinesA, baselinesB, shrinkage) => {
+    const n = ratingsA.length;
+    if (n < 2) return 0;
+    let product = 0;
+    let squaresA = 0;
+    let squaresB = 0;
+    for (let k = 0; k < n; k++) {
+      const da = ratingsA[k] - baselinesA[k];
+      const db = ratingsB[k] - baselinesB[k];
+      product += da * db;
+      squaresA += da * da;
+      squaresB += db * db;
+    }
+    if (squaresA === 0 || squaresB === 0) return 0;
+    return ((n - 1) / (n - 1 + shrinkage)) * (product / Math.sqrt(squaresA * squaresB));
+  },
+  "02.2": (rating, globalMean, { bu, bi, pu, qi }, gamma, lambda) => {
+    const e = rating - (globalMean + bu + bi + pu.reduce((s, x, f) => s + x * qi[f], 0));
+    return {
+      bu: bu + gamma * (e - lambda * bu),
+      bi: bi + gamma * (e - lambda * bi),
+      pu: pu.map((x, f) => x + gamma * (e * qi[f] - lambda * x)),
+      qi: qi.map((x, f) => x + gamma * (e * pu[f] - lambda * x)),
+    };
+  },
+  "02.3": (globalMean, bu, bi, pu, qi, implicit) => {
+    const scale = implicit.length === 0 ? 0 : 1 / Math.sqrt(implicit.length);
+    const user = pu.map((p, f) => p + scale * implicit.reduce((s, y) => s + y[f], 0));
+    return globalMean + bu + bi + qi.reduce((s, q, f) => s + q * user[f], 0);
+  },
+  "02.4": (ratings, itemFactors, alpha, lambda) => {
+    const d = itemFactors[0].length;
+    // A = QᵀCQ + λI and b = QᵀCx, then Gauss–Jordan on [A | b].
+    const a = Array.from({ length: d }, (_, r) => [
+      ...Array.from({ length: d }, (_, c) =>
+        itemFactors.reduce((s, q, i) => s + (1 + alpha * ratings[i]) * q[r] * q[c], r === c ? lambda : 0),
+      ),
+      itemFactors.reduce((s, q, i) => s + (1 + alpha * ratings[i]) * q[r] * (ratings[i] > 0 ? 1 : 0), 0),
+    ]);
+    for (let c = 0; c < d; c++) {
+      const pivot = a[c][c];
+      a[c] = a[c].map((x) => x / pivot);
+      for (let r = 0; r < d; r++) if (r !== c) a[r] = a[r].map((x, k) => x - a[r][c] * a[c][k]);
+    }
+    return a.map((row) => row[d]);
+  },
+  "03.1": (scores, weights) => {
+    const z = scores.map((row) => {
+      const mean = row.reduce((s, x) => s + x, 0) / row.length;
+      const std = Math.sqrt(row.reduce((s, x) => s + (x - mean) ** 2, 0) / row.length);
+      return row.map((x) => (std === 0 ? 0 : (x - mean) / std));
+    });
+    return z[0].map((_, i) => z.reduce((s, row, m) => s + weights[m] * row[i], 0));
+  },
+  "03.2": (validationNdcg, testNdcg, weights) => {
+    let best = weights[0];
+    let bestScore = -Infinity;
+    for (const weight of weights) {
+      const score = validationNdcg(weight);
+      if (score > bestScore) {
+        best = weight;
+        bestScore = score;
+      }
+    }
+    return { weight: best, test: testNdcg(best) };
+  },
+  "03.3": ({ pu, qi, qj, bi, bj }, eta, margin) => {
+    const dot = (a: number[], b: number[]) => a.reduce((s, x, f) => s + x * b[f], 0);
+    const x = dot(pu, qi) + bi - (dot(pu, qj) + bj);
+    const step = x < margin ? eta : 0; // the hinge's gradient is −1 below the margin, 0 above
+    return {
+      pu: pu.map((v, f) => v + step * (qi[f] - qj[f])),
+      qi: qi.map((v, f) => v + step * pu[f]),
+      qj: qj.map((v, f) => v - step * pu[f]),
+      bi: bi + step,
+      bj: bj - step,
+    };
+  },
+  "03.4": (features, embeddings, biases, normalize) => {
+    const w = features.length === 0 ? 0 : normalize ? 1 / features.length : 1;
+    return {
+      vector: embeddings[0].map((_, d) => w * features.reduce((s, f) => s + embeddings[f][d], 0)),
+      bias: w * features.reduce((s, f) => s + biases[f], 0),
+    };
+  },
+  "07.1": (items, timestamps) => {
+    const sorted = items
+      .map((item, k) => ({ item: item, time: timestamps[k] }))
+      .sort((a, b) => a.time - b.time) // stable: ties keep the log's order
+      .map((x) => x.item);
+    const n = sorted.length;
+    return { train: sorted.slice(0, n - 2), validation: sorted[n - 2], test: sorted[n - 1] };
+  },
+  "07.2": (items, draws, rho, maxLength) => {
+    const start = Math.max(0, items.length - maxLength);
+    const pad = maxLength - (items.length - start);
+    const tokenIds = new Array<number>(maxLength).fill(0);
+    const positions: number[] = [];
+    const labels: number[] = [];
+    for (let k = start; k < items.length; k++) {
+      const t = pad + k - start;
+      if (draws[k] < rho) {
+        tokenIds[t] = 1;
+        positions.push(t);
+        labels.push(items[k]);
+      } else tokenIds[t] = items[k] + 2;
+    }
+    return { tokenIds: tokenIds, positions: positions, labels: labels };
+  },
+  "07.3": (ranks, k) => {
+    const hits = ranks.filter((r) => r <= k);
+    return {
+      hitRate: hits.length / ranks.length,
+      ndcg: hits.reduce((s, r) => s + 1 / Math.log2(r + 1), 0) / ranks.length,
+    };
+  },
+  "07.4": (tokenIds, causal) =>
+    tokenIds.map((_, t) => tokenIds.map((key, s) => (key !== 0 && (!causal || s <= t) ? 1 : 0))),
 };
 
 /** Other right answers: a check must accept any correct solution, not only the course's. */
@@ -265,6 +385,60 @@ export const OTHER_RIGHT_ANSWERS: { [Id in ExerciseId]?: AnswerOf<Id>[] } = {
       return { scale: table.scales[0], codes: table.values };
     },
   ],
+  "02.1": [
+    (ratingsA, ratingsB, baselinesA, baselinesB, shrinkage) => {
+      // With tensors: the residuals' cosine, shrunk.
+      const n = ratingsA.length;
+      if (n < 2) return 0;
+      const da = tf.sub(ratingsA, baselinesA);
+      const db = tf.sub(ratingsB, baselinesB);
+      const norms = tf.mul(tf.norm(da), tf.norm(db)).dataSync()[0];
+      if (norms === 0) return 0;
+      return ((n - 1) / (n - 1 + shrinkage)) * (tf.sum(tf.mul(da, db)).dataSync()[0] / norms);
+    },
+  ],
+  "02.4": [
+    (ratings, itemFactors, alpha, lambda) => {
+      // QᵀCQ = QᵀQ + Qᵀ(C − I)Q: the shared part plus the rated items only, as the notebook explains.
+      const q = tf.tensor2d(itemFactors, undefined, "float32");
+      const d = itemFactors[0].length;
+      const a = Array.from({ length: d }, (_, r) =>
+        Array.from({ length: d }, (_, c) =>
+          itemFactors.reduce((s, row, i) => s + row[r] * row[c] * (1 + alpha * ratings[i]), r === c ? lambda : 0),
+        ),
+      );
+      q.dispose();
+      const b = Array.from({ length: d }, (_, r) =>
+        itemFactors.reduce((s, row, i) => s + (ratings[i] > 0 ? (1 + alpha * ratings[i]) * row[r] : 0), 0),
+      );
+      // Cramer's rule would do for 2 × 2; elimination for any size.
+      for (let c = 0; c < d; c++) {
+        for (let r = c + 1; r < d; r++) {
+          const f = a[r][c] / a[c][c];
+          for (let k = c; k < d; k++) a[r][k] -= f * a[c][k];
+          b[r] -= f * b[c];
+        }
+      }
+      const x = new Array<number>(d).fill(0);
+      for (let r = d - 1; r >= 0; r--)
+        x[r] = (b[r] - a[r].reduce((s, v, k) => (k > r ? s + v * x[k] : s), 0)) / a[r][r];
+      return x;
+    },
+  ],
+  "03.1": [
+    (scores, weights) => {
+      const numItems = scores[0].length;
+      const z = scores.map((row) => normalizeScoreRows(row, numItems, "zscore"));
+      return z[0].map((_, i) => z.reduce((s, row, m) => s + weights[m] * row[i], 0));
+    },
+  ],
+  "07.4": [
+    (tokenIds, causal) => {
+      const t = tokenIds.length;
+      const padding = paddingMask(tf.tensor2d([tokenIds], [1, t], "int32"));
+      return causal ? tf.mul(padding, causalMask(t)) : tf.mul(padding, tf.ones([1, 1, t, t]));
+    },
+  ],
 };
 
 function denseBy(divisor: (data: Interactions, users: number[], items: number[]) => number): AnswerOf<"00.2"> {
@@ -275,6 +449,39 @@ function denseBy(divisor: (data: Interactions, users: number[], items: number[])
     for (let k = 0; k < data.length; k++) if (inUsers.has(data.users[k]) && inItems.has(data.items[k])) observed++;
     return observed / divisor(data, users, items);
   };
+}
+
+/**
+ * argmin_p Σ_i c_i (x_i − q_iᵀp)² + λ‖p‖², by Gaussian elimination on (QᵀCQ + λI) p = QᵀCx: the WALS step
+ * with the confidences c and targets x that a wrong answer chose.
+ */
+function weightedRidge(q: number[][], c: number[], x: number[], lambda: number): number[] {
+  const d = q[0].length;
+  const m = Array.from({ length: d }, (_, r) => [
+    ...Array.from({ length: d }, (_, k) => q.reduce((s, row, i) => s + c[i] * row[r] * row[k], r === k ? lambda : 0)),
+    q.reduce((s, row, i) => s + c[i] * row[r] * x[i], 0),
+  ]);
+  for (let col = 0; col < d; col++) {
+    for (let r = 0; r < d; r++) {
+      if (r === col) continue;
+      const f = m[r][col] / m[col][col];
+      m[r] = m[r].map((v, k) => v - f * m[col][k]);
+    }
+  }
+  return m.map((row, r) => row[d] / row[r]);
+}
+
+/** SVD++'s reference with every y_j scaled by scale(|N(u)|): the wrong normalisations of the implicit term. */
+function svdppWithImplicitScaled(scale: (n: number) => number): AnswerOf<"02.3"> {
+  return (mu, bu, bi, pu, qi, implicit) =>
+    REFERENCES["02.3"](
+      mu,
+      bu,
+      bi,
+      pu,
+      qi,
+      implicit.map((y) => y.map((v) => v * scale(implicit.length))),
+    );
 }
 
 export interface WrongAnswer<Id extends ExerciseId> {
@@ -1083,6 +1290,464 @@ export const WRONG_ANSWERS: { [Id in ExerciseId]: WrongAnswer<Id>[] } = {
       what: "no cut",
       answer: (a, e, k) => e.slice(0, k).filter((x) => a.includes(x)).length / k,
       message: /cut both lists at k/,
+    },
+  ],
+  "02.1": [
+    {
+      what: "centred on the means",
+      answer: (ra, rb, _ba, _bb, shrinkage) => {
+        const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+        return REFERENCES["02.1"](
+          ra,
+          rb,
+          ra.map(() => mean(ra)),
+          rb.map(() => mean(rb)),
+          shrinkage,
+        );
+      },
+      message: /not on the item's mean rating/,
+    },
+    {
+      what: "no shrinkage",
+      answer: (ra, rb, ba, bb) => REFERENCES["02.1"](ra, rb, ba, bb, 0),
+      message: /shrink the correlation towards 0/,
+    },
+    {
+      what: "n, not n − 1",
+      answer: (ra, rb, ba, bb, shrinkage) =>
+        (REFERENCES["02.1"](ra, rb, ba, bb, 0) * ra.length) / (ra.length + shrinkage),
+      message: /with n − 1, not n/,
+    },
+    {
+      what: "NaN on zero residuals",
+      answer: (ra, rb, ba, bb, shrinkage) => {
+        const da = ra.map((r, k) => r - ba[k]);
+        const db = rb.map((r, k) => r - bb[k]);
+        const n = ra.length;
+        const rho =
+          da.reduce((s, x, k) => s + x * db[k], 0) /
+          Math.sqrt(da.reduce((s, x) => s + x * x, 0) * db.reduce((s, x) => s + x * x, 0));
+        return n < 2 ? 0 : ((n - 1) / (n - 1 + shrinkage)) * rho;
+      },
+      message: /with every residual 0 it returned NaN — hint: a zero denominator/,
+    },
+    {
+      what: "one common rater",
+      answer: (ra, rb, ba, bb, shrinkage) => (ra.length < 2 ? 1 : REFERENCES["02.1"](ra, rb, ba, bb, shrinkage)),
+      message: /one common rater it returned 1 — hint: .*fewer than 2 gives 0/,
+    },
+  ],
+  "02.2": [
+    {
+      what: "q_i from the new p_u",
+      answer: (rating, mu, { bu, bi, pu, qi }, gamma, lambda) => {
+        const e = rating - (mu + bu + bi + pu.reduce((s, x, f) => s + x * qi[f], 0));
+        const newPu = pu.map((x, f) => x + gamma * (e * qi[f] - lambda * x));
+        return {
+          bu: bu + gamma * (e - lambda * bu),
+          bi: bi + gamma * (e - lambda * bi),
+          pu: newPu,
+          qi: qi.map((x, f) => x + gamma * (e * newPu[f] - lambda * x)),
+        };
+      },
+      message: /qi is not what the step gives — hint: q_i's step uses p_u as it was/,
+    },
+    {
+      what: "e = r̂ − r",
+      answer: (rating, mu, p, gamma, lambda) =>
+        REFERENCES["02.2"](
+          2 * (mu + p.bu + p.bi + p.pu.reduce((s, x, f) => s + x * p.qi[f], 0)) - rating,
+          mu,
+          p,
+          gamma,
+          lambda,
+        ),
+      message: /the error is e = r − r̂/,
+    },
+    {
+      what: "no penalty",
+      answer: (rating, mu, p, gamma) => REFERENCES["02.2"](rating, mu, p, gamma, 0),
+      message: /also subtracts λ times the parameter/,
+    },
+    {
+      what: "a string for bu",
+      answer: ((_rating: number, _mean: number, p: MfTerm) => ({ ...p, bu: "0.1" })) as unknown as AnswerOf<"02.2">,
+      message: /bu should be a number, got string 0\.1/,
+    },
+  ],
+  "02.3": [
+    {
+      what: "divides by |N(u)|",
+      answer: svdppWithImplicitScaled((n) => 1 / Math.sqrt(n)),
+      message: /one over the square root of the count, not one over the count/,
+    },
+    {
+      what: "no normalisation",
+      answer: svdppWithImplicitScaled((n) => Math.sqrt(n)),
+      message: /so it does not grow with the number of rated items/,
+    },
+    {
+      what: "forgets p_u",
+      answer: (mu, bu, bi, pu, qi, implicit) =>
+        REFERENCES["02.3"](
+          mu,
+          bu,
+          bi,
+          pu.map(() => 0),
+          qi,
+          implicit,
+        ),
+      message: /p_u plus the implicit term/,
+    },
+    {
+      what: "NaN with no rated items",
+      answer: (mu, bu, bi, pu, qi, implicit) => {
+        const z = pu.map((_, f) => implicit.reduce((s, y) => s + y[f], 0) / Math.sqrt(implicit.length));
+        return mu + bu + bi + qi.reduce((s, q, f) => s + q * (pu[f] + z[f]), 0);
+      },
+      message: /no rated items \(N\(u\) empty\) it returned NaN — hint: .*guard the division/,
+    },
+  ],
+  "02.4": [
+    {
+      what: "rating as target",
+      answer: (ratings, q, alpha, lambda) =>
+        weightedRidge(
+          q,
+          ratings.map((r) => 1 + alpha * r),
+          ratings,
+          lambda,
+        ),
+      message: /the target is the binary x_ui/,
+    },
+    {
+      what: "no λ",
+      answer: (ratings, q, alpha) => REFERENCES["02.4"](ratings, q, alpha, 0),
+      message: /add λ to the diagonal/,
+    },
+    {
+      what: "observed items only",
+      answer: (ratings, q, alpha, lambda) => {
+        const rated = ratings.map((_, i) => i).filter((i) => ratings[i] > 0);
+        return REFERENCES["02.4"](
+          rated.map((i) => ratings[i]),
+          rated.map((i) => q[i]),
+          alpha,
+          lambda,
+        );
+      },
+      message: /sums over every item, the empty cells included/,
+    },
+    {
+      what: "no confidence 1",
+      answer: (ratings, q, alpha, lambda) =>
+        weightedRidge(
+          q,
+          ratings.map((r) => alpha * r),
+          ratings.map((r) => (r > 0 ? 1 : 0)),
+          lambda,
+        ),
+      message: /1, not 0, on the empty cells/,
+    },
+    { what: "wrong length", answer: () => [1, 2, 3, 4, 5], message: /p_u has one entry per factor \(2 here\)/ },
+  ],
+  "03.1": [
+    {
+      what: "raw scores",
+      answer: (scores, weights) => scores[0].map((_, i) => scores.reduce((s, row, m) => s + weights[m] * row[i], 0)),
+      message: /rescale each model's scores to z-scores first/,
+    },
+    {
+      what: "min-max",
+      answer: (scores, weights) => {
+        const scaled = scores.map((row) => normalizeScoreRows(row, row.length, "minmax"));
+        return scores[0].map((_, i) => scaled.reduce((s, row, m) => s + weights[m] * row[i], 0));
+      },
+      message: /z-scores \(s − mean\)\/std, not min-max scaling/,
+    },
+    {
+      what: "sample std",
+      answer: (scores, weights) =>
+        Array.from(REFERENCES["03.1"](scores, weights)).map(
+          (x, _, all) => x * Math.sqrt((all.length - 1) / all.length),
+        ),
+      message: /divide by the number of items, not n − 1/,
+    },
+    {
+      what: "NaN for a constant model",
+      answer: (scores, weights) => {
+        const z = scores.map((row) => {
+          const mean = row.reduce((s, x) => s + x, 0) / row.length;
+          const std = Math.sqrt(row.reduce((s, x) => s + (x - mean) ** 2, 0) / row.length);
+          return row.map((x) => (x - mean) / std);
+        });
+        return z[0].map((_, i) => z.reduce((s, row, m) => s + weights[m] * row[i], 0));
+      },
+      message: /has std 0: its z-scores are all 0/,
+    },
+    { what: "one score", answer: () => [1], message: /return one hybrid score per item/ },
+  ],
+  "03.2": [
+    {
+      what: "chosen on test",
+      answer: (_validation, test, weights) => {
+        const scores = weights.map(test);
+        const best = scores.indexOf(Math.max(...scores));
+        return { weight: weights[best], test: scores[best] };
+      },
+      message: /evaluated \d+ weights on the test split — hint: the test split is looked at once/,
+    },
+    {
+      what: "smallest NDCG",
+      answer: (validation, test, weights) => {
+        const scores = weights.map(validation);
+        const worst = weights[scores.indexOf(Math.min(...scores))];
+        return { weight: worst, test: test(worst) };
+      },
+      message: /NDCG is better when larger/,
+    },
+    {
+      what: "reports validation",
+      answer: (validation, _test, weights) => {
+        const scores = weights.map(validation);
+        const best = scores.indexOf(Math.max(...scores));
+        return { weight: weights[best], test: scores[best] };
+      },
+      message: /report testNdcg at the chosen weight/,
+    },
+    {
+      what: "a weight outside the grid",
+      answer: (validation, test) => ({ weight: 0.55, test: test(0.55) + validation(0.55) }),
+      message: /evaluated at weight 0\.55, which is not in the grid/,
+    },
+  ],
+  "03.3": [
+    {
+      what: "logistic",
+      answer: ({ pu, qi, qj, bi, bj }, eta) => {
+        const x = pu.reduce((s, v, f) => s + v * (qi[f] - qj[f]), 0) + bi - bj;
+        return REFERENCES["03.3"]({ pu, qi, qj, bi, bj }, eta * (1 - 1 / (1 + Math.exp(-x))), Infinity);
+      },
+      message: /that is BPR's logistic step/,
+    },
+    {
+      what: "steps even above the margin",
+      answer: (p, eta) => REFERENCES["03.3"](p, eta, Infinity),
+      message: /once x̂_uij ≥ margin: such a triple does not move/,
+    },
+    {
+      what: "margin 0",
+      answer: (p, eta) => REFERENCES["03.3"](p, eta, 0),
+      message: /not only while it is < 0/,
+    },
+    {
+      what: "q from the new p_u",
+      answer: ({ pu, qi, qj, bi, bj }, eta, margin) => {
+        const next = REFERENCES["03.3"]({ pu, qi, qj, bi, bj }, eta, margin);
+        const moved = next.bi !== bi;
+        return {
+          ...next,
+          qi: qi.map((v, f) => v + (moved ? eta * next.pu[f] : 0)),
+          qj: qj.map((v, f) => v - (moved ? eta * next.pu[f] : 0)),
+        };
+      },
+      message: /keep a copy of the old p_u/,
+    },
+    {
+      what: "no object",
+      answer: (() => 0) as unknown as AnswerOf<"03.3">,
+      message: /should return \{ pu, qi, qj, bi, bj \}, got number 0/,
+    },
+  ],
+  "03.4": [
+    {
+      what: "always the mean",
+      answer: (features, embeddings, biases) => REFERENCES["03.4"](features, embeddings, biases, true),
+      message: /with normalize false the weights are 1/,
+    },
+    {
+      what: "always the sum",
+      answer: (features, embeddings, biases) => REFERENCES["03.4"](features, embeddings, biases, false),
+      message: /with normalize true each weight is 1\/\|F_i\|/,
+    },
+    {
+      what: "NaN without features",
+      answer: (features, embeddings, biases, normalize) => {
+        const w = normalize ? 1 / features.length : 1;
+        return {
+          vector: embeddings[0].map((_, d) => w * features.reduce((s, f) => s + embeddings[f][d], 0)),
+          bias: w * features.reduce((s, f) => s + biases[f], 0),
+        };
+      },
+      message: /an item without features got \[NaN/,
+    },
+    {
+      what: "bias left out",
+      answer: (features, embeddings, biases, normalize) => ({
+        ...REFERENCES["03.4"](features, embeddings, biases, normalize),
+        bias: 0,
+      }),
+      message: /its bias is not the weighted sum/,
+    },
+  ],
+  "07.1": [
+    {
+      what: "log order",
+      answer: (items) => ({
+        train: items.slice(0, -2),
+        validation: items[items.length - 2],
+        test: items[items.length - 1],
+      }),
+      message: /sort the items by timestamp first/,
+    },
+    {
+      what: "swapped",
+      answer: (items, times) => {
+        const split = REFERENCES["07.1"](items, times);
+        return { train: split.train, validation: split.test, test: split.validation };
+      },
+      message: /the test item is the last one/,
+    },
+    {
+      what: "validation kept in train",
+      answer: (items, times) => {
+        const split = REFERENCES["07.1"](items, times);
+        return { train: [...split.train, split.validation], validation: split.validation, test: split.test };
+      },
+      message: /held out of train too/,
+    },
+    {
+      what: "unstable tie",
+      answer: (items, times) => {
+        const order = items.map((_, k) => k).sort((a, b) => times[a] - times[b] || b - a);
+        const sorted = order.map((k) => items[k]);
+        return { train: sorted.slice(0, -2), validation: sorted[sorted.length - 2], test: sorted[sorted.length - 1] };
+      },
+      message: /leaveOneOut\(\[31, 17, 52, 8, 44\]/,
+    },
+  ],
+  "07.2": [
+    {
+      what: "right padding",
+      answer: (items, draws, rho, maxLength) => {
+        const input = REFERENCES["07.2"](items, draws, rho, maxLength);
+        const pad = Math.max(0, maxLength - items.length);
+        const tokenIds = Array.from(input.tokenIds);
+        return {
+          tokenIds: [...tokenIds.slice(pad), ...tokenIds.slice(0, pad)],
+          positions: Array.from(input.positions, (t) => t - pad),
+          labels: input.labels,
+        };
+      },
+      message: /pad on the left/,
+    },
+    {
+      what: "no offset",
+      answer: (items, draws, rho, maxLength) => {
+        const input = REFERENCES["07.2"](items, draws, rho, maxLength);
+        return { ...input, tokenIds: Array.from(input.tokenIds, (t) => (t > 1 ? t - 2 : t)) };
+      },
+      message: /item i is token i \+ 2/,
+    },
+    {
+      what: "masks above ρ",
+      answer: (items, draws, rho, maxLength) =>
+        REFERENCES["07.2"](
+          items,
+          draws.map((d) => (d < rho ? 1 : 0)),
+          0.5,
+          maxLength,
+        ),
+      message: /when its draw is below ρ/,
+    },
+    {
+      what: "token ids as labels",
+      answer: (items, draws, rho, maxLength) => {
+        const input = REFERENCES["07.2"](items, draws, rho, maxLength);
+        return { ...input, labels: Array.from(input.labels, (i) => i + 2) };
+      },
+      message: /not their token ids/,
+    },
+    {
+      what: "the first items",
+      answer: (items, draws, rho, maxLength) =>
+        REFERENCES["07.2"](items.slice(0, maxLength), draws.slice(0, maxLength), rho, maxLength),
+      message: /keep the latest maxLength items/,
+    },
+    {
+      what: "no padding",
+      answer: (items, draws, rho, maxLength) => {
+        const input = REFERENCES["07.2"](items, draws, rho, maxLength);
+        return { ...input, tokenIds: Array.from(input.tokenIds).filter((t) => t !== 0) };
+      },
+      message: /exactly maxLength = 10 positions/,
+    },
+  ],
+  "07.3": [
+    {
+      what: "1/log₂(rank)",
+      answer: (ranks, k) => {
+        const hits = ranks.filter((r) => r <= k);
+        return {
+          hitRate: hits.length / ranks.length,
+          ndcg: hits.reduce((s, r) => s + 1 / Math.log2(r), 0) / ranks.length,
+        };
+      },
+      message: /ndcg Infinity — hint: the discount of rank r \(counting from 1\)/,
+    },
+    {
+      what: "natural log",
+      answer: (ranks, k) => {
+        const hits = ranks.filter((r) => r <= k);
+        return {
+          hitRate: hits.length / ranks.length,
+          ndcg: hits.reduce((s, r) => s + 1 / Math.log(r + 1), 0) / ranks.length,
+        };
+      },
+      message: /log base 2/,
+    },
+    {
+      what: "rank < k",
+      answer: (ranks, k) => REFERENCES["07.3"](ranks, k - 1),
+      message: /an item at rank exactly k is in the top k/,
+    },
+    {
+      what: "ranks from 0",
+      answer: (ranks, k) =>
+        REFERENCES["07.3"](
+          ranks.map((r) => r + 1),
+          k,
+        ),
+      message: /the ranks given count from 1/,
+    },
+  ],
+  "07.4": [
+    {
+      what: "transposed causal mask",
+      answer: (tokenIds, causal) =>
+        tokenIds.map((_, t) => tokenIds.map((key, s) => (key !== 0 && (!causal || s >= t) ? 1 : 0))),
+      message: /may see the keys s ≤ t \(the past\)/,
+    },
+    {
+      what: "padding ignored",
+      answer: (tokenIds, causal) => tokenIds.map((_, t) => tokenIds.map((_key, s) => (!causal || s <= t ? 1 : 0))),
+      message: /no query may attend to a \[PAD\] key/,
+    },
+    {
+      what: "padded queries",
+      answer: (tokenIds, causal) =>
+        tokenIds.map((query, t) => tokenIds.map((_key, s) => (query !== 0 && (!causal || s <= t) ? 1 : 0))),
+      message: /blocks the \[PAD\] keys \(columns\)/,
+    },
+    {
+      what: "always bidirectional",
+      answer: (tokenIds) => REFERENCES["07.4"](tokenIds, false),
+      message: /with causal true, the keys after the query are blocked too/,
+    },
+    {
+      what: "a flat row",
+      answer: (tokenIds) => tokenIds.map(() => 1),
+      message: /one row per query and one column per key: \[6, 6\]/,
     },
   ],
 };

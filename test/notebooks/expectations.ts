@@ -161,6 +161,12 @@ export const expectations: Record<string, (results: Results) => void> = {
     // One WALS alternation by hand (Gauss–Jordan, float64) against fitWals (Cholesky, float64, factors stored in
     // float32, of size about 1: measured 3.8e-8).
     assert.ok((r.walsToyMaxDiff as number) < 1e-6, `by-hand WALS step: ${r.walsToyMaxDiff}`);
+    // The exercises' reference solutions against the library and the by-hand cells: pearson_baseline against
+    // similarityMatrix (float32: measured 6.8e-10), SVD++ and WALS against the notebook's own float64 arithmetic.
+    allExercisesPass(r, "02");
+    assert.ok((r.pearsonBaselineMaxDiff as number) < 1e-6, `pearson_baseline by hand: ${r.pearsonBaselineMaxDiff}`);
+    assert.ok((r.svdppExerciseMaxDiff as number) < 1e-12, `svdppPredict: ${r.svdppExerciseMaxDiff}`);
+    assert.ok((r.walsExerciseMaxDiff as number) < 1e-9, `walsUserStep: ${r.walsExerciseMaxDiff}`);
     const rating = r.surprise as Record<string, { rmse: number; mae: number; folds: number }>;
     const ranking = r.rankingNdcg10 as Record<string, number>;
     const precision = r.rankingPrecision10 as Record<string, number>;
@@ -242,6 +248,12 @@ export const expectations: Record<string, (results: Results) => void> = {
     // LightFM's mean of feature embeddings and the scores it gives (float32 sums of up to 32 products: 1.1e-6).
     assert.ok((r.bprStepMaxDiff as number) < 1e-6, `by-hand BPR step: ${r.bprStepMaxDiff}`);
     assert.ok((r.lightfmSumMaxDiff as number) < 1e-5, `by-hand LightFM sum: ${r.lightfmSumMaxDiff}`);
+    // The exercises: the z-score hybrid against WeightedHybrid (float32 scores) and lightfmItem against itemVectors().
+    allExercisesPass(r, "03");
+    assert.ok((r.hybridExerciseMaxDiff as number) < 1e-5, `weightedHybridScores: ${r.hybridExerciseMaxDiff}`);
+    assert.ok((r.lightfmExerciseMaxDiff as number) < 1e-5, `lightfmItem: ${r.lightfmExerciseMaxDiff}`);
+    const tuned = r.tunedHybrid as { weight: number; testNdcg10: number };
+    assert.ok([0.25, 0.5, 0.75, 0.9, 1].includes(tuned.weight), `tuned weight ${tuned.weight}`);
     type Row = { warmNdcg10: number; coldNdcg10: number; coldOnlyNdcg10: number; coldInTop10: number };
     const m = r.models as Record<string, Row>;
     const ml = r.dataset === "ml-100k";
@@ -418,6 +430,14 @@ export const expectations: Record<string, (results: Results) => void> = {
   },
   "07-bert-fine-tuning-for-recommendation"(r) {
     backendIsFast(r);
+    // The exercises' reference solutions agree with the library: the same split for every user, the same Cloze
+    // layout, the same masks, and HR@10 and NDCG@10 of BPR-MF's full ranking from the ranks by hand.
+    allExercisesPass(r, "07");
+    const byHand = r.byHand as Record<string, number | boolean>;
+    assert.equal(byHand.leaveOneOutAgreement, 1, "leaveOneOut agrees with leaveOneOutSplit for every user");
+    assert.equal(byHand.clozeLayoutAgrees, true);
+    assert.equal(byHand.masksAgree, true);
+    assert.ok((byHand.rankHr10Diff as number) < 1e-9 && (byHand.rankNdcg10Diff as number) < 1e-9, `ranks: ${JSON.stringify(byHand)}`);
     // The seed's example, run as written, meets its five bugs in order, and its one-class model says "buy".
     assert.deepEqual(r.seedBugs, ["extra axis", "no loss", "no optimizer", "one class", "label in the input"]);
     assert.ok((r.seedNewProbabilities as number[])[1] > 0.5, `P(buy) for the new user ${JSON.stringify(r.seedNewProbabilities)}`);
