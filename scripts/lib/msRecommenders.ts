@@ -411,16 +411,22 @@ export interface MsOptions {
   json: boolean;
   /** Recipe keys, in table order. */
   models: string[];
+  /** The seed of the 75/25 split: 42, Microsoft's, by default; another cuts the same data differently. */
+  splitSeed: number;
 }
 
-/** `[--json] [--models popularity,sar,...]`; every model by default. */
+/** `[--json] [--models popularity,sar,...] [--split-seed N]`; every model on the seed-42 split by default. */
 export function parseMsArgs(args: string[]): MsOptions {
-  const known = new Set(["--json", "--models"]);
+  const known = new Set(["--json", "--models", "--split-seed"]);
   for (let k = 0; k < args.length; k++) {
     if (!args[k].startsWith("--")) continue;
     if (!known.has(args[k])) throw new Error(`ms-recommenders-ml100k: unknown option ${args[k]}`);
-    if (args[k] === "--models") k++;
+    if (args[k] === "--models" || args[k] === "--split-seed") k++;
   }
+  const seedAt = args.indexOf("--split-seed");
+  const splitSeed = seedAt >= 0 ? Number(args[seedAt + 1]) : 42;
+  if (!Number.isInteger(splitSeed) || splitSeed < 0)
+    throw new Error(`ms-recommenders-ml100k: --split-seed needs an integer >= 0, got '${args[seedAt + 1]}'`);
   const at = args.indexOf("--models");
   const keys = RECIPES.map((r) => r.key);
   let models = keys;
@@ -436,7 +442,7 @@ export function parseMsArgs(args: string[]): MsOptions {
       );
     models = keys.filter((m) => asked.includes(m));
   }
-  return { json: args.includes("--json"), models };
+  return { json: args.includes("--json"), models, splitSeed };
 }
 
 const round4 = (x: number) => Number(x.toFixed(4));
@@ -447,11 +453,11 @@ export async function runMsComparison(
   options: MsOptions,
   emit: (line: string) => void,
 ): Promise<MsRecord[]> {
-  const { train, test } = stratifiedSplit(data, { ratio: 0.75, seed: 42 });
+  const { train, test } = stratifiedSplit(data, { ratio: 0.75, seed: options.splitSeed });
   const columns = ["nDCG@10", "P@10", "R@10", "MAP@10", "seconds"];
   if (!options.json) {
     emit(
-      `Microsoft Recommenders' top-10 protocol, ${data.name}: stratified 75/25 per user (seed 42), train ${train.length}, ` +
+      `Microsoft Recommenders' top-10 protocol, ${data.name}: stratified 75/25 per user (seed ${options.splitSeed}), train ${train.length}, ` +
         `test ${test.length}; seen items excluded; MAP divided by the relevant items`,
     );
     emit(`${"model".padEnd(20)}${columns.map((c) => c.padStart(9)).join("")}   published (Microsoft Recommenders)`);

@@ -21,12 +21,18 @@ describe("scripts/lib/msRecommenders (reproduce ms-recommenders-ml100k)", () => 
   before(() => initBackend());
 
   it("runs every model by default, or those --models names in table order; rejects what it does not know", () => {
-    assert.deepEqual(parseMsArgs([]), { json: false, models: RECIPES.map((r) => r.key) });
+    assert.deepEqual(parseMsArgs([]), { json: false, models: RECIPES.map((r) => r.key), splitSeed: 42 });
     assert.deepEqual(
       RECIPES.map((r) => r.key),
       ["popularity", "sar", "ease", "bpr", "bpr-learnbpr", "wals", "svd", "neumf", "lightgcn", "multvae", "hybrid"],
     );
-    assert.deepEqual(parseMsArgs(["--models", "ease,sar", "--json"]), { json: true, models: ["sar", "ease"] });
+    assert.deepEqual(parseMsArgs(["--models", "ease,sar", "--json"]), {
+      json: true,
+      models: ["sar", "ease"],
+      splitSeed: 42,
+    });
+    assert.equal(parseMsArgs(["--split-seed", "3"]).splitSeed, 3);
+    assert.throws(() => parseMsArgs(["--split-seed", "x"]), /--split-seed needs an integer >= 0, got 'x'/);
     assert.throws(() => parseMsArgs(["--models", "sar,bivae"]), /unknown model bivae; models: popularity, sar/);
     assert.throws(() => parseMsArgs(["--models"]), /--models needs a comma-separated list/);
     assert.throws(() => parseMsArgs(["--models", "--json"]), /--models needs a comma-separated list/);
