@@ -5,21 +5,10 @@
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { findJupyterPython, KERNEL_NAME, PROJECT_ROOT } from "../../scripts/lib/jupyter";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../../scripts/lib/staticServer";
 
 /** Resolves with the first URL Jupyter prints for `port` (with its token, when it has one). */
 function urlPrinted(child: ChildProcess, port: number, output: { text: string }): Promise<URL> {
