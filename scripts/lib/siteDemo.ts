@@ -35,6 +35,7 @@ import { ASSETS, DEMO_PAGE, escapeHtml, shell, type SiteInfo, type SitePage } fr
 export const DEMO_CACHE_DIR = path.join(PROJECT_ROOT, "build", "site-demo");
 const DEMO_ENTRY = path.join(PROJECT_ROOT, "scripts", "site", "demo", "main.ts");
 const BUFFER_SHIM = path.join(PROJECT_ROOT, "scripts", "site", "demo", "bufferShim.ts");
+const NODE_STUBS = path.join(PROJECT_ROOT, "scripts", "site", "demo", "nodeStubs.ts");
 const SOURCE_DIR = path.join(PROJECT_ROOT, "src");
 const BOOKS_CSV = path.join(PROJECT_ROOT, "datasets", "goodbooks-10k-text", "books.csv");
 
@@ -230,7 +231,9 @@ export function demoDataScript(data: DemoData, global: string): string {
 /**
  * Bundles the page's script (scripts/site/demo/main.ts, the library files it imports and @tensorflow/tfjs) with
  * esbuild into `outFile`, for browsers, minified. The library's Node-only file I/O, required lazily by the saved
- * model loaders and never called in the page, stays out (`node:*` external); Buffer's one use gets a shim.
+ * model loaders and never called in the page, stays out (`node:*` external); Buffer's one use gets a shim. The
+ * kernels import node:v8 and node:worker_threads at load: the page gets stubs (it runs one thread and sets no
+ * engine flags), and `process.env`, which the kernels read for their settings, is empty there.
  */
 export async function bundleDemo(outFile: string): Promise<void> {
   const esbuild = await import("esbuild");
@@ -245,7 +248,15 @@ export async function bundleDemo(outFile: string): Promise<void> {
     legalComments: "linked",
     external: ["node:*"],
     inject: [BUFFER_SHIM],
-    define: { "process.env.NODE_ENV": '"production"' },
+    plugins: [
+      {
+        name: "node-stubs",
+        setup(build) {
+          build.onResolve({ filter: /^node:(v8|worker_threads)$/ }, () => ({ path: NODE_STUBS }));
+        },
+      },
+    ],
+    define: { "process.env.NODE_ENV": '"production"', "process.env": "{}" },
     logLevel: "silent",
   });
   const problems = [...result.errors, ...result.warnings].map((m) => m.text);

@@ -9,11 +9,11 @@
 // one setup registered (`npm run test:site` runs setup first; JUPYTER_DATA_DIR is honoured).
 
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { CHROMIUM_HINT, findChromium } from "../../scripts/lib/chromium";
 import { figureCount, parseNotebook, type NotebookJson } from "../../scripts/lib/executedNotebook";
 import { findJupyterPython, KERNEL_NAME, PROJECT_ROOT } from "../../scripts/lib/jupyter";
@@ -30,8 +30,65 @@ interface Jupyter {
   output: () => string;
 }
 
+/**
+ * What differs between the two front ends a learner may have: Notebook 7 (JupyterLab's components, what pip
+ * installs) and the classic Notebook 6 (Debian bookworm's jupyter-notebook, what CI has). The rest of the check
+ * is the same.
+ */
+interface FrontEnd {
+  name: string;
+  /** Command-line options that set the server's token. */
+  tokenArgs: (token: string) => string[];
+  codeCell: string;
+  /** The prompt beside a code cell: "[3]:" or "In [3]:" once run, with a "*" while queued or running. */
+  prompt: string;
+  notebook: string;
+  /** Clicks Run All in the menu bar. */
+  runAll: (page: Page) => Promise<void>;
+  plot: string;
+  errorOutput: string;
+}
+
+const NOTEBOOK_7: FrontEnd = {
+  name: "Notebook 7",
+  tokenArgs: (token) => [`--IdentityProvider.token=${token}`, "--ServerApp.open_browser=False"],
+  codeCell: ".jp-CodeCell",
+  prompt: ".jp-CodeCell .jp-InputArea-prompt",
+  notebook: ".jp-Notebook",
+  async runAll(page) {
+    await page.click(".lm-MenuBar-item:has-text('Run')");
+    await page.click(".lm-Menu-item:has-text('Run All Cells')");
+  },
+  plot: ".jp-OutputArea-output .js-plotly-plot",
+  errorOutput: ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']",
+};
+
+const CLASSIC_NOTEBOOK: FrontEnd = {
+  name: "Notebook 6 (classic)",
+  tokenArgs: (token) => [`--NotebookApp.token=${token}`, "--NotebookApp.open_browser=False"],
+  codeCell: ".code_cell",
+  prompt: ".code_cell .input_prompt",
+  notebook: "#notebook",
+  async runAll(page) {
+    // "Cell", not "Cell Toolbar" (a submenu of View).
+    await page
+      .locator("#menus a.dropdown-toggle")
+      .filter({ hasText: /^\s*Cell\s*$/ })
+      .click();
+    await page.click("#run_all_cells a");
+  },
+  plot: ".output_area .js-plotly-plot",
+  errorOutput: ".output_area .output_error",
+};
+
+/** The front end of the Jupyter Notebook that `python` runs, from its major version. */
+function frontEndOf(python: string): FrontEnd {
+  const version = execFileSync(python, ["-c", "import notebook; print(notebook.__version__)"], { encoding: "utf8" });
+  return Number(version.trim().split(".")[0]) >= 7 ? NOTEBOOK_7 : CLASSIC_NOTEBOOK;
+}
+
 /** Starts `python -m notebook` on `port`, resolving once its REST API answers. */
-async function startJupyter(python: string, port: number): Promise<Jupyter> {
+async function startJupyter(python: string, port: number, frontEnd: FrontEnd): Promise<Jupyter> {
   const token = randomBytes(16).toString("hex");
   const args = [
     "-m",
@@ -39,10 +96,8 @@ async function startJupyter(python: string, port: number): Promise<Jupyter> {
     "--no-browser",
     `--port=${port}`,
     "--ip=127.0.0.1",
-    `--IdentityProvider.token=${token}`,
     `--notebook-dir=${WORK_DIR}`,
-    // No check for updates or news: the test must not reach outside the machine.
-    "--ServerApp.open_browser=False",
+    ...frontEnd.tokenArgs(token),
   ];
   if (process.getuid?.() === 0) args.push("--allow-root");
   const child = spawn(python, args, { cwd: WORK_DIR, stdio: ["ignore", "pipe", "pipe"] });
@@ -72,21 +127,23 @@ async function api<T>(jupyter: Jupyter, route: string): Promise<T> {
 }
 
 /** Code cells of the open notebook: how many, how many show an execution count, how many are queued or running. */
-const PROMPTS = `(() => {
-  const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")].map((p) => p.textContent.trim());
+const promptsOf = (frontEnd: FrontEnd) => `(() => {
+  const prompts = [...document.querySelectorAll(${JSON.stringify(frontEnd.prompt)})].map((p) => p.textContent.trim());
   return {
     cells: prompts.length,
-    counted: prompts.filter((p) => /^\\[\\d+\\]:?$/.test(p)).length,
+    counted: prompts.filter((p) => /\\[\\d+\\]:?$/.test(p)).length,
     busy: prompts.filter((p) => p.includes("*")).length,
   };
 })()`;
 
-const PLOTS_DRAWN = `[...document.querySelectorAll(".jp-OutputArea-output .js-plotly-plot")].filter((p) => p.querySelector(".main-svg")).length`;
+const plotsDrawnOf = (frontEnd: FrontEnd) =>
+  `[...document.querySelectorAll(${JSON.stringify(frontEnd.plot)})].filter((p) => p.querySelector(".main-svg")).length`;
 
 describe("a notebook run in a live Jupyter Notebook from Chromium, as a learner runs it", function () {
   this.timeout(8 * 60_000);
   let browser: Browser | undefined;
   let jupyter: Jupyter | undefined;
+  let frontEnd: FrontEnd = NOTEBOOK_7;
 
   before(async function () {
     const executable = findChromium();
@@ -97,7 +154,8 @@ describe("a notebook run in a live Jupyter Notebook from Chromium, as a learner 
     fs.mkdirSync(WORK_DIR, { recursive: true });
     fs.copyFileSync(path.join(PROJECT_ROOT, "notebooks", NOTEBOOK), path.join(WORK_DIR, NOTEBOOK));
     fs.symlinkSync(path.join(PROJECT_ROOT, "src"), path.join(WORK_DIR, "src"));
-    jupyter = await startJupyter(python, await freePort());
+    frontEnd = frontEndOf(python);
+    jupyter = await startJupyter(python, await freePort(), frontEnd);
     const specs = await api<{ kernelspecs: Record<string, unknown> }>(jupyter, "kernelspecs");
     assert.ok(
       KERNEL_NAME in specs.kernelspecs,
@@ -132,7 +190,7 @@ describe("a notebook run in a live Jupyter Notebook from Chromium, as a learner 
       const started = Date.now();
       await page.goto(`${jupyter!.base}/notebooks/${NOTEBOOK}?token=${jupyter!.token}`);
       // The kernel is up when the notebook's kernel session exists and is idle.
-      await page.waitForSelector(".jp-CodeCell", { timeout: 60_000 });
+      await page.waitForSelector(frontEnd.codeCell, { timeout: 60_000 });
       const kernelIdle = async () => {
         const sessions = await api<{ kernel: { execution_state: string } }[]>(jupyter!, "sessions");
         return sessions.length > 0 && sessions.every((s) => s.kernel.execution_state === "idle");
@@ -144,13 +202,12 @@ describe("a notebook run in a live Jupyter Notebook from Chromium, as a learner 
       // Notebook 7.6's own front end may throw while it loads (a settings schema it cannot find): not ours. What
       // counts is what is thrown once the notebook runs, while our outputs render.
       const loadErrors = pageErrors.splice(0);
-      await page.click(".lm-MenuBar-item:has-text('Run')");
-      await page.click(".lm-Menu-item:has-text('Run All Cells')");
+      await frontEnd.runAll(page);
       const clicked = Date.now();
       // Done: no cell queued or running, every code cell numbered (a failure stops Run All), the kernel idle.
       await page
         .waitForFunction(
-          `(() => { const p = ${PROMPTS}; return p.busy === 0 && p.counted === p.cells; })()`,
+          `(() => { const p = ${promptsOf(frontEnd)}; return p.busy === 0 && p.counted === p.cells; })()`,
           undefined,
           {
             timeout: 6 * 60_000,
@@ -158,7 +215,7 @@ describe("a notebook run in a live Jupyter Notebook from Chromium, as a learner 
           },
         )
         .catch(() => {});
-      const prompts = (await page.evaluate(PROMPTS)) as { cells: number; counted: number; busy: number };
+      const prompts = (await page.evaluate(promptsOf(frontEnd))) as { cells: number; counted: number; busy: number };
       assert.equal(prompts.busy, 0, "cells still queued or running");
       assert.equal(prompts.counted, prompts.cells, `${prompts.counted} of ${prompts.cells} code cells ran`);
       assert.ok(await kernelIdle(), "the kernel is idle at the end");
@@ -166,7 +223,7 @@ describe("a notebook run in a live Jupyter Notebook from Chromium, as a learner 
 
       // Save (Ctrl+S) and read the notebook back: its outputs as the front end received them.
       const saved = path.join(WORK_DIR, NOTEBOOK);
-      await page.click(".jp-Notebook");
+      await page.click(frontEnd.notebook);
       await page.keyboard.press("Control+s");
       // Saved when the file parses with every code cell numbered (a save in progress may be read half-written).
       const savedRun = (): NotebookJson | null => {
@@ -189,21 +246,22 @@ describe("a notebook run in a live Jupyter Notebook from Chromium, as a learner 
       assert.deepEqual(errors, [], "error outputs");
       const figures = figureCount(nb);
       assert.ok(figures > 0, "notebook 00 shows figures");
-      await page.waitForFunction(`(${PLOTS_DRAWN}) >= ${figures}`, undefined, { timeout: 30_000 }).catch(() => {});
-      const drawn = (await page.evaluate(PLOTS_DRAWN)) as number;
+      const plotsDrawn = plotsDrawnOf(frontEnd);
+      await page.waitForFunction(`(${plotsDrawn}) >= ${figures}`, undefined, { timeout: 30_000 }).catch(() => {});
+      const drawn = (await page.evaluate(plotsDrawn)) as number;
       assert.equal(drawn, figures, `${drawn} of ${figures} figures drawn in the page`);
       const errorsShown = (await page.evaluate(
-        `document.querySelectorAll(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").length`,
+        `document.querySelectorAll(${JSON.stringify(frontEnd.errorOutput)}).length`,
       )) as number;
       assert.equal(errorsShown, 0, "error outputs shown in the page");
       assert.deepEqual(pageErrors, [], "script errors in the page while the notebook ran");
       if (loadErrors.length > 0)
         console.log(`      (the Notebook front end threw while loading: ${loadErrors.join("; ")})`);
       fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-      await page.locator(".jp-OutputArea-output .js-plotly-plot").first().scrollIntoViewIfNeeded();
+      await page.locator(frontEnd.plot).first().scrollIntoViewIfNeeded();
       await page.screenshot({ path: SCREENSHOT });
       console.log(
-        `      ${NOTEBOOK}: ${prompts.cells} code cells run in ${seconds.toFixed(0)} s after Run All ` +
+        `      ${NOTEBOOK} in ${frontEnd.name}: ${prompts.cells} code cells run in ${seconds.toFixed(0)} s after Run All ` +
           `(${((clicked - started) / 1000).toFixed(0)} s to open and start the kernel), ${drawn} figures drawn`,
       );
     } finally {
