@@ -5,6 +5,7 @@
 // the one that explains every case, with a hint.
 
 import { Rng } from "../backend/random";
+import { choleskySolve } from "../data/linalg";
 import {
   AnswerError,
   allClose,
@@ -341,28 +342,6 @@ const svdppPredict = exercise<SvdppPredict>({
 
 type WalsVariant = "" | "no one" | "rating target" | "no lambda" | "observed only";
 
-/** Solves a x = b by Gaussian elimination with partial pivoting (small, well-conditioned systems). */
-function solve(a: number[][], b: number[]): number[] {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let pivot = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[pivot][c])) pivot = r;
-    [m[c], m[pivot]] = [m[pivot], m[c]];
-    for (let r = c + 1; r < n; r++) {
-      const factor = m[r][c] / m[c][c];
-      for (let k = c; k <= n; k++) m[r][k] -= factor * m[c][k];
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) {
-    let s = m[r][n];
-    for (let k = r + 1; k < n; k++) s -= m[r][k] * x[k];
-    x[r] = s / m[r][r];
-  }
-  return x;
-}
-
 function walsReference(
   ratings: number[],
   q: number[][],
@@ -375,11 +354,13 @@ function walsReference(
   const c = ratings.map((r) => (variant === "no one" ? alpha * r : 1 + alpha * r));
   const x = ratings.map((r) => (variant === "rating target" ? r : r > 0 ? 1 : 0));
   const l = variant === "no lambda" ? 0 : lambda;
-  const lhs = dims.map((a) =>
-    dims.map((b) => items.reduce((s, i) => s + c[i] * q[i][a] * q[i][b], 0) + (a === b ? l : 0)),
+  // QᵀCQ + λI is symmetric positive definite (C > 0, Q of full column rank): one Cholesky solve.
+  const lhs = Float64Array.from(
+    dims.flatMap((a) => dims.map((b) => items.reduce((s, i) => s + c[i] * q[i][a] * q[i][b], 0) + (a === b ? l : 0))),
   );
-  const rhs = dims.map((a) => items.reduce((s, i) => s + c[i] * q[i][a] * x[i], 0));
-  return solve(lhs, rhs);
+  const rhs = Float64Array.from(dims.map((a) => items.reduce((s, i) => s + c[i] * q[i][a] * x[i], 0)));
+  choleskySolve(lhs, rhs, dims.length);
+  return Array.from(rhs);
 }
 
 const WALS_MISTAKES: [WalsVariant, string][] = [
