@@ -39,7 +39,7 @@ import { NeuralCF } from "../../src/models/ncf";
 import { Sar } from "../../src/models/sar";
 import { fitWals } from "../../src/models/wals";
 import { fitImplicitFeedback } from "../../src/train/implicitFeedback";
-import { learnBpr } from "../../src/train/learnBpr";
+import { CORNAC_BPR, learnBpr } from "../../src/train/learnBpr";
 import { fitRatingSgd } from "../../src/train/ratingSgd";
 import { klAnnealing } from "../../src/train/schedules";
 import { EpochLogs, fit, TrainingCallback } from "../../src/train/trainer";
@@ -364,15 +364,13 @@ export const RECIPES: readonly Recipe[] = [
     key: "bpr-learnbpr",
     name: "BPR-MF (LearnBPR)",
     published: "BPR",
-    // The published row's own training: Cornac's BPR as Microsoft's benchmark runs it (k = 200, 200 epochs of
-    // per-triple SGD at α = 0.01, λ = 0.001, initial factors of spread 1/k), here with train/learnBpr.ts.
+    // The published row's own training: Cornac's per-triple SGD with Microsoft's settings (CORNAC_BPR), here
+    // with train/learnBpr.ts.
     async fit(train) {
-      const factors = 200;
-      const settings = { factors, epochs: 200, learningRate: 0.01, regularization: 0.001 };
-      // Cornac draws the factors from U(−0.5, 0.5)/k; a normal of the same standard deviation, 1/(k√12).
-      const initStd = 1 / (factors * Math.sqrt(12));
-      const model = new BprMf(train.numUsers, train.numItems, { factors, regularization: 0.001, initStd, seed: 42 });
-      await learnBpr(model, train, { epochs: settings.epochs, learningRate: 0.01, seed: 42, progress: "silent" });
+      const { factors, epochs, learningRate, regularization, initStd } = CORNAC_BPR;
+      const model = new BprMf(train.numUsers, train.numItems, { factors, regularization, initStd, seed: 42 });
+      await learnBpr(model, train, { epochs, learningRate, seed: 42, progress: "silent" });
+      const settings = { factors, epochs, learningRate, regularization };
       return { model, settings };
     },
   },

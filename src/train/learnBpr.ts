@@ -25,6 +25,19 @@ import { Interactions } from "../data/interactions";
 import { BprMf } from "../models/bpr";
 import { createProgress, ProgressMode } from "./progress";
 
+/**
+ * Microsoft Recommenders' settings for Cornac's BPR on MovieLens (their benchmark's `bpr_params`): k = 200
+ * factors, 200 epochs, α = 0.01, λ = 0.001, and the spread of Cornac's initial factors, U(−0.5, 0.5)/k, as
+ * the standard deviation 1/(k√12) of `BprMf`'s normal initialisation.
+ */
+export const CORNAC_BPR = {
+  factors: 200,
+  epochs: 200,
+  learningRate: 0.01,
+  regularization: 0.001,
+  initStd: 1 / (200 * Math.sqrt(12)),
+} as const;
+
 export interface LearnBprConfig {
   epochs: number;
   /** α. Cornac's default is 0.001; Microsoft's benchmark uses 0.01. */
