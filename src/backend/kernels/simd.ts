@@ -6,7 +6,8 @@
 // and adds with relaxed SIMD's f32x4.relaxed_madd (one rounding instead of two, one instruction where
 // the CPU has FMA). Node 20 compiles relaxed SIMD only behind --experimental-wasm-relaxed-simd, which
 // is set here at run time before the FMA build is validated; newer engines have it on. The variant
-// in use is `simdVariant()`: "plain" unless RECSYS_SIMD_FMA=1 or `setSimdVariant("fma")` asks for FMA.
+// in use is `simdVariant()`: "fma" where the engine runs it, unless RECSYS_SIMD_FMA=0 or
+// `setSimdVariant("plain")` asks for the plain build.
 
 import * as v8 from "node:v8";
 import * as tf from "@tensorflow/tfjs";
@@ -154,10 +155,10 @@ let chosenVariant: SimdVariant | undefined;
 
 /**
  * The variant the kernels run: RECSYS_SIMD_FMA=1|0 when set, else the one `setSimdVariant` chose, else
- * "plain". FMA is opt-in although its gemm is faster (bench/engine.ts --gemm --fma off,on): rounding
- * once instead of twice moves every product by an ulp or so, and a seeded training run then follows
- * another trajectory (test/models/bert4rec.test.ts's tiny model ends at another accuracy, and the
- * notebooks' recorded results were measured with the plain build).
+ * "fma" where the engine runs relaxed SIMD (Node ≥ 20, Chromium ≥ 114), "plain" elsewhere. FMA rounds
+ * each multiply-add once instead of twice, so a seeded run's numbers differ from the plain build's in
+ * the last digits and a long training run ends elsewhere (within the notebooks' tolerances); set
+ * RECSYS_SIMD_FMA=0 to reproduce the plain build's.
  */
 export function simdVariant(): SimdVariant {
   if (chosenVariant === undefined) {
@@ -165,7 +166,7 @@ export function simdVariant(): SimdVariant {
     if (forced !== undefined && forced !== "0" && forced !== "1") {
       throw new Error(`${SIMD_FMA_ENV_VAR} must be 1 (FMA) or 0 (plain multiply and add), got '${forced}'`);
     }
-    chosenVariant = forced === "1" ? "fma" : "plain";
+    chosenVariant = forced === "0" ? "plain" : forced === "1" || fmaSupported() ? "fma" : "plain";
   }
   if (chosenVariant === "fma" && !fmaSupported()) {
     throw new Error(`${SIMD_FMA_ENV_VAR}=1, but this JavaScript engine does not run WebAssembly relaxed SIMD`);

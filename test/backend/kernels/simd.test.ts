@@ -83,10 +83,16 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     assert.equal(sharedMemory(text).split("\n")[0], '(import "env" "memory" (memory 1 65536 shared))');
   });
 
-  it("run the FMA gemm where the engine runs relaxed SIMD, when asked (RECSYS_SIMD_FMA=1 or setSimdVariant)", () => {
+  it("run the FMA gemm by default where the engine runs relaxed SIMD, the plain one when asked", () => {
     // Node 20 runs relaxed SIMD once the flag is set; a CPU without FMA still runs it (unfused).
     assert.equal(fmaSupported(), true);
     const saved = simdVariant();
+    const forced = process.env[SIMD_FMA_ENV_VAR];
+    assert.equal(
+      saved,
+      forced === "0" ? "plain" : "fma",
+      `the default with ${SIMD_FMA_ENV_VAR}=${forced ?? "(unset)"}`,
+    );
     try {
       setSimdVariant("plain");
       assert.equal(simdVariant(), "plain");
