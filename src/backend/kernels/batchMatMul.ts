@@ -11,9 +11,11 @@
 // twice), which is as much as the arithmetic when the left operand has ~50 rows; it takes no strided
 // operand, so a flagged one is transposed first (1-2 ns an element in output order); and it does not
 // block the contraction, so with K in the thousands its panels fall out of cache. The wrapper:
-//   1. runs a product whose left operand is transposed (a weight gradient Xᵀ·dY) or short (fewer than
-//      SIMD_GEMM_MAX_ROWS rows, e.g. a head's attention weights) on the SIMD gemm, which reads A in
-//      place through strides, needs no packing and blocks the contraction;
+//   1. runs every product on the SIMD gemm where its FMA build runs (the default: 26-36 GFLOP/s on
+//      this course's shapes against XNNPack's 15-26, both cores when threads are set), else (the plain
+//      build, RECSYS_SIMD_FMA=0) a product whose left operand is transposed (a weight gradient Xᵀ·dY)
+//      or short (fewer than SIMD_GEMM_MAX_ROWS rows, e.g. a head's attention weights): the gemm reads A
+//      in place through strides, needs no packing and blocks the contraction;
 //   2. otherwise (a tall plain product, where XNNPack's packing is amortised and the two kernels run
 //      at about the same rate) transposes a flagged right operand explicitly, in output order, for
 //      XNNPack;
@@ -27,7 +29,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { gemmPool, type PooledProduct } from "./gemmPool";
-import { simdKernelsFor, type SimdKernels } from "./simd";
+import { simdKernelsFor, simdVariant, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
@@ -44,11 +46,11 @@ export interface FastBatchMatMulOptions {
 }
 
 /**
- * Left operands with fewer rows than this (after merging a batch that shares its right operand) go to
- * the SIMD gemm: measured on this course's shapes, XNNPack's per-call packing makes it slower up to
- * ~250 rows, and on taller products the two run at about the same rate (20-26 GFLOP/s). Those stay on
- * XNNPack, tfjs's own kernel, so that a plain 512×512 product (the engine benchmark's reference) is
- * timed on the stock kernel.
+ * With the plain gemm, left operands with fewer rows than this (after merging a batch that shares its
+ * right operand) go to the SIMD gemm: measured on this course's shapes, XNNPack's per-call packing
+ * makes it slower up to ~250 rows, and on taller products the two run at about the same rate (20-26
+ * GFLOP/s), so those stay on XNNPack, as they did before the FMA build (whose numbers RECSYS_SIMD_FMA=0
+ * reproduces). The FMA gemm takes every product.
  */
 export const SIMD_GEMM_MAX_ROWS = 256;
 
@@ -213,9 +215,10 @@ export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOp
       const batchB = batchOf(b);
       const [m, k] = transposeA ? [cols(a), rows(a)] : [rows(a), cols(a)];
       const n = transposeB ? rows(b) : cols(b);
-      const simd = useSimdGemm ? simdKernelsFor(backend) : undefined;
+      const variant = simdVariant();
+      const simd = useSimdGemm ? simdKernelsFor(backend, variant) : undefined;
       const tallRows = batchB === 1 && !transposeA ? batchA * m : m;
-      if (simd !== undefined && (transposeA || tallRows < SIMD_GEMM_MAX_ROWS)) {
+      if (simd !== undefined && (variant === "fma" || transposeA || tallRows < SIMD_GEMM_MAX_ROWS)) {
         return simdProduct(backend, heap, simd, a, plain(b, transposeB), transposeA);
       }
       if (chooseOrientation && batchA === 1 && batchB === 1) {

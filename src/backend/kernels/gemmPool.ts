@@ -3,16 +3,18 @@
 // tfjs's wasm backend runs single-threaded in Node (its threaded build loads its pthread workers from
 // blob: URLs, which Node's worker_threads refuse: ERR_WORKER_PATH, tfjs issue #3830), and its memory
 // is not shared. So a product large enough to pay for it is copied into a shared memory (A, B: O(mk +
-// kn) against O(mnk) arithmetic), its output rows (or, for a batch, its matrices) are split in
-// blocks that the calling thread and the workers claim one at a time, each running the same gemm of
-// simd.wat on the shared memory, and C is copied back. Every element of C is computed by one thread with the
-// same instructions in the same order whatever the split, so results are bitwise identical for any
-// thread count. The workers sleep in Atomics.wait between products and do not keep the process alive.
+// kn) against O(mnk) arithmetic), its output (or, for a batch, its matrices) is split in blocks
+// that the calling thread and the workers claim one at a time, each running the same gemm of simd.wat
+// on the shared memory, and C is copied back. A product is cut across the dimension that costs
+// least to repeat: each block of rows reads all of B, each block of columns all of A, so rows when
+// B is the smaller operand (m ≥ n), columns otherwise. Blocks are whole 6-row and 8-column register
+// tiles, so every element of C is computed by the same tile with the same instructions in the same
+// order whatever the split: results are bitwise identical for any thread count. The workers sleep in Atomics.wait between products and do not keep the process alive.
 //
-// Threads: RECSYS_THREADS, else `setGemmThreads`, else 1. One by default because that measured faster on
-// the course's 2-core machines (2 threads took 5–40% longer per Transformer step while other jobs shared
-// the cores, bench/engine.ts --threads 1,2); set RECSYS_THREADS=2 where a core is free.
+// Threads: RECSYS_THREADS, else `setGemmThreads`, else the cores available (os.availableParallelism();
+// 1 in a browser page, whose bundle stubs node:os). RECSYS_THREADS=1 runs every product inline.
 
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { sharedMemoryModuleBytes, simdSupported, simdVariant, type SimdKernels, type SimdVariant } from "./simd";
 
@@ -21,7 +23,7 @@ export const THREADS_ENV_VAR = "RECSYS_THREADS";
 
 let configuredThreads: number | undefined;
 
-/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else 1 (see the header). */
+/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else the cores available. */
 export function gemmThreads(): number {
   const fromEnv = process.env[THREADS_ENV_VAR];
   if (fromEnv !== undefined) {
@@ -31,7 +33,7 @@ export function gemmThreads(): number {
     }
     return threads;
   }
-  return configuredThreads ?? 1;
+  return configuredThreads ?? availableParallelism();
 }
 
 /** Sets the gemm's thread count (RECSYS_THREADS, when set, still wins); 1 runs every product inline. */
@@ -81,13 +83,15 @@ const ROW_BLOCK = 9; // rows per unit of work
 const BLOCKS = 10; // units per product
 const UNITS = 11;
 const TABLE = 12; // byte offset of the [a, b, c] address triples, one per product
+const COL_BLOCK = 13; // columns per unit of work
+const COL_BLOCKS = 14; // column blocks per product (units per product = row blocks × this)
 const CONTROL_SLOTS = 16;
 
 /**
  * Claims and runs units of job `generation` (described by `control`) on `kernels` until none is left
  * or the job is no longer current. Units are claimed one at a time from a shared counter, so a thread
  * that the OS leaves waiting (the machine is shared) holds up at most the unit it is running, and
- * each unit, a block of rows of one product, is computed whole by whichever thread claimed it. The
+ * each unit, a block of rows and columns of one product, is computed whole by whichever thread claimed it. The
  * same function runs in the workers (its source is shipped to them): it uses nothing from outside.
  */
 function claimUnits(
@@ -105,21 +109,29 @@ function claimUnits(
     // The unit is ours, and the job cannot end before it is finished: its parameters are stable.
     const unit = next & 0xfffff;
     const [rowStride, colStride, m, n, k] = [control[4], control[5], control[6], control[7], control[8]];
-    const [rowBlock, blocks, table] = [control[9], control[10], control[12]];
+    const [rowBlock, blocks, table, colBlock, colBlocks] = [
+      control[9],
+      control[10],
+      control[12],
+      control[13],
+      control[14],
+    ];
     const product = Math.floor(unit / blocks);
-    const row0 = (unit - product * blocks) * rowBlock;
+    const block = unit - product * blocks;
+    const row0 = Math.floor(block / colBlocks) * rowBlock;
+    const col0 = (block % colBlocks) * colBlock;
     const at = (table >> 2) + 3 * product;
     const addresses = new Int32Array(memory.buffer, 0, at + 3);
     kernels.gemm(
       addresses[at] + 4 * row0 * rowStride,
       rowStride,
       colStride,
-      addresses[at + 1],
+      addresses[at + 1] + 4 * col0,
       n,
-      addresses[at + 2] + 4 * row0 * n,
+      addresses[at + 2] + 4 * (row0 * n + col0),
       n,
       Math.min(rowBlock, m - row0),
-      n,
+      Math.min(colBlock, n - col0),
       k,
     );
     if (Atomics.add(control, 2, 1) + 1 === control[11]) Atomics.notify(control, 2);
@@ -206,11 +218,16 @@ export class GemmPool {
     const table = new Int32Array(this.memory.buffer, tableAt, 3 * products.length);
     products.forEach((p, t) => table.set([aAt + p.a, bAt + p.b, cAt + p.c], 3 * t));
 
-    // Units of work: whole products when there are enough to go round, else blocks of rows (multiples
-    // of the gemm's 6-row tile), about four per thread so that a slow thread is made up for.
+    // Units of work: whole products when there are enough to go round, else blocks of rows or columns
+    // (see the header), about four per thread so that a slow thread is made up for.
     const perProduct = Math.ceil((4 * this.threads) / products.length);
-    const rowBlock = Math.max(6, Math.ceil(Math.ceil(m / perProduct) / 6) * 6);
-    const blocks = Math.ceil(m / rowBlock);
+    const { n } = job;
+    const byRows = perProduct === 1 || m >= n;
+    const tiles = (size: number, tile: number) => Math.max(tile, Math.ceil(Math.ceil(size / perProduct) / tile) * tile);
+    const rowBlock = byRows ? tiles(m, 6) : m;
+    const colBlock = byRows ? n : tiles(n, 8);
+    const colBlocks = Math.ceil(n / colBlock);
+    const blocks = Math.ceil(m / rowBlock) * colBlocks;
     const c = this.control;
     c[ROW_STRIDE] = job.rowStride;
     c[COL_STRIDE] = job.colStride;
@@ -218,6 +235,8 @@ export class GemmPool {
     c[N] = job.n;
     c[K] = job.k;
     c[ROW_BLOCK] = rowBlock;
+    c[COL_BLOCK] = colBlock;
+    c[COL_BLOCKS] = colBlocks;
     c[BLOCKS] = blocks;
     c[UNITS] = blocks * products.length;
     c[TABLE] = tableAt;

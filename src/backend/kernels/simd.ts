@@ -131,6 +131,7 @@ const SHARED_BYTES: Record<SimdVariant, Uint8Array> = {
 
 /** The bytes of the module in `variant` that imports a shared memory (gemmPool.ts's workers run it). */
 export function sharedMemoryModuleBytes(variant: SimdVariant): Uint8Array {
+  assertRunnable(variant);
   return SHARED_BYTES[variant];
 }
 
@@ -149,6 +150,13 @@ export function fmaSupported(): boolean {
     fmaChecked = simdSupported && wasmApi.validate(BYTES.fma);
   }
   return fmaChecked;
+}
+
+/** An error unless this engine compiles `variant` (fmaSupported() first sets the flag Node 20 needs). */
+function assertRunnable(variant: SimdVariant): void {
+  if (variant === "fma" && !fmaSupported()) {
+    throw new Error("the FMA gemm: this JavaScript engine does not run WebAssembly relaxed SIMD");
+  }
 }
 
 let chosenVariant: SimdVariant | undefined;
@@ -188,6 +196,7 @@ const modules: Partial<Record<SimdVariant, object>> = {};
 const instances: Record<SimdVariant, WeakMap<object, SimdKernels>> = { plain: new WeakMap(), fma: new WeakMap() };
 
 function instantiate(memory: object, variant: SimdVariant): SimdKernels {
+  assertRunnable(variant);
   const module = (modules[variant] ??= new wasmApi.Module(BYTES[variant]));
   return new wasmApi.Instance(module, { env: { memory, log: Math.log } }).exports as unknown as SimdKernels;
 }

@@ -35,8 +35,8 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
       [[1, 4, 5, 3], [2, 4, 3, 2], false, false],
       [[3, 5, 4], [4, 2], false, false],
       [[5, 4], [3, 4, 2], false, false],
-      // Tall plain products (XNNPack by default), and single products where the swapped orientation
-      // (Bᵀ·Aᵀ)ᵀ moves less memory.
+      // Tall plain products (XNNPack's with the plain gemm or none), and single products where the
+      // swapped orientation (Bᵀ·Aᵀ)ᵀ moves less memory.
       [[300, 8], [8, 5], false, false],
       [[300, 8], [5, 8], false, true],
       [[2, 150, 8], [8, 5], false, false],
@@ -45,7 +45,7 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
       [[2, 1, 40, 3], [40, 70], true, false],
     ];
     try {
-      // Small products take the SIMD gemm by default; without it, the XNNPack paths.
+      // Every product takes the SIMD gemm by default (FMA); without it, the XNNPack paths.
       for (const options of [{}, { simdGemm: false }]) {
         registerFastBatchMatMul(options);
         for (const [aShape, bShape, transposeA, transposeB] of cases) {

@@ -50,13 +50,15 @@ describe("backend/kernels/gemmPool", () => {
     it(`gives bitwise the same products on 1 and 2 threads (${variant} gemm)`, async () => {
       setSimdVariant(variant);
       const rng = new Rng(4);
-      // Pooled (≥ POOLED_GEMM_MIN_FLOPS): a weight gradient Xᵀ·dY, a short product, a batch of
-      // products (split by matrix), a batch of 1 (split by rows, with a ragged last block).
+      // Pooled (≥ POOLED_GEMM_MIN_FLOPS): a weight gradient Xᵀ·dY and a short product (split by
+      // columns, n not a multiple of the 8-column tile), a batch of products (split by matrix), batches
+      // of 1 split by columns and by rows (m ≥ n, with a ragged last block of rows).
       const cases: Array<[number[], number[], boolean, boolean]> = [
         [[700, 40], [700, 90], true, false],
         [[100, 64], [64, 333], false, false],
         [[6, 100, 64], [6, 64, 100], false, false],
         [[1, 97, 260], [1, 260, 101], false, false],
+        [[1, 203, 120], [1, 120, 90], false, false],
         [[3, 80, 90], [90, 300], false, false],
       ];
       for (const [aShape, bShape, transposeA, transposeB] of cases) {
@@ -89,39 +91,44 @@ describe("backend/kernels/gemmPool", () => {
     });
   }
 
-  it("runs a product split among 3 threads as the inline gemm does, into C's region only", () => {
-    const pool = new GemmPool(3, "plain");
-    try {
-      // A [13, 5] row-major at byte 64, B [5, 7] at 512, C [13, 7] at 1024 of a 2 KiB heap.
-      const heap = new Uint8Array(2048 + 13 * 7 * 4);
-      const view = new Float32Array(heap.buffer);
-      const rng = new Rng(9);
-      for (let i = 0; i < 13 * 5; i++) view[16 + i] = rng.normal();
-      for (let i = 0; i < 5 * 7; i++) view[128 + i] = rng.normal();
-      view[500] = 42; // outside every region: untouched
-      pool.gemm({
-        heap,
-        aRegion: { offset: 64, bytes: 4 * 13 * 5 },
-        bRegion: { offset: 512, bytes: 4 * 5 * 7 },
-        cRegion: { offset: 1024, bytes: 4 * 13 * 7 },
-        products: [{ a: 0, b: 0, c: 0 }],
-        rowStride: 5,
-        colStride: 1,
-        m: 13,
-        n: 7,
-        k: 5,
-      });
-      for (let i = 0; i < 13; i++) {
-        for (let j = 0; j < 7; j++) {
-          let expected = 0;
-          for (let p = 0; p < 5; p++) expected += view[16 + i * 5 + p] * view[128 + p * 7 + j];
-          assert.ok(Math.abs(view[256 + i * 7 + j] - expected) < 1e-5, `C(${i}, ${j})`);
+  for (const [m, n, k] of [
+    [13, 7, 5], // split by rows
+    [5, 21, 3], // split by columns: 8, 8 and a ragged 5
+  ]) {
+    it(`runs a [${m}, ${k}]·[${k}, ${n}] product split among 3 threads as the inline gemm does, into C's region only`, () => {
+      const pool = new GemmPool(3, "plain");
+      try {
+        // A [m, k] row-major at byte 64, B [k, n] at 512, C [m, n] at 1024 of a heap with room to spare.
+        const heap = new Uint8Array(2048 + m * n * 4);
+        const view = new Float32Array(heap.buffer);
+        const rng = new Rng(9);
+        for (let i = 0; i < m * k; i++) view[16 + i] = rng.normal();
+        for (let i = 0; i < k * n; i++) view[128 + i] = rng.normal();
+        view[500] = 42; // outside every region: untouched
+        pool.gemm({
+          heap,
+          aRegion: { offset: 64, bytes: 4 * m * k },
+          bRegion: { offset: 512, bytes: 4 * k * n },
+          cRegion: { offset: 1024, bytes: 4 * m * n },
+          products: [{ a: 0, b: 0, c: 0 }],
+          rowStride: k,
+          colStride: 1,
+          m,
+          n,
+          k,
+        });
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let expected = 0;
+            for (let p = 0; p < k; p++) expected += view[16 + i * k + p] * view[128 + p * n + j];
+            assert.ok(Math.abs(view[256 + i * n + j] - expected) < 1e-5, `C(${i}, ${j})`);
+          }
         }
+        assert.equal(view[500], 42);
+      } finally {
+        pool.dispose();
       }
-      assert.equal(view[500], 42);
-    } finally {
-      pool.dispose();
-    }
-    assert.throws(() => pool.gemm({} as never), /GemmPool.gemm: the pool is disposed/);
-  });
+      assert.throws(() => pool.gemm({} as never), /GemmPool.gemm: the pool is disposed/);
+    });
+  }
 });
