@@ -3,8 +3,8 @@
 //   npx tsx bench/engine.ts [--json] [--before] [--profile] [--steps 6] [--threads 1,2] [--fma off,on] [--gemm]
 //
 // For the backend initBackend picks (RECSYS_BACKEND overrides), it prints for each workload the ms
-// per training step (Adam), the achieved model GFLOP/s, the process's plain 512×512 matmul rate
-// (XNNPack's, measured after every step; around the MF epoch) and their ratio, which is robust to a
+// per training step (Adam), the achieved model GFLOP/s, the process's plain 512×512 matmul rate on
+// XNNPack (one thread, tfjs's stock kernel, measured after every step; around the MF epoch) and their ratio, which is robust to a
 // busy machine because both are measured together (medians over the steps). `--before` runs the step as it was before the
 // engine work: tfjs's stock wasm kernels (plus the UnsortedSegmentSum that training needs, and
 // BatchMatMul's flagged operands transposed explicitly, without which the stock kernel takes a scalar
@@ -13,7 +13,7 @@
 // afterwards. `--profile` adds the kernels that take the most time in one step.
 //
 // `--threads` (the SIMD gemm's threads, default: the cores available) and `--fma` (its multiply-adds
-// fused by relaxed SIMD, or not; default: the process's setting, plain unless RECSYS_SIMD_FMA=1) each take a list: every combination is
+// fused by relaxed SIMD, or not; default: the process's setting, FMA unless RECSYS_SIMD_FMA=0) each take a list: every combination is
 // timed on the same model, the steps interleaved, and reported on its own line (fields `threads` and
 // `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.
 //

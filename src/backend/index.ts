@@ -11,6 +11,7 @@ export {
   type InitBackendOptions,
 } from "./backend";
 export {
+  describeMatrixProducts,
   gemmThreads,
   registerWasmTrainingKernels,
   setGemmThreads,

@@ -28,8 +28,8 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { gemmPool, type PooledProduct } from "./gemmPool";
-import { simdKernelsFor, simdVariant, type SimdKernels } from "./simd";
+import { gemmPool, gemmThreads, type PooledProduct } from "./gemmPool";
+import { simdKernelsFor, simdSupported, simdVariant, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
@@ -400,4 +400,14 @@ export function registerFastBatchMatMul(options: FastBatchMatMulOptions = {}): v
   const kernelFunc = fastBatchMatMul(original, options); // throws on bad options, before unregistering
   tf.unregisterKernel(tf.BatchMatMul, "wasm");
   tf.registerKernel({ ...current, kernelFunc });
+}
+
+/** One line on how the wasm backend's matrix products run with the current settings (for a notebook). */
+export function describeMatrixProducts(): string {
+  if (!simdSupported) return "matrix products: XNNPACK (this engine lacks WebAssembly SIMD)";
+  const threads = gemmThreads();
+  const on = `on ${threads} thread${threads === 1 ? "" : "s"}`;
+  return simdVariant() === "fma"
+    ? `matrix products: recsys-ts's WebAssembly SIMD gemm with fused multiply-add, ${on}`
+    : `matrix products: recsys-ts's WebAssembly SIMD gemm (plain multiply and add) ${on} for transposed and short operands, XNNPACK for the rest`;
 }

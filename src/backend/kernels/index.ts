@@ -16,7 +16,12 @@ import { unsortedSegmentSumWasmConfig } from "./unsortedSegmentSum";
 
 export { unsortedSegmentSumWasm } from "./unsortedSegmentSum";
 export { SPARSE_SOFTMAX_CROSS_ENTROPY, SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD } from "./sparseSoftmaxCrossEntropy";
-export { fastBatchMatMul, registerFastBatchMatMul, type FastBatchMatMulOptions } from "./batchMatMul";
+export {
+  describeMatrixProducts,
+  fastBatchMatMul,
+  registerFastBatchMatMul,
+  type FastBatchMatMulOptions,
+} from "./batchMatMul";
 export { gatherV2Wasm, registerFastGather } from "./gatherV2";
 export { DROPOUT, dropoutMask, type DropoutMaskSpec } from "./dropout";
 export { GELU, GELU_GRAD } from "./gelu";
@@ -61,7 +66,7 @@ const SIMD_GRADIENTS: readonly tf.GradConfig[] = [geluGradConfig, dropoutGradCon
 /**
  * Registers the kernels in WASM_TRAINING_KERNELS and, where the engine runs WebAssembly SIMD, those in
  * WASM_SIMD_KERNELS with tfjs's global kernel registry, and replaces the wasm BatchMatMul with one
- * that takes XNNPack's fast path for every product (see batchMatMul.ts) and GatherV2 with a
+ * that gives every product a fast path, the SIMD gemm's or XNNPack's (see batchMatMul.ts), and GatherV2 with a
  * heap-to-heap copy (see gatherV2.ts); Identity shares memory instead of copying (identity.ts); Sum
  * over leading axes is a SIMD column sum (sum.ts).
  * Safe to call more than once; a kernel already registered (a later tfjs-backend-wasm may ship its

@@ -1,6 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { registerFastBatchMatMul, wrappedBatchMatMul } from "../../../src/backend/kernels/batchMatMul";
+import {
+  describeMatrixProducts,
+  registerFastBatchMatMul,
+  wrappedBatchMatMul,
+} from "../../../src/backend/kernels/batchMatMul";
+import { gemmThreads, setGemmThreads } from "../../../src/backend/kernels/gemmPool";
+import { setSimdVariant, simdVariant } from "../../../src/backend/kernels/simd";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
 import { resultOn, useWasmTrainingKernels } from "./support";
@@ -16,6 +22,27 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
     const original = wrappedBatchMatMul(kernel);
     assert.ok(original !== undefined, "the wasm BatchMatMul is the wrapper");
     assert.equal(wrappedBatchMatMul(original), undefined, "the wrapper wraps tfjs's kernel, not itself");
+  });
+
+  it("says in one line which gemm runs the products, and on how many threads", () => {
+    const [threads, variant] = [gemmThreads(), simdVariant()];
+    try {
+      setGemmThreads(3);
+      setSimdVariant("fma");
+      assert.equal(
+        describeMatrixProducts(),
+        "matrix products: recsys-ts's WebAssembly SIMD gemm with fused multiply-add, on 3 threads",
+      );
+      setGemmThreads(1);
+      setSimdVariant("plain");
+      assert.match(
+        describeMatrixProducts(),
+        /\(plain multiply and add\) on 1 thread for transposed and short operands, XNNPACK/,
+      );
+    } finally {
+      setGemmThreads(threads);
+      setSimdVariant(variant);
+    }
   });
 
   it("matches the cpu backend for every combination of flags, batched and broadcast", async () => {
