@@ -9,7 +9,8 @@
 // least to repeat: each block of rows reads all of B, each block of columns all of A, so rows when
 // B is the smaller operand (m ≥ n), columns otherwise. Blocks are whole 6-row and 8-column register
 // tiles, so every element of C is computed by the same tile with the same instructions in the same
-// order whatever the split: results are bitwise identical for any thread count. The workers sleep in Atomics.wait between products and do not keep the process alive.
+// order whatever the split: results are bitwise identical for any thread count. The workers sleep in
+// Atomics.wait between products and do not keep the process alive.
 //
 // Threads: RECSYS_THREADS, else `setGemmThreads`, else the cores available (os.availableParallelism();
 // 1 in a browser page, whose bundle stubs node:os). RECSYS_THREADS=1 runs every product inline.
@@ -91,8 +92,9 @@ const CONTROL_SLOTS = 16;
  * Claims and runs units of job `generation` (described by `control`) on `kernels` until none is left
  * or the job is no longer current. Units are claimed one at a time from a shared counter, so a thread
  * that the OS leaves waiting (the machine is shared) holds up at most the unit it is running, and
- * each unit, a block of rows and columns of one product, is computed whole by whichever thread claimed it. The
- * same function runs in the workers (its source is shipped to them): it uses nothing from outside.
+ * each unit, a block of rows and columns of one product, is computed whole by whichever thread
+ * claimed it. The same function runs in the workers (its source is shipped to them): it uses nothing
+ * from outside.
  */
 function claimUnits(
   kernels: SimdKernels,
