@@ -12,7 +12,7 @@
 // matrix, and, for BERT4Rec, every position projected to the catalogue with the loss masked
 // afterwards. `--profile` adds the kernels that take the most time in one step.
 //
-// `--threads` (the SIMD gemm's threads, default: the cores available) and `--fma` (its multiply-adds
+// `--threads` (the SIMD gemm's threads, default: RECSYS_THREADS, else 1) and `--fma` (its multiply-adds
 // fused by relaxed SIMD, or not; default: the process's setting, FMA unless RECSYS_SIMD_FMA=0) each take a list: every combination is
 // timed on the same model, the steps interleaved, and reported on its own line (fields `threads` and
 // `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.

@@ -1,7 +1,7 @@
-// What the demo bundle gets for the Node modules the library's kernels import at load
-// (src/backend/kernels/simd.ts: node:v8; gemmPool.ts: node:os and node:worker_threads). The page runs the
-// gemm on one thread, so no pool is built there, and a browser's engine takes no V8 flags (Chromium runs
-// relaxed SIMD without one).
+// What the demo bundle gets for the two Node modules the library's kernels import at load
+// (src/backend/kernels/simd.ts: node:v8; gemmPool.ts: node:worker_threads). The page runs the gemm on one
+// thread, so no pool is built there, and a browser's engine takes no V8 flags (Chromium runs relaxed SIMD
+// without one).
 
 /** node:worker_threads' Worker: building one in the page says why it cannot be. */
 export class Worker {
@@ -12,8 +12,3 @@ export class Worker {
 
 /** node:v8's setFlagsFromString: a browser sets no engine flags. */
 export function setFlagsFromString(): void {}
-
-/** node:os' availableParallelism: the page's gemm runs on one thread (see the header). */
-export function availableParallelism(): number {
-  return 1;
-}

@@ -12,10 +12,13 @@
 // order whatever the split: results are bitwise identical for any thread count. The workers sleep in
 // Atomics.wait between products and do not keep the process alive.
 //
-// Threads: RECSYS_THREADS, else `setGemmThreads`, else the cores available (os.availableParallelism();
-// 1 in a browser page, whose bundle stubs node:os). RECSYS_THREADS=1 runs every product inline.
+// Threads: RECSYS_THREADS, else `setGemmThreads`, else 1, which runs every product inline. One by
+// default because the copies and the wake-ups cost more than the second core saves on most of the
+// course's products: on 2 cores, products under ~50 MFLOP took 20-40% longer on 2 threads (1024×64×32:
+// 246 → 334 µs), Transformer steps gained 5-18% (bench/engine.ts --threads 1,2), and notebook 04 as a
+// whole took 537 s on 2 threads against 472 s on 1. RECSYS_THREADS=2 pays for long runs of large
+// products (a 2048×256×256 product: 15.2 → 8.9 ms).
 
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { sharedMemoryModuleBytes, simdSupported, simdVariant, type SimdKernels, type SimdVariant } from "./simd";
 
@@ -24,7 +27,7 @@ export const THREADS_ENV_VAR = "RECSYS_THREADS";
 
 let configuredThreads: number | undefined;
 
-/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else the cores available. */
+/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else 1 (see the header). */
 export function gemmThreads(): number {
   const fromEnv = process.env[THREADS_ENV_VAR];
   if (fromEnv !== undefined) {
@@ -34,7 +37,7 @@ export function gemmThreads(): number {
     }
     return threads;
   }
-  return configuredThreads ?? availableParallelism();
+  return configuredThreads ?? 1;
 }
 
 /** Sets the gemm's thread count (RECSYS_THREADS, when set, still wins); 1 runs every product inline. */
