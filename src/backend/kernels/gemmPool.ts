@@ -15,9 +15,9 @@
 // Threads: RECSYS_THREADS, else `setGemmThreads`, else 1, which runs every product inline. One by
 // default because the copies and the wake-ups cost more than the second core saves on most of the
 // course's products: on 2 cores, products under ~50 MFLOP took 20-40% longer on 2 threads (1024×64×32:
-// 246 → 334 µs), Transformer steps gained 5-18% (bench/engine.ts --threads 1,2), and notebook 04 as a
-// whole took 537 s on 2 threads against 472 s on 1. RECSYS_THREADS=2 pays for long runs of large
-// products (a 2048×256×256 product: 15.2 → 8.9 ms).
+// 246 → 334 µs), five Transformer steps took 3-18% less time and one 12% more (bench/engine.ts
+// --threads 1,2), and notebook 04 as a whole took 537 s on 2 threads against 472 s on 1.
+// RECSYS_THREADS=2 pays for long runs of large products (a 2048×256×256 product: 15.2 → 8.9 ms).
 
 import { Worker } from "node:worker_threads";
 import { sharedMemoryModuleBytes, simdSupported, simdVariant, type SimdKernels, type SimdVariant } from "./simd";
