@@ -4,18 +4,18 @@
 //
 // For the backend initBackend picks (RECSYS_BACKEND overrides), it prints for each workload the ms
 // per training step (Adam), the achieved model GFLOP/s, the process's plain 512×512 matmul rate on
-// XNNPack (one thread, tfjs's stock kernel, measured after every step; around the MF epoch) and their ratio, which is robust to a
-// busy machine because both are measured together (medians over the steps). `--before` runs the step as it was before the
-// engine work: tfjs's stock wasm kernels (plus the UnsortedSegmentSum that training needs, and
+// XNNPack (one thread, tfjs's stock kernel, measured after every step; around the MF epoch) and their
+// ratio, which is robust to a busy machine because both are measured together (medians over the
+// steps). `--before` runs the step as it was before the engine work: tfjs's stock wasm kernels (plus the UnsortedSegmentSum that training needs, and
 // BatchMatMul's flagged operands transposed explicitly, without which the stock kernel takes a scalar
 // loop), ops composed where recsys-ts has fused kernels, softmax cross-entropy through a one-hot
 // matrix, and, for BERT4Rec, every position projected to the catalogue with the loss masked
 // afterwards. `--profile` adds the kernels that take the most time in one step.
 //
 // `--threads` (the SIMD gemm's threads, default: RECSYS_THREADS, else 1) and `--fma` (its multiply-adds
-// fused by relaxed SIMD, or not; default: the process's setting, FMA unless RECSYS_SIMD_FMA=0) each take a list: every combination is
-// timed on the same model, the steps interleaved, and reported on its own line (fields `threads` and
-// `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.
+// fused by relaxed SIMD, or not; default: the process's setting, FMA unless RECSYS_SIMD_FMA=0) each
+// take a list: every combination is timed on the same model, the steps interleaved, and reported on
+// its own line (fields `threads` and `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.
 //
 // FLOP count (analytic, multiply and add counted as 2): a dense map with P weights applied to n rows
 // costs 2·P·n forward. Per encoder layer and token: attention projections 4·D², feed-forward 2·D·d_ff;

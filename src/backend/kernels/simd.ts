@@ -155,7 +155,10 @@ export function fmaSupported(): boolean {
 /** An error unless this engine compiles `variant` (fmaSupported() first sets the flag Node 20 needs). */
 function assertRunnable(variant: SimdVariant): void {
   if (variant === "fma" && !fmaSupported()) {
-    throw new Error("the FMA gemm: this JavaScript engine does not run WebAssembly relaxed SIMD");
+    throw new Error(
+      "the FMA gemm: this JavaScript engine does not run WebAssembly relaxed SIMD (Node ≥ 20 and Chromium ≥ 114 " +
+        'do); the plain build runs everywhere (setSimdVariant("plain") or RECSYS_SIMD_FMA=0)',
+    );
   }
 }
 
@@ -174,7 +177,7 @@ export function simdVariant(): SimdVariant {
     if (forced !== undefined && forced !== "0" && forced !== "1") {
       throw new Error(`${SIMD_FMA_ENV_VAR} must be 1 (FMA) or 0 (plain multiply and add), got '${forced}'`);
     }
-    chosenVariant = forced === "0" ? "plain" : forced === "1" || fmaSupported() ? "fma" : "plain";
+    chosenVariant = forced === "1" || (forced !== "0" && fmaSupported()) ? "fma" : "plain";
   }
   if (chosenVariant === "fma" && !fmaSupported()) {
     throw new Error(`${SIMD_FMA_ENV_VAR}=1, but this JavaScript engine does not run WebAssembly relaxed SIMD`);
