@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type * as tfjsBackendWasm from "@tensorflow/tfjs-backend-wasm";
 import { registerWasmTrainingKernels } from "./kernels/index";
+import { withSharedMemory } from "./sharedWasmMemory";
 
 /** The tfjs backends recsys-ts knows how to start. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -268,11 +269,32 @@ async function startWasm(): Promise<number> {
     if (!fs.existsSync(path.join(distFolder, "tfjs-backend-wasm.wasm"))) {
       throw new Error(`the wasm binaries are missing from ${distFolder}`);
     }
-    wasm.setWasmPaths(distFolder + path.sep);
+    wasm.setWasmPaths(wasmBinaryUrls(distFolder), true);
   }
   registerWasmTrainingKernels();
   await activate("wasm");
   return wasm.getThreadsCount();
+}
+
+// The WebAssembly API call used here (the project compiles without the DOM typings that declare it).
+const wasmApi = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+
+/**
+ * tfjs's three wasm builds as data: URLs (fetched by tfjs, so no file is written), the SIMD build,
+ * which Node runs, with its memory shared so that the gemm's workers compute on the heap in place
+ * (sharedWasmMemory.ts). Where this engine cannot compile a shared memory, the SIMD build as it is.
+ */
+function wasmBinaryUrls(distFolder: string): Record<string, string> {
+  const read = (name: string) => new Uint8Array(fs.readFileSync(path.join(distFolder, name)));
+  const url = (bytes: Uint8Array) => `data:application/wasm;base64,${Buffer.from(bytes).toString("base64")}`;
+  const simdFile = path.join(distFolder, "tfjs-backend-wasm-simd.wasm");
+  const simd = read("tfjs-backend-wasm-simd.wasm");
+  const shared = withSharedMemory({ name: simdFile, bytes: simd });
+  return {
+    "tfjs-backend-wasm.wasm": url(read("tfjs-backend-wasm.wasm")),
+    "tfjs-backend-wasm-simd.wasm": url(wasmApi.validate(shared) ? shared : simd),
+    "tfjs-backend-wasm-threaded-simd.wasm": url(read("tfjs-backend-wasm-threaded-simd.wasm")),
+  };
 }
 
 async function activate(name: BackendName): Promise<void> {

@@ -29,7 +29,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { gemmPool, gemmThreads, type PooledProduct } from "./gemmPool";
-import { simdKernelsFor, simdSupported, simdVariant, type SimdKernels } from "./simd";
+import { isSharedMemory, simdKernelsFor, simdSupported, simdVariant, wasmMemoryOf, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
 
@@ -56,8 +56,8 @@ export const SIMD_GEMM_MAX_ROWS = 256;
 
 /**
  * Products of at least this many FLOPs (2·m·n·k over the batch) run on the worker pool when more than
- * one thread is set (gemmPool.ts): below it, waking the workers and copying the operands cost more
- * than the second core saves (measured in bench/engine.ts).
+ * one thread is set (gemmPool.ts): below it, waking a worker (tens of µs) costs about what the second
+ * core saves (measured on 2 cores: 2 MFLOP products took longer on 2 threads, 8 MFLOP ones less).
  */
 export const POOLED_GEMM_MIN_FLOPS = 4e6;
 
@@ -113,11 +113,6 @@ class HeapOps {
   constructor(private readonly backend: WasmInternals) {
     this.wasm = backend.wasm;
     this.params = this.wasm._malloc(8 * 4);
-  }
-
-  /** The module's whole heap, as bytes (a fresh view: the heap may have grown). */
-  bytes(): Uint8Array {
-    return this.wasm.HEAPU8;
   }
 
   /** Heap offset of a float32 tensor's data. */
@@ -363,15 +358,11 @@ function simdProduct(
       c: 4 * t * m * n,
     }));
   }
-  const pool = 2 * batch * m * n * k >= POOLED_GEMM_MIN_FLOPS ? gemmPool() : undefined;
+  const memory = wasmMemoryOf(backend);
+  const pool = memory && 2 * batch * m * n * k >= POOLED_GEMM_MIN_FLOPS ? gemmPool(memory) : undefined;
   if (pool) {
-    const region = (offset: number, x: tf.TensorInfo) => ({ offset, bytes: 4 * tf.util.sizeFromShape(x.shape) });
     pool.gemm({
-      heap: heap.bytes(),
-      aRegion: region(baseA, a),
-      bRegion: region(baseB, b),
-      cRegion: region(baseOut, out),
-      products,
+      products: products.map((p) => ({ a: baseA + p.a, b: baseB + p.b, c: baseOut + p.c })),
       rowStride,
       colStride,
       m: rows,
@@ -405,7 +396,9 @@ export function registerFastBatchMatMul(options: FastBatchMatMulOptions = {}): v
 /** One line on how the wasm backend's matrix products run with the current settings (for a notebook). */
 export function describeMatrixProducts(): string {
   if (!simdSupported) return "matrix products: XNNPACK (this engine lacks WebAssembly SIMD)";
-  const threads = gemmThreads();
+  // The gemm's workers need tfjs's heap shared, as initBackend starts it (backend/sharedWasmMemory.ts).
+  const memory = tf.getBackend() === "wasm" ? wasmMemoryOf(tf.backend() as BackendWasm) : undefined;
+  const threads = memory !== undefined && isSharedMemory(memory) ? gemmThreads() : 1;
   const on = `on ${threads} thread${threads === 1 ? "" : "s"}`;
   return simdVariant() === "fma"
     ? `matrix products: recsys-ts's WebAssembly SIMD gemm with fused multiply-add, ${on}`

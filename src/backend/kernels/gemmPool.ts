@@ -1,33 +1,37 @@
-// Both cores for the SIMD gemm: a small pool of worker threads over one shared WebAssembly memory.
+// Both cores for the SIMD gemm: a small pool of worker threads running it on tfjs's own heap.
 //
-// tfjs's wasm backend runs single-threaded in Node (its threaded build loads its pthread workers from
-// blob: URLs, which Node's worker_threads refuse: ERR_WORKER_PATH, tfjs issue #3830), and its memory
-// is not shared. So a product large enough to pay for it is copied into a shared memory (A, B: O(mk +
-// kn) against O(mnk) arithmetic), its output (or, for a batch, its matrices) is split in blocks
-// that the calling thread and the workers claim one at a time, each running the same gemm of simd.wat
-// on the shared memory, and C is copied back. A product is cut across the dimension that costs
-// least to repeat: each block of rows reads all of B, each block of columns all of A, so rows when
-// B is the smaller operand (m ≥ n), columns otherwise. Blocks are whole 6-row and 8-column register
-// tiles, so every element of C is computed by the same tile with the same instructions in the same
-// order whatever the split: results are bitwise identical for any thread count. The workers sleep in
-// Atomics.wait between products and do not keep the process alive.
+// tfjs's wasm backend runs its kernels on one thread in Node (its threaded build starts its pthreads
+// from blob: URLs, which Node's worker_threads refuse: ERR_WORKER_PATH, tfjs issue #3830). recsys-ts
+// loads that backend with its memory declared shared (../sharedWasmMemory.ts), so workers instantiate
+// the gemm of simd.wat on the very memory the tensors live in: a product's output (or, for a batch,
+// its matrices) is split in blocks that the calling thread and the workers claim one at a time, each
+// reading A and B and writing C in place. Nothing is copied. A product is cut across the dimension
+// that costs least to repeat: each block of rows reads all of B, each block of columns all of A, so
+// rows when B is the smaller operand (m ≥ n), columns otherwise. Blocks are whole 6-row and 8-column
+// register tiles, so every element of C is computed by the same tile with the same instructions in
+// the same order whatever the split: results are bitwise identical for any thread count. The workers
+// sleep in Atomics.wait between products and do not keep the process alive.
 //
-// Threads: RECSYS_THREADS, else `setGemmThreads`, else 1, which runs every product inline. One by
-// default because the copies and the wake-ups cost more than the second core saves on most of the
-// course's products: on 2 cores, products under ~50 MFLOP took 20-40% longer on 2 threads (1024×64×32:
-// 246 → 334 µs), five Transformer steps took 3-18% less time and one 12% more (bench/engine.ts
-// --threads 1,2), and notebook 04 as a whole took 537 s on 2 threads against 472 s on 1.
-// RECSYS_THREADS=2 pays for long runs of large products (a 2048×256×256 product: 15.2 → 8.9 ms).
+// Threads: RECSYS_THREADS, else `setGemmThreads`, else the cores available (os.availableParallelism);
+// 1 runs every product inline, as does a heap that is not shared (a backend started elsewhere).
 
+import * as os from "node:os";
 import { Worker } from "node:worker_threads";
-import { sharedMemoryModuleBytes, simdSupported, simdVariant, type SimdKernels, type SimdVariant } from "./simd";
+import {
+  compiledSimdModule,
+  isSharedMemory,
+  simdSupported,
+  simdVariant,
+  type SimdKernels,
+  type SimdVariant,
+} from "./simd";
 
 /** The environment variable that sets the gemm's thread count, e.g. `RECSYS_THREADS=1`. */
 export const THREADS_ENV_VAR = "RECSYS_THREADS";
 
 let configuredThreads: number | undefined;
 
-/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else 1 (see the header). */
+/** The gemm's thread count: RECSYS_THREADS, else what `setGemmThreads` set, else the cores available. */
 export function gemmThreads(): number {
   const fromEnv = process.env[THREADS_ENV_VAR];
   if (fromEnv !== undefined) {
@@ -37,7 +41,7 @@ export function gemmThreads(): number {
     }
     return threads;
   }
-  return configuredThreads ?? 1;
+  return configuredThreads ?? os.availableParallelism();
 }
 
 /** Sets the gemm's thread count (RECSYS_THREADS, when set, still wins); 1 runs every product inline. */
@@ -48,7 +52,7 @@ export function setGemmThreads(threads: number): void {
   configuredThreads = threads;
 }
 
-/** Where one product's operands lie in the source memory, as byte offsets from the regions' starts. */
+/** Byte addresses in the shared memory of one product's A, B and C. */
 export interface PooledProduct {
   a: number;
   b: number;
@@ -56,15 +60,10 @@ export interface PooledProduct {
 }
 
 /**
- * A batch of products C_t = A_t·B_t with one shape: A(i, p) at a + 4·(i·rowStride + p·colStride),
- * B [k, n] and C [m, n] row-major (ldb = ldc = n). The operands are inside three regions of `heap`
- * (A's, B's, C's), copied in whole.
+ * A batch of products C_t = A_t·B_t with one shape, in the pool's memory: A(i, p) at
+ * a + 4·(i·rowStride + p·colStride), B [k, n] and C [m, n] row-major (ldb = ldc = n).
  */
 export interface PooledGemm {
-  heap: Uint8Array;
-  aRegion: { offset: number; bytes: number };
-  bRegion: { offset: number; bytes: number };
-  cRegion: { offset: number; bytes: number };
   products: PooledProduct[];
   rowStride: number;
   colStride: number;
@@ -73,7 +72,7 @@ export interface PooledGemm {
   k: number;
 }
 
-// The control block shared with the workers (int32 slots).
+// The control block shared with the workers (int32 slots), then the products' addresses.
 const GENERATION = 0; // bumped to start a job
 const NEXT = 1; // the job's generation (mod 2¹²) in the top 12 bits, the next unclaimed unit below
 const FINISHED = 2; // units finished
@@ -86,10 +85,11 @@ const K = 8;
 const ROW_BLOCK = 9; // rows per unit of work
 const BLOCKS = 10; // units per product
 const UNITS = 11;
-const TABLE = 12; // byte offset of the [a, b, c] address triples, one per product
 const COL_BLOCK = 13; // columns per unit of work
 const COL_BLOCKS = 14; // column blocks per product (units per product = row blocks × this)
-const CONTROL_SLOTS = 16;
+const TABLE = 16; // the [a, b, c] address triples, one per product
+/** Products per job: a longer batch runs as several jobs. */
+const MAX_PRODUCTS = 1024;
 
 /**
  * Claims and runs units of job `generation` (described by `control`) on `kernels` until none is left
@@ -99,12 +99,7 @@ const CONTROL_SLOTS = 16;
  * claimed it. The same function runs in the workers (its source is shipped to them): it uses nothing
  * from outside.
  */
-function claimUnits(
-  kernels: SimdKernels,
-  memory: { buffer: ArrayBuffer },
-  control: Int32Array,
-  generation: number,
-): void {
+function claimUnits(kernels: SimdKernels, control: Int32Array, generation: number): void {
   const tag = generation & 0xfff;
   for (;;) {
     const next = Atomics.load(control, 1);
@@ -114,26 +109,19 @@ function claimUnits(
     // The unit is ours, and the job cannot end before it is finished: its parameters are stable.
     const unit = next & 0xfffff;
     const [rowStride, colStride, m, n, k] = [control[4], control[5], control[6], control[7], control[8]];
-    const [rowBlock, blocks, table, colBlock, colBlocks] = [
-      control[9],
-      control[10],
-      control[12],
-      control[13],
-      control[14],
-    ];
+    const [rowBlock, blocks, colBlock, colBlocks] = [control[9], control[10], control[13], control[14]];
     const product = Math.floor(unit / blocks);
     const block = unit - product * blocks;
     const row0 = Math.floor(block / colBlocks) * rowBlock;
     const col0 = (block % colBlocks) * colBlock;
-    const at = (table >> 2) + 3 * product;
-    const addresses = new Int32Array(memory.buffer, 0, at + 3);
+    const at = 16 + 3 * product;
     kernels.gemm(
-      addresses[at] + 4 * row0 * rowStride,
+      control[at] + 4 * row0 * rowStride,
       rowStride,
       colStride,
-      addresses[at + 1] + 4 * col0,
+      control[at + 1] + 4 * col0,
       n,
-      addresses[at + 2] + 4 * (row0 * n + col0),
+      control[at + 2] + 4 * (row0 * n + col0),
       n,
       Math.min(rowBlock, m - row0),
       Math.min(colBlock, n - col0),
@@ -155,107 +143,50 @@ for (;;) {
   Atomics.wait(control, ${GENERATION}, generation);
   generation = Atomics.load(control, ${GENERATION});
   if (control[${QUIT}] !== 0) break;
-  claimUnits(kernels, memory, control, generation);
+  claimUnits(kernels, control, generation);
 }
 `;
 
-/** The WebAssembly API calls used here (the project compiles without the DOM typings that declare it). */
-interface SharedMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
+/** A WebAssembly memory (the project compiles without the DOM typings that declare the API). */
+export interface WasmMemory {
+  buffer: ArrayBufferLike;
 }
 interface WebAssemblyApi {
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
-  Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-const PAGE = 65536;
-
-const sharedModules: Partial<Record<SimdVariant, object>> = {};
-
 /** `threads` − 1 workers and the calling thread running products of `variant`'s gemm on one shared memory. */
 export class GemmPool {
-  private readonly memory: SharedMemory;
   private readonly kernels: SimdKernels;
   private readonly control: Int32Array;
   private readonly workers: Worker[];
   private disposed = false;
 
   constructor(
+    readonly memory: WasmMemory,
     readonly threads: number,
     readonly variant: SimdVariant,
   ) {
-    // One compiled module per variant for the process, so that V8's tier-up to optimised code (which
-    // the workers share with the calling thread) happens once.
-    const module = (sharedModules[variant] ??= new wasmApi.Module(sharedMemoryModuleBytes(variant)));
-    this.memory = new wasmApi.Memory({ initial: 16, maximum: 65536, shared: true });
-    this.kernels = new wasmApi.Instance(module, { env: { memory: this.memory, log: Math.log } })
-      .exports as unknown as SimdKernels;
-    const controlBuffer = new SharedArrayBuffer(4 * CONTROL_SLOTS);
+    if (!isSharedMemory(memory))
+      throw new Error("GemmPool: the memory is not shared (see backend/sharedWasmMemory.ts)");
+    const module = compiledSimdModule(variant, true);
+    this.kernels = new wasmApi.Instance(module, { env: { memory, log: Math.log } }).exports as unknown as SimdKernels;
+    const controlBuffer = new SharedArrayBuffer(4 * (TABLE + 3 * MAX_PRODUCTS));
     this.control = new Int32Array(controlBuffer);
     this.workers = Array.from({ length: threads - 1 }, () => {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module, memory: this.memory, controlBuffer },
-      });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, controlBuffer } });
       worker.unref(); // an idle pool does not keep the process alive
       return worker;
     });
   }
 
-  /** Runs `job` split between the threads; C's region of `job.heap` receives the products. */
+  /** Runs `job` split between the threads, writing the products' C in place. */
   gemm(job: PooledGemm): void {
     if (this.disposed) throw new Error("GemmPool.gemm: the pool is disposed");
-    const { heap, aRegion, bRegion, cRegion, products, m } = job;
-    const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
-    const aAt = 0;
-    const bAt = align(aRegion.bytes);
-    const cAt = bAt + align(bRegion.bytes);
-    const tableAt = cAt + align(cRegion.bytes);
-    const end = tableAt + 12 * products.length;
-    const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
-    const shared = new Uint8Array(this.memory.buffer);
-    shared.set(heap.subarray(aRegion.offset, aRegion.offset + aRegion.bytes), aAt);
-    shared.set(heap.subarray(bRegion.offset, bRegion.offset + bRegion.bytes), bAt);
-    const table = new Int32Array(this.memory.buffer, tableAt, 3 * products.length);
-    products.forEach((p, t) => table.set([aAt + p.a, bAt + p.b, cAt + p.c], 3 * t));
-
-    // Units of work: whole products when there are enough to go round, else blocks of rows or columns
-    // (see the header), about four per thread so that a slow thread is made up for.
-    const perProduct = Math.ceil((4 * this.threads) / products.length);
-    const { n } = job;
-    const byRows = perProduct === 1 || m >= n;
-    const tiles = (size: number, tile: number) => Math.max(tile, Math.ceil(Math.ceil(size / perProduct) / tile) * tile);
-    const rowBlock = byRows ? tiles(m, 6) : m;
-    const colBlock = byRows ? n : tiles(n, 8);
-    const colBlocks = Math.ceil(n / colBlock);
-    const blocks = Math.ceil(m / rowBlock) * colBlocks;
-    const c = this.control;
-    c[ROW_STRIDE] = job.rowStride;
-    c[COL_STRIDE] = job.colStride;
-    c[M] = m;
-    c[N] = job.n;
-    c[K] = job.k;
-    c[ROW_BLOCK] = rowBlock;
-    c[COL_BLOCK] = colBlock;
-    c[COL_BLOCKS] = colBlocks;
-    c[BLOCKS] = blocks;
-    c[UNITS] = blocks * products.length;
-    c[TABLE] = tableAt;
-    Atomics.store(c, FINISHED, 0);
-    const generation = (c[GENERATION] + 1) | 0;
-    Atomics.store(c, NEXT, (generation & 0xfff) << 20);
-    Atomics.store(c, GENERATION, generation);
-    Atomics.notify(c, GENERATION);
-    claimUnits(this.kernels, this.memory, c, generation);
-    const units = c[UNITS];
-    for (let finished = Atomics.load(c, FINISHED); finished < units; finished = Atomics.load(c, FINISHED)) {
-      Atomics.wait(c, FINISHED, finished);
+    for (let from = 0; from < job.products.length; from += MAX_PRODUCTS) {
+      this.run({ ...job, products: job.products.slice(from, from + MAX_PRODUCTS) });
     }
-    heap.set(new Uint8Array(this.memory.buffer, cAt, cRegion.bytes), cRegion.offset);
   }
 
   /** Stops the workers. */
@@ -267,25 +198,61 @@ export class GemmPool {
     Atomics.notify(this.control, GENERATION);
     for (const worker of this.workers) void worker.terminate();
   }
+
+  private run({ products, m, n, k, rowStride, colStride }: PooledGemm): void {
+    const c = this.control;
+    products.forEach((p, t) => c.set([p.a, p.b, p.c], TABLE + 3 * t));
+    // Units of work: whole products when there are enough to go round, else blocks of rows or columns
+    // (see the header), about four per thread so that a slow thread is made up for.
+    const perProduct = Math.ceil((4 * this.threads) / products.length);
+    const byRows = perProduct === 1 || m >= n;
+    const tiles = (size: number, tile: number) => Math.max(tile, Math.ceil(Math.ceil(size / perProduct) / tile) * tile);
+    const rowBlock = byRows ? tiles(m, 6) : m;
+    const colBlock = byRows ? n : tiles(n, 8);
+    const colBlocks = Math.ceil(n / colBlock);
+    const blocks = Math.ceil(m / rowBlock) * colBlocks;
+    c[ROW_STRIDE] = rowStride;
+    c[COL_STRIDE] = colStride;
+    c[M] = m;
+    c[N] = n;
+    c[K] = k;
+    c[ROW_BLOCK] = rowBlock;
+    c[COL_BLOCK] = colBlock;
+    c[COL_BLOCKS] = colBlocks;
+    c[BLOCKS] = blocks;
+    c[UNITS] = blocks * products.length;
+    Atomics.store(c, FINISHED, 0);
+    const generation = (c[GENERATION] + 1) | 0;
+    Atomics.store(c, NEXT, (generation & 0xfff) << 20);
+    Atomics.store(c, GENERATION, generation);
+    Atomics.notify(c, GENERATION);
+    claimUnits(this.kernels, c, generation);
+    const units = c[UNITS];
+    for (let finished = Atomics.load(c, FINISHED); finished < units; finished = Atomics.load(c, FINISHED)) {
+      Atomics.wait(c, FINISHED, finished);
+    }
+  }
 }
 
-// The process's pools, one per thread count and variant, kept (idle workers cost nothing but memory)
-// so that switching settings back and forth, as the benchmark does, starts no new workers.
-const pools = new Map<string, GemmPool>();
+// The process's pools, per memory, thread count and variant, kept (idle workers cost nothing but
+// memory) so that switching settings back and forth, as the benchmark does, starts no new workers.
+const pools = new WeakMap<WasmMemory, Map<string, GemmPool>>();
 
 /**
- * The process's pool for `gemmThreads()` threads and the current SIMD variant, or undefined when one
- * thread is asked for or the engine lacks SIMD.
+ * The process's pool on `memory` for `gemmThreads()` threads and the current SIMD variant, or
+ * undefined when one thread is asked for, the engine lacks SIMD or the memory is not shared.
  */
-export function gemmPool(): GemmPool | undefined {
+export function gemmPool(memory: WasmMemory): GemmPool | undefined {
   const threads = gemmThreads();
-  if (threads <= 1 || !simdSupported) return undefined;
+  if (threads <= 1 || !simdSupported || !isSharedMemory(memory)) return undefined;
   const variant = simdVariant();
   const key = `${threads} ${variant}`;
-  let pool = pools.get(key);
+  let byKey = pools.get(memory);
+  if (byKey === undefined) pools.set(memory, (byKey = new Map()));
+  let pool = byKey.get(key);
   if (pool === undefined) {
-    pool = new GemmPool(threads, variant);
-    pools.set(key, pool);
+    pool = new GemmPool(memory, threads, variant);
+    byKey.set(key, pool);
   }
   return pool;
 }

@@ -101,7 +101,7 @@ export interface SimdKernels {
 /** The parts of BackendWasm the kernels need that its typings leave out. */
 interface WasmInternals {
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
-  wasm: { asm?: { memory?: object } };
+  wasm: { asm?: { memory?: { buffer: ArrayBufferLike } } };
 }
 
 /** The WebAssembly API calls used here (the project compiles without the DOM typings that declare it). */
@@ -128,12 +128,6 @@ const SHARED_BYTES: Record<SimdVariant, Uint8Array> = {
   plain: Uint8Array.from(Buffer.from(SIMD_KERNELS_SHARED_BASE64, "base64")),
   fma: Uint8Array.from(Buffer.from(SIMD_KERNELS_SHARED_FMA_BASE64, "base64")),
 };
-
-/** The bytes of the module in `variant` that imports a shared memory (gemmPool.ts's workers run it). */
-export function sharedMemoryModuleBytes(variant: SimdVariant): Uint8Array {
-  assertRunnable(variant);
-  return SHARED_BYTES[variant];
-}
 
 /** Whether this JavaScript engine runs WebAssembly SIMD (every Node ≥ 16 does). */
 export const simdSupported: boolean = wasmApi.validate(BYTES.plain);
@@ -193,15 +187,35 @@ export function setSimdVariant(variant: SimdVariant): void {
   chosenVariant = variant;
 }
 
-// Compiled once per variant; one instance per wasm memory and variant (a backend's lifetime):
-// instantiating costs ~1 ms, a kernel call ~1 µs.
-const modules: Partial<Record<SimdVariant, object>> = {};
+// Compiled once per variant and kind of memory; one instance per wasm memory and variant (a backend's
+// lifetime): instantiating costs ~1 ms, a kernel call ~1 µs.
+const modules: Partial<Record<string, object>> = {};
 const instances: Record<SimdVariant, WeakMap<object, SimdKernels>> = { plain: new WeakMap(), fma: new WeakMap() };
 
-function instantiate(memory: object, variant: SimdVariant): SimdKernels {
+/** Whether a wasm memory is shared (tfjs's heap is, see backend/sharedWasmMemory.ts). */
+export function isSharedMemory(memory: { buffer: ArrayBufferLike }): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * The compiled module in `variant` for a plain or a shared memory (a module imports one kind or the
+ * other; the code is the same). One per process, so that V8's tier-up to optimised code happens
+ * once, and the gemm's workers share it.
+ */
+export function compiledSimdModule(variant: SimdVariant, shared: boolean): object {
   assertRunnable(variant);
-  const module = (modules[variant] ??= new wasmApi.Module(BYTES[variant]));
+  return (modules[`${variant} ${shared}`] ??= new wasmApi.Module((shared ? SHARED_BYTES : BYTES)[variant]));
+}
+
+function instantiate(memory: { buffer: ArrayBufferLike }, variant: SimdVariant): SimdKernels {
+  const module = compiledSimdModule(variant, isSharedMemory(memory));
   return new wasmApi.Instance(module, { env: { memory, log: Math.log } }).exports as unknown as SimdKernels;
+}
+
+/** The memory of a tfjs wasm backend (its heap), or undefined where the module does not export it. */
+export function wasmMemoryOf(backend: BackendWasm): { buffer: ArrayBufferLike } | undefined {
+  const memory = (backend as unknown as WasmInternals).wasm.asm?.memory;
+  return memory instanceof wasmApi.Memory ? memory : undefined;
 }
 
 /**
@@ -209,8 +223,8 @@ function instantiate(memory: object, variant: SimdVariant): SimdKernels {
  * SIMD or the memory is unavailable.
  */
 export function simdKernelsFor(backend: BackendWasm, variant: SimdVariant = simdVariant()): SimdKernels | undefined {
-  const memory = (backend as unknown as WasmInternals).wasm.asm?.memory;
-  if (!simdSupported || !(memory instanceof wasmApi.Memory)) return undefined;
+  const memory = wasmMemoryOf(backend);
+  if (!simdSupported || memory === undefined) return undefined;
   let kernels = instances[variant].get(memory);
   if (kernels === undefined) {
     kernels = instantiate(memory, variant);
