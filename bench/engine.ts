@@ -12,7 +12,7 @@
 // matrix, and, for BERT4Rec, every position projected to the catalogue with the loss masked
 // afterwards. `--profile` adds the kernels that take the most time in one step.
 //
-// `--threads` (the SIMD gemm's threads, default: RECSYS_THREADS, else 1) and `--fma` (its multiply-adds
+// `--threads` (the SIMD kernels' threads, default: RECSYS_THREADS, else the cores) and `--fma` (the gemm's multiply-adds
 // fused by relaxed SIMD, or not; default: the process's setting, FMA unless RECSYS_SIMD_FMA=0) each
 // take a list: every combination is timed on the same model, the steps interleaved, and reported on
 // its own line (fields `threads` and `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.
@@ -27,7 +27,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm"; // registers the stock wasm kernels now, for the snapshot below
 import { describeBackend, initBackend } from "../src/backend/backend";
 import { registerFastBatchMatMul } from "../src/backend/kernels/batchMatMul";
-import { gemmThreads, setGemmThreads } from "../src/backend/kernels/gemmPool";
+import { kernelThreads, setKernelThreads } from "../src/backend/kernels/kernelPool";
 import { setSimdVariant, simdVariant, type SimdVariant } from "../src/backend/kernels/simd";
 import { Rng } from "../src/backend/random";
 import { loadMovieLens100K } from "../src/data/movielens";
@@ -56,7 +56,7 @@ interface Result {
   peakRssMb: number;
   /** Input tokens (B·T, padding included) per second, for the BERT pretraining workload. */
   tokensPerSecond?: number;
-  /** Threads of the SIMD gemm (gemmPool.ts). */
+  /** Threads of the SIMD gemm (kernelPool.ts). */
   threads: number;
   /** The SIMD gemm's build: "fma" (relaxed SIMD's fused multiply-add) or "plain". */
   simd: SimdVariant;
@@ -89,7 +89,7 @@ const gemmOnly = args.includes("--gemm");
 
 /** Every combination of --threads and --fma (each defaulting to the engine's current setting). */
 function engineConfigs(): EngineConfig[] {
-  const threads = (listOption("--threads") ?? [String(gemmThreads())]).map(Number);
+  const threads = (listOption("--threads") ?? [String(kernelThreads())]).map(Number);
   const variants = (listOption("--fma") ?? [simdVariant() === "fma" ? "on" : "off"]).map((v): SimdVariant => {
     if (v !== "on" && v !== "off") throw new Error(`--fma takes on and/or off, got '${v}'`);
     return v === "on" ? "fma" : "plain";
@@ -100,7 +100,7 @@ function engineConfigs(): EngineConfig[] {
 let configs: EngineConfig[] = [];
 
 function useConfig(config: EngineConfig): void {
-  setGemmThreads(config.threads);
+  setKernelThreads(config.threads);
   setSimdVariant(config.simd);
 }
 

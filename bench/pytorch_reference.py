@@ -6,7 +6,8 @@
 (/usr/bin/python3: the system Python that Debian's python3-torch installs into.)
 
 A dev-only reference, not a dependency of the course: it needs PyTorch (Debian's python3-torch:
-`apt-get install python3-torch`). It times one training step of each Transformer workload of
+`apt-get install python3-torch libopenblas0`; without OpenBLAS, Debian's torch calls the reference
+BLAS, which runs its products ~30× slower; the script prints the 512×512 rate it sees). It times one training step of each Transformer workload of
 bench/engine.ts with the same shapes, optimiser and FLOP count (2 warm-up steps, then the median of
 `--steps`), with torch.set_num_threads(N) (default: the cores available), then runs
 `npx tsx bench/engine.ts --json --threads N` and prints, per workload, both ms/step and their ratio
@@ -147,6 +148,18 @@ def bench_engine(threads, steps):
     return {row["workload"]: row for row in rows if "workload" in row}
 
 
+def matmul_gflops(n=512, repeats=10):
+    """Best-of-`repeats` rate of one n×n product: which BLAS PyTorch calls shows here."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
@@ -157,6 +170,12 @@ def main():
     with open("/proc/loadavg") as f:
         load = " ".join(f.read().split()[:3])
     print(f"PyTorch {torch.__version__} on CPU, {torch.get_num_threads()} threads; load average {load}")
+    rate = matmul_gflops()
+    print(f"PyTorch's 512×512 matmul: {rate:.1f} GFLOP/s")
+    if rate < 20:
+        # Debian's python3-torch calls whichever libblas.so.3 the alternatives system points at: the
+        # reference BLAS (libblas3) runs ~5 GFLOP/s, OpenBLAS (libopenblas0) tens to hundreds.
+        print("  (a reference BLAS: apt-get install libopenblas0 for the speed PyTorch users see)")
 
     steps = args.steps
     results = [

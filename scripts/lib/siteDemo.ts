@@ -232,8 +232,8 @@ export function demoDataScript(data: DemoData, global: string): string {
  * Bundles the page's script (scripts/site/demo/main.ts, the library files it imports and @tensorflow/tfjs) with
  * esbuild into `outFile`, for browsers, minified. The library's Node-only file I/O, required lazily by the saved
  * model loaders and never called in the page, stays out (`node:*` external); Buffer's one use gets a shim. The
- * kernels import node:v8 and node:worker_threads at load: the page gets stubs (it runs one thread and sets no
- * engine flags), and `process.env`, which the kernels read for their settings, is empty there.
+ * kernels import node:v8, node:os and node:worker_threads at load: the page gets stubs (it runs one thread and
+ * sets no engine flags), and `process.env`, which the kernels read for their settings, is empty there.
  */
 export async function bundleDemo(outFile: string): Promise<void> {
   const esbuild = await import("esbuild");
@@ -252,7 +252,7 @@ export async function bundleDemo(outFile: string): Promise<void> {
       {
         name: "node-stubs",
         setup(build) {
-          build.onResolve({ filter: /^node:(v8|worker_threads)$/ }, () => ({ path: NODE_STUBS }));
+          build.onResolve({ filter: /^node:(v8|os|worker_threads)$/ }, () => ({ path: NODE_STUBS }));
         },
       },
     ],

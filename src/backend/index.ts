@@ -12,9 +12,9 @@ export {
 } from "./backend";
 export {
   describeMatrixProducts,
-  gemmThreads,
+  kernelThreads,
   registerWasmTrainingKernels,
-  setGemmThreads,
+  setKernelThreads,
   setSimdVariant,
   simdVariant,
   type SimdVariant,

@@ -11,8 +11,8 @@
 // twice), which is as much as the arithmetic when the left operand has ~50 rows; it takes no strided
 // operand, so a flagged one is transposed first (1-2 ns an element in output order); and it does not
 // block the contraction, so with K in the thousands its panels fall out of cache. The wrapper:
-//   1. runs every product on the SIMD gemm where its FMA build runs (the default: 26-36 GFLOP/s on
-//      this course's shapes against XNNPack's 15-26, both cores when threads are set), else (the plain
+//   1. runs every product on the SIMD gemm where its FMA build runs (the default: 30-48 GFLOP/s a core
+//      on this course's shapes, on every core (kernelPool.ts), against XNNPack's 20-40), else (the plain
 //      build, RECSYS_SIMD_FMA=0) a product whose left operand is transposed (a weight gradient Xᵀ·dY)
 //      or short (fewer than SIMD_GEMM_MAX_ROWS rows, e.g. a head's attention weights): the gemm reads A
 //      in place through strides, needs no packing and blocks the contraction;
@@ -28,7 +28,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { gemmPool, gemmThreads, type PooledProduct } from "./gemmPool";
+import { kernelPool, kernelThreads, type PooledProduct } from "./kernelPool";
 import { isSharedMemory, simdKernelsFor, simdSupported, simdVariant, wasmMemoryOf, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -56,7 +56,7 @@ export const SIMD_GEMM_MAX_ROWS = 256;
 
 /**
  * Products of at least this many FLOPs (2·m·n·k over the batch) run on the worker pool when more than
- * one thread is set (gemmPool.ts): below it, waking a worker (tens of µs) costs about what the second
+ * one thread is set (kernelPool.ts): below it, waking a worker (tens of µs) costs about what the second
  * core saves (measured on 2 cores: 2 MFLOP products took longer on 2 threads, 8 MFLOP ones less).
  */
 export const POOLED_GEMM_MIN_FLOPS = 4e6;
@@ -359,7 +359,7 @@ function simdProduct(
     }));
   }
   const memory = wasmMemoryOf(backend);
-  const pool = memory && 2 * batch * m * n * k >= POOLED_GEMM_MIN_FLOPS ? gemmPool(memory) : undefined;
+  const pool = memory && 2 * batch * m * n * k >= POOLED_GEMM_MIN_FLOPS ? kernelPool(memory) : undefined;
   if (pool) {
     pool.gemm({
       products: products.map((p) => ({ a: baseA + p.a, b: baseB + p.b, c: baseOut + p.c })),
@@ -398,7 +398,7 @@ export function describeMatrixProducts(): string {
   if (!simdSupported) return "matrix products: XNNPACK (this engine lacks WebAssembly SIMD)";
   // The gemm's workers need tfjs's heap shared, as initBackend starts it (backend/sharedWasmMemory.ts).
   const memory = tf.getBackend() === "wasm" ? wasmMemoryOf(tf.backend() as BackendWasm) : undefined;
-  const threads = memory !== undefined && isSharedMemory(memory) ? gemmThreads() : 1;
+  const threads = memory !== undefined && isSharedMemory(memory) ? kernelThreads() : 1;
   const on = `on ${threads} thread${threads === 1 ? "" : "s"}`;
   return simdVariant() === "fma"
     ? `matrix products: recsys-ts's WebAssembly SIMD gemm with fused multiply-add, ${on}`

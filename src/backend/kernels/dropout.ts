@@ -12,6 +12,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { runRowKernel, type PooledRows } from "./kernelPool";
 import { heapOffset, requireSimdKernels } from "./simd";
 import { KernelArgs, float32Input } from "./kernelArgs";
 
@@ -65,15 +66,27 @@ export function dropoutWasm(args: KernelArgs): tf.TensorInfo {
   checkDropoutRate(DROPOUT, rate);
   const simd = requireSimdKernels(backend, DROPOUT);
   const out = backend.makeOutput(x.shape, "float32");
-  simd.dropout(
+  const n = tf.util.sizeFromShape(x.shape);
+  const operands = [
     heapOffset(backend, x),
     heapOffset(backend, out),
-    tf.util.sizeFromShape(x.shape),
+    n,
     key1 | 0,
     key2 | 0,
     dropThreshold(rate) | 0,
     1 / (1 - rate),
-  );
+    0,
+  ];
+  // A block of elements starting at element r hashes indices r, r + 1, ...: the mask of the whole tensor.
+  const job: PooledRows = {
+    kernel: "dropout",
+    args: operands,
+    perRow: [4, 4, 0, 0, 0, 0, 0, 1],
+    count: 2,
+    rows: n,
+    rowAlign: 4,
+  };
+  runRowKernel(backend, simd, job, 1);
   return out;
 }
 

@@ -3,10 +3,12 @@
 // Composed from tfjs ops, the exact GELU ½·x·(1 + erf(x/√2)) is five elementwise passes forward
 // and about ten backward, with Erf and Exp at ~10 ns per element on wasm; the feed-forward layer's
 // [B, T, d_ff] activation made it a tenth of a BERT4Rec step. Here it is one pass each way.
-// Custom kernel names (tfjs has no GELU op); registered for the wasm backend only.
+// Custom kernel names (tfjs has no GELU op); registered for the wasm backend only. Large tensors are
+// split among the kernel pool's threads (kernelPool.ts); each element's result is the same either way.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { runRowKernel, type PooledRows } from "./kernelPool";
 import { heapOffset, requireSimdKernels } from "./simd";
 import { KernelArgs, float32Input } from "./kernelArgs";
 
@@ -19,11 +21,10 @@ export function geluWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const x = float32Input(GELU, "x", args.inputs.x);
   const out = backend.makeOutput(x.shape, "float32");
-  requireSimdKernels(backend, GELU).gelu(
-    heapOffset(backend, x),
-    heapOffset(backend, out),
-    tf.util.sizeFromShape(x.shape),
-  );
+  const n = tf.util.sizeFromShape(x.shape);
+  const operands = [heapOffset(backend, x), heapOffset(backend, out), n];
+  const job: PooledRows = { kernel: "gelu", args: operands, perRow: [4, 4, 0], count: 2, rows: n, rowAlign: 4 };
+  runRowKernel(backend, requireSimdKernels(backend, GELU), job, 1);
   return out;
 }
 
@@ -34,12 +35,10 @@ export function geluGradWasm(args: KernelArgs): tf.TensorInfo {
   if (!tf.util.arraysEqual(x.shape, dy.shape))
     throw new Error(`${GELU_GRAD}: x [${x.shape}] and dy [${dy.shape}] differ in shape`);
   const out = backend.makeOutput(x.shape, "float32");
-  requireSimdKernels(backend, GELU_GRAD).gelu_grad(
-    heapOffset(backend, x),
-    heapOffset(backend, dy),
-    heapOffset(backend, out),
-    tf.util.sizeFromShape(x.shape),
-  );
+  const n = tf.util.sizeFromShape(x.shape);
+  const operands = [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out), n];
+  const job: PooledRows = { kernel: "gelu_grad", args: operands, perRow: [4, 4, 4, 0], count: 3, rows: n, rowAlign: 4 };
+  runRowKernel(backend, requireSimdKernels(backend, GELU_GRAD), job, 1);
   return out;
 }
 

@@ -27,7 +27,7 @@ export { DROPOUT, dropoutMask, type DropoutMaskSpec } from "./dropout";
 export { GELU, GELU_GRAD } from "./gelu";
 export { LAYER_NORM, LAYER_NORM_GRAD } from "./layerNorm";
 export { fmaSupported, setSimdVariant, SIMD_FMA_ENV_VAR, simdSupported, simdVariant, type SimdVariant } from "./simd";
-export { gemmThreads, setGemmThreads, THREADS_ENV_VAR } from "./gemmPool";
+export { kernelThreads, setKernelThreads, THREADS_ENV_VAR } from "./kernelPool";
 export { SOFTMAX, SOFTMAX_GRAD } from "./softmax";
 export { identityWasm, registerSharedIdentity } from "./identity";
 export { fastSum, leadingReduction, registerFastSum } from "./sum";

@@ -25,8 +25,20 @@ export interface SimdKernels {
   gelu(x: number, y: number, n: number): void;
   /** dx = GELU'(x)·dy over n floats. */
   gelu_grad(x: number, dy: number, dx: number, n: number): void;
-  /** y = x·scale where the counter-based hash of the index is ≥ threshold (unsigned), else 0. */
-  dropout(x: number, y: number, n: number, key1: number, key2: number, threshold: number, scale: number): void;
+  /**
+   * y = x·scale where the counter-based hash of the index (first + i for element i) is ≥ threshold
+   * (unsigned), else 0.
+   */
+  dropout(
+    x: number,
+    y: number,
+    n: number,
+    key1: number,
+    key2: number,
+    threshold: number,
+    scale: number,
+    first: number,
+  ): void;
   /** dst[c] = Σ_r src[r, c], accumulated in the `cols` float64s at acc. */
   column_sum(src: number, rows: number, cols: number, acc: number, dst: number): void;
   /** probs = softmax over each row of z [rows, cols]. */

@@ -137,15 +137,16 @@
                                (local.get $key2)))
       (local.get $threshold)))
 
+  ;; $first is the index of x's first element in the whole tensor (0, unless a thread takes a slice).
   (func (export "dropout") (param $x i32) (param $y i32) (param $n i32)
-                           (param $key1 i32) (param $key2 i32) (param $threshold i32) (param $scale f32)
+                           (param $key1 i32) (param $key2 i32) (param $threshold i32) (param $scale f32) (param $first i32)
     (local $index v128) (local $k1 v128) (local $k2 v128) (local $t v128) (local $s v128)
     (local $end i32) (local $last i32)
     (local.set $k1 (i32x4.splat (local.get $key1)))
     (local.set $k2 (i32x4.splat (local.get $key2)))
     (local.set $t (i32x4.splat (local.get $threshold)))
     (local.set $s (f32x4.splat (local.get $scale)))
-    (local.set $index (v128.const i32x4 0 1 2 3))
+    (local.set $index (i32x4.add (i32x4.splat (local.get $first)) (v128.const i32x4 0 1 2 3)))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $last (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done (loop $vector

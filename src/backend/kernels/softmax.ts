@@ -3,10 +3,12 @@
 //
 // tfjs's Softmax gradient is four kernels over the [B, H, T, T] weights (multiply, sum, subtract,
 // multiply); here it is one pass per row, dz = y ⊙ (dy − Σ dy·y), and the forward pass uses the
-// SIMD exp. Custom kernel names; registered for the wasm backend only.
+// SIMD exp. Custom kernel names; registered for the wasm backend only. Rows are split among the kernel
+// pool's threads when there are enough (kernelPool.ts).
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { runRowKernel, type PooledRows } from "./kernelPool";
 import { heapOffset, requireSimdKernels } from "./simd";
 import { KernelArgs, float32Input } from "./kernelArgs";
 
@@ -31,7 +33,16 @@ export function softmaxWasm(args: KernelArgs): tf.TensorInfo {
   const [rows, cols] = rowsOf(SOFTMAX, ["logits", args.inputs.logits]);
   const logits = args.inputs.logits!;
   const out = backend.makeOutput(logits.shape, "float32");
-  requireSimdKernels(backend, SOFTMAX).softmax(heapOffset(backend, logits), rows, cols, heapOffset(backend, out));
+  const operands = [heapOffset(backend, logits), rows, cols, heapOffset(backend, out)];
+  const job: PooledRows = {
+    kernel: "softmax",
+    args: operands,
+    perRow: [4 * cols, 0, 0, 4 * cols],
+    count: 1,
+    rows,
+    rowAlign: 1,
+  };
+  runRowKernel(backend, requireSimdKernels(backend, SOFTMAX), job, cols);
   return out;
 }
 
@@ -40,13 +51,17 @@ export function softmaxGradWasm(args: KernelArgs): tf.TensorInfo {
   const [rows, cols] = rowsOf(SOFTMAX_GRAD, ["y", args.inputs.y], ["dy", args.inputs.dy]);
   const { y, dy } = args.inputs as Record<string, tf.TensorInfo>;
   const out = backend.makeOutput(y.shape, "float32");
-  requireSimdKernels(backend, SOFTMAX_GRAD).softmax_grad(
-    heapOffset(backend, y),
-    heapOffset(backend, dy),
+  const operands = [heapOffset(backend, y), heapOffset(backend, dy), rows, cols, heapOffset(backend, out)];
+  const row = 4 * cols;
+  const job: PooledRows = {
+    kernel: "softmax_grad",
+    args: operands,
+    perRow: [row, row, 0, 0, row],
+    count: 2,
     rows,
-    cols,
-    heapOffset(backend, out),
-  );
+    rowAlign: 1,
+  };
+  runRowKernel(backend, requireSimdKernels(backend, SOFTMAX_GRAD), job, cols);
   return out;
 }
 

@@ -13,6 +13,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { runRowKernel, type PooledRows } from "./kernelPool";
 import { heapOffset, requireSimdKernels } from "./simd";
 import { KernelArgs } from "./kernelArgs";
 
@@ -52,14 +53,18 @@ export function sparseSoftmaxCrossEntropyWasm(args: KernelArgs): tf.TensorInfo[]
   const simd = requireSimdKernels(backend, where);
   const losses = backend.makeOutput([rows], "float32");
   const probs = backend.makeOutput([rows, classes], "float32");
-  simd.softmax_cross_entropy(
-    heapOffset(backend, logits!),
-    heapOffset(backend, labels!),
+  const at = (x: tf.TensorInfo) => heapOffset(backend, x);
+  const operands = [at(logits!), at(labels!), rows, classes, at(losses), at(probs)];
+  const row = 4 * classes;
+  const job: PooledRows = {
+    kernel: "softmax_cross_entropy",
+    args: operands,
+    perRow: [row, 4, 0, 0, 4, row],
+    count: 2,
     rows,
-    classes,
-    heapOffset(backend, losses),
-    heapOffset(backend, probs),
-  );
+    rowAlign: 1,
+  };
+  runRowKernel(backend, simd, job, classes);
   return [losses, probs];
 }
 

@@ -5,7 +5,7 @@ import {
   registerFastBatchMatMul,
   wrappedBatchMatMul,
 } from "../../../src/backend/kernels/batchMatMul";
-import { gemmThreads, setGemmThreads } from "../../../src/backend/kernels/gemmPool";
+import { kernelThreads, setKernelThreads } from "../../../src/backend/kernels/kernelPool";
 import { setSimdVariant, simdVariant } from "../../../src/backend/kernels/simd";
 import { registerWasmTrainingKernels } from "../../../src/backend/kernels/index";
 import { Rng } from "../../../src/backend/random";
@@ -25,22 +25,22 @@ describe("BatchMatMul on the wasm backend (a fast path for every product)", () =
   });
 
   it("says in one line which gemm runs the products, and on how many threads", () => {
-    const [threads, variant] = [gemmThreads(), simdVariant()];
+    const [threads, variant] = [kernelThreads(), simdVariant()];
     try {
-      setGemmThreads(3);
+      setKernelThreads(3);
       setSimdVariant("fma");
       assert.equal(
         describeMatrixProducts(),
         "matrix products: recsys-ts's WebAssembly SIMD gemm with fused multiply-add, on 3 threads",
       );
-      setGemmThreads(1);
+      setKernelThreads(1);
       setSimdVariant("plain");
       assert.match(
         describeMatrixProducts(),
         /\(plain multiply and add\) on 1 thread for transposed and short operands, XNNPACK/,
       );
     } finally {
-      setGemmThreads(threads);
+      setKernelThreads(threads);
       setSimdVariant(variant);
     }
   });

@@ -5,13 +5,14 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
-  GemmPool,
-  gemmPool,
-  gemmThreads,
-  setGemmThreads,
+  KernelPool,
+  kernelPool,
+  kernelThreads,
+  setKernelThreads,
+  POOLED_ROWS_MIN_FLOATS,
   THREADS_ENV_VAR,
   type WasmMemory,
-} from "../../../src/backend/kernels/gemmPool";
+} from "../../../src/backend/kernels/kernelPool";
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -24,6 +25,10 @@ import {
   type SimdVariant,
 } from "../../../src/backend/kernels/simd";
 import { POOLED_GEMM_MIN_FLOPS } from "../../../src/backend/kernels/batchMatMul";
+import { DROPOUT, dropoutMask, type DropoutMaskSpec } from "../../../src/backend/kernels/dropout";
+import { GELU, GELU_GRAD } from "../../../src/backend/kernels/gelu";
+import { SOFTMAX, SOFTMAX_GRAD } from "../../../src/backend/kernels/softmax";
+import { SPARSE_SOFTMAX_CROSS_ENTROPY } from "../../../src/backend/kernels/sparseSoftmaxCrossEntropy";
 import { Rng } from "../../../src/backend/random";
 import { useWasmTrainingKernels } from "./support";
 
@@ -34,18 +39,18 @@ const wasmApi = (
   }
 ).WebAssembly;
 
-describe("backend/kernels/gemmPool", () => {
+describe("backend/kernels/kernelPool", () => {
   useWasmTrainingKernels();
   let savedThreads: number;
   let savedVariant: SimdVariant;
   const savedEnv = process.env[THREADS_ENV_VAR];
   before(() => {
     delete process.env[THREADS_ENV_VAR];
-    savedThreads = gemmThreads();
+    savedThreads = kernelThreads();
     savedVariant = simdVariant();
   });
   after(() => {
-    setGemmThreads(savedThreads);
+    setKernelThreads(savedThreads);
     setSimdVariant(savedVariant);
     if (savedEnv !== undefined) process.env[THREADS_ENV_VAR] = savedEnv;
   });
@@ -58,8 +63,8 @@ describe("backend/kernels/gemmPool", () => {
     const script = [
       'const { initBackend } = require("./src/backend/backend");',
       'const { describeMatrixProducts } = require("./src/backend/kernels/batchMatMul");',
-      'const { gemmThreads } = require("./src/backend/kernels/gemmPool");',
-      "initBackend().then(() => console.log(JSON.stringify({ threads: gemmThreads(), line: describeMatrixProducts() })));",
+      'const { kernelThreads } = require("./src/backend/kernels/kernelPool");',
+      "initBackend().then(() => console.log(JSON.stringify({ threads: kernelThreads(), line: describeMatrixProducts() })));",
     ].join("\n");
     const env: NodeJS.ProcessEnv = { ...process.env, RECSYS_BACKEND: "wasm" };
     delete env[THREADS_ENV_VAR];
@@ -75,20 +80,20 @@ describe("backend/kernels/gemmPool", () => {
   });
 
   it("takes its thread count from RECSYS_THREADS, else the setting, and refuses a bad one", () => {
-    setGemmThreads(3);
-    assert.equal(gemmThreads(), 3);
+    setKernelThreads(3);
+    assert.equal(kernelThreads(), 3);
     process.env[THREADS_ENV_VAR] = "2";
-    assert.equal(gemmThreads(), 2);
+    assert.equal(kernelThreads(), 2);
     process.env[THREADS_ENV_VAR] = "two";
-    assert.throws(() => gemmThreads(), /RECSYS_THREADS must be a positive integer, got 'two'/);
+    assert.throws(() => kernelThreads(), /RECSYS_THREADS must be a positive integer, got 'two'/);
     delete process.env[THREADS_ENV_VAR];
-    assert.throws(() => setGemmThreads(0), /setGemmThreads: threads must be a positive integer, got 0/);
-    setGemmThreads(1);
-    assert.equal(gemmPool(heap()), undefined, "one thread: products run inline");
-    setGemmThreads(2);
-    assert.ok(gemmPool(heap()) instanceof GemmPool, "tfjs's heap is shared: a pool");
+    assert.throws(() => setKernelThreads(0), /setKernelThreads: threads must be a positive integer, got 0/);
+    setKernelThreads(1);
+    assert.equal(kernelPool(heap()), undefined, "one thread: products run inline");
+    setKernelThreads(2);
+    assert.ok(kernelPool(heap()) instanceof KernelPool, "tfjs's heap is shared: a pool");
     const unshared = new wasmApi.Memory({ initial: 1 });
-    assert.equal(gemmPool(unshared), undefined, "a memory the workers cannot see: products run inline");
+    assert.equal(kernelPool(unshared), undefined, "a memory the workers cannot see: products run inline");
   });
 
   const variants: SimdVariant[] = fmaSupported() ? ["plain", "fma"] : ["plain"];
@@ -117,7 +122,7 @@ describe("backend/kernels/gemmPool", () => {
           bShape,
         );
         const product = (threads: number) => {
-          setGemmThreads(threads);
+          setKernelThreads(threads);
           const c = tf.matMul(a, b, transposeA, transposeB);
           const values = c.dataSync() as Float32Array;
           c.dispose();
@@ -125,7 +130,7 @@ describe("backend/kernels/gemmPool", () => {
         };
         const one = product(1);
         const two = product(2);
-        assert.ok(gemmPool(heap()) !== undefined, "2 threads: a pool");
+        assert.ok(kernelPool(heap()) !== undefined, "2 threads: a pool");
         const k = transposeA ? aShape[aShape.length - 2] : aShape[aShape.length - 1];
         assert.ok(2 * one.length * k >= POOLED_GEMM_MIN_FLOPS, `${aShape}·${bShape} is large enough for the pool`);
         assert.ok(
@@ -144,7 +149,7 @@ describe("backend/kernels/gemmPool", () => {
     it(`runs a [${m}, ${k}]·[${k}, ${n}] product split among 3 threads as the inline gemm does, writing C only`, () => {
       // A [m, k] row-major at byte 64, B [k, n] at 512, C [m, n] at 1024 of a shared memory.
       const memory = new wasmApi.Memory({ initial: 1, maximum: 4, shared: true });
-      const pool = new GemmPool(memory, 3, "plain");
+      const pool = new KernelPool(memory, 3, "plain");
       try {
         const view = new Float32Array(memory.buffer);
         const rng = new Rng(9);
@@ -163,13 +168,13 @@ describe("backend/kernels/gemmPool", () => {
       } finally {
         pool.dispose();
       }
-      assert.throws(() => pool.gemm({} as never), /GemmPool.gemm: the pool is disposed/);
+      assert.throws(() => pool.gemm({} as never), /KernelPool.gemm: the pool is disposed/);
     });
   }
 
   it("runs a batch longer than one job's table of products (1,024) in several jobs", () => {
     const memory = new wasmApi.Memory({ initial: 4, maximum: 4, shared: true });
-    const pool = new GemmPool(memory, 2, "plain");
+    const pool = new KernelPool(memory, 2, "plain");
     try {
       // 1,500 products of [1, 2]·[2, 1]: A_t = (t, 1) at 4·2t, B = (1, 2) shared, C_t at 40000 + 4t.
       const view = new Float32Array(memory.buffer);
@@ -187,10 +192,76 @@ describe("backend/kernels/gemmPool", () => {
     }
   });
 
+  it("splits the row-wise kernels among threads with bitwise the same results, the dropout mask included", () => {
+    const rng = new Rng(12);
+    // Sizes past the pool's threshold and ragged: 4·n + 3 elements, 997 rows of 83 columns.
+    const n = POOLED_ROWS_MIN_FLOATS + 4 * 1000 + 3;
+    const [rows, cols] = [997, 83];
+    assert.ok(rows * cols >= POOLED_ROWS_MIN_FLOATS);
+    const x = tf.tensor1d(Float32Array.from({ length: n }, () => 3 * rng.normal()));
+    const dy = tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
+    const z = tf.tensor2d(
+      Float32Array.from({ length: rows * cols }, () => 4 * rng.normal()),
+      [rows, cols],
+    );
+    const dz = tf.tensor2d(
+      Float32Array.from({ length: rows * cols }, () => rng.normal()),
+      [rows, cols],
+    );
+    const labels = tf.tensor1d(
+      Int32Array.from({ length: rows }, () => rng.int(cols)),
+      "int32",
+    );
+    const spec: DropoutMaskSpec = { rate: 0.3, key1: 123456789, key2: -987654321 };
+    const run = (kernel: string, inputs: tf.NamedTensorMap, attrs = {}) => {
+      const out = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor | tf.Tensor[];
+      const values = (Array.isArray(out) ? out : [out]).map((t) => Array.from(t.dataSync()));
+      tf.dispose(out);
+      return values;
+    };
+    const kernels: Array<[string, () => number[][]]> = [
+      ["gelu", () => run(GELU, { x })],
+      ["gelu_grad", () => run(GELU_GRAD, { x, dy })],
+      ["dropout", () => run(DROPOUT, { x }, spec)],
+      ["softmax", () => run(SOFTMAX, { logits: z })],
+      ["softmax_grad", () => run(SOFTMAX_GRAD, { y: z, dy: dz })],
+      ["softmax_cross_entropy", () => run(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels })],
+    ];
+    for (const [name, f] of kernels) {
+      setKernelThreads(1);
+      const one = f();
+      setKernelThreads(2);
+      const two = f();
+      assert.ok(
+        one.every((values, o) => values.every((v, i) => Object.is(v, two[o][i]))),
+        `${name}: 1 and 2 threads differ`,
+      );
+    }
+    // The split dropout keeps exactly the units of the mask computed in JavaScript over the whole tensor.
+    const mask = dropoutMask(n, spec);
+    const [dropped] = run(DROPOUT, { x }, spec);
+    const xs = x.dataSync();
+    assert.ok(dropped.every((v, i) => Object.is(v, Math.fround(xs[i] * mask[i]))));
+    tf.dispose([x, dy, z, dz, labels]);
+  });
+
+  it("refuses a rows job whose arguments and increments do not match", () => {
+    const memory = new wasmApi.Memory({ initial: 1, maximum: 1, shared: true });
+    const pool = new KernelPool(memory, 2, "plain");
+    try {
+      assert.throws(
+        () => pool.rows({ kernel: "gelu", args: [0, 64, 8], perRow: [4, 4], count: 2, rows: 8, rowAlign: 4 }),
+        /KernelPool.rows\(gelu\): 3 arguments, 2 increments, count 2/,
+      );
+    } finally {
+      pool.dispose();
+    }
+  });
+
   it("refuses a memory that is not shared", () => {
     assert.throws(
-      () => new GemmPool(new wasmApi.Memory({ initial: 1 }), 2, "plain"),
-      /GemmPool: the memory is not shared/,
+      () => new KernelPool(new wasmApi.Memory({ initial: 1 }), 2, "plain"),
+      /KernelPool: the memory is not shared/,
     );
   });
 });
