@@ -148,8 +148,8 @@ export async function chooseBackend(
 }
 
 /**
- * One line for a notebook's output, e.g. "wasm backend, 1 thread (multi-threaded wasm is off in
- * Node, tfjs issue #3830), tfjs 4.22.0".
+ * One line for a notebook's output, e.g. "wasm backend, tfjs's kernels on 1 thread (its
+ * multi-threaded build does not start in Node, tfjs issue #3830), tfjs 4.22.0".
  */
 export function describeBackend(info: BackendInfo): string {
   const parts: string[] = [];
@@ -168,9 +168,12 @@ export function describeBackend(info: BackendInfo): string {
     parts.push("threads managed by TensorFlow");
   } else {
     const threads = `${info.threads} thread${info.threads === 1 ? "" : "s"}`;
-    const nodeNote =
-      info.name === "wasm" && info.threads === 1 ? " (multi-threaded wasm is off in Node, tfjs issue #3830)" : "";
-    parts.push(threads + nodeNote);
+    // recsys-ts's own kernels run on every core (describeMatrixProducts says how many); tfjs's do not.
+    parts.push(
+      info.name === "wasm" && info.threads === 1
+        ? `tfjs's kernels on ${threads} (its multi-threaded build does not start in Node, tfjs issue #3830)`
+        : threads,
+    );
   }
   parts.push(`tfjs ${info.tfjsVersion}`);
   if (info.forcedBy !== undefined) parts.push(`forced by ${info.forcedBy}`);

@@ -155,10 +155,10 @@ describe("chooseBackend (selection logic, with a fake starter)", () => {
 describe("describeBackend", () => {
   const base = { tfjsVersion: "4.22.0" };
 
-  it("says that wasm runs on one thread in Node and why", () => {
+  it("says that tfjs's wasm kernels run on one thread in Node and why", () => {
     assert.equal(
       describeBackend({ ...base, name: "wasm", threads: 1 }),
-      "wasm backend, 1 thread (multi-threaded wasm is off in Node, tfjs issue #3830), tfjs 4.22.0",
+      "wasm backend, tfjs's kernels on 1 thread (its multi-threaded build does not start in Node, tfjs issue #3830), tfjs 4.22.0",
     );
     assert.equal(describeBackend({ ...base, name: "wasm", threads: 4 }), "wasm backend, 4 threads, tfjs 4.22.0");
   });
