@@ -104,13 +104,14 @@ export interface PooledRows {
   rowAlign: number;
 }
 
-// The control block shared with the workers (int32 slots), then the products' addresses.
+// The control block shared with the workers (int32 slots), then a job's table.
 const GENERATION = 0; // bumped to start a job
 const NEXT = 1; // the job's generation (mod 2¹²) in the top 12 bits, the next unclaimed unit below
 const FINISHED = 2; // units finished
 const QUIT = 3;
 const ROW_STRIDE = 4;
 const COL_STRIDE = 5;
+// A gemm job's shape; a rows job's rows, the index of its count argument and its number of arguments.
 const M = 6;
 const N = 7;
 const K = 8;
