@@ -12,10 +12,11 @@
 // matrix, and, for BERT4Rec, every position projected to the catalogue with the loss masked
 // afterwards. `--profile` adds the kernels that take the most time in one step.
 //
-// `--threads` (the SIMD kernels' threads, default: RECSYS_THREADS, else the cores) and `--fma` (the gemm's multiply-adds
-// fused by relaxed SIMD, or not; default: the process's setting, FMA unless RECSYS_SIMD_FMA=0) each
-// take a list: every combination is timed on the same model, the steps interleaved, and reported on
-// its own line (fields `threads` and `simd`). `--gemm` first times the SIMD gemm alone on the products that dominate the steps.
+// `--threads` (the SIMD kernels' threads, default: RECSYS_THREADS, else the cores) and `--fma` (the
+// gemm's multiply-adds fused by relaxed SIMD, or not; default: the process's setting, FMA unless
+// RECSYS_SIMD_FMA=0) each take a list: every combination is timed on the same model, the steps
+// interleaved, and reported on its own line (fields `threads` and `simd`). `--gemm` first times the
+// SIMD gemm alone on the products that dominate the steps.
 //
 // FLOP count (analytic, multiply and add counted as 2): a dense map with P weights applied to n rows
 // costs 2·P·n forward. Per encoder layer and token: attention projections 4·D², feed-forward 2·D·d_ff;
@@ -56,7 +57,7 @@ interface Result {
   peakRssMb: number;
   /** Input tokens (B·T, padding included) per second, for the BERT pretraining workload. */
   tokensPerSecond?: number;
-  /** Threads of the SIMD gemm (kernelPool.ts). */
+  /** Threads of the SIMD kernels (kernelPool.ts). */
   threads: number;
   /** The SIMD gemm's build: "fma" (relaxed SIMD's fused multiply-add) or "plain". */
   simd: SimdVariant;

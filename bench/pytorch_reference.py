@@ -7,10 +7,11 @@
 
 A dev-only reference, not a dependency of the course: it needs PyTorch (Debian's python3-torch:
 `apt-get install python3-torch libopenblas0`; without OpenBLAS, Debian's torch calls the reference
-BLAS, which runs its products ~30× slower; the script prints the 512×512 rate it sees). It times one training step of each Transformer workload of
-bench/engine.ts with the same shapes, optimiser and FLOP count (2 warm-up steps, then the median of
-`--steps`), with torch.set_num_threads(N) (default: the cores available), then runs
-`npx tsx bench/engine.ts --json --threads N` and prints, per workload, both ms/step and their ratio
+BLAS, which runs its products ~30× slower; the script prints the 512×512 rate it sees). It times one
+training step of each Transformer workload of bench/engine.ts with the same shapes, optimiser and
+FLOP count (2 warm-up steps, then the median of `--steps`), with torch.set_num_threads(N) (default:
+the cores available), then runs `npx tsx bench/engine.ts --json --threads N` and prints, per
+workload, both ms/step and their ratio
 (recsys-ts ÷ PyTorch: below 1.0, recsys-ts is faster). Both run on the same machine within minutes of
 each other; on a shared machine, run it twice and compare the ratios, which drift less than the times.
 

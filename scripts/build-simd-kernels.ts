@@ -13,7 +13,7 @@
 // module with every multiply-add of the gemm's tiles, (f32x4.add (local.get $cI_J) (f32x4.mul x y)),
 // rewritten as relaxed SIMD's (f32x4.relaxed_madd x y (local.get $cI_J)): one fused instruction where
 // the CPU has FMA, which Node 20 compiles behind --experimental-wasm-relaxed-simd (simd.ts sets it).
-// And each of those again importing a shared memory, for the gemm's worker threads (kernelPool.ts).
+// And each of those again importing a shared memory, for the kernel pool's worker threads (kernelPool.ts).
 
 import * as fs from "node:fs";
 import * as path from "node:path";

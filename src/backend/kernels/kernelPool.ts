@@ -213,7 +213,10 @@ interface WebAssemblyApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-/** `threads` − 1 workers and the calling thread running products of `variant`'s gemm on one shared memory. */
+/**
+ * `threads` − 1 workers and the calling thread running the jobs of simd.wat in `variant` (gemm and rows
+ * jobs) on one shared memory.
+ */
 export class KernelPool {
   private readonly kernels: SimdKernels;
   private readonly control: Int32Array;
@@ -245,7 +248,7 @@ export class KernelPool {
   gemm(job: PooledGemm): void {
     if (this.disposed) throw new Error("KernelPool.gemm: the pool is disposed");
     for (let from = 0; from < job.products.length; from += MAX_PRODUCTS) {
-      this.run({ ...job, products: job.products.slice(from, from + MAX_PRODUCTS) });
+      this.runGemm({ ...job, products: job.products.slice(from, from + MAX_PRODUCTS) });
     }
   }
 
@@ -259,7 +262,8 @@ export class KernelPool {
     for (const worker of this.workers) void worker.terminate();
   }
 
-  private run({ products, m, n, k, rowStride, colStride }: PooledGemm): void {
+  /** One gemm job of at most MAX_PRODUCTS products. */
+  private runGemm({ products, m, n, k, rowStride, colStride }: PooledGemm): void {
     const c = this.control;
     products.forEach((p, t) => c.set([p.a, p.b, p.c], TABLE + 3 * t));
     // Units of work: whole products when there are enough to go round, else blocks of rows or columns
