@@ -4,6 +4,7 @@
 // state round-trips through getWeights/setWeights for checkpoints.
 
 import * as tf from "@tensorflow/tfjs";
+import { ADAMW, hasFusedKernel, type AdamWUpdate } from "../backend/kernels/index";
 import { checkNonNegative, checkPositive, checkRate } from "../checks";
 
 /** What `applyGradients` receives: gradients by variable name, or a list of named gradients. */
@@ -134,13 +135,33 @@ export class AdamW extends tf.Optimizer {
         const variable = registered[name];
         const slots = this.slotsOf(name, variable);
         if (slots.decays === undefined) slots.decays = Boolean(this.decay(name, variable));
+        const decay = slots.decays && this.weightDecay > 0 ? 1 - rate * this.weightDecay : 1;
+        if (hasFusedKernel(ADAMW, variable)) {
+          // The same update in one kernel (backend/kernels/adamw.ts), bit for bit.
+          const update: AdamWUpdate = {
+            beta1: this.beta1,
+            beta2: this.beta2,
+            epsilon: this.epsilon,
+            sqrtCorrection2,
+            stepSize,
+            decay,
+          };
+          const inputs = { theta: variable, m: slots.m, v: slots.v, g: gradient };
+          const [theta, m, v] = tf
+            .engine()
+            .runKernel(ADAMW, inputs, update as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          slots.m.assign(m);
+          slots.v.assign(v);
+          variable.assign(theta);
+          continue;
+        }
         const m = tf.add(tf.mul(slots.m, this.beta1), tf.mul(gradient, 1 - this.beta1));
         const v = tf.add(tf.mul(slots.v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
         slots.m.assign(m);
         slots.v.assign(v);
         // PyTorch's arrangement: denominator √v/√(1 − β₂ᵗ) + ε, step size lr/(1 − β₁ᵗ).
         const denominator = tf.add(tf.div(tf.sqrt(v), sqrtCorrection2), this.epsilon);
-        const decayed = slots.decays && this.weightDecay > 0 ? tf.mul(variable, 1 - rate * this.weightDecay) : variable;
+        const decayed = decay !== 1 ? tf.mul(variable, decay) : variable;
         variable.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), stepSize)));
       }
     });

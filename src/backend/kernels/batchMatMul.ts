@@ -17,8 +17,9 @@
 //      or short (fewer than SIMD_GEMM_MAX_ROWS rows, e.g. a head's attention weights): the gemm reads A
 //      in place through strides, needs no packing and blocks the contraction;
 //   2. otherwise (a tall plain product, where XNNPack's packing is amortised and the two kernels run
-//      at about the same rate) transposes a flagged right operand explicitly, in output order, for
-//      XNNPack;
+//      at about the same rate) transposes a flagged right operand explicitly, for XNNPack. The gemm,
+//      which reads B by rows, needs that transpose too (Q·Kᵀ's K, an output layer's tied embedding):
+//      simd.wat's transpose moves 4×4 blocks by shuffles where tfjs's moves one float at a time;
 //   3. splits a batched product into per-matrix XNNPack products on views into the operands' memory
 //      (no copies), calling the module's entry point directly with ids and shapes on the heap (tfjs's
 //      per-call tensor bookkeeping was a large share of a small product); a right operand shared by
@@ -29,6 +30,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { kernelPool, kernelThreads, type PooledProduct } from "./kernelPool";
+import { transposeMatrices } from "./transpose";
 import { isSharedMemory, simdKernelsFor, simdSupported, simdVariant, wasmMemoryOf, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -41,7 +43,10 @@ export interface FastBatchMatMulOptions {
   splitBatches?: boolean;
   /** For one product, compute (Bᵀ·Aᵀ)ᵀ where that moves less memory. */
   chooseOrientation?: boolean;
-  /** Run transposed-left and short products on the SIMD gemm (where WebAssembly SIMD runs). */
+  /**
+   * Run transposed-left and short products on the SIMD gemm, and explicit transposes on its 4×4-block
+   * transpose (where WebAssembly SIMD runs).
+   */
   simdGemm?: boolean;
 }
 
@@ -182,6 +187,11 @@ export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOp
       const [r, c] = [rows(x), cols(x)];
       const copy = backend.makeOutput([...x.shape.slice(0, -2), c, r], "float32");
       const size = tf.util.sizeFromShape(x.shape);
+      const simd = useSimdGemm ? simdKernelsFor(backend) : undefined;
+      if (simd !== undefined) {
+        transposeMatrices(backend, simd, heap.offsetOf(x), heap.offsetOf(copy), size / (r * c), r, c);
+        return copy;
+      }
       const [from, to] = [heap.view(heap.offsetOf(x), size), heap.view(heap.offsetOf(copy), size)];
       heap.transpose(from, to, size / (r * c), r, c);
       heap.forget(from);

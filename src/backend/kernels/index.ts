@@ -2,6 +2,7 @@
 // trains on whichever backend `initBackend` picks.
 
 import * as tf from "@tensorflow/tfjs";
+import { adamwWasmConfig } from "./adamw";
 import { registerFastBatchMatMul } from "./batchMatMul";
 import { dropoutGradConfig, dropoutWasmConfig } from "./dropout";
 import { geluGradConfig, geluWasmConfigs } from "./gelu";
@@ -9,6 +10,7 @@ import { layerNormWasmConfigs } from "./layerNorm";
 import { registerFastGather } from "./gatherV2";
 import { registerSharedIdentity } from "./identity";
 import { registerFastSum } from "./sum";
+import { registerFastTranspose } from "./transpose";
 import { simdSupported } from "./simd";
 import { softmaxGradConfig, softmaxWasmConfigs } from "./softmax";
 import { sparseSoftmaxCrossEntropyWasmConfigs } from "./sparseSoftmaxCrossEntropy";
@@ -23,6 +25,7 @@ export {
   type FastBatchMatMulOptions,
 } from "./batchMatMul";
 export { gatherV2Wasm, registerFastGather } from "./gatherV2";
+export { ADAMW, type AdamWUpdate } from "./adamw";
 export { DROPOUT, dropoutMask, type DropoutMaskSpec } from "./dropout";
 export { GELU, GELU_GRAD } from "./gelu";
 export { LAYER_NORM, LAYER_NORM_GRAD } from "./layerNorm";
@@ -31,6 +34,7 @@ export { kernelThreads, setKernelThreads, THREADS_ENV_VAR } from "./kernelPool";
 export { SOFTMAX, SOFTMAX_GRAD } from "./softmax";
 export { identityWasm, registerSharedIdentity } from "./identity";
 export { fastSum, leadingReduction, registerFastSum } from "./sum";
+export { adjacentSwap, fastTranspose, registerFastTranspose, type AdjacentSwap } from "./transpose";
 
 /**
  * Whether the current backend has `kernelName` (one of recsys-ts's fused kernels) for a float32 `x`;
@@ -50,8 +54,8 @@ const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWas
 /**
  * Fused kernels in WebAssembly SIMD (simd.wat) under custom names, used where registered: the
  * softmax cross-entropy from labels (src/train/losses.ts), GELU (src/nn/feedForward.ts),
- * counter-based dropout (src/nn/dropout.ts), layer normalisation (src/nn/layerNorm.ts) and the
- * attention softmax (src/nn/attention.ts). Kernel
+ * counter-based dropout (src/nn/dropout.ts), layer normalisation (src/nn/layerNorm.ts), the
+ * attention softmax (src/nn/attention.ts) and the AdamW update (src/train/optimizers.ts). Kernel
  * gradients are registered with them (the loss and the layer norm use tf.customGrad instead).
  */
 const WASM_SIMD_KERNELS: readonly tf.KernelConfig[] = [
@@ -60,6 +64,7 @@ const WASM_SIMD_KERNELS: readonly tf.KernelConfig[] = [
   dropoutWasmConfig,
   ...layerNormWasmConfigs,
   ...softmaxWasmConfigs,
+  adamwWasmConfig,
 ];
 const SIMD_GRADIENTS: readonly tf.GradConfig[] = [geluGradConfig, dropoutGradConfig, softmaxGradConfig];
 
@@ -68,7 +73,8 @@ const SIMD_GRADIENTS: readonly tf.GradConfig[] = [geluGradConfig, dropoutGradCon
  * WASM_SIMD_KERNELS with tfjs's global kernel registry, and replaces the wasm BatchMatMul with one
  * that gives every product a fast path, the SIMD gemm's or XNNPack's (see batchMatMul.ts), and GatherV2 with a
  * heap-to-heap copy (see gatherV2.ts); Identity shares memory instead of copying (identity.ts); Sum
- * over leading axes is a SIMD column sum (sum.ts).
+ * over leading axes is a SIMD column sum (sum.ts); a Transpose that swaps two adjacent axes copies
+ * whole runs (transpose.ts).
  * Safe to call more than once; a kernel already registered (a later tfjs-backend-wasm may ship its
  * own) is kept. Kernels are registered for "wasm" only: other backends run unchanged.
  */
@@ -86,4 +92,5 @@ export function registerWasmTrainingKernels(): void {
   registerFastGather();
   registerSharedIdentity();
   registerFastSum();
+  registerFastTranspose();
 }

@@ -85,6 +85,9 @@ export const ROW_KERNELS = [
   "softmax",
   "softmax_grad",
   "softmax_cross_entropy",
+  "adamw",
+  "transpose",
+  "swap_axes",
 ] as const;
 export type RowKernel = (typeof ROW_KERNELS)[number];
 
@@ -123,9 +126,10 @@ const COL_BLOCK = 13; // columns per unit of work
 const COL_BLOCKS = 14; // column blocks per product (units per product = row blocks × this)
 const KERNEL = 15; // a rows job's kernel, as an index into ROW_KERNELS
 const TABLE = 16; // a gemm job's [a, b, c] address triples, one per product
-// A rows job's arguments and their increments per row, as float64s (8 each) over the table's start.
+// A rows job's arguments and their increments per row, as float64s (MAX_ARGS each) over the table's start.
+const MAX_ARGS = 16;
 const ARGS_F64 = TABLE / 2;
-const PER_ROW_F64 = ARGS_F64 + 8;
+const PER_ROW_F64 = ARGS_F64 + MAX_ARGS;
 const GEMM_JOB = 0;
 const ROWS_JOB = 1;
 /** Products per job: a longer batch runs as several jobs. */
@@ -159,7 +163,7 @@ function claimUnits(
       const [rows, count, argCount, rowBlock] = [control[6], control[7], control[8], control[9]];
       const row0 = unit * rowBlock;
       const args: number[] = [];
-      for (let i = 0; i < argCount; i++) args.push(numbers[8 + i] + numbers[16 + i] * row0);
+      for (let i = 0; i < argCount; i++) args.push(numbers[8 + i] + numbers[24 + i] * row0);
       args[count] = Math.min(rowBlock, rows - row0);
       (kernels as unknown as Record<string, (...values: number[]) => void>)[rowKernels[control[15]]](...args);
       if (Atomics.add(control, 2, 1) + 1 === control[11]) Atomics.notify(control, 2);
@@ -293,7 +297,7 @@ export class KernelPool {
   rows(job: PooledRows): void {
     if (this.disposed) throw new Error("KernelPool.rows: the pool is disposed");
     const { kernel, args, perRow, count, rows, rowAlign } = job;
-    if (args.length !== perRow.length || args.length > 8 || !(count >= 0 && count < args.length)) {
+    if (args.length !== perRow.length || args.length > MAX_ARGS || !(count >= 0 && count < args.length)) {
       throw new Error(
         `KernelPool.rows(${kernel}): ${args.length} arguments, ${perRow.length} increments, count ${count}`,
       );

@@ -94,6 +94,32 @@ export interface SimdKernels {
     reg: number,
     lr: number,
   ): number;
+  /**
+   * One AdamW update of n parameters: θ, m, v and the gradient g in, θ', m', v' out (see simd.wat
+   * for the formula and its float32 rounding).
+   */
+  adamw(
+    theta: number,
+    m: number,
+    v: number,
+    g: number,
+    thetaOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    sqrtCorrection2: number,
+    epsilon: number,
+    decay: number,
+    stepSize: number,
+  ): void;
+  /** y = each of `count` consecutive matrices [rows, cols] at x transposed to [cols, rows]. */
+  transpose(x: number, y: number, count: number, rows: number, cols: number): void;
+  /** y [outer, b, a, inner] = x [outer, a, b, inner]. */
+  swap_axes(x: number, y: number, outer: number, a: number, b: number, inner: number): void;
   /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */
   layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, epsilon: number, y: number): void;
   /** dx, and [dγ; dβ] into params [2, cols], accumulated in the 2·cols float64s at acc. */

@@ -1151,6 +1151,195 @@
       (br $each_k_block))))
 
   ;; ---------------------------------------------------------------------------------------------
+  ;; One AdamW update of n parameters (src/train/optimizers.ts), in one pass where tfjs's ops take
+  ;; thirteen per variable (each a kernel call, most of them on tensors of a few hundred floats):
+  ;;   m' = β₁·m + (1 − β₁)·g,  v' = β₂·v + (1 − β₂)·g²,  θ' = θ·decay − (m' / (√v' / c₂ + ε))·stepSize
+  ;; Every operation is rounded to float32 in the order those ops compute it (no fused multiply-add),
+  ;; so the results are the same bits. decay = 1 − lr·λ, or 1 for a variable that does not decay.
+  (func $adamw_lanes (param $theta v128) (param $m v128) (param $v v128) (param $g v128)
+                     (param $b1 v128) (param $c1 v128) (param $b2 v128) (param $c2 v128)
+                     (param $s2 v128) (param $eps v128) (param $decay v128) (param $step v128)
+                     (result v128 v128 v128)
+    (local $m1 v128) (local $v1 v128)
+    (local.set $m1 (f32x4.add (f32x4.mul (local.get $m) (local.get $b1)) (f32x4.mul (local.get $g) (local.get $c1))))
+    (local.set $v1 (f32x4.add (f32x4.mul (local.get $v) (local.get $b2))
+                              (f32x4.mul (f32x4.mul (local.get $g) (local.get $g)) (local.get $c2))))
+    (f32x4.sub (f32x4.mul (local.get $theta) (local.get $decay))
+               (f32x4.mul (f32x4.div (local.get $m1)
+                                     (f32x4.add (f32x4.div (f32x4.sqrt (local.get $v1)) (local.get $s2)) (local.get $eps)))
+                          (local.get $step)))
+    (local.get $m1)
+    (local.get $v1))
+
+  (func (export "adamw") (param $theta i32) (param $m i32) (param $v i32) (param $g i32)
+                         (param $thetaOut i32) (param $mOut i32) (param $vOut i32) (param $n i32)
+                         (param $beta1 f32) (param $oneMinusBeta1 f32) (param $beta2 f32) (param $oneMinusBeta2 f32)
+                         (param $sqrtCorrection2 f32) (param $epsilon f32) (param $decay f32) (param $stepSize f32)
+    (local $b1 v128) (local $c1 v128) (local $b2 v128) (local $c2 v128)
+    (local $s2 v128) (local $eps v128) (local $d v128) (local $step v128)
+    (local $t1 v128) (local $m1 v128) (local $v1 v128) (local $at i32) (local $end i32) (local $last i32)
+    (local.set $b1 (f32x4.splat (local.get $beta1)))
+    (local.set $c1 (f32x4.splat (local.get $oneMinusBeta1)))
+    (local.set $b2 (f32x4.splat (local.get $beta2)))
+    (local.set $c2 (f32x4.splat (local.get $oneMinusBeta2)))
+    (local.set $s2 (f32x4.splat (local.get $sqrtCorrection2)))
+    (local.set $eps (f32x4.splat (local.get $epsilon)))
+    (local.set $d (f32x4.splat (local.get $decay)))
+    (local.set $step (f32x4.splat (local.get $stepSize)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $last (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done (loop $vector
+      (br_if $done (i32.ge_u (local.get $at) (local.get $last)))
+      (call $adamw_lanes
+        (v128.load (i32.add (local.get $theta) (local.get $at))) (v128.load (i32.add (local.get $m) (local.get $at)))
+        (v128.load (i32.add (local.get $v) (local.get $at))) (v128.load (i32.add (local.get $g) (local.get $at)))
+        (local.get $b1) (local.get $c1) (local.get $b2) (local.get $c2)
+        (local.get $s2) (local.get $eps) (local.get $d) (local.get $step))
+      (local.set $v1)
+      (local.set $m1)
+      (local.set $t1)
+      (v128.store (i32.add (local.get $thetaOut) (local.get $at)) (local.get $t1))
+      (v128.store (i32.add (local.get $mOut) (local.get $at)) (local.get $m1))
+      (v128.store (i32.add (local.get $vOut) (local.get $at)) (local.get $v1))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $vector)))
+    (block $done (loop $scalar
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      (call $adamw_lanes
+        (f32x4.splat (f32.load (i32.add (local.get $theta) (local.get $at))))
+        (f32x4.splat (f32.load (i32.add (local.get $m) (local.get $at))))
+        (f32x4.splat (f32.load (i32.add (local.get $v) (local.get $at))))
+        (f32x4.splat (f32.load (i32.add (local.get $g) (local.get $at))))
+        (local.get $b1) (local.get $c1) (local.get $b2) (local.get $c2)
+        (local.get $s2) (local.get $eps) (local.get $d) (local.get $step))
+      (local.set $v1)
+      (local.set $m1)
+      (local.set $t1)
+      (f32.store (i32.add (local.get $thetaOut) (local.get $at)) (f32x4.extract_lane 0 (local.get $t1)))
+      (f32.store (i32.add (local.get $mOut) (local.get $at)) (f32x4.extract_lane 0 (local.get $m1)))
+      (f32.store (i32.add (local.get $vOut) (local.get $at)) (f32x4.extract_lane 0 (local.get $v1)))
+      (local.set $at (i32.add (local.get $at) (i32.const 4)))
+      (br $scalar))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Transposes each of $count matrices [rows, cols] at $x into [cols, rows] at $y (consecutive
+  ;; matrices), for a matrix product's flagged operand (batchMatMul.ts): blocks of 4×4 floats moved by
+  ;; four loads, eight shuffles and four stores, where tfjs's Transpose moves one float at a time
+  ;; (1–2 ns each, a third of the time of the attention scores Q·Kᵀ it prepared). Edges one by one.
+  (func (export "transpose") (param $x i32) (param $y i32) (param $count i32) (param $rows i32) (param $cols i32)
+    (local $t i32) (local $i i32) (local $j i32) (local $rows4 i32) (local $cols4 i32) (local $src i32) (local $dst i32)
+    (local $inRow i32) (local $outRow i32) (local $bytes i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $lo01 v128) (local $hi01 v128)
+    (local $lo23 v128) (local $hi23 v128)
+    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $inRow (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $outRow (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $bytes (i32.mul (local.get $inRow) (local.get $rows)))
+    (block $matrices_done (loop $each_matrix
+      (br_if $matrices_done (i32.ge_u (local.get $t) (local.get $count)))
+      ;; 4×4 blocks: rows i..i+3 of x, columns j..j+3, become rows j..j+3 of y, columns i..i+3.
+      (local.set $i (i32.const 0))
+      (block $blocks_done (loop $each_block_row
+        (br_if $blocks_done (i32.ge_u (local.get $i) (local.get $rows4)))
+        (local.set $j (i32.const 0))
+        (block $row_done (loop $each_block
+          (br_if $row_done (i32.ge_u (local.get $j) (local.get $cols4)))
+          (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+          (local.set $r0 (v128.load (local.get $src)))
+          (local.set $r1 (v128.load (i32.add (local.get $src) (local.get $inRow))))
+          (local.set $r2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
+          (local.set $r3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
+          ;; [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]
+          (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+          (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+          (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+          (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+          (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+          (v128.store (local.get $dst)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23)))
+          (v128.store (i32.add (local.get $dst) (local.get $outRow))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23)))
+          (v128.store (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1)))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23)))
+          (v128.store (i32.add (local.get $dst) (i32.mul (local.get $outRow) (i32.const 3)))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $each_block)))
+        ;; the columns past the last block of four, for these four rows
+        (block $tail_done (loop $each_tail_column
+          (br_if $tail_done (i32.ge_u (local.get $j) (local.get $cols)))
+          (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
+          (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+          (f32.store (local.get $dst) (f32.load (local.get $src)))
+          (f32.store offset=4 (local.get $dst) (f32.load (i32.add (local.get $src) (local.get $inRow))))
+          (f32.store offset=8 (local.get $dst) (f32.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
+          (f32.store offset=12 (local.get $dst) (f32.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $each_tail_column)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $each_block_row)))
+      ;; the rows past the last block of four, every column
+      (block $rows_done (loop $each_tail_row
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $cols_done (loop $each_column
+          (br_if $cols_done (i32.ge_u (local.get $j) (local.get $cols)))
+          (f32.store (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+                     (f32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $each_column)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each_tail_row)))
+      (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $each_matrix))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; y [outer, b, a, inner] = x [outer, a, b, inner]: two adjacent axes swapped, each run of `inner`
+  ;; floats copied whole (transpose.ts), as attention's heads are split from and merged into the
+  ;; model's width ([B, T, H, d] ⇄ [B, H, T, d]). Reads x in order, writes runs `a·inner` floats apart.
+  (func (export "swap_axes") (param $x i32) (param $y i32) (param $outer i32) (param $a i32) (param $b i32) (param $inner i32)
+    (local $o i32) (local $i i32) (local $j i32) (local $p i32) (local $run i32) (local $run16 i32)
+    (local $dst i32) (local $block i32) (local $yStep i32) (local $yRow i32)
+    (local.set $run (i32.shl (local.get $inner) (i32.const 2)))
+    (local.set $run16 (i32.and (local.get $run) (i32.const -16)))
+    (local.set $yStep (i32.mul (local.get $a) (local.get $run)))
+    (local.set $block (i32.mul (local.get $b) (local.get $yStep)))
+    (block $outer_done (loop $each_outer
+      (br_if $outer_done (i32.ge_u (local.get $o) (local.get $outer)))
+      (local.set $yRow (local.get $y))
+      (local.set $i (i32.const 0))
+      (block $a_done (loop $each_a
+        (br_if $a_done (i32.ge_u (local.get $i) (local.get $a)))
+        (local.set $dst (local.get $yRow))
+        (local.set $j (i32.const 0))
+        (block $b_done (loop $each_b
+          (br_if $b_done (i32.ge_u (local.get $j) (local.get $b)))
+          (local.set $p (i32.const 0))
+          (block $vector_done (loop $vector
+            (br_if $vector_done (i32.ge_u (local.get $p) (local.get $run16)))
+            (v128.store (i32.add (local.get $dst) (local.get $p)) (v128.load (i32.add (local.get $x) (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $vector)))
+          (block $scalar_done (loop $scalar
+            (br_if $scalar_done (i32.ge_u (local.get $p) (local.get $run)))
+            (f32.store (i32.add (local.get $dst) (local.get $p)) (f32.load (i32.add (local.get $x) (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $scalar)))
+          (local.set $x (i32.add (local.get $x) (local.get $run)))
+          (local.set $dst (i32.add (local.get $dst) (local.get $yStep)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $each_b)))
+        (local.set $yRow (i32.add (local.get $yRow) (local.get $run)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each_a)))
+      (local.set $y (i32.add (local.get $y) (local.get $block)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br $each_outer))))
+
+  ;; ---------------------------------------------------------------------------------------------
   ;; One epoch of Surprise's SVD SGD in float64 (src/models/matrixFactorization.ts, svdSgdEpoch, is the
   ;; same loop in JavaScript): for each row in the order at $rows, e = r − (μ + b_u + b_i + q_i·p_u),
   ;; b_u += γ(e − λb_u), b_i += γ(e − λb_i), p_u += γ(e·q_i − λp_u), q_i += γ(e·p_u − λq_i), two factors

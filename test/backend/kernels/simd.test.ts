@@ -60,6 +60,28 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     tf.dispose([src, acc, dst]);
   });
 
+  it("transpose each matrix of a batch exactly, for every size mod 4 of rows and columns", async () => {
+    await tf.setBackend("wasm");
+    const backend = tf.backend() as BackendWasm;
+    const kernels = requireSimdKernels(backend, "test");
+    const rng = new Rng(4);
+    for (let rows = 1; rows <= 9; rows++) {
+      for (let cols = 1; cols <= 9; cols++) {
+        const batch = 3;
+        const x = tf.tensor3d(
+          Float32Array.from({ length: batch * rows * cols }, () => rng.normal()),
+          [batch, rows, cols],
+        );
+        const y = tf.zeros([batch + 1, cols, rows]); // one more matrix, which must stay 0
+        kernels.transpose(heapOffset(backend, x), heapOffset(backend, y), batch, rows, cols);
+        const transposed = tf.transpose(x, [0, 2, 1]);
+        const expected = [...Array.from(transposed.dataSync()), ...new Array<number>(rows * cols).fill(0)];
+        assert.deepEqual(Array.from(y.dataSync()), expected, `[${batch}, ${rows}, ${cols}]`);
+        tf.dispose([x, y, transposed]);
+      }
+    }
+  });
+
   it("are unavailable, with an error naming the caller, on a backend without wasm memory", () => {
     const notWasm = { wasm: {} } as unknown as BackendWasm;
     assert.equal(simdKernelsFor(notWasm), undefined);
