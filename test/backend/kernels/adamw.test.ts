@@ -83,7 +83,12 @@ describe("RecsysAdamW kernel on the wasm backend", () => {
     tf.unregisterKernel(ADAMW, "wasm");
     try {
       const composed = await threeSteps("wasm", size);
-      fused.forEach((values, o) => assert.ok(values.every((v, i) => Object.is(v, composed[o][i])), `output ${o}`));
+      fused.forEach((values, o) =>
+        assert.ok(
+          values.every((v, i) => Object.is(v, composed[o][i])),
+          `output ${o}`,
+        ),
+      );
     } finally {
       tf.registerKernel(adamwWasmConfig);
     }
