@@ -30,7 +30,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { kernelPool, kernelThreads, type PooledProduct } from "./kernelPool";
-import { transposeMatrices } from "./transpose";
 import { isSharedMemory, simdKernelsFor, simdSupported, simdVariant, wasmMemoryOf, type SimdKernels } from "./simd";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -189,7 +188,7 @@ export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOp
       const size = tf.util.sizeFromShape(x.shape);
       const simd = useSimdGemm ? simdKernelsFor(backend) : undefined;
       if (simd !== undefined) {
-        transposeMatrices(backend, simd, heap.offsetOf(x), heap.offsetOf(copy), size / (r * c), r, c);
+        simd.transpose(heap.offsetOf(x), heap.offsetOf(copy), size / (r * c), r, c);
         return copy;
       }
       const [from, to] = [heap.view(heap.offsetOf(x), size), heap.view(heap.offsetOf(copy), size)];

@@ -86,8 +86,6 @@ export const ROW_KERNELS = [
   "softmax_grad",
   "softmax_cross_entropy",
   "adamw",
-  "transpose",
-  "swap_axes",
 ] as const;
 export type RowKernel = (typeof ROW_KERNELS)[number];
 

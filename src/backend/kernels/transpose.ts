@@ -2,16 +2,16 @@
 //
 // Attention splits its projections into heads and merges them back with [B, T, H, d] ⇄ [B, H, T, d]
 // (src/nn/multiHeadAttention.ts), twice per layer forward and again backward: 16 transposes of the
-// whole activation per BERT step. The shipped kernel moves them one float at a time (~0.7 ns each);
-// here each run of d floats is copied by SIMD loads and stores, and a swap of the last two axes (a
-// batch of matrix transposes) goes to the 4×4-block transpose. Large tensors are split among the
-// kernel pool's threads. Other permutations, non-float32 inputs and engines without WebAssembly SIMD
-// go to the shipped kernel.
+// whole activation per BERT step. The shipped kernel moves them one float at a time (0.4-0.7 ns each);
+// here each run of d floats is copied by SIMD loads and stores (0.2-0.3 ns a float, about what a
+// copy of the tensor costs: on one thread, as a second gained nothing), and a swap of the last two axes
+// (a batch of matrix transposes) goes to the 4×4-block transpose. With a single head the layout does
+// not change, and the result shares the input's memory. Other permutations, non-float32 inputs and
+// engines without WebAssembly SIMD go to the shipped kernel.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { runRowKernel, type PooledRows } from "./kernelPool";
-import { heapOffset, simdKernelsFor, type SimdKernels } from "./simd";
+import { heapOffset, simdKernelsFor } from "./simd";
 import { KernelArgs } from "./kernelArgs";
 
 type KernelFunc = tf.KernelConfig["kernelFunc"];
@@ -40,31 +40,6 @@ export function adjacentSwap(shape: number[], perm: number[]): AdjacentSwap | nu
   };
 }
 
-/**
- * y = each of the `count` matrices [rows, cols] at byte offset x transposed, on simd.wat's 4×4-block
- * transpose (a batch split among the pool's threads when large).
- */
-export function transposeMatrices(
-  backend: BackendWasm,
-  simd: SimdKernels,
-  x: number,
-  y: number,
-  count: number,
-  rows: number,
-  cols: number,
-): void {
-  const bytes = 4 * rows * cols;
-  const job: PooledRows = {
-    kernel: "transpose",
-    args: [x, y, count, rows, cols],
-    perRow: [bytes, bytes, 0, 0, 0],
-    count: 2,
-    rows: count,
-    rowAlign: 1,
-  };
-  runRowKernel(backend, simd, job, rows * cols);
-}
-
 /** A Transpose kernel that runs float32 adjacent swaps here and everything else through `original`. */
 export function fastTranspose(original: KernelFunc): KernelFunc {
   const wrapped = (args: KernelArgs) => {
@@ -74,26 +49,17 @@ export function fastTranspose(original: KernelFunc): KernelFunc {
     const simd = simdKernelsFor(backend);
     const swap = x !== undefined && x.dtype === "float32" ? adjacentSwap(x.shape, perm) : null;
     if (x === undefined || swap === null || simd === undefined) return original(args as Parameters<KernelFunc>[0]);
-    const out = backend.makeOutput(
-      perm.map((axis) => x.shape[axis]),
-      "float32",
-    );
+    const shape = perm.map((axis) => x.shape[axis]);
     const { outer, a, b, inner } = swap;
-    const block = a * b * inner; // floats per outer index
-    const [from, to] = [heapOffset(backend, x), heapOffset(backend, out)];
-    if (inner === 1) {
-      transposeMatrices(backend, simd, from, to, outer, a, b);
-      return out;
+    if (a === 1 || b === 1) {
+      // The layout does not change (a single head): the same memory under the new shape, as Reshape does.
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape, dtype: x.dtype };
     }
-    const job: PooledRows = {
-      kernel: "swap_axes",
-      args: [from, to, outer, a, b, inner],
-      perRow: [4 * block, 4 * block, 0, 0, 0, 0],
-      count: 2,
-      rows: outer,
-      rowAlign: 1,
-    };
-    runRowKernel(backend, simd, job, block);
+    const out = backend.makeOutput(shape, "float32");
+    const [from, to] = [heapOffset(backend, x), heapOffset(backend, out)];
+    if (inner === 1) simd.transpose(from, to, outer, a, b);
+    else simd.swap_axes(from, to, outer, a, b, inner);
     return out;
   };
   (wrapped as unknown as Record<symbol, KernelFunc>)[ORIGINAL] = original;
