@@ -13,7 +13,7 @@
 //     instructions in the same order whatever the split;
 //   - rows: one call of a kernel that works row by row (GELU, dropout, softmax, ...) in blocks of rows.
 // Results are bitwise identical for any thread count. The workers sleep in Atomics.wait between jobs
-// and do not keep the process alive.
+// (after checking for the next one for ~0.1 ms) and do not keep the process alive.
 //
 // Threads: RECSYS_THREADS, else `setKernelThreads`, else the cores available (os.availableParallelism);
 // 1 runs every job inline, as does a heap that is not shared (a backend started elsewhere).
@@ -132,6 +132,13 @@ const GEMM_JOB = 0;
 const ROWS_JOB = 1;
 /** Products per job: a longer batch runs as several jobs. */
 const MAX_PRODUCTS = 1024;
+/**
+ * Checks of the control block (~5 ns each, so ~0.1 ms) before a thread that waits sleeps in
+ * Atomics.wait: a training step's products often come back to back (a gradient's dX and dW), and a
+ * worker still awake takes the next one at once, where waking one costs 15-130 µs on a VM. Measured
+ * on BERT and BERT4Rec training steps: 2-4% faster, the same with 10 or 100 times as many checks.
+ */
+const SPIN_ITERATIONS = 20000;
 
 /**
  * Claims and runs units of job `generation` (described by `control`) on `kernels` until none is left
@@ -199,6 +206,7 @@ const control = new Int32Array(controlBuffer);
 const claimUnits = ${claimUnits.toString()};
 let generation = 0;
 for (;;) {
+  for (let i = ${SPIN_ITERATIONS}; i > 0 && Atomics.load(control, ${GENERATION}) === generation; i--);
   Atomics.wait(control, ${GENERATION}, generation);
   generation = Atomics.load(control, ${GENERATION});
   if (control[${QUIT}] !== 0) break;
@@ -327,6 +335,7 @@ export class KernelPool {
     Atomics.notify(c, GENERATION);
     claimUnits(this.kernels, c, generation, ROW_KERNELS);
     const units = c[UNITS];
+    for (let i = SPIN_ITERATIONS; i > 0 && Atomics.load(c, FINISHED) < units; i--);
     for (let finished = Atomics.load(c, FINISHED); finished < units; finished = Atomics.load(c, FINISHED)) {
       Atomics.wait(c, FINISHED, finished);
     }
