@@ -1,7 +1,7 @@
 // The AdamW update of one variable as one wasm kernel (simd.wat), for `AdamW` in src/train/optimizers.ts.
 //
 // Composed from tfjs ops, the update is thirteen kernel calls per variable, each allocating its
-// output; a BERT step's ~40 variables made ~500 calls and ~6 ms of a ~90 ms step, most of it per-call
+// output; a BERT step's 46 variables made ~600 calls and ~6 ms of a ~90 ms step, most of it per-call
 // cost on tensors of a few hundred floats. Here it is one pass per variable that reads θ, m, v and
 // the gradient and writes the three new tensors, with every operation rounded to float32 as the ops
 // round it: the same bits. Large variables are split among the kernel pool's threads.
