@@ -284,8 +284,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8
 
 /**
  * tfjs's three wasm builds as data: URLs (fetched by tfjs, so no file is written), the SIMD build,
- * which Node runs, with its memory shared so that the gemm's workers compute on the heap in place
- * (sharedWasmMemory.ts). Where this engine cannot compile a shared memory, the SIMD build as it is.
+ * which Node runs, with its memory shared so that the kernel pool's workers compute on the heap in
+ * place (sharedWasmMemory.ts). Where this engine cannot compile a shared memory, the SIMD build as it is.
  */
 function wasmBinaryUrls(distFolder: string): Record<string, string> {
   const read = (name: string) => new Uint8Array(fs.readFileSync(path.join(distFolder, name)));

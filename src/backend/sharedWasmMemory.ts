@@ -3,11 +3,12 @@
 //
 // tfjs-backend-wasm's single-threaded build (the one Node runs: its threaded build starts its
 // pthreads from blob: URLs, which Node's worker_threads refuse, tfjs issue #3830) defines its own
-// memory, unshared: another thread cannot see the heap, and the gemm's worker pool had to copy each
-// product's operands into a memory of its own and the result back. Changing the one memory's limits to
-// "shared" (WebAssembly's threads proposal, on in every Node ≥ 16) makes `memory.buffer` a
-// SharedArrayBuffer that the workers instantiate their kernels on, with no copies. Nothing else in
-// the module changes: its code never uses atomics, and one thread at a time runs tfjs's kernels.
+// memory, unshared: another thread cannot see the heap, and the first worker pool (for the gemm) had
+// to copy each product's operands into a memory of its own and the result back. Changing the one
+// memory's limits to "shared" (WebAssembly's threads proposal, on in every Node ≥ 16) makes
+// `memory.buffer` a SharedArrayBuffer that the workers instantiate their kernels on, with no copies.
+// Nothing else in the module changes: its code never uses atomics, and one thread at a time runs
+// tfjs's kernels.
 
 /** A wasm binary's bytes as read from a file, for error messages. */
 interface NamedBinary {

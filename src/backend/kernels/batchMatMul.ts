@@ -31,8 +31,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { kernelPool, kernelThreads, type PooledProduct } from "./kernelPool";
 import { isSharedMemory, simdKernelsFor, simdSupported, simdVariant, wasmMemoryOf, type SimdKernels } from "./simd";
-
-type KernelFunc = tf.KernelConfig["kernelFunc"];
+import { markWrapper, wrappedKernel, type KernelFunc } from "./wrappedKernel";
 
 /** Which of the wrapper's rewrites are on (all by default; off gives tfjs's own kernel). */
 export interface FastBatchMatMulOptions {
@@ -64,9 +63,6 @@ export const SIMD_GEMM_MAX_ROWS = 256;
  * core saves (measured on 2 cores: 2 MFLOP products took longer on 2 threads, 8 MFLOP ones less).
  */
 export const POOLED_GEMM_MIN_FLOPS = 4e6;
-
-/** Marks the wrapper, so that registering twice never wraps the wrapper, and keeps what it wraps. */
-const ORIGINAL = Symbol("recsys-ts BatchMatMul: the wrapped kernel");
 
 /** The Emscripten module's exports this file calls: raw entry points that take heap pointers. */
 interface WasmModule {
@@ -258,8 +254,7 @@ export function fastBatchMatMul(original: KernelFunc, options: FastBatchMatMulOp
       heap.dispose();
     }
   };
-  (wrapped as unknown as Record<symbol, KernelFunc>)[ORIGINAL] = original;
-  return wrapped;
+  return markWrapper(wrapped, original);
 }
 
 /**
@@ -386,7 +381,7 @@ function simdProduct(
 
 /** The kernel `fastBatchMatMul` wraps, or undefined when `kernel` is not such a wrapper. */
 export function wrappedBatchMatMul(kernel: KernelFunc): KernelFunc | undefined {
-  return (kernel as unknown as Record<symbol, KernelFunc | undefined>)[ORIGINAL];
+  return wrappedKernel(kernel);
 }
 
 /**
@@ -405,7 +400,7 @@ export function registerFastBatchMatMul(options: FastBatchMatMulOptions = {}): v
 /** One line on how the wasm backend's matrix products run with the current settings (for a notebook). */
 export function describeMatrixProducts(): string {
   if (!simdSupported) return "matrix products: XNNPACK (this engine lacks WebAssembly SIMD)";
-  // The gemm's workers need tfjs's heap shared, as initBackend starts it (backend/sharedWasmMemory.ts).
+  // The kernel pool's workers need tfjs's heap shared, as initBackend starts it (backend/sharedWasmMemory.ts).
   const memory = tf.getBackend() === "wasm" ? wasmMemoryOf(tf.backend() as BackendWasm) : undefined;
   const threads = memory !== undefined && isSharedMemory(memory) ? kernelThreads() : 1;
   const on = `on ${threads} thread${threads === 1 ? "" : "s"}`;

@@ -238,7 +238,7 @@ export function isSharedMemory(memory: { buffer: ArrayBufferLike }): boolean {
 /**
  * The compiled module in `variant` for a plain or a shared memory (a module imports one kind or the
  * other; the code is the same). One per process, so that V8's tier-up to optimised code happens
- * once, and the gemm's workers share it.
+ * once, and the kernel pool's workers share it.
  */
 export function compiledSimdModule(variant: SimdVariant, shared: boolean): object {
   assertRunnable(variant);

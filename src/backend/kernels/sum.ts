@@ -11,10 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, simdKernelsFor } from "./simd";
 import { KernelArgs } from "./kernelArgs";
-
-type KernelFunc = tf.KernelConfig["kernelFunc"];
-/** Marks the wrapper and keeps the kernel it wraps. */
-const ORIGINAL = Symbol("recsys-ts Sum: the wrapped kernel");
+import { markWrapper, registerWrapperOnce, type KernelFunc } from "./wrappedKernel";
 
 /** [rows, cols] when summing `axes` of `shape` is a sum over the rows of a [rows, cols] matrix, else null. */
 export function leadingReduction(shape: number[], axes: number[]): [number, number] | null {
@@ -54,15 +51,10 @@ export function fastSum(original: KernelFunc): KernelFunc {
     backend.disposeData(accumulators.dataId);
     return out;
   };
-  (wrapped as unknown as Record<symbol, KernelFunc>)[ORIGINAL] = original;
-  return wrapped as unknown as KernelFunc;
+  return markWrapper(wrapped as unknown as KernelFunc, original);
 }
 
 /** Replaces the wasm backend's Sum with `fastSum(tfjs's kernel)`; never wraps twice. */
 export function registerFastSum(): void {
-  const current = tf.getKernel(tf.Sum, "wasm");
-  if (current === undefined || (current.kernelFunc as unknown as Record<symbol, unknown>)[ORIGINAL] !== undefined)
-    return;
-  tf.unregisterKernel(tf.Sum, "wasm");
-  tf.registerKernel({ ...current, kernelFunc: fastSum(current.kernelFunc) });
+  registerWrapperOnce(tf.Sum, fastSum);
 }

@@ -13,10 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, simdKernelsFor } from "./simd";
 import { KernelArgs } from "./kernelArgs";
-
-type KernelFunc = tf.KernelConfig["kernelFunc"];
-/** Marks the wrapper and keeps the kernel it wraps. */
-const ORIGINAL = Symbol("recsys-ts Transpose: the wrapped kernel");
+import { markWrapper, registerWrapperOnce, type KernelFunc } from "./wrappedKernel";
 
 /** A permutation that swaps axes p and p + 1 of `shape`, as [outer, a, b, inner] sizes around them. */
 export interface AdjacentSwap {
@@ -62,15 +59,10 @@ export function fastTranspose(original: KernelFunc): KernelFunc {
     else simd.swap_axes(from, to, outer, a, b, inner);
     return out;
   };
-  (wrapped as unknown as Record<symbol, KernelFunc>)[ORIGINAL] = original;
-  return wrapped as unknown as KernelFunc;
+  return markWrapper(wrapped as unknown as KernelFunc, original);
 }
 
 /** Replaces the wasm backend's Transpose with `fastTranspose(tfjs's kernel)`; never wraps twice. */
 export function registerFastTranspose(): void {
-  const current = tf.getKernel(tf.Transpose, "wasm");
-  if (current === undefined || (current.kernelFunc as unknown as Record<symbol, unknown>)[ORIGINAL] !== undefined)
-    return;
-  tf.unregisterKernel(tf.Transpose, "wasm");
-  tf.registerKernel({ ...current, kernelFunc: fastTranspose(current.kernelFunc) });
+  registerWrapperOnce(tf.Transpose, fastTranspose);
 }
