@@ -20,7 +20,8 @@ import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { Rng } from "../backend/random";
 import { checkInteger, checkRate, checkSeed } from "../checks";
 import { shapeList } from "./args";
-import { causalMask, scaledDotProductAttention } from "./attention";
+import { ATTENTION, type AttentionAttrs, hasFusedKernel } from "../backend/kernels/index";
+import { type AttentionOptions, type AttentionResult, causalMask, scaledDotProductAttention } from "./attention";
 import { KernelInitializerArgs, kernelInitializer, resolveKernelInitializer } from "./initializers";
 import { linear } from "./linear";
 
@@ -75,6 +76,77 @@ function broadcastableMask(mask: tf.Tensor): tf.Tensor {
     default:
       throw new Error(`MultiHeadAttention: the mask must be [B, T_k], [B, T_q, T_k] or 4-D, got shape [${mask.shape}]`);
   }
+}
+
+export interface PackedHeadsAttentionOptions extends AttentionOptions {
+  /** H: q, k and v hold H heads side by side in their last axis. */
+  numHeads: number;
+  /** Also block attention to later positions (T_q = T_k); default false. */
+  causal?: boolean;
+}
+
+/**
+ * Concat(head_1, …, head_H) for projections with the heads side by side in the last axis:
+ * q [B, T_q, H·d_k], k [B, T_k, H·d_k], v [B, T_k, H·d_v] → output [B, T_q, H·d_v] and the weights
+ * [B, H, T_q, T_k]. The mask is as MultiHeadAttention's. Where the backend has the fused kernel (wasm)
+ * and the mask is a padding mask ([B, T_k] or [B, 1, 1, T_k]) or absent, one kernel computes every
+ * head in place (src/backend/kernels/attention.ts), dropping the same units; otherwise the heads are
+ * split into a batch axis for `scaledDotProductAttention` and merged back.
+ */
+export function packedHeadsAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: PackedHeadsAttentionOptions,
+): AttentionResult {
+  const { numHeads, mask, causal = false } = options;
+  const rate = checkRate("packedHeadsAttention", "dropout", options.dropout ?? 0);
+  const dropoutActive = rate > 0 && options.training === true;
+  if (dropoutActive && options.rng === undefined) {
+    throw new Error("packedHeadsAttention: dropout in training needs an rng (seeds are explicit in recsys-ts)");
+  }
+  const [batch, queries, width] = q.shape;
+  const keyMask = mask === undefined ? undefined : paddingMaskRows(mask, batch, k.shape[1] as number);
+  if (hasFusedKernel(ATTENTION, q) && keyMask !== null && q.rank === 3) {
+    const [key1, key2] = dropoutActive ? [options.rng!.nextUint32(), options.rng!.nextUint32()] : [0, 0];
+    const attrs: AttentionAttrs = {
+      numHeads,
+      scale: 1 / Math.sqrt((width as number) / numHeads),
+      causal,
+      rate: dropoutActive ? rate : 0,
+      key1,
+      key2,
+    };
+    return tf.tidy(() => {
+      const inputs: tf.NamedTensorMap = { q, k, v };
+      if (keyMask !== undefined) inputs.mask = tf.cast(keyMask, "float32");
+      const [output, weights] = tf
+        .engine()
+        .runKernel(ATTENTION, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return { output, weights };
+    });
+  }
+  return tf.tidy(() => {
+    let attentionMask = mask === undefined ? undefined : broadcastableMask(mask);
+    if (causal) {
+      const future = causalMask(queries as number); // [1, 1, T, T]
+      attentionMask = attentionMask === undefined ? future : tf.mul(attentionMask, future);
+    }
+    const heads = scaledDotProductAttention(
+      splitHeads(q, numHeads), // [B, H, T_q, d_k]
+      splitHeads(k, numHeads), // [B, H, T_k, d_k]
+      splitHeads(v, numHeads), // [B, H, T_k, d_v]
+      { mask: attentionMask, dropout: rate, training: options.training, rng: options.rng },
+    );
+    return { output: mergeHeads(heads.output), weights: heads.weights };
+  });
+}
+
+/** A padding mask ([B, T_k] or [B, 1, 1, T_k]) as [B, T_k]; null for any other mask. */
+function paddingMaskRows(mask: tf.Tensor, batch: number, keys: number): tf.Tensor | null {
+  if (mask.rank === 2 && tf.util.arraysEqual(mask.shape, [batch, keys])) return mask;
+  if (mask.rank === 4 && tf.util.arraysEqual(mask.shape, [batch, 1, 1, keys])) return tf.reshape(mask, [batch, keys]);
+  return null;
 }
 
 /**
@@ -193,26 +265,21 @@ export class MultiHeadAttention extends tf.layers.Layer {
   private attend(query: tf.Tensor, value: tf.Tensor, mask: tf.Tensor | undefined, training: boolean) {
     const kernels = this.kernels!;
     const biases = this.biases;
-    const h = this.numHeads;
-    const q = splitHeads(linear(query, kernels.query.read(), biases?.query.read()), h); // [B, H, T_q, d_k]
-    const k = splitHeads(linear(value, kernels.key.read(), biases?.key.read()), h); // [B, H, T_k, d_k]
-    const v = splitHeads(linear(value, kernels.value.read(), biases?.value.read()), h); // [B, H, T_k, d_v]
-
-    let attentionMask = mask === undefined ? undefined : broadcastableMask(mask);
-    if (this.causal) {
-      const [tq, tk] = [query.shape[1] as number, value.shape[1] as number];
-      if (tq !== tk) throw new Error(`${this.name}: causal attention needs T_q = T_k, got ${tq} and ${tk}`);
-      const future = causalMask(tq); // [1, 1, T, T]
-      attentionMask = attentionMask === undefined ? future : tf.mul(attentionMask, future);
+    const q = linear(query, kernels.query.read(), biases?.query.read()); // [B, T_q, H·d_k]
+    const k = linear(value, kernels.key.read(), biases?.key.read()); // [B, T_k, H·d_k]
+    const v = linear(value, kernels.value.read(), biases?.value.read()); // [B, T_k, H·d_v]
+    if (this.causal && query.shape[1] !== value.shape[1]) {
+      throw new Error(`${this.name}: causal attention needs T_q = T_k, got ${query.shape[1]} and ${value.shape[1]}`);
     }
-    const heads = scaledDotProductAttention(q, k, v, {
-      mask: attentionMask,
+    const heads = packedHeadsAttention(q, k, v, {
+      numHeads: this.numHeads,
+      mask,
+      causal: this.causal,
       dropout: this.dropout,
       training,
       rng: this.dropoutRng,
-    }); // output [B, H, T_q, d_v], weights [B, H, T_q, T_k]
-    const merged = mergeHeads(heads.output); // [B, T_q, H·d_v]
-    const output = linear(merged, kernels.output.read(), biases?.output.read()); // [B, T_q, D_out]
+    }); // output [B, T_q, H·d_v] (the heads concatenated), weights [B, H, T_q, T_k]
+    const output = linear(heads.output, kernels.output.read(), biases?.output.read()); // [B, T_q, D_out]
     return { output, weights: heads.weights };
   }
 

@@ -37,7 +37,7 @@ function fmix32(h: number): number {
 }
 
 /** Units whose hash falls below this are dropped. */
-function dropThreshold(rate: number): number {
+export function dropThreshold(rate: number): number {
   return Math.min(0xffffffff, Math.round(rate * 2 ** 32));
 }
 

@@ -3,6 +3,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { adamwWasmConfig } from "./adamw";
+import { attentionGradConfig, attentionWasmConfigs } from "./attention";
 import { registerFastBatchMatMul } from "./batchMatMul";
 import { dropoutGradConfig, dropoutWasmConfig } from "./dropout";
 import { geluGradConfig, geluWasmConfigs } from "./gelu";
@@ -26,6 +27,7 @@ export {
 } from "./batchMatMul";
 export { gatherV2Wasm, registerFastGather } from "./gatherV2";
 export { ADAMW, type AdamWUpdate } from "./adamw";
+export { ATTENTION, ATTENTION_GRAD, type AttentionAttrs } from "./attention";
 export { DROPOUT, dropoutMask, type DropoutMaskSpec } from "./dropout";
 export { GELU, GELU_GRAD } from "./gelu";
 export { LAYER_NORM, LAYER_NORM_GRAD } from "./layerNorm";
@@ -55,7 +57,8 @@ const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [unsortedSegmentSumWas
  * Fused kernels in WebAssembly SIMD (simd.wat) under custom names, used where registered: the
  * softmax cross-entropy from labels (src/train/losses.ts), GELU (src/nn/feedForward.ts),
  * counter-based dropout (src/nn/dropout.ts), layer normalisation (src/nn/layerNorm.ts), the
- * attention softmax (src/nn/attention.ts) and the AdamW update (src/train/optimizers.ts). Kernel
+ * attention softmax (src/nn/attention.ts), multi-head attention as a whole (src/nn/multiHeadAttention.ts)
+ * and the AdamW update (src/train/optimizers.ts). Kernel
  * gradients are registered with them (the loss and the layer norm use tf.customGrad instead).
  */
 const WASM_SIMD_KERNELS: readonly tf.KernelConfig[] = [
@@ -65,8 +68,14 @@ const WASM_SIMD_KERNELS: readonly tf.KernelConfig[] = [
   ...layerNormWasmConfigs,
   ...softmaxWasmConfigs,
   adamwWasmConfig,
+  ...attentionWasmConfigs,
 ];
-const SIMD_GRADIENTS: readonly tf.GradConfig[] = [geluGradConfig, dropoutGradConfig, softmaxGradConfig];
+const SIMD_GRADIENTS: readonly tf.GradConfig[] = [
+  geluGradConfig,
+  dropoutGradConfig,
+  softmaxGradConfig,
+  attentionGradConfig,
+];
 
 /**
  * Registers the kernels in WASM_TRAINING_KERNELS and, where the engine runs WebAssembly SIMD, those in

@@ -86,6 +86,8 @@ export const ROW_KERNELS = [
   "softmax_grad",
   "softmax_cross_entropy",
   "adamw",
+  "attention",
+  "attention_grad",
 ] as const;
 export type RowKernel = (typeof ROW_KERNELS)[number];
 

@@ -118,6 +118,12 @@ export interface SimdKernels {
   ): void;
   /** y = each of `count` consecutive matrices [rows, cols] at x transposed to [cols, rows]. */
   transpose(x: number, y: number, count: number, rows: number, cols: number): void;
+  /**
+   * Multi-head attention over pairs [first, first + count) of (sequence, head), forward or backward,
+   * as the int32 descriptor at `desc` describes it (see simd.wat and attention.ts).
+   */
+  attention(desc: number, first: number, count: number): void;
+  attention_grad(desc: number, first: number, count: number): void;
   /** y [outer, b, a, inner] = x [outer, a, b, inner]. */
   swap_axes(x: number, y: number, outer: number, a: number, b: number, inner: number): void;
   /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */

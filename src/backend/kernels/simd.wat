@@ -138,7 +138,7 @@
       (local.get $threshold)))
 
   ;; $first is the index of x's first element in the whole tensor (0, unless a thread takes a slice).
-  (func (export "dropout") (param $x i32) (param $y i32) (param $n i32)
+  (func $dropout (export "dropout") (param $x i32) (param $y i32) (param $n i32)
                            (param $key1 i32) (param $key2 i32) (param $threshold i32) (param $scale f32) (param $first i32)
     (local $index v128) (local $k1 v128) (local $k2 v128) (local $t v128) (local $s v128)
     (local $end i32) (local $last i32)
@@ -279,7 +279,7 @@
       (br $each_row))))
 
   ;; Its gradient from the output y: dz = y ⊙ (dy − Σ_c dy_c·y_c), row by row.
-  (func (export "softmax_grad") (param $y i32) (param $dy i32) (param $rows i32) (param $cols i32) (param $dz i32)
+  (func $softmax_grad (export "softmax_grad") (param $y i32) (param $dy i32) (param $rows i32) (param $cols i32) (param $dz i32)
     (local $r i32) (local $j i32) (local $cols4 i32) (local $at i32) (local $acc v128) (local $dot f32) (local $d v128)
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (block $rows_done (loop $each_row
@@ -1111,7 +1111,7 @@
   ;; stores miss (an output layer over 1,682 items ran at 13 GFLOP/s with 96 rows, 32 with 12). Block
   ;; edges fall on whole 6-row tiles, so the block size never changes a result. No packing: B's rows are
   ;; contiguous already, and A's elements are splat-loaded where they lie.
-  (func (export "gemm") (param $a i32) (param $rowStride i32) (param $colStride i32) (param $b i32) (param $ldb i32)
+  (func $gemm (export "gemm") (param $a i32) (param $rowStride i32) (param $colStride i32) (param $b i32) (param $ldb i32)
                         (param $c i32) (param $ldc i32) (param $m i32) (param $n i32) (param $k i32)
     (local $p0 i32) (local $kc i32) (local $i0 i32) (local $rows i32) (local $j i32) (local $width i32)
     (local $aBlock i32) (local $bBlock i32) (local $cBlock i32) (local $mc i32)
@@ -1227,74 +1227,80 @@
   ;; four loads, eight shuffles and four stores, where tfjs's Transpose moves one float at a time
   ;; (1–2 ns each, a third of the time of the attention scores Q·Kᵀ it prepared). Edges one by one.
   (func (export "transpose") (param $x i32) (param $y i32) (param $count i32) (param $rows i32) (param $cols i32)
-    (local $t i32) (local $i i32) (local $j i32) (local $rows4 i32) (local $cols4 i32) (local $src i32) (local $dst i32)
-    (local $inRow i32) (local $outRow i32) (local $bytes i32)
-    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $lo01 v128) (local $hi01 v128)
-    (local $lo23 v128) (local $hi23 v128)
-    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
-    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
-    (local.set $inRow (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $outRow (i32.shl (local.get $rows) (i32.const 2)))
-    (local.set $bytes (i32.mul (local.get $inRow) (local.get $rows)))
+    (local $t i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (i32.mul (local.get $rows) (local.get $cols)) (i32.const 2)))
     (block $matrices_done (loop $each_matrix
       (br_if $matrices_done (i32.ge_u (local.get $t) (local.get $count)))
-      ;; 4×4 blocks: rows i..i+3 of x, columns j..j+3, become rows j..j+3 of y, columns i..i+3.
-      (local.set $i (i32.const 0))
-      (block $blocks_done (loop $each_block_row
-        (br_if $blocks_done (i32.ge_u (local.get $i) (local.get $rows4)))
-        (local.set $j (i32.const 0))
-        (block $row_done (loop $each_block
-          (br_if $row_done (i32.ge_u (local.get $j) (local.get $cols4)))
-          (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
-          (local.set $r0 (v128.load (local.get $src)))
-          (local.set $r1 (v128.load (i32.add (local.get $src) (local.get $inRow))))
-          (local.set $r2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
-          (local.set $r3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
-          ;; [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]
-          (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
-          (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
-          (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
-          (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
-          (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
-          (v128.store (local.get $dst)
-            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23)))
-          (v128.store (i32.add (local.get $dst) (local.get $outRow))
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23)))
-          (v128.store (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1)))
-            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23)))
-          (v128.store (i32.add (local.get $dst) (i32.mul (local.get $outRow) (i32.const 3)))
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23)))
-          (local.set $j (i32.add (local.get $j) (i32.const 4)))
-          (br $each_block)))
-        ;; the columns past the last block of four, for these four rows
-        (block $tail_done (loop $each_tail_column
-          (br_if $tail_done (i32.ge_u (local.get $j) (local.get $cols)))
-          (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2))))
-          (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
-          (f32.store (local.get $dst) (f32.load (local.get $src)))
-          (f32.store offset=4 (local.get $dst) (f32.load (i32.add (local.get $src) (local.get $inRow))))
-          (f32.store offset=8 (local.get $dst) (f32.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
-          (f32.store offset=12 (local.get $dst) (f32.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $each_tail_column)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $each_block_row)))
-      ;; the rows past the last block of four, every column
-      (block $rows_done (loop $each_tail_row
-        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
-        (local.set $j (i32.const 0))
-        (block $cols_done (loop $each_column
-          (br_if $cols_done (i32.ge_u (local.get $j) (local.get $cols)))
-          (f32.store (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
-                     (f32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $j)) (i32.const 2)))))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $each_column)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $each_tail_row)))
+      (call $transpose_matrix (local.get $x) (local.get $cols) (local.get $y) (local.get $rows) (local.get $cols))
       (local.set $x (i32.add (local.get $x) (local.get $bytes)))
       (local.set $y (i32.add (local.get $y) (local.get $bytes)))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $each_matrix))))
+
+  ;; One matrix [rows, cols] at $x, its rows $ldx floats apart (a head's slice of [T, H·d] has ldx = H·d),
+  ;; transposed into [cols, rows] at $y.
+  (func $transpose_matrix (param $x i32) (param $ldx i32) (param $y i32) (param $rows i32) (param $cols i32)
+    (local $i i32) (local $j i32) (local $rows4 i32) (local $cols4 i32) (local $src i32) (local $dst i32)
+    (local $inRow i32) (local $outRow i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $lo01 v128) (local $hi01 v128)
+    (local $lo23 v128) (local $hi23 v128)
+    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $inRow (i32.shl (local.get $ldx) (i32.const 2)))
+    (local.set $outRow (i32.shl (local.get $rows) (i32.const 2)))
+    ;; 4×4 blocks: rows i..i+3 of x, columns j..j+3, become rows j..j+3 of y, columns i..i+3.
+    (local.set $i (i32.const 0))
+    (block $blocks_done (loop $each_block_row
+      (br_if $blocks_done (i32.ge_u (local.get $i) (local.get $rows4)))
+      (local.set $j (i32.const 0))
+      (block $row_done (loop $each_block
+        (br_if $row_done (i32.ge_u (local.get $j) (local.get $cols4)))
+        (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldx)) (local.get $j)) (i32.const 2))))
+        (local.set $r0 (v128.load (local.get $src)))
+        (local.set $r1 (v128.load (i32.add (local.get $src) (local.get $inRow))))
+        (local.set $r2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
+        (local.set $r3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
+        ;; [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]
+        (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+        (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+        (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+        (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+        (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+        (v128.store (local.get $dst)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23)))
+        (v128.store (i32.add (local.get $dst) (local.get $outRow))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23)))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1)))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23)))
+        (v128.store (i32.add (local.get $dst) (i32.mul (local.get $outRow) (i32.const 3)))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $each_block)))
+      ;; the columns past the last block of four, for these four rows
+      (block $tail_done (loop $each_tail_column
+        (br_if $tail_done (i32.ge_u (local.get $j) (local.get $cols)))
+        (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldx)) (local.get $j)) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+        (f32.store (local.get $dst) (f32.load (local.get $src)))
+        (f32.store offset=4 (local.get $dst) (f32.load (i32.add (local.get $src) (local.get $inRow))))
+        (f32.store offset=8 (local.get $dst) (f32.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
+        (f32.store offset=12 (local.get $dst) (f32.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each_tail_column)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $each_block_row)))
+    ;; the rows past the last block of four, every column
+    (block $rows_done (loop $each_tail_row
+      (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $j (i32.const 0))
+      (block $cols_done (loop $each_column
+        (br_if $cols_done (i32.ge_u (local.get $j) (local.get $cols)))
+        (f32.store (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2)))
+                   (f32.load (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldx)) (local.get $j)) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each_column)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $each_tail_row))))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; y [outer, b, a, inner] = x [outer, a, b, inner]: two adjacent axes swapped, each run of `inner`
@@ -1338,6 +1344,213 @@
       (local.set $y (i32.add (local.get $y) (local.get $block)))
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br $each_outer))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Multi-head attention, one (sequence, head) pair at a time (src/backend/kernels/attention.ts):
+  ;;   P = softmax(Q_h·K_hᵀ·scale + fill·(1 − keep)),  O_h = dropout(P)·V_h
+  ;; with the heads read and written in place in the projections' layout [B, T, H·d] (no split or merge
+  ;; of heads), and the backward pass from the saved P:
+  ;;   dV_h = P'ᵀ·dO_h,  dP = dropout'(dO_h·V_hᵀ) + dP_out,  dS = P ⊙ (dP − Σ dP ⊙ P)·scale,
+  ;;   dQ_h = dS·K_h,  dK_h = dSᵀ·Q_h.
+  ;; A short sequence's products are small (48×32×48 in BERT pretraining), so as separate tfjs kernels
+  ;; each ran at 20-30 GFLOP/s, with the mask, softmax, dropout and head transposes as eight more passes
+  ;; over memory; here a pair's scores stay in cache from the product to the softmax to the next product.
+  ;; Every product is the gemm above, so a pair's results do not depend on the thread that computes it.
+  ;; The job is described by int32 fields at $desc (byte offsets; scale and dropout scale as f32 bits):
+  ;;   0 q  1 k  2 v  3 keep mask [B, T_k] as float32 1/0, or 0 for none  4 probs [B, H, T_q, T_k]
+  ;;   5 dropped: dropout(P) [B·H, T_q, T_k], or = probs without dropout  6 scratch [B·H, d, T_k]
+  ;;   7 H  8 T_q  9 T_k  10 d_k  11 d_v  12 causal  13 key1  14 key2  15 threshold  16 dropout scale
+  ;;   17 scale  18 out [B, T_q, H·d_v] (forward) or dOut (backward)
+  ;;   backward only: 19 dProbs or 0  20 dScores scratch [B·H, T_q, T_k]  21 dq  22 dk  23 dv
+  ;; Pairs [$first, $first + $count) of the B·H, pair u = b·H + h.
+
+  ;; Byte offset of pair u's [T, d] slice in a [B, T, H·d] tensor at $base.
+  (func $head_slice (param $base i32) (param $u i32) (param $heads i32) (param $length i32) (param $d i32) (result i32)
+    (local $b i32)
+    (local.set $b (i32.div_u (local.get $u) (local.get $heads)))
+    (i32.add (local.get $base)
+      (i32.shl (i32.mul (local.get $d)
+                        (i32.add (i32.mul (i32.mul (local.get $b) (local.get $length)) (local.get $heads))
+                                 (i32.sub (local.get $u) (i32.mul (local.get $b) (local.get $heads)))))
+               (i32.const 2))))
+
+  ;; Row $r of the scores, in place: x_c = s_c·scale + fill·(1 − keep_c), keep_c = mask_c (1 without a
+  ;; mask) times c ≤ r when causal; then the softmax over the row.
+  (func $attention_softmax_row (param $row i32) (param $cols i32) (param $scale f32) (param $mask i32)
+                               (param $causal i32) (param $r i32)
+    (local $j i32) (local $cols4 i32) (local $at i32) (local $keep v128) (local $column v128) (local $limit v128)
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $column (v128.const i32x4 0 1 2 3))
+    (local.set $limit (i32x4.splat (select (local.get $r) (i32.const 0x7fffffff) (local.get $causal))))
+    (block $done (loop $vector
+      (br_if $done (i32.ge_u (local.get $j) (local.get $cols4)))
+      (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+      (local.set $keep (if (result v128) (local.get $mask)
+        (then (v128.load (i32.add (local.get $mask) (local.get $at))))
+        (else (f32x4.splat (f32.const 1)))))
+      (local.set $keep (v128.and (local.get $keep) (i32x4.le_s (local.get $column) (local.get $limit))))
+      (v128.store (i32.add (local.get $row) (local.get $at))
+        (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $at))) (f32x4.splat (local.get $scale)))
+                   (f32x4.mul (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $keep)) (f32x4.splat (f32.const -1e9)))))
+      (local.set $column (i32x4.add (local.get $column) (i32x4.splat (i32.const 4))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $vector)))
+    (block $done (loop $scalar
+      (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+      (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+      (local.set $keep (f32x4.splat (if (result f32) (local.get $mask)
+        (then (f32.load (i32.add (local.get $mask) (local.get $at))))
+        (else (f32.const 1)))))
+      (local.set $keep (v128.and (local.get $keep) (i32x4.splat (i32.sub (i32.const 0)
+        (i32.le_s (local.get $j) (i32x4.extract_lane 0 (local.get $limit)))))))
+      (f32.store (i32.add (local.get $row) (local.get $at))
+        (f32.add (f32.mul (f32.load (i32.add (local.get $row) (local.get $at))) (local.get $scale))
+                 (f32.mul (f32.sub (f32.const 1) (f32x4.extract_lane 0 (local.get $keep))) (f32.const -1e9))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $scalar)))
+    (drop (drop (call $softmax_row (local.get $row) (local.get $row) (local.get $cols)))))
+
+  ;; y = x·s over n floats (in place when y = x).
+  (func $scale_floats (param $x i32) (param $y i32) (param $n i32) (param $s f32)
+    (local $end i32) (local $last i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $last (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vector
+      (br_if $done (i32.ge_u (local.get $x) (local.get $last)))
+      (v128.store (local.get $y) (f32x4.mul (v128.load (local.get $x)) (f32x4.splat (local.get $s))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $vector)))
+    (block $done (loop $scalar
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $y) (f32.mul (f32.load (local.get $x)) (local.get $s)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (br $scalar))))
+
+  ;; y += x over n floats.
+  (func $add_floats (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $last i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $last (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vector
+      (br_if $done (i32.ge_u (local.get $x) (local.get $last)))
+      (v128.store (local.get $y) (f32x4.add (v128.load (local.get $y)) (v128.load (local.get $x))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $vector)))
+    (block $done (loop $scalar
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.load (local.get $x))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (br $scalar))))
+
+  (func (export "attention") (param $desc i32) (param $first i32) (param $count i32)
+    (local $u i32) (local $end i32) (local $heads i32) (local $tq i32) (local $tk i32) (local $dk i32) (local $dv i32)
+    (local $qU i32) (local $kU i32) (local $vU i32) (local $pU i32) (local $dU i32) (local $tU i32) (local $mask i32)
+    (local $r i32) (local $scores i32) (local $dropping i32)
+    (local.set $heads (i32.load offset=28 (local.get $desc)))
+    (local.set $tq (i32.load offset=32 (local.get $desc)))
+    (local.set $tk (i32.load offset=36 (local.get $desc)))
+    (local.set $dk (i32.load offset=40 (local.get $desc)))
+    (local.set $dv (i32.load offset=44 (local.get $desc)))
+    (local.set $scores (i32.mul (local.get $tq) (local.get $tk)))
+    (local.set $dropping (i32.ne (i32.load offset=20 (local.get $desc)) (i32.load offset=16 (local.get $desc))))
+    (local.set $u (local.get $first))
+    (local.set $end (i32.add (local.get $first) (local.get $count)))
+    (block $done (loop $each_pair
+      (br_if $done (i32.ge_u (local.get $u) (local.get $end)))
+      (local.set $qU (call $head_slice (i32.load offset=0 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk)))
+      (local.set $kU (call $head_slice (i32.load offset=4 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk)))
+      (local.set $vU (call $head_slice (i32.load offset=8 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv)))
+      (local.set $pU (i32.add (i32.load offset=16 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
+      (local.set $dU (i32.add (i32.load offset=20 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
+      (local.set $tU (i32.add (i32.load offset=24 (local.get $desc)) (i32.shl (i32.mul (i32.mul (local.get $u) (local.get $dk)) (local.get $tk)) (i32.const 2))))
+      (local.set $mask (i32.load offset=12 (local.get $desc)))
+      (if (local.get $mask) (then
+        (local.set $mask (i32.add (local.get $mask)
+          (i32.shl (i32.mul (i32.div_u (local.get $u) (local.get $heads)) (local.get $tk)) (i32.const 2))))))
+      ;; S = Q_h·K_hᵀ into the pair's probabilities, then the masked, scaled softmax row by row.
+      (call $transpose_matrix (local.get $kU) (i32.mul (local.get $heads) (local.get $dk)) (local.get $tU) (local.get $tk) (local.get $dk))
+      (call $gemm (local.get $qU) (i32.mul (local.get $heads) (local.get $dk)) (i32.const 1) (local.get $tU) (local.get $tk)
+                  (local.get $pU) (local.get $tk) (local.get $tq) (local.get $tk) (local.get $dk))
+      (local.set $r (i32.const 0))
+      (block $rows_done (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $tq)))
+        (call $attention_softmax_row (i32.add (local.get $pU) (i32.shl (i32.mul (local.get $r) (local.get $tk)) (i32.const 2)))
+          (local.get $tk) (f32.load offset=68 (local.get $desc)) (local.get $mask) (i32.load offset=48 (local.get $desc)) (local.get $r))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $each_row)))
+      ;; P' = dropout(P), the mask of the whole [B, H, T_q, T_k] tensor (dropout.ts's, index by index).
+      (if (local.get $dropping) (then
+        (call $dropout (local.get $pU) (local.get $dU) (local.get $scores) (i32.load offset=52 (local.get $desc))
+          (i32.load offset=56 (local.get $desc)) (i32.load offset=60 (local.get $desc)) (f32.load offset=64 (local.get $desc))
+          (i32.mul (local.get $u) (local.get $scores)))))
+      ;; O_h = P'·V_h, written into the heads' layout.
+      (call $gemm (local.get $dU) (local.get $tk) (i32.const 1) (local.get $vU) (i32.mul (local.get $heads) (local.get $dv))
+                  (call $head_slice (i32.load offset=72 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dv))
+                  (i32.mul (local.get $heads) (local.get $dv)) (local.get $tq) (local.get $dv) (local.get $tk))
+      (local.set $u (i32.add (local.get $u) (i32.const 1)))
+      (br $each_pair))))
+
+  (func (export "attention_grad") (param $desc i32) (param $first i32) (param $count i32)
+    (local $u i32) (local $end i32) (local $heads i32) (local $tq i32) (local $tk i32) (local $dk i32) (local $dv i32)
+    (local $qU i32) (local $kU i32) (local $vU i32) (local $pU i32) (local $dU i32) (local $tU i32) (local $gU i32)
+    (local $doU i32) (local $scores i32) (local $dropping i32) (local $ldk i32) (local $ldv i32) (local $dprobs i32)
+    (local.set $heads (i32.load offset=28 (local.get $desc)))
+    (local.set $tq (i32.load offset=32 (local.get $desc)))
+    (local.set $tk (i32.load offset=36 (local.get $desc)))
+    (local.set $dk (i32.load offset=40 (local.get $desc)))
+    (local.set $dv (i32.load offset=44 (local.get $desc)))
+    (local.set $ldk (i32.mul (local.get $heads) (local.get $dk)))
+    (local.set $ldv (i32.mul (local.get $heads) (local.get $dv)))
+    (local.set $scores (i32.mul (local.get $tq) (local.get $tk)))
+    (local.set $dropping (i32.ne (i32.load offset=20 (local.get $desc)) (i32.load offset=16 (local.get $desc))))
+    (local.set $u (local.get $first))
+    (local.set $end (i32.add (local.get $first) (local.get $count)))
+    (block $done (loop $each_pair
+      (br_if $done (i32.ge_u (local.get $u) (local.get $end)))
+      (local.set $qU (call $head_slice (i32.load offset=0 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk)))
+      (local.set $kU (call $head_slice (i32.load offset=4 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk)))
+      (local.set $vU (call $head_slice (i32.load offset=8 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv)))
+      (local.set $doU (call $head_slice (i32.load offset=72 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dv)))
+      (local.set $pU (i32.add (i32.load offset=16 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
+      (local.set $dU (i32.add (i32.load offset=20 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
+      (local.set $gU (i32.add (i32.load offset=80 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
+      (local.set $tU (i32.add (i32.load offset=24 (local.get $desc)) (i32.shl (i32.mul (i32.mul (local.get $u) (local.get $dv)) (local.get $tk)) (i32.const 2))))
+      (if (local.get $dropping) (then
+        (call $dropout (local.get $pU) (local.get $dU) (local.get $scores) (i32.load offset=52 (local.get $desc))
+          (i32.load offset=56 (local.get $desc)) (i32.load offset=60 (local.get $desc)) (f32.load offset=64 (local.get $desc))
+          (i32.mul (local.get $u) (local.get $scores)))))
+      ;; dV_h = P'ᵀ·dO_h (P' read column by column, in place).
+      (call $gemm (local.get $dU) (i32.const 1) (local.get $tk) (local.get $doU) (local.get $ldv)
+                  (call $head_slice (i32.load offset=92 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv))
+                  (local.get $ldv) (local.get $tk) (local.get $dv) (local.get $tq))
+      ;; dP' = dO_h·V_hᵀ, then through the dropout mask, plus any gradient of the probabilities themselves.
+      (call $transpose_matrix (local.get $vU) (local.get $ldv) (local.get $tU) (local.get $tk) (local.get $dv))
+      (call $gemm (local.get $doU) (local.get $ldv) (i32.const 1) (local.get $tU) (local.get $tk)
+                  (local.get $gU) (local.get $tk) (local.get $tq) (local.get $tk) (local.get $dv))
+      (if (local.get $dropping) (then
+        (call $dropout (local.get $gU) (local.get $gU) (local.get $scores) (i32.load offset=52 (local.get $desc))
+          (i32.load offset=56 (local.get $desc)) (i32.load offset=60 (local.get $desc)) (f32.load offset=64 (local.get $desc))
+          (i32.mul (local.get $u) (local.get $scores)))))
+      (local.set $dprobs (i32.load offset=76 (local.get $desc)))
+      (if (local.get $dprobs) (then
+        (call $add_floats (i32.add (local.get $dprobs) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2)))
+                          (local.get $gU) (local.get $scores))))
+      ;; dS = softmax'(dP)·scale, in place.
+      (call $softmax_grad (local.get $pU) (local.get $gU) (local.get $tq) (local.get $tk) (local.get $gU))
+      (call $scale_floats (local.get $gU) (local.get $gU) (local.get $scores) (f32.load offset=68 (local.get $desc)))
+      ;; dQ_h = dS·K_h and dK_h = dSᵀ·Q_h, into the heads' layout.
+      (call $gemm (local.get $gU) (local.get $tk) (i32.const 1) (local.get $kU) (local.get $ldk)
+                  (call $head_slice (i32.load offset=84 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk))
+                  (local.get $ldk) (local.get $tq) (local.get $dk) (local.get $tk))
+      (call $gemm (local.get $gU) (i32.const 1) (local.get $tk) (local.get $qU) (local.get $ldk)
+                  (call $head_slice (i32.load offset=88 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk))
+                  (local.get $ldk) (local.get $tk) (local.get $dk) (local.get $tq))
+      (local.set $u (i32.add (local.get $u) (i32.const 1)))
+      (br $each_pair))))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; One epoch of Surprise's SVD SGD in float64 (src/models/matrixFactorization.ts, svdSgdEpoch, is the

@@ -27,6 +27,7 @@ import {
   type SimdVariant,
 } from "../../../src/backend/kernels/simd";
 import { ADAMW } from "../../../src/backend/kernels/adamw";
+import { ATTENTION, ATTENTION_GRAD } from "../../../src/backend/kernels/attention";
 import { POOLED_GEMM_MIN_FLOPS } from "../../../src/backend/kernels/batchMatMul";
 import { DROPOUT, dropoutMask, type DropoutMaskSpec } from "../../../src/backend/kernels/dropout";
 import { GELU, GELU_GRAD } from "../../../src/backend/kernels/gelu";
@@ -218,6 +219,22 @@ describe("backend/kernels/kernelPool", () => {
     const spec: DropoutMaskSpec = { rate: 0.3, key1: 123456789, key2: -987654321 };
     const v = tf.abs(dy);
     const update = { beta1: 0.9, beta2: 0.999, epsilon: 1e-6, sqrtCorrection2: 0.03, stepSize: 0.01, decay: 0.999 };
+    // Attention over 13 sequences × 2 heads of 51 ragged positions: 26 pairs of 51×51 scores, with dropout.
+    const [batch, length] = [13, 51];
+    const normal = (shape: number[]) =>
+      tf.tensor(
+        Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => rng.normal()),
+        shape,
+      );
+    const [q, k, heads, dHeads] = [
+      normal([batch, length, 10]),
+      normal([batch, length, 10]),
+      normal([batch, length, 14]),
+      normal([batch, length, 14]),
+    ];
+    assert.ok(2 * batch * length * length >= POOLED_ROWS_MIN_FLOATS);
+    const attention = { numHeads: 2, scale: 0.4, causal: true, rate: 0.2, key1: 5, key2: 6 };
+    const probs = tf.softmax(normal([batch, 2, length, length]));
     const run = (kernel: string, inputs: tf.NamedTensorMap, attrs = {}) => {
       const out = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor | tf.Tensor[];
       const values = (Array.isArray(out) ? out : [out]).map((t) => Array.from(t.dataSync()));
@@ -232,6 +249,8 @@ describe("backend/kernels/kernelPool", () => {
       ["softmax_grad", () => run(SOFTMAX_GRAD, { y: z, dy: dz })],
       ["softmax_cross_entropy", () => run(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels })],
       ["adamw", () => run(ADAMW, { theta: x, m: dy, v, g: x }, update)],
+      ["attention", () => run(ATTENTION, { q, k, v: heads }, attention)],
+      ["attention_grad", () => run(ATTENTION_GRAD, { q, k, v: heads, probs, dy: dHeads, dprobs: probs }, attention)],
     ];
     assert.deepEqual(kernels.map(([name]) => name).sort(), [...ROW_KERNELS].sort(), "every row kernel is checked");
     for (const [name, f] of kernels) {
@@ -249,7 +268,7 @@ describe("backend/kernels/kernelPool", () => {
     const [dropped] = run(DROPOUT, { x }, spec);
     const xs = x.dataSync();
     assert.ok(dropped.every((v, i) => Object.is(v, Math.fround(xs[i] * mask[i]))));
-    tf.dispose([x, dy, z, dz, labels, v]);
+    tf.dispose([x, dy, z, dz, labels, v, q, k, heads, dHeads, probs]);
   });
 
   it("refuses a rows job whose arguments and increments do not match", () => {
