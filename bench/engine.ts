@@ -1,6 +1,7 @@
 // Training-engine benchmark: how close a training step comes to the backend's own matmul speed.
 //
 //   npx tsx bench/engine.ts [--json] [--before] [--profile] [--steps 6] [--threads 1,2] [--fma off,on] [--gemm]
+//                           [--only toy,t100,t200,bert-pretrain,bert4rec-train,sasrec-train,mf]
 //
 // For the backend initBackend picks (RECSYS_BACKEND overrides), it prints for each workload the ms
 // per training step (Adam), the achieved model GFLOP/s, the process's plain 512×512 matmul rate on
@@ -87,6 +88,14 @@ const listOption = (name: string): string[] | undefined => {
   return at >= 0 ? args[at + 1].split(",") : undefined;
 };
 const gemmOnly = args.includes("--gemm");
+/** The workloads to run (`--only`, a comma list of these keys); default all. */
+const WORKLOADS = ["toy", "t100", "t200", "bert-pretrain", "bert4rec-train", "sasrec-train", "mf"] as const;
+const only = listOption("--only");
+for (const key of only ?? []) {
+  if (!(WORKLOADS as readonly string[]).includes(key))
+    throw new Error(`--only takes ${WORKLOADS.join(", ")}; got '${key}'`);
+}
+const runs = (key: (typeof WORKLOADS)[number]) => only === undefined || only.includes(key);
 
 /** Every combination of --threads and --fma (each defaulting to the engine's current setting). */
 function engineConfigs(): EngineConfig[] {
@@ -539,8 +548,9 @@ async function main(): Promise<void> {
     }
   };
 
-  const workloads: TransformerShape[] = [
+  const workloads: Array<TransformerShape & { key: (typeof WORKLOADS)[number] }> = [
     {
+      key: "toy",
       name: "toy transformer B64 T50 D64 H4 L2, 1700 items, full softmax",
       batch: 64,
       length: 50,
@@ -551,6 +561,7 @@ async function main(): Promise<void> {
       maskProbability: 1,
     },
     {
+      key: "t100",
       name: "BERT4Rec ml-100k B64 T100 D64 H2 L2, 1684 items, p=0.2",
       batch: 64,
       length: 100,
@@ -561,6 +572,7 @@ async function main(): Promise<void> {
       maskProbability: 0.2,
     },
     {
+      key: "t200",
       name: "BERT4Rec ml-100k B64 T200 D64 H2 L2, 1684 items, p=0.2",
       batch: 64,
       length: 200,
@@ -571,11 +583,11 @@ async function main(): Promise<void> {
       maskProbability: 0.2,
     },
   ];
-  for (const shape of workloads) {
+  for (const shape of workloads.filter((w) => runs(w.key))) {
     const { timings, flops, profile: text } = await transformerStep(shape);
     timings.forEach((timing, c) => report(shape.name, timing, flops, c === timings.length - 1 ? text : undefined));
   }
-  const bert = await bertPretrainingStep();
+  const bert = runs("bert-pretrain") ? await bertPretrainingStep() : { timings: [], flops: 0, tokens: 0 };
   for (const timing of bert.timings) {
     report(
       "bert-pretrain B64 T48 D64 H2 L2, vocab 3000, MLM 15% + NSP, AdamW, clip 1",
@@ -585,7 +597,7 @@ async function main(): Promise<void> {
       bert.tokens,
     );
   }
-  for (const kind of ["bert4rec", "sasrec"] as const) {
+  for (const kind of (["bert4rec", "sasrec"] as const).filter((k) => runs(`${k}-train`))) {
     const seq = await sequentialTrainingStep(kind);
     const shapeName =
       kind === "bert4rec"
@@ -603,7 +615,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  for (const batchSize of [4096, 1]) {
+  for (const batchSize of runs("mf") ? [4096, 1] : []) {
     const matmulBefore = matmulGflops();
     const mf = await matrixFactorizationEpoch(batchSize);
     if (mf === undefined) {

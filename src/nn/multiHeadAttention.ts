@@ -5,6 +5,8 @@
 //
 // All heads at once: one projection to [B, T, H·d_k], reshaped and transposed to [B, H, T, d_k], so that
 // one batched matMul computes every head (no per-head loop), then merged back to [B, T, H·d_v] for W^O.
+// On wasm, one kernel attends with every head where the projections lie (packedHeadsAttention), and
+// self-attention makes Q, K and V in one product, as nanoGPT's c_attn does.
 //
 // Inputs, as a single tensor or a list (masks are explicit inputs, not Keras's implicit mask propagation,
 // so that they appear in the functional graph and in model summaries):
@@ -20,7 +22,7 @@ import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import { Rng } from "../backend/random";
 import { checkInteger, checkRate, checkSeed } from "../checks";
 import { shapeList } from "./args";
-import { ATTENTION, type AttentionAttrs, hasFusedKernel } from "../backend/kernels/index";
+import { ATTENTION, type AttentionAttrs, hasFusedKernel, SELF_ATTENTION } from "../backend/kernels/index";
 import { type AttentionOptions, type AttentionResult, causalMask, scaledDotProductAttention } from "./attention";
 import { KernelInitializerArgs, kernelInitializer, resolveKernelInitializer } from "./initializers";
 import { linear } from "./linear";
@@ -79,24 +81,29 @@ function broadcastableMask(mask: tf.Tensor): tf.Tensor {
 }
 
 export interface PackedHeadsAttentionOptions extends AttentionOptions {
-  /** H: q, k and v hold H heads side by side in their last axis. */
+  /** H: the projections hold H heads side by side in their last axis. */
   numHeads: number;
   /** Also block attention to later positions (T_q = T_k); default false. */
   causal?: boolean;
 }
 
 /**
- * Concat(head_1, …, head_H) for projections with the heads side by side in the last axis:
- * q [B, T_q, H·d_k], k [B, T_k, H·d_k], v [B, T_k, H·d_v] → output [B, T_q, H·d_v] and the weights
- * [B, H, T_q, T_k]. The mask is as MultiHeadAttention's. Where the backend has the fused kernel (wasm)
- * and the mask is a padding mask ([B, T_k] or [B, 1, 1, T_k]) or absent, one kernel computes every
- * head in place (src/backend/kernels/attention.ts), dropping the same units; otherwise the heads are
- * split into a batch axis for `scaledDotProductAttention` and merged back.
+ * The projected queries, keys and values, each [B, T, H·d] with the heads side by side: three tensors,
+ * or, for self-attention, one qkv [B, T, H·(2·d_k + d_v)] holding Q, K and V in that order (one product
+ * of x with the three projections' kernels side by side).
+ */
+export type HeadProjections = { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor } | { qkv: tf.Tensor; keyDim: number };
+
+/**
+ * Concat(head_1, …, head_H) for projections with the heads side by side in the last axis: q [B, T_q,
+ * H·d_k], k [B, T_k, H·d_k], v [B, T_k, H·d_v] (or qkv) → output [B, T_q, H·d_v] and the weights
+ * [B, H, T_q, T_k]. The mask is as MultiHeadAttention's. Where the backend has the fused kernels (wasm)
+ * and the mask is a padding mask ([B, T_k] or [B, 1, 1, T_k]) or absent, one kernel computes every head
+ * in place (src/backend/kernels/attention.ts), dropping the same units; otherwise the heads are split
+ * into a batch axis for `scaledDotProductAttention` and merged back.
  */
 export function packedHeadsAttention(
-  q: tf.Tensor,
-  k: tf.Tensor,
-  v: tf.Tensor,
+  projections: HeadProjections,
   options: PackedHeadsAttentionOptions,
 ): AttentionResult {
   const { numHeads, mask, causal = false } = options;
@@ -105,41 +112,63 @@ export function packedHeadsAttention(
   if (dropoutActive && options.rng === undefined) {
     throw new Error("packedHeadsAttention: dropout in training needs an rng (seeds are explicit in recsys-ts)");
   }
-  const [batch, queries, width] = q.shape;
-  const keyMask = mask === undefined ? undefined : paddingMaskRows(mask, batch, k.shape[1] as number);
-  if (hasFusedKernel(ATTENTION, q) && keyMask !== null && q.rank === 3) {
+  const packed = "qkv" in projections;
+  const first = packed ? projections.qkv : projections.q;
+  const [batch, queries, width] = first.shape;
+  const keyDim = packed ? projections.keyDim : (width as number) / numHeads;
+  const keys = packed ? queries : projections.k.shape[1];
+  const keyMask = mask === undefined ? undefined : paddingMaskRows(mask, batch, keys as number);
+  if (hasFusedKernel(packed ? SELF_ATTENTION : ATTENTION, first) && keyMask !== null && first.rank === 3) {
     const [key1, key2] = dropoutActive ? [options.rng!.nextUint32(), options.rng!.nextUint32()] : [0, 0];
     const attrs: AttentionAttrs = {
       numHeads,
-      scale: 1 / Math.sqrt((width as number) / numHeads),
+      keyDim,
+      scale: 1 / Math.sqrt(keyDim),
       causal,
       rate: dropoutActive ? rate : 0,
       key1,
       key2,
     };
     return tf.tidy(() => {
-      const inputs: tf.NamedTensorMap = { q, k, v };
+      const inputs: tf.NamedTensorMap = packed
+        ? { qkv: projections.qkv }
+        : { q: projections.q, k: projections.k, v: projections.v };
       if (keyMask !== undefined) inputs.mask = tf.cast(keyMask, "float32");
       const [output, weights] = tf
         .engine()
-        .runKernel(ATTENTION, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        .runKernel(packed ? SELF_ATTENTION : ATTENTION, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
       return { output, weights };
     });
   }
   return tf.tidy(() => {
+    let [q, k, v] = packed ? [] : [projections.q, projections.k, projections.v];
+    if (packed) {
+      const valueWidth = (width as number) - 2 * numHeads * keyDim;
+      [q, k, v] = tf.split(projections.qkv, [numHeads * keyDim, numHeads * keyDim, valueWidth], 2);
+    }
     let attentionMask = mask === undefined ? undefined : broadcastableMask(mask);
     if (causal) {
       const future = causalMask(queries as number); // [1, 1, T, T]
       attentionMask = attentionMask === undefined ? future : tf.mul(attentionMask, future);
     }
     const heads = scaledDotProductAttention(
-      splitHeads(q, numHeads), // [B, H, T_q, d_k]
-      splitHeads(k, numHeads), // [B, H, T_k, d_k]
-      splitHeads(v, numHeads), // [B, H, T_k, d_v]
+      splitHeads(q!, numHeads), // [B, H, T_q, d_k]
+      splitHeads(k!, numHeads), // [B, H, T_k, d_k]
+      splitHeads(v!, numHeads), // [B, H, T_k, d_v]
       { mask: attentionMask, dropout: rate, training: options.training, rng: options.rng },
     );
     return { output: mergeHeads(heads.output), weights: heads.weights };
   });
+}
+
+/** Whether `packedHeadsAttention` runs one fused kernel for self-attention on x with this mask. */
+function selfAttentionFuses(x: tf.Tensor, mask: tf.Tensor | undefined): boolean {
+  const [batch, length] = x.shape;
+  return (
+    hasFusedKernel(SELF_ATTENTION, x) &&
+    x.rank === 3 &&
+    (mask === undefined || paddingMaskRows(mask, batch, length as number) !== null)
+  );
 }
 
 /** A padding mask ([B, T_k] or [B, 1, 1, T_k]) as [B, T_k]; null for any other mask. */
@@ -265,13 +294,24 @@ export class MultiHeadAttention extends tf.layers.Layer {
   private attend(query: tf.Tensor, value: tf.Tensor, mask: tf.Tensor | undefined, training: boolean) {
     const kernels = this.kernels!;
     const biases = this.biases;
-    const q = linear(query, kernels.query.read(), biases?.query.read()); // [B, T_q, H·d_k]
-    const k = linear(value, kernels.key.read(), biases?.key.read()); // [B, T_k, H·d_k]
-    const v = linear(value, kernels.value.read(), biases?.value.read()); // [B, T_k, H·d_v]
     if (this.causal && query.shape[1] !== value.shape[1]) {
       throw new Error(`${this.name}: causal attention needs T_q = T_k, got ${query.shape[1]} and ${value.shape[1]}`);
     }
-    const heads = packedHeadsAttention(q, k, v, {
+    let projections: HeadProjections;
+    if (query === value && selfAttentionFuses(query, mask)) {
+      // One product with the three kernels side by side: [B, T, H·(2·d_k + d_v)].
+      const kernel = tf.concat([kernels.query.read(), kernels.key.read(), kernels.value.read()], 1);
+      const bias = biases && tf.concat([biases.query.read(), biases.key.read(), biases.value.read()], 0);
+      const qkv = linear(query, kernel, bias ?? undefined);
+      projections = { qkv, keyDim: this.dimensions.keyDim };
+    } else {
+      projections = {
+        q: linear(query, kernels.query.read(), biases?.query.read()), // [B, T_q, H·d_k]
+        k: linear(value, kernels.key.read(), biases?.key.read()), // [B, T_k, H·d_k]
+        v: linear(value, kernels.value.read(), biases?.value.read()), // [B, T_k, H·d_v]
+      };
+    }
+    const heads = packedHeadsAttention(projections, {
       numHeads: this.numHeads,
       mask,
       causal: this.causal,

@@ -24,8 +24,14 @@ import { heapOffset, requireSimdKernels, wasmMemoryOf } from "./simd";
  */
 export const ATTENTION = "RecsysAttention";
 /**
- * Inputs q, k, v, probs (ATTENTION's second output), dy (the gradient of its first) and optionally
- * dprobs (of its second); attrs as ATTENTION's. Outputs dq, dk, dv.
+ * Self-attention from one projection's output: input qkv [B, T, H·(2·d_k + d_v)], Q, K and V side by
+ * side (as nanoGPT's c_attn), each H heads wide; attrs with `keyDim`. Otherwise as ATTENTION: one
+ * product makes all three projections, and no copy splits them apart.
+ */
+export const SELF_ATTENTION = "RecsysSelfAttention";
+/**
+ * Inputs q, k, v (or qkv), probs (the weights output), dy (the gradient of the heads' output) and
+ * optionally dprobs (of the weights); attrs as the forward kernel's. Outputs dq, dk, dv (or dqkv).
  */
 export const ATTENTION_GRAD = "RecsysAttentionGrad";
 
@@ -33,6 +39,8 @@ export const ATTENTION_GRAD = "RecsysAttentionGrad";
 export interface AttentionAttrs {
   /** H, the heads packed in the last axis. */
   numHeads: number;
+  /** d_k, needed to find K and V in a packed qkv (SELF_ATTENTION); ignored otherwise. */
+  keyDim?: number;
   /** The scores' scale, 1/√d_k. */
   scale: number;
   /** Query i may not attend to keys j > i. */
@@ -44,7 +52,7 @@ export interface AttentionAttrs {
 }
 
 /** Fields of the job descriptor that simd.wat reads (int32 slots; see the comment above `attention`). */
-const FIELDS = 24;
+const FIELDS = 27;
 
 interface Dims {
   batch: number;
@@ -55,39 +63,84 @@ interface Dims {
   dv: number;
 }
 
-function dimsOf(where: string, inputs: tf.NamedTensorInfoMap, numHeads: number): Dims {
-  const q = float32Input(where, "q", inputs.q, 3);
-  const k = float32Input(where, "k", inputs.k, 3);
-  const v = float32Input(where, "v", inputs.v, 3);
-  const [batch, tq, qWidth] = q.shape;
-  const [kBatch, tk, kWidth] = k.shape;
-  const [vBatch, vLength, vWidth] = v.shape;
-  const heads = numHeads;
-  const fits =
-    q.shape.length === 3 &&
-    k.shape.length === 3 &&
-    v.shape.length === 3 &&
-    Number.isInteger(heads) &&
-    heads > 0 &&
-    kBatch === batch &&
-    vBatch === batch &&
-    vLength === tk &&
-    kWidth === qWidth &&
-    qWidth % heads === 0 &&
-    vWidth % heads === 0;
-  if (!fits) {
-    throw new Error(
-      `${where}: expected q [B, T_q, H·d_k], k [B, T_k, H·d_k], v [B, T_k, H·d_v] with H = ${numHeads}, ` +
-        `got [${q.shape}], [${k.shape}], [${v.shape}]`,
-    );
+/** Where Q, K and V lie: each a tensor, the column its heads start at, and the floats between its rows. */
+interface Operand {
+  tensor: tf.TensorInfo;
+  column: number;
+  ld: number;
+}
+
+interface Layout {
+  dims: Dims;
+  q: Operand;
+  k: Operand;
+  v: Operand;
+  /** Q, K and V are one tensor qkv. */
+  packed: boolean;
+}
+
+function layoutOf(where: string, inputs: tf.NamedTensorInfoMap, attrs: AttentionAttrs): Layout {
+  const heads = attrs.numHeads;
+  let layout: Layout;
+  if (inputs.qkv !== undefined) {
+    const qkv = float32Input(where, "qkv", inputs.qkv, 3);
+    const [batch, length, width] = qkv.shape;
+    const dk = attrs.keyDim ?? 0;
+    const dv = width / heads - 2 * dk;
+    if (qkv.shape.length !== 3 || !(heads > 0 && dk > 0 && Number.isInteger(dv) && dv > 0)) {
+      throw new Error(
+        `${where}: expected qkv [B, T, H·(2·d_k + d_v)] with H = ${heads}, d_k = ${attrs.keyDim}, got [${qkv.shape}]`,
+      );
+    }
+    const operand = (column: number): Operand => ({ tensor: qkv, column, ld: width });
+    layout = {
+      dims: { batch, heads, tq: length, tk: length, dk, dv },
+      q: operand(0),
+      k: operand(heads * dk),
+      v: operand(2 * heads * dk),
+      packed: true,
+    };
+  } else {
+    const q = float32Input(where, "q", inputs.q, 3);
+    const k = float32Input(where, "k", inputs.k, 3);
+    const v = float32Input(where, "v", inputs.v, 3);
+    const [batch, tq, qWidth] = q.shape;
+    const [kBatch, tk, kWidth] = k.shape;
+    const [vBatch, vLength, vWidth] = v.shape;
+    const fits =
+      q.shape.length === 3 &&
+      k.shape.length === 3 &&
+      v.shape.length === 3 &&
+      Number.isInteger(heads) &&
+      heads > 0 &&
+      kBatch === batch &&
+      vBatch === batch &&
+      vLength === tk &&
+      kWidth === qWidth &&
+      qWidth % heads === 0 &&
+      vWidth % heads === 0;
+    if (!fits) {
+      throw new Error(
+        `${where}: expected q [B, T_q, H·d_k], k [B, T_k, H·d_k], v [B, T_k, H·d_v] with H = ${heads}, ` +
+          `got [${q.shape}], [${k.shape}], [${v.shape}]`,
+      );
+    }
+    layout = {
+      dims: { batch, heads, tq, tk, dk: qWidth / heads, dv: vWidth / heads },
+      q: { tensor: q, column: 0, ld: qWidth },
+      k: { tensor: k, column: 0, ld: kWidth },
+      v: { tensor: v, column: 0, ld: vWidth },
+      packed: false,
+    };
   }
   const mask = inputs.mask;
   if (mask !== undefined) {
     float32Input(where, "mask", mask);
+    const { batch, tk } = layout.dims;
     if (!tf.util.arraysEqual(mask.shape, [batch, tk]))
       throw new Error(`${where}: mask must be [B, T_k] = [${batch}, ${tk}], got [${mask.shape}]`);
   }
-  return { batch, heads, tq, tk, dk: qWidth / heads, dv: vWidth / heads };
+  return layout;
 }
 
 /** Writes the descriptor (after every allocation: the heap may have grown) and runs `kernel` over the pairs. */
@@ -110,10 +163,22 @@ function run(
   runRowKernel(backend, simd, job, dims.tq * dims.tk);
 }
 
-/** The fields both directions share: pointers 0-6 (filled in by the caller) and 7-17. */
-function commonFields(dims: Dims, attrs: AttentionAttrs): { fields: number[]; floats: Array<[number, number]> } {
+/**
+ * The fields both directions share: q, k, v (0-2, or the gradients' 21-23 through `gradients`), the
+ * sizes and dropout (7-17) and the leading dimensions (24-26).
+ */
+function commonFields(
+  backend: BackendWasm,
+  layout: Layout,
+  attrs: AttentionAttrs,
+): { fields: number[]; floats: Array<[number, number]> } {
   checkDropoutRate(ATTENTION, attrs.rate);
+  const { dims } = layout;
   const fields = new Array<number>(FIELDS).fill(0);
+  [layout.q, layout.k, layout.v].forEach((operand, i) => {
+    fields[i] = heapOffset(backend, operand.tensor) + 4 * operand.column;
+    fields[24 + i] = operand.ld;
+  });
   fields[7] = dims.heads;
   fields[8] = dims.tq;
   fields[9] = dims.tk;
@@ -137,29 +202,26 @@ function fillZeros(backend: BackendWasm, ...tensors: tf.TensorInfo[]): void {
   for (const t of tensors) new Float32Array(buffer, heapOffset(backend, t), tf.util.sizeFromShape(t.shape)).fill(0);
 }
 
-export function attentionWasm(args: KernelArgs): tf.TensorInfo[] {
+const pointer = (backend: BackendWasm, t: tf.TensorInfo | undefined) => (t === undefined ? 0 : heapOffset(backend, t));
+
+function forward(where: string, args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const attrs = args.attrs as unknown as AttentionAttrs;
-  const dims = dimsOf(ATTENTION, args.inputs, attrs.numHeads);
-  const { batch, heads, tq, tk, dk, dv } = dims;
-  const { q, k, v, mask } = args.inputs;
+  const layout = layoutOf(where, args.inputs, attrs);
+  const { batch, heads, tq, tk, dk, dv } = layout.dims;
   const out = backend.makeOutput([batch, tq, heads * dv], "float32");
   const probs = backend.makeOutput([batch, heads, tq, tk], "float32");
   const temporaries = [backend.makeOutput([batch * heads * dk * tk], "float32")]; // each pair's K_hᵀ
   if (attrs.rate > 0) temporaries.push(backend.makeOutput([batch * heads * tq * tk], "float32")); // dropout(P)
   const descriptor = backend.makeOutput([FIELDS], "int32");
   try {
-    const { fields, floats } = commonFields(dims, attrs);
-    const pointer = (t: tf.TensorInfo | undefined) => (t === undefined ? 0 : heapOffset(backend, t));
-    fields[0] = pointer(q);
-    fields[1] = pointer(k);
-    fields[2] = pointer(v);
-    fields[3] = pointer(mask);
-    fields[4] = pointer(probs);
-    fields[5] = pointer(temporaries[1] ?? probs);
-    fields[6] = pointer(temporaries[0]);
-    fields[18] = pointer(out);
-    if (batch * heads * tq * tk > 0) run(backend, "attention", ATTENTION, dims, fields, floats, descriptor);
+    const { fields, floats } = commonFields(backend, layout, attrs);
+    fields[3] = pointer(backend, args.inputs.mask);
+    fields[4] = pointer(backend, probs);
+    fields[5] = pointer(backend, temporaries[1] ?? probs);
+    fields[6] = pointer(backend, temporaries[0]);
+    fields[18] = pointer(backend, out);
+    if (batch * heads * tq * tk > 0) run(backend, "attention", where, layout.dims, fields, floats, descriptor);
     else fillZeros(backend, out); // attention over no key: an empty sum
   } finally {
     for (const t of [...temporaries, descriptor]) backend.disposeData(t.dataId);
@@ -167,12 +229,20 @@ export function attentionWasm(args: KernelArgs): tf.TensorInfo[] {
   return [out, probs];
 }
 
+export function attentionWasm(args: KernelArgs): tf.TensorInfo[] {
+  return forward(ATTENTION, args);
+}
+
+export function selfAttentionWasm(args: KernelArgs): tf.TensorInfo[] {
+  if (args.inputs.qkv === undefined) throw new Error(`${SELF_ATTENTION}: input qkv is required`);
+  return forward(SELF_ATTENTION, args);
+}
+
 export function attentionGradWasm(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const attrs = args.attrs as unknown as AttentionAttrs;
-  const dims = dimsOf(ATTENTION_GRAD, args.inputs, attrs.numHeads);
-  const { batch, heads, tq, tk, dv } = dims;
-  const { q, k, v } = args.inputs;
+  const layout = layoutOf(ATTENTION_GRAD, args.inputs, attrs);
+  const { batch, heads, tq, tk, dv } = layout.dims;
   const probs = float32Input(ATTENTION_GRAD, "probs", args.inputs.probs);
   const dy = float32Input(ATTENTION_GRAD, "dy", args.inputs.dy);
   const dprobs = args.inputs.dprobs;
@@ -183,7 +253,11 @@ export function attentionGradWasm(args: KernelArgs): tf.TensorInfo[] {
   expect("probs", probs, [batch, heads, tq, tk]);
   expect("dy", dy, [batch, tq, heads * dv]);
   if (dprobs !== undefined) expect("dprobs", float32Input(ATTENTION_GRAD, "dprobs", dprobs), [batch, heads, tq, tk]);
-  const [gradQ, gradK, gradV] = [q!, k!, v!].map((t) => backend.makeOutput(t.shape, "float32"));
+  // The gradients in the inputs' layout: one dqkv, or dq, dk and dv.
+  const grads = (layout.packed ? [layout.q] : [layout.q, layout.k, layout.v]).map((o) =>
+    backend.makeOutput(o.tensor.shape, "float32"),
+  );
+  const gradientOf = (i: number) => (layout.packed ? grads[0] : grads[i]);
   const temporaries = [
     backend.makeOutput([batch * heads * dv * tk], "float32"), // each pair's V_hᵀ
     backend.makeOutput([batch * heads * tq * tk], "float32"), // the scores' gradients
@@ -191,36 +265,50 @@ export function attentionGradWasm(args: KernelArgs): tf.TensorInfo[] {
   if (attrs.rate > 0) temporaries.push(backend.makeOutput([batch * heads * tq * tk], "float32")); // dropout(P)
   const descriptor = backend.makeOutput([FIELDS], "int32");
   try {
-    const { fields, floats } = commonFields(dims, attrs);
-    const pointer = (t: tf.TensorInfo | undefined) => (t === undefined ? 0 : heapOffset(backend, t));
-    fields[0] = pointer(q);
-    fields[1] = pointer(k);
-    fields[2] = pointer(v);
-    fields[4] = pointer(probs);
-    fields[5] = pointer(temporaries[2] ?? probs);
-    fields[6] = pointer(temporaries[0]);
-    fields[18] = pointer(dy);
-    fields[19] = pointer(dprobs);
-    fields[20] = pointer(temporaries[1]);
-    fields[21] = pointer(gradQ);
-    fields[22] = pointer(gradK);
-    fields[23] = pointer(gradV);
-    if (batch * heads * tq * tk > 0) run(backend, "attention_grad", ATTENTION_GRAD, dims, fields, floats, descriptor);
-    else fillZeros(backend, gradQ, gradK, gradV); // products over no query or no key
+    const { fields, floats } = commonFields(backend, layout, attrs);
+    fields[4] = pointer(backend, probs);
+    fields[5] = pointer(backend, temporaries[2] ?? probs);
+    fields[6] = pointer(backend, temporaries[0]);
+    fields[18] = pointer(backend, dy);
+    fields[19] = pointer(backend, dprobs);
+    fields[20] = pointer(backend, temporaries[1]);
+    [layout.q, layout.k, layout.v].forEach((operand, i) => {
+      fields[21 + i] = pointer(backend, gradientOf(i)) + 4 * operand.column;
+    });
+    if (batch * heads * tq * tk > 0)
+      run(backend, "attention_grad", ATTENTION_GRAD, layout.dims, fields, floats, descriptor);
+    else fillZeros(backend, ...grads); // products over no query or no key
   } finally {
     for (const t of [...temporaries, descriptor]) backend.disposeData(t.dataId);
   }
-  return [gradQ, gradK, gradV];
+  return grads;
 }
 
 export const attentionWasmConfigs: readonly tf.KernelConfig[] = [
   { kernelName: ATTENTION, backendName: "wasm", kernelFunc: attentionWasm as unknown as tf.KernelConfig["kernelFunc"] },
+  {
+    kernelName: SELF_ATTENTION,
+    backendName: "wasm",
+    kernelFunc: selfAttentionWasm as unknown as tf.KernelConfig["kernelFunc"],
+  },
   {
     kernelName: ATTENTION_GRAD,
     backendName: "wasm",
     kernelFunc: attentionGradWasm as unknown as tf.KernelConfig["kernelFunc"],
   },
 ];
+
+/** The gradient kernel's result for the forward kernel's saved inputs (q, k, v or qkv) and weights. */
+function attentionGradients(
+  inputs: tf.NamedTensorMap,
+  dys: tf.Tensor | tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+): tf.Tensor[] {
+  const [dy, dprobs] = dys as tf.Tensor[];
+  return tf
+    .engine()
+    .runKernel(ATTENTION_GRAD, { ...inputs, dy, ...(dprobs == null ? {} : { dprobs }) }, attrs) as tf.Tensor[];
+}
 
 /**
  * The gradient w.r.t. q, k and v from the saved weights, all three from one kernel call; the mask is a
@@ -231,15 +319,20 @@ export const attentionGradConfig: tf.GradConfig = {
   inputsToSave: ["q", "k", "v"],
   outputsToSave: [false, true],
   gradFunc: (dys, saved, attrs) => {
-    const [dy, dprobs] = dys as tf.Tensor[];
     const [q, k, v, probs] = saved;
-    const [dq, dk, dv] = tf
-      .engine()
-      .runKernel(
-        ATTENTION_GRAD,
-        { q, k, v, probs, dy, ...(dprobs == null ? {} : { dprobs }) },
-        attrs as tf.NamedAttrMap,
-      ) as tf.Tensor[];
+    const [dq, dk, dv] = attentionGradients({ q, k, v, probs }, dys, attrs);
     return { q: () => dq, k: () => dk, v: () => dv, mask: () => tf.zeros([q.shape[0], k.shape[1] as number]) };
+  },
+};
+
+/** SELF_ATTENTION's gradient: dqkv in qkv's layout, from one kernel call. */
+export const selfAttentionGradConfig: tf.GradConfig = {
+  kernelName: SELF_ATTENTION,
+  inputsToSave: ["qkv"],
+  outputsToSave: [false, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [qkv, probs] = saved;
+    const [dqkv] = attentionGradients({ qkv, probs }, dys, attrs);
+    return { qkv: () => dqkv, mask: () => tf.zeros(qkv.shape.slice(0, 2)) };
   },
 };

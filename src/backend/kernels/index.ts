@@ -3,7 +3,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { adamwWasmConfig } from "./adamw";
-import { attentionGradConfig, attentionWasmConfigs } from "./attention";
+import { attentionGradConfig, attentionWasmConfigs, selfAttentionGradConfig } from "./attention";
 import { registerFastBatchMatMul } from "./batchMatMul";
 import { dropoutGradConfig, dropoutWasmConfig } from "./dropout";
 import { geluGradConfig, geluWasmConfigs } from "./gelu";
@@ -27,7 +27,7 @@ export {
 } from "./batchMatMul";
 export { gatherV2Wasm, registerFastGather } from "./gatherV2";
 export { ADAMW, type AdamWUpdate } from "./adamw";
-export { ATTENTION, ATTENTION_GRAD, type AttentionAttrs } from "./attention";
+export { ATTENTION, ATTENTION_GRAD, SELF_ATTENTION, type AttentionAttrs } from "./attention";
 export { DROPOUT, dropoutMask, type DropoutMaskSpec } from "./dropout";
 export { GELU, GELU_GRAD } from "./gelu";
 export { LAYER_NORM, LAYER_NORM_GRAD } from "./layerNorm";
@@ -75,6 +75,7 @@ const SIMD_GRADIENTS: readonly tf.GradConfig[] = [
   dropoutGradConfig,
   softmaxGradConfig,
   attentionGradConfig,
+  selfAttentionGradConfig,
 ];
 
 /**

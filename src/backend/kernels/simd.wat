@@ -1349,7 +1349,8 @@
   ;; Multi-head attention, one (sequence, head) pair at a time (src/backend/kernels/attention.ts):
   ;;   P = softmax(Q_h·K_hᵀ·scale + fill·(1 − keep)),  O_h = dropout(P)·V_h
   ;; with the heads read and written in place in the projections' layout [B, T, H·d] (no split or merge
-  ;; of heads), and the backward pass from the saved P:
+  ;; of heads; rows ld floats apart, so that Q, K and V may be column blocks of one projection's output
+  ;; [B, T, H·(2·d_k + d_v)]), and the backward pass from the saved P:
   ;;   dV_h = P'ᵀ·dO_h,  dP = dropout'(dO_h·V_hᵀ) + dP_out,  dS = P ⊙ (dP − Σ dP ⊙ P)·scale,
   ;;   dQ_h = dS·K_h,  dK_h = dSᵀ·Q_h.
   ;; A short sequence's products are small (48×32×48 in BERT pretraining), so as separate tfjs kernels
@@ -1362,16 +1363,17 @@
   ;;   7 H  8 T_q  9 T_k  10 d_k  11 d_v  12 causal  13 key1  14 key2  15 threshold  16 dropout scale
   ;;   17 scale  18 out [B, T_q, H·d_v] (forward) or dOut (backward)
   ;;   backward only: 19 dProbs or 0  20 dScores scratch [B·H, T_q, T_k]  21 dq  22 dk  23 dv
+  ;;   24 ld of q and dq, 25 of k and dk, 26 of v and dv (floats between rows; out's is H·d_v)
   ;; Pairs [$first, $first + $count) of the B·H, pair u = b·H + h.
 
-  ;; Byte offset of pair u's [T, d] slice in a [B, T, H·d] tensor at $base.
-  (func $head_slice (param $base i32) (param $u i32) (param $heads i32) (param $length i32) (param $d i32) (result i32)
+  ;; Byte offset of pair u's [T, d] slice of heads at $base, rows $ld floats apart (H·d when packed).
+  (func $head_slice (param $base i32) (param $u i32) (param $heads i32) (param $length i32) (param $d i32) (param $ld i32)
+                    (result i32)
     (local $b i32)
     (local.set $b (i32.div_u (local.get $u) (local.get $heads)))
     (i32.add (local.get $base)
-      (i32.shl (i32.mul (local.get $d)
-                        (i32.add (i32.mul (i32.mul (local.get $b) (local.get $length)) (local.get $heads))
-                                 (i32.sub (local.get $u) (i32.mul (local.get $b) (local.get $heads)))))
+      (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $length)) (local.get $ld))
+                        (i32.mul (i32.sub (local.get $u) (i32.mul (local.get $b) (local.get $heads))) (local.get $d)))
                (i32.const 2))))
 
   ;; Row $r of the scores, in place: x_c = s_c·scale + fill·(1 − keep_c), keep_c = mask_c (1 without a
@@ -1428,28 +1430,30 @@
       (local.set $y (i32.add (local.get $y) (i32.const 4)))
       (br $scalar))))
 
-  ;; y += x over n floats.
-  (func $add_floats (param $x i32) (param $y i32) (param $n i32)
+  ;; out = x + y over n floats.
+  (func $add_floats_to (param $x i32) (param $y i32) (param $out i32) (param $n i32)
     (local $end i32) (local $last i32)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $last (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done (loop $vector
       (br_if $done (i32.ge_u (local.get $x) (local.get $last)))
-      (v128.store (local.get $y) (f32x4.add (v128.load (local.get $y)) (v128.load (local.get $x))))
+      (v128.store (local.get $out) (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $y))))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
       (br $vector)))
     (block $done (loop $scalar
       (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-      (f32.store (local.get $y) (f32.add (f32.load (local.get $y)) (f32.load (local.get $x))))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $x)) (f32.load (local.get $y))))
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $scalar))))
 
   (func (export "attention") (param $desc i32) (param $first i32) (param $count i32)
     (local $u i32) (local $end i32) (local $heads i32) (local $tq i32) (local $tk i32) (local $dk i32) (local $dv i32)
     (local $qU i32) (local $kU i32) (local $vU i32) (local $pU i32) (local $dU i32) (local $tU i32) (local $mask i32)
-    (local $r i32) (local $scores i32) (local $dropping i32)
+    (local $r i32) (local $scores i32) (local $dropping i32) (local $ldq i32) (local $ldk i32) (local $ldv i32) (local $ldo i32)
     (local.set $heads (i32.load offset=28 (local.get $desc)))
     (local.set $tq (i32.load offset=32 (local.get $desc)))
     (local.set $tk (i32.load offset=36 (local.get $desc)))
@@ -1457,13 +1461,17 @@
     (local.set $dv (i32.load offset=44 (local.get $desc)))
     (local.set $scores (i32.mul (local.get $tq) (local.get $tk)))
     (local.set $dropping (i32.ne (i32.load offset=20 (local.get $desc)) (i32.load offset=16 (local.get $desc))))
+    (local.set $ldq (i32.load offset=96 (local.get $desc)))
+    (local.set $ldk (i32.load offset=100 (local.get $desc)))
+    (local.set $ldv (i32.load offset=104 (local.get $desc)))
+    (local.set $ldo (i32.mul (local.get $heads) (local.get $dv)))
     (local.set $u (local.get $first))
     (local.set $end (i32.add (local.get $first) (local.get $count)))
     (block $done (loop $each_pair
       (br_if $done (i32.ge_u (local.get $u) (local.get $end)))
-      (local.set $qU (call $head_slice (i32.load offset=0 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk)))
-      (local.set $kU (call $head_slice (i32.load offset=4 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk)))
-      (local.set $vU (call $head_slice (i32.load offset=8 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv)))
+      (local.set $qU (call $head_slice (i32.load offset=0 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk) (local.get $ldq)))
+      (local.set $kU (call $head_slice (i32.load offset=4 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk) (local.get $ldk)))
+      (local.set $vU (call $head_slice (i32.load offset=8 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv) (local.get $ldv)))
       (local.set $pU (i32.add (i32.load offset=16 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
       (local.set $dU (i32.add (i32.load offset=20 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
       (local.set $tU (i32.add (i32.load offset=24 (local.get $desc)) (i32.shl (i32.mul (i32.mul (local.get $u) (local.get $dk)) (local.get $tk)) (i32.const 2))))
@@ -1472,8 +1480,8 @@
         (local.set $mask (i32.add (local.get $mask)
           (i32.shl (i32.mul (i32.div_u (local.get $u) (local.get $heads)) (local.get $tk)) (i32.const 2))))))
       ;; S = Q_h·K_hᵀ into the pair's probabilities, then the masked, scaled softmax row by row.
-      (call $transpose_matrix (local.get $kU) (i32.mul (local.get $heads) (local.get $dk)) (local.get $tU) (local.get $tk) (local.get $dk))
-      (call $gemm (local.get $qU) (i32.mul (local.get $heads) (local.get $dk)) (i32.const 1) (local.get $tU) (local.get $tk)
+      (call $transpose_matrix (local.get $kU) (local.get $ldk) (local.get $tU) (local.get $tk) (local.get $dk))
+      (call $gemm (local.get $qU) (local.get $ldq) (i32.const 1) (local.get $tU) (local.get $tk)
                   (local.get $pU) (local.get $tk) (local.get $tq) (local.get $tk) (local.get $dk))
       (local.set $r (i32.const 0))
       (block $rows_done (loop $each_row
@@ -1488,33 +1496,36 @@
           (i32.load offset=56 (local.get $desc)) (i32.load offset=60 (local.get $desc)) (f32.load offset=64 (local.get $desc))
           (i32.mul (local.get $u) (local.get $scores)))))
       ;; O_h = P'·V_h, written into the heads' layout.
-      (call $gemm (local.get $dU) (local.get $tk) (i32.const 1) (local.get $vU) (i32.mul (local.get $heads) (local.get $dv))
-                  (call $head_slice (i32.load offset=72 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dv))
-                  (i32.mul (local.get $heads) (local.get $dv)) (local.get $tq) (local.get $dv) (local.get $tk))
+      (call $gemm (local.get $dU) (local.get $tk) (i32.const 1) (local.get $vU) (local.get $ldv)
+                  (call $head_slice (i32.load offset=72 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dv) (local.get $ldo))
+                  (local.get $ldo) (local.get $tq) (local.get $dv) (local.get $tk))
       (local.set $u (i32.add (local.get $u) (i32.const 1)))
       (br $each_pair))))
 
   (func (export "attention_grad") (param $desc i32) (param $first i32) (param $count i32)
     (local $u i32) (local $end i32) (local $heads i32) (local $tq i32) (local $tk i32) (local $dk i32) (local $dv i32)
     (local $qU i32) (local $kU i32) (local $vU i32) (local $pU i32) (local $dU i32) (local $tU i32) (local $gU i32)
-    (local $doU i32) (local $scores i32) (local $dropping i32) (local $ldk i32) (local $ldv i32) (local $dprobs i32)
+    (local $doU i32) (local $scores i32) (local $dropping i32) (local $ldq i32) (local $ldk i32) (local $ldv i32) (local $ldo i32)
+    (local $dprobs i32)
     (local.set $heads (i32.load offset=28 (local.get $desc)))
     (local.set $tq (i32.load offset=32 (local.get $desc)))
     (local.set $tk (i32.load offset=36 (local.get $desc)))
     (local.set $dk (i32.load offset=40 (local.get $desc)))
     (local.set $dv (i32.load offset=44 (local.get $desc)))
-    (local.set $ldk (i32.mul (local.get $heads) (local.get $dk)))
-    (local.set $ldv (i32.mul (local.get $heads) (local.get $dv)))
+    (local.set $ldq (i32.load offset=96 (local.get $desc)))
+    (local.set $ldk (i32.load offset=100 (local.get $desc)))
+    (local.set $ldv (i32.load offset=104 (local.get $desc)))
+    (local.set $ldo (i32.mul (local.get $heads) (local.get $dv)))
     (local.set $scores (i32.mul (local.get $tq) (local.get $tk)))
     (local.set $dropping (i32.ne (i32.load offset=20 (local.get $desc)) (i32.load offset=16 (local.get $desc))))
     (local.set $u (local.get $first))
     (local.set $end (i32.add (local.get $first) (local.get $count)))
     (block $done (loop $each_pair
       (br_if $done (i32.ge_u (local.get $u) (local.get $end)))
-      (local.set $qU (call $head_slice (i32.load offset=0 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk)))
-      (local.set $kU (call $head_slice (i32.load offset=4 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk)))
-      (local.set $vU (call $head_slice (i32.load offset=8 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv)))
-      (local.set $doU (call $head_slice (i32.load offset=72 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dv)))
+      (local.set $qU (call $head_slice (i32.load offset=0 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk) (local.get $ldq)))
+      (local.set $kU (call $head_slice (i32.load offset=4 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk) (local.get $ldk)))
+      (local.set $vU (call $head_slice (i32.load offset=8 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv) (local.get $ldv)))
+      (local.set $doU (call $head_slice (i32.load offset=72 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dv) (local.get $ldo)))
       (local.set $pU (i32.add (i32.load offset=16 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
       (local.set $dU (i32.add (i32.load offset=20 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
       (local.set $gU (i32.add (i32.load offset=80 (local.get $desc)) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2))))
@@ -1524,12 +1535,12 @@
           (i32.load offset=56 (local.get $desc)) (i32.load offset=60 (local.get $desc)) (f32.load offset=64 (local.get $desc))
           (i32.mul (local.get $u) (local.get $scores)))))
       ;; dV_h = P'ᵀ·dO_h (P' read column by column, in place).
-      (call $gemm (local.get $dU) (i32.const 1) (local.get $tk) (local.get $doU) (local.get $ldv)
-                  (call $head_slice (i32.load offset=92 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv))
+      (call $gemm (local.get $dU) (i32.const 1) (local.get $tk) (local.get $doU) (local.get $ldo)
+                  (call $head_slice (i32.load offset=92 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dv) (local.get $ldv))
                   (local.get $ldv) (local.get $tk) (local.get $dv) (local.get $tq))
       ;; dP' = dO_h·V_hᵀ, then through the dropout mask, plus any gradient of the probabilities themselves.
       (call $transpose_matrix (local.get $vU) (local.get $ldv) (local.get $tU) (local.get $tk) (local.get $dv))
-      (call $gemm (local.get $doU) (local.get $ldv) (i32.const 1) (local.get $tU) (local.get $tk)
+      (call $gemm (local.get $doU) (local.get $ldo) (i32.const 1) (local.get $tU) (local.get $tk)
                   (local.get $gU) (local.get $tk) (local.get $tq) (local.get $tk) (local.get $dv))
       (if (local.get $dropping) (then
         (call $dropout (local.get $gU) (local.get $gU) (local.get $scores) (i32.load offset=52 (local.get $desc))
@@ -1537,17 +1548,17 @@
           (i32.mul (local.get $u) (local.get $scores)))))
       (local.set $dprobs (i32.load offset=76 (local.get $desc)))
       (if (local.get $dprobs) (then
-        (call $add_floats (i32.add (local.get $dprobs) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2)))
-                          (local.get $gU) (local.get $scores))))
+        (call $add_floats_to (i32.add (local.get $dprobs) (i32.shl (i32.mul (local.get $u) (local.get $scores)) (i32.const 2)))
+                             (local.get $gU) (local.get $gU) (local.get $scores))))
       ;; dS = softmax'(dP)·scale, in place.
       (call $softmax_grad (local.get $pU) (local.get $gU) (local.get $tq) (local.get $tk) (local.get $gU))
       (call $scale_floats (local.get $gU) (local.get $gU) (local.get $scores) (f32.load offset=68 (local.get $desc)))
       ;; dQ_h = dS·K_h and dK_h = dSᵀ·Q_h, into the heads' layout.
       (call $gemm (local.get $gU) (local.get $tk) (i32.const 1) (local.get $kU) (local.get $ldk)
-                  (call $head_slice (i32.load offset=84 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk))
-                  (local.get $ldk) (local.get $tq) (local.get $dk) (local.get $tk))
-      (call $gemm (local.get $gU) (i32.const 1) (local.get $tk) (local.get $qU) (local.get $ldk)
-                  (call $head_slice (i32.load offset=88 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk))
+                  (call $head_slice (i32.load offset=84 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tq) (local.get $dk) (local.get $ldq))
+                  (local.get $ldq) (local.get $tq) (local.get $dk) (local.get $tk))
+      (call $gemm (local.get $gU) (i32.const 1) (local.get $tk) (local.get $qU) (local.get $ldq)
+                  (call $head_slice (i32.load offset=88 (local.get $desc)) (local.get $u) (local.get $heads) (local.get $tk) (local.get $dk) (local.get $ldk))
                   (local.get $ldk) (local.get $tk) (local.get $dk) (local.get $tq))
       (local.set $u (i32.add (local.get $u) (i32.const 1)))
       (br $each_pair))))

@@ -1,6 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ATTENTION, ATTENTION_GRAD, attentionWasmConfigs } from "../../../src/backend/kernels/attention";
+import {
+  ATTENTION,
+  ATTENTION_GRAD,
+  attentionWasmConfigs,
+  SELF_ATTENTION,
+} from "../../../src/backend/kernels/attention";
 import { kernelThreads, setKernelThreads } from "../../../src/backend/kernels/kernelPool";
 import { Rng } from "../../../src/backend/random";
 import { packedHeadsAttention } from "../../../src/nn/multiHeadAttention";
@@ -70,8 +75,9 @@ function inputsOf(c: Case, seed = 1) {
 /**
  * The output, the weights and the gradients w.r.t. q, k, v of Σ w₁ ⊙ output + Σ w₂ ⊙ weights (so that
  * both outputs carry a gradient), with the dropout keys drawn from a fresh Rng(7) as a layer would.
+ * "packed" passes Q, K and V as one qkv (self-attention: T_q = T_k) and splits its gradient.
  */
-function attentionAndGradients(c: Case): tf.Tensor[] {
+function attentionAndGradients(c: Case, form: "separate" | "packed" = "separate"): tf.Tensor[] {
   const { q, k, v, outWeights, probWeights, mask } = inputsOf(c);
   const options = {
     numHeads: c.heads,
@@ -80,12 +86,19 @@ function attentionAndGradients(c: Case): tf.Tensor[] {
     dropout: c.dropout,
     training: true,
   };
-  const forward = packedHeadsAttention(q, k, v, { ...options, rng: new Rng(7) });
-  const loss = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor) => {
-    const { output, weights } = packedHeadsAttention(qx, kx, vx, { ...options, rng: new Rng(7) });
-    return tf.add(tf.sum(tf.mul(output, outWeights)), tf.sum(tf.mul(weights, probWeights))) as tf.Scalar;
-  };
-  const grads = tf.grads(loss)([q, k, v]);
+  const lossOf = ({ output, weights }: { output: tf.Tensor; weights: tf.Tensor }) =>
+    tf.add(tf.sum(tf.mul(output, outWeights)), tf.sum(tf.mul(weights, probWeights))) as tf.Scalar;
+  if (form === "packed") {
+    const qkv = tf.concat([q, k, v], 2);
+    const attend = (x: tf.Tensor) => packedHeadsAttention({ qkv: x, keyDim: c.dk }, { ...options, rng: new Rng(7) });
+    const forward = attend(qkv);
+    const [dqkv] = tf.grads((x: tf.Tensor) => lossOf(attend(x)))([qkv]);
+    return [forward.output, forward.weights, ...tf.split(dqkv, [c.heads * c.dk, c.heads * c.dk, c.heads * c.dv], 2)];
+  }
+  const attend = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor) =>
+    packedHeadsAttention({ q: qx, k: kx, v: vx }, { ...options, rng: new Rng(7) });
+  const forward = attend(q, k, v);
+  const grads = tf.grads((qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor) => lossOf(attend(qx, kx, vx)))([q, k, v]);
   return [forward.output, forward.weights, ...grads];
 }
 
@@ -93,29 +106,44 @@ describe("RecsysAttention kernel on the wasm backend", () => {
   useWasmTrainingKernels();
 
   it("is registered for wasm only, with its gradient kernel", () => {
-    assertRegisteredForWasmOnly(ATTENTION, ATTENTION_GRAD);
+    assertRegisteredForWasmOnly(ATTENTION, SELF_ATTENTION, ATTENTION_GRAD);
   });
 
   for (const c of CASES) {
-    it(`matches the composed ops (split heads, softmax, dropout, merge) on cpu: ${c.name}`, async () => {
-      const expected = await resultsOn("cpu", () => attentionAndGradients(c));
-      const actual = await resultsOn("wasm", () => attentionAndGradients(c));
-      const names = ["output", "weights", "dq", "dk", "dv"];
-      for (let i = 0; i < names.length; i++) {
-        assert.deepEqual(actual[i].shape, expected[i].shape, names[i]);
-        // float32 sums in another order (and fused multiply-adds) against tfjs's cpu kernels.
-        assertClose(actual[i].values, expected[i].values, { atol: 2e-5, rtol: 2e-4 }, `${c.name}: ${names[i]}`);
-      }
-    });
+    const forms = c.tq === c.tk ? (["separate", "packed"] as const) : (["separate"] as const);
+    for (const form of forms) {
+      it(`matches the composed ops (split heads, softmax, dropout, merge) on cpu: ${c.name}, ${form} q, k, v`, async () => {
+        const expected = await resultsOn("cpu", () => attentionAndGradients(c, form));
+        const actual = await resultsOn("wasm", () => attentionAndGradients(c, form));
+        const names = ["output", "weights", "dq", "dk", "dv"];
+        for (let i = 0; i < names.length; i++) {
+          assert.deepEqual(actual[i].shape, expected[i].shape, names[i]);
+          // float32 sums in another order (and fused multiply-adds) against tfjs's cpu kernels.
+          assertClose(actual[i].values, expected[i].values, { atol: 2e-5, rtol: 2e-4 }, `${c.name}: ${names[i]}`);
+        }
+      });
+    }
   }
+
+  it("gives the same results for Q, K and V packed in one tensor as for three tensors", async () => {
+    const c = CASES[4];
+    const separate = await resultsOn("wasm", () => attentionAndGradients(c, "separate"));
+    const packed = await resultsOn("wasm", () => attentionAndGradients(c, "packed"));
+    for (let i = 0; i < separate.length; i++) assert.deepEqual(packed[i].values, separate[i].values, `result ${i}`);
+  });
 
   it("runs as one kernel each way in place of the composed ops", async () => {
     await tf.setBackend("wasm");
     const c = CASES[1];
-    const { kernelNames } = await tf.profile(() => attentionAndGradients(c));
-    assert.ok(kernelNames.includes(ATTENTION) && kernelNames.includes(ATTENTION_GRAD), kernelNames.join(" "));
-    for (const composed of ["RecsysSoftmax", "BatchMatMul", "Transpose"]) {
-      assert.ok(!kernelNames.includes(composed), `${composed} should not run: ${kernelNames.join(" ")}`);
+    for (const [form, forward] of [
+      ["separate", ATTENTION],
+      ["packed", SELF_ATTENTION],
+    ] as const) {
+      const { kernelNames } = await tf.profile(() => attentionAndGradients(c, form));
+      assert.ok(kernelNames.includes(forward) && kernelNames.includes(ATTENTION_GRAD), kernelNames.join(" "));
+      for (const composed of ["RecsysSoftmax", "BatchMatMul", "Transpose"]) {
+        assert.ok(!kernelNames.includes(composed), `${form}: ${composed} should not run: ${kernelNames.join(" ")}`);
+      }
     }
   });
 
@@ -125,8 +153,8 @@ describe("RecsysAttention kernel on the wasm backend", () => {
       const { q, k, v, mask } = inputsOf(c);
       const perQuery = tf.tile(tf.expandDims(mask!, 1), [1, c.tq, 1]); // the same mask for every query
       return [
-        packedHeadsAttention(q, k, v, { numHeads: c.heads, mask: perQuery }).output,
-        packedHeadsAttention(q, k, v, { numHeads: c.heads, mask }).output,
+        packedHeadsAttention({ q, k, v }, { numHeads: c.heads, mask: perQuery }).output,
+        packedHeadsAttention({ q, k, v }, { numHeads: c.heads, mask }).output,
       ];
     };
     await tf.setBackend("wasm");
@@ -141,10 +169,10 @@ describe("RecsysAttention kernel on the wasm backend", () => {
     const saved = kernelThreads();
     try {
       setKernelThreads(1);
-      const one = await resultsOn("wasm", () => attentionAndGradients(c));
+      const one = await resultsOn("wasm", () => attentionAndGradients(c, "packed"));
       setKernelThreads(2);
       await new Promise((resolve) => setTimeout(resolve, 200)); // let the worker start
-      const two = await resultsOn("wasm", () => attentionAndGradients(c));
+      const two = await resultsOn("wasm", () => attentionAndGradients(c, "packed"));
       for (let i = 0; i < one.length; i++) assert.deepEqual(two[i].values, one[i].values, `result ${i}`);
     } finally {
       setKernelThreads(saved);
@@ -157,13 +185,16 @@ describe("RecsysAttention kernel on the wasm backend", () => {
     await assertNoLeak(() => {
       const inputs = inputsOf(CASES[3]);
       const { q, k, v, mask } = inputs;
-      const result = packedHeadsAttention(q, k, v, {
-        numHeads: 2,
-        mask,
-        dropout: 0.3,
-        training: true,
-        rng: new Rng(1),
-      });
+      const result = packedHeadsAttention(
+        { q, k, v },
+        {
+          numHeads: 2,
+          mask,
+          dropout: 0.3,
+          training: true,
+          rng: new Rng(1),
+        },
+      );
       tf.dispose([...Object.values(inputs), result.output, result.weights] as tf.Tensor[]);
     });
   });
