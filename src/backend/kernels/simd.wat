@@ -1238,45 +1238,62 @@
       (br $each_matrix))))
 
   ;; One matrix [rows, cols] at $x, its rows $ldx floats apart (a head's slice of [T, H·d] has ldx = H·d),
-  ;; transposed into [cols, rows] at $y.
+  ;; transposed into [cols, rows] at $y. A tall x goes in bands of eight of its columns: y's eight rows
+  ;; fill left to right while x's rows go by. Rows of y a power of two apart (3,072 floats = 12 KB) fall
+  ;; in one L1 set; writing to all of them at once, a block from each in turn, thrashed that set (2 ns a
+  ;; float, against 0.25). A wide x goes four rows at a time, all columns (one band), for the same
+  ;; reason on its side.
   (func $transpose_matrix (param $x i32) (param $ldx i32) (param $y i32) (param $rows i32) (param $cols i32)
-    (local $i i32) (local $j i32) (local $rows4 i32) (local $cols4 i32) (local $src i32) (local $dst i32)
-    (local $inRow i32) (local $outRow i32)
+    (local $i i32) (local $j i32) (local $j0 i32) (local $jEnd i32) (local $rows4 i32) (local $cols4 i32)
+    (local $src i32) (local $dst i32) (local $inRow i32) (local $outRow i32) (local $band i32)
     (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $lo01 v128) (local $hi01 v128)
     (local $lo23 v128) (local $hi23 v128)
     (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (local.set $inRow (i32.shl (local.get $ldx) (i32.const 2)))
     (local.set $outRow (i32.shl (local.get $rows) (i32.const 2)))
-    ;; 4×4 blocks: rows i..i+3 of x, columns j..j+3, become rows j..j+3 of y, columns i..i+3.
+    (local.set $band (select (i32.const 8) (local.get $cols4) (i32.gt_u (local.get $rows) (local.get $cols))))
+    (block $bands_done (loop $each_band
+      (br_if $bands_done (i32.ge_u (local.get $j0) (local.get $cols4)))
+      (local.set $jEnd (select (local.get $cols4) (i32.add (local.get $j0) (local.get $band))
+                               (i32.lt_u (local.get $cols4) (i32.add (local.get $j0) (local.get $band)))))
+      (local.set $i (i32.const 0))
+      (block $rows_done (loop $each_block_row
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows4)))
+        ;; 4×4 blocks: rows i..i+3 of x, columns j..j+3, become rows j..j+3 of y, columns i..i+3.
+        (local.set $j (local.get $j0))
+        (block $band_row_done (loop $each_block
+          (br_if $band_row_done (i32.ge_u (local.get $j) (local.get $jEnd)))
+          (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldx)) (local.get $j)) (i32.const 2))))
+          (local.set $r0 (v128.load (local.get $src)))
+          (local.set $r1 (v128.load (i32.add (local.get $src) (local.get $inRow))))
+          (local.set $r2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
+          (local.set $r3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
+          ;; [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]
+          (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+          (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+          (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+          (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+          (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
+          (v128.store (local.get $dst)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23)))
+          (v128.store (i32.add (local.get $dst) (local.get $outRow))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23)))
+          (v128.store (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1)))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23)))
+          (v128.store (i32.add (local.get $dst) (i32.mul (local.get $outRow) (i32.const 3)))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $each_block)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $each_block_row)))
+      (local.set $j0 (local.get $jEnd))
+      (br $each_band)))
+    ;; the columns past the last block of four, for the rows in blocks
     (local.set $i (i32.const 0))
-    (block $blocks_done (loop $each_block_row
+    (block $blocks_done (loop $each_tail_block_row
       (br_if $blocks_done (i32.ge_u (local.get $i) (local.get $rows4)))
-      (local.set $j (i32.const 0))
-      (block $row_done (loop $each_block
-        (br_if $row_done (i32.ge_u (local.get $j) (local.get $cols4)))
-        (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldx)) (local.get $j)) (i32.const 2))))
-        (local.set $r0 (v128.load (local.get $src)))
-        (local.set $r1 (v128.load (i32.add (local.get $src) (local.get $inRow))))
-        (local.set $r2 (v128.load (i32.add (local.get $src) (i32.shl (local.get $inRow) (i32.const 1)))))
-        (local.set $r3 (v128.load (i32.add (local.get $src) (i32.mul (local.get $inRow) (i32.const 3)))))
-        ;; [a0 b0 a1 b1], [a2 b2 a3 b3], [c0 d0 c1 d1], [c2 d2 c3 d3]
-        (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
-        (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
-        (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
-        (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
-        (local.set $dst (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $i)) (i32.const 2))))
-        (v128.store (local.get $dst)
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23)))
-        (v128.store (i32.add (local.get $dst) (local.get $outRow))
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23)))
-        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $outRow) (i32.const 1)))
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23)))
-        (v128.store (i32.add (local.get $dst) (i32.mul (local.get $outRow) (i32.const 3)))
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23)))
-        (local.set $j (i32.add (local.get $j) (i32.const 4)))
-        (br $each_block)))
-      ;; the columns past the last block of four, for these four rows
+      (local.set $j (local.get $cols4))
       (block $tail_done (loop $each_tail_column
         (br_if $tail_done (i32.ge_u (local.get $j) (local.get $cols)))
         (local.set $src (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldx)) (local.get $j)) (i32.const 2))))
@@ -1288,7 +1305,7 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $each_tail_column)))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br $each_block_row)))
+      (br $each_tail_block_row)))
     ;; the rows past the last block of four, every column
     (block $rows_done (loop $each_tail_row
       (br_if $rows_done (i32.ge_u (local.get $i) (local.get $rows)))

@@ -60,25 +60,28 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     tf.dispose([src, acc, dst]);
   });
 
-  it("transpose each matrix of a batch exactly, for every size mod 4 of rows and columns", async () => {
+  it("transpose each matrix of a batch exactly, for every size mod 4 of rows and columns, tall and wide", async () => {
     await tf.setBackend("wasm");
     const backend = tf.backend() as BackendWasm;
     const kernels = requireSimdKernels(backend, "test");
     const rng = new Rng(4);
-    for (let rows = 1; rows <= 9; rows++) {
-      for (let cols = 1; cols <= 9; cols++) {
-        const batch = 3;
-        const x = tf.tensor3d(
-          Float32Array.from({ length: batch * rows * cols }, () => rng.normal()),
-          [batch, rows, cols],
-        );
-        const y = tf.zeros([batch + 1, cols, rows]); // one more matrix, which must stay 0
-        kernels.transpose(heapOffset(backend, x), heapOffset(backend, y), batch, rows, cols);
-        const transposed = tf.transpose(x, [0, 2, 1]);
-        const expected = [...Array.from(transposed.dataSync()), ...new Array<number>(rows * cols).fill(0)];
-        assert.deepEqual(Array.from(y.dataSync()), expected, `[${batch}, ${rows}, ${cols}]`);
-        tf.dispose([x, y, transposed]);
-      }
+    // Every size mod 4 up to 9, and tall (several bands of eight columns, a partial one, a tail) and wide.
+    const sizes: Array<[number, number]> = [];
+    for (let rows = 1; rows <= 9; rows++) for (let cols = 1; cols <= 9; cols++) sizes.push([rows, cols]);
+    sizes.push([17, 13], [13, 17], [33, 20], [5, 40], [40, 5]);
+    for (const [rows, cols] of sizes) {
+      const batch = 3;
+      const values = Float32Array.from({ length: batch * rows * cols }, () => rng.normal());
+      const x = tf.tensor3d(values, [batch, rows, cols]);
+      const y = tf.zeros([batch + 1, cols, rows]); // one more matrix, which must stay 0
+      kernels.transpose(heapOffset(backend, x), heapOffset(backend, y), batch, rows, cols);
+      const expected = new Float32Array((batch + 1) * rows * cols);
+      for (let t = 0; t < batch; t++)
+        for (let i = 0; i < rows; i++)
+          for (let j = 0; j < cols; j++)
+            expected[t * rows * cols + j * rows + i] = values[t * rows * cols + i * cols + j];
+      assert.deepEqual(Array.from(y.dataSync()), Array.from(expected), `[${batch}, ${rows}, ${cols}]`);
+      tf.dispose([x, y]);
     }
   });
 
