@@ -45,6 +45,10 @@
   ;; erf(z), Abramowitz and Stegun 7.1.26 (|error| ≤ 1.5e-7), the formula tfjs's own Erf kernels use:
   ;; erf(|z|) = 1 − t·(a1 + t·(a2 + t·(a3 + t·(a4 + t·a5))))·e^(−z²), t = 1/(1 + p·|z|); erf is odd.
   (func $erf (param $z v128) (result v128)
+    (call $erf_from (local.get $z) (call $exp (f32x4.neg (f32x4.mul (local.get $z) (local.get $z))))))
+
+  ;; erf(z) given e^(−z²), for GELU's gradient, which needs that exponential for φ as well.
+  (func $erf_from (param $z v128) (param $gauss v128) (result v128)
     (local $a v128) (local $t v128) (local $y v128)
     (local.set $a (f32x4.abs (local.get $z)))
     (local.set $t (f32x4.div (f32x4.splat (f32.const 1.0))
@@ -55,8 +59,7 @@
     (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $t)) (f32x4.splat (f32.const -0.284496736))))
     (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $t)) (f32x4.splat (f32.const 0.254829592))))
     (local.set $y (f32x4.mul (local.get $y) (local.get $t)))
-    (local.set $y (f32x4.sub (f32x4.splat (f32.const 1.0))
-      (f32x4.mul (local.get $y) (call $exp (f32x4.neg (f32x4.mul (local.get $a) (local.get $a)))))))
+    (local.set $y (f32x4.sub (f32x4.splat (f32.const 1.0)) (f32x4.mul (local.get $y) (local.get $gauss))))
     ;; the sign of z onto erf(|z|) ≥ 0
     (v128.or (local.get $y) (v128.and (local.get $z) (i32x4.splat (i32.const 0x80000000)))))
 
@@ -66,14 +69,15 @@
                (f32x4.add (f32x4.splat (f32.const 1.0))
                           (call $erf (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.70710678118654752)))))))
 
-  ;; GELU'(x)·dy = (Φ(x) + x·φ(x))·dy, φ(x) = e^(−x²/2)/√(2π)
+  ;; GELU'(x)·dy = (Φ(x) + x·φ(x))·dy, φ(x) = e^(−x²/2)/√(2π); Φ's erf(x/√2) needs the same e^(−x²/2),
+  ;; computed once (a third of the work).
   (func $gelu_grad (param $x v128) (param $dy v128) (result v128)
-    (local $cdf v128) (local $pdf v128)
+    (local $cdf v128) (local $pdf v128) (local $gauss v128)
+    (local.set $gauss (call $exp (f32x4.mul (f32x4.splat (f32.const -0.5)) (f32x4.mul (local.get $x) (local.get $x)))))
     (local.set $cdf (f32x4.mul (f32x4.splat (f32.const 0.5))
       (f32x4.add (f32x4.splat (f32.const 1.0))
-                 (call $erf (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.70710678118654752)))))))
-    (local.set $pdf (f32x4.mul (f32x4.splat (f32.const 0.39894228040143268))
-      (call $exp (f32x4.mul (f32x4.splat (f32.const -0.5)) (f32x4.mul (local.get $x) (local.get $x))))))
+                 (call $erf_from (f32x4.mul (local.get $x) (f32x4.splat (f32.const 0.70710678118654752))) (local.get $gauss)))))
+    (local.set $pdf (f32x4.mul (f32x4.splat (f32.const 0.39894228040143268)) (local.get $gauss)))
     (f32x4.mul (local.get $dy) (f32x4.add (local.get $cdf) (f32x4.mul (local.get $x) (local.get $pdf)))))
 
   ;; ---------------------------------------------------------------------------------------------
