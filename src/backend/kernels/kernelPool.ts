@@ -85,6 +85,8 @@ export const ROW_KERNELS = [
   "softmax",
   "softmax_grad",
   "softmax_cross_entropy",
+  "softmax_cross_entropy_grad",
+  "layer_norm",
   "adamw",
   "attention",
   "attention_grad",

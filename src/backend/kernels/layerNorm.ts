@@ -4,11 +4,13 @@
 // Composed from tfjs ops, a layer norm over [B, T, D] is nine kernels forward and about twenty
 // backward, and tfjs's Mean gradient builds a ones tensor of the input's size in JavaScript: a
 // BERT4Rec step spent ~70 ms of its ~1.2 s in its four layer norms. Here it is one pass forward
-// and one backward that returns dx and the parameter gradients together.
+// and one backward that returns dx and the parameter gradients together. The forward pass's rows are
+// split among the kernel pool's threads (kernelPool.ts).
 // Custom kernel names; registered for the wasm backend only.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { runRowKernel, type PooledRows } from "./kernelPool";
 import { heapOffset, requireSimdKernels } from "./simd";
 import { KernelArgs, float32Input } from "./kernelArgs";
 
@@ -38,7 +40,7 @@ export function layerNormWasm(args: KernelArgs): tf.TensorInfo {
   const { epsilon } = args.attrs as unknown as { epsilon: number };
   const simd = requireSimdKernels(backend, LAYER_NORM);
   const y = backend.makeOutput(x.shape, "float32");
-  simd.layer_norm(
+  const operands = [
     heapOffset(backend, x),
     heapOffset(backend, gamma),
     heapOffset(backend, beta),
@@ -46,7 +48,17 @@ export function layerNormWasm(args: KernelArgs): tf.TensorInfo {
     width,
     epsilon,
     heapOffset(backend, y),
-  );
+  ];
+  const row = 4 * width;
+  const job: PooledRows = {
+    kernel: "layer_norm",
+    args: operands,
+    perRow: [row, 0, 0, 0, 0, 0, row],
+    count: 3,
+    rows,
+    rowAlign: 1,
+  };
+  runRowKernel(backend, simd, job, width);
   return y;
 }
 

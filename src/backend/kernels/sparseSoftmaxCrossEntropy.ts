@@ -83,14 +83,24 @@ export function sparseSoftmaxCrossEntropyGradWasm(args: KernelArgs): tf.TensorIn
   }
   const simd = requireSimdKernels(backend, where);
   const out = backend.makeOutput([rows, classes], "float32");
-  simd.softmax_cross_entropy_grad(
+  const operands = [
     heapOffset(backend, probs!),
     heapOffset(backend, labels!),
     heapOffset(backend, dLosses),
     rows,
     classes,
     heapOffset(backend, out),
-  );
+  ];
+  const row = 4 * classes;
+  const job: PooledRows = {
+    kernel: "softmax_cross_entropy_grad",
+    args: operands,
+    perRow: [row, 4, 4, 0, 0, row],
+    count: 3,
+    rows,
+    rowAlign: 1,
+  };
+  runRowKernel(backend, simd, job, classes);
   return out;
 }
 

@@ -32,7 +32,11 @@ import { POOLED_GEMM_MIN_FLOPS } from "../../../src/backend/kernels/batchMatMul"
 import { DROPOUT, dropoutMask, type DropoutMaskSpec } from "../../../src/backend/kernels/dropout";
 import { GELU, GELU_GRAD } from "../../../src/backend/kernels/gelu";
 import { SOFTMAX, SOFTMAX_GRAD } from "../../../src/backend/kernels/softmax";
-import { SPARSE_SOFTMAX_CROSS_ENTROPY } from "../../../src/backend/kernels/sparseSoftmaxCrossEntropy";
+import {
+  SPARSE_SOFTMAX_CROSS_ENTROPY,
+  SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
+} from "../../../src/backend/kernels/sparseSoftmaxCrossEntropy";
+import { LAYER_NORM } from "../../../src/backend/kernels/layerNorm";
 import { Rng } from "../../../src/backend/random";
 import { useWasmTrainingKernels } from "./support";
 
@@ -235,6 +239,7 @@ describe("backend/kernels/kernelPool", () => {
     assert.ok(2 * batch * length * length >= POOLED_ROWS_MIN_FLOATS);
     const attention = { numHeads: 2, scale: 0.4, causal: true, rate: 0.2, key1: 5, key2: 6 };
     const probs = tf.softmax(normal([batch, 2, length, length]));
+    const [rowValues, columnValues] = [normal([rows]), normal([cols])];
     const run = (kernel: string, inputs: tf.NamedTensorMap, attrs = {}) => {
       const out = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor | tf.Tensor[];
       const values = (Array.isArray(out) ? out : [out]).map((t) => Array.from(t.dataSync()));
@@ -248,6 +253,11 @@ describe("backend/kernels/kernelPool", () => {
       ["softmax", () => run(SOFTMAX, { logits: z })],
       ["softmax_grad", () => run(SOFTMAX_GRAD, { y: z, dy: dz })],
       ["softmax_cross_entropy", () => run(SPARSE_SOFTMAX_CROSS_ENTROPY, { logits: z, labels })],
+      [
+        "softmax_cross_entropy_grad",
+        () => run(SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD, { probs: z, labels, dLosses: rowValues }),
+      ],
+      ["layer_norm", () => run(LAYER_NORM, { x: z, gamma: columnValues, beta: columnValues }, { epsilon: 1e-5 })],
       ["adamw", () => run(ADAMW, { theta: x, m: dy, v, g: x }, update)],
       ["attention", () => run(ATTENTION, { q, k, v: heads }, attention)],
       ["attention_grad", () => run(ATTENTION_GRAD, { q, k, v: heads, probs, dy: dHeads, dprobs: probs }, attention)],
@@ -268,7 +278,7 @@ describe("backend/kernels/kernelPool", () => {
     const [dropped] = run(DROPOUT, { x }, spec);
     const xs = x.dataSync();
     assert.ok(dropped.every((v, i) => Object.is(v, Math.fround(xs[i] * mask[i]))));
-    tf.dispose([x, dy, z, dz, labels, v, q, k, heads, dHeads, probs]);
+    tf.dispose([x, dy, z, dz, labels, v, q, k, heads, dHeads, probs, rowValues, columnValues]);
   });
 
   it("refuses a rows job whose arguments and increments do not match", () => {
