@@ -118,6 +118,8 @@ export interface SimdKernels {
   ): void;
   /** y = each of `count` consecutive matrices [rows, cols] at x transposed to [cols, rows]. */
   transpose(x: number, y: number, count: number, rows: number, cols: number): void;
+  /** out [segments, cols] = Σ of x's rows [rows, cols] by their int32 ids (others dropped). */
+  segment_sum(x: number, ids: number, rows: number, cols: number, out: number, segments: number): void;
   /**
    * Multi-head attention over pairs [first, first + count) of (sequence, head), forward or backward,
    * as the int32 descriptor at `desc` describes it (see simd.wat and attention.ts).

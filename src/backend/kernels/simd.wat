@@ -121,6 +121,25 @@
       (br $scalar))))
 
   ;; ---------------------------------------------------------------------------------------------
+  ;; out [segments, cols] = Σ of the rows i of x [rows, cols] whose ids[i] (int32) = s, ids outside
+  ;; [0, segments) dropped (unsortedSegmentSum.ts): the gradient of an embedding lookup. In row order,
+  ;; one float32 rounding per addition, as the JavaScript loop it replaces.
+  (func (export "segment_sum") (param $x i32) (param $ids i32) (param $rows i32) (param $cols i32)
+                               (param $out i32) (param $segments i32)
+    (local $i i32) (local $id i32) (local $bytes i32) (local $row i32)
+    (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.mul (local.get $segments) (local.get $bytes)))
+    (block $done (loop $each_row
+      (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $id (i32.load (i32.add (local.get $ids) (i32.shl (local.get $i) (i32.const 2)))))
+      (if (i32.lt_u (local.get $id) (local.get $segments)) (then
+        (local.set $row (i32.add (local.get $out) (i32.mul (local.get $id) (local.get $bytes))))
+        (call $add_floats_to (local.get $row) (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $bytes)))
+                             (local.get $row) (local.get $cols))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $each_row))))
+
+  ;; ---------------------------------------------------------------------------------------------
   ;; Dropout with a counter-based mask: element i is kept when hash(i) ≥ threshold (unsigned), where
   ;; hash(i) = fmix32(fmix32((i·0x9E3779B1) ⊕ key1) + key2) and fmix32 is MurmurHash3's finaliser.
   ;; x is multiplied by `scale` = 1/(1 − rate) where kept and by 0 where dropped (so a NaN stays NaN,

@@ -42,6 +42,7 @@ describe("UnsortedSegmentSum on the wasm backend", () => {
       { shape: [33, 5], numSegments: 12 },
       { shape: [30, 2, 4], numSegments: 9 },
       { shape: [6, 3], numSegments: 100 }, // more segments than rows: most stay zero
+      { shape: [70, 9], numSegments: 5 }, // rows of two SIMD vectors and a tail
     ];
     for (const { shape, numSegments } of cases) {
       const x = normals(rng, tf.util.sizeFromShape(shape));
