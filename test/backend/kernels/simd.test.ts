@@ -6,6 +6,7 @@ import {
   assembleSimdKernels,
   BINARY_FILE,
   fusedMultiplyAdds,
+  fusedPolynomialSteps,
   sharedMemory,
   simdBinarySource,
 } from "../../../scripts/build-simd-kernels";
@@ -93,7 +94,7 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
       /^Error: SomeKernel: WebAssembly SIMD is unavailable/,
     );
   });
-  it("build an FMA module by fusing exactly the gemm's accumulations, and a shared-memory one", () => {
+  it("build an FMA module by fusing exactly the gemm's accumulations and polynomial steps, and a shared-memory one", () => {
     const text = [
       '(import "env" "memory" (memory 1))',
       "(local.set $c0_1 (f32x4.add (local.get $c0_1) (f32x4.mul (local.get $x) (i8x16.shuffle 0 1 (local.get $v) (local.get $v)))))",
@@ -105,6 +106,13 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     );
     assert.equal(fusedMultiplyAdds(text).split("\n")[2], text.split("\n")[2], "not a gemm accumulator: unchanged");
     assert.throws(() => fusedMultiplyAdds("(module)"), /no gemm accumulation/);
+    const horner =
+      "(local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (f32x4.splat (f32.const -1.5e-3))))";
+    assert.equal(
+      fusedPolynomialSteps(horner),
+      "(local.set $y (f32x4.relaxed_madd (local.get $y) (local.get $r) (f32x4.splat (f32.const -1.5e-3))))",
+    );
+    assert.throws(() => fusedPolynomialSteps(text), /no polynomial step/, "a gemm accumulation is not a Horner step");
     assert.equal(sharedMemory(text).split("\n")[0], '(import "env" "memory" (memory 1 65536 shared))');
   });
 
