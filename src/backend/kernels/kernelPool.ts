@@ -87,6 +87,8 @@ export const ROW_KERNELS = [
   "softmax_cross_entropy",
   "softmax_cross_entropy_grad",
   "layer_norm",
+  "layer_norm_grad",
+  "column_sum_rows",
   "adamw",
   "attention",
   "attention_grad",

@@ -4,13 +4,14 @@
 // Composed from tfjs ops, a layer norm over [B, T, D] is nine kernels forward and about twenty
 // backward, and tfjs's Mean gradient builds a ones tensor of the input's size in JavaScript: a
 // BERT4Rec step spent ~70 ms of its ~1.2 s in its four layer norms. Here it is one pass forward
-// and one backward that returns dx and the parameter gradients together. The forward pass's rows are
-// split among the kernel pool's threads (kernelPool.ts).
+// and one backward that returns dx and the parameter gradients together. Rows are split among the
+// kernel pool's threads (kernelPool.ts); the parameter gradients add up per block of rows (sum.ts).
 // Custom kernel names; registered for the wasm backend only.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { runRowKernel, type PooledRows } from "./kernelPool";
+import { SUM_BLOCK_ROWS } from "./sum";
 import { heapOffset, requireSimdKernels } from "./simd";
 import { KernelArgs, float32Input } from "./kernelArgs";
 
@@ -72,18 +73,33 @@ export function layerNormGradWasm(args: KernelArgs): tf.TensorInfo[] {
   const simd = requireSimdKernels(backend, LAYER_NORM_GRAD);
   const dx = backend.makeOutput(x.shape, "float32");
   const params = backend.makeOutput([2, width], "float32");
-  const accumulators = backend.makeOutput([4 * width], "float32"); // 2·D float64s
-  simd.layer_norm_grad(
-    heapOffset(backend, x),
-    heapOffset(backend, gamma),
-    heapOffset(backend, dy),
+  // dγ and dβ in float64 per block of rows (2·D float64s each), added in order at the end: any split
+  // of the blocks among threads gives the same bits.
+  const blocks = Math.ceil(rows / SUM_BLOCK_ROWS);
+  const accumulators = backend.makeOutput([4 * width * Math.max(1, blocks)], "float32");
+  const at = heapOffset(backend, accumulators);
+  const row = 4 * width;
+  const job: PooledRows = {
+    kernel: "layer_norm_grad",
+    args: [
+      heapOffset(backend, x),
+      heapOffset(backend, gamma),
+      heapOffset(backend, dy),
+      rows,
+      width,
+      epsilon,
+      heapOffset(backend, dx),
+      at,
+      0,
+      SUM_BLOCK_ROWS,
+    ],
+    perRow: [row, 0, row, 0, 0, 0, row, 0, 1, 0],
+    count: 3,
     rows,
-    width,
-    epsilon,
-    heapOffset(backend, dx),
-    heapOffset(backend, accumulators),
-    heapOffset(backend, params),
-  );
+    rowAlign: SUM_BLOCK_ROWS,
+  };
+  runRowKernel(backend, simd, job, width);
+  simd.column_sums_finish(at, blocks, 2 * width, heapOffset(backend, params));
   backend.disposeData(accumulators.dataId);
   return [dx, params];
 }

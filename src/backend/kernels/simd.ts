@@ -39,8 +39,13 @@ export interface SimdKernels {
     scale: number,
     first: number,
   ): void;
-  /** dst[c] = Σ_r src[r, c], accumulated in the `cols` float64s at acc. */
-  column_sum(src: number, rows: number, cols: number, acc: number, dst: number): void;
+  /**
+   * Adds rows row0.. (src at row row0) into float64 column sums at acc, `cols` of them per block of
+   * `block` rows, a block's zeroed at its first row.
+   */
+  column_sum_rows(src: number, rows: number, cols: number, acc: number, row0: number, block: number): void;
+  /** dst[c] = the sum over `blocks` blocks of column sums at acc (cols float64s each), rounded once. */
+  column_sums_finish(acc: number, blocks: number, cols: number, dst: number): void;
   /** probs = softmax over each row of z [rows, cols]. */
   softmax(z: number, rows: number, cols: number, probs: number): void;
   /** dz = y ⊙ (dy − Σ_c dy_c·y_c) per row, y the softmax's output. */
@@ -130,7 +135,10 @@ export interface SimdKernels {
   swap_axes(x: number, y: number, outer: number, a: number, b: number, inner: number): void;
   /** y = γ ⊙ (x − μ)/√(σ² + ε) + β over the rows of x [rows, cols]. */
   layer_norm(x: number, gamma: number, beta: number, rows: number, cols: number, epsilon: number, y: number): void;
-  /** dx, and [dγ; dβ] into params [2, cols], accumulated in the 2·cols float64s at acc. */
+  /**
+   * dx for rows row0.. of x, and [dγ; dβ] added up as column_sum_rows does (2·cols float64s per block of
+   * `block` rows at acc), for column_sums_finish.
+   */
   layer_norm_grad(
     x: number,
     gamma: number,
@@ -140,7 +148,8 @@ export interface SimdKernels {
     epsilon: number,
     dx: number,
     acc: number,
-    params: number,
+    row0: number,
+    block: number,
   ): void;
 }
 

@@ -191,19 +191,27 @@
       (br $scalar))))
 
   ;; ---------------------------------------------------------------------------------------------
-  ;; Column sums of a [rows, cols] matrix into float64 accumulators at $acc (cols doubles, scratch),
-  ;; then rounded once into $dst: the bias gradient of a broadcast add, a sum over leading axes.
-  (func (export "column_sum") (param $src i32) (param $rows i32) (param $cols i32) (param $acc i32) (param $dst i32)
-    (local $r i32) (local $j i32) (local $cols4 i32) (local $v v128) (local $a i32)
-    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $cols) (i32.const 3)))
+  ;; Column sums of a [rows, cols] matrix, the bias gradient of a broadcast add (a sum over leading
+  ;; axes), in two steps so that threads can share the rows and any split gives the same bits:
+  ;; column_sum_rows adds rows into float64 partial sums, one set of cols per block of $block rows
+  ;; (rows row0.. of the matrix, src pointing at row row0; a block's sums are zeroed at its first row),
+  ;; then column_sums_finish adds the blocks' sums in order and rounds each column once into $dst.
+  (func $column_sum_rows (export "column_sum_rows") (param $src i32) (param $rows i32) (param $cols i32) (param $acc i32)
+                                                    (param $row0 i32) (param $block i32)
+    (local $r i32) (local $j i32) (local $cols4 i32) (local $v v128) (local $a i32) (local $sums i32) (local $at i32)
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (block $rows_done (loop $row
       (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $at (i32.add (local.get $row0) (local.get $r)))
+      (local.set $sums (i32.add (local.get $acc)
+        (i32.shl (i32.mul (i32.div_u (local.get $at) (local.get $block)) (local.get $cols)) (i32.const 3))))
+      (if (i32.eqz (i32.rem_u (local.get $at) (local.get $block))) (then
+        (memory.fill (local.get $sums) (i32.const 0) (i32.shl (local.get $cols) (i32.const 3)))))
       (local.set $j (i32.const 0))
       (block $done (loop $vector
         (br_if $done (i32.ge_u (local.get $j) (local.get $cols4)))
         (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $a (i32.add (local.get $sums) (i32.shl (local.get $j) (i32.const 3))))
         (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
         (v128.store offset=16 (local.get $a)
           (f64x2.add (v128.load offset=16 (local.get $a))
@@ -212,21 +220,32 @@
         (br $vector)))
       (block $done (loop $scalar
         (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $a (i32.add (local.get $sums) (i32.shl (local.get $j) (i32.const 3))))
         (f64.store (local.get $a) (f64.add (f64.load (local.get $a))
                                            (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $scalar)))
       (local.set $src (i32.add (local.get $src) (i32.shl (local.get $cols) (i32.const 2))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $row)))
-    (local.set $j (i32.const 0))
-    (block $done (loop $out
+      (br $row))))
+
+  (func (export "column_sums_finish") (param $acc i32) (param $blocks i32) (param $cols i32) (param $dst i32)
+    (local $j i32) (local $b i32) (local $sum f64) (local $a i32) (local $stride i32)
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 3)))
+    (block $done (loop $each_column
       (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
-      (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
-                 (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
+      (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+      (local.set $sum (f64.const 0))
+      (local.set $b (i32.const 0))
+      (block $blocks_done (loop $each_block
+        (br_if $blocks_done (i32.ge_u (local.get $b) (local.get $blocks)))
+        (local.set $sum (f64.add (local.get $sum) (f64.load (local.get $a))))
+        (local.set $a (i32.add (local.get $a) (local.get $stride)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $each_block)))
+      (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (local.get $sum)))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $out))))
+      (br $each_column))))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Softmax over each row of z [rows, cols], and the cross-entropy against labels:
@@ -487,19 +506,24 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $each_row))))
 
-  ;; dx [rows, cols], and dγ, dβ into $params [2, cols] (accumulated over rows in the 2·cols
-  ;; float64s at $acc, scratch).
+  ;; dx [rows, cols], and dγ, dβ added up over rows in float64 as column_sum_rows does: 2·cols sums
+  ;; (dγ then dβ) per block of $block rows at $acc, for column_sums_finish to add and round into [2, cols].
   (func (export "layer_norm_grad") (param $x i32) (param $gamma i32) (param $dy i32) (param $rows i32) (param $cols i32)
-                                   (param $epsilon f32) (param $dx i32) (param $acc i32) (param $params i32)
+                                   (param $epsilon f32) (param $dx i32) (param $acc i32) (param $row0 i32) (param $block i32)
     (local $r i32) (local $j i32) (local $cols4 i32) (local $mean f32) (local $rstd f32) (local $m v128) (local $s v128)
     (local $at i32) (local $a i32) (local $xhat v128) (local $d v128) (local $g v128) (local $sumg v128) (local $sumgx v128)
     (local $meang f32) (local $meangx f32) (local $xh f32) (local $dd f32) (local $gg f32) (local $n f32) (local $cols8 i32)
+    (local $sums i32) (local $row i32)
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (local.set $cols8 (i32.shl (local.get $cols) (i32.const 3)))
     (local.set $n (f32.convert_i32_u (local.get $cols)))
-    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $cols) (i32.const 4)))
     (block $rows_done (loop $each_row
       (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $row (i32.add (local.get $row0) (local.get $r)))
+      (local.set $sums (i32.add (local.get $acc)
+        (i32.shl (i32.mul (i32.div_u (local.get $row) (local.get $block)) (local.get $cols)) (i32.const 4))))
+      (if (i32.eqz (i32.rem_u (local.get $row) (local.get $block))) (then
+        (memory.fill (local.get $sums) (i32.const 0) (i32.shl (local.get $cols) (i32.const 4)))))
       (call $row_moments (local.get $x) (local.get $cols) (local.get $epsilon))
       (local.set $rstd)
       (local.set $mean)
@@ -518,7 +542,7 @@
         (local.set $sumg (f32x4.add (local.get $sumg) (local.get $g)))
         (local.set $sumgx (f32x4.add (local.get $sumgx) (f32x4.mul (local.get $g) (local.get $xhat))))
         ;; dγ_j += dy·x̂ (float64 at acc + 8j), dβ_j += dy (at acc + 8·cols + 8j)
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $a (i32.add (local.get $sums) (i32.shl (local.get $j) (i32.const 3))))
         (local.set $xhat (f32x4.mul (local.get $d) (local.get $xhat)))
         (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $xhat))))
         (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
@@ -539,7 +563,7 @@
         (local.set $gg (f32.mul (local.get $dd) (f32.load (i32.add (local.get $gamma) (local.get $at)))))
         (local.set $meang (f32.add (local.get $meang) (local.get $gg)))
         (local.set $meangx (f32.add (local.get $meangx) (f32.mul (local.get $gg) (local.get $xh))))
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $a (i32.add (local.get $sums) (i32.shl (local.get $j) (i32.const 3))))
         (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.promote_f32 (f32.mul (local.get $dd) (local.get $xh)))))
         (local.set $a (i32.add (local.get $a) (local.get $cols8)))
         (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.promote_f32 (local.get $dd))))
@@ -572,15 +596,7 @@
       (local.set $dy (i32.add (local.get $dy) (i32.shl (local.get $cols) (i32.const 2))))
       (local.set $dx (i32.add (local.get $dx) (i32.shl (local.get $cols) (i32.const 2))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $each_row)))
-    ;; round the accumulated dγ, dβ (2·cols float64s) into params
-    (local.set $j (i32.const 0))
-    (block $done (loop $out
-      (br_if $done (i32.ge_u (local.get $j) (i32.shl (local.get $cols) (i32.const 1))))
-      (f32.store (i32.add (local.get $params) (i32.shl (local.get $j) (i32.const 2)))
-                 (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $out))))
+      (br $each_row))))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Matrix product C = A·B (src/backend/kernels/batchMatMul.ts), for the products XNNPack does

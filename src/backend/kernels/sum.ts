@@ -4,14 +4,19 @@
 // input into a temporary: 17 ms to sum a [12800, 256] matrix over its rows, against 2.7 ms over its
 // columns. Reductions over leading axes are what every bias gradient is (the gradient of a broadcast
 // add), and the output layer's bias gradient reduces a [rows, catalogue] matrix. Here they are one
-// linear pass with a float64 accumulator per output element. Other reductions, non-float32 inputs,
-// and engines without WebAssembly SIMD go to the shipped kernel.
+// linear pass with float64 sums per output element and block of SUM_BLOCK_ROWS rows, the blocks split
+// among the kernel pool's threads and their sums added in order (so any thread count gives the same
+// bits). Other reductions, non-float32 inputs, and engines without WebAssembly SIMD go to the shipped kernel.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { runRowKernel, type PooledRows } from "./kernelPool";
 import { heapOffset, simdKernelsFor } from "./simd";
 import { KernelArgs } from "./kernelArgs";
 import { markWrapper, registerWrapperOnce, type KernelFunc } from "./wrappedKernel";
+
+/** Rows per block of float64 partial sums (sum.ts, layerNorm.ts): a unit of the threads' work. */
+export const SUM_BLOCK_ROWS = 64;
 
 /** [rows, cols] when summing `axes` of `shape` is a sum over the rows of a [rows, cols] matrix, else null. */
 export function leadingReduction(shape: number[], axes: number[]): [number, number] | null {
@@ -46,8 +51,19 @@ export function fastSum(original: KernelFunc): KernelFunc {
       keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape,
       "float32",
     );
-    const accumulators = backend.makeOutput([2 * cols], "float32"); // cols float64s
-    simd.column_sum(heapOffset(backend, x), rows, cols, heapOffset(backend, accumulators), heapOffset(backend, out));
+    const blocks = Math.ceil(rows / SUM_BLOCK_ROWS);
+    const accumulators = backend.makeOutput([2 * cols * Math.max(1, blocks)], "float32"); // cols float64s a block
+    const at = heapOffset(backend, accumulators);
+    const job: PooledRows = {
+      kernel: "column_sum_rows",
+      args: [heapOffset(backend, x), rows, cols, at, 0, SUM_BLOCK_ROWS],
+      perRow: [4 * cols, 0, 0, 0, 1, 0],
+      count: 1,
+      rows,
+      rowAlign: SUM_BLOCK_ROWS,
+    };
+    runRowKernel(backend, simd, job, cols);
+    simd.column_sums_finish(at, blocks, cols, heapOffset(backend, out));
     backend.disposeData(accumulators.dataId);
     return out;
   };

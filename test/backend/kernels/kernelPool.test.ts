@@ -36,7 +36,7 @@ import {
   SPARSE_SOFTMAX_CROSS_ENTROPY,
   SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD,
 } from "../../../src/backend/kernels/sparseSoftmaxCrossEntropy";
-import { LAYER_NORM } from "../../../src/backend/kernels/layerNorm";
+import { LAYER_NORM, LAYER_NORM_GRAD } from "../../../src/backend/kernels/layerNorm";
 import { Rng } from "../../../src/backend/random";
 import { useWasmTrainingKernels } from "./support";
 
@@ -258,6 +258,8 @@ describe("backend/kernels/kernelPool", () => {
         () => run(SPARSE_SOFTMAX_CROSS_ENTROPY_GRAD, { probs: z, labels, dLosses: rowValues }),
       ],
       ["layer_norm", () => run(LAYER_NORM, { x: z, gamma: columnValues, beta: columnValues }, { epsilon: 1e-5 })],
+      ["layer_norm_grad", () => run(LAYER_NORM_GRAD, { x: z, gamma: columnValues, dy: dz }, { epsilon: 1e-5 })],
+      ["column_sum_rows", () => run(tf.Sum, { x: z }, { axis: [0], keepDims: false })],
       ["adamw", () => run(ADAMW, { theta: x, m: dy, v, g: x }, update)],
       ["attention", () => run(ATTENTION, { q, k, v: heads }, attention)],
       ["attention_grad", () => run(ATTENTION_GRAD, { q, k, v: heads, probs, dy: dHeads, dprobs: probs }, attention)],

@@ -50,14 +50,21 @@ describe("WebAssembly SIMD kernels (simd.wat)", () => {
     assert.equal(requireSimdKernels(backend, "test"), kernels);
 
     // A column sum written straight into a tensor's memory: heapOffset addresses the tensor's data.
+    // Three rows in blocks of two: rows 0-1 into the first block's sums, row 2 into the second's.
     const src = tf.tensor2d([
       [1, 2, 3, 4, 5],
       [10, 20, 30, 40, 50],
+      [100, 200, 300, 400, 500],
     ]);
-    const acc = tf.zeros([10]); // 5 float64 accumulators
+    const acc = tf.fill([20], 7); // 2 blocks of 5 float64 sums, zeroed by the kernel
     const dst = tf.zeros([5]);
-    kernels.column_sum(heapOffset(backend, src), 2, 5, heapOffset(backend, acc), heapOffset(backend, dst));
-    assert.deepEqual(Array.from(dst.dataSync()), [11, 22, 33, 44, 55]);
+    const [at, sums] = [heapOffset(backend, acc), heapOffset(backend, dst)];
+    kernels.column_sum_rows(heapOffset(backend, src), 1, 5, at, 0, 2); // row 0, then rows 1-2
+    kernels.column_sum_rows(heapOffset(backend, src) + 4 * 5, 2, 5, at, 1, 2);
+    kernels.column_sums_finish(at, 1, 5, sums);
+    assert.deepEqual(Array.from(dst.dataSync()), [11, 22, 33, 44, 55], "the first block");
+    kernels.column_sums_finish(at, 2, 5, sums);
+    assert.deepEqual(Array.from(dst.dataSync()), [111, 222, 333, 444, 555], "both blocks");
     tf.dispose([src, acc, dst]);
   });
 
