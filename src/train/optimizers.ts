@@ -4,7 +4,7 @@
 // state round-trips through getWeights/setWeights for checkpoints.
 
 import * as tf from "@tensorflow/tfjs";
-import { ADAMW, hasFusedKernel, type AdamWUpdate } from "../backend/kernels/index";
+import { ADAMW, hasFusedKernel, sumOfSquares, type AdamWUpdate } from "../backend/kernels/index";
 import { checkNonNegative, checkPositive, checkRate } from "../checks";
 
 /** What `applyGradients` receives: gradients by variable name, or a list of named gradients. */
@@ -294,10 +294,7 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): Cli
     throw new Error(`clipByGlobalNorm: maxNorm must be a finite number > 0, got ${JSON.stringify(maxNorm)}`);
   }
   const names = Object.keys(grads);
-  const norm =
-    names.length === 0
-      ? 0
-      : tf.tidy(() => tf.sqrt(tf.addN(names.map((name) => tf.sum(tf.square(grads[name]))))).dataSync()[0]);
+  const norm = Math.sqrt(sumOfSquares(names.map((name) => grads[name])));
   const scale = maxNorm / Math.max(norm, maxNorm);
   const clipped: tf.NamedTensorMap = {};
   for (const name of names)

@@ -36,6 +36,7 @@ export { kernelThreads, setKernelThreads, THREADS_ENV_VAR } from "./kernelPool";
 export { SOFTMAX, SOFTMAX_GRAD } from "./softmax";
 export { identityWasm, registerSharedIdentity } from "./identity";
 export { fastSum, leadingReduction, registerFastSum } from "./sum";
+export { sumOfSquares } from "./sumOfSquares";
 export { adjacentSwap, fastTranspose, registerFastTranspose, type AdjacentSwap } from "./transpose";
 
 /**

@@ -123,6 +123,8 @@ export interface SimdKernels {
   ): void;
   /** y = each of `count` consecutive matrices [rows, cols] at x transposed to [cols, rows]. */
   transpose(x: number, y: number, count: number, rows: number, cols: number): void;
+  /** Σ x² over n floats, in float64. */
+  sum_of_squares(x: number, n: number): number;
   /** out [segments, cols] = Σ of x's rows [rows, cols] by their int32 ids (others dropped). */
   segment_sum(x: number, ids: number, rows: number, cols: number, out: number, segments: number): void;
   /**

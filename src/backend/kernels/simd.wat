@@ -248,6 +248,28 @@
       (br $each_column))))
 
   ;; ---------------------------------------------------------------------------------------------
+  ;; Σ x² over n floats, in float64 (optimizers.ts's global norm of the gradients, one call per tensor).
+  (func (export "sum_of_squares") (param $x i32) (param $n i32) (result f64)
+    (local $end i32) (local $last i32) (local $v v128) (local $sum v128) (local $s f64)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $last (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $vector
+      (br_if $done (i32.ge_u (local.get $x) (local.get $last)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $sum (f64x2.add (local.get $sum) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (f64x2.promote_low_f32x4 (local.get $v)))))
+      (local.set $v (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+      (local.set $sum (f64x2.add (local.get $sum) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (f64x2.promote_low_f32x4 (local.get $v)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $vector)))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))
+    (block $done (loop $scalar
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $s (f64.add (local.get $s) (f64.mul (f64.promote_f32 (f32.load (local.get $x))) (f64.promote_f32 (f32.load (local.get $x))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $scalar)))
+    (local.get $s))
+
+  ;; ---------------------------------------------------------------------------------------------
   ;; Softmax over each row of z [rows, cols], and the cross-entropy against labels:
   ;;   p_ic = exp(z_ic − m_i) / s_i,   loss_i = log s_i + m_i − z_i,y_i,   m_i = max_c z_ic,
   ;; s_i = Σ_c exp(z_ic − m_i) summed in float64.
