@@ -199,6 +199,21 @@ describe("RecsysAttention kernel on the wasm backend", () => {
     });
   });
 
+  it("attends over no key as the composed ops do: zeros out, zero gradients", async () => {
+    const run = () => {
+      const [q, k, v] = [tf.ones([1, 2, 4]), tf.zeros([1, 0, 4]), tf.zeros([1, 0, 4])];
+      const output = packedHeadsAttention({ q, k, v }, { numHeads: 2 }).output;
+      const [dq] = tf.grads((x: tf.Tensor) => tf.sum(packedHeadsAttention({ q: x, k, v }, { numHeads: 2 }).output))([
+        q,
+      ]);
+      return [output, dq];
+    };
+    const [output, dq] = await resultsOn("wasm", run);
+    assert.deepEqual(output, { shape: [1, 2, 4], dtype: "float32", values: new Array<number>(8).fill(0) });
+    assert.deepEqual(dq.values, new Array<number>(8).fill(0));
+    assert.deepEqual((await resultsOn("cpu", run))[0], output);
+  });
+
   it("rejects inputs whose widths do not split into the heads, naming the shapes", async () => {
     await tf.setBackend("wasm");
     const [q, k, v] = [tf.zeros([1, 2, 6]), tf.zeros([1, 3, 6]), tf.zeros([1, 2, 6])];
