@@ -16,8 +16,9 @@ export interface Series {
   y: ArrayLike<number>;
 }
 
+/** An axis whose margin grows to fit its tick labels (a heatmap's item titles were cut off at 60 px). */
 function axis(title: string | undefined, log: boolean | undefined): Axis {
-  return { ...(title ? { title: { text: title } } : {}), ...(log ? { type: "log" as const } : {}) };
+  return { ...(title ? { title: { text: title } } : {}), ...(log ? { type: "log" as const } : {}), automargin: true };
 }
 
 function layout(labels: ChartLabels, axes: { logX?: boolean; logY?: boolean } = {}): Layout {

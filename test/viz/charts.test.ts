@@ -57,6 +57,9 @@ describe("viz/charts", () => {
       [0, 1],
     ]);
     assert.equal(m.layout.yaxis?.autorange, "reversed");
+    // Long row and column labels (film titles) widen the margins instead of being cut off.
+    assert.equal(m.layout.yaxis?.automargin, true);
+    assert.equal(m.layout.xaxis?.automargin, true);
   });
 
   it("colours a labelled scatter by its most frequent labels and pools the rest", () => {
