@@ -117,8 +117,8 @@ export function packedHeadsAttention(
   const [batch, queries, width] = first.shape;
   const keyDim = packed ? projections.keyDim : (width as number) / numHeads;
   const keys = packed ? queries : projections.k.shape[1];
-  const keyMask = mask === undefined ? undefined : paddingMaskRows(mask, batch, keys as number);
-  if (hasFusedKernel(packed ? SELF_ATTENTION : ATTENTION, first) && keyMask !== null && first.rank === 3) {
+  const fusable = mask === undefined || isPaddingMask(mask, batch, keys as number);
+  if (hasFusedKernel(packed ? SELF_ATTENTION : ATTENTION, first) && fusable && first.rank === 3) {
     const [key1, key2] = dropoutActive ? [options.rng!.nextUint32(), options.rng!.nextUint32()] : [0, 0];
     const attrs: AttentionAttrs = {
       numHeads,
@@ -133,7 +133,7 @@ export function packedHeadsAttention(
       const inputs: tf.NamedTensorMap = packed
         ? { qkv: projections.qkv }
         : { q: projections.q, k: projections.k, v: projections.v };
-      if (keyMask !== undefined) inputs.mask = tf.cast(keyMask, "float32");
+      if (mask !== undefined) inputs.mask = tf.cast(tf.reshape(mask, [batch, keys as number]), "float32"); // [B, T_k]
       const [output, weights] = tf
         .engine()
         .runKernel(packed ? SELF_ATTENTION : ATTENTION, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
@@ -167,15 +167,13 @@ function selfAttentionFuses(x: tf.Tensor, mask: tf.Tensor | undefined): boolean 
   return (
     hasFusedKernel(SELF_ATTENTION, x) &&
     x.rank === 3 &&
-    (mask === undefined || paddingMaskRows(mask, batch, length as number) !== null)
+    (mask === undefined || isPaddingMask(mask, batch, length as number))
   );
 }
 
-/** A padding mask ([B, T_k] or [B, 1, 1, T_k]) as [B, T_k]; null for any other mask. */
-function paddingMaskRows(mask: tf.Tensor, batch: number, keys: number): tf.Tensor | null {
-  if (mask.rank === 2 && tf.util.arraysEqual(mask.shape, [batch, keys])) return mask;
-  if (mask.rank === 4 && tf.util.arraysEqual(mask.shape, [batch, 1, 1, keys])) return tf.reshape(mask, [batch, keys]);
-  return null;
+/** Whether `mask` is a padding mask, one row of keys per sequence: [B, T_k] or [B, 1, 1, T_k]. */
+function isPaddingMask(mask: tf.Tensor, batch: number, keys: number): boolean {
+  return tf.util.arraysEqual(mask.shape, [batch, keys]) || tf.util.arraysEqual(mask.shape, [batch, 1, 1, keys]);
 }
 
 /**

@@ -182,21 +182,16 @@ describe("RecsysAttention kernel on the wasm backend", () => {
   it("leaves no tensor behind, forward or backward", async () => {
     await tf.setBackend("wasm");
     await assertNoLeak(() => tf.dispose(tf.tidy(() => attentionAndGradients(CASES[3]))));
-    await assertNoLeak(() => {
-      const inputs = inputsOf(CASES[3]);
-      const { q, k, v, mask } = inputs;
-      const result = packedHeadsAttention(
-        { q, k, v },
-        {
-          numHeads: 2,
-          mask,
-          dropout: 0.3,
-          training: true,
-          rng: new Rng(1),
-        },
-      );
-      tf.dispose([...Object.values(inputs), result.output, result.weights] as tf.Tensor[]);
-    });
+    // Outside any tidy, with a [B, T_k] mask and a [B, 1, 1, T_k] one (reshaped inside).
+    for (const c of [CASES[3], CASES[2]]) {
+      await assertNoLeak(() => {
+        const inputs = inputsOf(c);
+        const { q, k, v, mask } = inputs;
+        const options = { numHeads: c.heads, mask, dropout: 0.3, training: true, rng: new Rng(1) };
+        const result = packedHeadsAttention({ q, k, v }, options);
+        tf.dispose([...Object.values(inputs), result.output, result.weights] as tf.Tensor[]);
+      }, c.name);
+    }
   });
 
   it("attends over no key as the composed ops do: zeros out, zero gradients", async () => {
