@@ -25,8 +25,8 @@ export const WAT_FILE = path.join(KERNELS_DIR, "simd.wat");
 export const BINARY_FILE = path.join(KERNELS_DIR, "simdBinary.ts");
 
 /**
- * The modules' bytes: plain, with the gemm's and the polynomials' multiply-adds fused (fma), and both on a shared memory
- * (sharedPlain, sharedFma).
+ * The modules' bytes: plain, with the gemm's and the polynomials' multiply-adds fused (fma), and both
+ * on a shared memory (sharedPlain, sharedFma).
  */
 export interface SimdKernelBinaries {
   plain: Uint8Array;

@@ -117,8 +117,7 @@ export function packedHeadsAttention(
   const [batch, queries, width] = first.shape;
   const keyDim = packed ? projections.keyDim : (width as number) / numHeads;
   const keys = packed ? queries : projections.k.shape[1];
-  const fusable = mask === undefined || isPaddingMask(mask, batch, keys as number);
-  if (hasFusedKernel(packed ? SELF_ATTENTION : ATTENTION, first) && fusable && first.rank === 3) {
+  if (fusedKernelRuns(packed ? SELF_ATTENTION : ATTENTION, first, mask, keys as number)) {
     const [key1, key2] = dropoutActive ? [options.rng!.nextUint32(), options.rng!.nextUint32()] : [0, 0];
     const attrs: AttentionAttrs = {
       numHeads,
@@ -161,14 +160,12 @@ export function packedHeadsAttention(
   });
 }
 
-/** Whether `packedHeadsAttention` runs one fused kernel for self-attention on x with this mask. */
-function selfAttentionFuses(x: tf.Tensor, mask: tf.Tensor | undefined): boolean {
-  const [batch, length] = x.shape;
-  return (
-    hasFusedKernel(SELF_ATTENTION, x) &&
-    x.rank === 3 &&
-    (mask === undefined || isPaddingMask(mask, batch, length as number))
-  );
+/**
+ * Whether `packedHeadsAttention` runs `kernelName` (ATTENTION or SELF_ATTENTION) on projections like
+ * x [B, T, ·] over `keys` keys with this mask: where registered (wasm), for a padding mask or none.
+ */
+function fusedKernelRuns(kernelName: string, x: tf.Tensor, mask: tf.Tensor | undefined, keys: number): boolean {
+  return hasFusedKernel(kernelName, x) && x.rank === 3 && (mask === undefined || isPaddingMask(mask, x.shape[0], keys));
 }
 
 /** Whether `mask` is a padding mask, one row of keys per sequence: [B, T_k] or [B, 1, 1, T_k]. */
@@ -296,7 +293,7 @@ export class MultiHeadAttention extends tf.layers.Layer {
       throw new Error(`${this.name}: causal attention needs T_q = T_k, got ${query.shape[1]} and ${value.shape[1]}`);
     }
     let projections: HeadProjections;
-    if (query === value && selfAttentionFuses(query, mask)) {
+    if (query === value && fusedKernelRuns(SELF_ATTENTION, query, mask, query.shape[1] as number)) {
       // One product with the three kernels side by side: [B, T, H·(2·d_k + d_v)].
       const kernel = tf.concat([kernels.query.read(), kernels.key.read(), kernels.value.read()], 1);
       const bias = biases && tf.concat([biases.query.read(), biases.key.read(), biases.value.read()], 0);

@@ -1,5 +1,5 @@
 // Multi-head scaled dot-product attention as one wasm kernel each way (simd.wat's `attention` and
-// `attention_grad`), for `multiHeadAttention` in src/nn/multiHeadAttention.ts.
+// `attention_grad`), for `packedHeadsAttention` in src/nn/multiHeadAttention.ts.
 //
 // Composed from tfjs ops, a layer's attention is a dozen kernels forward and about twenty backward over
 // [B, H, T, T] tensors: the head split and merge (transposes), the scores' product, the mask, the softmax,
@@ -163,10 +163,7 @@ function run(
   runRowKernel(backend, simd, job, dims.tq * dims.tk);
 }
 
-/**
- * The fields both directions share: q, k, v (0-2, or the gradients' 21-23 through `gradients`), the
- * sizes and dropout (7-17) and the leading dimensions (24-26).
- */
+/** The fields both directions share: q, k, v (0-2), the sizes and dropout (7-17) and the rows' strides (24-26). */
 function commonFields(
   backend: BackendWasm,
   layout: Layout,

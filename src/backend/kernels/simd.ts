@@ -4,8 +4,9 @@
 //
 // Two builds of the module (scripts/build-simd-kernels.ts): "plain", and "fma", whose gemm, and the
 // polynomials of exp and erf, multiply and add with relaxed SIMD's f32x4.relaxed_madd (one rounding
-// instead of two, one instruction where the CPU has FMA). Node 20 compiles relaxed SIMD only behind --experimental-wasm-relaxed-simd, which
-// is set here at run time before the FMA build is validated; newer engines have it on. The variant
+// instead of two, one instruction where the CPU has FMA). Node 20 compiles relaxed SIMD only behind
+// --experimental-wasm-relaxed-simd, which is set here at run time before the FMA build is validated;
+// newer engines have it on. The variant
 // in use is `simdVariant()`: "fma" where the engine runs it, unless RECSYS_SIMD_FMA=0 or
 // `setSimdVariant("plain")` asks for the plain build.
 

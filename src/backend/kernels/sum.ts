@@ -6,7 +6,8 @@
 // add), and the output layer's bias gradient reduces a [rows, catalogue] matrix. Here they are one
 // linear pass with float64 sums per output element and block of SUM_BLOCK_ROWS rows, the blocks split
 // among the kernel pool's threads and their sums added in order (so any thread count gives the same
-// bits). Other reductions, non-float32 inputs, and engines without WebAssembly SIMD go to the shipped kernel.
+// bits). Other reductions, non-float32 inputs, and engines without WebAssembly SIMD go to the shipped
+// kernel.
 
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
